@@ -1,0 +1,5 @@
+import sys
+
+from hourbook.cli import main
+
+sys.exit(main())

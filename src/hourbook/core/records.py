@@ -1,0 +1,324 @@
+"""The immutable records hourbook works on, from loaded books to priced statements.
+
+Every record loaded from a file carries a `Source`; records made by pricing carry
+the source of the entry or contract they come from. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+ClientId = str
+Tag = str
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where a record came from: a path relative to the books root, and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+PRICING_SOURCE = Source("<pricing>", 0)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem in the books, at its place: `path:line: severity: message`."""
+
+    source: Source
+    message: str
+    severity: str = ERROR
+
+    def sort_key(self) -> tuple:
+        return (self.source.path, self.source.line, self.severity, self.message)
+
+
+# --------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who bills or who is billed: name and the details an invoice carries."""
+
+    name: str
+    address: str = ""
+    tax_id: str = ""
+    email: str = ""
+    iban: str = ""
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    id: str
+    name: str
+    cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """hourbook.yaml."""
+
+    seller: Party
+    currency: str = "EUR"
+    locale: str = "en"
+    period: str = "month"
+    cost: Decimal | None = None
+    team: tuple[TeamMember, ...] = ()
+    base_url: str = ""
+    number_format: str = "{year}-{seq:04d}"
+    source: Source = Source("hourbook.yaml", 1)
+
+
+# --------------------------------------------------------------- contracts
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a contract, in force from `start` to `until` (inclusive)."""
+
+    kind: str                                   # hourly | retainer | prepaid | free
+    start: datetime.date
+    until: datetime.date | None
+    source: Source
+    label: str = ""
+    rate: Decimal | None = None
+    rates: tuple[tuple[Tag, Decimal], ...] = ()
+    increment: int = 1                          # minutes
+    free_under: int = 0                         # minutes
+    minimum: int = 0                            # minutes
+    surcharge: tuple[tuple[Tag, Decimal], ...] = ()   # fractions: 50% -> 0.5
+    no_charge: frozenset[Tag] = frozenset()
+    fee: Decimal | None = None
+    covers: frozenset[Tag] | None = None        # None: every entry
+    included: int | None = None                 # minutes per period; None: no cap
+
+    def in_force(self, day: datetime.date) -> bool:
+        return self.start <= day and (self.until is None or day <= self.until)
+
+
+@dataclass(frozen=True)
+class PrepaidBlock:
+    """Hours (or incidents) paid in advance, usable from `bought` to `expires`."""
+
+    id: str
+    bought: datetime.date
+    source: Source
+    minutes: int = 0                            # hours + bonus, in minutes
+    bonus_minutes: int = 0
+    incidents: int | None = None                # an incident pack instead of hours
+    price: Decimal | None = None
+    expires: datetime.date | None = None
+
+    def usable(self, day: datetime.date) -> bool:
+        return self.bought <= day and (self.expires is None or day <= self.expires)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Fixed-price work: entries tagged with its id count against it."""
+
+    id: str
+    title: str
+    source: Source
+    price: Decimal | None = None
+    estimate: int | None = None                 # minutes
+    approved_on: datetime.date | None = None
+    approved_by: str = ""
+    invoice: datetime.date | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_on is not None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """contracts/<id>.yaml."""
+
+    id: ClientId
+    party: Party
+    source: Source
+    currency: str = "EUR"
+    locale: str = "en"
+    period: str = "month"
+    tax: Decimal = Decimal(0)                   # fraction: 21% -> 0.21
+    prices_include_tax: bool = False
+    share: bool = True
+    contacts: tuple[tuple[str, str], ...] = ()  # handle -> description
+    terms: tuple[Term, ...] = ()
+    prepaid: tuple[PrepaidBlock, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+
+    def term_on(self, day: datetime.date) -> Term | None:
+        """The term with the latest `from` on or before `day`, if still in force."""
+        best = None
+        for term in self.terms:
+            if term.start <= day and (best is None or term.start >= best.start):
+                best = term
+        if best is not None and best.in_force(day):
+            return best
+        return None
+
+    def quote(self, tag: Tag) -> Quote | None:
+        for quote in self.quotes:
+            if quote.id.lower() == tag:
+                return quote
+        return None
+
+
+# --------------------------------------------------------------- logbooks
+
+TIME = "time"
+EXPENSE = "expense"
+REQUEST = "request"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One logged item: time, an expense, or a request (`[ ]`/`[x]`)."""
+
+    kind: str                                   # time | expense | request
+    date: datetime.date
+    client: ClientId
+    source: Source
+    minutes: int = 0
+    start: int | None = None                    # minute of the day, for ranges
+    end: int | None = None                      # may exceed 1440 when crossing midnight
+    amount: Decimal | None = None               # expenses
+    by: str = ""                                # requester handle
+    tags: tuple[Tag, ...] = ()
+    approved: bool = False
+    description: str = ""
+    details: str = ""                           # indented Markdown under the entry
+    worker: str = ""                            # "" = the seller
+    done: bool = False                          # requests
+
+
+@dataclass(frozen=True)
+class Books:
+    """Everything loaded from a books folder."""
+
+    settings: Settings
+    contracts: tuple[Contract, ...]
+    entries: tuple[Entry, ...]
+    files: tuple[str, ...] = ()                 # every file read, relative paths
+
+    def contract(self, client: ClientId) -> Contract | None:
+        for contract in self.contracts:
+            if contract.id == client:
+                return contract
+        return None
+
+
+# --------------------------------------------------------------- priced
+
+BILLED = "billed"
+HELD = "held"
+NO_CHARGE = "no-charge"
+QUOTE = "quote"
+COVERED = "covered"
+UNCOVERED = "uncovered"
+STATUSES = (BILLED, COVERED, QUOTE, NO_CHARGE, HELD, UNCOVERED)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A priced entry, or one part of an entry split by coverage."""
+
+    entry: Entry
+    status: str
+    reason: str | None
+    logged_minutes: int
+    billed_minutes: int
+    rate: Decimal | None
+    value: Decimal
+    amount: Decimal
+    cover: str | None = None                    # block id or "retainer"
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A retainer fee, a prepaid block's price or a quote's price, in a period."""
+
+    kind: str                                   # retainer | prepaid | quote
+    ref: str                                    # block or quote id; "" for retainers
+    label: str
+    amount: Decimal
+    date: datetime.date
+    source: Source
+
+
+@dataclass(frozen=True)
+class BlockState:
+    """A prepaid block at the end of a period."""
+
+    block: PrepaidBlock
+    used_minutes: int
+    remaining_minutes: int
+    expired_minutes: int
+    used_incidents: int = 0
+    remaining_incidents: int = 0
+    expired_incidents: int = 0
+
+
+@dataclass(frozen=True)
+class QuoteState:
+    """A quote at the end of a period."""
+
+    quote: Quote
+    used_minutes: int
+
+
+@dataclass(frozen=True)
+class Minutes:
+    logged: int = 0
+    billed: int = 0
+    covered: int = 0
+    no_charge: int = 0
+    held: int = 0
+    quote: int = 0
+    uncovered: int = 0
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One client's period: its lines, fees and totals."""
+
+    client: ClientId
+    period: str
+    start: datetime.date
+    end: datetime.date
+    lines: tuple[Line, ...]
+    fees: tuple[Fee, ...]
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    minutes: Minutes
+    prepaid: tuple[BlockState, ...] = ()
+    quotes: tuple[QuoteState, ...] = ()
+
+
+@dataclass(frozen=True)
+class PricedClient:
+    contract: Contract
+    statements: tuple[Statement, ...]
+    requests: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True)
+class PricedBooks:
+    books: Books
+    clients: tuple[PricedClient, ...]
+    as_of: datetime.date
+    diagnostics: tuple[Diagnostic, ...] = field(default=())

@@ -1,0 +1,151 @@
+"""Writing the site: secret links, then every file into a fresh folder swapped in at once.
+
+Gathers every page first (the render stage returns bytes by path), writes them
+into a temporary folder beside `site/`, and swaps it in with one atomic rename
+exchange where the system has it. A failed or interrupted build leaves the
+previous site as it was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hourbook.core.records import PricedBooks
+
+SECRET_FILE = ".hourbook-secret"
+SECRET_ENV = "HOURBOOK_SECRET"
+TOKEN_HEX_DIGITS = 32  # 128 bits
+
+
+class SiteError(Exception):
+    """The site could not be written (disk full, permissions): not a problem in the books."""
+
+
+def load_secret(root: Path) -> bytes:
+    """The secret behind client links: $HOURBOOK_SECRET, or .hourbook-secret (created on first use)."""
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env.encode("utf-8")
+    path = root / SECRET_FILE
+    if path.is_file():
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value.encode("utf-8")
+    value = secrets.token_hex(32)
+    write_file_atomically(path, (value + "\n").encode("utf-8"), mode=0o600)
+    return value.encode("utf-8")
+
+
+def client_token(client_id: str, secret: bytes) -> str:
+    """An HMAC of the client id: unguessable without the secret, stable with it."""
+    return hmac.new(secret, client_id.encode("utf-8"), hashlib.sha256).hexdigest()[:TOKEN_HEX_DIGITS]
+
+
+def public_folders(priced: PricedBooks, secret: bytes) -> dict[str, str]:
+    """Client id -> `<id>-<token>` for every client with share: true."""
+    return {client.contract.id: f"{client.contract.id}-{client_token(client.contract.id, secret)}"
+            for client in priced.clients if client.contract.share}
+
+
+def client_urls(priced: PricedBooks, secret: bytes, base_url: str) -> dict[str, str]:
+    base = base_url.rstrip("/") if base_url else "site"
+    return {client_id: f"{base}/{folder}/" if base_url else f"site/public/{folder}/index.html"
+            for client_id, folder in public_folders(priced, secret).items()}
+
+
+def build_info(root: Path) -> str:
+    """`built from commit abc1234`, marked when the books have uncommitted changes; '' outside git."""
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=7", "HEAD"],
+                                capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return ""
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                 "hourbook.yaml", "contracts", "logbook", "templates"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    dirty = " (with uncommitted changes)" if status.stdout.strip() else ""
+    return f"built from commit {commit.stdout.strip()}{dirty}"
+
+
+def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Temp file in the same folder, fsync, rename: the file is whole or as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_site(files: dict[str, bytes], out: Path) -> None:
+    """Write every file into a new folder beside `out`, then swap it in.
+
+    Raises:
+        SiteError: when a path would leave the site folder, or the disk refuses.
+    """
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for rel, data in sorted(files.items()):
+            target = (staging / rel).resolve()
+            if staging.resolve() not in target.parents:
+                raise SiteError(f"refusing to write {rel!r}: outside the site folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        os.chmod(staging, 0o755)
+        swap_in(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SiteError(f"cannot write the site: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _renameat2():
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    return getattr(libc, "renameat2", None)
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Make `staging` the site at `out`: an atomic exchange on Linux, two renames elsewhere."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    renameat2 = _renameat2()
+    at_fdcwd = -100
+    if renameat2 is not None:
+        result = renameat2(at_fdcwd, os.fsencode(staging), at_fdcwd, os.fsencode(out), _RENAME_EXCHANGE)
+        if result == 0:
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
+            return
+    old = out.with_name(f".{out.name}.old-{secrets.token_hex(4)}")
+    os.rename(out, old)
+    os.rename(staging, out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""Checks that need the whole books: clients, workers, quotes, overlapping time, dates.
+
+Each check is `check_x(books, as_of) -> list[Diagnostic]`, run in the order of
+`VALIDATIONS`. They only report; they never change records. Pricing reports
+what it finds itself (no term in force, uncovered time).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from hourbook.core.records import ERROR
+from hourbook.core.records import TIME
+from hourbook.core.records import WARNING
+from hourbook.core.records import Books
+from hourbook.core.records import Diagnostic
+from hourbook.values import did_you_mean
+from hourbook.values import format_clock
+
+
+def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    known = {contract.id for contract in books.contracts}
+    return [
+        Diagnostic(entry.source, f"unknown client {entry.client!r}{did_you_mean(entry.client, known)}"
+                   + ("" if known else " (there are no contracts in contracts/)"), ERROR)
+        for entry in books.entries if entry.client not in known
+    ]
+
+
+def check_workers(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    team = {member.id for member in books.settings.team}
+    return [
+        Diagnostic(entry.source, f"unknown worker {entry.worker!r}: add it to team: in hourbook.yaml"
+                   + did_you_mean(entry.worker, team), ERROR)
+        for entry in books.entries if entry.worker and entry.worker not in team
+    ]
+
+
+def check_quote_tags(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """A tag shaped like a quote id (`#q-…`) must name one of the client's quotes."""
+    problems = []
+    for entry in books.entries:
+        contract = books.contract(entry.client)
+        if contract is None:
+            continue
+        ids = [quote.id for quote in contract.quotes]
+        for tag in entry.tags:
+            if tag.startswith("q-") and contract.quote(tag) is None:
+                known = f" (its quotes: {', '.join(ids)})" if ids else " (it has no quotes)"
+                problems.append(Diagnostic(
+                    entry.source, f"unknown quote id {tag!r} for client {entry.client!r}{known}"
+                    + did_you_mean(tag, [i.lower() for i in ids]), ERROR))
+    return problems
+
+
+def check_overlaps(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """Time ranges of one worker that overlap (a warning: one person, one thing at a time)."""
+    by_worker = defaultdict(list)
+    for entry in books.entries:
+        if entry.kind == TIME and entry.start is not None:
+            base = entry.date.toordinal() * 1440
+            by_worker[entry.worker].append((base + entry.start, base + entry.end, entry))
+    problems = []
+    for spans in by_worker.values():
+        spans.sort(key=lambda span: (span[0], span[2].source))
+        latest = None
+        for start, end, entry in spans:
+            if latest is not None and start < latest[1]:
+                other = latest[2]
+                problems.append(Diagnostic(
+                    entry.source,
+                    f"{format_clock(entry.start)}-{format_clock(entry.end)} overlaps "
+                    f"{format_clock(other.start)}-{format_clock(other.end)} on {other.date} at {other.source}",
+                    WARNING))
+            if latest is None or end > latest[1]:
+                latest = (start, end, entry)
+    return problems
+
+
+def check_future(books: Books, as_of: datetime.date) -> list[Diagnostic]:
+    return [
+        Diagnostic(entry.source, f"entry dated {entry.date}, after the as-of date {as_of}: "
+                   "it is left out of the statements", WARNING)
+        for entry in books.entries if entry.date > as_of
+    ]
+
+
+VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future]
+
+
+def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:
+    problems = []
+    for check in VALIDATIONS:
+        problems.extend(check(books, as_of))
+    return problems

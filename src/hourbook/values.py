@@ -1,0 +1,148 @@
+"""Reading the small values of the books format: durations, time ranges, percents, money, tags.
+
+Each reader takes what YAML or a logbook line gave and returns a typed value, or
+raises `ValueError` whose text says what was expected and what was found. The
+callers turn that into a located diagnostic.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from decimal import Decimal
+
+from hourbook.core.money import D
+
+DURATION_HELP = "a duration like 45m, 1h, 1h30m, 1.5h or 0:45"
+
+_HM = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?$")
+_CLOCK = re.compile(r"^(?P<h>\d+):(?P<m>[0-5]\d)$")
+RANGE = re.compile(r"^(?P<a>\d{1,2}):(?P<am>\d{2})\s*[-\u2013]\s*(?P<b>\d{1,2}):(?P<bm>\d{2})$")
+TAG = re.compile(r"^[\w./-]+$")
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+AMOUNT = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+
+
+def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
+    """Minutes from `45m`, `1h`, `1h30m`, `1.5h`, `0:45`.
+
+    Args:
+        value: text, or a number when `hours_if_number` (so `hours: 20` is 20 hours).
+        hours_if_number: read a bare number as hours.
+
+    Returns:
+        Whole minutes, zero or more.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    if isinstance(value, (int, Decimal)) and hours_if_number:
+        minutes = D(value) * 60
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        match = _HM.match(text)
+        clock = _CLOCK.match(text)
+        if match and (match["h"] or match["m"]):
+            minutes = D(match["h"] or 0) * 60 + int(match["m"] or 0)
+        elif clock:
+            minutes = D(int(clock["h"]) * 60 + int(clock["m"]))
+        else:
+            raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    else:
+        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+    if minutes != minutes.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number of minutes")
+    if minutes < 0:
+        raise ValueError(f"a duration cannot be negative: {value!r}")
+    return int(minutes)
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """(start, end) minutes of the day from `09:10-10:25`; an end before the start crosses midnight.
+
+    The end may be 24:00. Returns an end above 1440 for ranges that cross midnight.
+    """
+    match = RANGE.match(text.strip())
+    if not match:
+        raise ValueError(f"expected a time range like 09:10-10:25, got {text!r}")
+    start_h, start_m, end_h, end_m = (int(match[k]) for k in ("a", "am", "b", "bm"))
+    if start_h > 23 or start_m > 59:
+        raise ValueError(f"{match['a']}:{match['am']} is not a time of day")
+    if end_h > 24 or end_m > 59 or (end_h == 24 and end_m):
+        raise ValueError(f"{match['b']}:{match['bm']} is not a time of day")
+    start, end = start_h * 60 + start_m, end_h * 60 + end_m
+    if start == end:
+        raise ValueError(f"the range {text.strip()!r} ends when it starts")
+    if end < start:
+        end += 1440
+    return start, end
+
+
+def format_clock(minute: int) -> str:
+    minute %= 1440
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_money(value: object) -> Decimal:
+    """An amount: a number, or text of digits with a decimal point."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"expected an amount like 60 or 45.50, got {value!r}")
+    if isinstance(value, (int, Decimal)):
+        return D(value)
+    text = str(value).strip()
+    if not AMOUNT.match(text):
+        hint = " (write decimals with a point: 45.50)" if re.match(r"^\d+,\d+$", text) else ""
+        raise ValueError(f"expected an amount like 60 or 45.50, got {value!r}{hint}")
+    return D(text)
+
+
+def parse_percent(value: object) -> Decimal:
+    """A fraction from `21%` or a bare number of percent (`21`)."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"expected a percentage like 21%, got {value!r}")
+    text = str(value).strip()
+    if text.endswith("%"):
+        text = text[:-1].strip()
+    if not AMOUNT.match(text):
+        raise ValueError(f"expected a percentage like 21%, got {value!r}")
+    percent = D(text)
+    if percent < 0:
+        raise ValueError(f"a percentage cannot be negative: {value!r}")
+    return percent / 100
+
+
+def parse_date(value: object) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date like 2026-11-03, got {value!r}")
+
+
+def parse_tag(value: object) -> str:
+    text = str(value).strip()
+    if text.startswith("#"):
+        text = text[1:]
+    if not text or not TAG.match(text) or isinstance(value, bool):
+        raise ValueError(f"expected a tag of letters, digits, '-', '_', '.', '/', got {value!r}")
+    return text.lower()
+
+
+def parse_tags(value: object) -> tuple[str, ...]:
+    """A list of tags, or one string of tags separated by spaces or commas."""
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = [item for item in re.split(r"[\s,]+", value) if item]
+    else:
+        raise ValueError(f"expected a list of tags, got {value!r}")
+    return tuple(parse_tag(item) for item in items)
+
+
+def did_you_mean(word: str, known) -> str:
+    """` (did you mean 'rate'?)` for a near miss, else ''."""
+    matches = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""

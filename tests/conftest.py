@@ -1,0 +1,58 @@
+"""Shared fixtures: books folders written from `{path: text}` dicts, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from contextlib import redirect_stderr
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from hourbook import cli
+
+SELLER = """\
+seller:
+  name: Ana Ruiz Consulting
+  address: "C/ Mayor 1, 28013 Madrid"
+  tax_id: ESB12345678
+currency: EUR
+locale: en
+period: month
+cost: 35
+"""
+
+
+def write_books(root: Path, files: dict[str, str]) -> Path:
+    """Write a books folder: every value is dedented; hourbook.yaml defaults to SELLER."""
+    files = {"hourbook.yaml": SELLER, **files}
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run `hourbook ARGS` in-process; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def price_json(root: Path, as_of: str = "2026-12-31") -> dict:
+    """`hourbook price ROOT --json --as-of AS_OF`, parsed."""
+    code, out, err = run_cli("price", str(root), "--json", "--as-of", as_of)
+    assert code in (0, 1), err
+    return json.loads(out)
+
+
+@pytest.fixture
+def books(tmp_path):
+    """Return a function that writes `{path: text}` into a fresh books folder."""
+    def make(files: dict[str, str]) -> Path:
+        return write_books(tmp_path / "books", files)
+    return make
