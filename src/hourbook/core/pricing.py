@@ -89,7 +89,8 @@ def price_books(books: Books, as_of: datetime.date) -> PricedBooks:
         PricedBooks with the pricing diagnostics (no term in force, uncovered time).
     """
     by_client: dict[str, list[Entry]] = defaultdict(list)
-    for entry in books.entries:
+    # The pricing order, whatever order the entries came in: allowances and blocks depend on it.
+    for entry in sorted(books.entries, key=lambda e: (e.date, e.source.path, e.source.line)):
         if entry.date <= as_of:
             by_client[entry.client].append(entry)
     clients, diagnostics = [], []

@@ -1,0 +1,224 @@
+"""Conservation laws of pricing, over generated books (Hypothesis).
+
+Each law is a plain function over priced books; the strategies generate whole
+books (contracts of every kind, entries of every shape) as records, so the laws
+are checked on far more situations than the hand-priced tests can list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from hourbook.core.money import ZERO
+from hourbook.core.pricing import billable_minutes
+from hourbook.core.pricing import price_books
+from hourbook.core.records import BILLED
+from hourbook.core.records import EXPENSE
+from hourbook.core.records import STATUSES
+from hourbook.core.records import TIME
+from hourbook.core.records import Books
+from hourbook.core.records import Contract
+from hourbook.core.records import Entry
+from hourbook.core.records import Party
+from hourbook.core.records import PrepaidBlock
+from hourbook.core.records import Quote
+from hourbook.core.records import Settings
+from hourbook.core.records import Source
+from hourbook.core.records import Term
+from hourbook.printer import priced_json
+
+AS_OF = datetime.date(2026, 12, 31)
+TAGS = ["support", "onsite", "urgent", "warranty", "training", "feature", "q-1", "ticket-1", "ticket-2"]
+HANDLES = ["ana", "laura", "pedro"]
+
+money = st.decimals(min_value=0, max_value=500, places=2, allow_nan=False, allow_infinity=False)
+days = st.dates(min_value=datetime.date(2026, 1, 1), max_value=datetime.date(2026, 12, 31))
+durations = st.sampled_from([0, 1, 5, 10, 15, 30, 45, 60])
+
+
+@st.composite
+def terms(draw, start: datetime.date) -> Term:
+    kind = draw(st.sampled_from(["hourly", "retainer", "prepaid", "free"]))
+    retainer = kind == "retainer"
+    return Term(
+        kind=kind, start=start, until=None, source=Source("contracts/c.yaml", 5),
+        rate=draw(st.one_of(st.none(), money)) if kind != "hourly" else draw(money),
+        rates=tuple(draw(st.dictionaries(st.sampled_from(TAGS), money, max_size=2)).items()),
+        increment=draw(st.sampled_from([1, 5, 15, 30])),
+        free_under=draw(durations), minimum=draw(durations),
+        surcharge=tuple(draw(st.dictionaries(st.sampled_from(TAGS), st.sampled_from(
+            [Decimal("0.5"), Decimal("0.25"), Decimal(1)]), max_size=2)).items()),
+        no_charge=frozenset(draw(st.sets(st.sampled_from(TAGS), max_size=1))),
+        fee=draw(money) if retainer else None,
+        covers=draw(st.one_of(st.none(), st.frozensets(st.sampled_from(TAGS), max_size=3))) if retainer else None,
+        included=draw(st.one_of(st.none(), st.integers(0, 600))) if retainer else None,
+    )
+
+
+@st.composite
+def blocks(draw, index: int) -> PrepaidBlock:
+    bought = draw(days)
+    incidents = draw(st.one_of(st.none(), st.integers(1, 4)))
+    return PrepaidBlock(
+        id=f"B-{index}", bought=bought, source=Source("contracts/c.yaml", 20 + index),
+        minutes=0 if incidents else draw(st.integers(1, 1200)), incidents=incidents,
+        price=draw(st.one_of(st.none(), money)),
+        expires=draw(st.one_of(st.none(), st.dates(min_value=bought, max_value=datetime.date(2027, 6, 30)))),
+    )
+
+
+@st.composite
+def contracts(draw) -> Contract:
+    starts = sorted(draw(st.sets(days, min_size=1, max_size=3)))
+    starts[0] = datetime.date(2026, 1, 1)
+    return Contract(
+        id="c", party=Party("Client"), source=Source("contracts/c.yaml", 1),
+        period=draw(st.sampled_from(["month", "quarter"])),
+        tax=draw(st.sampled_from([Decimal(0), Decimal("0.21"), Decimal("0.2")])),
+        prices_include_tax=draw(st.booleans()),
+        contacts=(("ana", ""), ("laura", "")) if draw(st.booleans()) else (),
+        terms=tuple(draw(terms(start)) for start in starts),
+        prepaid=tuple(draw(blocks(i)) for i in range(draw(st.integers(0, 3)))),
+        quotes=(Quote("Q-1", "Work", Source("contracts/c.yaml", 40), price=draw(money), estimate=600,
+                      approved_on=datetime.date(2026, 2, 1) if draw(st.booleans()) else None,
+                      invoice=draw(st.one_of(st.none(), days))),),
+    )
+
+
+@st.composite
+def entries(draw, line: int) -> Entry:
+    expense = draw(st.integers(0, 9)) == 0
+    return Entry(
+        kind=EXPENSE if expense else TIME, date=draw(days), client="c",
+        source=Source(f"logbook/{draw(st.sampled_from(['a', 'b', 'c']))}.md", line),
+        minutes=0 if expense else draw(st.integers(1, 600)),
+        amount=draw(money) if expense else None,
+        by=draw(st.sampled_from(["", *HANDLES])),
+        tags=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True))),
+        approved=draw(st.booleans()),
+    )
+
+
+@st.composite
+def books(draw) -> Books:
+    contract = draw(contracts())
+    count = draw(st.integers(0, 40))
+    logged = [draw(entries(line)) for line in range(1, count + 1)]
+    logged.sort(key=lambda e: (e.date, e.source.path, e.source.line))
+    return Books(settings=Settings(seller=Party("Seller")), contracts=(contract,), entries=tuple(logged))
+
+
+def lines_by_entry(priced):
+    grouped = defaultdict(list)
+    for client in priced.clients:
+        for statement in client.statements:
+            for line in statement.lines:
+                grouped[line.entry].append(line)
+    return grouped
+
+
+# ------------------------------------------------------------------ the laws
+
+
+def law_every_minute_once(books_, priced) -> None:
+    """Every logged minute of every priced entry is in exactly one line with one status."""
+    grouped = lines_by_entry(priced)
+    for entry, lines in grouped.items():
+        assert all(line.status in STATUSES for line in lines)
+        if entry.kind == TIME:
+            assert sum(line.logged_minutes for line in lines) == entry.minutes
+            assert all(line.logged_minutes >= 0 for line in lines)
+    for client in priced.clients:
+        for statement in client.statements:
+            minutes = statement.minutes
+            billed_logged = sum(line.logged_minutes for line in statement.lines
+                                if line.status == BILLED and line.entry.kind == TIME)
+            assert minutes.logged == (billed_logged + minutes.covered + minutes.no_charge + minutes.held
+                                      + minutes.quote + minutes.uncovered)
+
+
+def law_splits_keep_billable_time(books_, priced) -> None:
+    """Splitting an entry never changes its billable total."""
+    contract = books_.contracts[0]
+    for entry, lines in lines_by_entry(priced).items():
+        if entry.kind == TIME:
+            term = contract.term_on(entry.date)
+            assert sum(line.billed_minutes for line in lines) == billable_minutes(term, entry.minutes)
+
+
+def law_amounts_add_up(books_, priced) -> None:
+    """Line amounts plus fees are the net (or the gross, tax included); total = net + tax."""
+    for client in priced.clients:
+        contract = client.contract
+        for statement in client.statements:
+            summed = sum((line.amount for line in statement.lines), ZERO) + sum(
+                (fee.amount for fee in statement.fees), ZERO)
+            if contract.prices_include_tax:
+                assert statement.total == summed
+            else:
+                assert statement.net == summed
+            assert statement.total == statement.net + statement.tax
+            for line in statement.lines:
+                assert line.amount == (line.value if line.status == BILLED else 0)
+                assert line.amount >= 0 and line.value >= 0
+
+
+def law_blocks_never_negative(books_, priced) -> None:
+    for client in priced.clients:
+        for statement in client.statements:
+            for state in statement.prepaid:
+                assert state.remaining_minutes >= 0 and state.expired_minutes >= 0
+                assert state.remaining_incidents >= 0 and state.expired_incidents >= 0
+                if state.block.incidents is None:
+                    assert state.used_minutes + state.remaining_minutes + state.expired_minutes == state.block.minutes
+                else:
+                    assert (state.used_incidents + state.remaining_incidents + state.expired_incidents
+                            == state.block.incidents)
+
+
+LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_conservation_laws(books_):
+    priced = price_books(books_, AS_OF)
+    for law in LAWS:
+        law(books_, priced)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(), st.randoms(use_true_random=False))
+def test_pricing_ignores_the_order_entries_arrive_in(books_, rnd: random.Random):
+    shuffled = list(books_.entries)
+    rnd.shuffle(shuffled)
+    again = Books(settings=books_.settings, contracts=books_.contracts, entries=tuple(shuffled))
+    assert priced_json(price_books(again, AS_OF), []) == priced_json(price_books(books_, AS_OF), [])
+
+
+def test_a_law_catches_a_broken_statement():
+    """The laws can fail: a statement whose lines lose a minute is caught."""
+    import dataclasses
+
+    contract = Contract(id="c", party=Party("C"), source=Source("contracts/c.yaml", 1),
+                        terms=(Term("hourly", datetime.date(2026, 1, 1), None, Source("x", 1), rate=Decimal(60)),))
+    entry = Entry(TIME, datetime.date(2026, 3, 3), "c", Source("logbook/a.md", 3), minutes=30)
+    books_ = Books(Settings(Party("S")), (contract,), (entry,))
+    priced = price_books(books_, AS_OF)
+    statement = priced.clients[0].statements[0]
+    broken_line = dataclasses.replace(statement.lines[0], logged_minutes=29)
+    broken = dataclasses.replace(priced, clients=(dataclasses.replace(
+        priced.clients[0], statements=(dataclasses.replace(statement, lines=(broken_line,)),)),))
+    try:
+        law_every_minute_once(books_, broken)
+    except AssertionError:
+        return
+    raise AssertionError("law_every_minute_once accepted a line that lost a minute")
