@@ -13,7 +13,7 @@ from hourbook.loader import load_books
 from hourbook.yamlfile import YamlError
 from hourbook.yamlfile import parse_yaml
 
-from .conftest import run_cli
+from conftest import run_cli
 
 CONTRACT = """\
 name: ACME

@@ -664,3 +664,19 @@ def test_requests_are_not_priced_lines(books):
     # tax 60 × 0.21 = 12.60; total 72.60
     assert (nov["net"], nov["tax"], nov["total"]) == ("60.00", "12.60", "72.60")
     assert nov["minutes"] == minutes(logged=60, billed=60)
+
+
+def test_retainer_fee_stops_when_a_later_term_begins(books, tmp_path):
+    # A retainer with no `until` is superseded by an hourly term from 2026-03-01:
+    # its fee is due for January and February only (2 × 500.00), not up to the as-of date.
+    root = books({
+        "contracts/r.yaml": """\
+            name: R
+            terms:
+              - {from: 2026-01-01, kind: retainer, fee: 500}
+              - {from: 2026-03-01, kind: hourly, rate: 60}
+        """,
+    })
+    data = price_json(root, as_of="2026-06-30")
+    periods = [(p["period"], [f["amount"] for f in p["fees"]]) for p in data["clients"][0]["periods"]]
+    assert periods == [("2026-01", ["500.00"]), ("2026-02", ["500.00"])]

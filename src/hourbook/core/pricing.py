@@ -316,7 +316,11 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
     for term in contract.terms:
         if term.kind != "retainer" or term.fee is None or term.start > as_of:
             continue
-        last = min(term.until or as_of, as_of)
+        # A term without `until` ends where the next term begins.
+        later = [other.start for other in contract.terms if other.start > term.start]
+        ends = [as_of] + ([term.until] if term.until else []) + (
+            [min(later) - datetime.timedelta(days=1)] if later else [])
+        last = min(ends)
         for period in periods.periods_between(term.start, last, contract.period):
             start, _ = periods.bounds(period)
             fees.append(Fee("retainer", "", term.label or "Support retainer", term.fee,
