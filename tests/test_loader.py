@@ -157,3 +157,17 @@ def test_usage_errors_exit_2(tmp_path):
     assert run_cli("check", str(tmp_path / "missing"))[0] == 2
     assert run_cli("frobnicate")[0] == 2
     assert run_cli("check", str(tmp_path), "--as-of", "yesterday")[0] == 2
+
+
+def test_a_broken_contract_is_reported_once_not_through_its_entries(books):
+    root = books({
+        "contracts/acme.yaml": CONTRACT.replace("kind: hourly", "kind: hourlyy"),
+        "logbook/a.md": "# 2026-11-03\n## acme\n- 1h work\n- 2h more work\n",
+    })
+    code, _, err = run_cli("check", str(root), "--as-of", "2026-11-25")
+    assert code == 1
+    assert err.splitlines() == [
+        "contracts/acme.yaml:4: error: term kind must be one of hourly, retainer, prepaid, free, "
+        "got 'hourlyy' (did you mean 'hourly'?)",
+        "0 clients, 2 entries: 1 error, 0 warnings",
+    ]

@@ -163,7 +163,9 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
         if field is None:
             diags.error(path, key_line, f"unknown {what} field {key!r}{did_you_mean(key, schema)}")
             continue
-        if raw is None and not field.required:
+        if raw is None:
+            if field.required:
+                diags.error(path, key_line, f"{what} field {key!r} is empty")
             continue
         try:
             values[key] = field.read(raw)
@@ -172,11 +174,8 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
         except TypeError as exc:
             diags.error(path, key_line, f"{what} field {key!r}: {exc}")
     for key, field in schema.items():
-        if field.required and mapping.get(key) is None and key not in values:
-            if key not in mapping:
-                diags.error(path, mapping.line, f"{what} needs a {key!r} field")
-            elif key in mapping:
-                diags.error(path, mapping.line_of(key), f"{what} field {key!r} is empty")
+        if field.required and key not in mapping:
+            diags.error(path, mapping.line, f"{what} needs a {key!r} field")
     return values
 
 
@@ -278,10 +277,11 @@ def load_settings(root: Path, diags: Diagnostics) -> Settings:
     if not path.is_file():
         diags.error(rel, 1, "hourbook.yaml is missing: every books folder needs one with at least seller: {name: ...}")
         return fallback
+    before = len(diags)
     data = load_yaml_file(root, path, diags)
-    if data is None and not diags:
-        diags.error(rel, 1, "hourbook.yaml is empty: it needs at least seller: {name: ...}")
     if data is None:
+        if len(diags) == before:
+            diags.error(rel, 1, "hourbook.yaml is empty: it needs at least seller: {name: ...}")
         return fallback
     schema = {
         "seller": Field(lambda v: v, required=True),
@@ -403,8 +403,14 @@ def contract_schema(unused_settings: Settings) -> dict[str, Field]:
     }
 
 
-def load_contracts(root: Path, settings: Settings, diags: Diagnostics) -> list[Contract]:
+def load_contracts(root: Path, settings: Settings, diags: Diagnostics) -> tuple[list[Contract], set[str]]:
+    """Every contract that reads without errors, and the ids of those that don't.
+
+    A contract with errors is left out whole and its id returned as broken, so its
+    entries are not reported again as unknown clients or entries without terms.
+    """
     contracts: list[Contract] = []
+    broken: set[str] = set()
     seen: dict[str, str] = {}
     for path in contract_files(root):
         rel = relative(root, path)
@@ -417,15 +423,19 @@ def load_contracts(root: Path, settings: Settings, diags: Diagnostics) -> list[C
             diags.error(rel, 1, f"duplicate client id {client_id!r}: also {seen[client_id]}")
             continue
         seen[client_id] = rel
+        before = len(diags)
         data = load_yaml_file(root, path, diags)
         if data is None:
-            if path.stat().st_size == 0 or not diags or diags[-1].source.path != rel:
+            if len(diags) == before:
                 diags.error(rel, 1, "contract is empty: it needs name: and terms:")
+            broken.add(client_id)
             continue
         contract = parse_contract(client_id, data, rel, settings, diags)
-        if contract is not None:
+        if contract is None:
+            broken.add(client_id)
+        else:
             contracts.append(contract)
-    return contracts
+    return contracts, broken
 
 
 def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Diagnostics) -> Contract | None:
@@ -440,6 +450,14 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Di
                         lambda item, line, r, d: parse_quote(item, line, r, d, contacts))
     check_unique(prepaid, "prepaid block", rel, diags)
     check_unique(quotes, "quote", rel, diags)
+    # A contract missing a term, block or quote would price its entries wrongly:
+    # leave it out whole rather than report made-up follow-on problems.
+    for key, parsed in (("terms", terms), ("prepaid", prepaid), ("quotes", quotes)):
+        raw = data.get(key)
+        if raw is not None and (not isinstance(raw, YList) or len(raw) != len(parsed)):
+            return None
+    if not terms:
+        return None
     return Contract(
         id=client_id,
         party=Party(name=values["name"], address=values.get("address", ""),
@@ -951,10 +969,11 @@ def load_books(root: Path) -> tuple[Books, list[Diagnostic]]:
     """
     diags = Diagnostics()
     settings = load_settings(root, diags)
-    contracts = load_contracts(root, settings, diags)
+    contracts, broken = load_contracts(root, settings, diags)
     entries = load_logbooks(root, diags)
     entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
     files = ["hourbook.yaml"] if (root / "hourbook.yaml").is_file() else []
     files += [relative(root, p) for p in contract_files(root)] + [relative(root, p) for p in logbook_files(root)]
-    books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files))
+    books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),
+                  broken_clients=frozenset(broken))
     return books, list(diags)

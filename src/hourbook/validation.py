@@ -20,7 +20,7 @@ from hourbook.values import format_clock
 
 
 def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
-    known = {contract.id for contract in books.contracts}
+    known = {contract.id for contract in books.contracts} | books.broken_clients
     return [
         Diagnostic(entry.source, f"unknown client {entry.client!r}{did_you_mean(entry.client, known)}"
                    + ("" if known else " (there are no contracts in contracts/)"), ERROR)

@@ -213,6 +213,7 @@ class Books:
     contracts: tuple[Contract, ...]
     entries: tuple[Entry, ...]
     files: tuple[str, ...] = ()                 # every file read, relative paths
+    broken_clients: frozenset[ClientId] = frozenset()   # contracts with errors, left out
 
     def contract(self, client: ClientId) -> Contract | None:
         for contract in self.contracts:
