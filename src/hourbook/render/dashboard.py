@@ -1,0 +1,394 @@
+"""The owner's figures: what each client really brings in and costs, and what needs action.
+
+From priced books this computes, per client and period and in total: hours by
+status, revenue (the statements' net), the cost of the time spent (hours × the
+worker's cost per hour from hourbook.yaml), margin and effective hourly rate; for
+retainers, the work done against the fee and a suggested fee; and the lists that
+need the owner's attention (blocks running low or expiring, quotes near their
+estimate, held lines, open requests). Pure: no formatting, no I/O.
+
+Costs are in the seller's currency (`hourbook.yaml` `currency`). There is no
+exchange rate in the books, so a client billed in another currency gets no margin
+rather than a wrong one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+
+from hourbook.core.money import MINUTES_PER_HOUR
+from hourbook.core.money import ZERO
+from hourbook.core.money import round_money
+from hourbook.core.records import BILLED
+from hourbook.core.records import COVERED
+from hourbook.core.records import EXPENSE
+from hourbook.core.records import HELD
+from hourbook.core.records import NO_CHARGE
+from hourbook.core.records import TIME
+from hourbook.core.records import Contract
+from hourbook.core.records import Entry
+from hourbook.core.records import Line
+from hourbook.core.records import PricedBooks
+from hourbook.core.records import PricedClient
+from hourbook.core.records import QuoteState
+from hourbook.core.records import Settings
+from hourbook.core.records import Statement
+from hourbook.render.statement import Balance
+from hourbook.render.statement import block_balance
+
+LOW_BLOCK_SHARE = Decimal("0.2")        # a block with less than this left is running low
+EXPIRY_WARNING_DAYS = 30
+QUOTE_WARNING_SHARE = Decimal("0.8")    # a quote past this share of its estimate
+SUGGESTION_PERIODS = 3                  # retainer fee suggested from this many last periods
+TOP_TAGS = 5
+# Tags that say nothing about why the client asked.
+_NOISE_TAGS = frozenset({"approved"})
+_NOISE_PREFIXES = ("ticket-",)
+
+
+# --------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Hours and money of a period, a client or a currency's clients.
+
+    Minutes are logged minutes by status, except `billed_minutes`: the billable minutes
+    charged (after minimum and increment). `cost` is in `cost_currency`.
+    """
+
+    currency: str
+    cost_currency: str
+    logged: int = 0
+    billed_minutes: int = 0
+    billed: int = 0
+    covered: int = 0
+    quote: int = 0
+    no_charge: int = 0
+    held: int = 0
+    uncovered: int = 0
+    given_away: Decimal = ZERO          # value of no-charge lines
+    held_value: Decimal = ZERO          # value of held lines, billable once confirmed
+    revenue: Decimal = ZERO             # net of the statements
+    cost: Decimal = ZERO
+    cost_known: bool = True             # every hour had a cost per hour
+
+    def __add__(self, other: Figures) -> Figures:
+        if (self.currency, self.cost_currency) != (other.currency, other.cost_currency):
+            raise ValueError(f"cannot add figures in {self.currency} and {other.currency}")
+        return Figures(
+            self.currency, self.cost_currency,
+            self.logged + other.logged, self.billed_minutes + other.billed_minutes,
+            self.billed + other.billed, self.covered + other.covered, self.quote + other.quote,
+            self.no_charge + other.no_charge, self.held + other.held, self.uncovered + other.uncovered,
+            self.given_away + other.given_away, self.held_value + other.held_value,
+            self.revenue + other.revenue, self.cost + other.cost, self.cost_known and other.cost_known)
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Revenue − cost; None when they are in different currencies."""
+        if self.currency != self.cost_currency:
+            return None
+        return self.revenue - self.cost
+
+    @property
+    def margin_share(self) -> Decimal | None:
+        margin = self.margin
+        if margin is None or not self.revenue:
+            return None
+        return margin / self.revenue
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Effective hourly rate: revenue per logged hour; None without logged time."""
+        if not self.logged:
+            return None
+        return round_money(self.revenue * MINUTES_PER_HOUR / self.logged, self.currency)
+
+
+def hourly_cost(worker: str, settings: Settings) -> Decimal | None:
+    """What an hour of `worker` costs: the team member's `cost`, else the seller's."""
+    for member in settings.team:
+        if member.id == worker and member.cost is not None:
+            return member.cost
+    return settings.cost
+
+
+def lines_cost(lines: tuple[Line, ...] | list[Line], settings: Settings) -> tuple[Decimal, bool]:
+    """(cost of the time and expenses of the lines, whether every hour had a cost).
+
+    Time costs whatever its status: held and no-charge hours were worked too.
+    Expenses cost their amount, billed on or not.
+    """
+    cost, known = ZERO, True
+    for line in lines:
+        if line.entry.kind == EXPENSE:
+            cost += line.entry.amount or ZERO
+        elif line.entry.kind == TIME:
+            per_hour = hourly_cost(line.entry.worker, settings)
+            if per_hour is None:
+                known = False
+                continue
+            cost += Decimal(line.logged_minutes) * per_hour / MINUTES_PER_HOUR
+    return round_money(cost, settings.currency), known
+
+
+def statement_figures(statement: Statement, contract: Contract, settings: Settings) -> Figures:
+    minutes = statement.minutes
+    cost, known = lines_cost(statement.lines, settings)
+    return Figures(
+        currency=contract.currency, cost_currency=settings.currency,
+        logged=minutes.logged, billed_minutes=minutes.billed,
+        billed=minutes.logged - minutes.covered - minutes.no_charge - minutes.held - minutes.quote - minutes.uncovered,
+        covered=minutes.covered, quote=minutes.quote, no_charge=minutes.no_charge, held=minutes.held,
+        uncovered=minutes.uncovered,
+        given_away=sum((ln.value for ln in statement.lines if ln.status == NO_CHARGE), ZERO),
+        held_value=sum((ln.value for ln in statement.lines if ln.status == HELD), ZERO),
+        revenue=statement.net, cost=cost, cost_known=known)
+
+
+def total_figures(figures: list[Figures], currency: str, cost_currency: str) -> Figures:
+    total = Figures(currency, cost_currency)
+    for item in figures:
+        total = total + item
+    return total
+
+
+# --------------------------------------------------------------- retainers
+
+
+@dataclass(frozen=True)
+class RetainerPeriod:
+    """A retainer period: the fee against the work done at the client's rate."""
+
+    period: str
+    fee: Decimal
+    work_value: Decimal                 # value of covered + billed time lines
+    billed: Decimal                     # amounts billed on top of the fee
+
+    @property
+    def shortfall(self) -> Decimal:
+        """How much more the work was worth than the client paid (negative: paid more)."""
+        return self.work_value - self.fee - self.billed
+
+
+@dataclass(frozen=True)
+class RetainerReport:
+    fee: Decimal                        # the latest period's fee
+    periods: tuple[RetainerPeriod, ...]  # newest first
+    basis: tuple[str, ...]              # the periods the averages come from
+    average_shortfall: Decimal
+    suggested_fee: Decimal              # average work value of the basis periods
+
+
+def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerReport | None:
+    """The work done against the fee in every retainer period; None for other clients.
+
+    The suggested fee is the average work value (covered + billed time at the
+    client's rate) of the last SUGGESTION_PERIODS periods that have ended by `as_of`
+    (the period in progress when none has).
+    """
+    currency = client.contract.currency
+    rows = []
+    for statement in client.statements:
+        fee = sum((f.amount for f in statement.fees if f.kind == "retainer"), ZERO)
+        if not fee:
+            continue
+        work = [ln for ln in statement.lines if ln.entry.kind == TIME and ln.status in (COVERED, BILLED)]
+        rows.append((statement, RetainerPeriod(
+            statement.period, fee, sum((ln.value for ln in work), ZERO),
+            sum((ln.amount for ln in work if ln.status == BILLED), ZERO))))
+    if not rows:
+        return None
+    ended = [r for s, r in rows if s.end <= as_of] or [r for _, r in rows]
+    basis = ended[-SUGGESTION_PERIODS:]
+    count = Decimal(len(basis))
+    return RetainerReport(
+        fee=rows[-1][1].fee,
+        periods=tuple(r for _, r in reversed(rows)),
+        basis=tuple(r.period for r in basis),
+        average_shortfall=round_money(sum((r.shortfall for r in basis), ZERO) / count, currency),
+        suggested_fee=round_money(sum((r.work_value for r in basis), ZERO) / count, currency))
+
+
+# --------------------------------------------------------------- attention
+
+
+@dataclass(frozen=True)
+class BlockAlert:
+    contract: Contract
+    balance: Balance
+    left_share: Decimal                 # what is left of the block, 0..1
+    days_left: int | None               # days from as-of to the expiry date
+    low: bool
+    expiring: bool
+
+
+@dataclass(frozen=True)
+class QuoteAlert:
+    contract: Contract
+    state: QuoteState
+    used_share: Decimal
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    contract: Contract
+    period: str
+    line: Line
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    contract: Contract
+    entry: Entry
+    age_days: int
+
+
+def latest_states(client: PricedClient, as_of: datetime.date) -> tuple[dict[str, BlockState], dict[str, QuoteState]]:
+    """Each block's and quote's state in the latest statement that shows it."""
+    blocks: dict[str, BlockState] = {}
+    quotes: dict[str, QuoteState] = {}
+    for statement in sorted(client.statements, key=lambda s: s.start):
+        if statement.start > as_of:
+            continue
+        blocks.update((state.block.id, state) for state in statement.prepaid)
+        quotes.update((state.quote.id, state) for state in statement.quotes)
+    return blocks, quotes
+
+
+def block_alerts(client: PricedClient, as_of: datetime.date) -> list[BlockAlert]:
+    """Blocks in use with less than LOW_BLOCK_SHARE left or expiring within EXPIRY_WARNING_DAYS."""
+    alerts = []
+    for state in latest_states(client, as_of)[0].values():
+        block = state.block
+        if block.expires is not None and block.expires < as_of:
+            continue
+        balance = block_balance(state, as_of)
+        left = Decimal(balance.remaining) / balance.total if balance.total else ZERO
+        days = (block.expires - as_of).days if block.expires is not None else None
+        low = left < LOW_BLOCK_SHARE
+        expiring = days is not None and days <= EXPIRY_WARNING_DAYS
+        if low or expiring:
+            alerts.append(BlockAlert(client.contract, balance, left, days, low, expiring))
+    return alerts
+
+
+def quote_alerts(client: PricedClient, as_of: datetime.date) -> list[QuoteAlert]:
+    """Quotes past QUOTE_WARNING_SHARE of their estimate, not invoiced more than a month ago."""
+    alerts = []
+    for state in latest_states(client, as_of)[1].values():
+        quote = state.quote
+        if not quote.estimate:
+            continue
+        if quote.invoice is not None and (as_of - quote.invoice).days > EXPIRY_WARNING_DAYS:
+            continue
+        share = Decimal(state.used_minutes) / quote.estimate
+        if share >= QUOTE_WARNING_SHARE:
+            alerts.append(QuoteAlert(client.contract, state, share))
+    return alerts
+
+
+def held_lines(client: PricedClient) -> list[HeldLine]:
+    return [HeldLine(client.contract, statement.period, line)
+            for statement in client.statements for line in statement.lines if line.status == HELD]
+
+
+def open_requests(client: PricedClient, as_of: datetime.date) -> list[OpenRequest]:
+    return [OpenRequest(client.contract, entry, (as_of - entry.date).days)
+            for entry in client.requests if not entry.done]
+
+
+def top_tags(client: PricedClient) -> list[tuple[str, int, int]]:
+    """The tags clients ask for most: (tag, entries and requests, logged minutes), top TOP_TAGS.
+
+    Quote ids, `#approved` and `#ticket-…` tags are left out: they say nothing about why.
+    """
+    counts: Counter[str] = Counter()
+    minutes: Counter[str] = Counter()
+    seen = set()
+    for statement in client.statements:
+        for line in statement.lines:
+            entry = line.entry
+            first = entry.source not in seen
+            seen.add(entry.source)
+            for tag in entry.tags:
+                if tag in _NOISE_TAGS or tag.startswith(_NOISE_PREFIXES) or client.contract.quote(tag):
+                    continue
+                if first:
+                    counts[tag] += 1
+                if entry.kind == TIME:
+                    minutes[tag] += line.logged_minutes
+    for entry in client.requests:
+        for tag in entry.tags:
+            if tag not in _NOISE_TAGS and not tag.startswith(_NOISE_PREFIXES):
+                counts[tag] += 1
+    ranked = sorted(counts, key=lambda tag: (-counts[tag], -minutes[tag], tag))
+    return [(tag, counts[tag], minutes[tag]) for tag in ranked[:TOP_TAGS]]
+
+
+# --------------------------------------------------------------- the dashboard
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    statement: Statement
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ClientReport:
+    client: PricedClient
+    rows: tuple[PeriodRow, ...]         # newest first
+    total: Figures
+    retainer: RetainerReport | None
+    tags: tuple[tuple[str, int, int], ...]
+
+    @property
+    def contract(self) -> Contract:
+        return self.client.contract
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    as_of: datetime.date
+    settings: Settings
+    clients: tuple[ClientReport, ...]   # lowest margin first
+    totals: tuple[Figures, ...]         # one per currency, the seller's first
+    blocks: tuple[BlockAlert, ...] = field(default=())
+    quotes: tuple[QuoteAlert, ...] = field(default=())
+    held: tuple[HeldLine, ...] = field(default=())
+    requests: tuple[OpenRequest, ...] = field(default=())
+
+
+def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
+    rows = [PeriodRow(s, statement_figures(s, client.contract, settings)) for s in client.statements]
+    total = total_figures([row.figures for row in rows], client.contract.currency, settings.currency)
+    return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)))
+
+
+def margin_order(report: ClientReport) -> tuple:
+    """Clients that lose money first; clients without a margin (other currency) last."""
+    margin = report.total.margin
+    return (margin is None, margin if margin is not None else ZERO, report.contract.id)
+
+
+def make_dashboard(priced: PricedBooks) -> Dashboard:
+    """Every figure of the owner's dashboard."""
+    settings, as_of = priced.books.settings, priced.as_of
+    reports = sorted((client_report(c, settings, as_of) for c in priced.clients), key=margin_order)
+    currencies = sorted({r.total.currency for r in reports}, key=lambda c: (c != settings.currency, c))
+    totals = tuple(total_figures([r.total for r in reports if r.total.currency == currency], currency, settings.currency)
+                   for currency in currencies)
+    return Dashboard(
+        as_of=as_of, settings=settings, clients=tuple(reports), totals=totals,
+        blocks=tuple(a for c in priced.clients for a in block_alerts(c, as_of)),
+        quotes=tuple(a for c in priced.clients for a in quote_alerts(c, as_of)),
+        held=tuple(sorted((h for c in priced.clients for h in held_lines(c)),
+                          key=lambda h: (h.line.entry.date, h.line.entry.source))),
+        requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
+                              key=lambda r: (-r.age_days, r.contract.id, r.entry.source))))

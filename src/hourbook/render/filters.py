@@ -1,0 +1,231 @@
+"""Pure formatting functions behind the templates' filters: money, hours, dates, Markdown.
+
+Every function here takes what it formats plus the locale (or messages) it needs and
+returns text; none reads files or keeps state. `html.py` binds them to a page's
+locale and currency and registers them as Jinja2 filters. Money is quantized half up
+with `round_money` *before* Babel sees it, because Babel rounds half-even.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
+from typing import Mapping
+
+import markdown
+import nh3
+from babel import Locale
+from babel import UnknownLocaleError
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
+from babel.numbers import format_currency
+from babel.numbers import format_decimal
+from babel.numbers import format_percent
+from markupsafe import Markup
+
+from hourbook.core.money import round_money
+
+DEFAULT_LOCALE = "en"
+HOUR_QUANTUM = Decimal("0.01")
+RATE_QUANTUM = Decimal("0.0001")    # tax and surcharge rates: 7.25 %
+SHARE_QUANTUM = Decimal("0.01")     # shares shown as whole percentages
+MINUTES_PER_DAY = 24 * 60
+
+# What survives in an entry's details: text formatting, lists, code, tables, links.
+# No images (they would load from elsewhere), no forms, no styles, no scripts.
+DETAIL_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "dd", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+})
+DETAIL_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+DETAIL_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+MARKDOWN_EXTENSIONS = ("fenced_code", "tables", "sane_lists")
+
+# Reasons pricing gives (docs/pricing.md, "Status, first match wins").
+_UNAUTHORISED = re.compile(r"^requester '(?P<who>.*)' is not an authorised contact$")
+_UNAPPROVED = re.compile(r"^quote (?P<quote>\S+) is not approved$")
+_KNOWN_REASONS = ("warranty", "goodwill", "free_under", "included")
+_LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+# --------------------------------------------------------------- locales
+
+
+def babel_locale(locale: str) -> str:
+    """A locale Babel knows (`es`, `en_GB`, `de-AT` …), or `en` for anything else."""
+    try:
+        return str(Locale.parse((locale or DEFAULT_LOCALE).replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return DEFAULT_LOCALE
+
+
+def language_of(locale: str) -> str:
+    """The language part of a locale: `en_GB` -> `en`; names the messages file."""
+    return babel_locale(locale).split("_")[0]
+
+
+def translate(messages: Mapping[str, str], key: str, **values: object) -> str:
+    """The message `key` with `{name}` placeholders filled; the key itself if unknown.
+
+    Args:
+        messages: one language's messages, already merged over the English ones.
+        key: the message name.
+        values: placeholder values, inserted as text (the template escapes the result).
+    """
+    text = messages.get(key)
+    if text is None:
+        return key
+    return text.format(**values) if values else text
+
+
+# --------------------------------------------------------------- numbers
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    """`1.234,50 €` (es), `€1,234.50` (en): half up to the minor unit, then Babel."""
+    return format_currency(round_money(amount, currency), currency, locale=babel_locale(locale))
+
+
+def hours_of(minutes: int) -> Decimal:
+    """Minutes as decimal hours, 2 places, half up: 20 -> 0.33, 75 -> 1.25."""
+    return (Decimal(minutes) / 60).quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def format_hours(minutes: int, locale: str) -> str:
+    """Decimal hours in the locale's digits: 75 -> `1.25` (en), `1,25` (es)."""
+    return format_decimal(hours_of(minutes), format="#,##0.00", locale=babel_locale(locale))
+
+
+def format_rate(fraction: Decimal, locale: str) -> str:
+    """A tax or surcharge rate as a percentage, up to 2 decimals: 0.21 -> `21 %` (es), 0.075 -> `7.5%` (en)."""
+    exact = Decimal(fraction).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP).normalize()
+    return format_percent(exact, locale=babel_locale(locale), decimal_quantization=False)
+
+
+def format_share(fraction: Decimal, locale: str) -> str:
+    """A share as a whole percentage, half up: 0.6919 -> `69%`; for margins and usage."""
+    whole = Decimal(fraction).quantize(SHARE_QUANTUM, rounding=ROUND_HALF_UP)
+    return format_percent(whole, locale=babel_locale(locale))
+
+
+def format_amount(value: float | Decimal, locale: str) -> str:
+    """A plain quantity with at most 2 decimals, for chart axes: 2.5 -> `2,5` (es)."""
+    return format_decimal(Decimal(str(value)).quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP), format="#,##0.##",
+                          locale=babel_locale(locale))
+
+
+def share_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
+    """part / whole, 0 when there is no whole; for bars and percentages."""
+    if not whole:
+        return Decimal(0)
+    return Decimal(part) / Decimal(whole)
+
+
+# --------------------------------------------------------------- dates and times
+
+
+def format_date(day: datetime.date, locale: str, style: str = "long") -> str:
+    """A date by the locale: style `long` (3 de noviembre de 2026), `medium`, `short`."""
+    return babel_format_date(day, style, locale=babel_locale(locale))
+
+
+def format_day(day: datetime.date, locale: str) -> str:
+    """A short day for a statement's lines, weekday included: `mar, 3 nov`, `Tue, Nov 3`."""
+    return format_skeleton("MMMEd", day, locale=babel_locale(locale))
+
+
+def format_month(day: datetime.date, locale: str) -> str:
+    """A month's short stand-alone name for chart axes: `Nov`, `нояб.`, `ное`."""
+    return babel_format_date(day, "LLL", locale=babel_locale(locale))
+
+
+def format_period(period: str, locale: str) -> str:
+    """A period name for people: `2026-11` -> `Noviembre de 2026`, `2026-Q4` -> `4.º trimestre 2026`."""
+    year_text, part = period.split("-")
+    if part.startswith("Q"):
+        day = datetime.date(int(year_text), (int(part[1:]) - 1) * 3 + 1, 1)
+        text = babel_format_date(day, "QQQQ y", locale=babel_locale(locale))
+    else:
+        day = datetime.date(int(year_text), int(part), 1)
+        text = format_skeleton("yMMMM", day, locale=babel_locale(locale))
+    return text[:1].upper() + text[1:]
+
+
+def format_clock(minute: int) -> str:
+    """A minute of the day as `HH:MM`; minutes past midnight wrap: 1515 -> `01:15`."""
+    hours, minutes = divmod(minute % MINUTES_PER_DAY, 60)
+    return f"{hours:02d}:{minutes:02d}"
+
+
+def format_time_range(start: int | None, end: int | None) -> str:
+    """`09:10–10:25`; a range crossing midnight is marked: `23:30–01:15 (+1)`; "" without one."""
+    if start is None or end is None:
+        return ""
+    text = f"{format_clock(start)}–{format_clock(end)}"
+    days = end // MINUTES_PER_DAY - start // MINUTES_PER_DAY
+    return f"{text} (+{days})" if days > 0 else text
+
+
+# --------------------------------------------------------------- text
+
+
+def render_markdown(text: str) -> Markup:
+    """An entry's details: Markdown to HTML, then cleaned by nh3; only this is marked safe.
+
+    Raw HTML in the text goes through Markdown untouched and is then cut down by nh3 to
+    `DETAIL_TAGS`: no script, no event handler, no `javascript:` link, no image.
+    """
+    if not text.strip():
+        return Markup("")
+    html = markdown.markdown(loosen_lists(text), extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+    clean = nh3.clean(html, tags=set(DETAIL_TAGS), attributes={k: set(v) for k, v in DETAIL_ATTRIBUTES.items()},
+                      url_schemes=set(DETAIL_URL_SCHEMES), link_rel="noopener noreferrer nofollow")
+    return Markup(clean)  # noqa: S704 - cleaned by nh3 just above
+
+
+def loosen_lists(text: str) -> str:
+    """Put a blank line before a list that follows a paragraph line.
+
+    People write a line and then `- item` lines right under it; Python-Markdown only
+    sees a list after a blank line and would run the items into the paragraph.
+    Fenced code is left alone.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif (not fenced and _LIST_ITEM.match(line) and out and out[-1].strip()
+              and not _LIST_ITEM.match(out[-1]) and not out[-1].startswith((" ", "\t"))):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def describe_reason(reason: str | None, messages: Mapping[str, str]) -> str:
+    """Why a line is held or not charged, in the statement's language.
+
+    Known shapes get their own message: a built-in tag (`warranty`, `goodwill`),
+    `free_under`, `included`, an unauthorised requester, an unapproved quote. Any other
+    reason is a tag from the contract's `no_charge` list and is shown as `#tag`.
+    """
+    if not reason:
+        return ""
+    if reason in _KNOWN_REASONS:
+        return translate(messages, f"reason_{reason}")
+    match = _UNAUTHORISED.match(reason)
+    if match:
+        return translate(messages, "reason_unauthorised", who=match["who"])
+    match = _UNAPPROVED.match(reason)
+    if match:
+        return translate(messages, "reason_unapproved", quote=match["quote"])
+    return translate(messages, "reason_tag", tag=reason)
+
+
+def capitalize(text: str) -> str:
+    """First letter up, the rest untouched (Jinja's `capitalize` lowers the rest)."""
+    return text[:1].upper() + text[1:]
