@@ -1,0 +1,181 @@
+"""Exports for other tools: priced lines as CSV, issued invoices as plain-text-accounting journals.
+
+`lines.csv` has one row per priced line and per fee of every statement, so that a
+spreadsheet's sum of `amount` per client and period is the statement's sum
+(its net, or its gross when prices include tax). `invoices.journal` (hledger)
+and `invoices.beancount` (beancount) have one balanced transaction per record
+of `issued.yaml`: the receivable for the total, income for the net and output
+VAT (one account per rate) for the tax; credit notes carry negative figures, so
+they reverse. The journals are made from the register only, never re-priced.
+
+Nothing here decides figures: it formats what pricing and the register hold.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from hourbook.core.money import format_money
+from hourbook.core.records import PricedBooks
+from hourbook.invoicing import INVOICE
+from hourbook.invoicing import IssuedRecord
+from hourbook.invoicing import client_numbers
+from hourbook.invoicing import read_register
+from hourbook.invoicing import split_statement
+
+CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
+               "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",
+               "description")
+
+
+def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
+    """Every priced line and fee as CSV rows; `invoice` names the issued invoice that holds it."""
+    by_key = {record.key: record.number for record in records}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for client in priced.clients:
+        contract, currency = client.contract, client.contract.currency
+        numbers = client_numbers(records, contract.id)
+        for statement in client.statements:
+            for doc in split_statement(statement, contract, numbers):
+                number = by_key.get(doc.key, "")
+                for line in doc.lines:
+                    entry = line.entry
+                    writer.writerow([
+                        contract.id, statement.period, entry.date.isoformat(), str(entry.source), entry.kind,
+                        line.status, line.reason or "", entry.by, entry.worker, " ".join(entry.tags),
+                        line.logged_minutes, line.billed_minutes,
+                        "" if line.rate is None else format_money(line.rate, currency),
+                        format_money(line.value, currency), format_money(line.amount, currency), currency,
+                        line.cover or "", number, entry.description])
+                for fee in doc.fees:
+                    writer.writerow([
+                        contract.id, statement.period, fee.date.isoformat(), str(fee.source), fee.kind, "fee",
+                        "", "", "", "", 0, 0, "", format_money(fee.amount, currency),
+                        format_money(fee.amount, currency), currency, fee.ref, number, fee.label])
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ journals
+
+
+def _rate_name(record: IssuedRecord) -> str:
+    """The VAT rate of a record as an account name part: 21, 10.5 -> 10-5, 0."""
+    return f"{record.rate.normalize():f}".replace(".", "-")
+
+
+def journal_postings(record: IssuedRecord) -> list[tuple[str, Decimal]]:
+    """(account path, amount): receivable = income + VAT, so the transaction balances."""
+    postings = [(f"assets:receivable:{record.client}", record.total),
+                (f"income:services:{record.client}", -record.net)]
+    if record.tax != 0:
+        postings.append((f"liabilities:vat:output:{_rate_name(record)}", -record.tax))
+    return postings
+
+
+def _description(record: IssuedRecord, names: dict[str, str]) -> str:
+    what = "Invoice" if record.type == INVOICE else f"Corrective invoice (corrects {record.corrects})"
+    return f"{what} {record.number}, {names.get(record.client, record.client)}, {record.period}"
+
+
+def hledger_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
+    """The register as an hledger journal: declared accounts and commodities, one entry per record."""
+    out = ["; Issued invoices, exported by hourbook from issued.yaml. Do not edit: export again.", ""]
+    accounts = sorted({account for record in records for account, _ in journal_postings(record)})
+    out += [f"account {account}" for account in accounts]
+    currencies = sorted({record.currency for record in records})
+    out += [f"commodity 1000.{'0' * _digits(records, c)} {c}" if _digits(records, c) else f"commodity 1000 {c}"
+            for c in currencies]
+    out.append("")
+    for record in records:
+        note = _description(record, names).replace(";", ",")
+        out.append(f"{record.issued.isoformat()} * ({record.number}) {note}  ; invoice:{record.number}, "
+                   f"client:{record.client}, period:{record.period}, commit:{record.commit[:12]}")
+        for account, amount in journal_postings(record):
+            out.append(f"    {account:<44}  {format_money(amount, record.currency):>14} {record.currency}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _digits(records: list[IssuedRecord], currency: str) -> int:
+    record = next(r for r in records if r.currency == currency)
+    text = format_money(record.total, currency)
+    return len(text.partition(".")[2])
+
+
+def beancount_account(path: str) -> str:
+    """`assets:receivable:sofia-dent` -> `Assets:Receivable:Sofia-dent` (each part capitalised)."""
+    parts = []
+    for part in path.split(":"):
+        part = re.sub(r"[^A-Za-z0-9-]", "-", part)
+        parts.append(part[:1].upper() + part[1:])
+    return ":".join(parts)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
+    """The register as a beancount ledger: accounts opened on the first invoice's date."""
+    out = ["; Issued invoices, exported by hourbook from issued.yaml. Do not edit: export again.",
+           'option "title" "Issued invoices"', ""]
+    first_use: dict[str, str] = {}
+    for record in records:
+        for account, _ in journal_postings(record):
+            first_use.setdefault(beancount_account(account), record.issued.isoformat())
+    currencies = sorted({record.currency for record in records})
+    for account, day in sorted(first_use.items()):
+        out.append(f"{day} open {account}")
+    for currency in currencies:
+        out.append(f"{records[0].issued.isoformat()} commodity {currency}")
+    out.append("")
+    for record in records:
+        out.append(f"{record.issued.isoformat()} * {_quoted(names.get(record.client, record.client))} "
+                   f"{_quoted(_description(record, names))}")
+        out.append(f"  invoice: {_quoted(record.number)}")
+        out.append(f"  period: {_quoted(record.period)}")
+        out.append(f"  commit: {_quoted(record.commit)}")
+        for account, amount in journal_postings(record):
+            out.append(f"  {beancount_account(account):<44}  {format_money(amount, record.currency):>14} "
+                       f"{record.currency}")
+        out.append("")
+    return "\n".join(out)
+
+
+def register_totals(records: list[IssuedRecord]) -> dict[str, dict[str, Decimal]]:
+    """currency -> {net, tax, total} summed over the register: what the journals must add up to."""
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for record in records:
+        totals[record.currency]["net"] += record.net
+        totals[record.currency]["tax"] += record.tax
+        totals[record.currency]["total"] += record.total
+    return {currency: dict(values) for currency, values in totals.items()}
+
+
+def write_exports(priced: PricedBooks, root: Path, out: Path) -> list[Path]:
+    """Write lines.csv, invoices.journal and invoices.beancount into `out`, each atomically.
+
+    Returns:
+        The paths written.
+    """
+    from hourbook.site import write_file_atomically
+
+    records, _, _ = read_register(root)
+    names = {contract.id: contract.party.name for contract in priced.books.contracts}
+    files = {
+        "lines.csv": lines_csv(priced, records),
+        "invoices.journal": hledger_journal(records, names),
+        "invoices.beancount": beancount_journal(records, names),
+    }
+    written = []
+    for name, text in files.items():
+        write_file_atomically(out / name, text.encode("utf-8"))
+        written.append(out / name)
+    return written

@@ -1,0 +1,113 @@
+"""Exports: priced lines as CSV; issued invoices as hledger and beancount journals that the tools accept.
+
+The journals' totals must equal the register's. With October and November issued and a credit note
+of -30.00 (see test_invoicing): EUR net 187.50 + 172.40 + 60.00 - 30.00 = 389.90,
+tax 39.38 + 32.76 + 12.60 - 6.30 = 78.44, total 226.88 + 205.16 + 72.60 - 36.30 = 468.34.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from test_invoicing import commit
+from test_invoicing import edit
+from test_invoicing import issue
+from test_invoicing import repo  # noqa: F401  (fixture)
+
+from hourbook import export
+from hourbook.invoicing import read_register
+
+BEAN_CHECK = shutil.which("bean-check") or str(Path(sys.executable).with_name("bean-check"))
+
+
+@pytest.fixture
+def books_issued(repo):  # noqa: F811
+    assert issue(repo)[0] == 0
+    edit(repo, "logbook/2026-11.md", "- 1h Printer driver #support\n",
+         "- 1h Printer driver #support\n- expense -30.00 Backup billed twice #correction #2026-0001\n")
+    commit(repo, "October issued; correction")
+    assert issue(repo, "2026-11", "2026-11-30")[0] == 0
+    commit(repo, "November issued")
+    code, out, err = run_cli("export", str(repo), "--as-of", "2026-12-01")
+    assert code == 0, err
+    assert out.splitlines() == [str(repo / "export" / name)
+                                for name in ("lines.csv", "invoices.journal", "invoices.beancount")]
+    return repo
+
+
+def test_register_totals(books_issued):
+    records, _, _ = read_register(books_issued)
+    assert export.register_totals(records) == {
+        "EUR": {"net": Decimal("389.90"), "tax": Decimal("78.44"), "total": Decimal("468.34")}}
+
+
+def test_csv_rows_add_up_to_the_statements(books_issued):
+    rows = list(csv.DictReader(io.StringIO((books_issued / "export" / "lines.csv").read_text(encoding="utf-8"))))
+    sums = defaultdict(Decimal)
+    for row in rows:
+        sums[row["client"], row["period"], row["invoice"]] += Decimal(row["amount"])
+    assert dict(sums) == {("acme", "2026-10", "2026-0001"): Decimal("187.50"),
+                          ("beta", "2026-10", "2026-0002"): Decimal("172.40"),
+                          ("acme", "2026-11", "2026-0003"): Decimal("60.00"),
+                          ("acme", "2026-11", "R2026-0001"): Decimal("-30.00")}
+    first = rows[0]
+    assert (first["source"], first["status"], first["billed_minutes"], first["rate"], first["amount"],
+            first["by"], first["tags"], first["description"]) == \
+           ("logbook/2026-10.md:4", "billed", "90", "60.00", "90.00", "ana", "support", "Server migration")
+
+
+def test_hledger_accepts_the_journal_and_its_totals_match(books_issued):
+    hledger = shutil.which("hledger")
+    if hledger is None:
+        pytest.skip("hledger is not installed (apt-get install hledger)")
+    journal = books_issued / "export" / "invoices.journal"
+    for args in (["check"], ["check", "--strict"]):
+        result = subprocess.run([hledger, "-f", str(journal), *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    result = subprocess.run([hledger, "-f", str(journal), "balance", "--flat", "--no-total", "-O", "csv",
+                             "--depth", "1"], capture_output=True, text=True, check=True)
+    balances = {row[0]: row[1] for row in csv.reader(io.StringIO(result.stdout)) if row[0] != "account"}
+    assert balances == {"assets": "468.34 EUR", "income": "-389.90 EUR", "liabilities": "-78.44 EUR"}
+
+
+def test_beancount_accepts_the_ledger_and_its_totals_match(books_issued):
+    ledger = books_issued / "export" / "invoices.beancount"
+    result = subprocess.run([BEAN_CHECK, str(ledger)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    from beancount import loader
+    from beancount.core import data
+
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert errors == []
+    sums = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                sums[posting.account.split(":")[0]] += posting.units.number
+    assert dict(sums) == {"Assets": Decimal("468.34"), "Income": Decimal("-389.90"),
+                          "Liabilities": Decimal("-78.44")}
+
+
+def test_empty_register_exports_valid_journals(repo, tmp_path):  # noqa: F811
+    code, _, err = run_cli("export", str(repo), "--as-of", "2026-11-05", "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert subprocess.run([BEAN_CHECK, str(tmp_path / "out" / "invoices.beancount")]).returncode == 0
+    if shutil.which("hledger"):
+        assert subprocess.run(["hledger", "-f", str(tmp_path / "out" / "invoices.journal"), "check"]).returncode == 0
+
+
+def test_export_refuses_books_with_errors(repo, tmp_path):  # noqa: F811
+    edit(repo, "logbook/2026-10.md", "- 20m Backup check", "- 2x0m Backup check")
+    code, out, err = run_cli("export", str(repo), "--as-of", "2026-11-05", "--out", str(tmp_path / "out"))
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == "export stopped: 1 error, 0 warnings; nothing was written"
+    assert not (tmp_path / "out").exists()
