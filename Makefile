@@ -21,6 +21,10 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/hourbook check .
 
+# Benchmark on synthetic books: 10k and 100k entries by default; BENCH_SIZES=10000,100000,1000000 for 1M.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) site .site.new-* .site.old-* src/*.egg-info .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

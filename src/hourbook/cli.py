@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
+from hourbook.printer import diagnostic_json
 from hourbook.printer import dump_json
 from hourbook.printer import format_diagnostic
 from hourbook.printer import priced_json
@@ -54,20 +55,26 @@ def summary_line(diagnostics) -> str:
 
 
 def cmd_check(args) -> int:
+    from hourbook.incremental import price_run
+
     root = books_root(args.books)
-    priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
+    run = price_run(root, parse_as_of(args.as_of))
+    diagnostics = run.diagnostics
     if args.json:
-        sys.stdout.write(dump_json({"diagnostics": priced_json(priced, diagnostics)["diagnostics"]}))
+        sys.stdout.write(dump_json({"diagnostics": [diagnostic_json(d) for d in diagnostics]}))
     else:
         print_diagnostics(diagnostics)
-        entries = sum(1 for e in priced.books.entries)
-        print(f"{len(priced.books.contracts)} clients, {entries} entries: {summary_line(diagnostics)}",
-              file=sys.stderr)
+        print(f"{run.clients} clients, {run.entries} entries: {summary_line(diagnostics)}", file=sys.stderr)
     return 1 if has_errors(diagnostics) or (args.strict and diagnostics) else 0
 
 
 def cmd_price(args) -> int:
     root = books_root(args.books)
+    if args.json:
+        from hourbook.incremental import price_run
+
+        run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)
+        return 1 if has_errors(run.diagnostics) else 0
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     if args.json:
         sys.stdout.write(dump_json(priced_json(priced, diagnostics)))
@@ -82,27 +89,73 @@ def cmd_price(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from hourbook import site
-    from hourbook.render import render_site
+    from hourbook.incremental import Builder
+
+    root = books_root(args.books)
+    as_of = parse_as_of(args.as_of)
+    out = Path(args.out) if args.out else root / "site"
+    result = Builder(root, lambda: as_of, out=out, pdf=not args.no_pdf).build()
+    print_diagnostics(result.diagnostics)
+    if not result.ok and not result.error:
+        print(f"build stopped: {summary_line(result.diagnostics)}; the site was left as it was", file=sys.stderr)
+        return 1
+    if result.error:
+        print(f"hourbook: error: {result.error}; the site was left as it was", file=sys.stderr)
+        return 1
+    print(f"built {out}: {result.files} files, {result.statements} statements for {result.clients} clients "
+          f"({result.shared} shared); {summary_line(result.diagnostics)}", file=sys.stderr)
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from hourbook.watch import watch_books
+
+    root = books_root(args.books)
+    parse_as_of(args.as_of)  # a bad date is a usage error now, not in the loop
+    return watch_books(root, lambda: parse_as_of(args.as_of), out=Path(args.out) if args.out else None,
+                       pdf=not args.no_pdf)
+
+
+def cmd_serve(args) -> int:
+    from hourbook.serve import serve_books
+
+    root = books_root(args.books)
+    parse_as_of(args.as_of)
+    return serve_books(root, lambda: parse_as_of(args.as_of), out=Path(args.out) if args.out else None,
+                       pdf=not args.no_pdf, host=args.host, port=args.port)
+
+
+def cmd_issue(args) -> int:
+    from hourbook import invoicing
+
+    try:
+        period = invoicing.parse_period(args.period)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    outcome = invoicing.issue(books_root(args.books), period, parse_as_of(args.as_of))
+    print_diagnostics(outcome.diagnostics)
+    if outcome.refusal:
+        print(f"hourbook: issue refused: {outcome.refusal}; nothing was written", file=sys.stderr)
+        return 1
+    for record in outcome.records:
+        print(f"{record.number:<14} {record.type:<8} {record.client:<16} {record.period:<8} net {record.net:>10} "
+              f"tax {record.tax:>9} total {record.total:>10} {record.currency}  {record.pdf}")
+    for note in outcome.notes:
+        print(f"hourbook: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from hourbook import export
 
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     print_diagnostics(diagnostics)
     if has_errors(diagnostics):
-        print(f"build stopped: {summary_line(diagnostics)}; the site was left as it was", file=sys.stderr)
+        print(f"export stopped: {summary_line(diagnostics)}; nothing was written", file=sys.stderr)
         return 1
-    secret = site.load_secret(root)
-    folders = site.public_folders(priced, secret)
-    files = render_site(priced, root, folders, pdf=not args.no_pdf, build_info=site.build_info(root))
-    out = Path(args.out) if args.out else root / "site"
-    try:
-        site.write_site(files, out)
-    except site.SiteError as exc:
-        print(f"hourbook: error: {exc}; the site was left as it was", file=sys.stderr)
-        return 1
-    statements = sum(len(c.statements) for c in priced.clients)
-    print(f"built {out}: {len(files)} files, {statements} statements for {len(priced.clients)} clients "
-          f"({len(folders)} shared); {summary_line(diagnostics)}", file=sys.stderr)
+    for path in export.write_exports(priced, root, Path(args.out) if args.out else root / "export"):
+        print(path)
     return 0
 
 
@@ -128,8 +181,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hourbook", description="Plain-text support hours in, priced statements out.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, func, help_text: str, *before_books: tuple[str, str]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        for argument, argument_help in before_books:
+            sub.add_argument(argument, help=argument_help)
         sub.add_argument("books", nargs="?", default=".", metavar="BOOKS", help="books folder (default: .)")
         sub.add_argument("--as-of", metavar="DATE",
                          help=f"price as on this date (default: ${TODAY_ENV}, else today)")
@@ -144,7 +199,19 @@ def make_parser() -> argparse.ArgumentParser:
     build = command("build", cmd_build, "check, price and write site/ (HTML + PDF)")
     build.add_argument("--no-pdf", action="store_true", help="HTML only")
     build.add_argument("--out", metavar="DIR", help="site folder (default: BOOKS/site)")
+    for name, func, help_text in (("watch", cmd_watch, "build, then rebuild the site on every change"),
+                                  ("serve", cmd_serve, "watch + a local preview server that reloads the open page")):
+        sub = command(name, func, help_text)
+        sub.add_argument("--no-pdf", action="store_true", help="HTML only (faster previews)")
+        sub.add_argument("--out", metavar="DIR", help="site folder (default: BOOKS/site)")
+        if name == "serve":
+            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+            sub.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free port)")
     command("links", cmd_links, "print each shared client's secret statement link")
+    command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write invoices/*.pdf",
+            ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients"))
+    export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
+    export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
     return parser
 
 

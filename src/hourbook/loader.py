@@ -9,7 +9,10 @@ books (unknown clients, overlaps, terms): that is `validation` and `pricing`.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import string
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -32,6 +35,7 @@ from hourbook.core.records import Quote
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
+from hourbook.core.records import VatExemption
 from hourbook.core.records import Term
 from hourbook.values import CLIENT_ID
 from hourbook.values import RANGE
@@ -43,6 +47,7 @@ from hourbook.values import parse_percent
 from hourbook.values import parse_range
 from hourbook.values import parse_tag
 from hourbook.values import parse_tags
+from hourbook.values import shown
 from hourbook.yamlfile import YamlError
 from hourbook.yamlfile import YList
 from hourbook.yamlfile import YMap
@@ -91,7 +96,12 @@ def read_text(root: Path, path: Path, diags: Diagnostics) -> str | None:
 
 
 def relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+    """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
+    rel = path.relative_to(root).as_posix()
+    if rel.isascii():
+        return rel
+    # A name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 output can carry.
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def load_yaml_file(root: Path, path: Path, diags: Diagnostics):
@@ -161,7 +171,7 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
         key_line = mapping.line_of(key)
         field = schema.get(key)
         if field is None:
-            diags.error(path, key_line, f"unknown {what} field {key!r}{did_you_mean(key, schema)}")
+            diags.error(path, key_line, f"unknown {what} field {shown(key)}{did_you_mean(key, schema)}")
             continue
         if raw is None:
             if field.required:
@@ -182,9 +192,11 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
 def _kind(value) -> str:
     if isinstance(value, YList):
         return "a list"
+    if isinstance(value, YMap):
+        return "a mapping"
     if value is None:
         return "nothing"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shown(value)}"
 
 
 def text(value) -> str:
@@ -316,11 +328,15 @@ def load_settings(root: Path, diags: Diagnostics) -> Settings:
     if "site" in values:
         fields = read_fields(values["site"], {"base_url": Field(text)}, rel, data.line_of("site"), "site", diags)
         base_url = (fields or {}).get("base_url", "").rstrip("/")
-    number_format = "{year}-{seq:04d}"
+    invoice = {}
     if "invoice" in values:
-        fields = read_fields(values["invoice"], {"number": Field(number_pattern)},
-                             rel, data.line_of("invoice"), "invoice", diags)
-        number_format = (fields or {}).get("number", number_format)
+        invoice = read_fields(values["invoice"], INVOICE_FIELDS, rel, data.line_of("invoice"), "invoice", diags) or {}
+        if invoice.get("number", "{year}-{seq:04d}") == invoice.get("credit_number", "R{year}-{seq:04d}"):
+            diags.error(rel, values["invoice"].line_of("credit_number"),
+                        "invoice field 'credit_number' must differ from 'number': corrective invoices "
+                        "are numbered in a series of their own")
+        if "exemptions" in invoice:
+            invoice["exemptions"] = read_exemptions(invoice["exemptions"], rel, values["invoice"], diags)
     return Settings(
         seller=seller,
         currency=values.get("currency", "EUR"),
@@ -329,19 +345,87 @@ def load_settings(root: Path, diags: Diagnostics) -> Settings:
         cost=values.get("cost"),
         team=tuple(team),
         base_url=base_url,
-        number_format=number_format,
+        number_format=invoice.get("number", "{year}-{seq:04d}"),
+        credit_number_format=invoice.get("credit_number", "R{year}-{seq:04d}"),
+        invoice_note=invoice.get("note", ""),
+        due_days=invoice.get("due_days", 30),
+        vat_exemptions=invoice.get("exemptions", ()),
     )
 
 
+_NUMBER_SPEC = re.compile(r"^(?:0?[1-9][0-9]?)?d?$")  # '', 'd', '4', '04d': a width below 100
+
+
 def number_pattern(value) -> str:
+    """An invoice number pattern: text with {year} and {seq}, which may have a width ({seq:04d}).
+
+    Only those two fields, with no attribute, index or conversion: the pattern comes from
+    the books and is formatted by `str.format`, which would otherwise reach into objects
+    (`{seq.real}`) or build strings of any size (`{seq:0999999999d}`).
+    """
     pattern = text(value)
+    example = "like '{year}-{seq:04d}'"
     try:
-        pattern.format(year=2026, seq=1)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise ValueError(f"expected a pattern with {{year}} and {{seq}}, like '{{year}}-{{seq:04d}}': {exc}") from None
-    if "{seq" not in pattern:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
+                  if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"expected a pattern with {{year}} and {{seq}}, {example}: {exc}") from None
+    for name, spec, conversion in fields:
+        if name not in ("year", "seq") or conversion or not _NUMBER_SPEC.match(spec or ""):
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(f"{shown} cannot be used: an invoice number takes {{year}} and {{seq}} (a width below 100), "
+                             f"{example}")
+    if not any(name == "seq" for name, _, _ in fields):
         raise ValueError("an invoice number pattern needs {seq}")
     return pattern
+
+
+def payment_days(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
+        raise ValueError(f"expected a number of days from 0 to 3650, got {value!r}")
+    return value
+
+
+INVOICE_FIELDS = {
+    "number": Field(number_pattern),
+    "credit_number": Field(number_pattern),
+    "note": Field(text),
+    "due_days": Field(payment_days),
+    "exemptions": Field(lambda v: v),
+}
+# EN 16931 VAT categories for invoices without VAT; every one but Z needs a note (BT-120).
+VAT_EXEMPTION_CATEGORIES = {
+    "E": "exempt", "AE": "reverse charge", "K": "intra-community supply",
+    "G": "export outside the EU", "O": "not subject to VAT", "Z": "zero rated",
+}
+
+
+def read_exemptions(value, rel: str, invoice: YMap, diags: Diagnostics) -> tuple[VatExemption, ...]:
+    """invoice: {exemptions: {client: {category: AE, note: "..."}}} -> VatExemption records."""
+    line = invoice.line_of("exemptions")
+    if not isinstance(value, YMap):
+        diags.error(rel, line, f"invoice field 'exemptions' must be a mapping of client: {{category, note}}, "
+                    f"got {_kind(value)}")
+        return ()
+    codes = ", ".join(f"{code} ({name})" for code, name in VAT_EXEMPTION_CATEGORIES.items())
+    result = []
+    for client, item in value.items():
+        item_line = value.line_of(client)
+        fields = read_fields(item, {"category": Field(text, required=True), "note": Field(text)},
+                             rel, item_line, f"exemption for {client!r}", diags)
+        if not fields or "category" not in fields:
+            continue
+        category = fields["category"].strip().upper()
+        if category not in VAT_EXEMPTION_CATEGORIES:
+            diags.error(rel, item.line_of("category"), f"unknown VAT category {fields['category']!r}; use one of {codes}")
+            continue
+        note = fields.get("note", "").strip()
+        if not note and category != "Z":
+            diags.error(rel, item_line, f"exemption for {client!r} needs a note: the invoice must say why no VAT "
+                        "is charged (e.g. 'Reverse charge: art. 196 Directive 2006/112/EC')")
+            continue
+        result.append(VatExemption(str(client), category, note, Source(rel, item_line)))
+    return tuple(result)
 
 
 # ------------------------------------------------------------------ contracts
@@ -403,11 +487,13 @@ def contract_schema(unused_settings: Settings) -> dict[str, Field]:
     }
 
 
-def load_contracts(root: Path, settings: Settings, diags: Diagnostics) -> tuple[list[Contract], set[str]]:
+def load_contracts(root: Path, settings: Settings, diags: Diagnostics,
+                   cache=None) -> tuple[list[Contract], set[str]]:
     """Every contract that reads without errors, and the ids of those that don't.
 
     A contract with errors is left out whole and its id returned as broken, so its
     entries are not reported again as unknown clients or entries without terms.
+    `cache(root, path, rel, load, settings)` may answer for an unchanged file (see incremental).
     """
     contracts: list[Contract] = []
     broken: set[str] = set()
@@ -423,19 +509,27 @@ def load_contracts(root: Path, settings: Settings, diags: Diagnostics) -> tuple[
             diags.error(rel, 1, f"duplicate client id {client_id!r}: also {seen[client_id]}")
             continue
         seen[client_id] = rel
-        before = len(diags)
-        data = load_yaml_file(root, path, diags)
-        if data is None:
-            if len(diags) == before:
-                diags.error(rel, 1, "contract is empty: it needs name: and terms:")
-            broken.add(client_id)
-            continue
-        contract = parse_contract(client_id, data, rel, settings, diags)
+        if cache is None:
+            contract, file_diags = load_contract(root, path, rel, settings)
+        else:
+            contract, file_diags = cache(root, path, rel, load_contract, settings)
+        diags.extend(file_diags)
         if contract is None:
             broken.add(client_id)
         else:
             contracts.append(contract)
     return contracts, broken
+
+
+def load_contract(root: Path, path: Path, rel: str, settings: Settings) -> tuple[Contract | None, list[Diagnostic]]:
+    """One contract file -> (the contract, or None when it has errors; its diagnostics)."""
+    diags = Diagnostics()
+    data = load_yaml_file(root, path, diags)
+    if data is None:
+        if not diags:
+            diags.error(rel, 1, "contract is empty: it needs name: and terms:")
+        return None, list(diags)
+    return parse_contract(path.stem, data, rel, settings, diags), list(diags)
 
 
 def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Diagnostics) -> Contract | None:
@@ -585,7 +679,7 @@ def parse_block(item, line: int, rel: str, diags: Diagnostics) -> PrepaidBlock |
     values = read_fields(item, BLOCK_FIELDS, rel, line, "prepaid block", diags)
     if values is None or "id" not in values or "bought" not in values:
         return None
-    if ("hours" in values) == ("incidents" in values):
+    if ("hours" in item) == ("incidents" in item):  # as written: a bad value is reported on its own
         diags.error(rel, line, f"prepaid block {values['id']!r} needs either 'hours' or 'incidents'")
         return None
     if "incidents" in values and "bonus" in values:
@@ -642,7 +736,9 @@ def parse_quote(item, line: int, rel: str, diags: Diagnostics, contacts) -> Quot
 
 # ------------------------------------------------------------------ logbooks
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# The title is what follows; trailing '#'s and spaces are cut off in code, since a pattern
+# like `(.*?)\s*#*\s*$` backtracks cubically over a long run of spaces.
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _ITEM = re.compile(r"^[-*+]\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s*(.*)$")
 _DATE_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2})\b")
@@ -659,18 +755,27 @@ class Defaults:
     date: datetime.date | None = None
 
 
-def load_logbooks(root: Path, diags: Diagnostics) -> list[Entry]:
+def load_logbooks(root: Path, diags: Diagnostics, cache=None) -> list[Entry]:
+    """Every logbook's entries; `cache(root, path, rel, load_logbook)` may answer for a file (see incremental)."""
     entries: list[Entry] = []
     for path in logbook_files(root):
         rel = relative(root, path)
-        text_ = read_text(root, path, diags)
-        if text_ is None:
-            continue
-        if path.suffix.lower() in (".md", ".markdown"):
-            entries.extend(parse_markdown_logbook(text_, rel, diags))
-        else:
-            entries.extend(parse_yaml_logbook(text_, rel, diags))
+        file_entries, file_diags = (load_logbook(root, path, rel) if cache is None
+                                    else cache(root, path, rel, load_logbook))
+        entries.extend(file_entries)
+        diags.extend(file_diags)
     return entries
+
+
+def load_logbook(root: Path, path: Path, rel: str) -> tuple[list[Entry], list[Diagnostic]]:
+    """One logbook file -> (its entries, its diagnostics): depends on nothing but the file."""
+    diags = Diagnostics()
+    text_ = read_text(root, path, diags)
+    if text_ is None:
+        return [], list(diags)
+    if path.suffix.lower() in (".md", ".markdown"):
+        return parse_markdown_logbook(text_, rel, diags), list(diags)
+    return parse_yaml_logbook(text_, rel, diags), list(diags)
 
 
 def parse_front_matter(lines: list[str], rel: str, diags: Diagnostics) -> tuple[Defaults, int]:
@@ -728,6 +833,8 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         line = lines[index]
         lineno = index + 1
         index += 1
+        if not line:
+            continue  # blank: neither a fence, a heading nor an item (the commonest line)
         fence_match = _FENCE.match(line)
         if fence is not None:
             if fence_match and line.startswith(fence):
@@ -738,7 +845,7 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
             continue
         heading = _HEADING.match(line)
         if heading:
-            level, title = len(heading.group(1)), heading.group(2)
+            level, title = len(heading.group(1)), heading.group(2).rstrip().rstrip("#").rstrip()
             scopes = [scope for scope in scopes if scope.level < level]
             date_match = _DATE_TEXT.match(title)
             if date_match:
@@ -754,31 +861,41 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         if not item:
             continue
         # Details: the indented lines (and blank lines between them) that follow.
-        detail_lines = []
-        while index < len(lines) and (lines[index].startswith((" ", "\t")) or
-                                      (not lines[index].strip() and _indented_follows(lines, index))):
-            detail_lines.append(lines[index])
-            index += 1
+        details_end = _details_end(lines, index)
+        detail_lines = lines[index:details_end]
+        index = details_end
         day = next((s.date for s in reversed(scopes) if s.date is not None), defaults.date)
         client = next((s.client for s in reversed(scopes) if s.client is not None), defaults.client)
         entry = parse_item(item.group(1), day, client, defaults.worker, Source(rel, lineno),
-                           _dedent(detail_lines), diags)
+                           _dedent(detail_lines) if detail_lines else "", diags)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
-def _indented_follows(lines: list[str], index: int) -> bool:
-    for later in lines[index:]:
-        if later.strip():
-            return later.startswith((" ", "\t"))
-    return False
+def _details_end(lines: list[str], index: int) -> int:
+    """The end of the details from `index`: indented lines, and blank lines followed by one.
+
+    One pass: a run of blank lines is scanned once, whatever follows it.
+    """
+    end = scan = index
+    while scan < len(lines):
+        line = lines[scan]
+        if line.startswith((" ", "\t")):
+            end = scan + 1
+        elif line.strip():
+            break
+        scan += 1
+    return end
 
 
 def _dedent(lines: list[str]) -> str:
+    """Details as text: blank lines around them dropped, the common indent removed."""
     lines = [line.expandtabs(4).rstrip() for line in lines]
     while lines and not lines[-1]:
         lines.pop()
+    first = next((index for index, line in enumerate(lines) if line), len(lines))
+    lines = lines[first:]
     indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
     cut = min(indents, default=0)
     return "\n".join(line[cut:] for line in lines)
@@ -845,7 +962,7 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
             name = word[1:].rstrip(".,;:").lower()
             if by and name != by:
                 diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
-            by = name
+            by = sys.intern(name)  # a handful of names and tags, repeated on every line: share them
         elif word.startswith("#") and len(word) > 1:
             tag_text = word[1:].rstrip(".,;:)")
             try:
@@ -856,10 +973,14 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
             if tag == APPROVED:
                 approved = True
             elif tag not in tags:
-                tags.append(tag)
+                tags.append(sys.intern(tag))
         else:
             words.append(word)
-    return by, tuple(tags), approved, " ".join(words)
+    tags_tuple = tuple(tags)
+    return by, _TAG_TUPLES.setdefault(tags_tuple, tags_tuple), approved, " ".join(words)
+
+
+_TAG_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 ENTRY_FIELDS = ("date", "client", "worker", "time", "duration", "expense", "by", "tags", "note",
@@ -961,16 +1082,21 @@ def _yaml_duration(value) -> int:
 # ------------------------------------------------------------------ all of it
 
 
-def load_books(root: Path) -> tuple[Books, list[Diagnostic]]:
+def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Books, list[Diagnostic]]:
     """Read a whole books folder.
+
+    Args:
+        logbook_cache: optional `cache(root, path, rel, load_logbook)` that may reuse what an
+            unchanged logbook file gave last time (watch mode; see `hourbook.incremental`).
+        contract_cache: the same for contract files, `cache(root, path, rel, load_contract, settings)`.
 
     Returns:
         (books, diagnostics): entries sorted by date, then path, then line.
     """
     diags = Diagnostics()
     settings = load_settings(root, diags)
-    contracts, broken = load_contracts(root, settings, diags)
-    entries = load_logbooks(root, diags)
+    contracts, broken = load_contracts(root, settings, diags, contract_cache)
+    entries = load_logbooks(root, diags, logbook_cache)
     entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
     files = ["hourbook.yaml"] if (root / "hourbook.yaml").is_file() else []
     files += [relative(root, p) for p in contract_files(root)] + [relative(root, p) for p in logbook_files(root)]

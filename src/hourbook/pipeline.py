@@ -1,4 +1,4 @@
-"""The pipeline, one stage a line: load -> validate -> price. Returns records and diagnostics."""
+"""The pipeline, one stage a line: load -> validate -> price -> compare with issued invoices."""
 
 from __future__ import annotations
 
@@ -9,20 +9,27 @@ from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
+from hourbook.invoicing import check_issued
 from hourbook.loader import load_books
 from hourbook.validation import validate
 
 
-def load_and_price(root: Path, as_of: datetime.date) -> tuple[PricedBooks, list[Diagnostic]]:
+def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, contract_cache=None,
+                   price_one=None) -> tuple[PricedBooks, list[Diagnostic]]:
     """Read, check and price a books folder.
+
+    Args:
+        logbook_cache, contract_cache, price_one: optional stand-ins that reuse what unchanged
+            inputs gave before (watch mode, `hourbook.incremental`); the result is the same.
 
     Returns:
         (priced books, every diagnostic sorted by path and line).
     """
-    books, diagnostics = load_books(root)
+    books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache)
     diagnostics += validate(books, as_of)
-    priced = price_books(books, as_of)
+    priced = price_books(books, as_of, price_one=price_one)
     diagnostics += priced.diagnostics
+    diagnostics += check_issued(root, priced)
     return priced, sorted(set(diagnostics), key=Diagnostic.sort_key)
 
 

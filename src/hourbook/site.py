@@ -107,6 +107,8 @@ def write_site(files: dict[str, bytes], out: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         for rel, data in sorted(files.items()):
+            if "\x00" in rel:  # no file name holds one; os calls would raise ValueError
+                raise SiteError(f"refusing to write {rel!r}: a path with a NUL character")
             target = (staging / rel).resolve()
             if staging.resolve() not in target.parents:
                 raise SiteError(f"refusing to write {rel!r}: outside the site folder")

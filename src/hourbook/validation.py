@@ -17,12 +17,13 @@ from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.values import did_you_mean
 from hourbook.values import format_clock
+from hourbook.values import shown
 
 
 def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     known = {contract.id for contract in books.contracts} | books.broken_clients
     return [
-        Diagnostic(entry.source, f"unknown client {entry.client!r}{did_you_mean(entry.client, known)}"
+        Diagnostic(entry.source, f"unknown client {shown(entry.client)}{did_you_mean(entry.client, known)}"
                    + ("" if known else " (there are no contracts in contracts/)"), ERROR)
         for entry in books.entries if entry.client not in known
     ]
@@ -31,7 +32,7 @@ def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]
 def check_workers(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     team = {member.id for member in books.settings.team}
     return [
-        Diagnostic(entry.source, f"unknown worker {entry.worker!r}: add it to team: in hourbook.yaml"
+        Diagnostic(entry.source, f"unknown worker {shown(entry.worker)}: add it to team: in hourbook.yaml"
                    + did_you_mean(entry.worker, team), ERROR)
         for entry in books.entries if entry.worker and entry.worker not in team
     ]
@@ -40,9 +41,10 @@ def check_workers(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]
 def check_quote_tags(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     """A tag shaped like a quote id (`#q-…`) must name one of the client's quotes."""
     problems = []
+    by_id = {contract.id: contract for contract in reversed(books.contracts)}  # the first of an id, as Books.contract
     for entry in books.entries:
-        contract = books.contract(entry.client)
-        if contract is None:
+        contract = by_id.get(entry.client)
+        if contract is None or not any(tag.startswith("q-") for tag in entry.tags):
             continue
         ids = [quote.id for quote in contract.quotes]
         for tag in entry.tags:

@@ -23,6 +23,22 @@ TAG = re.compile(r"^[\w./-]+$")
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 AMOUNT = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 
+# Bounds on what one value may be. Far beyond any real books, and low enough that no sum of
+# lines can outgrow the 28 digits of Decimal's default context (where rounding to cents would
+# fail): 10^12 per amount, 100,000 hours per duration, 1000% per percentage.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_MINUTES = 100_000 * 60
+MAX_PERCENT = Decimal(1000)
+SHOWN_CHARS = 60
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut short for messages: a 10 MB value is quoted by its ends."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS - 12]}…{text[-8:]} ({len(text)} characters)"
+
 
 def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
     """Minutes from `45m`, `1h`, `1h30m`, `1.5h`, `0:45`.
@@ -35,7 +51,7 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
         Whole minutes, zero or more.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+        raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
     if isinstance(value, (int, Decimal)) and hours_if_number:
         minutes = D(value) * 60
     elif isinstance(value, str):
@@ -47,13 +63,15 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
         elif clock:
             minutes = D(int(clock["h"]) * 60 + int(clock["m"]))
         else:
-            raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+            raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
     else:
-        raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
-    if minutes != minutes.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number of minutes")
+        raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
     if minutes < 0:
-        raise ValueError(f"a duration cannot be negative: {value!r}")
+        raise ValueError(f"a duration cannot be negative: {shown(value)}")
+    if minutes > MAX_MINUTES:
+        raise ValueError(f"{shown(value)} is more than hourbook takes ({MAX_MINUTES // 60} hours)")
+    if minutes != minutes.to_integral_value():
+        raise ValueError(f"{shown(value)} is not a whole number of minutes")
     return int(minutes)
 
 
@@ -64,7 +82,7 @@ def parse_range(text: str) -> tuple[int, int]:
     """
     match = RANGE.match(text.strip())
     if not match:
-        raise ValueError(f"expected a time range like 09:10-10:25, got {text!r}")
+        raise ValueError(f"expected a time range like 09:10-10:25, got {shown(text)}")
     start_h, start_m, end_h, end_m = (int(match[k]) for k in ("a", "am", "b", "bm"))
     if start_h > 23 or start_m > 59:
         raise ValueError(f"{match['a']}:{match['am']} is not a time of day")
@@ -86,28 +104,34 @@ def format_clock(minute: int) -> str:
 def parse_money(value: object) -> Decimal:
     """An amount: a number, or text of digits with a decimal point."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"expected an amount like 60 or 45.50, got {value!r}")
+        raise ValueError(f"expected an amount like 60 or 45.50, got {shown(value)}")
     if isinstance(value, (int, Decimal)):
-        return D(value)
-    text = str(value).strip()
-    if not AMOUNT.match(text):
-        hint = " (write decimals with a point: 45.50)" if re.match(r"^\d+,\d+$", text) else ""
-        raise ValueError(f"expected an amount like 60 or 45.50, got {value!r}{hint}")
-    return D(text)
+        amount = D(value)
+    else:
+        text = str(value).strip()
+        if not AMOUNT.match(text):
+            hint = " (write decimals with a point: 45.50)" if re.match(r"^\d+,\d+$", text) else ""
+            raise ValueError(f"expected an amount like 60 or 45.50, got {shown(value)}{hint}")
+        amount = D(text)
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"{shown(value)} is more than hourbook takes (amounts below {MAX_AMOUNT:,})")
+    return amount
 
 
 def parse_percent(value: object) -> Decimal:
     """A fraction from `21%` or a bare number of percent (`21`)."""
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"expected a percentage like 21%, got {value!r}")
+        raise ValueError(f"expected a percentage like 21%, got {shown(value)}")
     text = str(value).strip()
     if text.endswith("%"):
         text = text[:-1].strip()
     if not AMOUNT.match(text):
-        raise ValueError(f"expected a percentage like 21%, got {value!r}")
+        raise ValueError(f"expected a percentage like 21%, got {shown(value)}")
     percent = D(text)
     if percent < 0:
-        raise ValueError(f"a percentage cannot be negative: {value!r}")
+        raise ValueError(f"a percentage cannot be negative: {shown(value)}")
+    if percent > MAX_PERCENT:
+        raise ValueError(f"{shown(value)} is more than hourbook takes ({MAX_PERCENT}% at most)")
     return percent / 100
 
 
@@ -119,7 +143,7 @@ def parse_date(value: object) -> datetime.date:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected a date like 2026-11-03, got {value!r}")
+    raise ValueError(f"expected a date like 2026-11-03, got {shown(value)}")
 
 
 def parse_tag(value: object) -> str:
@@ -127,7 +151,7 @@ def parse_tag(value: object) -> str:
     if text.startswith("#"):
         text = text[1:]
     if not text or not TAG.match(text) or isinstance(value, bool):
-        raise ValueError(f"expected a tag of letters, digits, '-', '_', '.', '/', got {value!r}")
+        raise ValueError(f"expected a tag of letters, digits, '-', '_', '.', '/', got {shown(value)}")
     return text.lower()
 
 
@@ -138,11 +162,13 @@ def parse_tags(value: object) -> tuple[str, ...]:
     elif isinstance(value, str):
         items = [item for item in re.split(r"[\s,]+", value) if item]
     else:
-        raise ValueError(f"expected a list of tags, got {value!r}")
+        raise ValueError(f"expected a list of tags, got {shown(value)}")
     return tuple(parse_tag(item) for item in items)
 
 
 def did_you_mean(word: str, known) -> str:
     """` (did you mean 'rate'?)` for a near miss, else ''."""
+    if len(word) > 100:
+        return ""  # no near miss is that long, and difflib's cost grows with it
     matches = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f" (did you mean {matches[0]!r}?)" if matches else ""

@@ -6,12 +6,19 @@ composes the node tree with a resolver of its own (YAML 1.2 core types, and
 decimals as `Decimal`, never float) and converts it into plain values that
 remember their lines: `YMap` and `YList`.
 
-It also bounds what a hostile file can cost: nesting depth and the number of
-nodes visited (alias bombs expand through aliases, so each visit counts).
+It also bounds what a hostile file can cost: nesting depth, and what aliases
+expand to (an alias bomb re-visits the same nodes: each re-visit counts, and so
+do the characters of the scalars it repeats, so a 1 MB string aliased a thousand
+times is refused rather than copied into every output).
+
+Lines are lines of the file as split on "\n": YAML 1.1 also breaks lines at
+U+0085, U+2028 and U+2029, so where those occur lines are counted from the
+character index instead of PyYAML's line count.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import re
 from decimal import Decimal
@@ -28,7 +35,14 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 MAX_DEPTH = 50
-MAX_NODES = 200_000
+MAX_NODES = 200_000          # values that aliases may add (re-visits of a node already converted)
+MAX_ALIAS_CHARS = 1_000_000  # characters of scalars that aliases may repeat
+SLOW_PATH_CHARS = 1_000_000   # above this, a syntax error is reported as libyaml words it
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What the YAML reader refuses in a file; an escape in a double-quoted string ("\0", "\x1b")
+# must not bring it back in (a NUL in an id, a terminal escape in a name).
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -70,6 +84,20 @@ class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
         _Resolver.__init__(self)
 
 
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _CParser = None
+
+if _CParser is not None:
+    class _CLoader(_CParser, _Resolver):
+        """libyaml's parser and composer with the same resolver: the same nodes, ten times faster."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+
 class YMap(dict):
     """A mapping that remembers its own line and the line of each key."""
 
@@ -108,35 +136,136 @@ def parse_yaml(text: str, first_line: int = 1):
         YamlError: a syntax error or an unsupported construct, with its file line.
     """
     offset = first_line - 1
-    loader = _Loader(text)
+    budget = _Budget(text, offset)
+    node = _compose_fast(text)
+    if node is not None:
+        return None if node is _EMPTY else _convert(node, offset, 0, budget)
+    if len(text) > SLOW_PATH_CHARS:
+        # The pure-Python parser takes seconds a megabyte: a big file's error is libyaml's.
+        error = _fast_error(text, budget, first_line)
+        if error is not None:
+            raise error
+    # Errors, and text that may nest too deeply, go through the pure-Python loader: its messages
+    # and marks are the reference.
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters here, before parsing
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        line = budget.line_at(exc.position) if isinstance(exc.position, int) else first_line
+        raise YamlError(line, f"YAML cannot contain the control character U+{exc.character:04X} "
+                        "(write it as an escape in a double-quoted string)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 if mark else 1) + offset
+        line = budget.line(mark) if mark else first_line
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" {exc.context}" if exc.context and exc.problem else ""
         raise YamlError(line, f"YAML syntax error: {problem}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlError(first_line, f"YAML error: {exc}") from None
     except RecursionError:
-        raise YamlError(first_line, "YAML is nested too deeply") from None
+        mark = loader.get_mark() if loader is not None else None  # where the reader had got to
+        raise YamlError(budget.line(mark) if mark else first_line, "YAML is nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None
-    budget = [MAX_NODES]
     return _convert(node, offset, 0, budget)
 
 
-def _convert(node, offset: int, depth: int, budget: list):
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlError(line_of(node) + offset,
-                        f"YAML expands to more than {MAX_NODES} values (aliases?)")
+class _Budget:
+    """One document's conversion: file lines of marks, and what aliases may still expand to."""
+
+    def __init__(self, text: str, offset: int):
+        self.text = text
+        self.offset = offset
+        self.nodes = MAX_NODES
+        self.chars = MAX_ALIAS_CHARS
+        self.seen: set[int] = set()
+        # Line starts are only needed where YAML's line count differs from the file's.
+        self.starts = ([0] + [m.end() for m in re.finditer("\n", text)]
+                       if _OTHER_BREAKS.search(text) else None)
+
+    def line_at(self, index: int) -> int:
+        """The file line of a character index into the text."""
+        if self.starts is None:
+            return self.text.count("\n", 0, index) + 1 + self.offset
+        return bisect.bisect_right(self.starts, index) + self.offset
+
+    def line(self, mark) -> int:
+        if self.starts is None or mark.index is None:
+            return mark.line + 1 + self.offset
+        return self.line_at(mark.index)
+
+    def visit(self, node) -> None:
+        """Count a node; a node seen before is reached through an alias and costs its size."""
+        if id(node) not in self.seen:
+            self.seen.add(id(node))
+            return
+        self.nodes -= 1
+        if isinstance(node, ScalarNode):
+            self.chars -= len(node.value)
+        if self.nodes < 0:
+            raise YamlError(self.line(node.start_mark),
+                            f"YAML aliases expand to more than {MAX_NODES} values")
+        if self.chars < 0:
+            raise YamlError(self.line(node.start_mark),
+                            f"YAML aliases repeat more than {MAX_ALIAS_CHARS} characters")
+
+
+_EMPTY = object()
+
+
+def _compose_fast(text: str):
+    """The node tree by libyaml; _EMPTY for an empty document; None when the slow path must decide.
+
+    libyaml limits nesting itself (1000 levels), and its composer calls back into the Python
+    resolver, so deep input ends in an error here (and the slow path reports it), never a crash.
+    """
+    if _CParser is None:
+        return None
+    loader = _CLoader(text)
+    try:
+        node = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+    return _EMPTY if node is None else node
+
+
+def _fast_error(text: str, budget: _Budget, first_line: int) -> YamlError | None:
+    """libyaml's error in `text`, located; None when libyaml finds none (the slow path decides)."""
+    if _CParser is None:
+        return None
+    loader = _CLoader(text)
+    try:
+        loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        line = budget.line_at(exc.position) if isinstance(exc.position, int) else first_line
+        return YamlError(line, f"YAML cannot contain the control character U+{exc.character:04X} "
+                         "(write it as an escape in a double-quoted string)")
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = budget.line(mark) if mark else first_line
+        if "nesting depth" in (exc.problem or ""):
+            return YamlError(line, "YAML is nested too deeply")
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = f" {exc.context}" if exc.context and exc.problem else ""
+        return YamlError(line, f"YAML syntax error: {problem}{context}")
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+def _convert(node, offset: int, depth: int, budget: _Budget):
+    budget.visit(node)
+    line = budget.line(node.start_mark)
     if depth > MAX_DEPTH:
-        raise YamlError(line_of(node) + offset, f"YAML is nested deeper than {MAX_DEPTH} levels")
-    line = line_of(node) + offset
+        raise YamlError(line, f"YAML is nested deeper than {MAX_DEPTH} levels")
     if isinstance(node, ScalarNode):
         return _scalar(node, line)
     if isinstance(node, SequenceNode):
@@ -144,7 +273,7 @@ def _convert(node, offset: int, depth: int, budget: list):
             raise YamlError(line, f"unsupported YAML tag {node.tag!r}")
         result = YList(_convert(item, offset, depth + 1, budget) for item in node.value)
         result.line = line
-        result.item_lines = [line_of(item) + offset for item in node.value]
+        result.item_lines = [budget.line(item.start_mark) for item in node.value]
         return result
     if isinstance(node, MappingNode):
         if node.tag != MAP:
@@ -153,22 +282,43 @@ def _convert(node, offset: int, depth: int, budget: list):
         result.line = line
         result.key_lines = {}
         for key_node, value_node in node.value:
-            key_line = line_of(key_node) + offset
+            key_line = budget.line(key_node.start_mark)
             if not isinstance(key_node, ScalarNode):
                 raise YamlError(key_line, "a mapping key must be a plain word")
-            key = key_node.value
+            key = _text(key_node.value, key_line)
             if key in result:
-                raise YamlError(key_line, f"duplicate key {key!r} (first at line {result.key_lines[key]})")
+                raise YamlError(key_line, f"duplicate key {_shown(key)} (first at line {result.key_lines[key]})")
             result[key] = _convert(value_node, offset, depth + 1, budget)
             result.key_lines[key] = key_line
         return result
     raise YamlError(line, "unsupported YAML node")
 
 
+def _shown(text: str) -> str:
+    """A value quoted in a message, cut short (values may be megabytes long)."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= 60 else f"{quoted[:48]}…{quoted[-8:]} ({len(quoted)} characters)"
+
+
+def _text(text: str, line: int) -> str:
+    """A string as UTF-8 can carry it: escaped surrogate pairs (`"\\ud83d\\ude00"`) joined, lone ones
+    refused, and no control character that the file itself could not hold."""
+    if _SURROGATE.search(text):
+        try:
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError as exc:
+            lone = text.encode("utf-16-le", "surrogatepass")[exc.start:exc.start + 2].decode("utf-16-le", "surrogatepass")
+            raise YamlError(line, f"\\u{ord(lone):04x} is half of a surrogate pair, not a character") from None
+    control = _NON_PRINTABLE.search(text)
+    if control:
+        raise YamlError(line, f"YAML text cannot contain the control character U+{ord(control.group()):04X}")
+    return text
+
+
 def _scalar(node: ScalarNode, line: int):
     tag, text = node.tag, node.value
     if tag == STR:
-        return text
+        return _text(text, line)
     if tag == NULL:
         return None
     if tag == BOOL:
@@ -177,15 +327,15 @@ def _scalar(node: ScalarNode, line: int):
         try:
             return int(text)
         except ValueError:
-            raise YamlError(line, f"not an integer: {text!r}") from None
+            raise YamlError(line, f"not an integer: {_shown(text)}") from None
     if tag == FLOAT:
         try:
             return Decimal(text)
         except InvalidOperation:
-            raise YamlError(line, f"not a number: {text!r}") from None
+            raise YamlError(line, f"not a number: {_shown(text)}") from None
     if tag == DATE:
         try:
             return datetime.date.fromisoformat(text)
         except ValueError:
-            raise YamlError(line, f"not a valid date: {text!r}") from None
+            raise YamlError(line, f"not a valid date: {_shown(text)}") from None
     raise YamlError(line, f"unsupported YAML tag {tag!r}")

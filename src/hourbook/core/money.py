@@ -43,8 +43,14 @@ def minor_digits(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+_QUANTA: dict[str, Decimal] = {}
+
+
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-minor_digits(currency))
+    found = _QUANTA.get(currency)
+    if found is None:
+        found = _QUANTA[currency] = Decimal(1).scaleb(-minor_digits(currency))
+    return found
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

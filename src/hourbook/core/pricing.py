@@ -66,6 +66,8 @@ class _Ledger:
     allowance_used: dict = field(default_factory=lambda: defaultdict(int))   # (term start, period) -> minutes
     block_draws: list = field(default_factory=list)                          # (date, block id, minutes, incidents)
     block_totals: dict = field(default_factory=dict)                         # block id -> (minutes, incidents)
+    draws_by_block: dict = field(default_factory=lambda: defaultdict(list))  # block id -> [(date, minutes, incidents)]
+    orders: dict = field(default_factory=dict)                               # id(blocks) -> draw_order(blocks)
     tickets: dict = field(default_factory=dict)                              # ticket tag -> block id
     quote_work: list = field(default_factory=list)                           # (date, quote id, logged minutes)
 
@@ -74,16 +76,19 @@ class _Ledger:
 
     def draw(self, day: datetime.date, block_id: str, minutes: int, incidents: int) -> None:
         self.block_draws.append((day, block_id, minutes, incidents))
+        self.draws_by_block[block_id].append((day, minutes, incidents))
         used_minutes, used_incidents = self.block_used(block_id)
         self.block_totals[block_id] = (used_minutes + minutes, used_incidents + incidents)
 
 
-def price_books(books: Books, as_of: datetime.date) -> PricedBooks:
+def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBooks:
     """Price every client's entries up to `as_of`.
 
     Args:
         books: what the loader read (unknown clients are skipped: validation reports them).
         as_of: the day the books are priced on; later entries and fees are left out.
+        price_one: stands in for `price_client` (same arguments and result), e.g. to reuse
+            a client priced before from the same inputs (`hourbook.incremental`).
 
     Returns:
         PricedBooks with the pricing diagnostics (no term in force, uncovered time).
@@ -94,8 +99,9 @@ def price_books(books: Books, as_of: datetime.date) -> PricedBooks:
         if entry.date <= as_of:
             by_client[entry.client].append(entry)
     clients, diagnostics = [], []
+    price_one = price_one or price_client
     for contract in sorted(books.contracts, key=lambda c: c.id):
-        priced, problems = price_client(contract, by_client.get(contract.id, []), as_of)
+        priced, problems = price_one(contract, by_client.get(contract.id, []), as_of)
         clients.append(priced)
         diagnostics.extend(problems)
     return PricedBooks(books=books, clients=tuple(clients), as_of=as_of, diagnostics=tuple(diagnostics))
@@ -126,7 +132,8 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date)
     for fee in contract_fees(contract, as_of):
         fees_by_period[periods.period_of(fee.date, contract.period)].append(fee)
     statements = [
-        make_statement(contract, period, lines_by_period.get(period, []), fees_by_period.get(period, []), ledger)
+        make_statement(contract, period, lines_by_period.get(period, []), fees_by_period.get(period, []), ledger,
+                       as_of)
         for period in sorted(set(lines_by_period) | set(fees_by_period))
     ]
     return PricedClient(contract, tuple(statements), tuple(requests)), problems
@@ -279,7 +286,10 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: _Ledger) -> list[tu
     parts = []
     need = billable
     tickets = [tag for tag in entry.tags if tag.startswith(TICKET_PREFIX)]
-    for block in draw_order(blocks):
+    order = ledger.orders.get(id(blocks))
+    if order is None:
+        order = ledger.orders[id(blocks)] = draw_order(blocks)
+    for block in order:
         if need <= 0:
             break
         if not block.usable(entry.date):
@@ -346,7 +356,7 @@ def format_hours(minutes: int) -> str:
 
 
 def make_statement(contract: Contract, period: str, lines: list[Line], fees: list[Fee],
-                   ledger: _Ledger) -> Statement:
+                   ledger: _Ledger, as_of: datetime.date) -> Statement:
     currency = contract.currency
     start, end = periods.bounds(period)
     gross = sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO)
@@ -361,7 +371,7 @@ def make_statement(contract: Contract, period: str, lines: list[Line], fees: lis
         client=contract.id, period=period, start=start, end=end,
         lines=tuple(lines), fees=tuple(fees), net=net, tax=tax, total=total,
         minutes=count_minutes(lines),
-        prepaid=tuple(block_states(contract, start, end, ledger)),
+        prepaid=tuple(block_states(contract, start, min(end, as_of), ledger)),
         quotes=tuple(quote_states(contract, start, end, ledger)),
     )
 
@@ -381,12 +391,19 @@ def count_minutes(lines: list[Line]) -> Minutes:
 
 
 def block_states(contract: Contract, start: datetime.date, end: datetime.date, ledger: _Ledger) -> list[BlockState]:
-    """Each block bought by the period's end and not expired before its start, as at its end."""
+    """Each block bought by `end` and not expired before `start`, as at the close of `end`.
+
+    `end` is the period's last day, or the as-of date in a period still running: a
+    block whose last day is still to come is not expired yet.
+    """
     states = []
-    for block in draw_order(contract.prepaid):
+    order = ledger.orders.get(id(contract.prepaid))
+    if order is None:
+        order = ledger.orders[id(contract.prepaid)] = draw_order(contract.prepaid)
+    for block in order:
         if block.bought > end or (block.expires is not None and block.expires < start):
             continue
-        draws = [(m, i) for day, b, m, i in ledger.block_draws if b == block.id and day <= end]
+        draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
         used = sum(m for m, _ in draws)
         used_incidents = sum(i for _, i in draws)
         expired = block.expires is not None and block.expires <= end

@@ -66,6 +66,16 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class VatExemption:
+    """Why one client's invoices carry no VAT: an EN 16931 VAT category and the note the law asks for."""
+
+    client: ClientId
+    category: str                               # E, AE, K, G, O or Z
+    note: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Settings:
     """hourbook.yaml."""
 
@@ -77,6 +87,10 @@ class Settings:
     team: tuple[TeamMember, ...] = ()
     base_url: str = ""
     number_format: str = "{year}-{seq:04d}"
+    credit_number_format: str = "R{year}-{seq:04d}"   # corrective invoices: a series of their own
+    invoice_note: str = ""                      # printed on every invoice (payment terms, registry data)
+    due_days: int = 30                          # payment due this many days after the issue date
+    vat_exemptions: tuple[VatExemption, ...] = ()
     source: Source = Source("hourbook.yaml", 1)
 
 

@@ -1,0 +1,885 @@
+"""Incremental builds: reuse what unchanged inputs gave last time, and get the same bytes.
+
+A build is load -> validate -> price -> render -> write, like `hourbook build`; a
+`Builder` keeps what each stage made, keyed by that stage's inputs, and redoes only
+what an input change reaches:
+
+- a logbook file is parsed again only when its size, mtime or inode changed
+  (in memory, for watch and serve);
+- a client is priced again only when its contract or the identity of its entries
+  changed (unchanged files give the very same Entry objects);
+- a client's pages are rendered again only when a digest of everything they are made
+  from changed: its contract and entries, settings, as-of date, public folder, PDF
+  switch, build info, the template files and hourbook's own code. The digest and the
+  list of files it gave are kept in `.hourbook-cache/` so a new process (`hourbook
+  build`) reuses the pages of the site on disk too;
+- a PDF is rendered only when its statement's HTML (with the templates) hashes to a
+  PDF not yet in `.hourbook-cache/pdf/`;
+- clients and PDFs that must be rendered are spread over the machine's cores, in
+  processes (WeasyPrint holds the GIL); results are put in place by path, so the
+  output is the same in any order;
+- the site is written only where it changed: each changed file replaced atomically
+  when few changed, else a fresh folder (unchanged files hard-linked) swapped in at
+  once; a build with errors writes nothing;
+- when no input changed at all since the last build of the same site, nothing is
+  loaded: the build reports the site up to date.
+
+The owner dashboard depends on every client and is rendered on every build. Tests
+check that an incremental build and a clean build give byte-identical sites.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from hourbook import pipeline
+from hourbook import site
+from hourbook.core.pricing import price_client
+from hourbook.core.records import ERROR
+from hourbook.core.records import Diagnostic
+from hourbook.core.records import PricedBooks
+
+CACHE_DIR = ".hourbook-cache"
+STATE_FILE = "build.json"
+WATCH_STATUS = "watch.json"
+FORMAT = 1                          # bump when the cache layout changes
+IN_PLACE_LIMIT = 2000               # at most this many changed files are replaced in place
+PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
+PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
+PARALLEL_PRICING_ENTRIES = 20_000   # price --json formats the clients on every core from this many entries
+PACKAGE = Path(__file__).resolve().parent
+OWNER_FILES = ("public/robots.txt", "owner/index.html")     # made from every client, not one
+
+
+@dataclasses.dataclass
+class BuildResult:
+    """What one build did."""
+
+    ok: bool
+    diagnostics: list[Diagnostic]
+    files: int = 0                  # files in the site
+    written: int = 0                # files written or removed
+    rendered_clients: int = 0
+    rendered_pdfs: int = 0
+    statements: int = 0
+    clients: int = 0
+    shared: int = 0
+    up_to_date: bool = False
+    error: str = ""                 # a site that could not be written (not a problem in the books)
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------- digests
+
+
+def _hash(*parts: bytes) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def code_digest() -> str:
+    """hourbook's own files (code, templates, locales): a new version renders anew."""
+    if not _CODE_DIGEST:
+        parts = []
+        for path in sorted(PACKAGE.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                parts.append(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+        _CODE_DIGEST.append(_hash(f"{FORMAT} {sys.version}".encode(), *parts))
+    return _CODE_DIGEST[0]
+
+
+def input_files(root: Path) -> list[Path]:
+    """Every file a build reads from the books folder."""
+    found = [root / name for name in ("hourbook.yaml", "issued.yaml", site.SECRET_FILE) if (root / name).is_file()]
+    for folder in ("contracts", "logbook", "templates"):
+        base = root / folder
+        if base.is_dir():
+            found += [path for path in base.rglob("*") if path.is_file()]
+    return sorted(found)
+
+
+def inputs_digest(root: Path, *extra: str) -> str:
+    """A digest of every input file's path and bytes, plus `extra` (as-of date, switches).
+
+    Also what `check` reads besides files: the names of invoices/*.pdf and, when there is a
+    register, issued.yaml as committed in git (the register must only grow).
+    """
+    parts = [code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra)]
+    for path in input_files(root):
+        try:
+            parts.append(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+        except OSError:
+            parts.append(path.relative_to(root).as_posix().encode() + b"\0<unreadable>")
+    invoices = root / "invoices"
+    if invoices.is_dir():
+        parts.append(b"invoices\0" + "\0".join(sorted(p.name for p in invoices.iterdir())).encode())
+    if (root / "issued.yaml").is_file():
+        from hourbook.invoicing import git_committed_register
+
+        committed = git_committed_register(root)
+        parts.append(b"committed\0" + (b"<none>" if committed is None else committed))
+    return _hash(*parts)
+
+
+def templates_digest(root: Path) -> str:
+    base = root / "templates"
+    parts = []
+    if base.is_dir():
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            parts.append(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes())
+    return _hash(*parts)
+
+
+# ---------------------------------------------------------------- load and price, in memory
+
+
+class LogbookCache:
+    """Logbook file -> (entries, diagnostics), parsed again only when the file changed on disk."""
+
+    def __init__(self):
+        self.files: dict[str, tuple] = {}
+
+    def __call__(self, root: Path, path: Path, rel: str, load: Callable):
+        try:
+            stat = path.stat()
+            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        except OSError:
+            return load(root, path, rel)
+        hit = self.files.get(rel)
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        entries, diags = load(root, path, rel)
+        self.files[rel] = (key, entries, diags)
+        return entries, diags
+
+    def forget_missing(self, seen: set[str]) -> None:
+        for rel in set(self.files) - seen:
+            del self.files[rel]
+
+
+class ContractCache(LogbookCache):
+    """Contract file -> (contract, diagnostics), read again when the file or hourbook.yaml changed."""
+
+    def __call__(self, root: Path, path: Path, rel: str, load: Callable, settings=None):
+        try:
+            stat = path.stat()
+            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, settings)
+        except OSError:
+            return load(root, path, rel, settings)
+        hit = self.files.get(rel)
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        contract, diags = load(root, path, rel, settings)
+        self.files[rel] = (key, contract, diags)
+        return contract, diags
+
+
+class PricingCache:
+    """`price_client` that answers from the last build when contract, entries and date are the same."""
+
+    def __init__(self):
+        self.clients: dict[str, tuple] = {}
+        self.priced = 0
+
+    def __call__(self, contract, entries, as_of):
+        hit = self.clients.get(contract.id)
+        if (hit is not None and hit[1] == as_of and len(hit[2]) == len(entries)
+                and all(a is b for a, b in zip(hit[2], entries)) and hit[0] == contract):
+            return hit[3]
+        result = price_client(contract, entries, as_of)
+        self.priced += 1
+        self.clients[contract.id] = (contract, as_of, tuple(entries), result)
+        return result
+
+
+def load_and_price(root: Path, as_of: datetime.date, logbooks: LogbookCache | None = None,
+                   pricing: PricingCache | None = None,
+                   contracts: ContractCache | None = None) -> tuple[PricedBooks, list[Diagnostic]]:
+    """`pipeline.load_and_price` with the caches (the same result)."""
+    priced, diagnostics = pipeline.load_and_price(root, as_of, logbook_cache=logbooks, contract_cache=contracts,
+                                                  price_one=pricing)
+    for cache in (logbooks, contracts):
+        if cache is not None:
+            cache.forget_missing(set(priced.books.files))
+    return priced, diagnostics
+
+
+# ---------------------------------------------------------------- rendering one client
+
+
+def client_files(env, priced: PricedBooks, client, folders: dict[str, str], *, pdf: bool, to_pdf,
+                 build_info: str) -> dict[str, bytes]:
+    """The files of one client, exactly as `render_site` makes them (its loop body)."""
+    from hourbook.render import client_pages
+    from hourbook.render import public_folder
+
+    cid = client.contract.id
+    folder = public_folder(client, folders)
+    if folder is not None:
+        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="",
+                             to_pdf=to_pdf, build_info=build_info)
+        files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
+                                  to_pdf=None, build_info=build_info))
+        return files
+    return client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf,
+                        build_info=build_info)
+
+
+def owner_files(env, priced: PricedBooks, folders: dict[str, str], build_info: str) -> dict[str, bytes]:
+    """robots.txt and the owner dashboard, as `render_site` makes them."""
+    from hourbook.render import ROBOTS
+    from hourbook.render import public_folder
+    from hourbook.render.dashboard import make_dashboard
+    from hourbook.render.html import render_owner
+
+    links = {}
+    for client in priced.clients:
+        folder = public_folder(client, folders)
+        cid = client.contract.id
+        links[cid] = f"../public/{folder}/index.html" if folder is not None else f"{cid}/index.html"
+    html = render_owner(env, priced, make_dashboard(priced), links, build_info=build_info)
+    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
+
+
+class PdfJobs:
+    """Stands in for the PDF writer while pages render: answers from the PDF cache, else notes a job."""
+
+    def __init__(self, cache_dir: Path | None, template_dirs: list[Path], tdigest: str):
+        self.cache_dir = cache_dir
+        self.template_dirs = template_dirs
+        self.tdigest = tdigest
+        self.jobs: dict[str, str] = {}          # placeholder/key -> html
+
+    def key(self, html: str) -> str:
+        return _hash(self.tdigest.encode(), code_digest().encode(), html.encode("utf-8"))
+
+    def __call__(self, html: str) -> bytes:
+        key = self.key(html)
+        if self.cache_dir is not None:
+            try:
+                return (self.cache_dir / "pdf" / f"{key}.pdf").read_bytes()
+            except OSError:
+                pass
+        self.jobs[key] = html
+        return _placeholder(key)
+
+
+def _placeholder(key: str) -> bytes:
+    return f"\0hourbook-pdf-pending:{key}\0".encode()
+
+
+def _pending_key(data) -> str | None:
+    if isinstance(data, bytes) and data.startswith(b"\0hourbook-pdf-pending:"):
+        return data[len(b"\0hourbook-pdf-pending:"):-1].decode()
+    return None
+
+
+def render_pdf(html: str, template_dirs: list[str]) -> bytes:
+    """One statement's PDF (WeasyPrint is imported here, when a PDF is made)."""
+    from hourbook.render.pdf import html_to_pdf
+
+    return html_to_pdf(html, [Path(folder) for folder in template_dirs])
+
+
+# Work for forked processes: set before the pool starts, read by index in the children.
+_WORK: dict = {}
+
+
+def _render_chunk(indexes: list[int]) -> list[tuple[int, dict[str, bytes], dict[str, str]]]:
+    from hourbook.render.html import make_environment
+
+    work = _WORK
+    env = make_environment(work["root"])
+    out = []
+    for index in indexes:
+        jobs = PdfJobs(work["cache_dir"], work["template_dirs"], work["tdigest"])
+        files = client_files(env, work["priced"], work["priced"].clients[index], work["folders"], pdf=work["pdf"],
+                             to_pdf=jobs, build_info=work["build_info"])
+        out.append((index, files, jobs.jobs))
+    return out
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor | None:
+    import multiprocessing
+
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- the builder
+
+
+class Builder:
+    """Builds one books folder's site again and again, redoing only what changed.
+
+    Args:
+        root: the books folder.
+        as_of: the pricing date (a function, so that a long watch follows the calendar).
+        out: the site folder (default: root/site).
+        pdf: render PDFs.
+        jobs: processes for rendering (default: the machine's cores).
+        disk_cache: keep the page and PDF caches in root/.hourbook-cache/.
+    """
+
+    def __init__(self, root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
+                 jobs: int | None = None, disk_cache: bool = True):
+        self.root = Path(root)
+        self.as_of = as_of
+        self.out = (Path(out) if out else self.root / "site").absolute()
+        self.pdf = pdf
+        self.jobs = jobs or cpu_count()
+        self.cache_dir = self.root / CACHE_DIR if disk_cache else None
+        self.logbooks = LogbookCache()
+        self.contracts = ContractCache()
+        self.pricing = PricingCache()
+        self.env = None                         # (templates digest, Jinja2 environment)
+        self.pages: dict[str, tuple] = {}       # client id -> (digest, files, priced client, common digest)
+        self.hashes: dict[str, tuple[bytes, str]] = {}  # site path -> (the bytes last written, their sha256)
+        self.state = self._read_state()
+
+    # -- state on disk
+
+    def _read_state(self) -> dict:
+        if self.cache_dir is None:
+            return {}
+        try:
+            state = json.loads((self.cache_dir / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if state.get("format") != FORMAT or state.get("out") != str(self.out):
+            return {}
+        return state
+
+    def _write_state(self, state: dict) -> None:
+        self.state = state
+        if self.cache_dir is None:
+            return
+        self.cache_dir.mkdir(exist_ok=True)
+        site.write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
+
+    def _site_intact(self) -> bool:
+        """The site on disk is the one the state describes (nobody changed or removed it)."""
+        manifest = self.state.get("manifest") or {}
+        if not manifest or not self.out.is_dir():
+            return False
+        for rel in self.state.get("probe", []):
+            entry = manifest.get(rel)
+            try:
+                stat = (self.out / rel).stat()
+            except OSError:
+                return False
+            if entry is None or stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
+                return False
+        return True
+
+    # -- one build
+
+    def build(self, on_pages: Callable[[], None] | None = None) -> BuildResult:
+        """Check, price, render what changed and write the site; never raises for bad books.
+
+        Args:
+            on_pages: watch mode: when few pages changed, write the clients' pages first, call
+                this, then render and write the owner dashboard (which depends on every client,
+                and takes longest). Without it, everything is written at once.
+        """
+        started = time.perf_counter()
+        as_of = self.as_of()
+        build_info = site.build_info(self.root)
+        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out))
+        if self.state.get("inputs") == digest and self._site_intact():
+            result = BuildResult(True, [], files=len(self.state["manifest"]), up_to_date=True,
+                                 statements=self.state.get("statements", 0), clients=self.state.get("clients", 0),
+                                 shared=self.state.get("shared", 0))
+            result.diagnostics = [Diagnostic(_source(d), d["message"], d["severity"])
+                                  for d in self.state.get("diagnostics", [])]
+            result.seconds = time.perf_counter() - started
+            return result
+        priced, diagnostics = load_and_price(self.root, as_of, self.logbooks, self.pricing, self.contracts)
+        if any(d.severity == ERROR for d in diagnostics):
+            return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
+        secret = site.load_secret(self.root)
+        folders = site.public_folders(priced, secret)
+        files, rendered, pdfs = self.render(priced, folders, build_info)
+        try:
+            old = self.state.get("manifest") or {}
+            if on_pages is not None and self._site_intact() and all(rel in old for rel in OWNER_FILES):
+                first = dict(files)
+                first.update({rel: OnDisk(old[rel][0]) for rel in OWNER_FILES})
+                manifest, written = self.write(first)
+                self.state = {**self.state, "manifest": manifest}
+                on_pages()
+            else:
+                written = 0
+            files.update(owner_files(self._environment(), priced, folders, build_info))
+            manifest, more = self.write(files)
+            written += more
+        except site.SiteError as exc:
+            return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
+        probe = sorted(manifest)[:: max(1, len(manifest) // 64)]
+        self._write_state({
+            "format": FORMAT, "out": str(self.out), "inputs": digest, "manifest": manifest, "probe": probe,
+            "statements": sum(len(c.statements) for c in priced.clients), "clients": len(priced.clients),
+            "shared": len(folders), "pages": {cid: [page[0], sorted(page[1])] for cid, page in self.pages.items()},
+            "diagnostics": [{"path": d.source.path, "line": d.source.line, "severity": d.severity,
+                             "message": d.message} for d in diagnostics],
+        })
+        return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
+                           rendered_pdfs=pdfs, statements=sum(len(c.statements) for c in priced.clients),
+                           clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
+
+    # -- render
+
+    def render(self, priced: PricedBooks, folders: dict[str, str], build_info: str):
+        """Every client's files: cached clients reused, the others rendered (in processes when many)."""
+        from hourbook.render.html import TEMPLATES_DIR
+        from hourbook.render.html import make_environment
+
+        template_dirs = [path for path in (self.root / "templates", TEMPLATES_DIR) if path.is_dir()]
+        tdigest = templates_digest(self.root)
+        if self.env is None or self.env[0] != (tdigest, template_dirs):
+            self.env = ((tdigest, template_dirs), make_environment(self.root))  # compiled templates are kept
+        env = self.env[1]
+        common = _hash(pickle.dumps((canonical(priced.books.settings), priced.as_of, self.pdf, build_info, tdigest,
+                                     code_digest()), protocol=5)).encode()
+        files: dict[str, bytes] = {}
+        todo: list[tuple[int, str]] = []
+        previous_site = self.state.get("manifest") or {}
+        disk_pages = self.state.get("pages") or {}
+        keep: dict[str, tuple] = {}
+        for index, client in enumerate(priced.clients):
+            cid = client.contract.id
+            folder = folders.get(cid) if client.contract.share else None
+            hit = self.pages.get(cid)
+            if hit is not None and hit[2] is client and hit[3] == (common, folder):
+                files.update(hit[1])        # the very same priced client: no need to digest it again
+                keep[cid] = hit
+                continue
+            # Entries pickle the same in every process; contracts hold frozensets, whose order does not.
+            key = _hash(common, pickle.dumps((canonical(client.contract), _client_entries(self.pricing, client), folder),
+                                             protocol=5))
+            if hit is not None and hit[0] == key:
+                files.update(hit[1])
+                keep[cid] = (key, hit[1], client, (common, folder))
+                continue
+            reused = self._from_site(disk_pages.get(cid), key, previous_site)
+            if reused is not None:
+                files.update(reused)
+                keep[cid] = (key, reused, client, (common, folder))
+                continue
+            todo.append((index, key))
+        jobs = PdfJobs(self.cache_dir, template_dirs, tdigest)
+        rendered = self._render_clients(env, priced, folders, build_info, todo, jobs, template_dirs, tdigest)
+        for (index, key), (client_files_, pdf_jobs) in zip(todo, rendered):
+            jobs.jobs.update(pdf_jobs)
+            client = priced.clients[index]
+            folder = folders.get(client.contract.id) if client.contract.share else None
+            keep[client.contract.id] = (key, client_files_, client, (common, folder))
+            files.update(client_files_)
+        pdfs = self._render_pdfs(jobs, template_dirs)
+        for rel, data in files.items():
+            pending = _pending_key(data)
+            if pending is not None:
+                files[rel] = pdfs[pending]
+        for cid, (key, client_files_, client, extra) in keep.items():
+            keep[cid] = (key, {rel: files[rel] for rel in client_files_}, client, extra)
+        self.pages = keep
+        return files, len(todo), len(jobs.jobs)
+
+    def _environment(self):
+        return self.env[1]
+
+    def _from_site(self, recorded, key: str, manifest: dict) -> dict[str, OnDisk] | None:
+        """A client's files left on disk, when the last build made them from the same inputs.
+
+        They are not read: a file whose size and mtime are still those the last build wrote
+        is kept as it is (and hard-linked when a new folder is swapped in).
+        """
+        if not recorded or recorded[0] != key:
+            return None
+        files = {}
+        for rel in recorded[1]:
+            entry = manifest.get(rel)
+            try:
+                stat = (self.out / rel).stat()
+            except OSError:
+                return None
+            if entry is None or stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
+                return None
+            files[rel] = OnDisk(entry[0])
+        return files
+
+    def _render_clients(self, env, priced, folders, build_info, todo, jobs, template_dirs, tdigest):
+        if not todo:
+            return []
+        pool = _pool(self.jobs) if len(todo) >= PARALLEL_CLIENTS else None
+        if pool is None:
+            results = []
+            for index, _ in todo:
+                client_jobs = PdfJobs(self.cache_dir, template_dirs, tdigest)
+                files = client_files(env, priced, priced.clients[index], folders, pdf=self.pdf, to_pdf=client_jobs,
+                                     build_info=build_info)
+                results.append((files, client_jobs.jobs))
+            return results
+        _WORK.clear()
+        _WORK.update(root=self.root, priced=priced, folders=folders, pdf=self.pdf, build_info=build_info,
+                     cache_dir=self.cache_dir, template_dirs=template_dirs, tdigest=tdigest)
+        indexes = [index for index, _ in todo]
+        chunks = [indexes[i::self.jobs * 4] for i in range(min(len(indexes), self.jobs * 4))]
+        by_index = {}
+        try:
+            with pool:
+                for chunk in pool.map(_render_chunk, chunks):
+                    for index, files, pdf_jobs in chunk:
+                        by_index[index] = (files, pdf_jobs)
+        finally:
+            _WORK.clear()
+        return [by_index[index] for index in indexes]
+
+    def _render_pdfs(self, jobs: PdfJobs, template_dirs: list[Path]) -> dict[str, bytes]:
+        if not jobs.jobs:
+            return {}
+        keys = sorted(jobs.jobs)
+        dirs = [str(path) for path in template_dirs]
+        pool = _pool(min(self.jobs, len(keys))) if len(keys) >= PARALLEL_PDFS else None
+        if pool is None:
+            results = [render_pdf(jobs.jobs[key], dirs) for key in keys]
+        else:
+            with pool:
+                results = list(pool.map(render_pdf, [jobs.jobs[key] for key in keys], [dirs] * len(keys),
+                                        chunksize=1))
+        pdfs = dict(zip(keys, results))
+        if self.cache_dir is not None:
+            folder = self.cache_dir / "pdf"
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, data in pdfs.items():
+                site.write_file_atomically(folder / f"{key}.pdf", data)
+        return pdfs
+
+    # -- write
+
+    def write(self, files: dict[str, bytes]) -> tuple[dict[str, list], int]:
+        """Write what changed; return the new manifest {path: [sha256, size, mtime_ns]} and files touched."""
+        hashes = {}
+        for rel, data in files.items():
+            known = self.hashes.get(rel)
+            if isinstance(data, OnDisk):
+                hashes[rel] = data.sha256
+            else:
+                hashes[rel] = known[1] if known is not None and known[0] is data else hashlib.sha256(data).hexdigest()
+        old = self.state.get("manifest") or {}
+        changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
+        removed = [rel for rel in old if rel not in files]
+        in_place = self._site_intact() and len(changed) + len(removed) <= IN_PLACE_LIMIT
+        if in_place:
+            self._write_in_place(files, changed, removed)
+        else:
+            self._write_swap(files, hashes, old)
+        self.hashes = {rel: (data, hashes[rel]) for rel, data in files.items()}
+        manifest = {}
+        restat = set(changed) if in_place else files
+        for rel in files:
+            if rel in restat:
+                stat = (self.out / rel).stat()
+                manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
+            else:
+                manifest[rel] = old[rel]
+        return manifest, len(changed) + len(removed)
+
+    def _write_in_place(self, files: dict[str, bytes], changed: list[str], removed: list[str]) -> None:
+        """Few changes: each file replaced atomically (temp file + rename), stale files removed."""
+        out = self.out
+        try:
+            for rel in sorted(changed):
+                target = _inside(out, rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+                try:
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(files[rel])
+                    os.chmod(tmp, 0o644)
+                    os.replace(tmp, target)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+            for rel in sorted(removed):
+                target = _inside(out, rel)
+                target.unlink(missing_ok=True)
+                for parent in target.parents:
+                    if parent == out:
+                        break
+                    try:
+                        parent.rmdir()
+                    except OSError:
+                        break
+        except OSError as exc:
+            raise site.SiteError(f"cannot write the site: {exc}") from exc
+
+    def _write_swap(self, files: dict[str, bytes], hashes: dict[str, str], old: dict) -> None:
+        """Many changes: a new folder, unchanged files hard-linked from the old site, swapped in at once."""
+        out = self.out
+        intact = self._site_intact()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        try:
+            made = set()
+            for rel in sorted(files):
+                target = _inside(staging, rel)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                if intact and rel in old and old[rel][0] == hashes[rel]:
+                    try:
+                        os.link(out / rel, target)
+                        continue
+                    except OSError:
+                        pass
+                data = files[rel]
+                if isinstance(data, OnDisk):
+                    shutil.copyfile(out / rel, target)   # no hard links here: copy what is on disk
+                else:
+                    target.write_bytes(data)
+            os.chmod(staging, 0o755)
+            site.swap_in(staging, out)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise site.SiteError(f"cannot write the site: {exc}") from exc
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+@dataclasses.dataclass(frozen=True)
+class OnDisk:
+    """A site file the last build wrote and nothing changed since: its digest, not its bytes."""
+
+    sha256: str
+
+
+def _inside(base: Path, rel: str) -> Path:
+    target = (base / rel).resolve()
+    if base.resolve() not in target.parents:
+        raise site.SiteError(f"refusing to write {rel!r}: outside the site folder")
+    return target
+
+
+def canonical(value):
+    """A record as nested tuples that pickle to the same bytes in every process (sets sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__,) + tuple(canonical(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, (frozenset, set)):
+        return ("set",) + tuple(sorted((canonical(item) for item in value), key=repr))
+    if isinstance(value, dict):
+        return ("dict",) + tuple(sorted(((canonical(k), canonical(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, (tuple, list)):
+        return tuple(canonical(item) for item in value)
+    return value
+
+
+def _client_entries(pricing: PricingCache, client) -> tuple:
+    hit = pricing.clients.get(client.contract.id)
+    return hit[2] if hit is not None and hit[3][0] is client else ()
+
+
+def _source(data: dict):
+    from hourbook.core.records import Source
+
+    return Source(data["path"], data["line"])
+
+
+# ---------------------------------------------------------------- check and price, whole commands
+
+NO_CACHE_ENV = "HOURBOOK_NO_CACHE"
+_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass
+class PriceRun:
+    """What `check` and `price --json` report: the diagnostics and the counts (the JSON is streamed)."""
+
+    diagnostics: list[Diagnostic]
+    clients: int
+    entries: int
+
+
+def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = None) -> PriceRun:
+    """Load, validate and price; with `out` (a text stream), write the JSON of SPEC §8 to it.
+
+    The books go through `pipeline.load_and_price` as for every command. The JSON is the
+    same bytes as `dump_json(priced_json(...))`, written client by client (never held as one
+    text), and reused from .hourbook-cache/ when no input changed. On big books the clients'
+    JSON is formatted on every core (forked processes inherit the priced books), in id order.
+    """
+    use_cache = not os.environ.get(NO_CACHE_ENV)
+    folder = root / CACHE_DIR
+    key = inputs_digest(root, as_of.isoformat(), "price") if use_cache else ""
+    if use_cache:
+        cached = _read_price_cache(folder, key, out)
+        if cached is not None:
+            return cached
+    sinks = [out] if out is not None else []
+    cache_text = None
+    if use_cache and out is not None:
+        try:
+            folder.mkdir(exist_ok=True)
+            fd, cache_path = tempfile.mkstemp(prefix=".price.", dir=folder)
+            cache_text = os.fdopen(fd, "w", encoding="utf-8")
+            sinks.append(cache_text)
+        except OSError:
+            cache_text = None
+    try:
+        run = _price_run(root, as_of, sinks, jobs or cpu_count())
+    except BaseException:
+        if cache_text is not None:
+            cache_text.close()
+            Path(cache_path).unlink(missing_ok=True)
+        raise
+    if use_cache:
+        wrote_text = False
+        if cache_text is not None:
+            cache_text.close()
+            try:
+                os.replace(cache_path, folder / "price.txt")
+                wrote_text = True
+            except OSError:
+                Path(cache_path).unlink(missing_ok=True)
+        _write_price_meta(folder, key, run, wrote_text)
+    return run
+
+
+def _read_price_cache(folder: Path, key: str, out) -> PriceRun | None:
+    try:
+        meta = json.loads((folder / "price.json").read_text(encoding="utf-8"))
+        if meta.get("key") != key or (out is not None and meta.get("text_key") != key):
+            return None
+        if out is not None:
+            with open(folder / "price.txt", encoding="utf-8") as cached:
+                while chunk := cached.read(_CHUNK):
+                    out.write(chunk)
+    except (OSError, ValueError):
+        return None
+    return PriceRun([Diagnostic(_source(d), d["message"], d["severity"]) for d in meta["diagnostics"]],
+                    meta["clients"], meta["entries"])
+
+
+def _write_price_meta(folder: Path, key: str, run: PriceRun, wrote_text: bool) -> None:
+    try:
+        folder.mkdir(exist_ok=True)
+        meta = {"key": key, "clients": run.clients, "entries": run.entries,
+                "diagnostics": [{"path": d.source.path, "line": d.source.line, "severity": d.severity,
+                                 "message": d.message} for d in run.diagnostics]}
+        if wrote_text:
+            meta["text_key"] = key
+        else:
+            try:
+                old = json.loads((folder / "price.json").read_text(encoding="utf-8"))
+                if old.get("text_key") == key:
+                    meta["text_key"] = key
+            except (OSError, ValueError):
+                pass
+        site.write_file_atomically(folder / "price.json", json.dumps(meta).encode("utf-8"))
+    except OSError:
+        pass  # a read-only books folder: no cache, same output
+
+
+def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> int:
+    """The JSON texts of clients [first, last), `,\n    `-separated, written one by one."""
+    from hourbook.core.records import PricedBooks as _PricedBooks
+    from hourbook.printer import _emit
+    from hourbook.printer import priced_json
+
+    for index in range(first, last):
+        one = _PricedBooks(books=priced.books, clients=(priced.clients[index],), as_of=priced.as_of)
+        text: list[str] = [",\n    "] if index > first else []
+        _emit(priced_json(one, [])["clients"][0], 2, text)
+        chunk = "".join(text)
+        for sink in sinks:
+            sink.write(chunk)
+    return last - first
+
+
+_SHARE: dict = {}
+
+
+def _write_clients_forked(first: int, last: int) -> str:
+    """In a forked process (the priced books are inherited, not copied): JSON to a temporary file."""
+    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
+    with os.fdopen(fd, "w", encoding="utf-8") as sink:
+        _write_clients(_SHARE["priced"], first, last, [sink])
+    return path
+
+
+def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
+    """`pipeline.load_and_price`, then the JSON of `dump_json(priced_json(...))` written client by
+    client, the later clients formatted in forked processes meanwhile (big books only)."""
+    from hourbook.printer import _emit
+    from hourbook.printer import diagnostic_json
+
+    def write(chunk: str) -> None:
+        for sink in sinks:
+            sink.write(chunk)
+
+    priced, diagnostics = pipeline.load_and_price(root, as_of)
+    run = PriceRun(diagnostics, len(priced.books.contracts), len(priced.books.entries))
+    if not sinks:
+        return run
+    count = len(priced.clients)
+    shares = jobs if len(priced.books.entries) >= PARALLEL_PRICING_ENTRIES and count >= jobs else 1
+    pool = _pool(shares) if shares > 1 else None
+    if pool is None:
+        shares = 1
+    bounds = [(count * share // shares, count * (share + 1) // shares) for share in range(shares)]
+    write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
+    if pool is None:
+        _write_clients(priced, 0, count, sinks)
+    else:
+        _SHARE.update(priced=priced)
+        try:
+            with pool:
+                futures = [pool.submit(_write_clients_forked, first, last) for first, last in bounds[1:]]
+                _write_clients(priced, *bounds[0], sinks)
+                for (first, last), future in zip(bounds[1:], futures):
+                    path = future.result()
+                    try:
+                        if last > first:
+                            write(",\n    ")
+                            with open(path, encoding="utf-8") as share_text:
+                                while chunk := share_text.read(_CHUNK):
+                                    write(chunk)
+                    finally:
+                        os.unlink(path)
+        finally:
+            _SHARE.clear()
+    if count:
+        write("\n  ]")
+    tail: list[str] = []
+    _emit([diagnostic_json(d) for d in diagnostics], 1, tail)
+    write(',\n  "diagnostics": ' + "".join(tail) + "\n}\n")
+    return run

@@ -1,0 +1,255 @@
+"""Watch mode: rebuild the site whenever the books change, and keep going when a build fails.
+
+The file watcher's callback only sets a flag under a `threading.Condition`; one loop
+waits for it, waits again until the books have been quiet for a moment (editors
+write a file in several steps, some by writing a temporary file and renaming it
+over the old one), then builds. A build with errors prints its diagnostics and
+leaves the site as it was; the loop goes on watching. The watcher sits behind
+`WatcherBase`, so tests drive the loop with a fake one.
+
+Builds are incremental (`hourbook.incremental.Builder`): an edit re-parses one
+file, re-prices the clients whose entries it touched and rewrites only the pages
+that changed. After every build the loop writes `.hourbook-cache/watch.json`
+(build count, time, outcome), which the benchmark and tools can poll.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+import json
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from hourbook.incremental import CACHE_DIR
+from hourbook.incremental import WATCH_STATUS
+from hourbook.incremental import Builder
+from hourbook.incremental import BuildResult
+from hourbook.printer import format_diagnostic
+
+DEBOUNCE_SECONDS = 0.1
+# What a build reads, relative to the books root: a change anywhere else never rebuilds.
+WATCHED = ("hourbook.yaml", "contracts", "logbook", "templates", "issued.yaml", ".hourbook-secret")
+
+
+def paths_to_watch(root: Path) -> list[Path]:
+    """The books' inputs: hourbook.yaml, contracts/, logbook/, templates/ (watched from the root,
+    so that a folder created later is seen too)."""
+    return [root / name for name in WATCHED]
+
+
+def is_input(root: Path, path: str) -> bool:
+    """Whether a changed path is one of the books' inputs (not the site, the cache or .git)."""
+    try:
+        rel = Path(path).resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return bool(rel.parts) and rel.parts[0] in WATCHED
+
+
+class WatcherBase(abc.ABC):
+    """Calls `on_change()` from any thread when something under the books root may have changed."""
+
+    @abc.abstractmethod
+    def start(self, root: Path, on_change: Callable[[], None]) -> None:
+        """Begin watching `root` (recursively)."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop watching; no call to `on_change` after this returns."""
+
+
+class WatchdogWatcher(WatcherBase):
+    """inotify (or the platform's equivalent) through watchdog, on the whole books folder.
+
+    Watching folders rather than files is what survives editors that save by renaming a
+    new file over the old one: the folder sees the rename, whatever became of the inode.
+    """
+
+    def __init__(self):
+        self._observer = None
+
+    def start(self, root: Path, on_change: Callable[[], None]) -> None:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+                if any(p and is_input(root, p) for p in paths):
+                    on_change()
+
+        self._observer = Observer()
+        self._observer.schedule(Handler(), str(root), recursive=True)
+        self._observer.daemon = True
+        self._observer.start()
+
+    def stop(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+            self._observer = None
+
+
+class WatchLoop:
+    """Flag under a Condition, debounce, build, repeat (`mkdocs/livereload:_build_loop`).
+
+    Args:
+        build: builds once; returns anything. An exception is printed and the loop goes on.
+        watcher: where change notices come from.
+        root: the books folder.
+        debounce: seconds of quiet to wait for after a change before building.
+    """
+
+    def __init__(self, build: Callable[[], object], watcher: WatcherBase, root: Path,
+                 debounce: float = DEBOUNCE_SECONDS, log=None):
+        self.build = build
+        self.watcher = watcher
+        self.root = root
+        self.debounce = debounce
+        self.log = log or sys.stderr
+        self.condition = threading.Condition()
+        self.changed = False
+        self.stopped = False
+        self.builds = 0
+
+    def notify(self) -> None:
+        """The watcher's callback: only sets the flag."""
+        with self.condition:
+            self.changed = True
+            self.condition.notify_all()
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            self.condition.notify_all()
+
+    def wait_for_change(self) -> bool:
+        """Block until a change has been followed by `debounce` seconds of quiet; False when stopped."""
+        with self.condition:
+            while not self.changed and not self.stopped:
+                self.condition.wait()
+            while not self.stopped:
+                self.changed = False
+                self.condition.wait(timeout=self.debounce)
+                if not self.changed:
+                    break
+            return not self.stopped
+
+    def run_build(self) -> None:
+        try:
+            self.build()
+        except Exception:  # a bug, not bad books: say so, keep watching
+            print("hourbook: an error happened during the rebuild; still watching:", file=self.log)
+            traceback.print_exc(file=self.log)
+        self.builds += 1
+
+    def run(self) -> None:
+        """Build once, then after every change until `stop()` (or Ctrl-C)."""
+        self.watcher.start(self.root, self.notify)
+        try:
+            self.run_build()
+            while self.wait_for_change():
+                self.run_build()
+        finally:
+            self.watcher.stop()
+
+
+class SiteBuilder:
+    """A `Builder` that reports each build: diagnostics on stderr, status in .hourbook-cache/watch.json.
+
+    Args:
+        on_build: called with each BuildResult (serve uses it to reload the open pages).
+    """
+
+    def __init__(self, root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None,
+                 pdf: bool = True, on_build: Callable[[BuildResult], None] | None = None,
+                 on_pages: Callable[[], None] | None = None, log=None):
+        self.builder = Builder(root, as_of, out=out, pdf=pdf)
+        self.root = root
+        self.on_build = on_build
+        self.on_pages = on_pages
+        self.pages_finished = None
+        self.log = log or sys.stderr
+        self.count = 0
+        self.last: BuildResult | None = None
+
+    def __call__(self) -> BuildResult:
+        self.pages_finished = None
+        try:
+            result = self.builder.build(on_pages=self.pages_written)
+        except Exception:
+            result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
+        self.count += 1
+        self.last = result
+        self.report(result)
+        self.write_status(result)
+        if self.on_build is not None:
+            self.on_build(result)
+        return result
+
+    def pages_written(self) -> None:
+        """The clients' pages are on disk; the owner dashboard comes next."""
+        self.pages_finished = time.time()
+        if self.on_pages is not None:
+            self.on_pages()
+
+    def report(self, result: BuildResult) -> None:
+        stamp = datetime.datetime.now().strftime("%H:%M:%S")
+        if not result.up_to_date:
+            for diagnostic in result.diagnostics:
+                print(format_diagnostic(diagnostic), file=self.log)
+        errors = sum(1 for d in result.diagnostics if d.severity == "error")
+        warnings = len(result.diagnostics) - errors
+        counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+        if result.error:
+            print(f"[{stamp}] hourbook: error: {result.error}; the site was left as it was", file=self.log)
+        elif not result.ok:
+            print(f"[{stamp}] build stopped: {counts}; the site was left as it was; still watching", file=self.log)
+        elif result.up_to_date:
+            print(f"[{stamp}] site is up to date ({result.files} files)", file=self.log)
+        else:
+            print(f"[{stamp}] built {self.builder.out}: {result.written} of {result.files} files changed, "
+                  f"{result.rendered_clients} clients and {result.rendered_pdfs} PDFs rendered, "
+                  f"{result.seconds:.2f} s; {counts}", file=self.log)
+        self.log.flush()
+
+    def write_status(self, result: BuildResult) -> None:
+        finished = time.time()
+        status = {"builds": self.count, "finished": finished, "pages_finished": self.pages_finished or finished,
+                  "ok": result.ok, "seconds": result.seconds,
+                  "up_to_date": result.up_to_date, "written": result.written, "error": result.error,
+                  "diagnostics": [format_diagnostic(d) for d in result.diagnostics]}
+        folder = self.root / CACHE_DIR
+        try:
+            folder.mkdir(exist_ok=True)
+            tmp = folder / f".{WATCH_STATUS}.tmp"
+            tmp.write_text(json.dumps(status), encoding="utf-8")
+            tmp.replace(folder / WATCH_STATUS)
+        except OSError:
+            pass
+
+
+def watch_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
+                watcher: WatcherBase | None = None, on_build=None, on_pages=None, ready=None) -> int:
+    """`hourbook watch`: build, then rebuild on every change until Ctrl-C. Returns the exit code (0).
+
+    Args:
+        ready: called with the WatchLoop before it starts (serve and tests use it to stop the loop).
+    """
+    builder = SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=on_build, on_pages=on_pages)
+    loop = WatchLoop(builder, watcher or WatchdogWatcher(), root)
+    if ready is not None:
+        ready(loop)
+    print(f"hourbook: watching {root} (Ctrl-C to stop)", file=sys.stderr)
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop()
+    return 0

@@ -1,0 +1,1 @@
+"""Fuzzing hourbook: Hypothesis strategies for books and their mutations, and the driver."""

@@ -1,0 +1,176 @@
+"""The bad-books corpus: one books folder per diagnostic hourbook emits, with its exact output.
+
+`tests/bad_books/<case>/` is a books folder with one defect; its `expected.txt` is what
+`hourbook check <case> --as-of 2026-11-25` prints on stderr, then `exit N`. A change in a
+message's wording or location shows up as a diff of that file. To accept such a change:
+
+    HOURBOOK_GOLDEN_UPDATE=1 .venv/bin/python -m pytest tests/test_bad_books.py
+
+`test_every_diagnostic_has_a_case` reads the modules that report problems in the books,
+finds every place that makes a diagnostic (a `diags.error(...)`, a `Diagnostic(...)`, a
+`raise ValueError(...)` or `raise YamlError(...)`), traces `check` over every case, and
+fails for a place no case reaches: a new diagnostic needs a new case here.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from hourbook import loader
+
+CASES_DIR = Path(__file__).parent / "bad_books"
+GOLDEN = "expected.txt"
+AS_OF = "2026-11-25"
+UPDATE = os.environ.get("HOURBOOK_GOLDEN_UPDATE") == "1"
+SRC = Path(loader.__file__).parent
+# The stages that turn problems in the books into diagnostics for `hourbook check`.
+SOURCES = ("loader.py", "values.py", "yamlfile.py", "validation.py", "core/pricing.py")
+# Places that make a diagnostic no books can reach, each with the reason. Keyed by a piece
+# of the message as written in the source, so that moving code does not break the list.
+UNREACHABLE = {
+    ("yamlfile.py", '"not a number:'): "the float resolver only matches text that Decimal reads",
+    ("yamlfile.py", '"unsupported YAML node"'): "PyYAML composes only scalar, sequence and mapping nodes",
+    ("yamlfile.py", '"YAML error:'): "the only unmarked YAMLError, the reader's, is handled just above it",
+    ("loader.py", "except TypeError"): "no field reader raises TypeError for what YAML gives (never a float)",
+}
+
+
+def cases() -> list[str]:
+    return sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+
+
+def _lower_file_limit(monkeypatch, unused_root: Path) -> None:
+    # 64 MB is too much for a repository; the limit itself is what this case pins.
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 200)
+
+
+def _unreadable_logbook(monkeypatch, root: Path) -> None:
+    # The tests may run as root, which reads files of any mode: refuse the read instead.
+    target = root / "logbook" / "2026-11.md"
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+HOOKS = {"file-too-large": _lower_file_limit, "file-unreadable": _unreadable_logbook}
+
+
+def check_output(case: str, root: Path, monkeypatch) -> str:
+    """Copy the case to `root` (check may write a cache beside the books), run check, return the golden text."""
+    shutil.copytree(CASES_DIR / case, root, ignore=shutil.ignore_patterns(GOLDEN), symlinks=True)
+    with monkeypatch.context() as patch:
+        if case in HOOKS:
+            HOOKS[case](patch, root)
+        code, out, err = run_cli("check", str(root), "--as-of", AS_OF)
+    assert out == ""
+    return f"{err}exit {code}\n"
+
+
+@pytest.mark.parametrize("case", cases())
+def test_bad_book(case, tmp_path, monkeypatch):
+    actual = check_output(case, tmp_path / "books", monkeypatch)
+    golden = CASES_DIR / case / GOLDEN
+    if UPDATE:
+        golden.write_text(actual, encoding="utf-8")
+    assert golden.is_file(), f"no {GOLDEN} for {case}: run with HOURBOOK_GOLDEN_UPDATE=1"
+    assert actual == golden.read_text(encoding="utf-8")
+    # Every case is there for a diagnostic, and every diagnostic line has the editor's form.
+    lines = actual.splitlines()
+    diagnostics = [line for line in lines[:-2]]
+    assert diagnostics, f"{case} reports nothing"
+    for line in diagnostics:
+        path, line_number, severity, message = line.split(":", 3) if line.count(":") >= 3 else ("", "", "", "")
+        assert line_number.isdigit() and severity.strip() in ("error", "warning") and message, line
+
+
+def test_cases_are_distinct():
+    """No two cases print the same thing: each pins a diagnostic of its own."""
+    seen: dict[str, str] = {}
+    for case in cases():
+        golden = (CASES_DIR / case / GOLDEN).read_text(encoding="utf-8")
+        assert golden not in seen, f"{case} prints exactly what {seen[golden]} prints"
+        seen[golden] = case
+
+
+# ------------------------------------------------------------------ every diagnostic has a case
+
+
+def diagnostic_sites(module: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, source) of every place in a module that makes a diagnostic."""
+    text = (SRC / module).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    sites = []
+
+    def visit(node, function: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        call = node.exc if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) else None
+        if call is not None and isinstance(call.func, ast.Name) and call.func.id in ("ValueError", "YamlError"):
+            sites.append(node)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Attribute) and func.attr == "error" and isinstance(func.value, ast.Name)
+                    and func.value.id == "diags"):
+                sites.append(node)
+            elif isinstance(func, ast.Name) and func.id == "Diagnostic" and function != "error":
+                sites.append(node)  # (`Diagnostics.error` itself is the helper, not a site)
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(tree, "")
+    lines = text.splitlines()
+    found = []
+    for node in sites:
+        # A site in an `except X:` block is known by its handler line too.
+        found.append((node.lineno, node.end_lineno, "\n".join(lines[node.lineno - 2:node.end_lineno])))
+    return found
+
+
+def test_every_diagnostic_has_a_case(tmp_path, monkeypatch):
+    files = {str((SRC / module).resolve()): module for module in SOURCES}
+    executed: set[tuple[str, int]] = set()
+
+    def tracer(frame, event, unused_arg):
+        module = files.get(frame.f_code.co_filename)
+        if module is None:
+            return None
+        if event == "line":
+            executed.add((module, frame.f_lineno))
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        for number, case in enumerate(cases()):
+            check_output(case, tmp_path / str(number), monkeypatch)
+    finally:
+        sys.settrace(previous)
+    missing = []
+    for module in SOURCES:
+        sites = diagnostic_sites(module)
+        assert sites, f"no diagnostics found in {module}: has the code moved?"
+        for first, last, source in sites:
+            if any((module, line) in executed for line in range(first, last + 1)):
+                continue
+            if any(module == mod and piece in source for (mod, piece) in UNREACHABLE):
+                continue
+            missing.append(f"{module}:{first}: {source.strip().splitlines()[-1].strip()[:100]}")
+    assert not missing, "diagnostics without a case in tests/bad_books/:\n" + "\n".join(missing)
+
+
+def test_unreachable_list_is_current():
+    """Every exemption still names a place in the code (else it hides nothing and must go)."""
+    for (module, piece), unused_reason in UNREACHABLE.items():
+        assert any(piece in source for _, _, source in diagnostic_sites(module)), (module, piece)

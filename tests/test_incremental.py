@@ -1,0 +1,352 @@
+"""Incremental builds: after any change, the same bytes as a clean build; only what changed is redone.
+
+Each test builds a books folder with `incremental.Builder`, changes one input,
+builds again, and compares the site with a clean build (a fresh Builder, no cache,
+another folder) and with `render_site` itself. PDFs are faked (a digest of the
+HTML) except in one test that runs WeasyPrint on a single statement.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from hourbook import incremental
+from hourbook import site as site_module
+from hourbook.incremental import Builder
+from hourbook.pipeline import load_and_price
+from hourbook.render import render_site
+
+AS_OF = datetime.date(2026, 12, 31)
+
+BOOKS = {
+    "contracts/acme.yaml": """\
+        name: ACME S.L.
+        tax: 21%
+        terms:
+          - from: 2026-01-01
+            kind: hourly
+            rate: 60
+            increment: 15m
+    """,
+    "contracts/globex.yaml": """\
+        name: Globex GmbH
+        share: false
+        terms:
+          - from: 2026-01-01
+            kind: retainer
+            fee: 300
+            included: 2h
+            rate: 70
+    """,
+    "contracts/initech.yaml": """\
+        name: Initech Ltd
+        currency: GBP
+        terms:
+          - from: 2026-01-01
+            kind: prepaid
+            rate: 80
+        prepaid:
+          - id: B-1
+            bought: 2026-09-01
+            hours: 5
+            price: 350
+    """,
+    "logbook/2026/11.md": """\
+        # 2026-11-03
+
+        ## acme
+        - 09:10-10:25 printer driver #support
+
+        ## globex
+        - 1h30m network check #support
+
+        # 2026-11-04
+
+        ## initech
+        - 45m mailbox #support
+    """,
+    "logbook/2026/10.md": """\
+        # 2026-10-12
+
+        ## acme
+        - 2h server update #maintenance
+
+        ## initech
+        - 1h backup #support
+    """,
+}
+
+
+@pytest.fixture(autouse=True)
+def fake_pdf(monkeypatch):
+    """PDFs as a digest of their HTML (WeasyPrint is slow); counts the PDFs made."""
+    made = []
+
+    def render_pdf(html, unused_template_dirs):
+        made.append(html)
+        return b"%PDF-fake " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
+
+    monkeypatch.setattr(incremental, "render_pdf", render_pdf)
+    monkeypatch.setattr(incremental, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
+    monkeypatch.setenv(site_module.SECRET_ENV, "test-secret")
+    return made
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def clean_build(root: Path, out: Path, pdf: bool = True) -> dict[str, bytes]:
+    result = Builder(root, lambda: AS_OF, out=out, pdf=pdf, disk_cache=False, jobs=1).build()
+    assert result.ok, result.diagnostics
+    return tree(out)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_clean_build_is_render_site(books, tmp_path):
+    root = books(BOOKS)
+    files = clean_build(root, tmp_path / "clean", pdf=False)
+    priced, _ = load_and_price(root, AS_OF)
+    folders = site_module.public_folders(priced, site_module.load_secret(root))
+    assert files == render_site(priced, root, folders, pdf=False, build_info=site_module.build_info(root))
+
+
+CHANGES = [
+    ("one logbook line", "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox"),
+    ("a new entry", "logbook/2026/10.md", "- 1h backup #support", "- 1h backup #support\n- 30m restore test"),
+    ("a contract rate", "contracts/acme.yaml", "rate: 60", "rate: 65"),
+    ("a client made private", "contracts/acme.yaml", "tax: 21%", "tax: 21%\nshare: false"),
+    ("the seller", "hourbook.yaml", "Ana Ruiz Consulting", "Ana Ruiz Consultora"),
+]
+
+
+@pytest.mark.parametrize("what, rel, old, new", CHANGES, ids=[c[0] for c in CHANGES])
+def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_path, what, rel, old, new):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    edit(root / rel, old, new)
+    result = builder.build()
+    assert result.ok and not result.up_to_date
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+    # And a new process (a later `hourbook build`) reusing the disk cache agrees too.
+    edit(root / rel, new, old)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-again")
+
+
+def test_template_override_rebuilds_every_page_that_uses_it(books, tmp_path):
+    from hourbook.render.html import TEMPLATES_DIR
+
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    before = tree(root / "site")
+    (root / "templates").mkdir()
+    base = (TEMPLATES_DIR / "base.html").read_text(encoding="utf-8")
+    (root / "templates" / "base.html").write_text(base.replace("<body", "<!-- local -->\n<body", 1), encoding="utf-8")
+    result = builder.build()
+    assert result.ok and result.rendered_clients == 3
+    after = tree(root / "site")
+    assert after == clean_build(root, tmp_path / "clean")
+    assert all(b"<!-- local -->" in data for rel, data in after.items() if rel.endswith(".html"))
+    assert after != before
+
+
+def test_removed_logbook_removes_its_statements(books, tmp_path):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    assert any("acme" in rel and "2026-10" in rel for rel in tree(root / "site"))
+    (root / "logbook/2026/10.md").unlink()
+    assert builder.build().ok
+    site_files = tree(root / "site")
+    assert not any("acme" in rel and "2026-10" in rel for rel in site_files)
+    assert site_files == clean_build(root, tmp_path / "clean")
+
+
+def test_only_the_changed_client_is_rendered_and_only_its_changed_pdf(books, fake_pdf):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    first = builder.build()
+    assert first.ok and first.rendered_clients == 3
+    assert first.rendered_pdfs == len(fake_pdf) > 0
+    fake_pdf.clear()
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    second = builder.build()
+    assert second.ok and second.rendered_clients == 1
+    # initech's November statement changed; its October one did not, so its PDF is kept.
+    assert len(fake_pdf) == 1 and "mailbox" in fake_pdf[0]
+
+
+def test_pdfs_are_reused_by_a_new_process(books, fake_pdf):
+    root = books(BOOKS)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    made = len(fake_pdf)
+    fake_pdf.clear()
+    (root / "site").rename(root / "old-site")        # even without the old site, the PDF cache answers
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and result.rendered_pdfs == 0 and fake_pdf == [] and made > 0
+
+
+def test_no_change_rebuild_writes_nothing(books):
+    root = books(BOOKS)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    before = {p: p.stat().st_mtime_ns for p in (root / "site").rglob("*")}
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and result.up_to_date and result.written == 0
+    assert {p: p.stat().st_mtime_ns for p in (root / "site").rglob("*")} == before
+
+
+def test_a_site_changed_by_hand_is_rebuilt(books, tmp_path):
+    root = books(BOOKS)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    page = next((root / "site" / "owner").glob("*/index.html"))
+    page.write_text("tampered", encoding="utf-8")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and not result.up_to_date
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+
+
+def test_errors_leave_the_site_as_it_was(books):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    before = tree(root / "site")
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 45x mailbox")
+    result = builder.build()
+    assert not result.ok
+    assert [f"{d.source}: {d.message}" for d in result.diagnostics if d.severity == "error"] == [
+        "logbook/2026/11.md:12: cannot read the time '45x': expected a range like 09:10-10:25 "
+        "or a duration like 45m, 1h30m, 1.5h or 0:45"]
+    assert tree(root / "site") == before
+
+
+def test_parallel_rendering_gives_the_same_bytes(books, tmp_path, monkeypatch):
+    root = books(BOOKS)
+    serial = clean_build(root, tmp_path / "serial")
+    monkeypatch.setattr(incremental, "PARALLEL_CLIENTS", 1)
+    result = Builder(root, lambda: AS_OF, out=tmp_path / "parallel", disk_cache=False, jobs=2).build()
+    assert result.ok
+    assert tree(tmp_path / "parallel") == serial
+
+
+def test_many_changes_swap_a_new_folder_in(books, tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental, "IN_PLACE_LIMIT", 0)
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    edit(root / "hourbook.yaml", "Ana Ruiz Consulting", "Ana Ruiz Consultora")
+    assert builder.build().ok
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+    assert not list(root.glob(".site.new-*")) and not list(root.glob(".site.old-*"))
+
+
+def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
+    monkeypatch.undo()
+    monkeypatch.setenv(site_module.SECRET_ENV, "test-secret")
+    root = books({
+        "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
+        "logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n",
+    })
+    first = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert first.ok and first.rendered_pdfs == 1
+    pdfs = {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "site").rglob("*.pdf")}
+    assert len(pdfs) == 1 and next(iter(pdfs.values())).startswith(b"%PDF")
+    (root / "site").rename(root / "old")
+    again = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert again.ok and again.rendered_pdfs == 0
+    assert {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "site").rglob("*.pdf")} == pdfs
+
+
+def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, monkeypatch):
+    import io
+
+    from hourbook.printer import dump_json
+    from hourbook.printer import priced_json
+
+    def run(root, jobs):
+        out = io.StringIO()
+        result = incremental.price_run(root, AS_OF, out=out, jobs=jobs)
+        return out.getvalue(), result
+
+    root = books(BOOKS)
+    priced, diagnostics = load_and_price(root, AS_OF)
+    reference = dump_json(priced_json(priced, diagnostics))
+    monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
+    for jobs in (1, 2, 3):
+        text, result = run(root, jobs)
+        assert text == reference
+        assert result.diagnostics == diagnostics and result.clients == 3
+        cached, result = run(root, jobs)     # from .hourbook-cache/
+        assert cached == reference and result.diagnostics == diagnostics
+        incremental.price_run(root, AS_OF)    # check does not spoil the cached JSON
+        assert run(root, jobs)[0] == reference
+        monkeypatch.setenv(incremental.NO_CACHE_ENV, "1")
+        assert run(root, jobs)[0] == reference
+        monkeypatch.delenv(incremental.NO_CACHE_ENV)
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    priced, diagnostics = load_and_price(root, AS_OF)
+    assert run(root, 2)[0] == dump_json(priced_json(priced, diagnostics))
+
+
+def test_price_json_of_books_without_clients(books):
+    import io
+
+    from hourbook.printer import dump_json
+    from hourbook.printer import priced_json
+
+    root = books({"logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n"})
+    priced, diagnostics = load_and_price(root, AS_OF)
+    out = io.StringIO()
+    incremental.price_run(root, AS_OF, out=out)
+    assert out.getvalue() == dump_json(priced_json(priced, diagnostics))
+
+
+def test_watch_mode_writes_the_pages_then_the_dashboard(books, tmp_path):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    assert builder.build().ok
+    dashboard = (root / "site" / "owner" / "index.html").read_bytes()
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    seen = {}
+
+    def on_pages():
+        site_files = tree(root / "site")
+        seen["dashboard"] = site_files["owner/index.html"]
+        seen["pages"] = [rel for rel, data in site_files.items() if b"1h45" in data or b"1:45" in data]
+
+    assert builder.build(on_pages=on_pages).ok
+    assert seen["dashboard"] == dashboard                       # not yet...
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")   # ... but in the end, all of it
+    assert (root / "site" / "owner" / "index.html").read_bytes() != dashboard
+
+
+def test_page_keys_are_the_same_in_every_process(books, tmp_path):
+    """A new process (another string hash seed) reuses every client's pages: nothing is rendered."""
+    import os
+    import subprocess
+    import sys
+
+    root = books({**BOOKS, "contracts/globex.yaml": BOOKS["contracts/globex.yaml"].replace(
+        "rate: 70", "rate: 70\n            covers: [support, maintenance, network, backup]")})
+    code = ("import datetime, sys; from pathlib import Path; from hourbook.incremental import Builder; "
+            "r = Builder(Path(sys.argv[1]), lambda: datetime.date(2026, 12, 31), pdf=False, jobs=1).build(); "
+            "print(r.ok, r.up_to_date, r.rendered_clients)")
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outputs.append(subprocess.run([sys.executable, "-c", code, str(root)], env=env, capture_output=True,
+                                      text=True, check=True).stdout.split())
+        (root / "logbook/2026/10.md").write_text((root / "logbook/2026/10.md").read_text() + f"\n<!-- {seed} -->\n")
+    assert outputs[0] == ["True", "False", "3"]
+    assert outputs[1] == ["True", "False", "0"] and outputs[2] == ["True", "False", "0"]

@@ -1,0 +1,198 @@
+"""Watch mode: flag under a Condition, debounce, build, survive failures (STYLE §6).
+
+The loop is driven by a fake watcher (no file system events, no sleeps to tune);
+one test runs the real watchdog watcher against an editor that saves by rename.
+Waits have generous timeouts and nothing asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+from hourbook import site as site_module
+from hourbook.incremental import CACHE_DIR
+from hourbook.incremental import WATCH_STATUS
+from hourbook.watch import SiteBuilder
+from hourbook.watch import WatchdogWatcher
+from hourbook.watch import WatcherBase
+from hourbook.watch import WatchLoop
+from hourbook.watch import is_input
+
+AS_OF = datetime.date(2026, 12, 31)
+WAIT = 30  # seconds: only a bound for a hung test
+
+BOOKS = {
+    "contracts/acme.yaml": """\
+        name: ACME S.L.
+        terms:
+          - from: 2026-01-01
+            kind: hourly
+            rate: 60
+    """,
+    "logbook/2026/11.md": """\
+        # 2026-11-03
+
+        ## acme
+        - 1h printer driver
+    """,
+}
+
+
+class FakeWatcher(WatcherBase):
+    def __init__(self):
+        self.on_change = None
+        self.started = threading.Event()
+        self.stopped = False
+
+    def start(self, root, on_change):
+        self.on_change = on_change
+        self.started.set()
+
+    def stop(self):
+        self.stopped = True
+
+
+class CountingBuild:
+    """A build function that counts its calls and can be told to fail."""
+
+    def __init__(self, fail_first: int = 0):
+        self.calls = 0
+        self.fail_first = fail_first
+        self.condition = threading.Condition()
+
+    def __call__(self):
+        with self.condition:
+            self.calls += 1
+            self.condition.notify_all()
+            if self.calls <= self.fail_first:
+                raise RuntimeError("boom")
+
+    def wait_for(self, calls: int) -> bool:
+        with self.condition:
+            return self.condition.wait_for(lambda: self.calls >= calls, timeout=WAIT)
+
+
+def start_loop(build, watcher, tmp_path, debounce=0.05):
+    log = io.StringIO()
+    loop = WatchLoop(build, watcher, tmp_path, debounce=debounce, log=log)
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    assert watcher.started.wait(WAIT)
+    return loop, thread, log
+
+
+def test_builds_once_at_start_then_once_per_burst_of_changes(tmp_path):
+    build, watcher = CountingBuild(), FakeWatcher()
+    loop, thread, _ = start_loop(build, watcher, tmp_path)
+    assert build.wait_for(1)
+    with loop.condition:              # a burst: all notices arrive before the loop can look
+        for _ in range(20):
+            watcher.on_change()
+    assert build.wait_for(2)
+    loop.stop()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    assert build.calls == 2
+    assert watcher.stopped
+
+
+def test_the_callback_only_sets_a_flag(tmp_path):
+    loop = WatchLoop(CountingBuild(), FakeWatcher(), tmp_path)
+    loop.notify()
+    assert loop.changed is True
+
+
+def test_a_failing_build_is_reported_and_watching_goes_on(tmp_path):
+    build, watcher = CountingBuild(fail_first=2), FakeWatcher()
+    loop, thread, log = start_loop(build, watcher, tmp_path)
+    assert build.wait_for(1)
+    watcher.on_change()
+    assert build.wait_for(2)
+    watcher.on_change()
+    assert build.wait_for(3)
+    loop.stop()
+    thread.join(WAIT)
+    assert log.getvalue().count("an error happened during the rebuild; still watching") == 2
+    assert "RuntimeError: boom" in log.getvalue()
+
+
+def test_stop_while_waiting_ends_the_loop(tmp_path):
+    build, watcher = CountingBuild(), FakeWatcher()
+    loop, thread, _ = start_loop(build, watcher, tmp_path)
+    assert build.wait_for(1)
+    loop.stop()
+    thread.join(WAIT)
+    assert not thread.is_alive() and build.calls == 1
+
+
+def test_inputs_are_the_books_not_the_site_or_the_cache(tmp_path):
+    assert is_input(tmp_path, str(tmp_path / "logbook" / "2026" / "11.md"))
+    assert is_input(tmp_path, str(tmp_path / "contracts" / "acme.yaml"))
+    assert is_input(tmp_path, str(tmp_path / "hourbook.yaml"))
+    assert is_input(tmp_path, str(tmp_path / "templates" / "base.html"))
+    assert not is_input(tmp_path, str(tmp_path / "site" / "owner" / "index.html"))
+    assert not is_input(tmp_path, str(tmp_path / CACHE_DIR / "build.json"))
+    assert not is_input(tmp_path, str(tmp_path / ".git" / "index"))
+    assert not is_input(tmp_path, "/etc/passwd")
+
+
+def test_site_builder_keeps_the_old_site_after_errors_and_prints_them(books, monkeypatch):
+    monkeypatch.setenv(site_module.SECRET_ENV, "test-secret")
+    root = books(BOOKS)
+    log = io.StringIO()
+    builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=log)
+    assert builder().ok
+    page = next((root / "site" / "owner" / "acme").glob("2026-11.html"))
+    before = page.read_bytes()
+    log_file = root / "logbook" / "2026" / "11.md"
+    log_file.write_text(log_file.read_text().replace("- 1h printer", "- 1x printer"), encoding="utf-8")
+    result = builder()
+    assert not result.ok
+    assert "logbook/2026/11.md:4: error: cannot read the time '1x'" in log.getvalue()
+    assert "the site was left as it was; still watching" in log.getvalue()
+    assert page.read_bytes() == before
+    status = json.loads((root / CACHE_DIR / WATCH_STATUS).read_text())
+    assert status["builds"] == 2 and status["ok"] is False
+    log_file.write_text(log_file.read_text().replace("- 1x printer", "- 2h printer"), encoding="utf-8")
+    assert builder().ok
+    assert page.read_bytes() != before and b"printer" in page.read_bytes()
+
+
+def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
+    root = tmp_path / "books"
+    (root / "logbook").mkdir(parents=True)
+    target = root / "logbook" / "log.md"
+    target.write_text("# 2026-11-03\n", encoding="utf-8")
+    (root / "site").mkdir()
+    seen = threading.Event()
+    watcher = WatchdogWatcher()
+    watcher.start(root, seen.set)
+    try:
+        (root / "site" / "index.html").write_text("not an input", encoding="utf-8")
+        assert not seen.wait(0.5)
+        # vim-style: write a new file beside it, then rename it over the old one.
+        temp = root / "logbook" / ".log.md.swp"
+        temp.write_text("# 2026-11-04\n", encoding="utf-8")
+        os.replace(temp, target)
+        assert seen.wait(WAIT)
+        seen.clear()
+        # ... and the next save, to the new inode, is seen too.
+        target.write_text("# 2026-11-05\n", encoding="utf-8")
+        assert seen.wait(WAIT)
+    finally:
+        watcher.stop()
+
+
+def test_watch_and_serve_commands_exist():
+    from hourbook.cli import make_parser
+
+    parser = make_parser()
+    args = parser.parse_args(["watch", "books", "--no-pdf"])
+    assert args.books == "books" and args.no_pdf
+    args = parser.parse_args(["serve"])
+    assert args.host == "127.0.0.1" and args.port == 8000 and Path(args.books) == Path(".")
