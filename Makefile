@@ -25,6 +25,11 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# Fuzz check, price and build with 100,000 broken books (hours on two cores); failing inputs go to
+# .hypothesis/fuzz-failures/. A shorter run: $(BIN)/python tests/fuzz/run_fuzz.py --count 2000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run_fuzz.py --count 100000
+
 clean:
 	rm -rf $(VENV) site .site.new-* .site.old-* src/*.egg-info .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

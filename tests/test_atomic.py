@@ -142,6 +142,7 @@ def test_killed_build_leaves_old_or_new_site(tmp_path):
             f"extra {sorted(set(found) - set(old) - set(new))[:5]}")
 
     # Kills landed while the new site was being written, not only before or after.
+    print("kill phases:", phases)
     assert phases.get("writing", 0) >= min(3, BUILD_RUNS // 4), phases
     # A build that runs to the end leaves no staging folder behind, whatever earlier kills left.
     assert run_hourbook("build", str(root), "--no-pdf")[0] == 0

@@ -64,7 +64,19 @@ def _unreadable_logbook(monkeypatch, root: Path) -> None:
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
 
 
-HOOKS = {"file-too-large": _lower_file_limit, "file-unreadable": _unreadable_logbook}
+def _lower_limit(name: str, value: int):
+    def hook(monkeypatch, unused_root: Path) -> None:
+        monkeypatch.setattr(loader, name, value)  # the real limits take megabytes to reach
+    return hook
+
+
+HOOKS = {
+    "file-too-large": _lower_file_limit,
+    "file-unreadable": _unreadable_logbook,
+    "yaml-file-too-large": _lower_limit("MAX_YAML_BYTES", 100),
+    "logbooks-too-large": _lower_limit("MAX_LOGBOOK_BYTES", 100),
+    "too-many-entries": _lower_limit("MAX_ENTRIES", 3),
+}
 
 
 def check_output(case: str, root: Path, monkeypatch) -> str:

@@ -240,8 +240,7 @@ def test_parallel_rendering_gives_the_same_bytes(books, tmp_path, monkeypatch):
     assert tree(tmp_path / "parallel") == serial
 
 
-def test_many_changes_swap_a_new_folder_in(books, tmp_path, monkeypatch):
-    monkeypatch.setattr(incremental, "IN_PLACE_LIMIT", 0)
+def test_a_rebuild_swaps_a_new_folder_in_and_links_what_did_not_change(books, tmp_path):
     root = books(BOOKS)
     builder = Builder(root, lambda: AS_OF, jobs=1)
     assert builder.build().ok
@@ -249,6 +248,12 @@ def test_many_changes_swap_a_new_folder_in(books, tmp_path, monkeypatch):
     assert builder.build().ok
     assert tree(root / "site") == clean_build(root, tmp_path / "clean")
     assert not list(root.glob(".site.new-*")) and not list(root.glob(".site.old-*"))
+    kept = {p: p.stat().st_ino for p in (root / "site").rglob("*") if p.is_file()}
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    assert builder.build().ok
+    after = {p: p.stat().st_ino for p in (root / "site").rglob("*") if p.is_file()}
+    same = [p for p in after if kept.get(p) == after[p]]
+    assert same and len(same) < len(after)       # unchanged pages are the same files, linked
 
 
 def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):

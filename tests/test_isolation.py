@@ -291,3 +291,14 @@ def test_secret_file_is_private_and_random(tmp_path):
     assert secrets_[0] != secrets_[1]
     assert site.client_token("acme", secrets_[0]) != site.client_token("acme", secrets_[1])
     assert Decimal(len(site.client_token("acme", secrets_[0])) * 4) >= 128
+
+
+def test_secret_file_may_hold_any_bytes_and_must_be_a_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(site.SECRET_ENV, raising=False)
+    path = tmp_path / site.SECRET_FILE
+    path.write_bytes(b"\xff\xfe not text \x00\n")
+    assert site.load_secret(tmp_path) == b"\xff\xfe not text \x00"
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(site.SiteError, match="is not a file"):
+        site.load_secret(tmp_path)

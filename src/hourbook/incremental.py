@@ -18,9 +18,9 @@ what an input change reaches:
 - clients and PDFs that must be rendered are spread over the machine's cores, in
   processes (WeasyPrint holds the GIL); results are put in place by path, so the
   output is the same in any order;
-- the site is written only where it changed: each changed file replaced atomically
-  when few changed, else a fresh folder (unchanged files hard-linked) swapped in at
-  once; a build with errors writes nothing;
+- the site is written as a whole, a fresh folder swapped in at once, but only the
+  changed files are written: the others are hard-linked from the current site; a
+  build with errors writes nothing, a killed build leaves the old site or the new;
 - when no input changed at all since the last build of the same site, nothing is
   loaded: the build reports the site up to date.
 
@@ -55,7 +55,6 @@ CACHE_DIR = ".hourbook-cache"
 STATE_FILE = "build.json"
 WATCH_STATUS = "watch.json"
 FORMAT = 1                          # bump when the cache layout changes
-IN_PLACE_LIMIT = 2000               # at most this many changed files are replaced in place
 PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
 PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
 PARALLEL_PRICING_ENTRIES = 20_000   # price --json formats the clients on every core from this many entries
@@ -122,15 +121,21 @@ def inputs_digest(root: Path, *extra: str) -> str:
     Also what `check` reads besides files: the names of invoices/*.pdf and, when there is a
     register, issued.yaml as committed in git (the register must only grow).
     """
-    parts = [code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra)]
-    for path in input_files(root):
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra)):
+        digest.update(len(part).to_bytes(8, "little") + part)
+    for path in input_files(root):   # one file at a time: a million entries are 100 MB of logbooks
         try:
-            parts.append(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+            data = path.read_bytes()
         except OSError:
-            parts.append(path.relative_to(root).as_posix().encode() + b"\0<unreadable>")
+            data = b"<unreadable>"
+        name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
+        digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
+        digest.update(data)
+    parts = [digest.hexdigest().encode()]
     invoices = root / "invoices"
     if invoices.is_dir():
-        parts.append(b"invoices\0" + "\0".join(sorted(p.name for p in invoices.iterdir())).encode())
+        parts.append(b"invoices\0" + b"\0".join(sorted(os.fsencode(p.name) for p in invoices.iterdir())))
     if (root / "issued.yaml").is_file():
         from hourbook.invoicing import git_committed_register
 
@@ -144,7 +149,7 @@ def templates_digest(root: Path) -> str:
     parts = []
     if base.is_dir():
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            parts.append(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes())
+            parts.append(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + path.read_bytes())
     return _hash(*parts)
 
 
@@ -584,7 +589,16 @@ class Builder:
     # -- write
 
     def write(self, files: dict[str, bytes]) -> tuple[dict[str, list], int]:
-        """Write what changed; return the new manifest {path: [sha256, size, mtime_ns]} and files touched."""
+        """Write the site as a whole: a new folder, swapped in at once (`site.swap_in`).
+
+        Unchanged files are hard-linked from the current site rather than written again, so
+        the cost is a link per file plus the changed bytes. A build killed at any moment
+        leaves the old site or the new one, never a mix.
+
+        Returns:
+            The new manifest {path: [sha256, size, mtime_ns]} and the number of files that
+            changed or went away.
+        """
         hashes = {}
         for rel, data in files.items():
             known = self.hashes.get(rel)
@@ -595,69 +609,38 @@ class Builder:
         old = self.state.get("manifest") or {}
         changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
         removed = [rel for rel in old if rel not in files]
-        in_place = self._site_intact() and len(changed) + len(removed) <= IN_PLACE_LIMIT
-        if in_place:
-            self._write_in_place(files, changed, removed)
-        else:
-            self._write_swap(files, hashes, old)
+        linked = self._write_swap(files, hashes, old)
         self.hashes = {rel: (data, hashes[rel]) for rel, data in files.items()}
         manifest = {}
-        restat = set(changed) if in_place else files
         for rel in files:
-            if rel in restat:
+            if rel in linked:
+                manifest[rel] = old[rel]          # the same inode: same size and mtime
+            else:
                 stat = (self.out / rel).stat()
                 manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
-            else:
-                manifest[rel] = old[rel]
         return manifest, len(changed) + len(removed)
 
-    def _write_in_place(self, files: dict[str, bytes], changed: list[str], removed: list[str]) -> None:
-        """Few changes: each file replaced atomically (temp file + rename), stale files removed."""
-        out = self.out
-        try:
-            for rel in sorted(changed):
-                target = _inside(out, rel)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-                try:
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(files[rel])
-                    os.chmod(tmp, 0o644)
-                    os.replace(tmp, target)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
-            for rel in sorted(removed):
-                target = _inside(out, rel)
-                target.unlink(missing_ok=True)
-                for parent in target.parents:
-                    if parent == out:
-                        break
-                    try:
-                        parent.rmdir()
-                    except OSError:
-                        break
-        except OSError as exc:
-            raise site.SiteError(f"cannot write the site: {exc}") from exc
-
-    def _write_swap(self, files: dict[str, bytes], hashes: dict[str, str], old: dict) -> None:
-        """Many changes: a new folder, unchanged files hard-linked from the old site, swapped in at once."""
+    def _write_swap(self, files: dict[str, bytes], hashes: dict[str, str], old: dict) -> set[str]:
+        """Fill a new folder beside the site (linking what did not change) and swap it in; the linked paths."""
         out = self.out
         intact = self._site_intact()
         out.parent.mkdir(parents=True, exist_ok=True)
         for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
             shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        linked = set()
         try:
             made = set()
             for rel in sorted(files):
-                target = _inside(staging, rel)
+                _check_relative(rel)
+                target = staging / rel
                 if target.parent not in made:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     made.add(target.parent)
                 if intact and rel in old and old[rel][0] == hashes[rel]:
                     try:
                         os.link(out / rel, target)
+                        linked.add(rel)
                         continue
                     except OSError:
                         pass
@@ -674,6 +657,7 @@ class Builder:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        return linked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -683,11 +667,10 @@ class OnDisk:
     sha256: str
 
 
-def _inside(base: Path, rel: str) -> Path:
-    target = (base / rel).resolve()
-    if base.resolve() not in target.parents:
+def _check_relative(rel: str) -> None:
+    """A site path stays inside the site: relative, `/`-separated, no `.` or `..` parts."""
+    if rel.startswith("/") or "\\" in rel or any(part in ("", ".", "..") for part in rel.split("/")):
         raise site.SiteError(f"refusing to write {rel!r}: outside the site folder")
-    return target
 
 
 def canonical(value):

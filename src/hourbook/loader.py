@@ -53,7 +53,12 @@ from hourbook.yamlfile import YList
 from hourbook.yamlfile import YMap
 from hourbook.yamlfile import parse_yaml
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# What hourbook reads at most (docs/limits.md): beyond these it reports an error rather than
+# run for hours or out of memory. YAML costs some 60 bytes of memory per byte of file.
+MAX_FILE_BYTES = 64 * 1024 * 1024           # one Markdown file
+MAX_YAML_BYTES = 16 * 1024 * 1024           # one YAML file
+MAX_LOGBOOK_BYTES = 512 * 1024 * 1024       # all the logbooks together
+MAX_ENTRIES = 2_000_000                     # entries in all the logbooks
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 TERM_KINDS = ("hourly", "retainer", "prepaid", "free")
 APPROVED = "approved"
@@ -72,12 +77,18 @@ class Diagnostics(list):
 def read_text(root: Path, path: Path, diags: Diagnostics) -> str | None:
     """A file's text as UTF-8 (a BOM is allowed); None, with an error, if it can't be read."""
     rel = relative(root, path)
+    yaml_file = path.suffix.lower() in (".yaml", ".yml")
+    limit = MAX_YAML_BYTES if yaml_file else MAX_FILE_BYTES
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            diags.error(rel, 1, f"file is {size} bytes; hourbook reads files up to {MAX_FILE_BYTES} bytes")
+        if size <= limit:
+            data = path.read_bytes()
+            size = len(data)  # the file may have grown, or be one whose size stat does not tell
+        if size > limit:
+            kind = "YAML files" if yaml_file else "files"
+            diags.error(rel, 1, f"file is {size} bytes; hourbook reads {kind} up to {limit} bytes"
+                        + (" (split it, e.g. one file per year)" if yaml_file and rel.startswith("logbook/") else ""))
             return None
-        data = path.read_bytes()
     except OSError as exc:
         diags.error(rel, 1, f"cannot read file: {exc.strerror or exc}")
         return None
@@ -723,7 +734,7 @@ def parse_quote(item, line: int, rel: str, diags: Diagnostics, contacts) -> Quot
             diags.error(rel, approved_line, f"quote approved by {approved_by!r}, who is not among the contacts "
                         f"({', '.join(handles)}){did_you_mean(approved_by, handles)}")
     return Quote(
-        id=str(item.get("id")).strip(),
+        id=str(item.get("id")).strip().lstrip("#"),  # as written (case kept), minus the '#' parse_tag allows
         title=values.get("title", ""),
         source=Source(rel, line),
         price=values.get("price"),
@@ -758,12 +769,28 @@ class Defaults:
 def load_logbooks(root: Path, diags: Diagnostics, cache=None) -> list[Entry]:
     """Every logbook's entries; `cache(root, path, rel, load_logbook)` may answer for a file (see incremental)."""
     entries: list[Entry] = []
-    for path in logbook_files(root):
+    paths = logbook_files(root)
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue  # read_text reports it
+        if total > MAX_LOGBOOK_BYTES:  # before reading any: all that reading would be for nothing
+            diags.error(relative(root, path), 1, f"the logbooks are more than {MAX_LOGBOOK_BYTES} bytes in all "
+                        "(up to this file), more than hourbook reads; none was read (see docs/limits.md)")
+            return entries
+    for path in paths:
         rel = relative(root, path)
         file_entries, file_diags = (load_logbook(root, path, rel) if cache is None
                                     else cache(root, path, rel, load_logbook))
         entries.extend(file_entries)
         diags.extend(file_diags)
+        if len(entries) > MAX_ENTRIES:
+            diags.append(Diagnostic(entries[MAX_ENTRIES].source, f"more than {MAX_ENTRIES} entries in all, more than "
+                                    "hourbook reads: it stops at this one (see docs/limits.md)", ERROR))
+            del entries[MAX_ENTRIES:]
+            break
     return entries
 
 
@@ -866,6 +893,8 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         index = details_end
         day = next((s.date for s in reversed(scopes) if s.date is not None), defaults.date)
         client = next((s.client for s in reversed(scopes) if s.client is not None), defaults.client)
+        if len(entries) > MAX_ENTRIES:
+            break  # load_logbooks reports it; reading on would only use memory
         entry = parse_item(item.group(1), day, client, defaults.worker, Source(rel, lineno),
                            _dedent(detail_lines) if detail_lines else "", diags)
         if entry is not None:

@@ -214,15 +214,17 @@ def make_handler(site_dir: Path, state: PreviewState):
             """Server-Sent Events until the client goes away or the server stops."""
             query = urlsplit(self.path).query
             match = re.search(r"(?:^|&)since=(\d+)", query)
+            # What the client has seen is taken before it can know it is connected: a build
+            # that ends in between is then sent, not lost.
+            with state.condition:
+                seen_build = int(match.group(1)) if match else state.build
+                seen_event = state.event
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
-            with state.condition:
-                seen_build = int(match.group(1)) if match else state.build
-                seen_event = state.event
             try:
                 self.wfile.write(b"retry: 1000\n\n")
                 if state.build != seen_build:

@@ -36,13 +36,19 @@ def load_secret(root: Path) -> bytes:
     if from_env:
         return from_env.encode("utf-8")
     path = root / SECRET_FILE
-    if path.is_file():
-        value = path.read_text(encoding="utf-8").strip()
-        if value:
-            return value.encode("utf-8")
-    value = secrets.token_hex(32)
-    write_file_atomically(path, (value + "\n").encode("utf-8"), mode=0o600)
-    return value.encode("utf-8")
+    try:
+        if path.is_file():
+            value = path.read_bytes().strip()  # bytes: an HMAC key need not be text
+            if value:
+                return value
+        elif path.exists() or path.is_symlink():
+            raise SiteError(f"{SECRET_FILE} is not a file: remove it (a new secret changes every link) "
+                            f"or set ${SECRET_ENV}")
+        new = secrets.token_hex(32)
+        write_file_atomically(path, (new + "\n").encode("utf-8"), mode=0o600)
+    except OSError as exc:
+        raise SiteError(f"cannot read or create {SECRET_FILE}: {exc.strerror or exc}") from exc
+    return new.encode("utf-8")
 
 
 def client_token(client_id: str, secret: bytes) -> str:

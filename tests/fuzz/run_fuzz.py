@@ -2,7 +2,7 @@
 
     python tests/fuzz/run_fuzz.py --count 100000          # `make fuzz`
     python -m tests.fuzz.run_fuzz --count 500 --seed 7
-    python tests/fuzz/run_fuzz.py --replay .fuzz-failures/traceback-123/books
+    python tests/fuzz/run_fuzz.py --replay .hypothesis/fuzz-failures/traceback-123-check/books
 
 Hypothesis draws each input (`strategies.fuzz_case`: valid books, then mutated) in
 this process; worker processes write it to a fresh folder and run `hourbook check`,
@@ -18,7 +18,7 @@ in-process. Every input must end with diagnostics or success:
 
 Workers run under an address-space limit (--memory-mb), so a memory blow-up ends
 as MemoryError instead of taking the machine down. Failing inputs are written to
---save (default .fuzz-failures/) as books folders with a report, at most three per
+--save (default .hypothesis/fuzz-failures/) as books folders with a report, at most three per
 distinct failure. The exit code is 1 if anything failed.
 """
 
@@ -224,7 +224,10 @@ def worker_main(conn, seed: int, memory_mb: int, tmp_root: str, pdf_every: int) 
                                        "detail": "".join(traceback.format_exception(exc))[-6000:]}]}
             conn.send(("done", result))
 
-        generate_batch(seed, batch_number, size, feed)
+        try:
+            generate_batch(seed, batch_number, size, feed)
+        except Exception as exc:  # noqa: BLE001 - Hypothesis itself failed: the harness's bug, reported
+            conn.send(("harness", "".join(traceback.format_exception(exc))[-4000:]))
         conn.send(("batch", made[0]))
 
 
@@ -251,16 +254,17 @@ class Summary:
     mutation_seconds: collections.Counter = field(default_factory=collections.Counter)
     slowest: list = field(default_factory=list)                                  # (seconds, mutations)
     saved: list = field(default_factory=list)
+    harness: list = field(default_factory=list)                                  # the fuzzer's own errors
 
     @property
     def failed(self) -> int:
-        return sum(self.failures.values())
+        return sum(self.failures.values()) + len(self.harness)
 
     def to_json(self) -> dict:
         return {"inputs": self.inputs, "seconds": round(self.seconds, 1), "failed": self.failed,
                 "failures": dict(self.failures), "signatures": dict(self.signatures),
                 "outcomes": dict(sorted(self.outcomes.items())), "slowest": self.slowest[:5],
-                "saved": self.saved}
+                "saved": self.saved, "harness": self.harness[:3]}
 
 
 class Pool:
@@ -331,6 +335,8 @@ class Pool:
                     worker.batch = (number, size, made + 1)
                     self.record(worker.case, message[1]["results"], time.monotonic() - worker.started)
                     worker.case = None
+                elif message[0] == "harness":
+                    self.summary.harness.append(message[1])
                 elif message[0] == "batch":
                     number, size, made = worker.batch
                     lost += size - made  # Hypothesis may stop a batch early
@@ -440,6 +446,8 @@ def report(summary: Summary) -> str:
     lines.append("  slowest inputs: " + "; ".join(f"{s:.1f} s {m[:3]}" for s, m in summary.slowest[:3]))
     lines.append("  mutations (inputs, mean seconds): " + ", ".join(
         f"{k} {v} {summary.mutation_seconds[k] / v:.2f}" for k, v in summary.mutations.most_common()))
+    if summary.harness:
+        lines.append(f"  the fuzzer itself failed {len(summary.harness)} times:\n{summary.harness[0]}")
     if summary.saved:
         lines.append(f"  saved: {len(summary.saved)} failing inputs, e.g. {summary.saved[0]}")
     return "\n".join(lines)
@@ -467,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds an input may take (all commands)")
     parser.add_argument("--memory-mb", type=int, default=3072, help="address space of a worker")
     parser.add_argument("--pdf-every", type=int, default=500, help="build with PDF for every Nth input (0: never)")
-    parser.add_argument("--save", default=".fuzz-failures", help="where failing inputs go ('' to keep none)")
+    parser.add_argument("--save", default=".hypothesis/fuzz-failures",
+                        help="where failing inputs go ('' to keep none; .hypothesis/ is ignored by git)")
     parser.add_argument("--summary", help="write the summary as JSON here")
     parser.add_argument("--tmp", help="where cases are written (default /dev/shm when there is one)")
     parser.add_argument("--replay", metavar="BOOKS", help="run the commands on one saved books folder")

@@ -18,7 +18,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: a million entries, each with a Source
 class Source:
     """Where a record came from: a path relative to the books root, and a 1-based line."""
 
@@ -198,7 +198,7 @@ EXPENSE = "expense"
 REQUEST = "request"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One logged item: time, an expense, or a request (`[ ]`/`[x]`)."""
 
@@ -247,7 +247,7 @@ UNCOVERED = "uncovered"
 STATUSES = (BILLED, COVERED, QUOTE, NO_CHARGE, HELD, UNCOVERED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """A priced entry, or one part of an entry split by coverage."""
 
