@@ -50,6 +50,24 @@ def price_json(root: Path, as_of: str = "2026-12-31") -> dict:
     return json.loads(out)
 
 
+def client(data: dict, cid: str) -> dict:
+    """The one client `cid` of `price --json` output."""
+    matches = [c for c in data["clients"] if c["id"] == cid]
+    assert len(matches) == 1, [c["id"] for c in data["clients"]]
+    return matches[0]
+
+
+def periods(data: dict, cid: str) -> list[str]:
+    return [p["period"] for p in client(data, cid)["periods"]]
+
+
+def period(data: dict, cid: str, name: str) -> dict:
+    """The one period `name` of client `cid`."""
+    matches = [p for p in client(data, cid)["periods"] if p["period"] == name]
+    assert len(matches) == 1, periods(data, cid)
+    return matches[0]
+
+
 @pytest.fixture
 def books(tmp_path):
     """Return a function that writes `{path: text}` into a fresh books folder."""

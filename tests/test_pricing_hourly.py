@@ -7,25 +7,13 @@ comment beside each assertion. Books are written with the `books` fixture
 
 from __future__ import annotations
 
+from conftest import client
+from conftest import period
+from conftest import periods
 from conftest import price_json
 
 
 # --- helpers -----------------------------------------------------------------
-
-def client(data: dict, cid: str) -> dict:
-    matches = [c for c in data["clients"] if c["id"] == cid]
-    assert len(matches) == 1, [c["id"] for c in data["clients"]]
-    return matches[0]
-
-
-def periods(data: dict, cid: str) -> list[str]:
-    return [p["period"] for p in client(data, cid)["periods"]]
-
-
-def period(data: dict, cid: str, name: str) -> dict:
-    matches = [p for p in client(data, cid)["periods"] if p["period"] == name]
-    assert len(matches) == 1, periods(data, cid)
-    return matches[0]
 
 
 def line(per: dict, source: str) -> dict:
