@@ -12,6 +12,7 @@ import io
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from hourbook import site as site_module
@@ -184,6 +185,19 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
         # ... and the next save, to the new inode, is seen too.
         target.write_text("# 2026-11-05\n", encoding="utf-8")
         assert seen.wait(WAIT)
+        seen.clear()
+        # A templates/ folder made after the start is watched too.
+        (root / "templates").mkdir()
+        assert seen.wait(WAIT)
+        seen.clear()
+        (root / "templates" / "base.html").write_text("<p>local</p>", encoding="utf-8")
+        assert seen.wait(WAIT)
+        time.sleep(0.5)   # the write's last events (close) come a moment later
+        seen.clear()
+        # The site is not watched at all: builds replace its folders wholesale.
+        (root / "site" / "owner").mkdir()
+        (root / "site" / "owner" / "index.html").write_text("page", encoding="utf-8")
+        assert not seen.wait(0.5)
     finally:
         watcher.stop()
 

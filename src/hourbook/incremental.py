@@ -37,6 +37,7 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -364,6 +365,7 @@ class Builder:
         self.contracts = ContractCache()
         self.pricing = PricingCache()
         self.env = None                         # (templates digest, Jinja2 environment)
+        self.background_cleanup = False         # watch mode: remove the old site in a thread
         self.pages: dict[str, tuple] = {}       # client id -> (digest, files, priced client, common digest)
         self.hashes: dict[str, tuple[bytes, str]] = {}  # site path -> (the bytes last written, their sha256)
         self.state = self._read_state()
@@ -626,31 +628,30 @@ class Builder:
         intact = self._site_intact()
         out.parent.mkdir(parents=True, exist_ok=True)
         for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
-            shutil.rmtree(stale, ignore_errors=True)
+            if stale not in _BEING_REMOVED:
+                shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-        linked = set()
+        for rel in files:
+            _check_relative(rel)
+        same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
         try:
+            linked = _link_tree(out, staging, old, same) if same else set()
             made = set()
             for rel in sorted(files):
-                _check_relative(rel)
+                if rel in linked:
+                    continue
                 target = staging / rel
                 if target.parent not in made:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     made.add(target.parent)
-                if intact and rel in old and old[rel][0] == hashes[rel]:
-                    try:
-                        os.link(out / rel, target)
-                        linked.add(rel)
-                        continue
-                    except OSError:
-                        pass
+                target.unlink(missing_ok=True)       # a link to the old site's file: never write through it
                 data = files[rel]
                 if isinstance(data, OnDisk):
                     shutil.copyfile(out / rel, target)   # no hard links here: copy what is on disk
                 else:
                     target.write_bytes(data)
             os.chmod(staging, 0o755)
-            site.swap_in(staging, out)
+            site.swap_in(staging, out, remove_old=_remove_in_background if self.background_cleanup else None)
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise site.SiteError(f"cannot write the site: {exc}") from exc
@@ -658,6 +659,63 @@ class Builder:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return linked
+
+
+_BEING_REMOVED: set[Path] = set()
+
+
+def _remove_in_background(folder: Path) -> None:
+    """Watch mode: the old site's folder goes in a thread (unlinking 50 000 files takes seconds)."""
+    import threading
+
+    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
+    try:
+        os.rename(folder, old)
+    except OSError:
+        old = folder
+    _BEING_REMOVED.add(old)
+
+    def remove():
+        shutil.rmtree(old, ignore_errors=True)
+        _BEING_REMOVED.discard(old)
+
+    threading.Thread(target=remove, name="hourbook-remove-old-site", daemon=True).start()
+
+
+def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
+    """Hard-link the old site into `staging` (GNU `cp -al` when there is one: one process for
+    fifty thousand links), then drop what is not to be kept. Returns the paths kept."""
+    cp = shutil.which("cp")
+    done = False
+    if cp is not None:
+        result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True)
+        done = result.returncode == 0
+    if not done:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        for rel in sorted(same):
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / rel, staging / rel)
+        return set(same)
+    # What the last build wrote and is not kept as it is (changed or removed) goes ...
+    for rel in set(old) - same:
+        try:
+            (staging / rel).unlink()
+        except FileNotFoundError:
+            pass
+    count = sum(len(names) for _, _, names in os.walk(staging))
+    if count != len(same):
+        # ... and so does anything else found in the site (not ours): the full walk.
+        for path in sorted(staging.rglob("*"), reverse=True):
+            if not (path.is_dir() and not path.is_symlink()) and path.relative_to(staging).as_posix() not in same:
+                path.unlink()
+    for folder, _, _ in sorted(os.walk(staging), reverse=True):
+        if folder != str(staging):
+            try:
+                os.rmdir(folder)              # only empty folders go
+            except OSError:
+                pass
+    return set(same)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -141,8 +141,14 @@ def _renameat2():
     return getattr(libc, "renameat2", None)
 
 
-def swap_in(staging: Path, out: Path) -> None:
-    """Make `staging` the site at `out`: an atomic exchange on Linux, two renames elsewhere."""
+def swap_in(staging: Path, out: Path, remove_old=None) -> None:
+    """Make `staging` the site at `out`: an atomic exchange on Linux, two renames elsewhere.
+
+    Args:
+        remove_old: removes the old site's folder (default: at once, `shutil.rmtree`);
+            watch mode hands it to a background thread.
+    """
+    remove_old = remove_old or (lambda folder: shutil.rmtree(folder, ignore_errors=True))
     if not out.exists():
         os.rename(staging, out)
         return
@@ -151,9 +157,9 @@ def swap_in(staging: Path, out: Path) -> None:
     if renameat2 is not None:
         result = renameat2(at_fdcwd, os.fsencode(staging), at_fdcwd, os.fsencode(out), _RENAME_EXCHANGE)
         if result == 0:
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
+            remove_old(staging)  # now holds the old site
             return
     old = out.with_name(f".{out.name}.old-{secrets.token_hex(4)}")
     os.rename(out, old)
     os.rename(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_old(old)

@@ -64,37 +64,60 @@ class WatcherBase(abc.ABC):
 
 
 class WatchdogWatcher(WatcherBase):
-    """inotify (or the platform's equivalent) through watchdog, on the whole books folder.
+    """inotify (or the platform's equivalent) through watchdog, on the books' inputs only.
 
-    Watching folders rather than files is what survives editors that save by renaming a
-    new file over the old one: the folder sees the rename, whatever became of the inode.
+    The root is watched on its own (hourbook.yaml, issued.yaml, and folders created later),
+    contracts/, logbook/ and templates/ with everything under them; never site/, whose
+    folders every build replaces. Watching folders rather than files is what survives
+    editors that save by renaming a new file over the old one.
     """
+
+    FOLDERS = ("contracts", "logbook", "templates")
 
     def __init__(self):
         self._observer = None
+        self._scheduled: set[str] = set()
+        self._lock = threading.Lock()
 
     def start(self, root: Path, on_change: Callable[[], None]) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
+
+        watcher = self
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
                 if event.event_type in ("opened", "closed_no_write"):
                     return
                 paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+                if event.is_directory:
+                    for path in paths:  # contracts/, logbook/ or templates/ made after the start
+                        if path and Path(path).parent == root and Path(path).name in watcher.FOLDERS:
+                            watcher._watch_folder(root, Path(path).name, self)
                 if any(p and is_input(root, p) for p in paths):
                     on_change()
 
+        handler = Handler()
         self._observer = Observer()
-        self._observer.schedule(Handler(), str(root), recursive=True)
+        self._observer.schedule(handler, str(root), recursive=False)
+        for name in self.FOLDERS:
+            self._watch_folder(root, name, handler)
         self._observer.daemon = True
         self._observer.start()
 
+    def _watch_folder(self, root: Path, name: str, handler) -> None:
+        with self._lock:
+            if name in self._scheduled or not (root / name).is_dir() or self._observer is None:
+                return
+            self._scheduled.add(name)
+            self._observer.schedule(handler, str(root / name), recursive=True)
+
     def stop(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout=5)
-            self._observer = None
+        with self._lock:
+            observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            observer.join(timeout=5)
 
 
 class WatchLoop:
@@ -172,6 +195,7 @@ class SiteBuilder:
                  pdf: bool = True, on_build: Callable[[BuildResult], None] | None = None,
                  on_pages: Callable[[], None] | None = None, log=None):
         self.builder = Builder(root, as_of, out=out, pdf=pdf)
+        self.builder.background_cleanup = True   # a long-running process: the old site goes in a thread
         self.root = root
         self.on_build = on_build
         self.on_pages = on_pages
