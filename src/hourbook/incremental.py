@@ -626,11 +626,7 @@ class Builder:
         """Fill a new folder beside the site (linking what did not change) and swap it in; the linked paths."""
         out = self.out
         intact = self._site_intact()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
-            if stale not in _BEING_REMOVED:
-                shutil.rmtree(stale, ignore_errors=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        staging = site.new_staging(out, keep=_BEING_REMOVED)
         for rel in files:
             _check_relative(rel)
         same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
@@ -688,7 +684,8 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
     cp = shutil.which("cp")
     done = False
     if cp is not None:
-        result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True)
+        result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
+                                preexec_fn=site.die_with_parent if sys.platform == "linux" else None)
         done = result.returncode == 0
     if not done:
         shutil.rmtree(staging, ignore_errors=True)

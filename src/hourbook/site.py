@@ -107,10 +107,7 @@ def write_site(files: dict[str, bytes], out: Path) -> None:
         SiteError: when a path would leave the site folder, or the disk refuses.
     """
     out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging = new_staging(out)
     try:
         for rel, data in sorted(files.items()):
             if "\x00" in rel:  # no file name holds one; os calls would raise ValueError
@@ -128,6 +125,36 @@ def write_site(files: dict[str, bytes], out: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def new_staging(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> Path:
+    """A fresh, empty folder beside `out` to build the next site in.
+
+    What earlier builds left beside `out` (killed half-way: a staging folder, an old site
+    not yet removed) goes first, except the folders in `keep` (being removed elsewhere).
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
+        if stale not in keep:
+            remove_folder(stale)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a folder and everything in it, even while a dying process still adds to it."""
+    for _ in range(5):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder):
+            return
+
+
+def die_with_parent() -> None:
+    """In a child process (`preexec_fn`): the kernel kills it when hourbook dies, so a killed
+    build leaves no `cp` behind still writing into a staging folder (Linux; elsewhere a no-op)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, 9)  # SIGKILL
 
 
 _RENAME_EXCHANGE = 2
