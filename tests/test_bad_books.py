@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -162,11 +163,16 @@ def test_every_diagnostic_has_a_case(tmp_path, monkeypatch):
             executed.add((module, frame.f_lineno))
         return tracer
 
+    # A RecursionError that lands in the tracer itself (a deeply nested case) unsets it for good:
+    # it goes back before each case, and such a case is known by what it printed instead.
+    untraced_output = []
     previous = sys.gettrace()
-    sys.settrace(tracer)
     try:
         for number, case in enumerate(cases()):
-            check_output(case, tmp_path / str(number), monkeypatch)
+            sys.settrace(tracer)
+            output = check_output(case, tmp_path / str(number), monkeypatch)
+            if sys.gettrace() is not tracer:
+                untraced_output.append(output)
     finally:
         sys.settrace(previous)
     missing = []
@@ -175,6 +181,9 @@ def test_every_diagnostic_has_a_case(tmp_path, monkeypatch):
         assert sites, f"no diagnostics found in {module}: has the code moved?"
         for first, last, source in sites:
             if any((module, line) in executed for line in range(first, last + 1)):
+                continue
+            message = max(re.findall(r'"([^"{}]*)', source), key=len, default="")
+            if len(message) >= 12 and any(message in output for output in untraced_output):
                 continue
             if any(module == mod and piece in source for (mod, piece) in UNREACHABLE):
                 continue
