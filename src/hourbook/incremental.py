@@ -420,6 +420,7 @@ class Builder:
         build_info = site.build_info(self.root)
         digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out))
         if self.state.get("inputs") == digest and self._site_intact():
+            site.remove_stale(self.out, keep=_BEING_REMOVED)  # a build killed after its site was in place
             result = BuildResult(True, [], files=len(self.state["manifest"]), up_to_date=True,
                                  statements=self.state.get("statements", 0), clients=self.state.get("clients", 0),
                                  shared=self.state.get("shared", 0))

@@ -985,12 +985,15 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
 
 def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[str, tuple[str, ...], bool, str]:
     """The rest of an entry line -> (requester, tags, approved, description)."""
-    by, tags, approved, words = "", [], False, []
+    by, approved, words, conflict = "", False, [], False
+    tags: dict[str, None] = {}  # ordered, and a membership test in constant time (a line may hold 10^5 tags)
     for word in rest.split():
         if word.startswith("@") and len(word) > 1:
             name = word[1:].rstrip(".,;:").lower()
             if by and name != by:
-                diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
+                if not conflict:  # once per entry, however many more there are
+                    diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
+                conflict = True
             by = sys.intern(name)  # a handful of names and tags, repeated on every line: share them
         elif word.startswith("#") and len(word) > 1:
             tag_text = word[1:].rstrip(".,;:)")
@@ -1002,7 +1005,7 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
             if tag == APPROVED:
                 approved = True
             elif tag not in tags:
-                tags.append(sys.intern(tag))
+                tags[sys.intern(tag)] = None
         else:
             words.append(word)
     tags_tuple = tuple(tags)

@@ -134,10 +134,15 @@ def new_staging(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> P
     not yet removed) goes first, except the folders in `keep` (being removed elsewhere).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out, keep)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+
+
+def remove_stale(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> None:
+    """Remove what killed builds left beside `out`, except the folders in `keep`."""
     for stale in [*out.parent.glob(f".{out.name}.new-*"), *out.parent.glob(f".{out.name}.old-*")]:
         if stale not in keep:
             remove_folder(stale)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
 
 
 def remove_folder(folder: Path) -> None:

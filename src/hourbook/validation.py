@@ -47,12 +47,14 @@ def check_quote_tags(books: Books, unused_as_of: datetime.date) -> list[Diagnost
         if contract is None or not any(tag.startswith("q-") for tag in entry.tags):
             continue
         ids = [quote.id for quote in contract.quotes]
-        for tag in entry.tags:
-            if tag.startswith("q-") and contract.quote(tag) is None:
-                known = f" (its quotes: {', '.join(ids)})" if ids else " (it has no quotes)"
-                problems.append(Diagnostic(
-                    entry.source, f"unknown quote id {tag!r} for client {entry.client!r}{known}"
-                    + did_you_mean(tag, [i.lower() for i in ids]), ERROR))
+        unknown = [tag for tag in entry.tags if tag.startswith("q-") and contract.quote(tag) is None]
+        if unknown:  # one message per entry, however many tags a line holds
+            tag = unknown[0]
+            known = f" (its quotes: {', '.join(ids)})" if ids else " (it has no quotes)"
+            more = f"; and {len(unknown) - 1} more unknown quote ids on this entry" if len(unknown) > 1 else ""
+            problems.append(Diagnostic(
+                entry.source, f"unknown quote id {shown(tag)} for client {entry.client!r}{known}"
+                + did_you_mean(tag, [i.lower() for i in ids]) + more, ERROR))
     return problems
 
 

@@ -440,7 +440,9 @@ def report(summary: Summary) -> str:
         by_command[command].append(f"{rest}: {number}")
     for command, parts in by_command.items():
         lines.append(f"  {command:<6} {', '.join(parts)}")
-    lines.append("  " + ", ".join(f"{name}s: {summary.failures.get(name, 0)}" for name in FAILURES))
+    labels = {"traceback": "tracebacks", "memory": "memory blow-ups", "hang": "hangs", "crash": "crashes",
+              "violation": "violations"}
+    lines.append("  " + ", ".join(f"{labels[name]}: {summary.failures.get(name, 0)}" for name in FAILURES))
     for sig, number in summary.signatures.most_common():
         lines.append(f"    {number:>6} x {sig}")
     lines.append("  slowest inputs: " + "; ".join(f"{s:.1f} s {m[:3]}" for s, m in summary.slowest[:3]))

@@ -490,7 +490,11 @@ def _long_line(draw) -> bytes:
     pattern = draw(st.sampled_from(["a", " ", "#", "1", "- 1h ", "#tag ", "@x ", "\t", "é", "😀", "[", "{a: "]))
     head = draw(st.sampled_from(["", "# ", "# x", "- ", "- 1h ", "  ", "note: ", "## acme", "- [ ] "]))
     tail = draw(st.sampled_from(["", "y", "#", " #"]))
-    body = (pattern * (size // max(len(pattern), 1) + 1))[:size]
+    if draw(st.integers(0, 3)) == 0:  # distinct words: what de-duplicates or looks up each one
+        word = draw(st.sampled_from(["#t", "@p", "w", "#q-"]))
+        body = " ".join(f"{word}{n}" for n in range(size // 8))
+    else:
+        body = (pattern * (size // max(len(pattern), 1) + 1))[:size]
     return (head + body + tail).encode("utf-8")
 
 
