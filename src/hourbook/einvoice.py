@@ -566,9 +566,10 @@ def invoice_pdf(invoice: Invoice, root: Path | None = None) -> bytes:
     The XML is checked against the official XSD first: an invalid one is a bug
     in hourbook, not in the books, and stops here.
     """
-    from weasyprint import HTML
     from weasyprint import Attachment
     from weasyprint.pdf.metadata import DocumentMetadata
+
+    from hourbook.render.pdf import html_to_pdf
 
     xml = cii_xml(invoice)
     check_xml(xml)
@@ -584,15 +585,18 @@ def invoice_pdf(invoice: Invoice, root: Path | None = None) -> bytes:
                 raise RuntimeError("unexpected XMP from WeasyPrint: cannot add the Factur-X schema")
             return rdf.replace(closing, extension + closing)
 
-    document = HTML(string=render_html(invoice, root), base_url=str(TEMPLATES)).render()
-    metadata = FacturXMetadata()
-    metadata.__dict__.update(document.metadata.__dict__)
-    document.metadata = metadata
+    def add_facturx_metadata(document) -> None:
+        metadata = FacturXMetadata()
+        metadata.__dict__.update(document.metadata.__dict__)
+        document.metadata = metadata
+
     moment = datetime.datetime.combine(invoice.issued, datetime.time(), tzinfo=datetime.timezone.utc)
     attachment = Attachment(
         url="data:text/xml;base64," + base64.b64encode(xml).decode("ascii"), name=XML_NAME,
         description="Factur-X invoice (EN 16931)", relationship="Alternative", created=moment, modified=moment)
-    return document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment], finisher=_unique_af)
+    folders = [TEMPLATES] if root is None or not (root / "templates").is_dir() else [TEMPLATES, root / "templates"]
+    return html_to_pdf(render_html(invoice, root), folders, variant="pdf/a-3b", attachments=[attachment],
+                       finisher=_unique_af, adjust=add_facturx_metadata)
 
 
 def _unique_af(unused_document, pdf) -> None:

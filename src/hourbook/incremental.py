@@ -649,6 +649,7 @@ class Builder:
                     target.write_bytes(data)
             os.chmod(staging, 0o755)
             site.swap_in(staging, out, remove_old=_remove_in_background if self.background_cleanup else None)
+            site.remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise site.SiteError(f"cannot write the site: {exc}") from exc
@@ -686,7 +687,7 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
     done = False
     if cp is not None:
         result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
-                                preexec_fn=site.die_with_parent if sys.platform == "linux" else None)
+                                preexec_fn=site.child_dies_with(os.getpid()) if sys.platform == "linux" else None)
         done = result.returncode == 0
     if not done:
         shutil.rmtree(staging, ignore_errors=True)

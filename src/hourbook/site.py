@@ -17,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from hourbook.core.records import PricedBooks
@@ -145,21 +146,38 @@ def remove_stale(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> 
             remove_folder(stale)
 
 
-def remove_folder(folder: Path) -> None:
-    """Remove a folder and everything in it, even while a dying process still adds to it."""
-    for _ in range(5):
+def remove_folder(folder: Path, patience: float = 2.0) -> None:
+    """Remove a folder and everything in it, even while a dying process still adds to it.
+
+    A killed build's `cp` may still be linking files into its staging folder for a moment
+    after hourbook died: keep removing, a little slower each time, for up to `patience` seconds.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.001
+    while True:
         shutil.rmtree(folder, ignore_errors=True)
-        if not os.path.lexists(folder):
+        if not os.path.lexists(folder) or time.monotonic() > deadline:
             return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
-def die_with_parent() -> None:
-    """In a child process (`preexec_fn`): the kernel kills it when hourbook dies, so a killed
-    build leaves no `cp` behind still writing into a staging folder (Linux; elsewhere a no-op)."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, 9)  # SIGKILL
+def child_dies_with(parent: int):
+    """A `preexec_fn` for a child process: the kernel kills it when hourbook dies, so a killed
+    build leaves no `cp` behind still writing into a staging folder (Linux; elsewhere a no-op).
+
+    Args:
+        parent: hourbook's process id, taken before the fork: when hourbook died between the
+            fork and the `prctl`, the child is already an orphan and ends at once.
+    """
+    def preexec() -> None:
+        libc_name = ctypes.util.find_library("c")
+        if libc_name:
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, 9)  # SIGKILL
+            if os.getppid() != parent:
+                os._exit(1)
+    return preexec
 
 
 _RENAME_EXCHANGE = 2

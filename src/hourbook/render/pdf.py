@@ -4,13 +4,23 @@ The statement's own HTML (print CSS, A4, DejaVu Sans from the system) goes to
 WeasyPrint with a URL fetcher that serves only `data:` URLs and files inside the
 allowed template folders. Everything else, the network above all, is refused: a
 statement never makes a request, whatever its text links to.
+
+The same HTML gives the same bytes: the fonts embedded in a PDF are subset by
+fontTools, which stamps each subset with the current time unless
+`SOURCE_DATE_EPOCH` is set, so it is set while WeasyPrint writes (to the
+caller's value when there is one). Invoices (Factur-X, PDF/A-3) go through here
+too, with their variant, attachment and finisher.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+import os
 from pathlib import Path
+from typing import Callable
 from typing import Iterable
+from typing import Iterator
 from urllib.parse import unquote
 from urllib.parse import urlparse
 
@@ -42,16 +52,37 @@ class AssetFetcher(URLFetcher):
         raise RefusedURL(f"refused to fetch {url!r}: only data: URLs and the templates' own files are allowed")
 
 
-def html_to_pdf(html: str, allowed: Iterable[Path]) -> bytes:
+@contextlib.contextmanager
+def fixed_font_timestamps() -> Iterator[None]:
+    """fontTools stamps font subsets with `SOURCE_DATE_EPOCH`, else with the clock: fix it."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = None, attachments: Iterable = (),
+                finisher: Callable | None = None, adjust: Callable | None = None) -> bytes:
     """Lay out `html` on A4 pages (its print CSS) and return the PDF.
 
     Args:
         html: a complete page, as rendered for the web.
         allowed: folders whose files the page may load (the template folders);
             relative URLs resolve against the first.
+        variant: a WeasyPrint PDF variant, e.g. "pdf/a-3b" for a Factur-X invoice.
+        attachments: WeasyPrint `Attachment`s to embed.
+        finisher: WeasyPrint's hook on the PDF objects before they are written.
+        adjust: called with the laid-out document before it is written (its metadata).
     """
     folders = [Path(folder) for folder in allowed]
     fetcher = AssetFetcher(folders)
     base = folders[0].resolve().as_uri() + "/" if folders else None
-    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher, media_type="print")
-    return document.write_pdf()
+    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher, media_type="print").render()
+    if adjust is not None:
+        adjust(document)
+    with fixed_font_timestamps():
+        return document.write_pdf(pdf_variant=variant, attachments=list(attachments) or None, finisher=finisher)
