@@ -177,6 +177,10 @@ def test_statement_shows_groups_fees_and_totals(books):
         assert text in html, text
     assert "<li>cleared the queue</li>" in html
     assert "<strong>spooler</strong>" in html
+    # The retainer's 2 h: 75 min of the driver fix and 45 of the night migration; nothing left.
+    allowance = html[html.index("Horas incluidas en este periodo"):]
+    allowance = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", allowance[:allowance.index("</section>")]))
+    assert "Cuota de mantenimiento 2,00 2,00 0,00" in allowance, allowance
     assert "wants a new printer" not in html        # requests are for the owner only
 
 

@@ -31,6 +31,7 @@ from hourbook.core.records import Fee
 from hourbook.core.records import Line
 from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import Statement
+from hourbook.core.records import Term
 from hourbook.render.filters import babel_locale
 from hourbook.render.filters import describe_reason
 from hourbook.render.filters import hours_of
@@ -117,6 +118,19 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class Allowance:
+    """A retainer's included hours in one period: how much of them the period's work used."""
+
+    label: str
+    included: int           # minutes
+    used: int               # minutes
+
+    @property
+    def remaining(self) -> int:
+        return max(self.included - self.used, 0)
+
+
+@dataclass(frozen=True)
 class ShownFee:
     label: str
     amount: Decimal
@@ -133,6 +147,7 @@ class StatementView:
     fees: tuple[ShownFee, ...]
     blocks: tuple[Balance, ...]
     in_progress: bool       # the as-of date falls before the period's end
+    allowances: tuple[Allowance, ...] = ()
 
     @property
     def work_amount(self) -> Decimal:
@@ -228,9 +243,7 @@ def block_size(block: PrepaidBlock, messages: Mapping[str, str], locale: str) ->
 def fee_label(fee: Fee, contract: Contract, messages: Mapping[str, str], locale: str) -> str:
     """A fee in the statement's language; a retainer's own `label` is kept as written."""
     if fee.kind == RETAINER:
-        if fee.label and fee.label != DEFAULT_RETAINER_LABEL:
-            return fee.label
-        return translate(messages, "fee_retainer")
+        return fee.label if fee.label and fee.label != DEFAULT_RETAINER_LABEL else translate(messages, "fee_retainer")
     if fee.kind == "prepaid":
         for block in contract.prepaid:
             if block.id == fee.ref:
@@ -243,6 +256,29 @@ def fee_label(fee: Fee, contract: Contract, messages: Mapping[str, str], locale:
     return fee.label
 
 
+def term_label(term: Term, messages: Mapping[str, str]) -> str:
+    """A retainer term's own `label`, or the translated word for a retainer."""
+    return term.label if term.label and term.label != DEFAULT_RETAINER_LABEL else translate(messages, "fee_retainer")
+
+
+def allowances(statement: Statement, contract: Contract, messages: Mapping[str, str]) -> tuple[Allowance, ...]:
+    """The allowance of every capped retainer term in force in the period, with the time it covered.
+
+    Pricing caps each term's covered time per period (`included`); a covered line is counted
+    against the term in force on its entry's date.
+    """
+    shown = []
+    for term in contract.terms:
+        if term.kind != RETAINER or term.included is None:
+            continue
+        if term.start > statement.end or (term.until is not None and term.until < statement.start):
+            continue
+        used = sum(line.billed_minutes for line in statement.lines
+                   if line.status == COVERED and line.cover == RETAINER and contract.term_on(line.entry.date) == term)
+        shown.append(Allowance(term_label(term, messages), term.included, used))
+    return tuple(shown)
+
+
 def make_view(statement: Statement, contract: Contract, messages: Mapping[str, str], locale: str,
               as_of: datetime.date) -> StatementView:
     """Arrange a statement for its page."""
@@ -250,4 +286,4 @@ def make_view(statement: Statement, contract: Contract, messages: Mapping[str, s
                  for fee in statement.fees)
     return StatementView(statement, contract, group_lines(statement.lines, contract, messages), fees,
                          tuple(block_balance(state, as_of) for state in statement.prepaid),
-                         in_progress=as_of < statement.end)
+                         in_progress=as_of < statement.end, allowances=allowances(statement, contract, messages))
