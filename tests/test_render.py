@@ -309,6 +309,14 @@ def test_a_books_template_overrides_the_built_in_one(books):
     assert "/* house style */" in html
 
 
+def test_the_example_books_brand_header_replaces_the_built_in_one(books):
+    brand = (Path(__file__).resolve().parent.parent / "templates" / "brand.html").read_text(encoding="utf-8")
+    files = site(books({**ACME, "templates/brand.html": brand}), "2026-11-30")
+    for path in ("public/acme-0123abcd/2026-11.html", "public/acme-0123abcd/index.html", "owner/index.html"):
+        html = files[path].decode()
+        assert 'class="brand brand-custom"' in html and "IT support for small businesses" in html, path
+
+
 def test_pdf_fetcher_serves_only_own_assets_and_data_urls(tmp_path):
     fetcher = AssetFetcher([TEMPLATES_DIR])
     assert fetcher.fetch((TEMPLATES_DIR / "style.css").as_uri()).read().startswith(b"/*")
