@@ -250,3 +250,14 @@ def test_utf8_bom_and_crlf_are_fine(tmp_path):
     lines = [ln for c in data["clients"] for p in c["periods"] for ln in p["lines"]]
     assert {ln["source"] for ln in lines} >= {"logbook/2026/10.md:4", "logbook/2026/10.md:9"}
     assert all("\ufeff" not in ln["description"] and "\r" not in ln["description"] for ln in lines)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`hourbook price | head -1`: the pipe closes under hourbook; it stops quietly (exit 141)."""
+    root = write(tmp_path / "books", GOOD)
+    process = subprocess.Popen([sys.executable, "-m", "hourbook", "price", str(root), "--as-of", AS_OF],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()                      # the reader is gone before hourbook writes a line
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
