@@ -588,10 +588,16 @@ def test_owner_page_links_and_language(books):
     """}), "2026-11-20")
     owner = files["owner/index.html"].decode()
     assert '<html lang="en">' in owner
-    assert 'href="../public/ret-0123abcd/index.html"' in owner
-    assert 'href="cheap/index.html"' in owner                    # share: false -> owner copies
+    assert 'href="ret/dashboard.html"' in owner and 'href="cheap/dashboard.html"' in owner
     assert "Needs attention" in owner and "please call back" in owner and "10 days" in owner
     assert "<svg" in owner
+    # Each client's report is a page of its own, linking back and to its statements.
+    ret = files["owner/ret/dashboard.html"].decode()
+    assert '<html lang="en">' in ret and 'href="../index.html"' in ret and "By period" in ret and "<svg" in ret
+    assert 'href="../../public/ret-0123abcd/index.html"' in ret
+    cheap = files["owner/cheap/dashboard.html"].decode()
+    assert 'href="index.html"' in cheap and "Statements (owner copies, not shared)" in cheap  # share: false
+    assert "By period" not in owner                              # the index stays small at 500 clients
     copy = files["owner/cheap/2026-11.html"].decode()
     assert "Leistungsübersicht" in copy                         # owner copies keep the client's language
 

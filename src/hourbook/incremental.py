@@ -24,7 +24,9 @@ what an input change reaches:
 - when no input changed at all since the last build of the same site, nothing is
   loaded: the build reports the site up to date.
 
-The owner dashboard depends on every client and is rendered on every build. Tests
+The owner's index page depends on every client and is rendered on every build, from
+client reports kept for the clients that did not change; each client's own report page
+(owner/<client>/dashboard.html) goes with that client's pages. Tests
 check that an incremental build and a clean build give byte-identical sites.
 """
 
@@ -233,36 +235,41 @@ def load_and_price(root: Path, as_of: datetime.date, logbooks: LogbookCache | No
 
 def client_files(env, priced: PricedBooks, client, folders: dict[str, str], *, pdf: bool, to_pdf,
                  build_info: str) -> dict[str, bytes]:
-    """The files of one client, exactly as `render_site` makes them (its loop body)."""
-    from hourbook.render import client_pages
-    from hourbook.render import public_folder
+    """The files of one client, as `render_site` makes them."""
+    from hourbook import render
 
-    cid = client.contract.id
-    folder = public_folder(client, folders)
-    if folder is not None:
-        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="",
-                             to_pdf=to_pdf, build_info=build_info)
-        files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
-                                  to_pdf=None, build_info=build_info))
-        return files
-    return client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf,
-                        build_info=build_info)
+    return render.client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, build_info=build_info)
 
 
-def owner_files(env, priced: PricedBooks, folders: dict[str, str], build_info: str) -> dict[str, bytes]:
+def owner_files(env, priced: PricedBooks, folders: dict[str, str], build_info: str,
+                reports: ReportCache | None = None) -> dict[str, bytes]:
     """robots.txt and the owner dashboard, as `render_site` makes them."""
-    from hourbook.render import ROBOTS
-    from hourbook.render import public_folder
-    from hourbook.render.dashboard import make_dashboard
-    from hourbook.render.html import render_owner
+    from hourbook import render
 
-    links = {}
-    for client in priced.clients:
-        folder = public_folder(client, folders)
-        cid = client.contract.id
-        links[cid] = f"../public/{folder}/index.html" if folder is not None else f"{cid}/index.html"
-    html = render_owner(env, priced, make_dashboard(priced), links, build_info=build_info)
-    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
+    if reports is None:
+        return render.owner_files(env, priced, folders, build_info=build_info)
+    return render.owner_files(env, priced, folders, build_info=build_info, report_of=reports)
+
+
+class ReportCache:
+    """`client_report` that answers from the last build for a client priced to the very same object.
+
+    `PricingCache` gives an unchanged client the same `PricedClient` object, so identity tells
+    that its report (figures, retainer, top tags) is the same too.
+    """
+
+    def __init__(self):
+        self.reports: dict[str, tuple] = {}
+
+    def __call__(self, client, settings, as_of):
+        from hourbook.render.dashboard import client_report
+
+        hit = self.reports.get(client.contract.id)
+        if hit is not None and hit[0] is client and hit[2] == as_of and hit[1] == settings:
+            return hit[3]
+        report = client_report(client, settings, as_of)
+        self.reports[client.contract.id] = (client, settings, as_of, report)
+        return report
 
 
 class PdfJobs:
@@ -364,6 +371,7 @@ class Builder:
         self.logbooks = LogbookCache()
         self.contracts = ContractCache()
         self.pricing = PricingCache()
+        self.reports = ReportCache()
         self.env = None                         # (templates digest, Jinja2 environment)
         self.background_cleanup = False         # watch mode: remove the old site in a thread
         self.pages: dict[str, tuple] = {}       # client id -> (digest, files, priced client, common digest)
@@ -444,7 +452,7 @@ class Builder:
                 on_pages()
             else:
                 written = 0
-            files.update(owner_files(self._environment(), priced, folders, build_info))
+            files.update(owner_files(self._environment(), priced, folders, build_info, self.reports))
             manifest, more = self.write(files)
             written += more
         except site.SiteError as exc:

@@ -7,6 +7,7 @@ where and when to write. Layout (paths relative to site/):
     public/<folder>/index.html             a shared client's statements, newest first
     public/<folder>/<period>.html|.pdf     a statement, web page and PDF
     owner/index.html                       the owner's dashboard (never published)
+    owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
 
@@ -28,11 +29,13 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Source
+from hourbook.render.dashboard import client_report
 from hourbook.render.dashboard import make_dashboard
 from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.html import make_environment
 from hourbook.render.html import render_client_index
 from hourbook.render.html import render_owner
+from hourbook.render.html import render_owner_client
 from hourbook.render.html import render_statement
 
 __all__ = ["TemplateProblem", "render_site"]
@@ -103,32 +106,54 @@ def render_files(priced: PricedBooks, root: Path, folders: dict[str, str], *, pd
     """`render_site` without the translation of template failures."""
     env = make_environment(root)
     template_dirs = [path for path in (Path(root) / "templates", TEMPLATES_DIR) if path.is_dir()]
-    files: dict[str, bytes] = {"public/robots.txt": ROBOTS}
-    owner_links: dict[str, str] = {}
 
     def to_pdf(html: str) -> bytes:
         from hourbook.render.pdf import html_to_pdf  # WeasyPrint is slow to import: only when a PDF is made
-
         return html_to_pdf(html, template_dirs)
 
+    files: dict[str, bytes] = {}
     for client in priced.clients:
-        cid = client.contract.id
-        folder = public_folder(client, folders)
-        if folder is not None:
-            files.update(client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="",
-                                      to_pdf=to_pdf, build_info=build_info))
-            owner_links[cid] = f"../public/{folder}/index.html"
-            # The owner's copies point at the published PDFs rather than making them twice.
-            pdf_prefix = f"../../public/{folder}/"
-            files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=pdf_prefix,
-                                      to_pdf=None, build_info=build_info))
-        else:
-            owner_links[cid] = f"{cid}/index.html"
-            files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="",
-                                      to_pdf=to_pdf, build_info=build_info))
-    dashboard = make_dashboard(priced)
-    files["owner/index.html"] = render_owner(env, priced, dashboard, owner_links, build_info=build_info).encode("utf-8")
+        files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, build_info=build_info))
+    files.update(owner_files(env, priced, folders, build_info=build_info))
     return files
+
+
+def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool, to_pdf,
+                 build_info: str) -> dict[str, bytes]:
+    """Every file of one client: its statements (public and the owner's copies) and its owner report.
+
+    They depend on this client, the settings and the templates only, never on another client:
+    an incremental build re-renders them when that client changes.
+    """
+    cid = client.contract.id
+    folder = public_folder(client, folders)
+    if folder is not None:
+        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="",
+                             to_pdf=to_pdf, build_info=build_info)
+        # The owner's copies point at the published PDFs rather than making them twice.
+        files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
+                                  to_pdf=None, build_info=build_info))
+        statements = f"../../public/{folder}/index.html"
+    else:
+        files = client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf,
+                             build_info=build_info)
+        statements = "index.html"
+    report = client_report(client, priced.books.settings, priced.as_of)
+    files[f"owner/{cid}/dashboard.html"] = render_owner_client(env, priced, report, statements,
+                                                               build_info=build_info).encode("utf-8")
+    return files
+
+
+def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, build_info: str,
+                report_of=client_report) -> dict[str, bytes]:
+    """robots.txt and the owner's dashboard: the files that depend on every client.
+
+    Args:
+        report_of: as for `make_dashboard`.
+    """
+    links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
+    html = render_owner(env, priced, make_dashboard(priced, report_of), links, build_info=build_info)
+    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:

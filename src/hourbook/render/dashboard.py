@@ -377,10 +377,15 @@ def margin_order(report: ClientReport) -> tuple:
     return (margin is None, margin if margin is not None else ZERO, report.contract.id)
 
 
-def make_dashboard(priced: PricedBooks) -> Dashboard:
-    """Every figure of the owner's dashboard."""
+def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
+    """Every figure of the owner's dashboard.
+
+    Args:
+        report_of: `client_report`, or a stand-in that gives the same (watch mode keeps the
+            reports of clients that did not change).
+    """
     settings, as_of = priced.books.settings, priced.as_of
-    reports = sorted((client_report(c, settings, as_of) for c in priced.clients), key=margin_order)
+    reports = sorted((report_of(c, settings, as_of) for c in priced.clients), key=margin_order)
     currencies = sorted({r.total.currency for r in reports}, key=lambda c: (c != settings.currency, c))
     totals = tuple(total_figures([r.total for r in reports if r.total.currency == currency], currency, settings.currency)
                    for currency in currencies)

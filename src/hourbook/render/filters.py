@@ -1,7 +1,9 @@
 """Pure formatting functions behind the templates' filters: money, hours, dates, Markdown.
 
 Every function here takes what it formats plus the locale (or messages) it needs and
-returns text; none reads files or keeps state. `html.py` binds them to a page's
+returns text; none reads files. The number and date formatters remember what they
+returned (`_remembered`): a site formats the same few amounts, hours and dates
+hundreds of thousands of times, and Babel takes tens of microseconds for each. `html.py` binds them to a page's
 locale and currency and registers them as Jinja2 filters. Money is quantized half up
 with `round_money` *before* Babel sees it, because Babel rounds half-even.
 """
@@ -9,6 +11,7 @@ with `round_money` *before* Babel sees it, because Babel rounds half-even.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
@@ -52,15 +55,47 @@ _LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
+REMEMBERED = 1 << 16     # results kept per formatter, at most
+
+
+def _remembered(function):
+    """Keep the results of a pure formatter of hashable values.
+
+    A Decimal is keyed by its exact digits, not its value: 75 and 75.00, 0 and -0 are equal
+    numbers but may print differently, and a page must not depend on which came first.
+    """
+    cache: dict = {}
+
+    @functools.wraps(function)
+    def remembered(*args):
+        key = tuple((Decimal, arg.as_tuple()) if type(arg) is Decimal else arg for arg in args)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        if len(cache) >= REMEMBERED:
+            cache.clear()
+        result = cache[key] = function(*args)
+        return result
+    return remembered
+
+
 # --------------------------------------------------------------- locales
 
 
+@_remembered
 def babel_locale(locale: str) -> str:
     """A locale Babel knows (`es`, `en_GB`, `de-AT` …), or `en` for anything else."""
     try:
         return str(Locale.parse((locale or DEFAULT_LOCALE).replace("-", "_")))
     except (ValueError, TypeError, UnknownLocaleError):
         return DEFAULT_LOCALE
+
+
+@_remembered
+def _babel(locale: str) -> Locale:
+    """The Babel `Locale` of `babel_locale(locale)`, parsed once."""
+    return Locale.parse(babel_locale(locale))
 
 
 def language_of(locale: str) -> str:
@@ -85,9 +120,10 @@ def translate(messages: Mapping[str, str], key: str, **values: object) -> str:
 # --------------------------------------------------------------- numbers
 
 
+@_remembered
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """`1.234,50 €` (es), `€1,234.50` (en): half up to the minor unit, then Babel."""
-    return format_currency(round_money(amount, currency), currency, locale=babel_locale(locale))
+    return format_currency(round_money(amount, currency), currency, locale=_babel(locale))
 
 
 def hours_of(minutes: int) -> Decimal:
@@ -95,27 +131,31 @@ def hours_of(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP)
 
 
+@_remembered
 def format_hours(minutes: int, locale: str) -> str:
     """Decimal hours in the locale's digits: 75 -> `1.25` (en), `1,25` (es)."""
-    return format_decimal(hours_of(minutes), format="#,##0.00", locale=babel_locale(locale))
+    return format_decimal(hours_of(minutes), format="#,##0.00", locale=_babel(locale))
 
 
+@_remembered
 def format_rate(fraction: Decimal, locale: str) -> str:
     """A tax or surcharge rate as a percentage, up to 2 decimals: 0.21 -> `21 %` (es), 0.075 -> `7.5%` (en)."""
     exact = Decimal(fraction).quantize(RATE_QUANTUM, rounding=ROUND_HALF_UP).normalize()
-    return format_percent(exact, locale=babel_locale(locale), decimal_quantization=False)
+    return format_percent(exact, locale=_babel(locale), decimal_quantization=False)
 
 
+@_remembered
 def format_share(fraction: Decimal, locale: str) -> str:
     """A share as a whole percentage, half up: 0.6919 -> `69%`; for margins and usage."""
     whole = Decimal(fraction).quantize(SHARE_QUANTUM, rounding=ROUND_HALF_UP)
-    return format_percent(whole, locale=babel_locale(locale))
+    return format_percent(whole, locale=_babel(locale))
 
 
+@_remembered
 def format_amount(value: float | Decimal, locale: str) -> str:
     """A plain quantity with at most 2 decimals, for chart axes: 2.5 -> `2,5` (es)."""
     return format_decimal(Decimal(str(value)).quantize(HOUR_QUANTUM, rounding=ROUND_HALF_UP), format="#,##0.##",
-                          locale=babel_locale(locale))
+                          locale=_babel(locale))
 
 
 def share_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
@@ -128,30 +168,34 @@ def share_of(part: int | Decimal, whole: int | Decimal) -> Decimal:
 # --------------------------------------------------------------- dates and times
 
 
+@_remembered
 def format_date(day: datetime.date, locale: str, style: str = "long") -> str:
     """A date by the locale: style `long` (3 de noviembre de 2026), `medium`, `short`."""
-    return babel_format_date(day, style, locale=babel_locale(locale))
+    return babel_format_date(day, style, locale=_babel(locale))
 
 
+@_remembered
 def format_day(day: datetime.date, locale: str) -> str:
     """A short day for a statement's lines, weekday included: `mar, 3 nov`, `Tue, Nov 3`."""
-    return format_skeleton("MMMEd", day, locale=babel_locale(locale))
+    return format_skeleton("MMMEd", day, locale=_babel(locale))
 
 
+@_remembered
 def format_month(day: datetime.date, locale: str) -> str:
     """A month's short stand-alone name for chart axes: `Nov`, `нояб.`, `ное`."""
-    return babel_format_date(day, "LLL", locale=babel_locale(locale))
+    return babel_format_date(day, "LLL", locale=_babel(locale))
 
 
+@_remembered
 def format_period(period: str, locale: str) -> str:
     """A period name for people: `2026-11` -> `Noviembre de 2026`, `2026-Q4` -> `4.º trimestre 2026`."""
     year_text, part = period.split("-")
     if part.startswith("Q"):
         day = datetime.date(int(year_text), (int(part[1:]) - 1) * 3 + 1, 1)
-        text = babel_format_date(day, "QQQQ y", locale=babel_locale(locale))
+        text = babel_format_date(day, "QQQQ y", locale=_babel(locale))
     else:
         day = datetime.date(int(year_text), int(part), 1)
-        text = format_skeleton("yMMMM", day, locale=babel_locale(locale))
+        text = format_skeleton("yMMMM", day, locale=_babel(locale))
     return text[:1].upper() + text[1:]
 
 

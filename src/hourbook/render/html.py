@@ -30,6 +30,7 @@ from hourbook.core.records import PricedClient
 from hourbook.core.records import Statement
 from hourbook.render import charts
 from hourbook.render import filters
+from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
 from hourbook.render.figures import client_lines
 from hourbook.render.figures import first_date
@@ -226,18 +227,30 @@ def bar_for(messages: Mapping[str, str], locale: str) -> Callable[[int, int], st
 
 def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashboard, links: Mapping[str, str],
                  *, build_info: str) -> str:
-    """The owner's dashboard, in English. `links`: client id -> its statements' index, relative."""
+    """The owner's dashboard, in English. `links`: client id -> its report page, relative."""
     settings = priced.books.settings
     context = page_context(OWNER_LOCALE, settings.currency, build_info)
     messages, locale = context["messages"], context["locale"]
-    client_charts = {report.contract.id: hours_chart(report.client, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages)
-                     for report in dashboard.clients}
     return env.get_template("owner.html").render(
-        **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of,
-        links=links, client_charts=client_charts,
+        **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
         hours_chart=hours_chart(tuple(priced.clients), priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
         rate_chart=rate_chart(dashboard, locale),
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale))
+
+
+def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
+                        *, build_info: str) -> str:
+    """One client's report for the owner, in English: verdict, retainer, figures by period, chart, top reasons.
+
+    It depends on this client and the settings only, so a build re-renders it with the client's pages.
+    """
+    settings = priced.books.settings
+    context = page_context(OWNER_LOCALE, settings.currency, build_info)
+    messages, locale = context["messages"], context["locale"]
+    return env.get_template("owner_client.html").render(
+        **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
+        statements_href=statements_href,
+        chart=hours_chart(report.client, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 
 def rate_chart(dashboard: Dashboard, locale: str) -> str:
