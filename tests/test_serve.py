@@ -126,6 +126,18 @@ def test_other_files_are_served_as_they_are(server):
     assert status == 200 and kind == "application/pdf" and body == "%PDF-1.7 fake"
 
 
+def test_pdfs_and_pages_are_sent_with_noindex_and_no_referrer(server):
+    host, port = server.httpd.server_address[:2]
+    for path in ("/public/acme-0123/2026-11.pdf", "/public/acme-0123/2026-11.html"):
+        connection = http.client.HTTPConnection(host, port, timeout=WAIT)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        assert response.getheader("X-Robots-Tag") == "noindex, nofollow", path
+        assert response.getheader("Referrer-Policy") == "no-referrer", path
+        connection.close()
+
+
 def test_start_page_lists_the_dashboard_and_every_client(server):
     status, _, body = get(server, "/")
     assert status == 200

@@ -70,6 +70,10 @@ RELOAD_SCRIPT = """
 })();
 """
 
+# What docs/server.md asks a real server to send with every file, PDFs included: the
+# preview sends it too, so what is previewed is what is published.
+PRIVATE_HEADERS = (("X-Robots-Tag", "noindex, nofollow"), ("Referrer-Policy", "no-referrer"))
+
 
 class PreviewState:
     """The last build, and a Condition that event streams wait on."""
@@ -206,6 +210,8 @@ def make_handler(site_dir: Path, state: PreviewState):
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            for name, value in PRIVATE_HEADERS:
+                self.send_header(name, value)
             self.end_headers()
             if not head:
                 self.wfile.write(body)
