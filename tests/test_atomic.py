@@ -12,6 +12,7 @@ CI runs a few kills of each; `HOURBOOK_KILL_RUNS=200` runs 200 of each (the acce
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
 import shutil
@@ -149,10 +150,18 @@ def test_killed_build_leaves_old_or_new_site(tmp_path):
     assert litter(root) == []
 
 
+def site_writer(tmp_path: Path, out: Path):
+    """The writer `hourbook build` uses: a Builder's `write`, on an empty books folder."""
+    from hourbook.incremental import Builder
+
+    (tmp_path / "books").mkdir(exist_ok=True)
+    return Builder(tmp_path / "books", lambda: datetime.date(2026, 11, 30), out=out, pdf=False, disk_cache=False)
+
+
 def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):
     """In-process: the disk refusing the n-th file leaves the old site whole and no staging folder."""
     out = tmp_path / "site"
-    site.write_site({"public/a.html": b"old a", "owner/index.html": b"old owner"}, out)
+    site_writer(tmp_path, out).write({"public/a.html": b"old a", "owner/index.html": b"old owner"})
     old = tree(out)
     new_files = {f"public/p{n}.html": f"new {n}".encode() for n in range(10)}
     real = Path.write_bytes
@@ -168,7 +177,7 @@ def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):
         with monkeypatch.context() as patch:
             patch.setattr(Path, "write_bytes", write_bytes)
             with pytest.raises(site.SiteError, match="No space left on device"):
-                site.write_site(new_files, out)
+                site_writer(tmp_path, out).write(new_files)
         assert tree(out) == old
         assert litter(tmp_path) == []
 
@@ -176,7 +185,7 @@ def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):
 def test_site_paths_cannot_leave_the_site(tmp_path):
     for rel in ("../escape.html", "public/../../escape.html", "/tmp/escape.html", "public/a\x00b.html"):
         with pytest.raises(site.SiteError):
-            site.write_site({"public/ok.html": b"x", rel: b"y"}, tmp_path / "site")
+            site_writer(tmp_path, tmp_path / "site").write({"public/ok.html": b"x", rel: b"y"})
         assert not (tmp_path / "escape.html").exists()
         assert not (tmp_path / "site").exists()
         assert litter(tmp_path) == []

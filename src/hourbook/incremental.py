@@ -635,9 +635,9 @@ class Builder:
         """Fill a new folder beside the site (linking what did not change) and swap it in; the linked paths."""
         out = self.out
         intact = self._site_intact()
-        staging = site.new_staging(out, keep=_BEING_REMOVED)
         for rel in files:
             _check_relative(rel)
+        staging = site.new_staging(out, keep=_BEING_REMOVED)
         same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
         try:
             linked = _link_tree(out, staging, old, same) if same else set()
@@ -734,7 +734,8 @@ class OnDisk:
 
 def _check_relative(rel: str) -> None:
     """A site path stays inside the site: relative, `/`-separated, no `.` or `..` parts."""
-    if rel.startswith("/") or "\\" in rel or any(part in ("", ".", "..") for part in rel.split("/")):
+    if (rel.startswith("/") or "\\" in rel or "\x00" in rel
+            or any(part in ("", ".", "..") for part in rel.split("/"))):
         raise site.SiteError(f"refusing to write {rel!r}: outside the site folder")
 
 

@@ -101,33 +101,6 @@ def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
-def write_site(files: dict[str, bytes], out: Path) -> None:
-    """Write every file into a new folder beside `out`, then swap it in.
-
-    Raises:
-        SiteError: when a path would leave the site folder, or the disk refuses.
-    """
-    out = out.absolute()
-    staging = new_staging(out)
-    try:
-        for rel, data in sorted(files.items()):
-            if "\x00" in rel:  # no file name holds one; os calls would raise ValueError
-                raise SiteError(f"refusing to write {rel!r}: a path with a NUL character")
-            target = (staging / rel).resolve()
-            if staging.resolve() not in target.parents:
-                raise SiteError(f"refusing to write {rel!r}: outside the site folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        os.chmod(staging, 0o755)
-        swap_in(staging, out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise SiteError(f"cannot write the site: {exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def new_staging(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> Path:
     """A fresh, empty folder beside `out` to build the next site in.
 
