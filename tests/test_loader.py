@@ -141,7 +141,7 @@ def test_every_problem_in_one_run_sorted_with_exit_1(books):
         "logbook/a.md:12: warning: 09:30-10:30 overlaps 09:00-10:00 on 2025-12-01 at logbook/a.md:11",
         "logbook/b.yaml:4: error: entry field 'duration': a bare number is ambiguous: write 45m or 45h",
     ]
-    assert err.splitlines()[-1] == "1 clients, 5 entries: 11 errors, 1 warning"
+    assert err.splitlines()[-1] == "1 client, 5 entries: 11 errors, 1 warning"
 
 
 def test_non_utf8_is_an_error_at_its_line(books):

@@ -45,10 +45,14 @@ def print_diagnostics(diagnostics, stream=None) -> None:
         print(format_diagnostic(diagnostic), file=stream)
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 client`, `2 clients`, `1 entry`, `0 entries`."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def summary_line(diagnostics) -> str:
     errors = sum(1 for d in diagnostics if d.severity == "error")
-    warnings = len(diagnostics) - errors
-    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return f"{counted(errors, 'error')}, {counted(len(diagnostics) - errors, 'warning')}"
 
 
 # ----------------------------------------------------------------- commands
@@ -64,7 +68,8 @@ def cmd_check(args) -> int:
         sys.stdout.write(dump_json({"diagnostics": [diagnostic_json(d) for d in diagnostics]}))
     else:
         print_diagnostics(diagnostics)
-        print(f"{run.clients} clients, {run.entries} entries: {summary_line(diagnostics)}", file=sys.stderr)
+        print(f"{counted(run.clients, 'client')}, {counted(run.entries, 'entry', 'entries')}: {summary_line(diagnostics)}",
+              file=sys.stderr)
     return 1 if has_errors(diagnostics) or (args.strict and diagnostics) else 0
 
 
@@ -102,7 +107,8 @@ def cmd_build(args) -> int:
     if result.error:
         print(f"hourbook: error: {result.error}; the site was left as it was", file=sys.stderr)
         return 1
-    print(f"built {out}: {result.files} files, {result.statements} statements for {result.clients} clients "
+    print(f"built {out}: {counted(result.files, 'file')}, {counted(result.statements, 'statement')} for "
+          f"{counted(result.clients, 'client')} "
           f"({result.shared} shared); {summary_line(result.diagnostics)}", file=sys.stderr)
     return 0
 
