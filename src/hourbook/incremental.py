@@ -860,21 +860,19 @@ def _write_price_meta(folder: Path, key: str, run: PriceRun, wrote_text: bool) -
 
 def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> int:
     """The JSON texts of clients [first, last), `,\n    `-separated, written one by one."""
-    from hourbook.core.records import PricedBooks as _PricedBooks
-    from hourbook.printer import _emit
-    from hourbook.printer import priced_json
+    from hourbook.printer import client_text
 
     for index in range(first, last):
-        one = _PricedBooks(books=priced.books, clients=(priced.clients[index],), as_of=priced.as_of)
-        text: list[str] = [",\n    "] if index > first else []
-        _emit(priced_json(one, [])["clients"][0], 2, text)
-        chunk = "".join(text)
+        chunk = client_text(priced.clients[index])
+        if index > first:
+            chunk = ",\n    " + chunk
         for sink in sinks:
             sink.write(chunk)
     return last - first
 
 
 _SHARE: dict = {}
+PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
 
 
 def _write_clients_forked(first: int, last: int) -> str:
@@ -887,7 +885,10 @@ def _write_clients_forked(first: int, last: int) -> str:
 
 def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
     """`pipeline.load_and_price`, then the JSON of `dump_json(priced_json(...))` written client by
-    client, the later clients formatted in forked processes meanwhile (big books only)."""
+    client. On big books every core works: forked processes parse part of the logbooks, then
+    price and format a share of the clients each (or only format them, when an issued.yaml
+    register asks for the whole priced books at once)."""
+    from hourbook.invoicing import REGISTER
     from hourbook.printer import _emit
     from hourbook.printer import diagnostic_json
 
@@ -895,27 +896,44 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         for sink in sinks:
             sink.write(chunk)
 
-    priced, diagnostics = pipeline.load_and_price(root, as_of)
-    run = PriceRun(diagnostics, len(priced.books.contracts), len(priced.books.entries))
+    prefetch = _ForkedLogbooks.start(root, jobs) if sinks and jobs > 1 else None
+    try:
+        books, diagnostics = pipeline.load_books(root, logbook_cache=prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+    count = len(books.contracts)
+    shares = jobs if sinks and len(books.entries) >= PARALLEL_PRICING_ENTRIES and count >= jobs else 1
+    pool = _fork_pool(shares - 1) if shares > 1 else None
+    split = pool is not None and not (root / REGISTER).exists()
+    if not split:  # validated here; when split, while the other processes price (pipeline.load_and_check)
+        diagnostics += pipeline.validate(books, as_of)
+        priced, more = pipeline.price_and_check(root, books, as_of)
+        diagnostics = sorted(set(diagnostics + more), key=Diagnostic.sort_key)
+    run = PriceRun(diagnostics, count, len(books.entries))
     if not sinks:
         return run
-    count = len(priced.clients)
-    shares = jobs if len(priced.books.entries) >= PARALLEL_PRICING_ENTRIES and count >= jobs else 1
-    pool = _pool(shares) if shares > 1 else None
     if pool is None:
         shares = 1
-    bounds = [(count * share // shares, count * (share + 1) // shares) for share in range(shares)]
+    bounds = _client_bounds(books, as_of, shares) if split else [
+        (count * share // shares, count * (share + 1) // shares) for share in range(shares)]
     write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
     if pool is None:
         _write_clients(priced, 0, count, sinks)
     else:
-        _SHARE.update(priced=priced)
+        _SHARE.update(priced=None if split else priced, books=books, as_of=as_of, root=root)
         try:
             with pool:
-                futures = [pool.submit(_write_clients_forked, first, last) for first, last in bounds[1:]]
-                _write_clients(priced, *bounds[0], sinks)
+                task = _price_clients_forked if split else _write_clients_forked
+                futures = [pool.submit(task, first, last) for first, last in bounds[1:]]
+                if split:
+                    diagnostics += pipeline.validate(books, as_of)
+                    diagnostics += _price_clients(root, books, as_of, *bounds[0], sinks)
+                else:
+                    _write_clients(priced, *bounds[0], sinks)
                 for (first, last), future in zip(bounds[1:], futures):
-                    path = future.result()
+                    path, more = future.result() if split else (future.result(), [])
+                    diagnostics += more
                     try:
                         if last > first:
                             write(",\n    ")
@@ -926,9 +944,150 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
                         os.unlink(path)
         finally:
             _SHARE.clear()
+    if split:
+        run.diagnostics = diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if count:
         write("\n  ]")
     tail: list[str] = []
     _emit([diagnostic_json(d) for d in diagnostics], 1, tail)
     write(',\n  "diagnostics": ' + "".join(tail) + "\n}\n")
     return run
+
+
+def _client_bounds(books, as_of: datetime.date, shares: int) -> list[tuple[int, int]]:
+    """Shares of the clients in id order (the order of `price_books`), about as many entries each."""
+    from collections import Counter
+
+    counts = Counter(entry.client for entry in books.entries if entry.date <= as_of)
+    sizes = [counts.get(contract.id, 0) + 1 for contract in sorted(books.contracts, key=lambda c: c.id)]
+    # This process validates the books first, some 15% of the work of pricing them: it takes less.
+    done = len(books.entries) * 15 // 100
+    total, bounds, first = sum(sizes) + done, [], 0
+    for index, size in enumerate(sizes):
+        done += size
+        if len(bounds) < shares - 1 and done * shares >= total * (len(bounds) + 1):
+            bounds.append((first, index + 1))
+            first = index + 1
+    bounds.append((first, len(sizes)))
+    return bounds + [(len(sizes), len(sizes))] * (shares - len(bounds))
+
+
+def _price_clients(root: Path, books, as_of: datetime.date, first: int, last: int, sinks: list) -> list:
+    """Price the clients [first, last) in id order, write their JSON; their diagnostics.
+
+    The other clients are priced as having no statements, so what `check_issued` says about
+    them is nothing: with no issued.yaml register (the only case this runs in) it only looks at
+    exemptions (the same in every share; duplicates go) and at each client's own lines.
+    """
+    from hourbook.core.records import PricedClient
+
+    wanted = {contract.id for contract in sorted(books.contracts, key=lambda c: c.id)[first:last]}
+
+    def price_one(contract, entries, day):
+        if contract.id in wanted:
+            return price_client(contract, entries, day)
+        return PricedClient(contract, ()), []
+
+    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_one)
+    _write_clients(priced, first, last, sinks)
+    return diagnostics
+
+
+def _price_clients_forked(first: int, last: int) -> tuple[str, list]:
+    """In a forked process (the books are inherited): `_price_clients` to a temporary file."""
+    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
+    with os.fdopen(fd, "w", encoding="utf-8") as sink:
+        diagnostics = _price_clients(_SHARE["root"], _SHARE["books"], _SHARE["as_of"], first, last, [sink])
+    return path, diagnostics
+
+
+class _ForkedLogbooks:
+    """A `logbook_cache` for `load_books` whose later files are parsed by forked processes meanwhile.
+
+    The parent parses the first share of the files (in path order, as `load_logbooks` asks for
+    them) while each process parses one of the other shares and sends back its entries as
+    tuples of fields (an Entry pickles field by field through Python code, ten times slower).
+    """
+
+    def __init__(self, pool, futures: list):
+        self.pool = pool
+        self.share_of = {path: index for index, (paths_, _) in enumerate(futures) for path in paths_}
+        self.futures = [future for _, future in futures]
+        self.results: dict = {}
+
+    @classmethod
+    def start(cls, root: Path, jobs: int) -> _ForkedLogbooks | None:
+        from hourbook import loader
+
+        paths = loader.logbook_files(root)
+        try:
+            sizes = [path.stat().st_size for path in paths]
+            weights = [size * (2 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: twice the work a byte
+                       for path, size in zip(paths, sizes)]
+        except OSError:
+            return None                         # the loader reports it, on its own
+        total = sum(sizes)
+        if total < PARALLEL_LOAD_BYTES or total > loader.MAX_LOGBOOK_BYTES or _entry_fields()[3] != "source.line":
+            return None
+        pool = _fork_pool(jobs - 1)
+        if pool is None:
+            return None
+        # The parent first reads the contracts (some three times the work of a logbook byte).
+        done = 3 * sum(path.stat().st_size for path in loader.contract_files(root))
+        shares, first, whole = [], 0, done + sum(weights)
+        for index, weight in enumerate(weights):
+            done += weight
+            if done * jobs >= whole * (len(shares) + 1) and len(shares) < jobs - 1:
+                shares.append((first, index + 1))
+                first = index + 1
+        shares.append((first, len(paths)))
+        futures = [(paths[a:b], pool.submit(_load_logbooks_forked, str(root), [str(p) for p in paths[a:b]]))
+                   for a, b in shares[1:]]
+        return cls(pool, futures)
+
+    def __call__(self, root: Path, path: Path, rel: str, load):
+        share = self.share_of.get(path)
+        if share is None:
+            return load(root, path, rel)
+        if share not in self.results:
+            self.results[share] = self.futures[share].result()
+        from hourbook.core.records import Entry
+        from hourbook.core.records import Source
+
+        rows, diagnostics = self.results[share].pop(str(path))
+        return [Entry(row[0], row[1], row[2], Source(rel, row[3]), *row[4:]) for row in rows], diagnostics
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _entry_fields() -> tuple:
+    """Entry's fields as `attrgetter` takes them, the source sent as its line (the path is known)."""
+    from hourbook.core.records import Entry
+
+    return tuple("source.line" if f.name == "source" else f.name for f in dataclasses.fields(Entry))
+
+
+def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
+    """In a forked process: path -> (entry fields with the source's line for the source, diagnostics)."""
+    from operator import attrgetter
+
+    from hourbook import loader
+
+    fields = attrgetter(*_entry_fields())
+    result = {}
+    for path in paths:
+        entries, diagnostics = loader.load_logbook(Path(root), Path(path), loader.relative(Path(root), Path(path)))
+        result[path] = ([fields(entry) for entry in entries], diagnostics)
+    return result
+
+
+def _fork_pool(workers: int) -> ProcessPoolExecutor | None:
+    """`workers` forked processes beside this one (which works too), or None where there is no fork."""
+    import multiprocessing
+
+    if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))

@@ -855,6 +855,7 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
     entries: list[Entry] = []
     scopes: list[_Scope] = []
     fence = None
+    day = client = None  # of the innermost scopes; both None: to be looked up
     index = first
     while index < len(lines):
         line = lines[index]
@@ -862,7 +863,9 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         index += 1
         if not line:
             continue  # blank: neither a fence, a heading nor an item (the commonest line)
-        fence_match = _FENCE.match(line)
+        first_char = line[0]
+        # The patterns below only match from these first characters: a test of one is cheaper.
+        fence_match = _FENCE.match(line) if first_char in "`~" else None
         if fence is not None:
             if fence_match and line.startswith(fence):
                 fence = None
@@ -870,7 +873,7 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         if fence_match:
             fence = fence_match.group(1)
             continue
-        heading = _HEADING.match(line)
+        heading = _HEADING.match(line) if first_char == "#" else None
         if heading:
             level, title = len(heading.group(1)), heading.group(2).rstrip().rstrip("#").rstrip()
             scopes = [scope for scope in scopes if scope.level < level]
@@ -883,16 +886,18 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
                     scopes.append(_Scope(level, date=None, client=None))
             elif CLIENT_ID.match(title):
                 scopes.append(_Scope(level, client=title))
+            day = client = None
             continue
-        item = _ITEM.match(line)
+        item = _ITEM.match(line) if first_char in "-*+" else None
         if not item:
             continue
         # Details: the indented lines (and blank lines between them) that follow.
         details_end = _details_end(lines, index)
         detail_lines = lines[index:details_end]
         index = details_end
-        day = next((s.date for s in reversed(scopes) if s.date is not None), defaults.date)
-        client = next((s.client for s in reversed(scopes) if s.client is not None), defaults.client)
+        if client is None:  # the scopes changed (a found client is text, maybe ""): look again
+            day = next((s.date for s in reversed(scopes) if s.date is not None), defaults.date)
+            client = next((s.client for s in reversed(scopes) if s.client is not None), defaults.client)
         if len(entries) > MAX_ENTRIES:
             break  # load_logbooks reports it; reading on would only use memory
         entry = parse_item(item.group(1), day, client, defaults.worker, Source(rel, lineno),
@@ -935,7 +940,7 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
     """One list item of a Markdown logbook -> an Entry, None for prose (or an error)."""
     rel, lineno = source.path, source.line
     kind, done = TIME, False
-    checkbox = _CHECKBOX.match(body)
+    checkbox = _CHECKBOX.match(body) if body[:1] == "[" else None
     if checkbox:
         done = checkbox.group(1) != " "
         body = checkbox.group(2)
@@ -946,11 +951,13 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
     range_match = _RANGE_START.match(body)
     try:
         if range_match:
-            start, end = parse_range(range_match.group(1))
+            start, end = _RANGES.get(range_match.group(1)) or _remember(_RANGES, range_match.group(1), parse_range)
             minutes = end - start
             rest = range_match.group(2)
         elif _DURATION_WORD.match(first_word):
-            minutes = parse_duration(first_word)
+            minutes = _DURATIONS.get(first_word)
+            if minutes is None:
+                minutes = _remember(_DURATIONS, first_word, parse_duration)
             if minutes == 0:
                 raise ValueError(f"the duration {first_word!r} is zero")
         elif first_word.lower() == "expense":
@@ -997,11 +1004,13 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
             by = sys.intern(name)  # a handful of names and tags, repeated on every line: share them
         elif word.startswith("#") and len(word) > 1:
             tag_text = word[1:].rstrip(".,;:)")
-            try:
-                tag = parse_tag(tag_text)
-            except ValueError:
-                words.append(word)
-                continue
+            tag = _TAGS.get(tag_text)
+            if tag is None:
+                try:
+                    tag = _remember(_TAGS, tag_text, parse_tag)
+                except ValueError:
+                    words.append(word)
+                    continue
             if tag == APPROVED:
                 approved = True
             elif tag not in tags:
@@ -1013,6 +1022,20 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
 
 
 _TAG_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+# What words of logbook lines read as, remembered: the same few hundred recur on every line.
+_RANGES: dict[str, tuple[int, int]] = {}
+_DURATIONS: dict[str, int] = {}
+_TAGS: dict[str, str] = {}
+_REMEMBERED = 100_000       # per kind of word, then it starts again (memory stays bounded)
+
+
+def _remember(memo: dict, text: str, read: Callable):
+    """`read(text)`, kept in `memo` when it reads (a ValueError goes to the caller every time)."""
+    value = read(text)
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[text] = sys.intern(value) if type(value) is str else value
+    return value
 
 
 ENTRY_FIELDS = ("date", "client", "worker", "time", "duration", "expense", "by", "tags", "note",
@@ -1047,23 +1070,8 @@ def parse_yaml_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Entry]:
 
 
 def parse_yaml_entry(item, line: int, rel: str, defaults: Defaults, diags: Diagnostics) -> Entry | None:
-    schema = {
-        "date": Field(parse_date, required=True),
-        "client": Field(client_id),
-        "worker": Field(handle),
-        "time": Field(text),
-        "duration": Field(_yaml_duration),
-        "expense": Field(parse_money),
-        "by": Field(handle),
-        "tags": Field(parse_tags),
-        "note": Field(text),
-        "details": Field(text),
-        "approved": Field(boolean),
-        "request": Field(boolean),
-        "done": Field(boolean),
-    }
     before = len(diags)
-    values = read_fields(item, schema, rel, line, "entry", diags)
+    values = read_fields(item, _YAML_ENTRY_FIELDS, rel, line, "entry", diags)
     if values is None or len(diags) > before:
         return None
     kinds = [key for key in ("time", "duration", "expense") if key in values]
@@ -1109,6 +1117,23 @@ def _yaml_duration(value) -> int:
     if minutes == 0:
         raise ValueError(f"the duration {value!r} is zero")
     return minutes
+
+
+_YAML_ENTRY_FIELDS = {   # made once, not for every entry
+    "date": Field(parse_date, required=True),
+    "client": Field(client_id),
+    "worker": Field(handle),
+    "time": Field(text),
+    "duration": Field(_yaml_duration),
+    "expense": Field(parse_money),
+    "by": Field(handle),
+    "tags": Field(parse_tags),
+    "note": Field(text),
+    "details": Field(text),
+    "approved": Field(boolean),
+    "request": Field(boolean),
+    "done": Field(boolean),
+}
 
 
 # ------------------------------------------------------------------ all of it

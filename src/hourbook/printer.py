@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+from decimal import ROUND_HALF_UP
+
 from hourbook.core.money import format_money
 from hourbook.core.records import BlockState
 from hourbook.core.records import Diagnostic
+from hourbook.core.money import quantum
 from hourbook.core.records import Line
 from hourbook.core.records import PricedBooks
+from hourbook.core.records import PricedClient
 from hourbook.core.records import Statement
 
 
@@ -162,3 +166,107 @@ def _emit(value, depth: int, out: list[str]) -> None:
 
 
 _SHAPES: dict[tuple, list[str]] = {}  # (depth, keys) -> the text before each value
+
+
+# ---------------------------------------------------------------- the same text, straight from the records
+#
+# `client_text` writes what `_emit` writes for one client of `priced_json` (depth 2), without the
+# dicts in between: a priced line, the bulk of the text, is one template with only its free text
+# escaped. tests/test_incremental.py pins `price --json` (which uses it) to dump_json(priced_json(...)).
+
+_I5, _I6, _I7, _I8 = _INDENTS[5], _INDENTS[6], _INDENTS[7], _INDENTS[8]
+_texts: dict = {}                                 # short repeated strings (kinds, statuses, reasons, ids)
+_dates: dict = {}                                 # date -> '"YYYY-MM-DD"'
+_paths: dict = {}                                 # path -> '"path' (escaped, the closing quote left off)
+_tag_lists: dict = {}                             # tags tuple -> its JSON list at depth 7
+
+
+def _text(value) -> str:
+    """A repeated string (or None) as JSON, escaped once."""
+    text = _texts.get(value)
+    if text is None:
+        text = _texts[value] = "null" if value is None else _encode_string(value)
+    return text
+
+
+def _tags_text(tags: tuple) -> str:
+    text = _tag_lists.get(tags)
+    if text is None:
+        text = ("[" + _I8 + ("," + _I8).join(map(_encode_string, tags)) + _I7 + "]") if tags else "[]"
+        _tag_lists[tags] = text
+    return text
+
+
+def _lines_text(lines, currency: str) -> str:
+    """The "lines" list of a statement at depth 5, as `_emit` writes `[line_json(...), ...]`."""
+    if not lines:
+        return "[]"
+    unit = quantum(currency)
+    half_up = ROUND_HALF_UP
+    encode = _encode_string
+    texts, dates, paths = _texts, _dates, _paths
+    parts = []
+    append = parts.append
+    for line in lines:
+        entry = line.entry
+        date = dates.get(entry.date)
+        if date is None:
+            date = dates[entry.date] = '"' + entry.date.isoformat() + '"'
+        source = entry.source
+        path = paths.get(source.path)
+        if path is None:
+            path = paths[source.path] = encode(source.path)[:-1]
+        kind = texts.get(entry.kind) or _text(entry.kind)
+        status = texts.get(line.status) or _text(line.status)
+        reason = texts.get(line.reason) or _text(line.reason)
+        by = texts.get(entry.by or None) or _text(entry.by or None)
+        cover = texts.get(line.cover) or _text(line.cover)
+        tags = _tag_lists.get(entry.tags) or _tags_text(entry.tags)
+        rate = "null" if line.rate is None else '"' + str(line.rate.quantize(unit, half_up)) + '"'
+        append(
+            f'{{{_I7}"date": {date},{_I7}"source": {path}:{source.line}",{_I7}"kind": {kind},'
+            f'{_I7}"status": {status},{_I7}"reason": {reason},{_I7}"by": {by},{_I7}"tags": {tags},'
+            f'{_I7}"logged_minutes": {line.logged_minutes},{_I7}"billed_minutes": {line.billed_minutes},'
+            f'{_I7}"rate": {rate},{_I7}"value": "{line.value.quantize(unit, half_up)}",'
+            f'{_I7}"amount": "{line.amount.quantize(unit, half_up)}",{_I7}"cover": {cover},'
+            f'{_I7}"description": {encode(entry.description)}{_I6}}}')
+    return "[" + _I6 + ("," + _I6).join(parts) + _I5 + "]"
+
+
+def statement_text(statement: Statement, currency: str) -> str:
+    """`_emit(statement_json(statement, currency), 4)`: by template, but for prepaid blocks and quotes."""
+    unit = quantum(currency)
+    fees = statement.fees
+    if fees:
+        fees_text = "[" + _I6 + ("," + _I6).join(
+            f'{{{_I7}"kind": {_text(fee.kind)},{_I7}"label": {_encode_string(fee.label)},'
+            f'{_I7}"amount": "{fee.amount.quantize(unit, ROUND_HALF_UP)}"{_I6}}}' for fee in fees) + _I5 + "]"
+    else:
+        fees_text = "[]"
+    minutes = statement.minutes
+    text = (f'{{{_I5}"period": {_text(statement.period)},{_I5}"lines": {_lines_text(statement.lines, currency)},'
+            f'{_I5}"fees": {fees_text},{_I5}"net": "{statement.net.quantize(unit, ROUND_HALF_UP)}",'
+            f'{_I5}"tax": "{statement.tax.quantize(unit, ROUND_HALF_UP)}",'
+            f'{_I5}"total": "{statement.total.quantize(unit, ROUND_HALF_UP)}",{_I5}"minutes": {{'
+            f'{_I6}"logged": {minutes.logged},{_I6}"billed": {minutes.billed},{_I6}"covered": {minutes.covered},'
+            f'{_I6}"no_charge": {minutes.no_charge},{_I6}"held": {minutes.held},{_I6}"quote": {minutes.quote},'
+            f'{_I6}"uncovered": {minutes.uncovered}{_I5}}},{_I5}"prepaid": ')
+    rest: list[str] = [text]
+    _emit([block_json(state) for state in statement.prepaid], 5, rest)
+    rest.append("," + _I5 + '"quotes": ')
+    _emit([{"id": state.quote.id, "used_minutes": state.used_minutes, "estimate_minutes": state.quote.estimate}
+           for state in statement.quotes], 5, rest)
+    rest.append(_INDENTS[4] + "}")
+    return "".join(rest)
+
+
+def client_text(client: PricedClient) -> str:
+    """`_emit` of one client of `priced_json` at depth 2 (its place in the whole JSON), from the records."""
+    currency = client.contract.currency
+    head = (f'{{{_INDENTS[3]}"id": {_encode_string(client.contract.id)},'
+            f'{_INDENTS[3]}"currency": {_encode_string(currency)},{_INDENTS[3]}"periods": ')
+    if not client.statements:
+        return head + "[]" + _INDENTS[2] + "}"
+    inner = _INDENTS[4]
+    return (head + "[" + inner + ("," + inner).join(statement_text(s, currency) for s in client.statements)
+            + _INDENTS[3] + "]" + _INDENTS[2] + "}")

@@ -7,6 +7,7 @@ order, so the result never depends on the order of files on disk.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -70,6 +71,10 @@ class _Ledger:
     orders: dict = field(default_factory=dict)                               # id(blocks) -> draw_order(blocks)
     tickets: dict = field(default_factory=dict)                              # ticket tag -> block id
     quote_work: list = field(default_factory=list)                           # (date, quote id, logged minutes)
+    # block id -> ([draw dates], [minutes drawn up to each], [incidents up to each]): what a block had
+    # used by a day is a bisection, not a pass over its draws for every statement.
+    running: dict = field(default_factory=dict)
+    in_order: bool = True                                                    # draws came in date order
 
     def block_used(self, block_id: str) -> tuple[int, int]:
         return self.block_totals.get(block_id, (0, 0))
@@ -77,6 +82,15 @@ class _Ledger:
     def draw(self, day: datetime.date, block_id: str, minutes: int, incidents: int) -> None:
         self.block_draws.append((day, block_id, minutes, incidents))
         self.draws_by_block[block_id].append((day, minutes, incidents))
+        running = self.running.get(block_id)
+        if running is None:
+            self.running[block_id] = ([day], [minutes], [incidents])
+        else:
+            days, minutes_so_far, incidents_so_far = running
+            self.in_order = self.in_order and day >= days[-1]
+            days.append(day)
+            minutes_so_far.append(minutes_so_far[-1] + minutes)
+            incidents_so_far.append(incidents_so_far[-1] + incidents)
         used_minutes, used_incidents = self.block_used(block_id)
         self.block_totals[block_id] = (used_minutes + minutes, used_incidents + incidents)
 
@@ -93,11 +107,7 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
     Returns:
         PricedBooks with the pricing diagnostics (no term in force, uncovered time).
     """
-    by_client: dict[str, list[Entry]] = defaultdict(list)
-    # The pricing order, whatever order the entries came in: allowances and blocks depend on it.
-    for entry in sorted(books.entries, key=lambda e: (e.date, e.source.path, e.source.line)):
-        if entry.date <= as_of:
-            by_client[entry.client].append(entry)
+    by_client = client_entries(books, as_of)
     clients, diagnostics = [], []
     price_one = price_one or price_client
     for contract in sorted(books.contracts, key=lambda c: c.id):
@@ -105,6 +115,16 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
         clients.append(priced)
         diagnostics.extend(problems)
     return PricedBooks(books=books, clients=tuple(clients), as_of=as_of, diagnostics=tuple(diagnostics))
+
+
+def client_entries(books: Books, as_of: datetime.date) -> dict[str, list[Entry]]:
+    """Each client's entries up to `as_of`, in pricing order (what `price_client` takes)."""
+    by_client: dict[str, list[Entry]] = defaultdict(list)
+    # The pricing order, whatever order the entries came in: allowances and blocks depend on it.
+    for entry in sorted(books.entries, key=lambda e: (e.date, e.source.path, e.source.line)):
+        if entry.date <= as_of:
+            by_client[entry.client].append(entry)
+    return by_client
 
 
 def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date) -> tuple[PricedClient, list]:
@@ -122,7 +142,8 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date)
             continue
         period = periods.period_of(entry.date, contract.period)
         lines = price_entry(entry, term, contract, period, ledger)
-        if entry.kind == TIME and sum(line.logged_minutes for line in lines) != entry.minutes:
+        if entry.kind == TIME and (lines[0].logged_minutes if len(lines) == 1 else
+                                   sum(line.logged_minutes for line in lines)) != entry.minutes:
             raise PricingError(f"{entry.source}: split lines do not add up to the logged time")
         for line in lines:
             if line.status == UNCOVERED:
@@ -168,6 +189,8 @@ def rate_for(term: Term, tags: tuple[str, ...]) -> Decimal | None:
 
 
 def surcharge_for(term: Term, tags: tuple[str, ...]) -> Decimal:
+    if not term.surcharge:
+        return ZERO
     return sum((pct for tag, pct in term.surcharge if tag in tags), ZERO)
 
 
@@ -403,9 +426,16 @@ def block_states(contract: Contract, start: datetime.date, end: datetime.date, l
     for block in order:
         if block.bought > end or (block.expires is not None and block.expires < start):
             continue
-        draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
-        used = sum(m for m, _ in draws)
-        used_incidents = sum(i for _, i in draws)
+        running = ledger.running.get(block.id)
+        if running is None:
+            used = used_incidents = 0
+        elif ledger.in_order:
+            drawn = bisect.bisect_right(running[0], end)
+            used, used_incidents = (running[1][drawn - 1], running[2][drawn - 1]) if drawn else (0, 0)
+        else:
+            draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
+            used = sum(m for m, _ in draws)
+            used_incidents = sum(i for _, i in draws)
         expired = block.expires is not None and block.expires <= end
         if block.incidents is not None:
             left = block.incidents - used_incidents
