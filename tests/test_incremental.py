@@ -129,10 +129,12 @@ CHANGES = [
 ]
 
 
+@pytest.mark.parametrize("watch", [False, True], ids=["build", "watch"])
 @pytest.mark.parametrize("what, rel, old, new", CHANGES, ids=[c[0] for c in CHANGES])
-def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_path, what, rel, old, new):
+def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_path, what, rel, old, new, watch):
     root = books(BOOKS)
     builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = watch           # watch mode swaps only the folders that changed
     assert builder.build().ok
     edit(root / rel, old, new)
     result = builder.build()
@@ -142,6 +144,27 @@ def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_pa
     edit(root / rel, new, old)
     assert Builder(root, lambda: AS_OF, jobs=1).build().ok
     assert tree(root / "site") == clean_build(root, tmp_path / "clean-again")
+
+
+def test_watch_swaps_only_the_changed_folders_and_a_killed_watch_is_not_trusted(books, tmp_path):
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = True
+    assert builder.build().ok
+    out = root / "site"
+    site_inode = out.stat().st_ino
+    untouched = {rel: (out / rel).stat().st_ino for rel in tree(out) if rel.startswith("owner/globex/")}
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")      # initech only
+    assert builder.build().ok
+    assert out.stat().st_ino == site_inode                                   # not a whole-site swap
+    assert {rel: (out / rel).stat().st_ino for rel in untouched} == untouched  # globex's files left alone
+    assert tree(out) == clean_build(root, tmp_path / "clean")
+    assert not (root / incremental.CACHE_DIR / incremental.WRITING_MARK).exists()
+    # A watch killed while swapping folders leaves the mark: the next process trusts no manifest.
+    (root / incremental.CACHE_DIR / incremental.WRITING_MARK).touch()
+    assert Builder(root, lambda: AS_OF, jobs=1).state == {}
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    assert tree(out) == clean_build(root, tmp_path / "clean-again")
 
 
 def test_template_override_rebuilds_every_page_that_uses_it(books, tmp_path):

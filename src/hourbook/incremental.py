@@ -389,6 +389,8 @@ class Builder:
             return {}
         if state.get("format") != FORMAT or state.get("out") != str(self.out):
             return {}
+        if (self.cache_dir / WRITING_MARK).exists():
+            return {}                               # a watch died while swapping folders
         return state
 
     def _write_state(self, state: dict) -> None:
@@ -397,6 +399,7 @@ class Builder:
             return
         self.cache_dir.mkdir(exist_ok=True)
         site.write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
+        self._mark_writing(False)
 
     def _site_intact(self) -> bool:
         """The site on disk is the one the state describes (nobody changed or removed it)."""
@@ -600,11 +603,19 @@ class Builder:
     # -- write
 
     def write(self, files: dict[str, bytes]) -> tuple[dict[str, list], int]:
-        """Write the site as a whole: a new folder, swapped in at once (`site.swap_in`).
+        """Write the site: as a whole (`build`), or client folder by client folder (watch).
 
-        Unchanged files are hard-linked from the current site rather than written again, so
-        the cost is a link per file plus the changed bytes. A build killed at any moment
-        leaves the old site or the new one, never a mix.
+        `hourbook build` fills a new folder and swaps it in at once (`site.swap_in`);
+        unchanged files are hard-linked from the current site rather than written again,
+        so the cost is a link per file plus the changed bytes. A build killed at any
+        moment leaves the old site or the new one, never a mix.
+
+        Watch mode, when an edit reached a few folders only (`MAX_UNIT_SWAPS`), swaps just
+        those: each changed client folder is made anew beside the site and exchanged with
+        the old one, each changed top-level file replaced by rename (`_write_units`).
+        Linking the whole site again would cost more than the edit (50 000 links at
+        100 000 entries). Every folder and file is whole at every moment; a watch killed
+        between two swaps leaves folders one edit apart, which the next build rewrites.
 
         Returns:
             The new manifest {path: [sha256, size, mtime_ns]} and the number of files that
@@ -620,7 +631,11 @@ class Builder:
         old = self.state.get("manifest") or {}
         changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
         removed = [rel for rel in old if rel not in files]
-        linked = self._write_swap(files, hashes, old)
+        units = site_units(changed + removed) if self.background_cleanup and self._site_intact() else None
+        if units is not None and len(units) <= MAX_UNIT_SWAPS:
+            linked = self._write_units(files, hashes, old, units)
+        else:
+            linked = self._write_swap(files, hashes, old)
         self.hashes = {rel: (data, hashes[rel]) for rel, data in files.items()}
         manifest = {}
         for rel in files:
@@ -665,6 +680,98 @@ class Builder:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return linked
+
+    def _write_units(self, files: dict[str, bytes], hashes: dict[str, str], old: dict, units: set[str]) -> set[str]:
+        """Watch mode: make each changed folder anew beside the site and swap it in; replace changed
+        top-level files by rename. Returns the paths left as they were (the same inode)."""
+        out = self.out
+        for rel in files:
+            _check_relative(rel)
+        kept = {rel for rel in files if unit_of(rel) not in units and rel in old and old[rel][0] == hashes[rel]}
+        members: dict[str, list[str]] = {unit: [] for unit in units}
+        for rel in files:
+            unit = unit_of(rel)
+            if unit in members and rel != unit:
+                members[unit].append(rel)
+        self._mark_writing(True)
+        for unit in sorted(units):
+            staging = site.new_staging(out, keep=_BEING_REMOVED)
+            try:
+                if members[unit] or (out / unit).is_dir():
+                    folder = staging / "unit"
+                    folder.mkdir()
+                    for rel in members[unit]:
+                        target = folder / rel[len(unit) + 1:]
+                        if rel in old and old[rel][0] == hashes[rel]:
+                            os.link(out / rel, target)
+                            kept.add(rel)
+                        elif isinstance(files[rel], OnDisk):
+                            shutil.copyfile(out / rel, target)
+                        else:
+                            target.write_bytes(files[rel])
+                    if members[unit]:
+                        os.chmod(folder, 0o755)
+                        (out / unit).parent.mkdir(parents=True, exist_ok=True)
+                        site.swap_in(folder, out / unit)      # the old folder: a client's, removed at once
+                    else:
+                        os.rename(out / unit, folder)          # the folder went: out of the site at once
+                elif unit in files:
+                    target = staging / "file"
+                    data = files[unit]
+                    if isinstance(data, OnDisk):
+                        shutil.copyfile(out / unit, target)
+                    else:
+                        target.write_bytes(data)
+                    os.chmod(target, 0o644)
+                    (out / unit).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, out / unit)
+                else:
+                    (out / unit).unlink(missing_ok=True)
+            except OSError as exc:
+                self.state = {}                                  # the site is no longer what the state says
+                raise site.SiteError(f"cannot write the site: {exc}") from exc
+            except BaseException:
+                self.state = {}
+                raise
+            finally:
+                site.remove_folder(staging)
+        return kept
+
+    def _mark_writing(self, on: bool) -> None:
+        """While folders are swapped one by one, the state on disk no longer describes the site:
+        a process that starts meanwhile (after a kill) must not link from it."""
+        if self.cache_dir is None:
+            return
+        mark = self.cache_dir / WRITING_MARK
+        if on:
+            self.cache_dir.mkdir(exist_ok=True)
+            mark.touch()
+        else:
+            mark.unlink(missing_ok=True)
+
+
+MAX_UNIT_SWAPS = 16   # watch mode swaps folders one by one up to this many; beyond, the whole site
+WRITING_MARK = "writing"   # in the cache folder while watch mode swaps folders: the state on disk is stale
+
+
+def site_units(paths: list[str]) -> set[str] | None:
+    """The folders (`public/<folder>`, `owner/<client>`) and top-level files that `paths` fall in.
+
+    None when a path is not in that layout (then only a whole-site swap is safe).
+    """
+    units = set()
+    for rel in paths:
+        parts = rel.split("/")
+        if len(parts) == 2 or (len(parts) == 3 and parts[0] in ("public", "owner")):
+            units.add("/".join(parts[:2]))
+        else:
+            return None
+    return units
+
+
+def unit_of(rel: str) -> str:
+    """`public/acme-x/2026-11.html` -> `public/acme-x`; a top-level file is its own unit."""
+    return "/".join(rel.split("/")[:2])
 
 
 _BEING_REMOVED: set[Path] = set()
