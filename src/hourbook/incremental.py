@@ -175,6 +175,12 @@ class LogbookCache:
         if hit is not None and hit[0] == key:
             return hit[1], hit[2]
         entries, diags = load(root, path, rel)
+        if hit is not None and isinstance(entries, list):
+            # A logbook holds many clients' entries (one file per worker and month): keep the
+            # very objects of the entries an edit did not touch, so that only the clients whose
+            # entries changed are priced again (`PricingCache` compares by identity).
+            before = {entry: entry for entry in hit[1]}
+            entries = [before.get(entry, entry) for entry in entries]
         self.files[rel] = (key, entries, diags)
         return entries, diags
 

@@ -42,9 +42,16 @@ def check_quote_tags(books: Books, unused_as_of: datetime.date) -> list[Diagnost
     """A tag shaped like a quote id (`#q-…`) must name one of the client's quotes."""
     problems = []
     by_id = {contract.id: contract for contract in reversed(books.contracts)}  # the first of an id, as Books.contract
+    quote_like: dict[tuple[str, ...], bool] = {}  # entries share a few tag tuples: look at each once
     for entry in books.entries:
-        contract = by_id.get(entry.client)
-        if contract is None or not any(tag.startswith("q-") for tag in entry.tags):
+        tags = entry.tags
+        if not tags:
+            continue
+        has = quote_like.get(tags)
+        if has is None:
+            has = quote_like[tags] = any(tag.startswith("q-") for tag in tags)
+        contract = by_id.get(entry.client) if has else None
+        if contract is None:
             continue
         ids = [quote.id for quote in contract.quotes]
         unknown = [tag for tag in entry.tags if tag.startswith("q-") and contract.quote(tag) is None]
@@ -61,15 +68,17 @@ def check_quote_tags(books: Books, unused_as_of: datetime.date) -> list[Diagnost
 def check_overlaps(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     """Time ranges of one worker that overlap (a warning: one person, one thing at a time)."""
     by_worker = defaultdict(list)
-    for entry in books.entries:
+    for index, entry in enumerate(books.entries):
         if entry.kind == TIME and entry.start is not None:
             base = entry.date.toordinal() * 1440
-            by_worker[entry.worker].append((base + entry.start, base + entry.end, entry))
+            source = entry.source
+            # Plain tuples sort fast; start, then source order (path, line); the index breaks any tie.
+            by_worker[entry.worker].append((base + entry.start, source.path, source.line, index, base + entry.end, entry))
     problems = []
     for spans in by_worker.values():
-        spans.sort(key=lambda span: (span[0], span[2].source))
+        spans.sort()
         latest = None
-        for start, end, entry in spans:
+        for start, _, _, _, end, entry in spans:
             if latest is not None and start < latest[1]:
                 other = latest[2]
                 problems.append(Diagnostic(
