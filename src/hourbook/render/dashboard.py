@@ -37,6 +37,9 @@ from hourbook.core.records import PricedClient
 from hourbook.core.records import QuoteState
 from hourbook.core.records import Settings
 from hourbook.core.records import Statement
+from hourbook.render.figures import client_lines
+from hourbook.render.figures import first_date
+from hourbook.render.figures import minutes_by_month
 from hourbook.render.statement import Balance
 from hourbook.render.statement import block_balance
 
@@ -347,6 +350,8 @@ class ClientReport:
     total: Figures
     retainer: RetainerReport | None
     tags: tuple[tuple[str, int, int], ...]
+    monthly: dict = field(default_factory=dict)     # month -> status -> logged minutes, up to the as-of date
+    first_day: datetime.date | None = None          # of its first line up to the as-of date
 
     @property
     def contract(self) -> Contract:
@@ -368,7 +373,9 @@ class Dashboard:
 def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
     rows = [PeriodRow(s, statement_figures(s, client.contract, settings)) for s in client.statements]
     total = total_figures([row.figures for row in rows], client.contract.currency, settings.currency)
-    return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)))
+    lines = client_lines(client, as_of)
+    return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
+                        minutes_by_month(lines), first_date(lines))
 
 
 def margin_order(report: ClientReport) -> tuple:

@@ -50,3 +50,14 @@ def minutes_by_month(lines: Iterable[Line]) -> dict[Month, dict[str, int]]:
 
 def first_date(lines: Iterable[Line]) -> datetime.date | None:
     return min((line.entry.date for line in lines), default=None)
+
+
+def add_months(parts: Iterable[dict[Month, dict[str, int]]]) -> dict[Month, dict[str, int]]:
+    """Several `minutes_by_month` results added up (clients into the whole books)."""
+    result: dict[Month, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+    for part in parts:
+        for month, counts in part.items():
+            total = result[month]
+            for status, minutes in counts.items():
+                total[status] += minutes
+    return dict(result)

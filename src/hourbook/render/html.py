@@ -32,6 +32,7 @@ from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
+from hourbook.render.figures import add_months
 from hourbook.render.figures import client_lines
 from hourbook.render.figures import first_date
 from hourbook.render.figures import last_months
@@ -155,10 +156,15 @@ def hours_chart(client_or_clients: PricedClient | tuple[PricedClient, ...], upto
     """Hours per month by status, stacked, for the months up to `upto`; "" without logged time."""
     clients = client_or_clients if isinstance(client_or_clients, tuple) else (client_or_clients,)
     lines = [line for client in clients for line in client_lines(client, upto)]
-    monthly = minutes_by_month(lines)
+    return monthly_chart(minutes_by_month(lines), first_date(lines), upto, months, locale, messages)
+
+
+def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,
+                  upto: datetime.date, months: int, locale: str, messages: Mapping[str, str]) -> str:
+    """`hours_chart` from minutes already counted by month (`figures.minutes_by_month`)."""
     if not any(sum(v.values()) for v in monthly.values()):
         return ""
-    axis_months = last_months(upto, months, first_date(lines))
+    axis_months = last_months(upto, months, first)
     labels = status_labels(messages)
     series = [charts.Series(labels[status], charts.STATUS_COLOURS[status],
                             tuple(monthly.get(month, {}).get(status, 0) / 60 for month in axis_months))
@@ -233,7 +239,9 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner.html").render(
         **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
-        hours_chart=hours_chart(tuple(priced.clients), priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
+        hours_chart=monthly_chart(add_months(report.monthly for report in dashboard.clients),
+                                  min((r.first_day for r in dashboard.clients if r.first_day), default=None),
+                                  priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
         rate_chart=rate_chart(dashboard, locale),
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale))
 
@@ -250,7 +258,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
         statements_href=statements_href,
-        chart=hours_chart(report.client, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
+        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 
 def rate_chart(dashboard: Dashboard, locale: str) -> str:
