@@ -10,10 +10,12 @@ from pathlib import Path
 
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
+from hourbook.printer import counted
 from hourbook.printer import diagnostic_json
 from hourbook.printer import dump_json
 from hourbook.printer import format_diagnostic
 from hourbook.printer import priced_json
+from hourbook.printer import summary_line
 
 TODAY_ENV = "HOURBOOK_TODAY"
 
@@ -45,14 +47,6 @@ def print_diagnostics(diagnostics, stream=None) -> None:
         print(format_diagnostic(diagnostic), file=stream)
 
 
-def counted(number: int, noun: str, plural: str = "") -> str:
-    """`1 client`, `2 clients`, `1 entry`, `0 entries`."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
-
-
-def summary_line(diagnostics) -> str:
-    errors = sum(1 for d in diagnostics if d.severity == "error")
-    return f"{counted(errors, 'error')}, {counted(len(diagnostics) - errors, 'warning')}"
 
 
 # ----------------------------------------------------------------- commands

@@ -383,6 +383,7 @@ class Builder:
         self.pages: dict[str, tuple] = {}       # client id -> (digest, files, priced client, common digest)
         self.hashes: dict[str, tuple[bytes, str]] = {}  # site path -> (the bytes last written, their sha256)
         self.state = self._read_state()
+        self._saving = None                     # watch mode: the thread saving the last state
 
     # -- state on disk
 
@@ -400,12 +401,35 @@ class Builder:
         return state
 
     def _write_state(self, state: dict) -> None:
+        """Keep the state, and save it for the next process; in watch mode in a thread, as the
+        manifest of a big site takes a third of a second to encode and the edit should not wait."""
         self.state = state
         if self.cache_dir is None:
             return
-        self.cache_dir.mkdir(exist_ok=True)
-        site.write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
-        self._mark_writing(False)
+        self._wait_for_state()
+
+        def save() -> None:
+            self.cache_dir.mkdir(exist_ok=True)
+            site.write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
+            self._mark_writing(False)
+
+        if not self.background_cleanup:
+            save()
+            return
+        import threading
+
+        self._saving = threading.Thread(target=save, name="hourbook-save-state")
+        self._saving.start()
+
+    def flush(self) -> None:
+        """Wait until the state saved in the background (watch mode) is on disk."""
+        self._wait_for_state()
+
+    def _wait_for_state(self) -> None:
+        """The state saved in the background is on disk (or the save failed)."""
+        saving, self._saving = getattr(self, "_saving", None), None
+        if saving is not None:
+            saving.join()
 
     def _site_intact(self) -> bool:
         """The site on disk is the one the state describes (nobody changed or removed it)."""
@@ -691,14 +715,17 @@ class Builder:
         """Watch mode: make each changed folder anew beside the site and swap it in; replace changed
         top-level files by rename. Returns the paths left as they were (the same inode)."""
         out = self.out
-        for rel in files:
-            _check_relative(rel)
-        kept = {rel for rel in files if unit_of(rel) not in units and rel in old and old[rel][0] == hashes[rel]}
+        kept = set()                # outside the changed units every file is as it was (`site_units`)
         members: dict[str, list[str]] = {unit: [] for unit in units}
         for rel in files:
             unit = unit_of(rel)
-            if unit in members and rel != unit:
+            if unit not in members:
+                kept.add(rel)
+            elif rel != unit:
                 members[unit].append(rel)
+        for unit, rels in members.items():
+            for rel in rels or [unit]:
+                _check_relative(rel)
         self._mark_writing(True)
         for unit in sorted(units):
             staging = site.new_staging(out, keep=_BEING_REMOVED)
@@ -750,6 +777,7 @@ class Builder:
             return
         mark = self.cache_dir / WRITING_MARK
         if on:
+            self._wait_for_state()          # its end would take the mark away
             self.cache_dir.mkdir(exist_ok=True)
             mark.touch()
         else:
@@ -777,7 +805,8 @@ def site_units(paths: list[str]) -> set[str] | None:
 
 def unit_of(rel: str) -> str:
     """`public/acme-x/2026-11.html` -> `public/acme-x`; a top-level file is its own unit."""
-    return "/".join(rel.split("/")[:2])
+    second = rel.find("/", rel.find("/") + 1)
+    return rel if second < 0 else rel[:second]
 
 
 _BEING_REMOVED: set[Path] = set()

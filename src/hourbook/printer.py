@@ -21,6 +21,17 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
     return f"{diagnostic.source.path}:{diagnostic.source.line}: {diagnostic.severity}: {diagnostic.message}"
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 client`, `2 clients`, `1 entry`, `0 entries`."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def summary_line(diagnostics) -> str:
+    """`2 errors, 1 warning`: how a command's diagnostics add up."""
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    return f"{counted(errors, 'error')}, {counted(len(diagnostics) - errors, 'warning')}"
+
+
 def diagnostic_json(diagnostic: Diagnostic) -> dict:
     return {"path": diagnostic.source.path, "line": diagnostic.source.line,
             "severity": diagnostic.severity, "message": diagnostic.message}

@@ -29,7 +29,9 @@ from hourbook.incremental import CACHE_DIR
 from hourbook.incremental import WATCH_STATUS
 from hourbook.incremental import Builder
 from hourbook.incremental import BuildResult
+from hourbook.printer import counted
 from hourbook.printer import format_diagnostic
+from hourbook.printer import summary_line
 
 DEBOUNCE_SECONDS = 0.1
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.
@@ -182,6 +184,9 @@ class WatchLoop:
                 self.run_build()
         finally:
             self.watcher.stop()
+            flush = getattr(self.build, "flush", None)
+            if flush is not None:
+                flush()                     # the last build's state, saved in a thread, is on disk
 
 
 class SiteBuilder:
@@ -218,6 +223,10 @@ class SiteBuilder:
             self.on_build(result)
         return result
 
+    def flush(self) -> None:
+        """Wait for what the last build still saves in the background."""
+        self.builder.flush()
+
     def pages_written(self) -> None:
         """The clients' pages are on disk; the owner dashboard comes next."""
         self.pages_finished = time.time()
@@ -229,9 +238,7 @@ class SiteBuilder:
         if not result.up_to_date:
             for diagnostic in result.diagnostics:
                 print(format_diagnostic(diagnostic), file=self.log)
-        errors = sum(1 for d in result.diagnostics if d.severity == "error")
-        warnings = len(result.diagnostics) - errors
-        counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+        counts = summary_line(result.diagnostics)
         if result.error:
             print(f"[{stamp}] hourbook: error: {result.error}; the site was left as it was", file=self.log)
         elif not result.ok:
@@ -240,7 +247,7 @@ class SiteBuilder:
             print(f"[{stamp}] site is up to date ({result.files} files)", file=self.log)
         else:
             print(f"[{stamp}] built {self.builder.out}: {result.written} of {result.files} files changed, "
-                  f"{result.rendered_clients} clients and {result.rendered_pdfs} PDFs rendered, "
+                  f"{counted(result.rendered_clients, 'client')} and {counted(result.rendered_pdfs, 'PDF')} rendered, "
                   f"{result.seconds:.2f} s; {counts}", file=self.log)
         self.log.flush()
 

@@ -352,6 +352,7 @@ class ClientReport:
     tags: tuple[tuple[str, int, int], ...]
     monthly: dict = field(default_factory=dict)     # month -> status -> logged minutes, up to the as-of date
     first_day: datetime.date | None = None          # of its first line up to the as-of date
+    rates: tuple[tuple[datetime.date, float], ...] = ()   # effective rate by period start, for the chart
 
     @property
     def contract(self) -> Contract:
@@ -374,8 +375,10 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
     rows = [PeriodRow(s, statement_figures(s, client.contract, settings)) for s in client.statements]
     total = total_figures([row.figures for row in rows], client.contract.currency, settings.currency)
     lines = client_lines(client, as_of)
+    rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
+                  if row.figures.rate is not None and row.statement.start <= as_of)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
-                        minutes_by_month(lines), first_date(lines))
+                        minutes_by_month(lines), first_date(lines), rates)
 
 
 def margin_order(report: ClientReport) -> tuple:

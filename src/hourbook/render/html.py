@@ -263,12 +263,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
 
 def rate_chart(dashboard: Dashboard, locale: str) -> str:
     """Effective hourly rate per client and period, against the cost of an hour; "" without data."""
-    points: dict[str, dict[datetime.date, float]] = {}
-    for report in dashboard.clients:
-        for row in report.rows:
-            rate = row.figures.rate
-            if rate is not None and row.statement.start <= dashboard.as_of:
-                points.setdefault(report.contract.id, {})[row.statement.start] = float(rate)
+    points = {report.contract.id: dict(report.rates) for report in dashboard.clients if report.rates}
     if not points:
         return ""
     first = min(day for values in points.values() for day in values)
