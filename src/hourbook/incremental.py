@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import hashlib
 import json
 import os
@@ -945,6 +946,10 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
             sinks.append(cache_text)
         except OSError:
             cache_text = None
+    # A short-lived run over a heap of 100 000 entries and their priced lines: the collector
+    # would scan them again and again (a tenth of the run) to find cycles that pricing never makes.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         run = _price_run(root, as_of, sinks, jobs or cpu_count())
     except BaseException:
@@ -952,6 +957,9 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
             cache_text.close()
             Path(cache_path).unlink(missing_ok=True)
         raise
+    finally:
+        if collecting:
+            gc.enable()
     if use_cache:
         wrote_text = False
         if cache_text is not None:
@@ -1015,6 +1023,7 @@ def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> i
 
 _SHARE: dict = {}
 PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
+_CHILD_COST = 1.25                  # what parsing a file costs a forked process, against the parent
 
 
 def _write_clients_forked(first: int, last: int) -> str:
@@ -1164,7 +1173,7 @@ class _ForkedLogbooks:
         paths = loader.logbook_files(root)
         try:
             sizes = [path.stat().st_size for path in paths]
-            weights = [size * (2 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: twice the work a byte
+            weights = [size * (1.5 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: 1.5 times the work a byte
                        for path, size in zip(paths, sizes)]
         except OSError:
             return None                         # the loader reports it, on its own
@@ -1174,12 +1183,15 @@ class _ForkedLogbooks:
         pool = _fork_pool(jobs - 1)
         if pool is None:
             return None
-        # The parent first reads the contracts (some three times the work of a logbook byte).
-        done = 3 * sum(path.stat().st_size for path in loader.contract_files(root))
-        shares, first, whole = [], 0, done + sum(weights)
+        # The parent first reads the contracts (some 2.5 times the work of a logbook byte). A forked
+        # process takes a quarter longer for the same files (it pickles what it read): so that all
+        # finish together, the parent's share is `own` and each other share `own / CHILD_COST`.
+        done = 2.5 * sum(path.stat().st_size for path in loader.contract_files(root))
+        own = (done + sum(weights)) / (1 + (jobs - 1) / _CHILD_COST)
+        shares, first = [], 0
         for index, weight in enumerate(weights):
             done += weight
-            if done * jobs >= whole * (len(shares) + 1) and len(shares) < jobs - 1:
+            if done >= own + len(shares) * own / _CHILD_COST and len(shares) < jobs - 1:
                 shares.append((first, index + 1))
                 first = index + 1
         shares.append((first, len(paths)))
@@ -1220,9 +1232,15 @@ def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
 
     fields = attrgetter(*_entry_fields())
     result = {}
-    for path in paths:
-        entries, diagnostics = loader.load_logbook(Path(root), Path(path), loader.relative(Path(root), Path(path)))
-        result[path] = ([fields(entry) for entry in entries], diagnostics)
+    collecting = gc.isenabled()
+    gc.disable()        # as in `loader.load_books`: no cycles among the entries, nothing to collect
+    try:
+        for path in paths:
+            entries, diagnostics = loader.load_logbook(Path(root), Path(path), loader.relative(Path(root), Path(path)))
+            result[path] = ([fields(entry) for entry in entries], diagnostics)
+    finally:
+        if collecting:
+            gc.enable()
     return result
 
 

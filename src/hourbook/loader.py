@@ -9,6 +9,7 @@ books (unknown clients, overlaps, terms): that is `validation` and `pricing`.
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import re
 import string
@@ -891,10 +892,15 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         item = _ITEM.match(line) if first_char in "-*+" else None
         if not item:
             continue
-        # Details: the indented lines (and blank lines between them) that follow.
-        details_end = _details_end(lines, index)
-        detail_lines = lines[index:details_end]
-        index = details_end
+        # Details: the indented lines (and blank lines between them) that follow. Most items have
+        # none: the next line, or the one after a blank, starts a heading or an item.
+        if index >= len(lines) or lines[index][:1] in _NOT_DETAILS or (
+                not lines[index] and (index + 1 >= len(lines) or lines[index + 1][:1] in _NOT_DETAILS)):
+            detail_lines = ()
+        else:
+            details_end = _details_end(lines, index)
+            detail_lines = lines[index:details_end]
+            index = details_end
         if client is None:  # the scopes changed (a found client is text, maybe ""): look again
             day = next((s.date for s in reversed(scopes) if s.date is not None), defaults.date)
             client = next((s.client for s in reversed(scopes) if s.client is not None), defaults.client)
@@ -905,6 +911,9 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+_NOT_DETAILS = frozenset("#-*+")   # first characters of lines that end details (neither blank nor indented)
 
 
 def _details_end(lines: list[str], index: int) -> int:
@@ -995,14 +1004,17 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Diagnostics) -> tuple[s
     by, approved, words, conflict = "", False, [], False
     tags: dict[str, None] = {}  # ordered, and a membership test in constant time (a line may hold 10^5 tags)
     for word in rest.split():
-        if word.startswith("@") and len(word) > 1:
+        first = word[0]     # split() gives no empty word
+        if first != "@" and first != "#":
+            words.append(word)  # the commonest word: description
+        elif first == "@" and len(word) > 1:
             name = word[1:].rstrip(".,;:").lower()
             if by and name != by:
                 if not conflict:  # once per entry, however many more there are
                     diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
                 conflict = True
             by = sys.intern(name)  # a handful of names and tags, repeated on every line: share them
-        elif word.startswith("#") and len(word) > 1:
+        elif first == "#" and len(word) > 1:
             tag_text = word[1:].rstrip(".,;:)")
             tag = _TAGS.get(tag_text)
             if tag is None:
@@ -1070,10 +1082,12 @@ def parse_yaml_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Entry]:
 
 
 def parse_yaml_entry(item, line: int, rel: str, defaults: Defaults, diags: Diagnostics) -> Entry | None:
-    before = len(diags)
-    values = read_fields(item, _YAML_ENTRY_FIELDS, rel, line, "entry", diags)
-    if values is None or len(diags) > before:
-        return None
+    values = _read_entry_fast(item)
+    if values is None:      # something to say about the fields: read_fields says it
+        before = len(diags)
+        values = read_fields(item, _YAML_ENTRY_FIELDS, rel, line, "entry", diags)
+        if values is None or len(diags) > before:
+            return None
     kinds = [key for key in ("time", "duration", "expense") if key in values]
     if values.get("request"):
         kind, minutes, start, end = REQUEST, 0, None, None
@@ -1088,7 +1102,7 @@ def parse_yaml_entry(item, line: int, rel: str, defaults: Defaults, diags: Diagn
         kind, minutes, start, end = TIME, 0, None, None
         if kinds[0] == "time":
             try:
-                start, end = parse_range(values["time"])
+                start, end = _RANGES.get(values["time"]) or _remember(_RANGES, values["time"], parse_range)
             except ValueError as exc:
                 diags.error(rel, item.line_of("time"), str(exc))
                 return None
@@ -1108,6 +1122,40 @@ def parse_yaml_entry(item, line: int, rel: str, defaults: Defaults, diags: Diagn
                  start=start, end=end, amount=values.get("expense"), by=values.get("by", ""), tags=tags,
                  approved=approved, description=values.get("note", ""), details=values.get("details", ""),
                  worker=values.get("worker", defaults.worker), done=values.get("done", False))
+
+
+def _read_entry_fast(item) -> dict | None:
+    """What `read_fields(item, _YAML_ENTRY_FIELDS, ...)` gives a well-formed entry, for a third of
+    the time: the same readers, but the words that recur on every entry (workers, durations,
+    tags) are read once. None at the first thing `read_fields` would have a word about (or a
+    null, which it skips): it then reads the entry again and says it, so diagnostics don't change."""
+    if type(item) is not YMap or item.get("date") is None:
+        return None
+    values = {}
+    for key, raw in item.items():
+        field = _YAML_ENTRY_FIELDS.get(key)
+        if field is None or raw is None:
+            return None
+        kind = type(raw)
+        try:
+            if kind is str and key in _ENTRY_WORDS:
+                memo = _ENTRY_WORDS[key]
+                value = memo.get(raw)
+                if value is None:
+                    value = _remember(memo, raw, field.read)
+            elif kind is YList and key == "tags":
+                tags = []
+                for tag in raw:
+                    if type(tag) is not str:
+                        return None
+                    tags.append(_TAGS.get(tag) or _remember(_TAGS, tag, parse_tag))
+                value = tuple(tags)
+            else:
+                value = field.read(raw)
+        except (ValueError, TypeError):
+            return None
+        values[key] = value
+    return values
 
 
 def _yaml_duration(value) -> int:
@@ -1134,6 +1182,9 @@ _YAML_ENTRY_FIELDS = {   # made once, not for every entry
     "request": Field(boolean),
     "done": Field(boolean),
 }
+# Fields whose text values recur from entry to entry, each with what its texts read as (str keys
+# only: True == 1, so a bool or a number must never find a text's value).
+_ENTRY_WORDS: dict[str, dict] = {key: {} for key in ("date", "client", "worker", "duration", "by", "tags")}
 
 
 # ------------------------------------------------------------------ all of it
@@ -1150,6 +1201,18 @@ def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Boo
     Returns:
         (books, diagnostics): entries sorted by date, then path, then line.
     """
+    # Loading makes millions of small objects (YAML nodes, entries) and no reference cycles, so
+    # the cyclic collector's passes over them (a sixth of a big load) find nothing: they wait.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_books(root, logbook_cache, contract_cache)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[Diagnostic]]:
     diags = Diagnostics()
     settings = load_settings(root, diags)
     contracts, broken = load_contracts(root, settings, diags, contract_cache)

@@ -89,6 +89,14 @@ try:
 except ImportError:  # PyYAML built without libyaml
     _CParser = None
 
+# The implicit resolvers of each first character as one regular expression: alternative i is the
+# i-th resolver's pattern, so the first alternative that matches is the tag BaseResolver's loop finds.
+_IMPLICIT = {
+    first: (re.compile("|".join(f"({regexp.pattern})" for _, regexp in resolvers)),
+            (None,) + tuple(tag for tag, _ in resolvers))
+    for first, resolvers in _Resolver.yaml_implicit_resolvers.items()
+}
+
 if _CParser is not None:
     class _CLoader(_CParser, _Resolver):
         """libyaml's parser and composer with the same resolver: the same nodes, ten times faster."""
@@ -96,6 +104,19 @@ if _CParser is not None:
         def __init__(self, stream):
             _CParser.__init__(self, stream)
             _Resolver.__init__(self)
+
+        def resolve(self, kind, value, implicit):
+            """`BaseResolver.resolve` without path resolvers (there are none), one match per scalar:
+            libyaml calls it for every node, and the loop over resolvers was a fifth of the load."""
+            if kind is ScalarNode:
+                if implicit[0]:
+                    resolvers = _IMPLICIT.get(value[:1])
+                    if resolvers is not None:
+                        match = resolvers[0].match(value)
+                        if match is not None:
+                            return resolvers[1][match.lastindex]
+                return STR
+            return SEQ if kind is SequenceNode else MAP
 
 
 class YMap(dict):
@@ -183,6 +204,8 @@ class _Budget:
         self.nodes = MAX_NODES
         self.chars = MAX_ALIAS_CHARS
         self.seen: set[int] = set()
+        self.aliased = "*" in text      # else no alias: no node is reached twice
+        self.base = offset + 1          # a mark's line plus this is the file line (when `starts` is None)
         # Line starts are only needed where YAML's line count differs from the file's.
         self.starts = ([0] + [m.end() for m in re.finditer("\n", text)]
                        if _OTHER_BREAKS.search(text) else None)
@@ -262,34 +285,52 @@ def _fast_error(text: str, budget: _Budget, first_line: int) -> YamlError | None
 
 
 def _convert(node, offset: int, depth: int, budget: _Budget):
-    budget.visit(node)
-    line = budget.line(node.start_mark)
+    """The plain value of a node and of all below it.
+
+    Most books have no alias and no line break but "\n": then no node is reached twice (nothing
+    to count) and a mark's line plus `budget.base` is the file line, so the per-node calls for
+    those are skipped, and a mapping's scalar values are converted in its own loop.
+    """
+    aliased, starts, base = budget.aliased, budget.starts, budget.base
+    if aliased:
+        budget.visit(node)
+    line = node.start_mark.line + base if starts is None else budget.line(node.start_mark)
     if depth > MAX_DEPTH:
         raise YamlError(line, f"YAML is nested deeper than {MAX_DEPTH} levels")
-    if isinstance(node, ScalarNode):
+    kind = type(node)
+    if kind is ScalarNode:
         return _scalar(node, line)
-    if isinstance(node, SequenceNode):
+    if kind is SequenceNode:
         if node.tag != SEQ:
             raise YamlError(line, f"unsupported YAML tag {node.tag!r}")
         result = YList(_convert(item, offset, depth + 1, budget) for item in node.value)
         result.line = line
-        result.item_lines = [budget.line(item.start_mark) for item in node.value]
+        result.item_lines = ([item.start_mark.line + base for item in node.value] if starts is None
+                             else [budget.line(item.start_mark) for item in node.value])
         return result
-    if isinstance(node, MappingNode):
+    if kind is MappingNode:
         if node.tag != MAP:
             raise YamlError(line, f"unsupported YAML tag {node.tag!r}")
         result = YMap()
         result.line = line
-        result.key_lines = {}
+        result.key_lines = key_lines = {}
+        direct = not aliased and starts is None and depth < MAX_DEPTH   # values' scalars converted here
         for key_node, value_node in node.value:
-            key_line = budget.line(key_node.start_mark)
-            if not isinstance(key_node, ScalarNode):
+            key_line = key_node.start_mark.line + base if starts is None else budget.line(key_node.start_mark)
+            if type(key_node) is not ScalarNode:
                 raise YamlError(key_line, "a mapping key must be a plain word")
             key = _text(key_node.value, key_line)
             if key in result:
-                raise YamlError(key_line, f"duplicate key {_shown(key)} (first at line {result.key_lines[key]})")
-            result[key] = _convert(value_node, offset, depth + 1, budget)
-            result.key_lines[key] = key_line
+                raise YamlError(key_line, f"duplicate key {_shown(key)} (first at line {key_lines[key]})")
+            if direct and type(value_node) is ScalarNode:
+                value = value_node.value
+                if value_node.tag == STR and value.isascii() and value.isprintable():
+                    result[key] = value     # `_text`'s own first test, without the call
+                else:
+                    result[key] = _scalar(value_node, value_node.start_mark.line + base)
+            else:
+                result[key] = _convert(value_node, offset, depth + 1, budget)
+            key_lines[key] = key_line
         return result
     raise YamlError(line, "unsupported YAML node")
 
@@ -303,6 +344,8 @@ def _shown(text: str) -> str:
 def _text(text: str, line: int) -> str:
     """A string as UTF-8 can carry it: escaped surrogate pairs (`"\\ud83d\\ude00"`) joined, lone ones
     refused, and no control character that the file itself could not hold."""
+    if text.isascii() and text.isprintable():
+        return text     # nearly every string: nothing to join or refuse, and two C calls to know it
     if _SURROGATE.search(text):
         try:
             text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
