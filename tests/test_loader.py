@@ -169,5 +169,19 @@ def test_a_broken_contract_is_reported_once_not_through_its_entries(books):
     assert err.splitlines() == [
         "contracts/acme.yaml:4: error: term kind must be one of hourly, retainer, prepaid, free, "
         "got 'hourlyy' (did you mean 'hourly'?)",
-        "0 clients, 2 entries: 1 error, 0 warnings",
+        "1 client, 2 entries: 1 error, 0 warnings",       # the client is there; its contract is broken
+    ]
+
+
+def test_a_contract_field_that_cannot_be_read_leaves_the_contract_out(books):
+    """A rate of 'sixty' is not "no rate": no follow-on 'add a rate:' warning for its entries."""
+    root = books({
+        "contracts/acme.yaml": CONTRACT.replace("rate: 60.50", "rate: sixty"),
+        "logbook/a.md": "# 2026-11-03\n## acme\n- 1h work\n",
+    })
+    code, _, err = run_cli("check", str(root), "--as-of", "2026-11-25")
+    assert code == 1
+    assert err.splitlines() == [
+        "contracts/acme.yaml:5: error: term field 'rate': expected an amount like 60 or 45.50, got 'sixty'",
+        "1 client, 1 entry: 1 error, 0 warnings",
     ]

@@ -1061,7 +1061,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         diagnostics += pipeline.validate(books, as_of)
         priced, more = pipeline.price_and_check(root, books, as_of)
         diagnostics = sorted(set(diagnostics + more), key=Diagnostic.sort_key)
-    run = PriceRun(diagnostics, count, len(books.entries))
+    run = PriceRun(diagnostics, count + len(books.broken_clients), len(books.entries))  # broken: still clients
     if not sinks:
         return run
     if pool is None:

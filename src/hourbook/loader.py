@@ -66,7 +66,13 @@ APPROVED = "approved"
 
 
 class Diagnostics(list):
-    """The diagnostics of one load, added with their place."""
+    """The diagnostics of one load, added with their place.
+
+    `dropped` counts the fields whose value could not be read and was left out: a record read
+    without one of its own rules must not be used as if that rule were not there.
+    """
+
+    dropped = 0
 
     def error(self, path: str, line: int, message: str) -> None:
         self.append(Diagnostic(Source(path, line), message, ERROR))
@@ -193,8 +199,10 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
             values[key] = field.read(raw)
         except ValueError as exc:
             diags.error(path, key_line, f"{what} field {key!r}: {exc}")
+            diags.dropped += 1
         except TypeError as exc:
             diags.error(path, key_line, f"{what} field {key!r}: {exc}")
+            diags.dropped += 1
     for key, field in schema.items():
         if field.required and key not in mapping:
             diags.error(path, mapping.line, f"{what} needs a {key!r} field")
@@ -541,7 +549,14 @@ def load_contract(root: Path, path: Path, rel: str, settings: Settings) -> tuple
         if not diags:
             diags.error(rel, 1, "contract is empty: it needs name: and terms:")
         return None, list(diags)
-    return parse_contract(path.stem, data, rel, settings, diags), list(diags)
+    contract = parse_contract(path.stem, data, rel, settings, diags)
+    if diags.dropped:
+        # A field whose value could not be read would price the entries by a rule the contract
+        # does not say (a rate of 'sixty' read as no rate at all): leave the contract out whole,
+        # rather than report made-up follow-on problems. An unknown field name is ignored and
+        # reported; the rest of the contract still checks its entries in the same run.
+        contract = None
+    return contract, list(diags)
 
 
 def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Diagnostics) -> Contract | None:
