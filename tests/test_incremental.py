@@ -379,3 +379,17 @@ def test_page_keys_are_the_same_in_every_process(books, tmp_path):
         (root / "logbook/2026/10.md").write_text((root / "logbook/2026/10.md").read_text() + f"\n<!-- {seed} -->\n")
     assert outputs[0] == ["True", "False", "3"]
     assert outputs[1] == ["True", "False", "0"] and outputs[2] == ["True", "False", "0"]
+
+
+def test_check_split_over_processes_reports_what_one_process_does(books, monkeypatch):
+    """`check` prices on every core too (no JSON): the same diagnostics, in the same order."""
+    root = books({**BOOKS, "logbook/2026/12.md": (
+        "# 2026-12-01\n\n## acme\n- 09:00-10:00 first\n- 09:30-10:30 overlapping\n\n"
+        "## initech\n- 2025 odd line\n- 10h beyond the block #support\n\n## nobody\n- 1h who\n")})
+    monkeypatch.setenv(incremental.NO_CACHE_ENV, "1")
+    _, reference = load_and_price(root, AS_OF)
+    assert {d.severity for d in reference} == {"error", "warning"}
+    monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(incremental, "PARALLEL_LOAD_BYTES", 0)
+    for jobs in (1, 2, 3):
+        assert incremental.price_run(root, AS_OF, jobs=jobs).diagnostics == reference, jobs

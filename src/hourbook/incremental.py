@@ -1047,22 +1047,24 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         for sink in sinks:
             sink.write(chunk)
 
-    prefetch = _ForkedLogbooks.start(root, jobs) if sinks and jobs > 1 else None
+    prefetch = _ForkedLogbooks.start(root, jobs) if jobs > 1 else None
     try:
         books, diagnostics = pipeline.load_books(root, logbook_cache=prefetch)
     finally:
         if prefetch is not None:
             prefetch.close()
     count = len(books.contracts)
-    shares = jobs if sinks and len(books.entries) >= PARALLEL_PRICING_ENTRIES and count >= jobs else 1
-    pool = _fork_pool(shares - 1) if shares > 1 else None
-    split = pool is not None and not (root / REGISTER).exists()
+    shares = jobs if len(books.entries) >= PARALLEL_PRICING_ENTRIES and count >= jobs else 1
+    can_split = not (root / REGISTER).exists()
+    # `check` (no sinks) has no JSON to format: other processes help only when they price.
+    pool = _fork_pool(shares - 1) if shares > 1 and (sinks or can_split) else None
+    split = pool is not None and can_split
     if not split:  # validated here; when split, while the other processes price (pipeline.load_and_check)
         diagnostics += pipeline.validate(books, as_of)
         priced, more = pipeline.price_and_check(root, books, as_of)
         diagnostics = sorted(set(diagnostics + more), key=Diagnostic.sort_key)
     run = PriceRun(diagnostics, count + len(books.broken_clients), len(books.entries))  # broken: still clients
-    if not sinks:
+    if not sinks and not split:
         return run
     if pool is None:
         shares = 1
@@ -1072,7 +1074,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
     if pool is None:
         _write_clients(priced, 0, count, sinks)
     else:
-        _SHARE.update(priced=None if split else priced, books=books, as_of=as_of, root=root)
+        _SHARE.update(priced=None if split else priced, books=books, as_of=as_of, root=root, format=bool(sinks))
         try:
             with pool:
                 task = _price_clients_forked if split else _write_clients_forked
@@ -1085,6 +1087,8 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
                 for (first, last), future in zip(bounds[1:], futures):
                     path, more = future.result() if split else (future.result(), [])
                     diagnostics += more
+                    if path is None:                  # `check`: priced for the diagnostics only
+                        continue
                     try:
                         if last > first:
                             write(",\n    ")
@@ -1140,12 +1144,16 @@ def _price_clients(root: Path, books, as_of: datetime.date, first: int, last: in
         return PricedClient(contract, ()), []
 
     priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_one)
-    _write_clients(priced, first, last, sinks)
+    if sinks:
+        _write_clients(priced, first, last, sinks)
     return diagnostics
 
 
-def _price_clients_forked(first: int, last: int) -> tuple[str, list]:
-    """In a forked process (the books are inherited): `_price_clients` to a temporary file."""
+def _price_clients_forked(first: int, last: int) -> tuple[str | None, list]:
+    """In a forked process (the books are inherited): `_price_clients` to a temporary file
+    (none for `check`, which wants the diagnostics only)."""
+    if not _SHARE["format"]:
+        return None, _price_clients(_SHARE["root"], _SHARE["books"], _SHARE["as_of"], first, last, [])
     fd, path = tempfile.mkstemp(prefix="hourbook-price-")
     with os.fdopen(fd, "w", encoding="utf-8") as sink:
         diagnostics = _price_clients(_SHARE["root"], _SHARE["books"], _SHARE["as_of"], first, last, [sink])
