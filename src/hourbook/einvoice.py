@@ -477,9 +477,18 @@ def check_xml(xml: bytes) -> None:
 # ------------------------------------------------------------------ HTML and PDF
 
 
+LOCALES = Path(__file__).parent / "render" / "locales"   # one file a language, statements' words too
+
+
 @functools.lru_cache(maxsize=1)
 def _labels() -> dict:
-    return yaml.safe_load((TEMPLATES / "labels.yaml").read_text(encoding="utf-8"))
+    """word -> language -> text, from the `invoice:` part of each language file."""
+    table: dict[str, dict[str, str]] = {}
+    for path in sorted(LOCALES.glob("*.yaml")):
+        words = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("invoice") or {}
+        for key, text in words.items():
+            table.setdefault(str(key), {})[path.stem] = str(text)
+    return table
 
 
 def labels_for(locale: str) -> dict[str, str]:

@@ -61,7 +61,8 @@ def _read_messages(language: str) -> dict[str, str]:
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(key): str(value) for key, value in data.items()}
+    # `invoice:` holds the invoices' words (einvoice.labels_for), not a message of a page.
+    return {str(key): str(value) for key, value in data.items() if not isinstance(value, dict)}
 
 
 def load_messages(locale: str) -> dict[str, str]:
