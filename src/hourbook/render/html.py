@@ -152,11 +152,10 @@ def status_labels(messages: Mapping[str, str]) -> dict[str, str]:
     return {status: filters.translate(messages, f"status_{status}") for status in STATUSES}
 
 
-def hours_chart(client_or_clients: PricedClient | tuple[PricedClient, ...], upto: datetime.date, months: int,
+def hours_chart(client: PricedClient, upto: datetime.date, months: int,
                 locale: str, messages: Mapping[str, str]) -> str:
-    """Hours per month by status, stacked, for the months up to `upto`; "" without logged time."""
-    clients = client_or_clients if isinstance(client_or_clients, tuple) else (client_or_clients,)
-    lines = [line for client in clients for line in client_lines(client, upto)]
+    """A client's hours per month by status, stacked, for the months up to `upto`; "" without logged time."""
+    lines = client_lines(client, upto)
     return monthly_chart(minutes_by_month(lines), first_date(lines), upto, months, locale, messages)
 
 
