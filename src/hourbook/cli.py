@@ -6,6 +6,7 @@ import argparse
 import datetime
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from hourbook.pipeline import has_errors
@@ -13,11 +14,15 @@ from hourbook.pipeline import load_and_price
 from hourbook.printer import counted
 from hourbook.printer import diagnostic_json
 from hourbook.printer import dump_json
+from hourbook.printer import escape_controls
 from hourbook.printer import format_diagnostic
 from hourbook.printer import priced_json
 from hourbook.printer import summary_line
 
 TODAY_ENV = "HOURBOOK_TODAY"
+DEBUG_ENV = "HOURBOOK_DEBUG"      # set to 1: an unexpected exception prints its traceback too
+EXIT_INTERNAL = 70                # EX_SOFTWARE: a bug in hourbook, not a problem in the books
+REPORT_TO = "please report it with the command you ran (README, 'Reporting a bug')"
 
 
 class UsageError(Exception):
@@ -32,6 +37,17 @@ def parse_as_of(text: str | None) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--as-of expects a date like 2026-11-30, got {text!r}") from None
+
+
+def port_number(text: str) -> int:
+    """`--port`: 0 (any free port) to 65535; anything else is a usage error."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {port}")
+    return port
 
 
 def books_root(text: str) -> Path:
@@ -206,7 +222,7 @@ def make_parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", metavar="DIR", help="site folder (default: BOOKS/site)")
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-            sub.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free port)")
+            sub.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0: any free port)")
     command("links", cmd_links, "print each shared client's secret statement link")
     command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write invoices/*.pdf",
             ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients"))
@@ -216,13 +232,21 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every way out is an exit code and at most a line or two on stderr.
+
+    0 done, 1 problems in the books or a file that could not be written, 2 usage,
+    70 a bug in hourbook (one line saying so; $HOURBOOK_DEBUG=1 adds the traceback),
+    130 interrupted, 141 the reader of stdout went away.
+    """
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()                      # `>/dev/full` fails here, inside the boundary
+        return code
     except UsageError as exc:
         print(f"hourbook: error: {exc}", file=sys.stderr)
         return 2
@@ -231,5 +255,36 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`hourbook price | head`): stop quietly, as cat does, and keep
         # Python from complaining again when it flushes stdout on the way out.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 141
+    except OSError as exc:
+        # A write the system refused (full disk, read-only folder, a file where a folder goes).
+        _silence_stdout()
+        print(f"hourbook: error: {os_error_text(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected exception is turned into a line
+        _silence_stdout()
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exc()
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"hourbook: internal error: {type(exc).__name__}{': ' + detail if detail else ''}; this is a bug in "
+              f"hourbook, not in your books: {REPORT_TO}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def os_error_text(exc: OSError) -> str:
+    """`cannot write invoices/x.pdf: No space left on device`: an OSError as one line."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    name = exc.filename if exc.filename is not None else ""
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    where = f" {escape_controls(str(name))}" if name != "" else ""
+    return f"cannot read or write{where}: {reason}" if where else reason
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush at exit cannot fail a second time."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
