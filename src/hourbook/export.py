@@ -9,6 +9,17 @@ VAT (one account per rate) for the tax; credit notes carry negative figures, so
 they reverse. The journals are made from the register only, never re-priced.
 
 Nothing here decides figures: it formats what pricing and the register hold.
+
+What is exported is safe on its own, whatever the books and the register hold (the
+loader refuses control characters in names, but an export does not count on it):
+- In the journals no value can start a line, a posting or a directive: control
+  characters and line separators in any text (names, numbers, periods, commits) are
+  escaped as `\n`, `\x1b`, `\u2028`; beancount strings are quoted; account names and
+  commodities keep only letters, digits, `-`, `_` and `.` (the rest becomes `-`).
+- In lines.csv a text cell that starts with `=`, `+`, `-`, `@`, a tab, CR or LF gets
+  a leading `'` (OWASP's advice against formula injection), so a spreadsheet shows it
+  as text. The number columns (minutes, rate, value, amount) are left as they are:
+  hourbook writes them from numbers, so a negative amount stays a number (`-30.00`).
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +43,27 @@ from hourbook.invoicing import split_statement
 CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
                "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",
                "description")
+# Columns hourbook writes from numbers; every other column is text from the books.
+NUMBER_COLUMNS = frozenset({"logged_minutes", "billed_minutes", "rate", "value", "amount"})
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})     # control characters, line and paragraph separators
+
+
+def csv_cell(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: a leading `'` when it starts like a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_row(values: list) -> list:
+    """A row with its text cells neutralised (`csv_cell`); the number columns as they are."""
+    return [value if column in NUMBER_COLUMNS else csv_cell(str(value)) for column, value in zip(CSV_COLUMNS, values)]
+
+
+def one_line(text: str) -> str:
+    """Text that stays on its line: control characters and line separators escaped (`\\n`, `\\x1b`)."""
+    if text.isprintable():
+        return text
+    return "".join(repr(char)[1:-1] if unicodedata.category(char) in LINE_BREAKING else char for char in text)
 
 
 def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
@@ -47,18 +80,18 @@ def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
                 number = by_key.get(doc.key, "")
                 for line in doc.lines:
                     entry = line.entry
-                    writer.writerow([
+                    writer.writerow(csv_row([
                         contract.id, statement.period, entry.date.isoformat(), str(entry.source), entry.kind,
                         line.status, line.reason or "", entry.by, entry.worker, " ".join(entry.tags),
                         line.logged_minutes, line.billed_minutes,
                         "" if line.rate is None else format_money(line.rate, currency),
                         format_money(line.value, currency), format_money(line.amount, currency), currency,
-                        line.cover or "", number, entry.description])
+                        line.cover or "", number, entry.description]))
                 for fee in doc.fees:
-                    writer.writerow([
+                    writer.writerow(csv_row([
                         contract.id, statement.period, fee.date.isoformat(), str(fee.source), fee.kind, "fee",
                         "", "", "", "", 0, 0, "", format_money(fee.amount, currency),
-                        format_money(fee.amount, currency), currency, fee.ref, number, fee.label])
+                        format_money(fee.amount, currency), currency, fee.ref, number, fee.label]))
     return out.getvalue()
 
 
@@ -70,18 +103,30 @@ def _rate_name(record: IssuedRecord) -> str:
     return f"{record.rate.normalize():f}".replace(".", "-")
 
 
+def account_part(text: str) -> str:
+    """One part of an account name: letters, digits, `_`, `.` and `-` (anything else, `:` too, becomes `-`)."""
+    return re.sub(r"[^\w.-]+", "-", text) or "-"
+
+
 def journal_postings(record: IssuedRecord) -> list[tuple[str, Decimal]]:
     """(account path, amount): receivable = income + VAT, so the transaction balances."""
-    postings = [(f"assets:receivable:{record.client}", record.total),
-                (f"income:services:{record.client}", -record.net)]
+    client = account_part(record.client)
+    postings = [(f"assets:receivable:{client}", record.total), (f"income:services:{client}", -record.net)]
     if record.tax != 0:
-        postings.append((f"liabilities:vat:output:{_rate_name(record)}", -record.tax))
+        postings.append((f"liabilities:vat:output:{account_part(_rate_name(record))}", -record.tax))
     return postings
 
 
 def _description(record: IssuedRecord, names: dict[str, str]) -> str:
     what = "Invoice" if record.type == INVOICE else f"Corrective invoice (corrects {record.corrects})"
-    return f"{what} {record.number}, {names.get(record.client, record.client)}, {record.period}"
+    return one_line(f"{what} {record.number}, {names.get(record.client, record.client)}, {record.period}")
+
+
+def hledger_commodity(currency: str) -> str:
+    """A commodity symbol hledger reads as one: letters as they are, anything else in double quotes."""
+    if re.fullmatch(r"[^\W\d_]+", currency):
+        return currency
+    return '"' + re.sub(r"[^\w .-]+", "-", currency) + '"'
 
 
 def hledger_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
@@ -90,15 +135,19 @@ def hledger_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
     accounts = sorted({account for record in records for account, _ in journal_postings(record)})
     out += [f"account {account}" for account in accounts]
     currencies = sorted({record.currency for record in records})
-    out += [f"commodity 1000.{'0' * _digits(records, c)} {c}" if _digits(records, c) else f"commodity 1000 {c}"
+    out += [f"commodity 1000{'.' + '0' * _digits(records, c) if _digits(records, c) else ''} {hledger_commodity(c)}"
             for c in currencies]
     out.append("")
     for record in records:
         note = _description(record, names).replace(";", ",")
-        out.append(f"{record.issued.isoformat()} * ({record.number}) {note}  ; invoice:{record.number}, "
-                   f"client:{record.client}, period:{record.period}, commit:{record.commit[:12]}")
+        code = re.sub(r"[()]", "-", one_line(record.number))
+        tags = ", ".join(f"{key}:{one_line(value)}" for key, value in (
+            ("invoice", record.number), ("client", record.client), ("period", record.period),
+            ("commit", record.commit[:12])))
+        out.append(f"{record.issued.isoformat()} * ({code}) {note}  ; {tags}")
         for account, amount in journal_postings(record):
-            out.append(f"    {account:<44}  {format_money(amount, record.currency):>14} {record.currency}")
+            out.append(f"    {account:<44}  {format_money(amount, record.currency):>14} "
+                       f"{hledger_commodity(record.currency)}")
         out.append("")
     return "\n".join(out)
 
@@ -110,16 +159,29 @@ def _digits(records: list[IssuedRecord], currency: str) -> int:
 
 
 def beancount_account(path: str) -> str:
-    """`assets:receivable:sofia-dent` -> `Assets:Receivable:Sofia-dent` (each part capitalised)."""
+    """`assets:receivable:sofia-dent` -> `Assets:Receivable:Sofia-dent` (each part capitalised;
+    a part that would not start with a letter or digit gets an `X` in front)."""
     parts = []
     for part in path.split(":"):
         part = re.sub(r"[^A-Za-z0-9-]", "-", part)
+        if not part[:1].isalnum():
+            part = "X" + part
         parts.append(part[:1].upper() + part[1:])
     return ":".join(parts)
 
 
+def beancount_currency(currency: str) -> str:
+    """A currency beancount reads: capitals, digits and `'._-`, starting with a capital and not ending in
+    punctuation (an ISO 4217 code is one as it is)."""
+    text = re.sub(r"[^A-Z0-9'._-]", "-", currency.upper())[:22]
+    if not text[:1].isalpha():
+        text = "X" + text
+    return text if text[-1].isalnum() else text + "X"
+
+
 def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A beancount string: on one line, its backslashes and quotes escaped."""
+    return '"' + one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
@@ -133,7 +195,7 @@ def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str
     currencies = sorted({record.currency for record in records})
     for account, day in sorted(first_use.items()):
         out.append(f"{day} open {account}")
-    for currency in currencies:
+    for currency in sorted({beancount_currency(currency) for currency in currencies}):
         out.append(f"{records[0].issued.isoformat()} commodity {currency}")
     out.append("")
     for record in records:
@@ -144,7 +206,7 @@ def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str
         out.append(f"  commit: {_quoted(record.commit)}")
         for account, amount in journal_postings(record):
             out.append(f"  {beancount_account(account):<44}  {format_money(amount, record.currency):>14} "
-                       f"{record.currency}")
+                       f"{beancount_currency(record.currency)}")
         out.append("")
     return "\n".join(out)
 
