@@ -142,13 +142,25 @@ def cmd_serve(args) -> int:
 
 
 def cmd_issue(args) -> int:
+    """`issue PERIOD`: the issue date is --date, else the as-of date (--as-of, $HOURBOOK_TODAY, today);
+    `invoicing.issue` refuses one after the real date."""
     from hourbook import invoicing
 
     try:
         period = invoicing.parse_period(args.period)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    outcome = invoicing.issue(books_root(args.books), period, parse_as_of(args.as_of))
+    root = books_root(args.books)
+    issued_on = parse_as_of(args.as_of)
+    if args.date is not None:
+        try:
+            on_date = datetime.date.fromisoformat(args.date)
+        except ValueError:
+            raise UsageError(f"--date expects a date like 2026-11-30, got {args.date!r}") from None
+        if args.as_of and on_date != issued_on:
+            raise UsageError("--date and --as-of both name the issue date; give one of them")
+        issued_on = on_date
+    outcome = invoicing.issue(root, period, issued_on)
     print_diagnostics(outcome.diagnostics)
     if outcome.refusal:
         print(f"hourbook: issue refused: {outcome.refusal}; nothing was written", file=sys.stderr)
@@ -225,7 +237,9 @@ def make_parser() -> argparse.ArgumentParser:
             sub.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0: any free port)")
     command("links", cmd_links, "print each shared client's secret statement link")
     command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write invoices/*.pdf",
-            ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients"))
+            ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients")).add_argument(
+        "--date", metavar="DATE", help="the issue date, to back-date (default: the --as-of date, else today); "
+        "never after today, nor before the last invoice's date")
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
     return parser

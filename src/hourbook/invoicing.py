@@ -9,9 +9,17 @@ a `#correction` entry in an open period, which becomes a corrective invoice
 
 The register is append-only. Each record carries the hash of the record before
 it (a hash chain, like Spain's Verifactu records), so a record that is edited,
-removed or reordered is reported. New records are appended by writing the old
-bytes plus the new records to a temporary file and renaming it over the
-register: a crash leaves the old register or the new one, never half of one.
+removed or reordered is reported, and the SHA-256 of its PDF, so a changed,
+replaced or missing invoice file is reported too. The committed register (git
+HEAD) must be where the working one starts: a register removed, emptied,
+shortened or replaced by something that is not a file is an error. New records
+are appended by writing the old bytes plus the new records to a temporary file
+and renaming it over the register: a crash leaves the old register or the new
+one, never half of one. An invoice's PDF is never written over.
+
+`issue` dates invoices today (or earlier, never later), and refuses when a file
+it reads is not recorded by git as it is (uncommitted, untracked, ignored,
+assume-unchanged, skip-worktree): the commit a record names reproduces it.
 
 This module computes and compares (pure functions over records), reads and
 writes `issued.yaml` and `invoices/`, and asks git for the commit. The invoice
@@ -21,12 +29,15 @@ document itself (PDF/A-3 with Factur-X XML) is `einvoice`'s work.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import json
 import os
 import re
 import signal
+import stat
 import subprocess
+import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,8 +82,11 @@ GENESIS = "0" * 64
 BOOKS_PATHS = ("hourbook.yaml", "contracts", "logbook", "templates")
 CRASH_ENV = "HOURBOOK_TEST_CRASH_AT"        # tests: die by SIGKILL at a named point of `issue`
 TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}$")   # tempfile.mkstemp(prefix=".NAME.")
-PERIOD_NAME = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2]|Q[1-4])$")
+PERIOD_NAME = re.compile(r"^(\d{4})-(?:0[1-9]|1[0-2]|Q[1-4])$")
+PDF_PATH = re.compile(r"^invoices/[A-Za-z0-9._-]+\.pdf$")   # what pdf_name makes: one file in invoices/
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 FINGERPRINT_HEX = 12
+MAX_FILE_NAME = 200                         # characters of an invoice PDF's name
 REGISTER_HEADER = (
     "# Register of issued invoices, written only by `hourbook issue`. Append-only: never edit it.\n"
     "# Each record carries the hash of the one before it; `hourbook check` verifies the chain\n"
@@ -245,7 +259,11 @@ def content_hash(doc: Document) -> str:
 
 # The fields of a record, in the order they are written. Every one is covered by its hash.
 RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "issued", "currency",
-                 "rate", "net", "tax", "total", "content", "commit", "pdf", "lines", "previous")
+                 "rate", "net", "tax", "total", "content", "commit", "pdf", "pdf_sha256", "lines", "previous")
+# Fields that records written by earlier versions lack. Such a record is read with the field
+# empty and hashed without it (as it was written), so its chain still verifies; a record that
+# has the field is hashed with it.
+LATER_FIELDS = ("pdf_sha256",)
 
 
 @dataclass(frozen=True)
@@ -270,6 +288,7 @@ class IssuedRecord:
     pdf: str
     lines: tuple[Item, ...]
     previous: str
+    pdf_sha256: str = ""                        # hex SHA-256 of the PDF's bytes; "" in records from before it
     hash: str = ""
     source: Source = field(default=Source(REGISTER, 0), compare=False)
     read_hash: str = field(default="", compare=False)   # the hash of the fields as read from the file
@@ -284,16 +303,22 @@ class IssuedRecord:
         return f"{what} {self.number} ({self.client}, {self.period})"
 
     def fields(self) -> dict:
-        """The record as written: strings, one int, and lists of strings."""
-        return {
+        """The record as written: strings, one int, and lists of strings.
+
+        `pdf_sha256` is left out when empty: a record from before that field is hashed as it was written.
+        """
+        fields = {
             "number": self.number, "type": self.type, "corrects": self.corrects, "scope": self.scope,
             "seq": self.seq, "client": self.client, "period": self.period, "issued": self.issued.isoformat(),
             "currency": self.currency, "rate": f"{self.rate.normalize():f}",
             "net": format_money(self.net, self.currency),
             "tax": format_money(self.tax, self.currency), "total": format_money(self.total, self.currency),
-            "content": self.content, "commit": self.commit, "pdf": self.pdf,
+            "content": self.content, "commit": self.commit, "pdf": self.pdf, "pdf_sha256": self.pdf_sha256,
             "lines": [item.as_list() for item in self.lines], "previous": self.previous,
         }
+        if not self.pdf_sha256:
+            del fields["pdf_sha256"]
+        return fields
 
 
 def record_hash(fields: dict) -> str:
@@ -368,7 +393,7 @@ def parse_record(item, line: int) -> IssuedRecord:
     if unknown:
         raise RegisterError(item.line_of(unknown[0]), f"unknown register field {unknown[0]!r}: "
                             "the register was edited by hand")
-    missing = [key for key in (*RECORD_FIELDS, "hash") if key not in item]
+    missing = [key for key in (*RECORD_FIELDS, "hash") if key not in item and key not in LATER_FIELDS]
     if missing:
         raise RegisterError(line, f"record lacks {', '.join(missing)}: the register was edited by hand")
 
@@ -400,12 +425,19 @@ def parse_record(item, line: int) -> IssuedRecord:
     kind = text("type")
     if kind not in (INVOICE, CREDIT):
         raise RegisterError(item.line_of("type"), f"register field 'type' must be invoice or credit, got {kind!r}")
+    if not PDF_PATH.match(text("pdf")):
+        raise RegisterError(item.line_of("pdf"), f"register field 'pdf' must name a file in invoices/ like "
+                            f"invoices/2026-0001.pdf, got {item['pdf']!r}: the register was edited by hand")
+    pdf_sha256 = text("pdf_sha256") if "pdf_sha256" in item else ""
+    if "pdf_sha256" in item and not SHA256_HEX.match(pdf_sha256):
+        raise RegisterError(item.line_of("pdf_sha256"), "register field 'pdf_sha256' must be 64 hexadecimal "
+                            f"digits, got {pdf_sha256!r}: the register was edited by hand")
     return IssuedRecord(
         number=text("number"), type=kind, corrects=text("corrects"), scope=text("scope"), seq=seq,
         client=text("client"), period=text("period"), issued=issued, currency=text("currency"),
         rate=money("rate"), net=money("net"), tax=money("tax"), total=money("total"), content=text("content"),
         commit=text("commit"), pdf=text("pdf"), lines=tuple(Item(*entry) for entry in lines),
-        previous=text("previous"), hash=text("hash"), source=Source(REGISTER, line),
+        previous=text("previous"), pdf_sha256=pdf_sha256, hash=text("hash"), source=Source(REGISTER, line),
         read_hash=record_hash(plain(item)))
 
 
@@ -452,19 +484,72 @@ def verify_register(records: list[IssuedRecord]) -> list[Diagnostic]:
     return problems
 
 
+class NotAFile(Exception):
+    """A path that exists but is not a regular file: a folder, a symbolic link, a FIFO..."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode is, in words: `file`, `folder`, `symbolic link`, `named pipe (FIFO)`..."""
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
+
+
+def read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes; None when nothing is there.
+
+    Never follows a symbolic link and never blocks on a FIFO: the file is opened without
+    following links and without waiting, and read only once fstat says it is a regular file.
+
+    Raises:
+        NotAFile: something else is there.
+        OSError: it cannot be read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:            # O_NOFOLLOW met a symbolic link
+            raise NotAFile("symbolic link") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotAFile(file_kind(mode))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
 def read_register(root: Path) -> tuple[list[IssuedRecord], list[Diagnostic], bytes]:
     """Read and verify BOOKS/issued.yaml (no file: no records).
 
     Returns:
         (records, diagnostics, the file's bytes).
     """
-    path = root / REGISTER
-    if not path.is_file():
-        return [], [], b""
     try:
-        data = path.read_bytes()
+        data = read_regular(root / REGISTER)
+    except NotAFile as exc:
+        return [], [Diagnostic(Source(REGISTER, 1), f"issued.yaml is a {exc.kind}, not a file: the register must be "
+                               "the file `hourbook issue` writes; move this away and restore the register from "
+                               "git (git checkout -- issued.yaml)", ERROR)], b""
     except OSError as exc:
         return [], [Diagnostic(Source(REGISTER, 1), f"cannot read the register: {exc.strerror or exc}", ERROR)], b""
+    if data is None:
+        return [], [], b""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -502,6 +587,54 @@ def git_uncommitted_books(root: Path) -> list[str]:
     return [line for line in result.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
+def _git_names(root: Path, *args: str) -> list[str]:
+    """The NUL-separated names a `git ls-files -z ...` prints ([] when git fails)."""
+    result = git(root, "ls-files", "-z", *args)
+    if result is None or result.returncode != 0:
+        return []
+    return [os.fsdecode(name) for name in result.stdout.split(b"\0") if name]
+
+
+def hourbook_reads(name: str) -> bool:
+    """Whether `issue` reads this file of the books: hidden files and editor backups
+    (a part starting with `.` or `#`, or ending with `~`) under contracts/ and logbook/ it never reads."""
+    parts = name.split("/")
+    if parts[0] in ("contracts", "logbook"):
+        return not any(part.startswith((".", "#")) or part.endswith("~") for part in parts[1:])
+    return True
+
+
+def git_unrecorded(root: Path, paths: tuple[str, ...]) -> list[str]:
+    """Files under `paths` that git does not record as they are, each `NAME: why, and what to do`.
+
+    A file git ignores or does not track is not in the commit; one marked assume-unchanged or
+    skip-worktree may differ from it without `git status` saying so. Either way the commit
+    would not reproduce what was read.
+    """
+    found = {}
+    for listed in _git_names(root, "-v", "--", *paths):
+        tag, name = listed[:1], listed[2:]
+        if tag in ("S", "s"):
+            found[name] = (f"git is told to skip it (skip-worktree, as a sparse checkout does), so its changes are "
+                           f"not seen; run git update-index --no-skip-worktree -- {name}, then commit it")
+        elif tag.islower():
+            found[name] = (f"git is told to assume it unchanged (assume-unchanged), so its changes are not seen; "
+                           f"run git update-index --no-assume-unchanged -- {name}, then commit it")
+    for name in _git_names(root, "--others", "--exclude-standard", "--", *paths):
+        found[name] = f"not in git (untracked); git add -- {name}, then commit it"
+    for name in _git_names(root, "--others", "--ignored", "--exclude-standard", "--", *paths):
+        if hourbook_reads(name):
+            found[name] = (f"ignored by git (a .gitignore rule, .git/info/exclude or core.excludesFile; see git "
+                           f"check-ignore -v -- {name}); take it out of the ignore rules, git add it and commit it")
+    return [f"{name}: {why}" for name, why in sorted(found.items())]
+
+
+def git_register_uncommitted(root: Path) -> bool:
+    """Whether issued.yaml differs from its committed version (staged, changed, added or removed)."""
+    result = git(root, "status", "--porcelain", "--", REGISTER)
+    return result is not None and result.returncode == 0 and bool(result.stdout.strip())
+
+
 def git_committed_register(root: Path) -> bytes | None:
     """issued.yaml as committed at HEAD; None when it isn't (or outside git)."""
     result = git(root, "show", f"HEAD:./{REGISTER}")
@@ -510,10 +643,22 @@ def git_committed_register(root: Path) -> bytes | None:
     return result.stdout
 
 
-def check_append_only(committed: bytes | None, current: bytes) -> list[Diagnostic]:
-    """The register may only grow: the committed version must be where the current one starts. Pure."""
-    if committed is None or current.startswith(committed):
+def check_append_only(committed: bytes | None, current: bytes, exists: bool = True) -> list[Diagnostic]:
+    """The register may only grow: the committed version must be where the current one starts. Pure.
+
+    Args:
+        committed: issued.yaml at git HEAD (None: not committed, or outside git).
+        current: the working register's bytes (b"" when it is missing or empty).
+        exists: whether there is a working register at all.
+    """
+    if not committed or current.startswith(committed):
         return []
+    if not current.strip():
+        count = len(read_register_text(committed.decode("utf-8", "replace"))[0])
+        state = "empty" if exists else "missing"
+        return [Diagnostic(Source(REGISTER, 1), f"issued.yaml is {state}, but the last commit has it with "
+                           f"{count} record{'' if count == 1 else 's'}: the register is append-only, so issued "
+                           "invoices never disappear; restore it with git checkout -- issued.yaml", ERROR)]
     old, new = committed.decode("utf-8", "replace").split("\n"), current.decode("utf-8", "replace").split("\n")
     line = next((i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
     return [Diagnostic(Source(REGISTER, line), "issued.yaml differs from the committed version from this line on: "
@@ -550,9 +695,9 @@ def check_frozen(records: list[IssuedRecord], priced: PricedBooks) -> list[Diagn
     entry (at its line), an added one (at its line), a removed one (at the line
     it had when invoiced), a changed fee (at its contract line), and changed
     totals without a changed line (tax rate, currency: at the contract).
-    Records issued after the as-of date are not compared.
+    Every record is compared, whatever its date: `register_priced` gives books
+    priced late enough for all of them.
     """
-    records = [record for record in records if record.issued <= priced.as_of]
     if not records:
         return []
     issued_periods = {record.period for record in records}
@@ -712,19 +857,99 @@ def orphan_pdfs(root: Path, records: list[IssuedRecord]) -> list[Diagnostic]:
             for path in sorted(folder.glob("*.pdf")) if f"{INVOICES_DIR}/{path.name}" not in known]
 
 
-def check_issued(root: Path, priced: PricedBooks) -> list[Diagnostic]:
-    """Everything `check` says about issued invoices: the register, frozen periods, corrections.
+def check_pdfs(root: Path, records: list[IssuedRecord]) -> list[Diagnostic]:
+    """Each record's PDF is there, a regular file, with the SHA-256 the record holds.
 
-    Reads BOOKS/issued.yaml (if any) and the committed version of it; the rest is pure.
+    Records written before `pdf_sha256` existed can only be checked for a missing file.
+    Every problem is an error at the record's line.
+    """
+    problems = []
+    for record in records:
+        how = f"restore it from git (git checkout -- {record.pdf}); an issued invoice is kept as it was sent"
+        try:
+            data = read_regular(root / record.pdf)
+        except NotAFile as exc:
+            problems.append(Diagnostic(record.source, f"the PDF of {record.label}, {record.pdf}, is a {exc.kind}, "
+                                       f"not a file: move it away and {how}", ERROR))
+            continue
+        except OSError as exc:
+            problems.append(Diagnostic(record.source, f"cannot read the PDF of {record.label}, {record.pdf}: "
+                                       f"{exc.strerror or exc}; {how}", ERROR))
+            continue
+        if data is None:
+            problems.append(Diagnostic(record.source, f"the PDF of {record.label}, {record.pdf}, is missing: {how}",
+                                       ERROR))
+        elif record.pdf_sha256 and sha256(data) != record.pdf_sha256:
+            problems.append(Diagnostic(record.source, f"the PDF of {record.label}, {record.pdf}, was changed or "
+                                       "replaced after it was issued (its SHA-256 is not the one in issued.yaml): "
+                                       f"{how}", ERROR))
+    return problems
+
+
+def check_issue_dates(records: list[IssuedRecord], today: datetime.date) -> list[Diagnostic]:
+    """No record is dated after today (a day of grace for clocks in other time zones). Pure."""
+    return [Diagnostic(record.source, f"{record.label} is dated {record.issued}, after today ({today}): an invoice "
+                       "is never dated in the future; restore issued.yaml from git (git checkout -- issued.yaml)",
+                       ERROR)
+            for record in records if record.issued > today + datetime.timedelta(days=1)]
+
+
+def register_priced(records: list[IssuedRecord], priced: PricedBooks, today: datetime.date) -> PricedBooks:
+    """The priced books to compare the register with.
+
+    A record issued after the as-of date (`check --as-of` an earlier day) is compared too:
+    then the books are priced again as of the latest issue date (no later than today), so
+    that entries up to the day each invoice was issued count, as they did when it was issued.
+    """
+    horizon = min(max((record.issued for record in records), default=priced.as_of), today)
+    if horizon <= priced.as_of:
+        return priced
+    from hourbook.core.pricing import price_books
+
+    return price_books(priced.books, horizon)
+
+
+def register_inputs(root: Path) -> bytes:
+    """What `check_issued` reads besides the books' files, as bytes for a cache key.
+
+    issued.yaml as committed at HEAD (whether or not there is a working one), the name,
+    size and change times of everything in invoices/ (a PDF rewritten in place changes its
+    ctime, which no one can set back), and today's date (records dated after it are errors).
+    """
+    committed = git_committed_register(root)
+    parts = [real_today().isoformat().encode(), b"<none>" if committed is None else b"committed\0" + committed]
+    try:
+        entries = sorted(os.scandir(root / INVOICES_DIR), key=lambda entry: entry.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        parts.append(os.fsencode(entry.name) + f"\0{info.st_mode} {info.st_size} {info.st_mtime_ns} "
+                     f"{info.st_ctime_ns} {info.st_ino}".encode())
+    return b"\0\0".join(parts)
+
+
+def check_issued(root: Path, priced: PricedBooks) -> list[Diagnostic]:
+    """Everything `check` says about issued invoices: the register, frozen periods, corrections, PDFs.
+
+    Reads BOOKS/issued.yaml (if any), the committed version of it (even when the working
+    one is missing or empty) and the invoices' PDFs; the rest is pure.
     """
     records, problems, data = read_register(root)
+    readable = not problems
+    opened = bool(data) or not problems         # else not a file, or unreadable: that is its one error
     problems += check_exemptions(priced)
     problems += check_corrections(records, priced)
-    if not data:
-        return problems
-    readable = not any(problem.source.path == REGISTER for problem in problems)
-    problems += check_append_only(git_committed_register(root), data)
-    problems += check_frozen(records, priced)
+    if opened:
+        problems += check_append_only(git_committed_register(root), data, os.path.lexists(root / REGISTER))
+    if records:
+        today = real_today()
+        problems += check_issue_dates(records, today)
+        problems += check_frozen(records, register_priced(records, priced, today))
+        problems += check_pdfs(root, records)
     if readable:
         problems += orphan_pdfs(root, records)
     return problems
@@ -743,15 +968,27 @@ class IssueOutcome:
     notes: list[str] = field(default_factory=list)
 
 
+def real_today() -> datetime.date:
+    """The date on this machine's clock: `issue` dates no invoice after it.
+
+    Not $HOURBOOK_TODAY and not --as-of, which can name any day: tests that need another
+    "real" date replace this function (monkeypatch).
+    """
+    return datetime.date.today()
+
+
 def parse_period(text: str) -> str:
-    """A period name as `issue` takes it: 2026-10 or 2026-Q4.
+    """A period name as `issue` takes it: 2026-10 or 2026-Q4, in the years 0001 to 9998.
 
     Raises:
         ValueError: with the expected form.
     """
     name = text.strip().upper()
-    if not PERIOD_NAME.match(name):
+    match = PERIOD_NAME.match(name)
+    if not match:
         raise ValueError(f"PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, got {text!r}")
+    if not 1 <= int(match.group(1)) <= 9998:
+        raise ValueError(f"PERIOD must be in the years 0001 to 9998, got {text!r}")
     return name
 
 
@@ -761,7 +998,11 @@ def number_scope(kind: str, pattern: str, year: int) -> str:
 
 
 def pdf_name(number: str) -> str:
-    return f"{INVOICES_DIR}/{re.sub(r'[^A-Za-z0-9._-]+', '-', number)}.pdf"
+    """`invoices/NAME.pdf` for an invoice number: what is not a letter, a digit, `.`, `_` or `-`
+    becomes `-`, and so does a leading dot (no hidden files). Two numbers can give one name
+    (`2026/1` and `2026-1`): `name_clashes` refuses those."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", number)
+    return f"{INVOICES_DIR}/{'-' + stem[1:] if stem.startswith('.') else stem}.pdf"
 
 
 def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedRecord], settings, issued: datetime.date,
@@ -789,6 +1030,38 @@ def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedReco
     return planned
 
 
+def name_clashes(planned: list[IssuedRecord], records: list[IssuedRecord]) -> list[str]:
+    """Numbers or PDF names of `planned` that an earlier record or another planned one has. Pure.
+
+    Both are compared ignoring case: on a case-insensitive file system `A-1.pdf` and `a-1.pdf`
+    are one file, and numbers are unique ignoring case (`verify_register`).
+    """
+    numbers = {record.number.lower(): record for record in records}
+    files = {record.pdf.lower(): record for record in records}
+    clashes = []
+    for record in planned:
+        number_of, file_of = numbers.get(record.number.lower()), files.get(record.pdf.lower())
+        if number_of is not None:
+            clashes.append(f"number {record.number} is already the number of {number_of.label}")
+        elif file_of is not None:
+            clashes.append(f"{record.label} would be written to {record.pdf}, the file of {file_of.label}")
+        elif len(record.pdf) - len(INVOICES_DIR) - 1 > MAX_FILE_NAME:
+            clashes.append(f"number {record.number} is too long for a file name")
+        numbers.setdefault(record.number.lower(), record)
+        files.setdefault(record.pdf.lower(), record)
+    return clashes
+
+
+def seal_with_pdfs(planned: list[IssuedRecord], pdfs: dict[str, bytes], previous: str) -> list[IssuedRecord]:
+    """The planned records with their PDFs' SHA-256, chained again after `previous`. Pure."""
+    chained = []
+    for record in planned:
+        record = sealed(replace(record, pdf_sha256=sha256(pdfs[record.pdf]), previous=previous))
+        chained.append(record)
+        previous = record.hash
+    return chained
+
+
 @contextmanager
 def register_lock(root: Path) -> Iterator[None]:
     """One `hourbook issue` at a time per books folder (an flock on the folder itself, where there is flock)."""
@@ -811,28 +1084,173 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def issue(root: Path, period: str, as_of: datetime.date) -> IssueOutcome:
+def invoices_folder_problem(root: Path) -> str:
+    """Why BOOKS/invoices cannot take the PDFs ('' when it is a folder or not there yet)."""
+    try:
+        mode = os.lstat(root / INVOICES_DIR).st_mode
+    except FileNotFoundError:
+        return ""
+    if stat.S_ISDIR(mode):
+        return ""
+    return (f"{INVOICES_DIR} is a {file_kind(mode)}, not a folder: `hourbook issue` writes the invoices' PDFs into "
+            "the folder invoices/ of the books; move it away")
+
+
+def existing_pdfs(root: Path, pdfs: dict[str, bytes]) -> tuple[list[str], set[str]]:
+    """The PDFs to write that are already there: (what is in the way, names already there with these very bytes).
+
+    A PDF with no record in the register is left by an issue killed after it wrote it: the same
+    bytes are kept as they are; anything else is in the way, as an invoice file is never written over.
+    """
+    in_the_way, same = [], set()
+    for name, data in pdfs.items():
+        try:
+            there = read_regular(root / name)
+        except NotAFile as exc:
+            in_the_way.append(f"{name} (a {exc.kind})")
+            continue
+        if there == data:
+            same.add(name)
+        elif there is not None:
+            in_the_way.append(name)
+    return in_the_way, same
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet, whole or not at all: temp file, fsync, hard link.
+
+    The link fails if anything is at `path`, so nothing is ever written over; where the file
+    system has no hard links, the file is renamed into place after a last look.
+
+    Raises:
+        FileExistsError: something is at `path`.
+        OSError: the write failed (full disk, read-only folder...), naming `path`.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
+                                 errno.ENOSYS):
+                raise
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_invoices(root: Path, pdfs: dict[str, bytes], keep: set[str]) -> list[Path]:
+    """Write every PDF but those in `keep` (already there); on any failure, remove what was written and raise.
+
+    Returns:
+        The paths written (the invoices folder last, if this run made it): what to remove if
+        the register cannot be written after them.
+    """
+    written: list[Path] = []
+    folder = root / INVOICES_DIR
+    made_folder = not folder.exists()
+    try:
+        folder.mkdir(exist_ok=True)
+        for index, (name, data) in enumerate(pdfs.items()):
+            if name not in keep:
+                write_new_file(root / name, data)
+                written.append(root / name)
+            if index == 0:
+                crash_point("after-first-pdf")
+    except BaseException:
+        remove_written(written + [folder] * made_folder)
+        raise
+    return written + [folder] * made_folder
+
+
+def remove_written(paths: list[Path]) -> None:
+    """Undo a failed `issue`: remove the files it wrote, and a folder it made if nothing else is in it."""
+    for path in paths:
+        try:
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass                                # a folder something else was put in stays
+
+
+def date_refusal(issued_on: datetime.date, records: list[IssuedRecord], today: datetime.date) -> str:
+    """Why an invoice cannot be dated `issued_on` ('' when it can): never after today, never before the last."""
+    if issued_on > today:
+        return (f"the issue date {issued_on} is after today ({today}): an invoice is dated the day it is issued, "
+                "or earlier with --date, never later")
+    if records and issued_on < records[-1].issued:
+        return (f"the issue date {issued_on} is before that of the last invoice, {records[-1].number} of "
+                f"{records[-1].issued}: numbers must follow the dates")
+    return ""
+
+
+def books_refusal(root: Path) -> str:
+    """Why the commit `issue` would record does not reproduce the books ('' when it does)."""
+    dirty = git_uncommitted_books(root)
+    if dirty:
+        return ("the books have uncommitted changes; commit them first, so that the invoice names the commit it "
+                "was made from:\n  " + "\n  ".join(dirty))
+    unrecorded = git_unrecorded(root, BOOKS_PATHS)
+    if unrecorded:
+        return ("files the invoices are made from are not in git as they are, so the commit an invoice names "
+                "would not reproduce it:\n  " + "\n  ".join(unrecorded))
+    return ""
+
+
+def register_refusal(root: Path) -> str:
+    """Why issued.yaml is not in git as it is ('' when it is, or when there is none)."""
+    if not os.path.lexists(root / REGISTER):
+        return ""
+    unrecorded = git_unrecorded(root, (REGISTER,))
+    if unrecorded:
+        return "the register must be in git before more invoices follow it: " + "; ".join(unrecorded)
+    if git_register_uncommitted(root):
+        return ("issued.yaml has changes that are not committed (the records of the last `hourbook issue`?): "
+                "commit the register and the invoices first: git add issued.yaml invoices && git commit")
+    return ""
+
+
+def issue(root: Path, period: str, issued_on: datetime.date) -> IssueOutcome:
     """Number, record and write the invoices of one period: `hourbook issue PERIOD`.
 
-    Refuses (nothing written) when the books have errors, the books' files have
-    uncommitted changes, the period is already issued, or an invoice would lack
-    what the law asks for. Otherwise writes every PDF first, then appends all
-    records to the register in one atomic write: a crash before that leaves no
-    record (so no gap and no duplicate: the next run reuses the numbers).
+    Refuses (nothing written) when the issue date is after today or before the last
+    invoice's, the books have errors, a file the invoices are made from is not in git as
+    it is, the register is not committed as it is, the period is already issued, two
+    invoices would share a number or a file, a PDF is in the way, or an invoice would
+    lack what the law asks for. Otherwise writes every PDF first (never over a file),
+    then appends all records to the register in one atomic write: a crash before that
+    leaves no record (so no gap and no duplicate: the next run reuses the numbers), and
+    a failed write removes the PDFs this run wrote.
 
     Args:
         root: the books folder.
         period: a period name (`parse_period`).
-        as_of: the issue date; pricing is done as on this day.
+        issued_on: the issue date (today, or earlier to back-date); the books are priced as on it.
     """
-    from hourbook import einvoice
     from hourbook.pipeline import has_errors
     from hourbook.pipeline import load_and_price
-    from hourbook.site import build_info
-    from hourbook.site import write_file_atomically
 
     outcome = IssueOutcome()
-    priced, diagnostics = load_and_price(root, as_of)
+    outcome.refusal = date_refusal(issued_on, [], real_today())
+    if outcome.refusal:
+        return outcome
+    priced, diagnostics = load_and_price(root, issued_on)
     outcome.diagnostics = diagnostics
     if has_errors(diagnostics):
         outcome.refusal = "the books have errors (above)"
@@ -842,77 +1260,100 @@ def issue(root: Path, period: str, as_of: datetime.date) -> IssueOutcome:
         outcome.refusal = ("the books are not in a git repository with a commit: git is the audit trail of "
                            "invoices; run git init, commit the books, then issue")
         return outcome
-    dirty = git_uncommitted_books(root)
-    if dirty:
-        outcome.refusal = ("the books have uncommitted changes; commit them first, so that the invoice names the "
-                           "commit it was made from:\n  " + "\n  ".join(dirty))
+    outcome.refusal = books_refusal(root) or invoices_folder_problem(root)
+    if outcome.refusal:
         return outcome
     start, end = periods.bounds(period)
-    if start > as_of:
-        outcome.refusal = f"period {period} has not started on {as_of}"
+    if start > issued_on:
+        outcome.refusal = f"period {period} has not started on {issued_on}"
         return outcome
     with register_lock(root):
-        for stale in [*root.glob(f".{REGISTER}.*"), *(root / INVOICES_DIR).glob(".*.pdf.*")]:
-            if TEMP_NAME.match(stale.name):
-                stale.unlink(missing_ok=True)   # temp files (site.write_file_atomically) of an interrupted run
-        records, problems, old_bytes = read_register(root)
-        if problems:
-            outcome.diagnostics = sorted(set(diagnostics + problems), key=Diagnostic.sort_key)
-            outcome.refusal = "the register issued.yaml has errors (above)"
-            return outcome
-        already = [record for record in records if record.period == period]
-        if already:
-            outcome.refusal = (f"period {period} was already issued on {already[0].issued}: "
-                               + ", ".join(f"{r.number} ({r.client})" for r in already)
-                               + "; an issued invoice never changes: correct it with a #correction entry "
-                               "in an open period")
-            return outcome
-        if records and as_of < records[-1].issued:
-            outcome.refusal = (f"the issue date {as_of} is before that of the last invoice, {records[-1].number} "
-                               f"of {records[-1].issued}: numbers must follow the dates")
-            return outcome
-        docs = [(doc, contract) for key, (doc, contract) in sorted(current_documents(priced, records, {period}).items())
-                if doc.total != 0]
-        docs.sort(key=lambda pair: (pair[0].kind != INVOICE, pair[0].client, pair[0].corrects))
-        if not docs:
-            outcome.notes.append(f"nothing to invoice in {period}: no client has a non-zero total; nothing written")
-            return outcome
-        settings = priced.books.settings
-        legal = [problem for doc, contract in docs for problem in einvoice.legal_problems(doc, contract, settings)]
-        if legal:
-            outcome.diagnostics = sorted(set(diagnostics + legal), key=Diagnostic.sort_key)
-            outcome.refusal = "an invoice would lack what the law asks for (above)"
-            return outcome
-        planned = plan_records(docs, records, settings, as_of, commit)
-        taken = {record.number.lower() for record in records} | {record.pdf for record in records}
-        clash = [r.number for r in planned if r.number.lower() in taken or r.pdf in taken]
-        if clash:
-            outcome.refusal = (f"number {clash[0]} (or its file name) is already used: make the number patterns "
-                               "in hourbook.yaml (invoice: number, credit_number) tell the series apart")
-            return outcome
-        issued_by_number = {record.number: record for record in records}
-        info = build_info(root)
-        # Gather every file before writing any (STYLE §1).
-        pdfs = {record.pdf: einvoice.invoice_pdf(einvoice.make_invoice(
-                    doc, record, contract, settings, issued_by_number.get(doc.corrects), info), root)
-                for (doc, contract), record in zip(docs, planned)}
-        for index, (path, data) in enumerate(pdfs.items()):
-            write_file_atomically(root / path, data)
-            if index == 0:
-                crash_point("after-first-pdf")
-        crash_point("after-pdfs")
-        new_bytes = old_bytes if old_bytes else REGISTER_HEADER.encode("utf-8")
-        if not new_bytes.endswith(b"\n"):
-            new_bytes += b"\n"
-        new_bytes += "".join(record_text(record) for record in planned).encode("utf-8")
-        if not new_bytes.startswith(old_bytes):
-            raise AssertionError("the register append would rewrite existing bytes")
-        write_file_atomically(root / REGISTER, new_bytes)
-        crash_point("after-register")
-    outcome.records = planned
-    if as_of < end:
+        issue_locked(root, period, issued_on, priced, commit, outcome)
+    if outcome.records and issued_on < end:
         outcome.notes.append(f"period {period} runs until {end}: entries dated after today in it will count "
                              "as changes to issued invoices")
-    outcome.notes.append("commit the register and the invoices: git add issued.yaml invoices && "
-                         f"git commit -m 'Issue {period}'")
+    if outcome.records:
+        outcome.notes.append("commit the register and the invoices: git add issued.yaml invoices && "
+                             f"git commit -m 'Issue {period}'")
     return outcome
+
+
+def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks, commit: str,
+                 outcome: IssueOutcome) -> None:
+    """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
+    from hourbook import einvoice
+    from hourbook.site import build_info
+    from hourbook.site import write_file_atomically
+
+    for stale in [*root.glob(f".{REGISTER}.*"), *(root / INVOICES_DIR).glob(".*.pdf.*")]:
+        if TEMP_NAME.match(stale.name):
+            stale.unlink(missing_ok=True)       # temp files of an interrupted run
+    records, problems, old_bytes = read_register(root)
+    if not problems:
+        problems = check_append_only(git_committed_register(root), old_bytes, os.path.lexists(root / REGISTER))
+    if problems:
+        outcome.diagnostics = sorted(set(outcome.diagnostics + problems), key=Diagnostic.sort_key)
+        outcome.refusal = "the register issued.yaml has errors (above)"
+        return
+    already = [record for record in records if record.period == period]
+    if already:
+        outcome.refusal = (f"period {period} was already issued on {already[0].issued}: "
+                           + ", ".join(f"{r.number} ({r.client})" for r in already)
+                           + "; an issued invoice never changes: correct it with a #correction entry "
+                           "in an open period")
+        return
+    outcome.refusal = register_refusal(root) or date_refusal(issued_on, records, real_today())
+    if outcome.refusal:
+        return
+    docs = [(doc, contract) for key, (doc, contract) in sorted(current_documents(priced, records, {period}).items())
+            if doc.total != 0]
+    docs.sort(key=lambda pair: (pair[0].kind != INVOICE, pair[0].client, pair[0].corrects))
+    if not docs:
+        outcome.notes.append(f"nothing to invoice in {period}: no client has a non-zero total; nothing written")
+        return
+    settings = priced.books.settings
+    legal = [problem for doc, contract in docs for problem in einvoice.legal_problems(doc, contract, settings)]
+    if legal:
+        outcome.diagnostics = sorted(set(outcome.diagnostics + legal), key=Diagnostic.sort_key)
+        outcome.refusal = "an invoice would lack what the law asks for (above)"
+        return
+    planned = plan_records(docs, records, settings, issued_on, commit)
+    clashes = name_clashes(planned, records)
+    if clashes:
+        outcome.refusal = ("; ".join(clashes) + ": make the number patterns in hourbook.yaml (invoice: number, "
+                           "credit_number) tell the series apart by more than case or punctuation")
+        return
+    issued_by_number = {record.number: record for record in records}
+    info = build_info(root)
+    # Gather every file before writing any (STYLE §1).
+    pdfs = {record.pdf: einvoice.invoice_pdf(einvoice.make_invoice(
+                doc, record, contract, settings, issued_by_number.get(doc.corrects), info), root)
+            for (doc, contract), record in zip(docs, planned)}
+    in_the_way, same = existing_pdfs(root, pdfs)
+    if in_the_way:
+        outcome.refusal = (f"{', '.join(in_the_way)} {'is' if len(in_the_way) == 1 else 'are'} already there, "
+                           "and an invoice file is never written over; no record in issued.yaml has it (left by "
+                           "an interrupted `hourbook issue` of another day, or put there by hand): if that invoice "
+                           "was never sent, move the file out of invoices/ and issue again")
+        return
+    planned = seal_with_pdfs(planned, pdfs, records[-1].hash if records else GENESIS)
+    new_bytes = old_bytes if old_bytes else REGISTER_HEADER.encode("utf-8")
+    if not new_bytes.endswith(b"\n"):
+        new_bytes += b"\n"
+    new_bytes += "".join(record_text(record) for record in planned).encode("utf-8")
+    if not new_bytes.startswith(old_bytes):
+        raise AssertionError("the register append would rewrite existing bytes")
+    try:
+        created = write_invoices(root, pdfs, same)
+    except FileExistsError as exc:
+        outcome.refusal = (f"{exc.filename} appeared while the invoices were written; an invoice file is never "
+                           "written over")
+        return
+    crash_point("after-pdfs")
+    try:
+        write_file_atomically(root / REGISTER, new_bytes)
+    except BaseException:
+        remove_written(created)
+        raise
+    crash_point("after-register")
+    outcome.records = planned
