@@ -294,6 +294,8 @@ def test_killed_issue_leaves_a_whole_register(tmp_path):
     # September issued for good; the reference: October issued without interruption.
     code, output = run_hourbook("issue", "2026-09", str(root), "--as-of", "2026-10-02")
     assert code == 0, output
+    git(root, "add", "-A")                  # the register is committed before the next issue
+    git(root, "commit", "-q", "-m", "September issued")
     baseline = (root / "issued.yaml").read_bytes()
     baseline_invoices = tree(root / "invoices")
     started = time.monotonic()

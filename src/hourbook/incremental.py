@@ -48,6 +48,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from hourbook import listing
 from hourbook import pipeline
 from hourbook import site
 from hourbook.core.pricing import price_client
@@ -109,13 +110,12 @@ def code_digest() -> str:
     return _CODE_DIGEST[0]
 
 
-def input_files(root: Path) -> list[Path]:
-    """Every file a build reads from the books folder."""
-    found = [root / name for name in ("hourbook.yaml", "issued.yaml", site.SECRET_FILE) if (root / name).is_file()]
-    for folder in ("contracts", "logbook", "templates"):
-        base = root / folder
-        if base.is_dir():
-            found += [path for path in base.rglob("*") if path.is_file()]
+def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Path]:
+    """Every file a build reads from the books folder, as `hourbook.listing` lists them: no link
+    that leads out of the books is followed (`listed`: that listing, when the caller has it)."""
+    listed = listed or listing.list_books(root)
+    found = listed.paths()
+    found += [path for path in (listing.top_file(root, name) for name in ("issued.yaml", site.SECRET_FILE)) if path]
     return sorted(found)
 
 
@@ -126,9 +126,13 @@ def inputs_digest(root: Path, *extra: str) -> str:
     register, issued.yaml as committed in git (the register must only grow).
     """
     digest = hashlib.blake2b(digest_size=20)
-    for part in (code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra)):
+    listed = listing.list_books(root)
+    # What the listing found wrong (a link out, a folder that cannot be read) is an input too.
+    problems = [f"{problem.source}: {problem.message}" for problem in listed.problems]
+    for part in (code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra),
+                 "\0".join(problems).encode("utf-8", "surrogateescape")):
         digest.update(len(part).to_bytes(8, "little") + part)
-    for path in input_files(root):   # one file at a time: a million entries are 100 MB of logbooks
+    for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
         try:
             data = path.read_bytes()
         except OSError:
@@ -136,24 +140,23 @@ def inputs_digest(root: Path, *extra: str) -> str:
         name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)
-    parts = [digest.hexdigest().encode()]
-    invoices = root / "invoices"
-    if invoices.is_dir():
-        parts.append(b"invoices\0" + b"\0".join(sorted(os.fsencode(p.name) for p in invoices.iterdir())))
-    if (root / "issued.yaml").is_file():
-        from hourbook.invoicing import git_committed_register
+    from hourbook.invoicing import register_inputs
 
-        committed = git_committed_register(root)
-        parts.append(b"committed\0" + (b"<none>" if committed is None else committed))
-    return _hash(*parts)
+    return _hash(digest.hexdigest().encode(), register_inputs(root))
 
 
 def templates_digest(root: Path) -> str:
+    """The books' templates/ files, names and bytes (no link out of the books followed, see
+    `hourbook.listing`), and what is wrong with its links."""
     base = root / "templates"
-    parts = []
-    if base.is_dir():
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            parts.append(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + path.read_bytes())
+    paths, problems = listing.list_folder(root, "templates")
+    parts = [f"{problem.source}: {problem.message}".encode("utf-8", "surrogateescape") for problem in problems]
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"<unreadable>"
+        parts.append(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + data)
     return _hash(*parts)
 
 
@@ -447,6 +450,15 @@ class Builder:
                 return False
         return True
 
+    def site_folder_problem(self) -> str | None:
+        """Why the site must not be written to `self.out` (`site.check_site_folder`), or None.
+
+        A site written before sites carried `site.SITE_MARKER` is known by the manifest this
+        books folder's last build of the same folder recorded.
+        """
+        known = self.state.get("manifest") or {} if self.state.get("out") == str(self.out) else {}
+        return site.check_site_folder(self.root, self.out, known)
+
     # -- one build
 
     def build(self, on_pages: Callable[[], None] | None = None) -> BuildResult:
@@ -458,12 +470,17 @@ class Builder:
                 and takes longest). Without it, everything is written at once.
         """
         started = time.perf_counter()
+        refusal = self.site_folder_problem()       # before anything is loaded, written or renamed
+        if refusal:
+            return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
         build_info = site.build_info(self.root)
-        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out))
+        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out),
+                               site.secret_file_mode(self.root))
         if self.state.get("inputs") == digest and self._site_intact():
             site.remove_stale(self.out, keep=_BEING_REMOVED)  # a build killed after its site was in place
-            result = BuildResult(True, [], files=len(self.state["manifest"]), up_to_date=True,
+            pages = len(self.state["manifest"]) - (site.SITE_MARKER in self.state["manifest"])
+            result = BuildResult(True, [], files=pages, up_to_date=True,
                                  statements=self.state.get("statements", 0), clients=self.state.get("clients", 0),
                                  shared=self.state.get("shared", 0))
             result.diagnostics = [Diagnostic(_source(d), d["message"], d["severity"])
@@ -471,9 +488,10 @@ class Builder:
             result.seconds = time.perf_counter() - started
             return result
         priced, diagnostics = load_and_price(self.root, as_of, self.logbooks, self.pricing, self.contracts)
+        secret, secret_problems = site.read_secret(self.root)
+        diagnostics = [*diagnostics, *secret_problems]
         if any(d.severity == ERROR for d in diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
-        secret = site.load_secret(self.root)
         folders = site.public_folders(priced, secret)
         files, rendered, pdfs = self.render(priced, folders, build_info)
         try:
@@ -506,11 +524,16 @@ class Builder:
     # -- render
 
     def render(self, priced: PricedBooks, folders: dict[str, str], build_info: str):
-        """Every client's files: cached clients reused, the others rendered (in processes when many)."""
-        from hourbook.render.html import TEMPLATES_DIR
-        from hourbook.render.html import make_environment
+        """Every client's files: cached clients reused, the others rendered (in processes when many).
 
-        template_dirs = [path for path in (self.root / "templates", TEMPLATES_DIR) if path.is_dir()]
+        Raises:
+            TemplateProblem: one of the books' templates failed (for a client whose data the
+                pipeline's try of the templates did not meet); a problem in the books, located.
+        """
+        from hourbook.render.html import make_environment
+        from hourbook.render.html import template_folders
+
+        template_dirs = template_folders(self.root)   # what a PDF may load: never a folder linked out
         tdigest = templates_digest(self.root)
         if self.env is None or self.env[0] != (tdigest, template_dirs):
             self.env = ((tdigest, template_dirs), make_environment(self.root))  # compiled templates are kept
@@ -651,7 +674,15 @@ class Builder:
         Returns:
             The new manifest {path: [sha256, size, mtime_ns]} and the number of files that
             changed or went away.
+
+        Raises:
+            SiteError: `self.out` is no place for the site (`site_folder_problem`), checked
+                before anything is written; or the site could not be written.
         """
+        problem = self.site_folder_problem()
+        if problem:
+            raise site.SiteError(problem)
+        files = {**files, site.SITE_MARKER: site.SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
         hashes = {}
         for rel, data in files.items():
             known = self.hashes.get(rel)
