@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 
 MONTH = "month"
@@ -16,7 +17,11 @@ def period_of(day: datetime.date, kind: str) -> str:
 
 
 def bounds(period: str) -> tuple[datetime.date, datetime.date]:
-    """First and last day of a period name."""
+    """First and last day of a period name.
+
+    The last day is the end of the period's last month, never the day before the next
+    period: a period of December 9999 has no next one (`datetime` ends there).
+    """
     year_text, part = period.split("-")
     year = int(year_text)
     if part.startswith("Q"):
@@ -26,9 +31,8 @@ def bounds(period: str) -> tuple[datetime.date, datetime.date]:
         first_month = int(part)
         months = 1
     start = datetime.date(year, first_month, 1)
-    next_month = first_month + months
-    following = datetime.date(year + (next_month - 1) // 12, (next_month - 1) % 12 + 1, 1)
-    return start, following - datetime.timedelta(days=1)
+    last_month = first_month + months - 1
+    return start, datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
 def periods_between(first: datetime.date, last: datetime.date, kind: str) -> list[str]:
@@ -38,5 +42,8 @@ def periods_between(first: datetime.date, last: datetime.date, kind: str) -> lis
     while day <= last:
         name = period_of(day, kind)
         result.append(name)
-        day = bounds(name)[1] + datetime.timedelta(days=1)
+        end = bounds(name)[1]
+        if end >= last:
+            break
+        day = end + datetime.timedelta(days=1)
     return result

@@ -25,7 +25,7 @@ def month_of(day: datetime.date) -> Month:
 def last_months(last: datetime.date, count: int, first: datetime.date | None = None) -> list[Month]:
     """Up to `count` months ending with the month of `last`, not before the month of `first`."""
     months = [month_of(last)]
-    while len(months) < count:
+    while len(months) < count and months[0] > datetime.date.min:
         previous = month_of(months[0] - datetime.timedelta(days=1))
         if first is not None and previous < month_of(first):
             break
