@@ -52,6 +52,13 @@ _UNAUTHORISED = re.compile(r"^requester '(?P<who>.*)' is not an authorised conta
 _UNAPPROVED = re.compile(r"^quote (?P<quote>\S+) is not approved$")
 _KNOWN_REASONS = ("warranty", "goodwill", "free_under", "included")
 _LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
+MAX_DETAIL_NESTING = 32
+_NESTING_PREFIX = re.compile(r"(?:[ \t>]|(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*")
+_LIST_MARKER = re.compile(r"(?:^|(?<=[ \t>]))(?:[-*+]|\d{1,9}[.)])(?=[ \t])")
+_BRACKETS = re.compile(r"[\[\]]")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
+_VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                            "track", "wbr"})
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
@@ -222,13 +229,50 @@ def render_markdown(text: str) -> Markup:
 
     Raw HTML in the text goes through Markdown untouched and is then cut down by nh3 to
     `DETAIL_TAGS`: no script, no event handler, no `javascript:` link, no image.
+
+    Details nested deeper than `MAX_DETAIL_NESTING` (lists, quotes, links or HTML elements
+    inside each other) are shown as they were written, escaped: Python-Markdown recurses
+    once per level (thousands of levels overflow the stack) and nh3 takes time that grows
+    with the square of the depth. No real note nests so deep.
     """
     if not text.strip():
         return Markup("")
-    html = markdown.markdown(loosen_lists(text), extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+    if nesting_depth(text) > MAX_DETAIL_NESTING:
+        return plain_text(text)
+    try:
+        html = markdown.markdown(loosen_lists(text), extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
+    except RecursionError:
+        return plain_text(text)
     clean = nh3.clean(html, tags=set(DETAIL_TAGS), attributes={k: set(v) for k, v in DETAIL_ATTRIBUTES.items()},
                       url_schemes=set(DETAIL_URL_SCHEMES), link_rel="noopener noreferrer nofollow")
     return Markup(clean)  # noqa: S704 - cleaned by nh3 just above
+
+
+def plain_text(text: str) -> Markup:
+    """Text shown as written: escaped, one line a line."""
+    return Markup("<p>") + Markup("<br>\n").join(text.splitlines()) + Markup("</p>")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep a detail nests: the most list, quote and indentation levels that start a line,
+    and the most `[` brackets or HTML elements open at once."""
+    deepest = 0
+    for line in text.splitlines():
+        prefix = _NESTING_PREFIX.match(line).group()
+        levels = prefix.count(">") + len(_LIST_MARKER.findall(prefix))
+        deepest = max(deepest, levels + len(prefix.expandtabs(4)) // 4)
+    brackets = 0
+    for char in _BRACKETS.findall(text):
+        brackets = brackets + 1 if char == "[" else max(0, brackets - 1)
+        deepest = max(deepest, brackets)
+    elements = 0
+    for closing, name, self_closing in _TAG.findall(text):
+        if closing:
+            elements = max(0, elements - 1)
+        elif not self_closing and name.lower() not in _VOID_ELEMENTS:
+            elements += 1
+            deepest = max(deepest, elements)
+    return deepest
 
 
 def loosen_lists(text: str) -> str:
