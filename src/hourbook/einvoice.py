@@ -499,13 +499,13 @@ def labels_for(locale: str) -> dict[str, str]:
 
 
 def _environment(root: Path | None):
-    import jinja2
+    """The statements' loader and sandbox for BOOKS/templates, before the invoice's own templates.
 
-    loaders = [jinja2.FileSystemLoader(str(TEMPLATES))]
-    if root is not None and (root / "templates").is_dir():
-        loaders.insert(0, jinja2.FileSystemLoader(str(root / "templates")))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    What fails in a books template raises `hourbook.render.TemplateProblem`, located.
+    """
+    from hourbook.render.html import books_environment
+
+    return books_environment(root, TEMPLATES)
 
 
 def render_html(invoice: Invoice, root: Path | None = None) -> str:
@@ -603,7 +603,10 @@ def invoice_pdf(invoice: Invoice, root: Path | None = None) -> bytes:
     attachment = Attachment(
         url="data:text/xml;base64," + base64.b64encode(xml).decode("ascii"), name=XML_NAME,
         description="Factur-X invoice (EN 16931)", relationship="Alternative", created=moment, modified=moment)
-    folders = [TEMPLATES] if root is None or not (root / "templates").is_dir() else [TEMPLATES, root / "templates"]
+    from hourbook.render.html import books_templates_folder
+
+    books = books_templates_folder(root)     # none when linked out of the books
+    folders = [TEMPLATES] + ([books] if books is not None else [])
     return html_to_pdf(render_html(invoice, root), folders, variant="pdf/a-3b", attachments=[attachment],
                        finisher=_unique_af, adjust=add_facturx_metadata)
 

@@ -1,8 +1,9 @@
-"""The pipeline, one stage a line: load -> validate -> price -> compare with issued invoices."""
+"""The pipeline, one stage a line: load -> validate -> price -> compare with issued invoices -> try templates."""
 
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 from hourbook.core.pricing import price_books
@@ -41,9 +42,40 @@ def load_and_check(root: Path, as_of: datetime.date, *, logbook_cache=None,
 
 def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
                     price_one=None) -> tuple[PricedBooks, list[Diagnostic]]:
-    """The second half: price, and compare with issued invoices (diagnostics unsorted)."""
+    """The second half: price, compare with issued invoices, try the books' templates (diagnostics unsorted)."""
     priced = price_books(books, as_of, price_one=price_one)
-    return priced, list(priced.diagnostics) + check_issued(root, priced)
+    return priced, list(priced.diagnostics) + check_issued(root, priced) + check_templates(root, priced)
+
+
+def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:
+    """What fails in the books' own templates/ (`render.check_books_templates`), the invoice's
+    included; nothing without a templates/ folder, whose books do not pay for importing the renderer."""
+    if not os.path.lexists(Path(root) / "templates"):
+        return []
+    from hourbook.render import check_books_templates
+
+    return check_books_templates(Path(root), priced, more_pages=invoice_pages(Path(root), priced))
+
+
+def invoice_pages(root: Path, priced: PricedBooks) -> list:
+    """The invoice of one statement, as a call that renders its page, when the books' templates/
+    override one of the invoice's templates (`einvoice.TEMPLATES`); else none."""
+    from hourbook import einvoice
+    from hourbook import invoicing
+
+    if not any(os.path.lexists(root / "templates" / path.name) for path in einvoice.TEMPLATES.iterdir()):
+        return []
+    client = next((client for client in priced.clients if client.statements), None)
+    if client is None:
+        return []
+    contract, settings = client.contract, priced.books.settings
+
+    def render() -> str:
+        doc = invoicing.split_statement(client.statements[0], contract, {})[0]
+        record = invoicing.plan_records([(doc, contract)], [], settings, priced.as_of, "0" * 40)[0]
+        return einvoice.render_html(einvoice.make_invoice(doc, record, contract, settings, None, ""), root)
+
+    return [render]
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

@@ -15,62 +15,45 @@ Pages carry their CSS inline, so there are no asset files; an overriding templat
 that wants a logo embeds it as a `data:` URL (allowed by the pages' CSP and by the
 PDF's URL fetcher). A public page links only to its own folder; nothing under
 public/ names another client or owner/.
+
+`check_books_templates` meets the problems of the books' own templates (templates/)
+without building: `check` reports them as a build would.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
-import traceback
 from pathlib import Path
-
-import jinja2
+from typing import Callable
+from typing import Iterable
 
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
-from hourbook.core.records import Source
 from hourbook.render.dashboard import client_report
 from hourbook.render.dashboard import make_dashboard
-from hourbook.render.html import TEMPLATES_DIR
+from hourbook.render.html import BOOKS_TEMPLATES
+from hourbook.render.html import LINKS_OUTSIDE
+from hourbook.render.html import TemplateProblem
+from hourbook.render.html import books_template_problem
+from hourbook.render.html import books_templates_folder
 from hourbook.render.html import make_environment
 from hourbook.render.html import render_client_index
 from hourbook.render.html import render_owner
 from hourbook.render.html import render_owner_client
 from hourbook.render.html import render_statement
+from hourbook.render.html import template_folders
 
-__all__ = ["TemplateProblem", "render_site"]
+__all__ = ["TemplateProblem", "books_template_problem", "check_books_templates", "render_site"]
 
 # Crawlers must be allowed to fetch the pages, or they never see their noindex.
 ROBOTS = b"User-agent: *\nAllow: /\n"
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class TemplateProblem(Exception):
-    """A template of the books (templates/<name>) failed: a problem in the books, not a bug.
-
-    `diagnostic` says where (`templates/statement.html:12`) and what. A failure in a
-    built-in template is a bug and is not turned into this.
-    """
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(f"{diagnostic.source}: {diagnostic.message}")
-        self.diagnostic = diagnostic
-
-
-def books_template_problem(exc: Exception, root: Path) -> TemplateProblem | None:
-    """The located problem when `exc` comes from a template in `root/templates`, else None."""
-    folder = (Path(root) / "templates").resolve()
-    places = []
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-        places.append((exc.filename, exc.lineno or 0))
-    places += [(frame.filename, frame.lineno or 0) for frame in reversed(traceback.extract_tb(exc.__traceback__))]
-    for filename, line in places:
-        path = Path(filename).resolve()
-        if path.is_relative_to(folder):
-            rel = path.relative_to(Path(root).resolve()).as_posix()
-            message = f"template failed: {type(exc).__name__}: {exc}"
-            return TemplateProblem(Diagnostic(Source(rel, line), message))
-    return None
+# The books' files that are pages or parts of pages, compiled by `check`; others (images, CSS
+# loaded by url()) are not templates, and what a page includes is checked by rendering it.
+TEMPLATE_SUFFIXES = (".html", ".htm", ".j2", ".jinja", ".jinja2")
 
 
 def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool = True,
@@ -92,30 +75,111 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
         TemplateProblem: a template in `root/templates` failed (a books error, located).
         ValueError: a folder name that is not a single safe path segment (a bug in the caller).
     """
-    try:
-        return render_files(priced, root, folders, pdf=pdf, build_info=build_info)
-    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-        problem = books_template_problem(exc, root)
-        if problem is None:
-            raise
-        raise problem from exc
-
-
-def render_files(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool,
-                 build_info: str) -> dict[str, bytes]:
-    """`render_site` without the translation of template failures."""
     env = make_environment(root)
-    template_dirs = [path for path in (Path(root) / "templates", TEMPLATES_DIR) if path.is_dir()]
+    allowed = template_folders(root)
 
     def to_pdf(html: str) -> bytes:
         from hourbook.render.pdf import html_to_pdf  # WeasyPrint is slow to import: only when a PDF is made
-        return html_to_pdf(html, template_dirs)
+        return html_to_pdf(html, allowed)
 
     files: dict[str, bytes] = {}
     for client in priced.clients:
         files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, build_info=build_info))
     files.update(owner_files(env, priced, folders, build_info=build_info))
     return files
+
+
+# --------------------------------------------------------------- check the books' templates
+
+
+def check_books_templates(root: Path, priced: PricedBooks, more_pages: Iterable[Callable[[], object]] = ()
+                          ) -> list[Diagnostic]:
+    """Every problem of the books' own templates that a build would meet, without building.
+
+    Each page template compiled (syntax, encoding), then every kind of page rendered once
+    for one client (its first statement) to meet what fails only when run: an undefined
+    name, an include that is not there, endless recursion. One diagnostic per template
+    file at most. Nothing when there is no templates/ folder. A link out of the books is
+    not read, and not reported here: the listing of the books' files reports it at its
+    path (`hourbook.listing`). A failure that is not in a books template is left to the
+    build, which reports it; here it would only be a guess.
+
+    Args:
+        more_pages: calls that render other pages from the books' templates (the invoice).
+    """
+    if not os.path.lexists(Path(root) / BOOKS_TEMPLATES):
+        return []
+    env = checking_environment(root)
+    renders = [lambda name=name: env.get_template(name) for name in page_templates(root)]
+    renders += sample_pages(env, priced) + list(more_pages)
+    problems: dict[str, Diagnostic] = {}
+    for render in renders:
+        try:
+            render()
+        except Exception as exc:  # noqa: BLE001 - what is not a books template's is the build's to report
+            problem = books_template_problem(exc, root)
+            if problem is not None and problem.diagnostic.message != LINKS_OUTSIDE:
+                problems.setdefault(problem.diagnostic.source.path, problem.diagnostic)
+    return sorted(problems.values(), key=Diagnostic.sort_key)
+
+
+_CHECKING: dict = {}     # the last environment `check_books_templates` made, by what it was made from
+
+
+def checking_environment(root: Path):
+    """`make_environment(root)`, kept while templates/ lists the same files with the same times.
+
+    Compiling the templates is most of the cost of trying them, and watch mode tries them
+    on every edit. Jinja sees an edited template by its time; a file added or removed
+    changes which template a name finds, so it makes a new environment.
+    """
+    folder = books_templates_folder(root)        # a folder linked out is not walked
+    key = [os.path.abspath(root), folder is None]
+    for base, _, files in os.walk(folder) if folder is not None else ():
+        for name in sorted(files):
+            try:
+                info = os.stat(Path(base, name))
+                key.append((base, name, info.st_mtime_ns, info.st_size))
+            except OSError:
+                key.append((base, name))
+    key = tuple(key)
+    if _CHECKING.get("key") != key:
+        _CHECKING.update(key=key, env=make_environment(root))
+    return _CHECKING["env"]
+
+
+def page_templates(root: Path) -> list[str]:
+    """The names of the books' page templates (`statement.html`, `parts/header.html`)."""
+    folder = books_templates_folder(root)
+    names = []
+    for base, _, files in os.walk(folder) if folder is not None else ():
+        for name in files:
+            if name.lower().endswith(TEMPLATE_SUFFIXES):
+                names.append(Path(base, name).relative_to(folder).as_posix())
+    return sorted(names)
+
+
+def sample_pages(env, priced: PricedBooks) -> list:
+    """Every kind of page, for one client (the first with a statement), as calls that render them."""
+    client = next((c for c in priced.clients if c.statements), priced.clients[0] if priced.clients else None)
+    sample = dataclasses.replace(priced, clients=(client,) if client is not None else ())
+    settings = priced.books.settings
+    links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
+    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, build_info="")]
+    if client is None:
+        return pages
+    pages += [
+        lambda: render_client_index(env, sample, client, pdf=True, dashboard_href="../index.html", build_info=""),
+        lambda: render_owner_client(env, sample, client_report(client, settings, priced.as_of), "index.html",
+                                    build_info=""),
+    ]
+    if client.statements:
+        pages.append(lambda: render_statement(env, sample, client, client.statements[0], pdf_href="statement.pdf",
+                                              index_href="index.html", build_info=""))
+    return pages
+
+
+# --------------------------------------------------------------- the site's files
 
 
 def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool, to_pdf,

@@ -6,6 +6,12 @@ file the same name. Every template is autoescaped whatever its name; the only HT
 marked safe is nh3-cleaned Markdown (`filters.render_markdown`) and the SVG that
 `charts.py` builds with every text escaped.
 
+The books' templates are the owner's text, not hourbook's code: `BooksLoader` reads
+them as UTF-8 and never through a link that leaves the books folder, and
+`BooksEnvironment` (sandboxed when the books have templates) turns any failure of
+one into a `TemplateProblem` located at its file and line, which the commands
+report as a diagnostic. The invoice's environment (`einvoice.py`) is made here too.
+
 Messages come from `locales/<language>.yaml`, merged over `en.yaml`, so a missing
 key falls back to English and a new language is one new file. Pages are returned
 as text; nothing here writes files.
@@ -15,18 +21,25 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
+import re
+import stat
+import traceback
 from pathlib import Path
 from typing import Any
 from typing import Callable
 from typing import Mapping
 
 import jinja2
+import jinja2.sandbox
 import yaml
 
 from hourbook.core.records import STATUSES
 from hourbook.core.records import Contract
+from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
+from hourbook.core.records import Source
 from hourbook.core.records import Statement
 from hourbook.render import charts
 from hourbook.render import filters
@@ -42,6 +55,7 @@ from hourbook.render.statement import block_size
 from hourbook.render.statement import format_hours_unit
 from hourbook.render.statement import requester_name
 from hourbook.render.statement import make_view
+from hourbook.site import SECRET_FILE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -70,6 +84,201 @@ def load_messages(locale: str) -> dict[str, str]:
     return {**_read_messages(OWNER_LOCALE), **_read_messages(filters.language_of(locale))}
 
 
+# --------------------------------------------------------------- the books' templates
+
+BOOKS_TEMPLATES = "templates"
+LINKS_OUTSIDE = ("links outside the books folder, to the link secret or into .git; hourbook reads templates "
+                 "only from the books: copy the file into templates/ instead of linking to it")
+
+
+class TemplateProblem(Exception):
+    """A template of the books (templates/<name>) failed: a problem in the books, not a bug.
+
+    `diagnostic` says where (`templates/statement.html:12`) and what. A failure in a
+    built-in template is a bug and is not turned into this.
+    """
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(f"{diagnostic.source}: {diagnostic.message}")
+        self.diagnostic = diagnostic
+
+    def __reduce__(self):
+        # Raised in a rendering process, it crosses back to the builder by pickle.
+        return (type(self), (self.diagnostic,))
+
+
+def inside_books(path: Path | str, root: Path) -> bool:
+    """`path`, every link in it followed, is in the books folder, and is neither the link
+    secret nor in .git (a template could put them on a page)."""
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(real_root):
+        return False
+    parts = real.relative_to(real_root).parts
+    return not parts or parts[0] not in (".git", SECRET_FILE)
+
+
+def books_templates_folder(root: Path | None) -> Path | None:
+    """The books' templates/ folder, when there is one inside the books (not linked out, nor to the books
+    folder itself, whose every file a page could then load)."""
+    if root is None:
+        return None
+    folder = Path(root) / BOOKS_TEMPLATES
+    if not folder.is_dir() or not inside_books(folder, root) or os.path.samefile(folder, root):
+        return None
+    return folder
+
+
+def template_folders(root: Path | None) -> list[Path]:
+    """Where a statement's PDF may load files from: the books' templates, then the built-in ones."""
+    books = books_templates_folder(root)
+    return ([books] if books is not None else []) + [TEMPLATES_DIR]
+
+
+def books_problem(rel: str, line: int, message: str) -> TemplateProblem:
+    return TemplateProblem(Diagnostic(Source(rel, line), message))
+
+
+class BooksLoader(jinja2.BaseLoader):
+    """The books' templates/: UTF-8 text files inside the books folder, nothing else.
+
+    A name that is not there is `TemplateNotFound` (the built-in template is used); a
+    file that is there but links out of the books, is not a regular file, cannot be
+    read or is not UTF-8 is a `TemplateProblem` at its path.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.folder = os.path.abspath(self.root / BOOKS_TEMPLATES)
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        pieces = jinja2.loaders.split_template_path(template)   # no `..`, no absolute names
+        path = os.path.join(self.folder, *pieces)
+        rel = "/".join([BOOKS_TEMPLATES, *pieces])
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        if not inside_books(path, self.root) or books_templates_folder(self.root) is None:
+            raise books_problem(rel, 1, LINKS_OUTSIDE)
+        try:
+            info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise jinja2.TemplateNotFound(template)
+            if not stat.S_ISREG(info.st_mode):
+                raise books_problem(rel, 1, "not a regular file: a template must be a text file")
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise books_problem(rel, 1, f"cannot read the template: {exc.strerror or exc}") from exc
+        return decode_template(data, rel), path, lambda: _unchanged(path, info.st_mtime_ns)
+
+    def load(self, environment: jinja2.Environment, name: str, globals=None):
+        """The compiled template; a template too deeply nested to compile is a problem at its path."""
+        try:
+            return super().load(environment, name, globals)
+        except (TemplateProblem, jinja2.TemplateError):
+            raise
+        except (RecursionError, MemoryError, SyntaxError) as exc:
+            rel = "/".join([BOOKS_TEMPLATES, *jinja2.loaders.split_template_path(name)])
+            raise books_problem(rel, 1, f"cannot compile the template ({type(exc).__name__}): its "
+                                "expressions or blocks are nested too deeply; simplify them") from exc
+
+
+def decode_template(data: bytes, rel: str) -> str:
+    """A template's text, with newlines as Python's text files give them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise books_problem(rel, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                            "save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _unchanged(path: str, mtime_ns: int) -> bool:
+    try:
+        return os.stat(path).st_mtime_ns == mtime_ns
+    except OSError:
+        return False
+
+
+class BooksEnvironment(jinja2.sandbox.SandboxedEnvironment):
+    """Jinja2 for templates the books may override: what fails in one of the books' templates
+    (syntax, runtime, an include that is not there, endless recursion) is a `TemplateProblem`.
+
+    Sandboxed: a books template reaches the values it is given, not Python's insides
+    (`__class__`, `__globals__`), so it cannot read a file or run a command.
+    """
+
+    def __init__(self, root: Path, builtin: Path, **options) -> None:
+        super().__init__(**options)
+        self.books_root = Path(root)
+        self.builtin = builtin
+
+    def handle_exception(self, source: str | None = None):
+        try:
+            super().handle_exception(source)
+        except TemplateProblem:
+            raise
+        except Exception as exc:
+            problem = books_template_problem(exc, self.books_root, self.builtin)
+            if problem is None:
+                raise
+            raise problem from exc
+
+
+def books_environment(root: Path | None, builtin: Path, **options) -> jinja2.Environment:
+    """Jinja2 over the books' templates (when `root` has a templates/ folder) before `builtin`.
+
+    Books without templates get a plain environment over the built-in templates (the
+    sandbox costs time on every attribute, and hourbook's own templates need none).
+    """
+    options = dict(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                   **options)
+    builtin_loader = jinja2.FileSystemLoader(str(builtin))
+    if root is None or not os.path.lexists(Path(root) / BOOKS_TEMPLATES):
+        return jinja2.Environment(loader=builtin_loader, **options)
+    return BooksEnvironment(root, builtin, loader=jinja2.ChoiceLoader([BooksLoader(root), builtin_loader]), **options)
+
+
+def books_template_problem(exc: BaseException, root: Path, builtin: Path = TEMPLATES_DIR) -> TemplateProblem | None:
+    """The located problem when `exc` comes from a template in `root/templates`, else None.
+
+    The place is the innermost frame of the traceback in one of the books' templates (Jinja
+    gives template frames their file and line), or a syntax error's own place.
+    """
+    if isinstance(exc, TemplateProblem):
+        return exc
+    folder = Path(os.path.abspath(Path(root) / BOOKS_TEMPLATES))
+    places = []
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        places.append((exc.filename, exc.lineno or 1))
+    places += [(frame.filename, frame.lineno or 1) for frame in reversed(traceback.extract_tb(exc.__traceback__))]
+    for filename, line in places:
+        path = Path(os.path.abspath(filename))
+        if path.is_relative_to(folder):
+            rel = "/".join([BOOKS_TEMPLATES, *path.relative_to(folder).parts])
+            return books_problem(rel, line, template_message(exc, rel, builtin))
+    return None
+
+
+def template_message(exc: BaseException, rel: str, builtin: Path) -> str:
+    """What went wrong in a books template, and what to do about it (`builtin`: the templates it overrides)."""
+    name = rel.split("/", 1)[1]
+    fix = "fix the template, or remove it to use hourbook's own" if (builtin / name).is_file() else "fix the template"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}; {fix}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template error: no template named {exc.name!r}, in templates/ or built in; {fix}"
+    if isinstance(exc, RecursionError):
+        return f"template error: it includes, extends or calls itself without end; {fix}"
+    if isinstance(exc, jinja2.TemplateError):
+        return f"template error: {exc.message}; {fix}"
+    name = type(exc).__name__
+    detail = str(exc)
+    if not detail or detail.startswith("[<class "):     # decimal's signals say only their own names
+        detail = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()   # DivisionByZero: division by zero
+    return f"template failed: {name}: {detail}; {fix}"
+
+
 # --------------------------------------------------------------- environment
 
 
@@ -87,18 +296,7 @@ def make_environment(root: Path | None) -> jinja2.Environment:
     Filters that depend on the page (money, dates, messages) read `locale`, `currency`
     and `messages` from the template context, so templates write `amount|money`.
     """
-    search = []
-    if root is not None and (root / "templates").is_dir():
-        search.append(jinja2.FileSystemLoader(str(root / "templates")))
-    search.append(jinja2.FileSystemLoader(str(TEMPLATES_DIR)))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(search),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = books_environment(root, TEMPLATES_DIR, keep_trailing_newline=True)
 
     @jinja2.pass_context
     def money(context: jinja2.runtime.Context, amount: Any, currency: str | None = None) -> str:

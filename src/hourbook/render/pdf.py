@@ -2,8 +2,10 @@
 
 The statement's own HTML (print CSS, A4, DejaVu Sans from the system) goes to
 WeasyPrint with a URL fetcher that serves only `data:` URLs and files inside the
-allowed template folders. Everything else, the network above all, is refused: a
-statement never makes a request, whatever its text links to.
+allowed template folders, with every link and `..` resolved first: a logo in
+templates/ that links to /etc/passwd is refused like /etc/passwd itself. Everything
+else, the network above all, is refused: a statement never makes a request,
+whatever its text links to.
 
 The same HTML gives the same bytes: the fonts embedded in a PDF are subset by
 fontTools, which stamps each subset with the current time unless
@@ -45,11 +47,21 @@ class AssetFetcher(URLFetcher):
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == "file":
-            path = Path(unquote(urlparse(url).path)).resolve()
-            if path.is_file() and any(path.is_relative_to(folder) for folder in self.allowed):
+            path = self.allowed_file(url)
+            if path is not None:
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
         raise RefusedURL(f"refused to fetch {url!r}: only data: URLs and the templates' own files are allowed")
+
+    def allowed_file(self, url: str) -> Path | None:
+        """The regular file a `file:` URL names, every link and `..` resolved, when it is in an allowed folder."""
+        try:
+            path = Path(unquote(urlparse(url).path)).resolve()
+            if path.is_file() and any(path.is_relative_to(folder) for folder in self.allowed):
+                return path
+        except (OSError, ValueError):      # a NUL in the name, a loop of links
+            pass
+        return None
 
 
 @contextlib.contextmanager
