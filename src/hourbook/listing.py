@@ -1,0 +1,328 @@
+"""Which files make the books: hourbook.yaml, contracts/*.yaml, logbook/**, templates/**.
+
+The one place that lists them, for the loader and for the build's digests. It opens no
+file. It follows a symbolic link only when the link stays inside the books folder: one
+that leads out (to `/etc/passwd`, say), to the link secret or into `.git`, or nowhere, or
+round in a loop, is an error at its own path and is never followed, read or walked into.
+A folder that cannot be listed is an error too, since its files would be silently
+missing, and so is anything where a file or folder should be that is neither.
+
+What the files say is the loader's business; which names it wants is said here.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from hourbook.core.records import ERROR
+from hourbook.core.records import Diagnostic
+from hourbook.core.records import Source
+
+SETTINGS_FILE = "hourbook.yaml"
+SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site): no link may lead to it
+LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
+CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
+
+
+class Problems(list):
+    """Diagnostics as they are found, each added with its place."""
+
+    def error(self, path: str, line: int, message: str) -> None:
+        self.append(Diagnostic(Source(path, line), message, ERROR))
+
+
+@dataclass(frozen=True)
+class BooksFiles:
+    """The files a books folder is made of, by kind, and what is wrong with its links and folders."""
+
+    settings: Path | None                   # hourbook.yaml, when it is a file that can be read
+    contracts: tuple[Path, ...]
+    logbooks: tuple[Path, ...]
+    templates: tuple[Path, ...]
+    problems: tuple[Diagnostic, ...]
+
+    def paths(self) -> list[Path]:
+        """Every file, hourbook.yaml first."""
+        return ([self.settings] if self.settings else []) + [*self.contracts, *self.logbooks, *self.templates]
+
+
+@dataclass(frozen=True)
+class _Folder:
+    """How one folder of the books is listed."""
+
+    name: str
+    wanted: Callable[[str], bool]           # a file name that is read
+    skipped: Callable[[str], bool]          # a name that is not part of the books (hidden, backups)
+    recursive: bool
+    once: bool                              # a file reached twice (by a link) is an error: it would count twice
+
+
+def _is_logbook(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in LOGBOOK_SUFFIXES
+
+
+def _is_contract(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in CONTRACT_SUFFIXES
+
+
+def _hidden_or_backup(name: str) -> bool:
+    return name.startswith((".", "#")) or name.endswith("~")
+
+
+FOLDERS = {
+    "contracts": _Folder("contracts", _is_contract, lambda name: name.startswith("."), recursive=False, once=False),
+    "logbook": _Folder("logbook", _is_logbook, _hidden_or_backup, recursive=True, once=True),
+    "templates": _Folder("templates", lambda name: True, lambda name: False, recursive=True, once=False),
+}
+
+
+def list_books(root: Path) -> BooksFiles:
+    """Every file of the books folder `root` that hourbook reads, and the problems met on the way.
+
+    Args:
+        root: the books folder.
+
+    Returns:
+        The files by kind, each list in path order; paths are under `root` as named (a link
+        that stays inside is listed by its own name).
+    """
+    walk = _Walk(root)
+    settings = walk.top_file(SETTINGS_FILE)
+    contracts = walk.folder(FOLDERS["contracts"])
+    logbooks = walk.folder(FOLDERS["logbook"])
+    templates = walk.folder(FOLDERS["templates"])
+    return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags))
+
+
+def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
+    """One folder of the books (`contracts`, `logbook` or `templates`): (its files, the problems)."""
+    walk = _Walk(root)
+    return walk.folder(FOLDERS[name]), list(walk.diags)
+
+
+def top_file(root: Path, name: str) -> Path | None:
+    """A file at the top of the books (issued.yaml, the secret) when it can be read as one: a
+    regular file, or a link to one inside the books; None otherwise (its owner says why)."""
+    return _Walk(root).top_file(name)
+
+
+def relative(root: Path, path: Path) -> str:
+    """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
+    rel = path.relative_to(root).as_posix()
+    if rel.isascii():
+        return rel
+    # A name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 output can carry.
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "neither a file nor a folder")
+
+
+class _Walk:
+    """One listing of a books folder; what is wrong is collected in `diags`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.diags = Problems()
+
+    def rel(self, path: Path) -> str:
+        """A path as diagnostics show it."""
+        return relative(self.root, path)
+
+    def shown(self, real: str) -> str:
+        """A link's target as the owner knows it: relative inside the books, else absolute."""
+        if real == self.real_root:
+            text = "the books folder itself"
+        elif _within(real, self.real_root):
+            text = Path(real).relative_to(self.real_root).as_posix()
+        else:
+            text = real
+        # A target is any bytes: say it as a terminal can show it.
+        return text if text.isprintable() else repr(text)[1:-1]
+
+    def link_target(self, path: Path) -> str | None:
+        """The real path a link leads to, when it stays in the books; None (reported) when not."""
+        target = os.path.realpath(path)
+        real_root = self.real_root
+        diags = self.diags
+        if not _within(target, real_root):
+            diags.error(self.rel(path), 1, f"links outside the books folder (to {self.shown(target)}); hourbook "
+                        "never follows such a link: copy the file into the books, or remove the link")
+            return None
+        if target == os.path.join(real_root, SECRET_FILE) or _within(target, os.path.join(real_root, ".git")):
+            diags.error(self.rel(path), 1, f"links to {self.shown(target)}, which is not part of the books; "
+                        "remove the link")
+            return None
+        return target
+
+    def followed(self, path: Path) -> tuple[str, os.stat_result] | None:
+        """(real path, stat) of what a link inside the books leads to; None, reported, otherwise."""
+        target = self.link_target(path)
+        if target is None:
+            return None
+        diags = self.diags
+        try:
+            return target, os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                diags.error(self.rel(path), 1, "is a link that never reaches a file (the links go round in a loop); "
+                            "remove it")
+            else:
+                missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+                diags.error(self.rel(path), 1, f"links to {self.shown(target)}, which "
+                            + ("does not exist" if missing else f"cannot be reached ({exc.strerror or exc})")
+                            + "; restore it, or remove the link")
+            return None
+
+    def top_file(self, name: str) -> Path | None:
+        """A file at the top of the books (hourbook.yaml): its path when it is a file to read."""
+        path = self.root / name
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None                     # missing: the loader says what it needs
+        if stat.S_ISLNK(mode):
+            found = self.followed(path)
+            if found is None:
+                return None
+            mode = found[1].st_mode
+        if not stat.S_ISREG(mode):
+            diags = self.diags
+            diags.error(name, 1, f"{name} is not a regular file (it is {_kind(mode)}): make {name} a plain text file")
+            return None
+        return path
+
+    def folder(self, spec: _Folder) -> list[Path]:
+        """The wanted files of one folder of the books, in path order."""
+        base = self.root / spec.name
+        try:
+            mode = os.lstat(base).st_mode
+        except OSError:
+            return []                       # no such folder: the books have none of these
+        real_base = os.path.join(self.real_root, spec.name)
+        if stat.S_ISLNK(mode):
+            found = self.followed(base)
+            if found is None:
+                return []
+            real_base, mode = found[0], found[1].st_mode
+        if not stat.S_ISDIR(mode):
+            diags = self.diags
+            diags.error(spec.name, 1, f"{spec.name} is {_kind(mode)}, not a folder: hourbook reads the files in "
+                        f"a folder {spec.name}/")
+            return []
+        listing = _Listing(self, spec, real_base)
+        listing.scan(base, real_base)
+        listing.follow_links()
+        return sorted(listing.files, key=lambda path: relative(self.root, path))
+
+
+class _Listing:
+    """The files of one folder: real folders first, then the links, in path order.
+
+    Real files and folders come first so that a link to one of them, not the file itself,
+    is what is reported as read twice.
+    """
+
+    def __init__(self, walk: _Walk, spec: _Folder, real_base: str):
+        self.walk = walk
+        self.spec = spec
+        self.real_base = real_base
+        self.files: list[Path] = []
+        self.real_files: dict[str, Path] = {}   # real path -> the path it was listed by
+        self.seen_folders = {real_base}
+        self.links: list[tuple[str, Path]] = []  # a heap by shown path
+
+    def scan(self, folder: Path, real_folder: str) -> None:
+        """Every file and folder under `folder` that is not a link; the links are kept for later."""
+        stack = [(folder, real_folder)]
+        while stack:
+            current, real_current = stack.pop()
+            try:
+                with os.scandir(current) as entries:
+                    found = sorted(entries, key=lambda entry: entry.name)
+                for entry in found:
+                    if not self.spec.skipped(entry.name):
+                        self.scan_entry(entry, current, real_current, stack)
+            except OSError as exc:      # unreadable, or gone (or a name in it) between listing and looking
+                diags = self.walk.diags
+                diags.error(self.walk.rel(current), 1, f"cannot read the folder: {exc.strerror or exc}; "
+                            "the files in it are not read")
+
+    def scan_entry(self, entry: os.DirEntry, current: Path, real_current: str, stack: list) -> None:
+        """One name in a folder: a file listed, a folder to scan, a link kept for later."""
+        name = entry.name
+        path = current / name
+        if entry.is_symlink():
+            heapq.heappush(self.links, (self.walk.rel(path), path))
+        elif entry.is_dir(follow_symlinks=False):
+            real = os.path.join(real_current, name)
+            if self.spec.recursive and real not in self.seen_folders:   # (seen: through a link already)
+                self.seen_folders.add(real)
+                stack.append((path, real))
+        elif self.spec.wanted(name):
+            if entry.is_file(follow_symlinks=False):
+                self.add(path, os.path.join(real_current, name))
+            else:
+                self.not_a_file(path, entry.stat(follow_symlinks=False).st_mode)
+
+    def add(self, path: Path, real: str) -> None:
+        """List a file, unless (in logbook/) it was listed already by another path."""
+        first = self.real_files.get(real)
+        if first is not None and self.spec.once:
+            diags = self.walk.diags
+            diags.error(self.walk.rel(path), 1, f"is the same file as {self.walk.rel(first)} (a link to it): its "
+                        "entries would count twice; remove the link")
+            return
+        self.real_files.setdefault(real, path)
+        self.files.append(path)
+
+    def not_a_file(self, path: Path, mode: int) -> None:
+        """A FIFO, socket or device with a wanted name: reported, never opened (a FIFO would block)."""
+        diags = self.walk.diags
+        diags.error(self.walk.rel(path), 1, f"is {_kind(mode)}, not a file: hourbook reads only plain files "
+                    "here; remove it or rename it")
+
+    def follow_links(self) -> None:
+        """Each link in path order: followed when it stays in the books, else reported."""
+        while self.links:
+            _, path = heapq.heappop(self.links)
+            found = self.walk.followed(path)
+            if found is None:
+                continue
+            target, status = found
+            if stat.S_ISDIR(status.st_mode):
+                if self.spec.recursive:
+                    self.follow_folder(path, target)
+            elif not self.spec.wanted(path.name):
+                continue
+            elif stat.S_ISREG(status.st_mode):
+                self.add(path, target)
+            else:
+                self.not_a_file(path, status.st_mode)
+
+    def follow_folder(self, path: Path, target: str) -> None:
+        """A link to a folder: walked when it is new, reported when it would be read twice."""
+        if target in self.seen_folders or _within(self.real_base, target):
+            if self.spec.once:
+                diags = self.walk.diags
+                diags.error(self.walk.rel(path), 1, f"links to {self.walk.shown(target)}, a folder that is read "
+                            "already: its entries would count twice; remove the link")
+            return
+        self.seen_folders.add(target)
+        self.scan(path, target)
