@@ -19,8 +19,8 @@ DURATION_HELP = "a duration like 45m, 1h, 1h30m, 1.5h or 0:45"
 _HM = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?$")
 _CLOCK = re.compile(r"^(?P<h>\d+):(?P<m>[0-5]\d)$")
 RANGE = re.compile(r"^(?P<a>\d{1,2}):(?P<am>\d{2})\s*[-\u2013]\s*(?P<b>\d{1,2}):(?P<bm>\d{2})$")
-TAG = re.compile(r"^[\w./-]+$")
-CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+TAG = re.compile(r"^[\w./-]+\Z")
+CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")  # \Z: not before a final line break, as $ would
 AMOUNT = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 
 # Bounds on what one value may be. Far beyond any real books, and low enough that no sum of
@@ -30,6 +30,92 @@ MAX_AMOUNT = Decimal(10) ** 12
 MAX_MINUTES = 100_000 * 60
 MAX_PERCENT = Decimal(1000)
 SHOWN_CHARS = 60
+
+
+# Characters no books file holds anywhere: C0 controls but tab and line feed (a carriage return
+# is read as a line end before this is asked), DEL, C1 controls, the Unicode line and paragraph
+# separators, and a byte-order mark after the start (where it is dropped).
+FILE_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# ... nor a one-line field (a name, an id, a title): no tab or line break either.
+LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Directional formatting: embeddings and overrides (closed by U+202C), isolates (closed by U+2069).
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+                 "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_CHARACTER_NAMES = {"\t": "a tab", "\n": "a line break", "\u2028": "a line separator (U+2028)",
+                    "\u2029": "a paragraph separator (U+2029)", "\ufeff": "a byte-order mark (U+FEFF)"}
+
+
+def character_name(char: str) -> str:
+    """How a message names a character that must not be there: `a tab`, `the control character U+001B`."""
+    if char in _CHARACTER_NAMES:
+        return _CHARACTER_NAMES[char]
+    kind = "direction control" if BIDI.match(char) else "control character"
+    return f"the {kind} U+{ord(char):04X}"
+
+
+def check_line(text: str) -> str:
+    """`text` when it can stand on one line of a document; else ValueError saying what is in it.
+
+    One line: no line break, tab or other control character, and every right-to-left override
+    or isolate closed again (an unclosed one turns the text after it around, in the document
+    and in any file or terminal it is copied to). Closed ones are allowed: names in Arabic or
+    Hebrew script may need them.
+    """
+    if text.isprintable():
+        return text     # nearly every value: no control, no formatting character
+    return check_bidi(_check_controls(text, LINE_CONTROLS, "this field is one line of plain text"))
+
+
+def check_lines(text: str) -> str:
+    """`text` when it can stand as lines of a document (an address, a note): tabs and line breaks
+    allowed, other control characters and unclosed overrides not."""
+    if text.isprintable():
+        return text
+    return check_bidi(_check_controls(text, FILE_CONTROLS, "write plain text"))
+
+
+def _check_controls(text: str, controls: re.Pattern, advice: str) -> str:
+    control = controls.search(text)
+    if control:
+        raise ValueError(f"{shown(text)} holds {character_name(control.group())}; {advice}")
+    return text
+
+
+def check_bidi(text: str) -> str:
+    """`text` when its directional formatting characters are closed, in order; else ValueError."""
+    if BIDI.search(text) is None:
+        return text
+    expected: list[str] = []
+    for char in BIDI.findall(text):
+        closer = _BIDI_OPENERS.get(char)
+        if closer is not None:
+            expected.append(char)
+        elif not expected or _BIDI_OPENERS[expected[-1]] != char:
+            raise ValueError(f"{shown(text)} holds U+{ord(char):04X}, which closes no direction change "
+                             "opened before it; remove it")
+        else:
+            expected.pop()
+    if expected:
+        raise ValueError(f"{shown(text)} holds U+{ord(expected[-1]):04X}, a direction change that is never "
+                         f"closed (with U+{ord(_BIDI_OPENERS[expected[-1]]):04X}): it would turn the text after "
+                         "it around; close it or remove it")
+    return text
+
+
+def described(value: object) -> str:
+    """What a value is, for a message: `a date (2026-01-01)`, `a list`, `true (a yes/no value)`, `'sixty'`."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, datetime.date):
+        return f"a date ({value.isoformat()})"
+    if isinstance(value, list):
+        return f"a list {shown(list(value))}"
+    if isinstance(value, dict):
+        return f"a mapping {shown(dict(value))}"
+    if value is None:
+        return "nothing"
+    return shown(value)
 
 
 def shown(value: object) -> str:
@@ -51,7 +137,7 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
         Whole minutes, zero or more.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
+        raise ValueError(f"expected {DURATION_HELP}, got {described(value)}")
     if isinstance(value, (int, Decimal)) and hours_if_number:
         minutes = D(value) * 60
     elif isinstance(value, str):
@@ -65,7 +151,7 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
         else:
             raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
     else:
-        raise ValueError(f"expected {DURATION_HELP}, got {shown(value)}")
+        raise ValueError(f"expected {DURATION_HELP}, got {described(value)}")
     if minutes < 0:
         raise ValueError(f"a duration cannot be negative: {shown(value)}")
     if minutes > MAX_MINUTES:
@@ -103,12 +189,12 @@ def format_clock(minute: int) -> str:
 
 def parse_money(value: object) -> Decimal:
     """An amount: a number, or text of digits with a decimal point."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"expected an amount like 60 or 45.50, got {shown(value)}")
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, Decimal, str)):
+        raise ValueError(f"expected an amount like 60 or 45.50, got {described(value)}")
     if isinstance(value, (int, Decimal)):
         amount = D(value)
     else:
-        text = str(value).strip()
+        text = value.strip()
         if not AMOUNT.match(text):
             hint = " (write decimals with a point: 45.50)" if re.match(r"^\d+,\d+$", text) else ""
             raise ValueError(f"expected an amount like 60 or 45.50, got {shown(value)}{hint}")
@@ -120,8 +206,8 @@ def parse_money(value: object) -> Decimal:
 
 def parse_percent(value: object) -> Decimal:
     """A fraction from `21%` or a bare number of percent (`21`)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"expected a percentage like 21%, got {shown(value)}")
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, Decimal, str)):
+        raise ValueError(f"expected a percentage like 21%, got {described(value)}")
     text = str(value).strip()
     if text.endswith("%"):
         text = text[:-1].strip()
@@ -143,7 +229,7 @@ def parse_date(value: object) -> datetime.date:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"expected a date like 2026-11-03, got {shown(value)}")
+    raise ValueError(f"expected a date like 2026-11-03, got {described(value)}")
 
 
 def parse_tag(value: object) -> str:
@@ -170,5 +256,9 @@ def did_you_mean(word: str, known) -> str:
     """` (did you mean 'rate'?)` for a near miss, else ''."""
     if len(word) > 100:
         return ""  # no near miss is that long, and difflib's cost grows with it
-    matches = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
+    by_lower = {str(name).lower(): name for name in known}
+    lower = word.lower()
+    if lower in by_lower and by_lower[lower] != word:
+        return f" (did you mean {by_lower[lower]!r}?)"      # only the case differs: ACME for acme
+    matches = difflib.get_close_matches(lower, list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[matches[0]]!r}?)" if matches else ""

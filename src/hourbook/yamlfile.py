@@ -40,9 +40,12 @@ MAX_ALIAS_CHARS = 1_000_000  # characters of scalars that aliases may repeat
 SLOW_PATH_CHARS = 1_000_000   # above this, a syntax error is reported as libyaml words it
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What the YAML reader refuses in a file; an escape in a double-quoted string ("\0", "\x1b")
-# must not bring it back in (a NUL in an id, a terminal escape in a name).
-_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
+# What the YAML reader refuses in a file, and what hourbook refuses in any books file besides
+# (NEL, the line and paragraph separators, a byte-order mark: see loader.read_text); an escape
+# in a double-quoted string ("\0", "\x1b", "\N") must not bring it back in (a NUL in an id, a
+# terminal escape in a name).
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0A\x0D\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010ffff]")
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -174,8 +177,7 @@ def parse_yaml(text: str, first_line: int = 1):
         node = loader.get_single_node()
     except yaml.reader.ReaderError as exc:
         line = budget.line_at(exc.position) if isinstance(exc.position, int) else first_line
-        raise YamlError(line, f"YAML cannot contain the control character U+{exc.character:04X} "
-                        "(write it as an escape in a double-quoted string)") from None
+        raise YamlError(line, f"YAML cannot contain the character U+{exc.character:04X}: remove it") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = budget.line(mark) if mark else first_line
@@ -267,8 +269,7 @@ def _fast_error(text: str, budget: _Budget, first_line: int) -> YamlError | None
         loader.get_single_node()
     except yaml.reader.ReaderError as exc:
         line = budget.line_at(exc.position) if isinstance(exc.position, int) else first_line
-        return YamlError(line, f"YAML cannot contain the control character U+{exc.character:04X} "
-                         "(write it as an escape in a double-quoted string)")
+        return YamlError(line, f"YAML cannot contain the character U+{exc.character:04X}: remove it")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = budget.line(mark) if mark else first_line
