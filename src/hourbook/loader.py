@@ -9,23 +9,28 @@ books (unknown clients, overlaps, terms): that is `validation` and `pricing`.
 from __future__ import annotations
 
 import datetime
+import functools
 import gc
 import os
 import re
 import string
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
 from babel import Locale
 from babel import UnknownLocaleError
+from babel.numbers import list_currencies
 
+from hourbook.core.money import minor_digits
 from hourbook.core.periods import KINDS as PERIOD_KINDS
 from hourbook.core.records import ERROR
 from hourbook.core.records import EXPENSE
 from hourbook.core.records import REQUEST
 from hourbook.core.records import TIME
+from hourbook.core.records import WARNING
 from hourbook.core.records import Books
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
@@ -38,9 +43,22 @@ from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
 from hourbook.core.records import Term
+from hourbook.listing import BooksFiles
+from hourbook.listing import Problems
+from hourbook.listing import list_books
+from hourbook.listing import list_folder
+from hourbook.listing import relative
+from hourbook.values import BIDI
 from hourbook.values import CLIENT_ID
+from hourbook.values import FILE_CONTROLS
+from hourbook.values import LINE_CONTROLS
 from hourbook.values import RANGE
+from hourbook.values import character_name
+from hourbook.values import check_bidi
+from hourbook.values import check_line
+from hourbook.values import check_lines
 from hourbook.values import did_you_mean
+from hourbook.values import format_clock
 from hourbook.values import parse_date
 from hourbook.values import parse_duration
 from hourbook.values import parse_money
@@ -60,22 +78,21 @@ MAX_FILE_BYTES = 64 * 1024 * 1024           # one Markdown file
 MAX_YAML_BYTES = 16 * 1024 * 1024           # one YAML file
 MAX_LOGBOOK_BYTES = 512 * 1024 * 1024       # all the logbooks together
 MAX_ENTRIES = 2_000_000                     # entries in all the logbooks
-LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
+MAX_CLIENT_ID = 100                         # characters: site/public/<id>-<32 hex digits>/ and the names
+                                            # staged beside it stay well under 255 bytes
+MAX_SHOWN_LINES = 20                        # lines with control characters reported one by one, per file
 TERM_KINDS = ("hourly", "retainer", "prepaid", "free")
 APPROVED = "approved"
 
 
-class Diagnostics(list):
-    """The diagnostics of one load, added with their place.
+class Diagnostics(Problems):
+    """The diagnostics of one load, added with their place (`error(path, line, message)`).
 
     `dropped` counts the fields whose value could not be read and was left out: a record read
     without one of its own rules must not be used as if that rule were not there.
     """
 
     dropped = 0
-
-    def error(self, path: str, line: int, message: str) -> None:
-        self.append(Diagnostic(Source(path, line), message, ERROR))
 
 
 # ------------------------------------------------------------------ files
@@ -110,16 +127,43 @@ def read_text(root: Path, path: Path, diags: Diagnostics) -> str | None:
         line = text[: text.index("\x00")].count("\n") + 1
         diags.error(rel, line, "file contains a NUL byte; is it a text file?")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if data.translate(None, _PLAIN_BYTES) and not report_controls(text, rel, diags):
+        return None
+    return text
 
 
-def relative(root: Path, path: Path) -> str:
-    """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
-    rel = path.relative_to(root).as_posix()
-    if rel.isascii():
-        return rel
-    # A name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 output can carry.
-    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+# Bytes that are neither a control character nor the start of one in UTF-8 (C1 controls begin
+# with 0xC2; U+2028, U+2029 with 0xE2; U+FEFF with 0xEF): a file of only these needs no closer look,
+# and deleting them is a hundred times faster than searching the text.
+_PLAIN_BYTES = bytes([*range(0x20, 0x7F), *b"\t\n\r", *(b for b in range(0x80, 0x100) if b not in b"\xc2\xe2\xef")])
+
+
+def report_controls(text: str, rel: str, diags: Diagnostics) -> bool:
+    """Report each line with a character no books file may hold; True when there is none.
+
+    A control character would reach a document, a journal or a terminal (where an escape
+    sequence acts); a byte-order mark inside a file is a sign of files joined together.
+    """
+    found = FILE_CONTROLS.search(text)
+    line, counted_to, reported = 1, 0, 0
+    while found is not None:
+        line += text.count("\n", counted_to, found.start())
+        counted_to = found.start()
+        if reported == MAX_SHOWN_LINES:
+            diags.error(rel, line, "this line and more after it hold control characters; is it a text file?")
+            break
+        char = found.group()
+        if char == "\ufeff":
+            diags.error(rel, line, "line holds a byte-order mark (U+FEFF) inside the file: was it joined "
+                        "from two files? remove it")
+        else:
+            diags.error(rel, line, f"line holds {character_name(char)}: remove it (documents, journals "
+                        "and terminals act on control characters)")
+        reported += 1
+        next_line = text.find("\n", found.start())
+        found = None if next_line < 0 else FILE_CONTROLS.search(text, next_line)
+    return reported == 0
 
 
 def load_yaml_file(root: Path, path: Path, diags: Diagnostics):
@@ -134,27 +178,13 @@ def load_yaml_file(root: Path, path: Path, diags: Diagnostics):
 
 
 def logbook_files(root: Path) -> list[Path]:
-    """Every logbook file under logbook/, in path order; hidden and editor backup files skipped."""
-    base = root / "logbook"
-    if not base.is_dir():
-        return []
-    found = []
-    for path in base.rglob("*"):
-        rel_parts = path.relative_to(base).parts
-        if any(part.startswith((".", "#")) or part.endswith("~") for part in rel_parts):
-            continue
-        if path.suffix.lower() in LOGBOOK_SUFFIXES and path.is_file():
-            found.append(path)
-    return sorted(found, key=lambda p: relative(root, p))
+    """Every logbook file under logbook/, in path order (see `hourbook.listing`)."""
+    return list_folder(root, "logbook")[0]
 
 
 def contract_files(root: Path) -> list[Path]:
-    base = root / "contracts"
-    if not base.is_dir():
-        return []
-    return sorted((p for p in base.iterdir()
-                   if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")),
-                  key=lambda p: p.name)
+    """Every contract file in contracts/, in path order (see `hourbook.listing`)."""
+    return list_folder(root, "contracts")[0]
 
 
 # ------------------------------------------------------------------ fields
@@ -209,6 +239,32 @@ def read_fields(mapping, schema: dict[str, Field], path: str, line: int, what: s
     return values
 
 
+def report_case_twins(data, rel: str, diags: Diagnostics) -> None:
+    """An error for each key of a mapping that differs from an earlier key only in case.
+
+    Tags, handles and ids are read without case, so `urgent:` and `Urgent:` in one surcharge
+    map would both apply, and `OnSite`/`onsite` rates would race: one must go. Counted as a
+    value that could not be read, so a contract with one is left out whole.
+    """
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, YMap):
+            first: dict[str, str] = {}
+            for key in node:
+                folded = key.lower()
+                if folded in first:
+                    diags.error(rel, node.line_of(key), f"key {shown(key)} differs from {shown(first[folded])} "
+                                f"(line {node.line_of(first[folded])}) only in case, and hourbook reads them as "
+                                "one: keep one of them")
+                    diags.dropped += 1
+                else:
+                    first[folded] = key
+            stack.extend(node.values())
+        elif isinstance(node, YList):
+            stack.extend(node)
+
+
 def _kind(value) -> str:
     if isinstance(value, YList):
         return "a list"
@@ -220,11 +276,30 @@ def _kind(value) -> str:
 
 
 def text(value) -> str:
+    """One line of text (a name, an id, a title): no line break, tab or control character."""
     if isinstance(value, (YMap, YList)) or value is None:
         raise ValueError(f"expected text, got {_kind(value)}")
     if isinstance(value, bool):
         raise ValueError(f"expected text, got {value!r} (quote it)")
-    return str(value)
+    return check_line(str(value))
+
+
+def lines_text(value) -> str:
+    """Text of one or more lines (an address, a note, details): line breaks and tabs allowed."""
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")    # written as escapes: "\r\n"
+    if isinstance(value, (YMap, YList)) or value is None or isinstance(value, bool):
+        return text(value)      # says what it is instead
+    return check_lines(str(value))
+
+
+def folded_text(value) -> str:
+    """Text read as one line: its line breaks and runs of spaces become one space each.
+
+    A YAML entry's `note` is the description, one line as in a Markdown logbook; more lines
+    go under `details`.
+    """
+    return " ".join(lines_text(value).split())
 
 
 def boolean(value) -> bool:
@@ -235,9 +310,37 @@ def boolean(value) -> bool:
 
 def currency(value) -> str:
     code = text(value).strip().upper()
-    if not re.match(r"^[A-Z]{3}$", code):
-        raise ValueError(f"expected an ISO 4217 currency code like EUR, got {value!r}")
+    if not re.match(r"^[A-Z]{3}\Z", code):
+        raise ValueError(f"expected an ISO 4217 currency code like EUR, got {shown(value)}")
+    if code not in iso_currencies():
+        raise ValueError(f"{code} is not an ISO 4217 currency code; use one like EUR, USD, GBP or JPY")
     return code
+
+
+@functools.cache
+def iso_currencies() -> frozenset[str]:
+    """ISO 4217 codes, current and past, as Babel (CLDR) knows them."""
+    return frozenset(list_currencies())
+
+
+def check_minor_units(values: dict, item: YMap, key: str, code: str | None, rel: str, what: str,
+                      diags: Diagnostics) -> bool:
+    """An amount invoiced as written (a fee, a price) must fit the currency's minor unit; False if not.
+
+    Rates may have more decimals: a price per hour is not an amount an invoice shows as such
+    (EN 16931 allows unit prices of any precision), and each line's amount is rounded.
+    `code` None: the contract's currency could not be read (that is reported), nothing to check.
+    """
+    amount = values.get(key)
+    if amount is None or code is None:
+        return True
+    digits = minor_digits(code)
+    if amount == amount.quantize(Decimal(1).scaleb(-digits)):
+        return True
+    diags.error(rel, item.line_of(key), f"{what} field {key!r}: {amount} has more decimals than {code} has "
+                f"({digits}); an invoice cannot show it: round it")
+    diags.dropped += 1
+    return False
 
 
 def locale(value) -> str:
@@ -295,19 +398,21 @@ def tag_map(read_value: Reader) -> Reader:
 
 PARTY_FIELDS = {
     "name": Field(text, required=True),
-    "address": Field(text),
+    "address": Field(lines_text),
     "tax_id": Field(text),
     "email": Field(text),
     "iban": Field(text),
 }
 
 
-def load_settings(root: Path, diags: Diagnostics) -> Settings:
-    path = root / "hourbook.yaml"
+def load_settings(root: Path, path: Path | None, diags: Diagnostics) -> Settings:
+    """hourbook.yaml -> Settings; `path` None when the listing found no file to read there."""
     rel = "hourbook.yaml"
     fallback = Settings(seller=Party(name="(no seller)"))
-    if not path.is_file():
-        diags.error(rel, 1, "hourbook.yaml is missing: every books folder needs one with at least seller: {name: ...}")
+    if path is None:
+        if not os.path.lexists(root / rel):    # else the listing said what it is instead
+            diags.error(rel, 1, "hourbook.yaml is missing: every books folder needs one with at least "
+                        "seller: {name: ...}")
         return fallback
     before = len(diags)
     data = load_yaml_file(root, path, diags)
@@ -315,6 +420,7 @@ def load_settings(root: Path, diags: Diagnostics) -> Settings:
         if len(diags) == before:
             diags.error(rel, 1, "hourbook.yaml is empty: it needs at least seller: {name: ...}")
         return fallback
+    report_case_twins(data, rel, diags)
     schema = {
         "seller": Field(lambda v: v, required=True),
         "currency": Field(currency),
@@ -340,10 +446,16 @@ def load_settings(root: Path, diags: Diagnostics) -> Settings:
             diags.error(rel, data.line_of("team"), "team must be a mapping of id: {name, cost}")
         else:
             for member_id, member in team_map.items():
+                try:
+                    worker = handle(member_id)     # as `worker:` is read: one word, any case
+                except ValueError as exc:
+                    diags.error(rel, team_map.line_of(member_id), f"team member id: {exc} (letters, digits, "
+                                "'.', '-', '_'), as written after worker:")
+                    continue
                 fields = read_fields(member, {"name": Field(text), "cost": Field(non_negative_money)},
                                      rel, team_map.line_of(member_id), f"team member {member_id!r}", diags)
                 if fields is not None:
-                    team.append(TeamMember(str(member_id), fields.get("name", str(member_id)), fields.get("cost")))
+                    team.append(TeamMember(worker, fields.get("name", worker), fields.get("cost")))
     base_url = ""
     if "site" in values:
         fields = read_fields(values["site"], {"base_url": Field(text)}, rel, data.line_of("site"), "site", diags)
@@ -409,7 +521,7 @@ def payment_days(value) -> int:
 INVOICE_FIELDS = {
     "number": Field(number_pattern),
     "credit_number": Field(number_pattern),
-    "note": Field(text),
+    "note": Field(lines_text),
     "due_days": Field(payment_days),
     "exemptions": Field(lambda v: v),
 }
@@ -431,7 +543,7 @@ def read_exemptions(value, rel: str, invoice: YMap, diags: Diagnostics) -> tuple
     result = []
     for client, item in value.items():
         item_line = value.line_of(client)
-        fields = read_fields(item, {"category": Field(text, required=True), "note": Field(text)},
+        fields = read_fields(item, {"category": Field(text, required=True), "note": Field(lines_text)},
                              rel, item_line, f"exemption for {client!r}", diags)
         if not fields or "category" not in fields:
             continue
@@ -491,7 +603,7 @@ QUOTE_FIELDS = {
 def contract_schema(unused_settings: Settings) -> dict[str, Field]:
     return {
         "name": Field(text, required=True),
-        "address": Field(text),
+        "address": Field(lines_text),
         "tax_id": Field(text),
         "email": Field(text),
         "currency": Field(currency),
@@ -508,22 +620,32 @@ def contract_schema(unused_settings: Settings) -> dict[str, Field]:
 
 
 def load_contracts(root: Path, settings: Settings, diags: Diagnostics,
-                   cache=None) -> tuple[list[Contract], set[str]]:
+                   cache=None, listed: BooksFiles | None = None) -> tuple[list[Contract], set[str]]:
     """Every contract that reads without errors, and the ids of those that don't.
 
     A contract with errors is left out whole and its id returned as broken, so its
     entries are not reported again as unknown clients or entries without terms.
     `cache(root, path, rel, load, settings)` may answer for an unchanged file (see incremental).
+    `listed`: the books' files, when the caller has listed them already.
     """
     contracts: list[Contract] = []
     broken: set[str] = set()
     seen: dict[str, str] = {}
-    for path in contract_files(root):
+    for path in (listed.contracts if listed is not None else contract_files(root)):
         rel = relative(root, path)
         client_id = path.stem
+        if path.suffix not in (".yaml", ".yml"):
+            diags.error(rel, 1, f"contract files end in '.yaml', in lowercase: rename {shown(path.name)} "
+                        f"to {shown(client_id + '.yaml')}")
+            broken.add(client_id.lower())       # its entries are not also unknown clients
+            continue
         if not CLIENT_ID.match(client_id):
-            diags.error(rel, 1, f"client id {client_id!r} (the file name) must be lowercase letters, "
+            diags.error(rel, 1, f"client id {shown(client_id)} (the file name) must be lowercase letters, "
                         "digits and '-', starting with a letter or digit")
+            continue
+        if len(client_id) > MAX_CLIENT_ID:
+            diags.error(rel, 1, f"the client id (the file name) is {len(client_id)} characters long; it names "
+                        f"folders and files of the site, so it may have up to {MAX_CLIENT_ID}: rename the file")
             continue
         if client_id in seen:
             diags.error(rel, 1, f"duplicate client id {client_id!r}: also {seen[client_id]}")
@@ -549,6 +671,7 @@ def load_contract(root: Path, path: Path, rel: str, settings: Settings) -> tuple
         if not diags:
             diags.error(rel, 1, "contract is empty: it needs name: and terms:")
         return None, list(diags)
+    report_case_twins(data, rel, diags)
     contract = parse_contract(path.stem, data, rel, settings, diags)
     if diags.dropped:
         # A field whose value could not be read would price the entries by a rule the contract
@@ -564,11 +687,14 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Di
     values = read_fields(data, contract_schema(settings), rel, 1, "contract", diags)
     if values is None or "name" not in values:
         return None
+    # The currency amounts are in; None when the contract names one that cannot be read.
+    code = values.get("currency", settings.currency) if "currency" in values or "currency" not in data else None
     contacts = parse_contacts(values.get("contacts"), data, rel, diags)
-    terms = parse_terms(values.get("terms"), data, rel, diags)
-    prepaid = parse_list(values.get("prepaid"), data, "prepaid", rel, diags, parse_block)
+    terms = parse_terms(values.get("terms"), data, rel, diags, code)
+    prepaid = parse_list(values.get("prepaid"), data, "prepaid", rel, diags,
+                         lambda item, line, r, d: parse_block(item, line, r, d, code))
     quotes = parse_list(values.get("quotes"), data, "quotes", rel, diags,
-                        lambda item, line, r, d: parse_quote(item, line, r, d, contacts))
+                        lambda item, line, r, d: parse_quote(item, line, r, d, contacts, code))
     check_unique(prepaid, "prepaid block", rel, diags)
     check_unique(quotes, "quote", rel, diags)
     # A contract missing a term, block or quote would price its entries wrongly:
@@ -611,10 +737,14 @@ def parse_contacts(raw, data: YMap, rel: str, diags: Diagnostics) -> tuple[tuple
     contacts = []
     for handle, description in items:
         handle_text = str(handle).strip().lstrip("@").lower()
-        if not re.match(r"^[\w.-]+$", handle_text):
-            diags.error(rel, line, f"contact handle {handle!r} must be one word (letters, digits, '.', '-', '_')")
+        if not re.match(r"^[\w.-]+\Z", handle_text):
+            diags.error(rel, line, f"contact handle {shown(handle)} must be one word (letters, digits, '.', '-', '_')")
             continue
-        contacts.append((handle_text, "" if description is None else str(description)))
+        try:
+            contacts.append((handle_text, "" if description is None else text(description)))
+        except ValueError as exc:
+            diags.error(rel, raw.line_of(handle) if isinstance(raw, YMap) else line, f"contact {handle_text!r}: {exc}")
+            diags.dropped += 1
     return tuple(contacts)
 
 
@@ -642,10 +772,10 @@ def check_unique(records, what: str, rel: str, diags: Diagnostics) -> None:
             seen[key] = record.source.line
 
 
-def parse_terms(raw, data: YMap, rel: str, diags: Diagnostics) -> list[Term]:
+def parse_terms(raw, data: YMap, rel: str, diags: Diagnostics, code: str | None) -> list[Term]:
     if raw is None:
         return []
-    terms = parse_list(raw, data, "terms", rel, diags, parse_term)
+    terms = parse_list(raw, data, "terms", rel, diags, lambda item, line, r, d: parse_term(item, line, r, d, code))
     if isinstance(raw, YList) and not raw:
         diags.error(rel, data.line_of("terms"), "terms is empty: a contract needs at least one term")
     starts: dict[datetime.date, int] = {}
@@ -657,9 +787,11 @@ def parse_terms(raw, data: YMap, rel: str, diags: Diagnostics) -> list[Term]:
     return terms
 
 
-def parse_term(item, line: int, rel: str, diags: Diagnostics) -> Term | None:
+def parse_term(item, line: int, rel: str, diags: Diagnostics, code: str | None = None) -> Term | None:
     values = read_fields(item, TERM_FIELDS, rel, line, "term", diags)
     if values is None or "from" not in values or "kind" not in values:
+        return None
+    if not check_minor_units(values, item, "fee", code, rel, "term", diags):
         return None
     kind = values["kind"]
     if kind not in TERM_KINDS:
@@ -702,9 +834,11 @@ def parse_term(item, line: int, rel: str, diags: Diagnostics) -> Term | None:
     )
 
 
-def parse_block(item, line: int, rel: str, diags: Diagnostics) -> PrepaidBlock | None:
+def parse_block(item, line: int, rel: str, diags: Diagnostics, code: str | None = None) -> PrepaidBlock | None:
     values = read_fields(item, BLOCK_FIELDS, rel, line, "prepaid block", diags)
     if values is None or "id" not in values or "bought" not in values:
+        return None
+    if not check_minor_units(values, item, "price", code, rel, "prepaid block", diags):
         return None
     if ("hours" in item) == ("incidents" in item):  # as written: a bad value is reported on its own
         diags.error(rel, line, f"prepaid block {values['id']!r} needs either 'hours' or 'incidents'")
@@ -729,22 +863,25 @@ def parse_block(item, line: int, rel: str, diags: Diagnostics) -> PrepaidBlock |
     )
 
 
-def parse_quote(item, line: int, rel: str, diags: Diagnostics, contacts) -> Quote | None:
+def parse_quote(item, line: int, rel: str, diags: Diagnostics, contacts, code: str | None = None) -> Quote | None:
     values = read_fields(item, QUOTE_FIELDS, rel, line, "quote", diags)
     if values is None or "id" not in values:
+        return None
+    if not check_minor_units(values, item, "price", code, rel, "quote", diags):
         return None
     approved_on, approved_by = None, ""
     raw = values.get("approved")
     if raw is not None:
         approved_line = item.line_of("approved")
         words = str(raw).split() if not isinstance(raw, datetime.date) else [raw.isoformat()]
+        approved_by = " ".join(words[1:]).lstrip("@").lower()
         try:
             approved_on = parse_date(words[0] if words else "")
+            check_line(approved_by)
         except ValueError:
             diags.error(rel, approved_line, f"quote field 'approved': expected a date and a contact, "
-                        f"like \"2026-02-01 laura\", got {raw!r}")
+                        f"like \"2026-02-01 laura\", got {shown(raw)}")
             return None
-        approved_by = " ".join(words[1:]).lstrip("@").lower()
         handles = [handle for handle, _ in contacts]
         if approved_by and contacts and approved_by not in handles:
             diags.error(rel, approved_line, f"quote approved by {approved_by!r}, who is not among the contacts "
@@ -782,10 +919,14 @@ class Defaults:
     date: datetime.date | None = None
 
 
-def load_logbooks(root: Path, diags: Diagnostics, cache=None) -> list[Entry]:
-    """Every logbook's entries; `cache(root, path, rel, load_logbook)` may answer for a file (see incremental)."""
+def load_logbooks(root: Path, diags: Diagnostics, cache=None, listed: BooksFiles | None = None) -> list[Entry]:
+    """Every logbook's entries; `cache(root, path, rel, load_logbook)` may answer for a file (see incremental).
+
+    `listed`: the books' files, when the caller has listed them already.
+    """
     entries: list[Entry] = []
-    paths = logbook_files(root)
+    paths = [path for path in (listed.logbooks if listed is not None else logbook_files(root))
+             if readable_name(relative(root, path), diags)]
     total = 0
     for path in paths:
         try:
@@ -808,6 +949,22 @@ def load_logbooks(root: Path, diags: Diagnostics, cache=None) -> list[Entry]:
             del entries[MAX_ENTRIES:]
             break
     return entries
+
+
+def readable_name(rel: str, diags: Diagnostics) -> bool:
+    """True for a logbook's path that can name the entries' source; else an error, and the file is not read.
+
+    Entries carry their file's path to every page, export and message: a line break or an
+    escape sequence in it would reach them all.
+    """
+    if rel.isprintable():
+        return True
+    bad = LINE_CONTROLS.search(rel) or BIDI.search(rel)
+    if bad is None:
+        return True
+    diags.error(rel, 1, f"the file's name holds {character_name(bad.group())}: rename the file "
+                "(its entries are not read, since their source would carry it)")
+    return False
 
 
 def load_logbook(root: Path, path: Path, rel: str) -> tuple[list[Entry], list[Diagnostic]]:
@@ -852,8 +1009,8 @@ def client_id(value) -> str:
 
 def handle(value) -> str:
     name = text(value).strip().lstrip("@").lower()
-    if not re.match(r"^[\w.-]+$", name):
-        raise ValueError(f"expected one word, got {value!r}")
+    if not re.match(r"^[\w.-]+\Z", name):
+        raise ValueError(f"expected one word, got {shown(value)}")
     return name
 
 
@@ -900,12 +1057,14 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
                 except ValueError:
                     diags.error(rel, lineno, f"{date_match.group(1)!r} is not a valid date")
                     scopes.append(_Scope(level, date=None, client=None))
-            elif CLIENT_ID.match(title):
+            elif _CLIENT_WORD.match(title):   # `## ACME` too: validation says it is not 'acme'
                 scopes.append(_Scope(level, client=title))
             day = client = None
             continue
         item = _ITEM.match(line) if first_char in "-*+" else None
         if not item:
+            if first_char in _MISREAD_FIRST:
+                warn_unread_entry(line, rel, lineno, diags)
             continue
         # Details: the indented lines (and blank lines between them) that follow. Most items have
         # none: the next line, or the one after a blank, starts a heading or an item.
@@ -929,6 +1088,31 @@ def parse_markdown_logbook(text_: str, rel: str, diags: Diagnostics) -> list[Ent
 
 
 _NOT_DETAILS = frozenset("#-*+")   # first characters of lines that end details (neither blank nor indented)
+_CLIENT_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*\Z")    # a heading of one word names a client
+# Lines that look like entries but are not read: what each is, and how to write it.
+_MISREAD_FIRST = frozenset("#-*+ \t0123456789")
+_TIME_WORD = r"(?:\d{1,2}:\d{2}\s*[-\u2013]\s*\d{1,2}:\d{2}|\d+(?:\.\d+)?h(?:\d+m)?|\d+m|\d+:[0-5]\d|expense)(?:\s|$)"
+_MISREAD = (
+    (re.compile(r"^(\d+[.)])\s+" + _TIME_WORD, re.IGNORECASE),
+     "a numbered list item is not read as an entry: start the line with '- ' instead of {0!r}"),
+    (re.compile(r"^([-*+])" + _TIME_WORD, re.IGNORECASE),
+     "{1} is not read as an entry: put a space after {0!r}"),
+    (re.compile(r"^[ \t]+([-*+]|\d+[.)])\s+" + _TIME_WORD, re.IGNORECASE),
+     "an indented list item is not read as an entry (only items at the start of a line are): "
+     "remove the indentation"),
+    (re.compile(r"^(#{1,6})\d{4}-\d{2}-\d{2}\b|^(#{2,6})[A-Za-z0-9][A-Za-z0-9-]*\s*$"),
+     "{1} is not read as a heading: put a space after {0!r}"),
+)
+
+
+def warn_unread_entry(line: str, rel: str, lineno: int, diags: Diagnostics) -> None:
+    """A warning for a line that looks like an entry or a heading but is not read as one."""
+    for pattern, message in _MISREAD:
+        match = pattern.match(line)
+        if match:
+            mark = next((group for group in match.groups() if group), "")
+            diags.append(Diagnostic(Source(rel, lineno), message.format(mark, shown(line.split()[0])), WARNING))
+            return
 
 
 def _details_end(lines: list[str], index: int) -> int:
@@ -974,10 +1158,14 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
     minutes, start, end, amount = 0, None, None, None
     range_match = _RANGE_START.match(body)
     try:
+        if not body.isascii():
+            check_bidi(body)
         if range_match:
             start, end = _RANGES.get(range_match.group(1)) or _remember(_RANGES, range_match.group(1), parse_range)
             minutes = end - start
             rest = range_match.group(2)
+            if minutes > MAX_OVERNIGHT and end > 1440:
+                warn_overnight(range_match.group(1), start, end, source, diags)
         elif _DURATION_WORD.match(first_word):
             minutes = _DURATIONS.get(first_word)
             if minutes is None:
@@ -997,6 +1185,10 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
             kind = REQUEST
             rest = body
         else:
+            if first_word[:1] in _MISREAD_SIGNS and _misread_time(first_word):
+                diags.append(Diagnostic(source, f"{shown(first_word)} is not read as a time: "
+                                        + ("a time cannot be negative" if first_word[0] != "." else
+                                           f"write {shown('0' + first_word)}"), WARNING))
             return None
     except ValueError as exc:
         diags.error(rel, lineno, str(exc))
@@ -1065,6 +1257,25 @@ def _remember(memo: dict, text: str, read: Callable):
     return value
 
 
+MAX_OVERNIGHT = 16 * 60    # minutes: a range over midnight longer than this is probably the wrong way round
+_MISREAD_SIGNS = frozenset(".-\u2212")     # (a set: "" is in every string)
+
+
+def _misread_time(word: str) -> bool:
+    """`-1h`, `−09:00-10:00`, `.5h`: a time with a sign or without its leading zero, not read as one."""
+    if word[0] == ".":
+        return _DURATION_WORD.match("0" + word) is not None
+    return _DURATION_WORD.match(word[1:]) is not None or RANGE.match(word[1:]) is not None
+
+
+def warn_overnight(written: str, start: int, end: int, source: Source, diags: Diagnostics) -> None:
+    """A range that crosses midnight and lasts more than MAX_OVERNIGHT: a warning, the time still counts."""
+    hours, minutes = divmod(end - start, 60)
+    diags.append(Diagnostic(source, f"the range {shown(written.strip())} crosses midnight and lasts "
+                            f"{hours}h{minutes:02d}m; if that is so, split it at midnight to say so, else write "
+                            f"{format_clock(end)}-{format_clock(start)}", WARNING))
+
+
 ENTRY_FIELDS = ("date", "client", "worker", "time", "duration", "expense", "by", "tags", "note",
                 "details", "approved", "request", "done")
 
@@ -1122,6 +1333,8 @@ def parse_yaml_entry(item, line: int, rel: str, defaults: Defaults, diags: Diagn
                 diags.error(rel, item.line_of("time"), str(exc))
                 return None
             minutes = end - start
+            if minutes > MAX_OVERNIGHT and end > 1440:
+                warn_overnight(values["time"], start, end, Source(rel, item.line_of("time")), diags)
         elif kinds[0] == "duration":
             minutes = values["duration"]
         else:
@@ -1191,8 +1404,8 @@ _YAML_ENTRY_FIELDS = {   # made once, not for every entry
     "expense": Field(parse_money),
     "by": Field(handle),
     "tags": Field(parse_tags),
-    "note": Field(text),
-    "details": Field(text),
+    "note": Field(folded_text),
+    "details": Field(lines_text),
     "approved": Field(boolean),
     "request": Field(boolean),
     "done": Field(boolean),
@@ -1229,12 +1442,14 @@ def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Boo
 
 def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[Diagnostic]]:
     diags = Diagnostics()
-    settings = load_settings(root, diags)
-    contracts, broken = load_contracts(root, settings, diags, contract_cache)
-    entries = load_logbooks(root, diags, logbook_cache)
+    listed = list_books(root)
+    diags.extend(listed.problems)
+    settings = load_settings(root, listed.settings, diags)
+    contracts, broken = load_contracts(root, settings, diags, contract_cache, listed)
+    entries = load_logbooks(root, diags, logbook_cache, listed)
     entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
-    files = ["hourbook.yaml"] if (root / "hourbook.yaml").is_file() else []
-    files += [relative(root, p) for p in contract_files(root)] + [relative(root, p) for p in logbook_files(root)]
+    files = ["hourbook.yaml"] if listed.settings else []
+    files += [relative(root, p) for p in (*listed.contracts, *listed.logbooks)]
     books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),
                   broken_clients=frozenset(broken))
     return books, list(diags)

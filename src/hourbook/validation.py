@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from hourbook.core.money import minor_digits
+from hourbook.core.money import quantum
 from hourbook.core.records import ERROR
+from hourbook.core.records import EXPENSE
 from hourbook.core.records import TIME
 from hourbook.core.records import WARNING
 from hourbook.core.records import Books
@@ -23,10 +26,34 @@ from hourbook.values import shown
 def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     known = {contract.id for contract in books.contracts} | books.broken_clients
     return [
-        Diagnostic(entry.source, f"unknown client {shown(entry.client)}{did_you_mean(entry.client, known)}"
-                   + ("" if known else " (there are no contracts in contracts/)"), ERROR)
+        Diagnostic(entry.source, f"unknown client {shown(entry.client)}{_near_client(entry.client, known)}", ERROR)
         for entry in books.entries if entry.client not in known
     ]
+
+
+def _near_client(client: str, known: set[str]) -> str:
+    """What to add to `unknown client X`: a near miss, or why there is none."""
+    if not known:
+        return " (there are no contracts in contracts/)"
+    near = did_you_mean(client, known)
+    if near or client == client.lower():
+        return near
+    return " (client ids are lowercase: a heading of one word names a client)"
+
+
+def check_expenses(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """An expense is invoiced as written: it must fit its client's currency (JPY 0 decimals, BHD 3)."""
+    currencies = {contract.id: contract.currency for contract in reversed(books.contracts)}
+    problems = []
+    for entry in books.entries:
+        if entry.kind != EXPENSE or entry.client not in currencies:
+            continue
+        code = currencies[entry.client]
+        digits = minor_digits(code)
+        if entry.amount != entry.amount.quantize(quantum(code)):
+            problems.append(Diagnostic(entry.source, f"expense {entry.amount} has more decimals than {code} has "
+                                       f"({digits}), the currency of {entry.client!r}: round it", ERROR))
+    return problems
 
 
 def check_workers(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
@@ -99,7 +126,7 @@ def check_future(books: Books, as_of: datetime.date) -> list[Diagnostic]:
     ]
 
 
-VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future]
+VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses]
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:
