@@ -61,6 +61,8 @@ NOVEMBER = """\
 - 09:00-10:00 printer driver #support
   They replaced the driver afterwards.
 """
+ZETA_NOVEMBER = NOVEMBER.replace("## acme", "## zeta").replace("09:00-10:00", "11:00-12:00")
+ZETA_ONLY = "{% if contract.id == 'zeta' %}\n{{ nothing }}\n{% endif %}\n"      # fails for that client only
 BOOKS = {"contracts/acme.yaml": ACME, "logbook/2026-11.md": NOVEMBER}
 PAGE = '{% extends "base.html" %}\n{% block content %}\n'
 
@@ -181,18 +183,35 @@ def test_every_problem_of_every_template_in_one_run(tmp_path):
 def test_a_failure_for_one_client_only_is_located_by_the_builder(tmp_path, monkeypatch):
     """`check` tries the templates on one client; what fails only for another is still located
     when the Builder renders it, in this process or in a rendering process."""
-    root = make_books(tmp_path / "books", {"contracts/zeta.yaml": ZETA, "logbook/zeta.md": NOVEMBER.replace(
-        "## acme", "## zeta"), "templates/statement.html": "{% if contract.id == 'zeta' %}\n{{ nothing }}\n{% endif %}\n"})
+    root = make_books(tmp_path / "books", {"contracts/zeta.yaml": ZETA, "logbook/zeta.md": ZETA_NOVEMBER,
+                                           "templates/statement.html": ZETA_ONLY})
     priced = priced_books(root)
     assert check_books_templates(root, priced) == []
-    expected = Diagnostic(Source("templates/statement.html", 2),
-                          "template error: 'nothing' is undefined; fix the template, or remove it to use hourbook's own")
+    expected = Diagnostic(Source("templates/statement.html", 2), "template error: 'nothing' is undefined; "
+                          "fix the template, or remove it to use hourbook's own")
     for jobs in (1, 2):
         monkeypatch.setattr(incremental, "PARALLEL_CLIENTS", 1 if jobs > 1 else 10**6)
         builder = incremental.Builder(root, lambda: priced.as_of, pdf=False, jobs=jobs, disk_cache=False)
         with pytest.raises(TemplateProblem) as caught:
             builder.render(priced, {}, "")
         assert caught.value.diagnostic == expected
+
+
+@pytest.mark.xfail(strict=True, reason="Builder.build must catch TemplateProblem from render and owner_files "
+                   "(asked of the lead); then remove this mark")
+@pytest.mark.parametrize("name, text", [
+    ("statement.html", ZETA_ONLY),
+    ("owner.html", PAGE + "{% for c in dashboard.clients %}{% if c.contract.id == 'zeta' %}\n{{ c.nothing }}"
+                   "{% endif %}{% endfor %}{% endblock %}\n")])
+def test_build_locates_a_failure_for_one_client_only(tmp_path, name, text):
+    root = make_books(tmp_path / "books", {"contracts/zeta.yaml": ZETA, "logbook/zeta.md": ZETA_NOVEMBER})
+    assert run_cli("build", str(root), "--as-of", AS_OF, "--no-pdf")[0] == 0
+    before = site_files(root / "site")
+    make_books(root, {f"templates/{name}": text})
+    code, _, err = run_cli("build", str(root), "--as-of", AS_OF, "--no-pdf")
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert "nothing" in diagnostic_line(err, f"templates/{name}", 4 if name == "owner.html" else 2)
+    assert site_files(root / "site") == before
 
 
 def test_a_template_problem_crosses_processes_whole():
