@@ -256,7 +256,8 @@ def generate(entries: int, clients_count: int, seed: int, out: Path) -> dict:
         item = {"day": day, "client": client, "worker": worker, "tags": tags, "by": by,
                 "text": describe(rng), "details": rng.random() < 0.08}
         if roll < 0.03:
-            item.update(kind="expense", amount=f"{rng.randrange(5, 200)}.{rng.randrange(0, 100):02d}")
+            whole, cents = rng.randrange(5, 200), rng.randrange(0, 100)   # both drawn: the same sequence
+            item.update(kind="expense", amount=str(whole) if client.currency == "JPY" else f"{whole}.{cents:02d}")
         elif roll < 0.05:
             item.update(kind="request", done=rng.random() < 0.6)
         else:

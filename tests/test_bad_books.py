@@ -32,7 +32,7 @@ AS_OF = "2026-11-25"
 UPDATE = os.environ.get("HOURBOOK_GOLDEN_UPDATE") == "1"
 SRC = Path(loader.__file__).parent
 # The stages that turn problems in the books into diagnostics for `hourbook check`.
-SOURCES = ("loader.py", "values.py", "yamlfile.py", "validation.py", "core/pricing.py")
+SOURCES = ("listing.py", "loader.py", "values.py", "yamlfile.py", "validation.py", "core/pricing.py")
 # Places that make a diagnostic no books can reach, each with the reason. Keyed by a piece
 # of the message as written in the source, so that moving code does not break the list.
 UNREACHABLE = {
@@ -71,9 +71,29 @@ def _lower_limit(name: str, value: int):
     return hook
 
 
+def _unreadable_folder(monkeypatch, root: Path) -> None:
+    # As root, a folder of mode 000 still lists: refuse the listing of logbook/2026 instead.
+    locked = str(root / "logbook" / "2026")
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def _fifo_logbook(unused_monkeypatch, root: Path) -> None:
+    # git cannot hold a FIFO: make one where a logbook file would be (check must not open it).
+    os.mkfifo(root / "logbook" / "pipe.md")
+
+
 HOOKS = {
     "file-too-large": _lower_file_limit,
     "file-unreadable": _unreadable_logbook,
+    "folder-unreadable": _unreadable_folder,
+    "logbook-fifo": _fifo_logbook,
     "yaml-file-too-large": _lower_limit("MAX_YAML_BYTES", 100),
     "logbooks-too-large": _lower_limit("MAX_LOGBOOK_BYTES", 100),
     "too-many-entries": _lower_limit("MAX_ENTRIES", 3),

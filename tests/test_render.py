@@ -653,7 +653,9 @@ def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_lef
 def test_a_broken_books_template_is_a_located_problem(books):
     from hourbook.render import TemplateProblem
     root = books({**ACME, "templates/client_index.html": "{% extends 'base.html' %}\n{% block content %}\n{{ nothing.here }}\n{% endblock %}\n"})
+    priced, diagnostics = load_and_price(root, datetime.date(2026, 11, 30))
+    assert [str(d.source) for d in diagnostics if d.severity == ERROR] == ["templates/client_index.html:3"]
     with pytest.raises(TemplateProblem) as caught:
-        site(root, "2026-11-30")
+        render_site(priced, root, {}, pdf=False)
     assert str(caught.value.diagnostic.source) == "templates/client_index.html:3"
     assert "'nothing' is undefined" in caught.value.diagnostic.message

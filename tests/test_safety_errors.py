@@ -197,8 +197,6 @@ def test_a_failure_for_one_client_only_is_located_by_the_builder(tmp_path, monke
         assert caught.value.diagnostic == expected
 
 
-@pytest.mark.xfail(strict=True, reason="Builder.build must catch TemplateProblem from render and owner_files "
-                   "(asked of the lead); then remove this mark")
 @pytest.mark.parametrize("name, text", [
     ("statement.html", ZETA_ONLY),
     ("owner.html", PAGE + "{% for c in dashboard.clients %}{% if c.contract.id == 'zeta' %}\n{{ c.nothing }}"

@@ -1282,6 +1282,7 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
                  outcome: IssueOutcome) -> None:
     """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
     from hourbook import einvoice
+    from hourbook.render.html import TemplateProblem
     from hourbook.site import build_info
     from hourbook.site import write_file_atomically
 
@@ -1326,9 +1327,14 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     issued_by_number = {record.number: record for record in records}
     info = build_info(root)
     # Gather every file before writing any (STYLE §1).
-    pdfs = {record.pdf: einvoice.invoice_pdf(einvoice.make_invoice(
-                doc, record, contract, settings, issued_by_number.get(doc.corrects), info), root)
-            for (doc, contract), record in zip(docs, planned)}
+    try:
+        pdfs = {record.pdf: einvoice.invoice_pdf(einvoice.make_invoice(
+                    doc, record, contract, settings, issued_by_number.get(doc.corrects), info), root)
+                for (doc, contract), record in zip(docs, planned)}
+    except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
+        outcome.diagnostics = sorted({*outcome.diagnostics, problem.diagnostic}, key=Diagnostic.sort_key)
+        outcome.refusal = "a template of the books failed (above)"
+        return
     in_the_way, same = existing_pdfs(root, pdfs)
     if in_the_way:
         outcome.refusal = (f"{', '.join(in_the_way)} {'is' if len(in_the_way) == 1 else 'are'} already there, "
