@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from conftest import TEST_SECRET
 import yaml
 
 from hourbook import site
@@ -32,7 +34,7 @@ RUNS = int(os.environ.get("HOURBOOK_KILL_RUNS", "0"))
 BUILD_RUNS = RUNS or 16
 ISSUE_RUNS = RUNS or 4
 AS_OF = "2026-12-20"
-ENV = {**os.environ, "HOURBOOK_SECRET": "kill-test-secret", "HOURBOOK_TODAY": AS_OF,
+ENV = {**os.environ, "HOURBOOK_SECRET": TEST_SECRET, "HOURBOOK_TODAY": AS_OF,
        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 

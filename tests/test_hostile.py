@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_SECRET
 from conftest import run_cli
 
 AS_OF = "2026-11-25"
@@ -179,7 +180,7 @@ def built(tmp_path_factory):
     outside = base / "pwned"
     root = hostile_books(base / "books", outside)
     before = tree(base)
-    os.environ["HOURBOOK_SECRET"] = "hostile-test"
+    os.environ["HOURBOOK_SECRET"] = TEST_SECRET
     try:
         code, out, err = run_cli("build", str(root), "--as-of", AS_OF)
     finally:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_SECRET
+
 from hourbook import incremental
 from hourbook import site as site_module
 from hourbook.incremental import Builder
@@ -92,7 +94,7 @@ def fake_pdf(monkeypatch):
 
     monkeypatch.setattr(incremental, "render_pdf", render_pdf)
     monkeypatch.setattr(incremental, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
-    monkeypatch.setenv(site_module.SECRET_ENV, "test-secret")
+    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
     return made
 
 
@@ -282,7 +284,7 @@ def test_a_rebuild_swaps_a_new_folder_in_and_links_what_did_not_change(books, tm
 
 def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
     monkeypatch.undo()
-    monkeypatch.setenv(site_module.SECRET_ENV, "test-secret")
+    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
     root = books({
         "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
         "logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n",

@@ -381,7 +381,7 @@ def test_truncated_committed_register_is_detected(issued):
            "the register is append-only, so committed records must never change or disappear; restore it with " \
            "git checkout -- issued.yaml" in problems
     assert "invoices/2026-0002.pdf:1: warning: invoice PDF without a record in issued.yaml (left by an " \
-           "interrupted `hourbook issue`?); the next `hourbook issue` of its period writes it again" in problems
+           "interrupted `hourbook issue`?); running `hourbook issue` for its period again with the same --date finishes it; an invoice PDF is never written over" in problems
 
 
 def test_corrupt_register_is_a_located_error(issued):

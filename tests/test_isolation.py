@@ -37,7 +37,7 @@ from conftest import run_cli
 from hourbook import site
 
 AS_OF = "2026-11-25"
-SECRET = "isolation-test-secret"
+SECRET = "isolation-test-secret: 4c1f9e0b7a3d62e58f0c2b9a7d4e1f63"
 
 # Every string here belongs to one client only; the test looks for each under the other's folder.
 CLIENTS = {
@@ -268,7 +268,7 @@ def test_tokens_are_unguessable(books, tmp_path):
     assert len(set(tokens.values())) == len(tokens)
     # Another secret, other folders: the id alone does not give the token.
     other = write_books(tmp_path / "books")
-    build(other, "another secret", "--no-pdf")
+    build(other, "another secret: 9b2e7d4c1a0f58e36b7c2d9a0e4f1b85", "--no-pdf")
     other_folders = sorted(p.name for p in (other / "site" / "public").iterdir() if p.is_dir())
     assert len(other_folders) == 2 and not set(other_folders) & set(folders.values())
     assert {name.rsplit("-", 1)[0] for name in other_folders} == {"acme", "globex"}

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_SECRET
 from conftest import run_cli
 from hourbook import cli
 
@@ -172,7 +173,7 @@ def test_long_running_commands_never_write_to_the_books(books, name):
         pytest.skip(f"`hourbook {name}` does not exist yet")
     before = books_state(books)
     argv = LONG_RUNNING[name]()
-    env = {**os.environ, "HOURBOOK_SECRET": "nothing-lost"}
+    env = {**os.environ, "HOURBOOK_SECRET": TEST_SECRET}
     process = subprocess.Popen([sys.executable, "-m", "hourbook", argv[0], str(books), *argv[1:], "--as-of", AS_OF],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     said: list[str] = []

@@ -137,7 +137,7 @@ def test_a_register_removed_in_a_commit_cannot_reissue_its_numbers(issued):  # n
     git(issued, "rm", "-q", "issued.yaml")
     commit(issued, "the register goes")
     orphan = ("invoices/{}.pdf:1: warning: invoice PDF without a record in issued.yaml (left by an interrupted "
-              "`hourbook issue`?); the next `hourbook issue` of its period writes it again")
+              "`hourbook issue`?); running `hourbook issue` for its period again with the same --date finishes it; an invoice PDF is never written over")
     assert check(issued) == (0, [orphan.format("2026-0001"), orphan.format("2026-0002")])
     code, _, err = issue(issued, "2026-10", "2026-11-06")
     assert code == 1

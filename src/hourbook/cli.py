@@ -9,6 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from hourbook.core.records import Diagnostic
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
 from hourbook.printer import counted
@@ -192,8 +193,12 @@ def cmd_links(args) -> int:
 
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
+    secret, secret_problems = site.read_secret(root)
+    diagnostics = sorted({*diagnostics, *secret_problems}, key=Diagnostic.sort_key)
     print_diagnostics(diagnostics)
-    secret = site.load_secret(root)
+    if secret is None:
+        print(f"links stopped: {summary_line(diagnostics)}; no link was printed", file=sys.stderr)
+        return 1
     base_url = priced.books.settings.base_url
     if not base_url:
         print("hourbook: note: set site: {base_url: https://…} in hourbook.yaml for full links", file=sys.stderr)

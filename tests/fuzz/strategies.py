@@ -48,10 +48,12 @@ HOSTILE = (
     "' OR 1=1 --", "\u202eevil\u202c", "A\u0301\u0327", "😀👩‍👩‍👧", "\u200b", "ﷺ", "𝔘𝔫𝔦",
 )
 
-# Characters that are printable for YAML (the reader refuses most control characters),
-# so valid books stay valid; the mutations add the rest.
+# Characters that are printable for YAML (the reader refuses most control characters) and
+# that hourbook takes in any text (no lone direction override or isolate: one that is not
+# closed again is an error), so valid books stay valid; the mutations add the rest.
 _PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp"),
-                           blacklist_characters="\ufeff\ufffe\uffff\x85")
+                           blacklist_characters="\ufeff\ufffe\uffff\x85"
+                                                "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class Raw(str):
