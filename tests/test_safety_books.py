@@ -56,6 +56,17 @@ def check(root: Path) -> tuple[int, list[str]]:
     return code, err.splitlines()[:-1]
 
 
+def check_in_time(root: Path, hung: str, seconds: float = 30) -> tuple[int, list[str]]:
+    """`check` run in a thread that must end within `seconds` (a walk that loops, or a FIFO
+    opened, would block it for ever): its exit code and lines, else the test fails with `hung`."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(check(root)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, hung
+    return result[0]
+
+
 def descriptions(root: Path) -> list[str]:
     books, _ = load_books(root)
     return [entry.description for entry in books.entries]
@@ -75,6 +86,7 @@ def outside(tmp_path):
 
 @pytest.mark.parametrize("rel", ["logbook/evil.md", "logbook/2026/evil.yaml", "contracts/globex.yaml",
                                  "templates/statement.html", "templates/style.css"])
+
 def test_a_link_out_of_the_books_is_an_error_at_its_path(base, outside, rel):
     root = base()
     (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -152,12 +164,7 @@ def test_link_loops_end_in_errors(base):
     os.symlink("self.md", root / "logbook" / "self.md")
     (root / "templates").mkdir()
     os.symlink(".", root / "templates" / "again")
-    result = []
-    worker = threading.Thread(target=lambda: result.append(check(root)), daemon=True)
-    worker.start()
-    worker.join(30)
-    assert result, "check did not finish: a link loop was walked"
-    code, lines = result[0]
+    code, lines = check_in_time(root, "check did not finish: a link loop was walked")
     assert code == 1
     assert lines == [
         "logbook/loop:1: error: links to logbook, a folder that is read already: its entries would count twice; "
@@ -211,12 +218,7 @@ def test_a_fifo_is_reported_and_never_opened(base):
     os.mkfifo(root / "logbook" / "pipe.md")     # opening it would block check for ever
     (root / "hourbook.yaml").unlink()
     os.mkfifo(root / "hourbook.yaml")
-    result = []
-    worker = threading.Thread(target=lambda: result.append(check(root)), daemon=True)
-    worker.start()
-    worker.join(30)
-    assert result, "check opened a FIFO and blocked"
-    code, lines = result[0]
+    code, lines = check_in_time(root, "check opened a FIFO and blocked")
     assert code == 1
     assert lines == [
         "hourbook.yaml:1: error: hourbook.yaml is not a regular file (it is a named pipe (FIFO)): make hourbook.yaml "
