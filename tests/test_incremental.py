@@ -119,6 +119,7 @@ def test_clean_build_is_render_site(books, tmp_path):
     files = clean_build(root, tmp_path / "clean", pdf=False)
     priced, _ = load_and_price(root, AS_OF)
     folders = site_module.public_folders(priced, site_module.load_secret(root))
+    assert files.pop(site_module.SITE_MARKER) == site_module.SITE_MARKER_TEXT   # build marks what it wrote
     assert files == render_site(priced, root, folders, pdf=False, build_info=site_module.build_info(root))
 
 

@@ -296,8 +296,9 @@ def test_secret_file_is_private_and_random(tmp_path):
 def test_secret_file_may_hold_any_bytes_and_must_be_a_file(tmp_path, monkeypatch):
     monkeypatch.delenv(site.SECRET_ENV, raising=False)
     path = tmp_path / site.SECRET_FILE
-    path.write_bytes(b"\xff\xfe not text \x00\n")
-    assert site.load_secret(tmp_path) == b"\xff\xfe not text \x00"
+    key = bytes(range(200, 256)) + b" not text \x00"   # 56 distinct bytes that are not UTF-8, and a NUL
+    path.write_bytes(key + b"\n")
+    assert site.load_secret(tmp_path) == key
     path.unlink()
     path.mkdir()
     with pytest.raises(site.SiteError, match="is not a file"):

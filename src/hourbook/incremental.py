@@ -55,6 +55,7 @@ from hourbook.core.pricing import price_client
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
+from hourbook.render.html import TemplateProblem
 
 CACHE_DIR = ".hourbook-cache"
 STATE_FILE = "build.json"
@@ -493,7 +494,10 @@ class Builder:
         if any(d.severity == ERROR for d in diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = site.public_folders(priced, secret)
-        files, rendered, pdfs = self.render(priced, folders, build_info)
+        try:
+            files, rendered, pdfs = self.render(priced, folders, build_info)
+        except TemplateProblem as problem:        # a books template that fails for a client check did not try
+            return BuildResult(False, [*diagnostics, problem.diagnostic], seconds=time.perf_counter() - started)
         try:
             old = self.state.get("manifest") or {}
             if on_pages is not None and self._site_intact() and all(rel in old for rel in OWNER_FILES):
@@ -509,6 +513,8 @@ class Builder:
             written += more
         except site.SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
+        except TemplateProblem as problem:
+            return BuildResult(False, [*diagnostics, problem.diagnostic], seconds=time.perf_counter() - started)
         probe = sorted(manifest)[:: max(1, len(manifest) // 64)]
         self._write_state({
             "format": FORMAT, "out": str(self.out), "inputs": digest, "manifest": manifest, "probe": probe,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import ipaddress
 import json
 import mimetypes
 import re
@@ -31,12 +32,14 @@ from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 from urllib.parse import urlsplit
 
 from hourbook.incremental import BuildResult
 from hourbook.printer import format_diagnostic
+from hourbook.watch import SiteBuilder
 from hourbook.watch import WatcherBase
+from hourbook.watch import refuse_site_folder
 from hourbook.watch import watch_books
 
 DEFAULT_HOST = "127.0.0.1"
@@ -158,6 +161,78 @@ def start_page(site_dir: Path) -> str:
             f"<h1>hourbook preview</h1><p>{html.escape(str(site_dir))}</p><ul>\n{body}\n</ul></body></html>\n")
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+MAX_PATH_CHARS = 2048
+MAX_NAME_BYTES = 255
+
+
+def host_allowed(header: str | None, bound: tuple[str, int], given: str = "") -> bool:
+    """Whether a request's `Host` names this server: its bound address, the `--host` given,
+    `localhost` or `127.0.0.1`, with no port or the bound one.
+
+    A page on another site can make a browser send requests here under its own name (DNS
+    rebinding); its Host is that name, never one of these. Bound to every address (0.0.0.0,
+    ::), any IP address is this server too: a rebinding attack needs a name, not an address.
+    """
+    if not header:
+        return False
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return False
+        name, rest = value[:end + 1], value[end + 1:]
+    else:
+        name, colon, port = value.partition(":")
+        rest = colon + port
+    address, port_number = bound[0], bound[1]
+    if rest and rest != f":{port_number}":
+        return False
+    allowed = {*LOOPBACK_NAMES, _host_form(address), _host_form(given)}
+    if name in allowed - {""}:
+        return True
+    return address in WILDCARD_ADDRESSES and _is_address(name)
+
+
+def _host_form(address: str) -> str:
+    """An address as a Host header spells it: IPv6 in brackets, lower case."""
+    address = address.lower()
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)
+    except ValueError:
+        return False
+    return True
+
+
+def request_path(target: str) -> str | None:
+    """The decoded path of a request target, or None when no file of a site could have it.
+
+    Refused: a target not starting with `/`, control characters (NUL included, raw or
+    `%00`), encoded slashes or backslashes, percent-escapes that are not UTF-8, `.` or
+    `..` parts, and over-long paths or names.
+    """
+    if not target.startswith("/") or len(target) > 3 * MAX_PATH_CHARS:
+        return None
+    raw = target.split("?", 1)[0].split("#", 1)[0]
+    if re.search(r"%(?:2f|5c)", raw, re.IGNORECASE):
+        return None
+    try:
+        path = unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    parts = path.split("/")
+    if (len(path) > MAX_PATH_CHARS or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in path)
+            or "\\" in path or any(part in (".", "..") for part in parts)
+            or any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts)):
+        return None
+    return path
+
+
 def make_handler(site_dir: Path, state: PreviewState):
     site_root = site_dir.resolve() if site_dir.exists() else site_dir.absolute()
 
@@ -172,7 +247,14 @@ def make_handler(site_dir: Path, state: PreviewState):
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False):
-            path = unquote(urlsplit(self.path).path)
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) != 1 or not host_allowed(hosts[0], self.server.server_address[:2],
+                                                   getattr(self.server, "given_host", "")):
+                return self.send(HTTPStatus.MISDIRECTED_REQUEST, "text/plain; charset=utf-8",
+                                 b"this preview answers only to its own address\n", head)
+            path = request_path(self.path)
+            if path is None:
+                return self.send(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", b"bad request\n", head)
             if path == "/__hourbook/events":
                 return self.events()
             if path == "/__hourbook/status":
@@ -197,13 +279,16 @@ def make_handler(site_dir: Path, state: PreviewState):
 
         def resolve(self, path: str) -> Path | None:
             """A file inside the site folder, or None (no escaping it, no folder listings)."""
-            root = site_dir.resolve() if site_dir.exists() else site_root
-            target = (root / path.lstrip("/")).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            if root != target and root not in target.parents:
+            try:
+                root = site_dir.resolve() if site_dir.exists() else site_root
+                target = (root / path.lstrip("/")).resolve()
+                if target.is_dir():
+                    target = target / "index.html"
+                if root != target and root not in target.parents:
+                    return None
+                return target if target.is_file() else None
+            except (OSError, ValueError):         # a name the system refuses (too long, a loop)
                 return None
-            return target if target.is_file() else None
 
         def send(self, status: HTTPStatus, kind: str, body: bytes, head: bool = False) -> None:
             self.send_response(status)
@@ -262,14 +347,28 @@ def make_handler(site_dir: Path, state: PreviewState):
     return Handler
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    """The standard threading server, knowing the `--host` it was given, and with one line,
+    not a traceback, for a request it could not answer."""
+
+    daemon_threads = True
+    given_host = ""
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return                          # the browser went away: nothing to say
+        print(f"hourbook: preview: could not answer a request: {type(error).__name__}", file=sys.stderr)
+
+
 class PreviewServer:
     """The HTTP side of `hourbook serve`, in a thread of its own."""
 
     def __init__(self, site_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  state: PreviewState | None = None):
         self.state = state or PreviewState()
-        self.httpd = ThreadingHTTPServer((host, port), make_handler(site_dir, self.state))
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer((host, port), make_handler(site_dir, self.state))
+        self.httpd.given_host = host
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="hourbook-preview", daemon=True)
 
     @property
@@ -289,10 +388,18 @@ class PreviewServer:
 def serve_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, watcher: WatcherBase | None = None,
                 ready=None) -> int:
-    """`hourbook serve`: the preview server, then watch mode until Ctrl-C. Returns the exit code."""
+    """`hourbook serve`: the preview server, then watch mode until Ctrl-C. Returns the exit code.
+
+    A site folder that is no place for a site (the books, a folder hourbook did not write)
+    is refused before the server listens: it would serve that folder.
+    """
     site_dir = (out or root / "site").absolute()
+    state = PreviewState()
+    builder = SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=state.on_build, on_pages=state.on_pages)
+    if refuse_site_folder(builder):
+        return 1
     try:
-        server = PreviewServer(site_dir, host, port)
+        server = PreviewServer(site_dir, host, port, state=state)
     except OSError as exc:
         print(f"hourbook: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -306,7 +413,6 @@ def serve_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | N
             ready(loop, server)
 
     try:
-        return watch_books(root, as_of, out=out, pdf=pdf, watcher=watcher, on_build=server.state.on_build,
-                           on_pages=server.state.on_pages, ready=loop_ready)
+        return watch_books(root, as_of, watcher=watcher, ready=loop_ready, builder=builder)
     finally:
         server.stop()

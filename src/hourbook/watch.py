@@ -267,14 +267,28 @@ class SiteBuilder:
             pass
 
 
+def refuse_site_folder(builder: SiteBuilder) -> bool:
+    """Say so and return True when the site folder is no place for a site (`site.check_site_folder`):
+    a watch would only report it again on every edit."""
+    problem = builder.builder.site_folder_problem()
+    if problem:
+        print(f"hourbook: error: {problem}; nothing was written", file=sys.stderr)
+    return bool(problem)
+
+
 def watch_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
-                watcher: WatcherBase | None = None, on_build=None, on_pages=None, ready=None) -> int:
-    """`hourbook watch`: build, then rebuild on every change until Ctrl-C. Returns the exit code (0).
+                watcher: WatcherBase | None = None, on_build=None, on_pages=None, ready=None,
+                builder: SiteBuilder | None = None) -> int:
+    """`hourbook watch`: build, then rebuild on every change until Ctrl-C. Returns the exit code:
+    0, or 1 when the site folder is no place for a site (nothing is watched then).
 
     Args:
         ready: called with the WatchLoop before it starts (serve and tests use it to stop the loop).
+        builder: the SiteBuilder to use (serve makes its own, to check the site folder before it listens).
     """
-    builder = SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=on_build, on_pages=on_pages)
+    builder = builder or SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=on_build, on_pages=on_pages)
+    if refuse_site_folder(builder):
+        return 1
     loop = WatchLoop(builder, watcher or WatchdogWatcher(), root)
     if ready is not None:
         ready(loop)
