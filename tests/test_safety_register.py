@@ -504,12 +504,10 @@ def test_a_full_disk_while_writing_pdfs_leaves_nothing(repo, monkeypatch):  # no
 
 
 def test_a_full_disk_while_writing_the_register_leaves_no_pdf(repo, monkeypatch):  # noqa: F811
-    from hourbook import site
-
     def full(path, unused_data, unused_mode=0o644):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(site, "write_file_atomically", full)
+    monkeypatch.setattr(invoicing, "write_file_atomically", full)
     code, _, err = issue(repo)
     assert code == 1
     assert err == f"hourbook: error: cannot read or write {repo / 'issued.yaml'}: No space left on device\n"

@@ -37,7 +37,6 @@ import re
 import signal
 import stat
 import subprocess
-import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +64,10 @@ from hourbook.core.records import Line
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import Source
 from hourbook.core.records import Statement
+from hourbook.listing import file_kind
+from hourbook.site import build_info
+from hourbook.site import write_file_atomically
+from hourbook.site import write_new_file
 from hourbook.yamlfile import YamlError
 from hourbook.yamlfile import YList
 from hourbook.yamlfile import YMap
@@ -492,21 +495,6 @@ class NotAFile(Exception):
         self.kind = kind
 
 
-def file_kind(mode: int) -> str:
-    """What a stat mode is, in words: `file`, `folder`, `symbolic link`, `named pipe (FIFO)`..."""
-    if stat.S_ISREG(mode):
-        return "file"
-    if stat.S_ISDIR(mode):
-        return "folder"
-    if stat.S_ISLNK(mode):
-        return "symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
-
-
 def read_regular(path: Path) -> bytes | None:
     """A regular file's bytes; None when nothing is there.
 
@@ -524,7 +512,7 @@ def read_regular(path: Path) -> bytes | None:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:            # O_NOFOLLOW met a symbolic link
-            raise NotAFile("symbolic link") from None
+            raise NotAFile("a symbolic link") from None
         raise
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
@@ -543,7 +531,7 @@ def read_register(root: Path) -> tuple[list[IssuedRecord], list[Diagnostic], byt
     try:
         data = read_regular(root / REGISTER)
     except NotAFile as exc:
-        return [], [Diagnostic(Source(REGISTER, 1), f"issued.yaml is a {exc.kind}, not a file: the register must be "
+        return [], [Diagnostic(Source(REGISTER, 1), f"issued.yaml is {exc.kind}, not a file: the register must be "
                                "the file `hourbook issue` writes; move this away and restore the register from "
                                "git (git checkout -- issued.yaml)", ERROR)], b""
     except OSError as exc:
@@ -869,7 +857,7 @@ def check_pdfs(root: Path, records: list[IssuedRecord]) -> list[Diagnostic]:
         try:
             data = read_regular(root / record.pdf)
         except NotAFile as exc:
-            problems.append(Diagnostic(record.source, f"the PDF of {record.label}, {record.pdf}, is a {exc.kind}, "
+            problems.append(Diagnostic(record.source, f"the PDF of {record.label}, {record.pdf}, is {exc.kind}, "
                                        f"not a file: move it away and {how}", ERROR))
             continue
         except OSError as exc:
@@ -1092,7 +1080,7 @@ def invoices_folder_problem(root: Path) -> str:
         return ""
     if stat.S_ISDIR(mode):
         return ""
-    return (f"{INVOICES_DIR} is a {file_kind(mode)}, not a folder: `hourbook issue` writes the invoices' PDFs into "
+    return (f"{INVOICES_DIR} is {file_kind(mode)}, not a folder: `hourbook issue` writes the invoices' PDFs into "
             "the folder invoices/ of the books; move it away")
 
 
@@ -1107,50 +1095,13 @@ def existing_pdfs(root: Path, pdfs: dict[str, bytes]) -> tuple[list[str], set[st
         try:
             there = read_regular(root / name)
         except NotAFile as exc:
-            in_the_way.append(f"{name} (a {exc.kind})")
+            in_the_way.append(f"{name} ({exc.kind})")
             continue
         if there == data:
             same.add(name)
         elif there is not None:
             in_the_way.append(name)
     return in_the_way, same
-
-
-def write_new_file(path: Path, data: bytes) -> None:
-    """Write a file that must not exist yet, whole or not at all: temp file, fsync, hard link.
-
-    The link fails if anything is at `path`, so nothing is ever written over; where the file
-    system has no hard links, the file is renamed into place after a last look.
-
-    Raises:
-        FileExistsError: something is at `path`.
-        OSError: the write failed (full disk, read-only folder...), naming `path`.
-    """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
-                                 errno.ENOSYS):
-                raise
-            if os.path.lexists(path):
-                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def write_invoices(root: Path, pdfs: dict[str, bytes], keep: set[str]) -> list[Path]:
@@ -1283,8 +1234,6 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
     from hourbook import einvoice
     from hourbook.render.html import TemplateProblem
-    from hourbook.site import build_info
-    from hourbook.site import write_file_atomically
 
     for stale in [*root.glob(f".{REGISTER}.*"), *(root / INVOICES_DIR).glob(".*.pdf.*")]:
         if TEMP_NAME.match(stale.name):

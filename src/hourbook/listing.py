@@ -125,12 +125,24 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"))
 
 
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "neither a file nor a folder")
+def file_kind(mode: int) -> str:
+    """What a stat mode is, in words for a message: `a folder`, `a named pipe (FIFO)`, `a socket`..."""
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def books_place(real: str, real_root: str) -> str:
+    """Where a real path (links followed) is, for the books: '' inside them, `outside` the books
+    folder, or `private` (the link secret, or in .git: never part of the books, never on a page)."""
+    if not _within(real, real_root):
+        return "outside"
+    if real == os.path.join(real_root, SECRET_FILE) or _within(real, os.path.join(real_root, ".git")):
+        return "private"
+    return ""
 
 
 class _Walk:
@@ -161,11 +173,12 @@ class _Walk:
         target = os.path.realpath(path)
         real_root = self.real_root
         diags = self.diags
-        if not _within(target, real_root):
+        place = books_place(target, real_root)
+        if place == "outside":
             diags.error(self.rel(path), 1, f"links outside the books folder (to {self.shown(target)}); hourbook "
                         "never follows such a link: copy the file into the books, or remove the link")
             return None
-        if target == os.path.join(real_root, SECRET_FILE) or _within(target, os.path.join(real_root, ".git")):
+        if place == "private":
             diags.error(self.rel(path), 1, f"links to {self.shown(target)}, which is not part of the books; "
                         "remove the link")
             return None
@@ -204,7 +217,7 @@ class _Walk:
             mode = found[1].st_mode
         if not stat.S_ISREG(mode):
             diags = self.diags
-            diags.error(name, 1, f"{name} is not a regular file (it is {_kind(mode)}): make {name} a plain text file")
+            diags.error(name, 1, f"{name} is not a regular file (it is {file_kind(mode)}): make {name} a plain text file")
             return None
         return path
 
@@ -223,7 +236,7 @@ class _Walk:
             real_base, mode = found[0], found[1].st_mode
         if not stat.S_ISDIR(mode):
             diags = self.diags
-            diags.error(spec.name, 1, f"{spec.name} is {_kind(mode)}, not a folder: hourbook reads the files in "
+            diags.error(spec.name, 1, f"{spec.name} is {file_kind(mode)}, not a folder: hourbook reads the files in "
                         f"a folder {spec.name}/")
             return []
         listing = _Listing(self, spec, real_base)
@@ -295,7 +308,7 @@ class _Listing:
     def not_a_file(self, path: Path, mode: int) -> None:
         """A FIFO, socket or device with a wanted name: reported, never opened (a FIFO would block)."""
         diags = self.walk.diags
-        diags.error(self.walk.rel(path), 1, f"is {_kind(mode)}, not a file: hourbook reads only plain files "
+        diags.error(self.walk.rel(path), 1, f"is {file_kind(mode)}, not a file: hourbook reads only plain files "
                     "here; remove it or rename it")
 
     def follow_links(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import hashlib
 import hmac
 import math
@@ -34,9 +35,9 @@ from hourbook.core.records import WARNING
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import Source
+from hourbook.listing import SECRET_FILE
 from hourbook.printer import escape_controls
 
-SECRET_FILE = ".hourbook-secret"
 SECRET_ENV = "HOURBOOK_SECRET"
 TOKEN_HEX_DIGITS = 32  # 128 bits
 MIN_SECRET_BITS = 256  # 32 random bytes
@@ -144,27 +145,13 @@ def _judge_secret_file(value: bytes, mode: int, too_large: bool) -> tuple[bytes 
 def _make_secret(path: Path) -> tuple[bytes | None, list[Diagnostic]]:
     """A new secret in a missing `.hourbook-secret` (mode 0600); never over a file made meanwhile."""
     value = secrets.token_hex(32).encode("ascii")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(value + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)          # fails when the file exists: another process made it first
-        except FileExistsError:
-            return _secret_file(path)
-        except OSError:
-            if os.path.lexists(path):   # a file system without hard links: rename, unless it exists now
-                return _secret_file(path)
-            os.rename(tmp, path)
+        write_new_file(path, value + b"\n", mode=0o600)
+    except FileExistsError:
+        return _secret_file(path)       # another process made it first
     except OSError as exc:
         return None, [Diagnostic(SECRET_SOURCE, f"cannot create {SECRET_FILE}: {exc.strerror or exc}; make the "
                                                 f"books folder writable, or set ${SECRET_ENV}")]
-    finally:
-        if tmp is not None and os.path.lexists(tmp):
-            os.unlink(tmp)
     return value, []
 
 
@@ -297,6 +284,43 @@ def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write a file that must not exist yet, whole or not at all: temp file, fsync, hard link.
+
+    The link fails if anything is at `path`, so nothing is ever written over; where the file
+    system has no hard links, the file is renamed into place after a last look.
+
+    Raises:
+        FileExistsError: something is at `path`.
+        OSError: the write failed (full disk, read-only folder...), naming `path`.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
+                                 errno.ENOSYS):
+                raise
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- where the site may go

@@ -55,7 +55,7 @@ from hourbook.render.statement import block_size
 from hourbook.render.statement import format_hours_unit
 from hourbook.render.statement import requester_name
 from hourbook.render.statement import make_view
-from hourbook.site import SECRET_FILE
+from hourbook.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -109,13 +109,8 @@ class TemplateProblem(Exception):
 
 def inside_books(path: Path | str, root: Path) -> bool:
     """`path`, every link in it followed, is in the books folder, and is neither the link
-    secret nor in .git (a template could put them on a page)."""
-    real_root = Path(os.path.realpath(root))
-    real = Path(os.path.realpath(path))
-    if not real.is_relative_to(real_root):
-        return False
-    parts = real.relative_to(real_root).parts
-    return not parts or parts[0] not in (".git", SECRET_FILE)
+    secret nor in .git (a template could put them on a page): `listing.books_place`."""
+    return books_place(os.path.realpath(path), os.path.realpath(root)) == ""
 
 
 def books_templates_folder(root: Path | None) -> Path | None:
