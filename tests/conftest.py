@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hourbook import cli
+from hourbook.commands import cli
 
 # A link secret as strong as hourbook asks for (32 random bytes, as hex): tests that set one use it.
 TEST_SECRET = "5f0e3c9a7b2d41e6a8c4f19b0d7e2a63c1b8f4d90e6a2c7b35d1f08e4a9c6b27"

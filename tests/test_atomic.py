@@ -27,7 +27,7 @@ import pytest
 from conftest import TEST_SECRET
 import yaml
 
-from hourbook import site
+from hourbook.site import tree as site
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("HOURBOOK_KILL_RUNS", "0"))
@@ -154,7 +154,7 @@ def test_killed_build_leaves_old_or_new_site(tmp_path):
 
 def site_writer(tmp_path: Path, out: Path):
     """The writer `hourbook build` uses: a Builder's `write`, on an empty books folder."""
-    from hourbook.incremental import Builder
+    from hourbook.build.builder import Builder
 
     (tmp_path / "books").mkdir(exist_ok=True)
     return Builder(tmp_path / "books", lambda: datetime.date(2026, 11, 30), out=out, pdf=False, disk_cache=False)

@@ -24,22 +24,22 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from hourbook import loader
+from hourbook.load import books as loader
 
 CASES_DIR = Path(__file__).parent / "bad_books"
 GOLDEN = "expected.txt"
 AS_OF = "2026-11-25"
 UPDATE = os.environ.get("HOURBOOK_GOLDEN_UPDATE") == "1"
-SRC = Path(loader.__file__).parent
+SRC = Path(loader.__file__).parent.parent   # the hourbook package
 # The stages that turn problems in the books into diagnostics for `hourbook check`.
-SOURCES = ("listing.py", "loader.py", "values.py", "yamlfile.py", "validation.py", "core/pricing.py")
+SOURCES = ("load/listing.py", "load/books.py", "load/scalars.py", "load/yaml_reader.py", "checks/books.py", "core/pricing.py")
 # Places that make a diagnostic no books can reach, each with the reason. Keyed by a piece
 # of the message as written in the source, so that moving code does not break the list.
 UNREACHABLE = {
-    ("yamlfile.py", '"not a number:'): "the float resolver only matches text that Decimal reads",
-    ("yamlfile.py", '"unsupported YAML node"'): "PyYAML composes only scalar, sequence and mapping nodes",
-    ("yamlfile.py", '"YAML error:'): "the only unmarked YAMLError, the reader's, is handled just above it",
-    ("loader.py", "except TypeError"): "no field reader raises TypeError for what YAML gives (never a float)",
+    ("load/yaml_reader.py", '"not a number:'): "the float resolver only matches text that Decimal reads",
+    ("load/yaml_reader.py", '"unsupported YAML node"'): "PyYAML composes only scalar, sequence and mapping nodes",
+    ("load/yaml_reader.py", '"YAML error:'): "the only unmarked YAMLError, the reader's, is handled just above it",
+    ("load/books.py", "except TypeError"): "no field reader raises TypeError for what YAML gives (never a float)",
 }
 
 

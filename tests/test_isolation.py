@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import run_cli
-from hourbook import site
+from hourbook.site import tree as site
 
 AS_OF = "2026-11-25"
 SECRET = "isolation-test-secret: 4c1f9e0b7a3d62e58f0c2b9a7d4e1f63"

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from hourbook.core.records import Source
-from hourbook.loader import load_books
-from hourbook.yamlfile import YamlError
-from hourbook.yamlfile import parse_yaml
+from hourbook.load.books import load_books
+from hourbook.load.yaml_reader import YamlError
+from hourbook.load.yaml_reader import parse_yaml
 
 from conftest import run_cli
 

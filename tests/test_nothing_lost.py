@@ -28,7 +28,7 @@ import pytest
 
 from conftest import TEST_SECRET
 from conftest import run_cli
-from hourbook import cli
+from hourbook.commands import cli
 
 AS_OF = "2026-11-05"
 BOOKS_PARTS = ("hourbook.yaml", "contracts", "logbook", "templates")

@@ -7,7 +7,6 @@ comment beside each assertion. Books are written with the `books` fixture
 
 from __future__ import annotations
 
-from conftest import client
 from conftest import period
 from conftest import periods
 from conftest import price_json

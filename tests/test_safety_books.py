@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from hourbook import incremental
-from hourbook import listing
-from hourbook.loader import load_books
+from hourbook.build import builder as incremental
+from hourbook.load import listing
+from hourbook.load.books import load_books
 
 AS_OF = "2026-11-25"
 CONTRACT = """\

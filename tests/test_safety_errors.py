@@ -25,8 +25,8 @@ import pytest
 from conftest import run_cli
 from conftest import write_books
 
-from hourbook import cli
-from hourbook import incremental
+from hourbook.commands import cli
+from hourbook.build import builder as incremental
 from hourbook import pipeline
 from hourbook.core import periods
 from hourbook.core.records import Diagnostic
@@ -34,7 +34,7 @@ from hourbook.core.records import Source
 from hourbook.render import TemplateProblem
 from hourbook.render import check_books_templates
 from hourbook.render import render_site
-from hourbook.render.figures import last_months
+from hourbook.render.monthly import last_months
 from hourbook.render.filters import render_markdown
 from hourbook.render.html import LINKS_OUTSIDE
 from hourbook.render.html import make_environment

@@ -38,8 +38,8 @@ from test_invoicing import make_repo
 from test_invoicing import records
 from test_invoicing import repo  # noqa: F401  (fixture)
 
-from hourbook import export
-from hourbook import invoicing
+from hourbook.output import export
+from hourbook.invoicing import issue as invoicing
 
 RESTORE = "restore it with git checkout -- issued.yaml"
 

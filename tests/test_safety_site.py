@@ -17,14 +17,14 @@ import pytest
 
 from conftest import run_cli
 from conftest import write_books
-from hourbook import site
-from hourbook.incremental import Builder
-from hourbook.serve import PreviewServer
-from hourbook.serve import host_allowed
-from hourbook.serve import request_path
-from hourbook.serve import serve_books
-from hourbook.watch import WatcherBase
-from hourbook.watch import watch_books
+from hourbook.site import tree as site
+from hourbook.build.builder import Builder
+from hourbook.commands.serve import PreviewServer
+from hourbook.commands.serve import host_allowed
+from hourbook.commands.serve import request_path
+from hourbook.commands.serve import serve_books
+from hourbook.commands.watch import WatcherBase
+from hourbook.commands.watch import watch_books
 
 AS_OF = "2026-11-25"
 STRONG = "5f0c3e7a9b1d2f4e6a8c0b2d4f6e8a1c3e5b7d9f1a3c5e7b9d1f3a5c7e9b1d3f"
@@ -249,7 +249,7 @@ def test_watch_refuses_before_it_starts(root, capsys):
 
 def test_serve_refuses_before_it_listens(root, capsys, monkeypatch):
     made = []
-    monkeypatch.setattr("hourbook.serve.PreviewServer", lambda *a, **k: made.append(a))
+    monkeypatch.setattr("hourbook.commands.serve.PreviewServer", lambda *a, **k: made.append(a))
     watcher = IdleWatcher()
     code = serve_books(root, lambda: datetime.date(2026, 11, 25), out=root, pdf=False, port=0, watcher=watcher)
     assert code == 1 and made == [] and not watcher.started

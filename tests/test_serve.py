@@ -11,21 +11,20 @@ import http.client
 import json
 import re
 import threading
-from pathlib import Path
 
 import pytest
 
 from conftest import TEST_SECRET
 
-from hourbook import site as site_module
+from hourbook.site import tree as site_module
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
-from hourbook.incremental import BuildResult
-from hourbook.serve import PreviewServer
-from hourbook.serve import PreviewState
-from hourbook.serve import inject_reload
-from hourbook.serve import serve_books
-from hourbook.watch import WatcherBase
+from hourbook.build.builder import BuildResult
+from hourbook.commands.serve import PreviewServer
+from hourbook.commands.serve import PreviewState
+from hourbook.commands.serve import inject_reload
+from hourbook.commands.serve import serve_books
+from hourbook.commands.watch import WatcherBase
 
 AS_OF = datetime.date(2026, 12, 31)
 WAIT = 30
@@ -187,7 +186,7 @@ def test_errors_are_sent_and_shown_in_the_page(server):
 
 
 def test_listens_on_loopback_by_default():
-    from hourbook.serve import DEFAULT_HOST
+    from hourbook.commands.serve import DEFAULT_HOST
 
     assert DEFAULT_HOST == "127.0.0.1"
 

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 from conftest import TEST_SECRET
-from hourbook import site as site_module
-from hourbook.incremental import CACHE_DIR
-from hourbook.incremental import WATCH_STATUS
-from hourbook.watch import SiteBuilder
-from hourbook.watch import WatchdogWatcher
-from hourbook.watch import WatcherBase
-from hourbook.watch import WatchLoop
-from hourbook.watch import is_input
+from hourbook.site import tree as site_module
+from hourbook.build.builder import CACHE_DIR
+from hourbook.build.builder import WATCH_STATUS
+from hourbook.commands.watch import SiteBuilder
+from hourbook.commands.watch import WatchdogWatcher
+from hourbook.commands.watch import WatcherBase
+from hourbook.commands.watch import WatchLoop
+from hourbook.commands.watch import is_input
 
 AS_OF = datetime.date(2026, 12, 31)
 WAIT = 30  # seconds: only a bound for a hung test
@@ -204,7 +204,7 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
 
 
 def test_watch_and_serve_commands_exist():
-    from hourbook.cli import make_parser
+    from hourbook.commands.cli import make_parser
 
     parser = make_parser()
     args = parser.parse_args(["watch", "books", "--no-pdf"])

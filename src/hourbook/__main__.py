@@ -1,5 +1,5 @@
 import sys
 
-from hourbook.cli import main
+from hourbook.commands.cli import main
 
 sys.exit(main())

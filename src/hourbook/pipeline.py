@@ -10,10 +10,11 @@ from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
-from hourbook.invoicing import check_issued
-from hourbook.loader import load_books
-from hourbook.validation import validate
+from hourbook.invoicing.issue import check_issued
+from hourbook.load.books import load_books
+from hourbook.checks.books import validate
 
 
 def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, contract_cache=None,
@@ -22,14 +23,14 @@ def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, cont
 
     Args:
         logbook_cache, contract_cache, price_one: optional stand-ins that reuse what unchanged
-            inputs gave before (watch mode, `hourbook.incremental`); the result is the same.
+            inputs gave before (watch mode, `hourbook.build.builder`); the result is the same.
 
     Returns:
         (priced books, every diagnostic sorted by path and line).
     """
     books, diagnostics = load_and_check(root, as_of, logbook_cache=logbook_cache, contract_cache=contract_cache)
     priced, more = price_and_check(root, books, as_of, price_one=price_one)
-    return priced, sorted(set(diagnostics + more), key=Diagnostic.sort_key)
+    return priced, sorted_diagnostics(diagnostics, more)
 
 
 def load_and_check(root: Path, as_of: datetime.date, *, logbook_cache=None,
@@ -60,8 +61,8 @@ def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:
 def invoice_pages(root: Path, priced: PricedBooks) -> list:
     """The invoice of one statement, as a call that renders its page, when the books' templates/
     override one of the invoice's templates (`einvoice.TEMPLATES`); else none."""
-    from hourbook import einvoice
-    from hourbook import invoicing
+    from hourbook.invoicing import einvoice
+    from hourbook.invoicing import issue as invoicing
 
     if not any(os.path.lexists(root / "templates" / path.name) for path in einvoice.TEMPLATES.iterdir()):
         return []

@@ -6,7 +6,7 @@
 
 Hypothesis draws each input (`strategies.fuzz_case`: valid books, then mutated) in
 this process; worker processes write it to a fresh folder and run `hourbook check`,
-`hourbook price --json` and `hourbook build --no-pdf` through `hourbook.cli.main`,
+`hourbook price --json` and `hourbook build --no-pdf` through `hourbook.commands.cli.main`,
 in-process. Every input must end with diagnostics or success:
 
 - traceback: an exception escaped `cli.main` (MemoryError counts as `memory`);
@@ -110,7 +110,7 @@ def commands_for(index: int, pdf_every: int) -> list[list[str]]:
 
 def run_command(argv: list[str]) -> dict:
     """`hourbook ARGV` in-process; what happened, judged."""
-    from hourbook import cli
+    from hourbook.commands import cli
 
     out, err = io.StringIO(), io.StringIO()
     started = time.monotonic()
@@ -200,7 +200,7 @@ def worker_main(conn, seed: int, memory_mb: int, tmp_root: str, pdf_every: int) 
     import logging
 
     logging.disable(logging.WARNING)  # WeasyPrint and fontTools talk on the real stderr
-    import hourbook.cli  # noqa: F401 - imported once, before the first deadline runs
+    import hourbook.commands.cli  # noqa: F401 - imported once, before the first deadline runs
 
     with contextlib.suppress(ImportError):
         import hourbook.render  # noqa: F401

@@ -102,7 +102,7 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
         books: what the loader read (unknown clients are skipped: validation reports them).
         as_of: the day the books are priced on; later entries and fees are left out.
         price_one: stands in for `price_client` (same arguments and result), e.g. to reuse
-            a client priced before from the same inputs (`hourbook.incremental`).
+            a client priced before from the same inputs (`hourbook.build.builder`).
 
     Returns:
         PricedBooks with the pricing diagnostics (no term in force, uncovered time).
@@ -244,7 +244,7 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
 
     def whole(status: str, reason: str | None, amount: Decimal = ZERO) -> list[Line]:
         return [Line(entry, status, reason, entry.minutes, billable, rate, value,
-                     round_money(amount, currency))]
+                     round_money(amount, currency), surcharge=surcharge)]
 
     reason = held_reason(entry, contract)
     if reason:
@@ -268,13 +268,15 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
         logged = logged_left if last else min(logged_left, minutes)
         logged_left -= logged
         part_value = time_value(minutes, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency)
-        lines.append(Line(entry, COVERED, None, logged, minutes, rate, part_value, round_money(ZERO, currency), cover))
+        lines.append(Line(entry, COVERED, None, logged, minutes, rate, part_value, round_money(ZERO, currency), cover,
+                          surcharge))
     if rest > 0 or not parts:
         rest_value = value if not parts else (
             time_value(rest, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency))
         status = BILLED if rate is not None else UNCOVERED
         amount = rest_value if status == BILLED else ZERO
-        lines.append(Line(entry, status, None, logged_left, rest, rate, rest_value, round_money(amount, currency)))
+        lines.append(Line(entry, status, None, logged_left, rest, rate, rest_value, round_money(amount, currency),
+                          surcharge=surcharge))
     return lines
 
 
@@ -380,16 +382,8 @@ def format_hours(minutes: int) -> str:
 
 def make_statement(contract: Contract, period: str, lines: list[Line], fees: list[Fee],
                    ledger: _Ledger, as_of: datetime.date) -> Statement:
-    currency = contract.currency
     start, end = periods.bounds(period)
-    gross = sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO)
-    gross = round_money(gross, currency)
-    if contract.prices_include_tax:
-        net, tax = split_gross(gross, contract.tax, currency)
-        total = gross
-    else:
-        net = gross
-        tax, total = add_tax(net, contract.tax, currency)
+    net, tax, total = totals(contract, lines, fees)
     return Statement(
         client=contract.id, period=period, start=start, end=end,
         lines=tuple(lines), fees=tuple(fees), net=net, tax=tax, total=total,
@@ -397,6 +391,22 @@ def make_statement(contract: Contract, period: str, lines: list[Line], fees: lis
         prepaid=tuple(block_states(contract, start, min(end, as_of), ledger)),
         quotes=tuple(quote_states(contract, start, end, ledger)),
     )
+
+
+def totals(contract: Contract, lines, fees) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, tax, total) of lines and fees under the contract's tax: a statement's, an invoice's.
+
+    Each line is rounded already; the sum is rounded once, and the tax is worked out on it, added
+    to the net or taken out of a gross price (`prices_include_tax`).
+    """
+    currency = contract.currency
+    gross = round_money(sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO),
+                        currency)
+    if contract.prices_include_tax:
+        net, tax = split_gross(gross, contract.tax, currency)
+        return net, tax, gross
+    tax, total = add_tax(gross, contract.tax, currency)
+    return gross, tax, total
 
 
 def count_minutes(lines: list[Line]) -> Minutes:

@@ -44,6 +44,11 @@ class Diagnostic:
         return (self.source.path, self.source.line, self.severity, self.message)
 
 
+def sorted_diagnostics(*groups) -> list[Diagnostic]:
+    """Every diagnostic of `groups` once, in path, line, severity and message order: how they are shown."""
+    return sorted({diagnostic for group in groups for diagnostic in group}, key=Diagnostic.sort_key)
+
+
 # --------------------------------------------------------------- settings
 
 
@@ -260,6 +265,7 @@ class Line:
     value: Decimal
     amount: Decimal
     cover: str | None = None                    # block id or "retainer"
+    surcharge: Decimal = Decimal(0)             # the term's surcharges for the entry's tags (0.5 = +50 %); 0 for expenses
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from typing import Callable
 from typing import Iterable
 
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.render.dashboard import client_report
@@ -101,7 +102,7 @@ def check_books_templates(root: Path, priced: PricedBooks, more_pages: Iterable[
     name, an include that is not there, endless recursion. One diagnostic per template
     file at most. Nothing when there is no templates/ folder. A link out of the books is
     not read, and not reported here: the listing of the books' files reports it at its
-    path (`hourbook.listing`). A failure that is not in a books template is left to the
+    path (`hourbook.load.listing`). A failure that is not in a books template is left to the
     build, which reports it; here it would only be a guess.
 
     Args:
@@ -120,7 +121,7 @@ def check_books_templates(root: Path, priced: PricedBooks, more_pages: Iterable[
             problem = books_template_problem(exc, root)
             if problem is not None and problem.diagnostic.message != LINKS_OUTSIDE:
                 problems.setdefault(problem.diagnostic.source.path, problem.diagnostic)
-    return sorted(problems.values(), key=Diagnostic.sort_key)
+    return sorted_diagnostics(problems.values())
 
 
 _CHECKING: dict = {}     # the last environment `check_books_templates` made, by what it was made from

@@ -24,6 +24,7 @@ from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
 from hourbook.core.records import BILLED
+from hourbook.core.records import BlockState
 from hourbook.core.records import COVERED
 from hourbook.core.records import EXPENSE
 from hourbook.core.records import HELD
@@ -37,9 +38,9 @@ from hourbook.core.records import PricedClient
 from hourbook.core.records import QuoteState
 from hourbook.core.records import Settings
 from hourbook.core.records import Statement
-from hourbook.render.figures import client_lines
-from hourbook.render.figures import first_date
-from hourbook.render.figures import minutes_by_month
+from hourbook.render.monthly import client_lines
+from hourbook.render.monthly import first_date
+from hourbook.render.monthly import minutes_by_month
 from hourbook.render.statement import Balance
 from hourbook.render.statement import block_balance
 

@@ -45,17 +45,17 @@ from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
-from hourbook.render.figures import add_months
-from hourbook.render.figures import client_lines
-from hourbook.render.figures import first_date
-from hourbook.render.figures import last_months
-from hourbook.render.figures import minutes_by_month
+from hourbook.render.monthly import add_months
+from hourbook.render.monthly import client_lines
+from hourbook.render.monthly import first_date
+from hourbook.render.monthly import last_months
+from hourbook.render.monthly import minutes_by_month
 from hourbook.render.statement import block_balance
 from hourbook.render.statement import block_size
 from hourbook.render.statement import format_hours_unit
 from hourbook.render.statement import requester_name
 from hourbook.render.statement import make_view
-from hourbook.listing import books_place
+from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"

@@ -201,14 +201,6 @@ def line_note(line: Line, contract: Contract, messages: Mapping[str, str]) -> st
     return ""
 
 
-def line_surcharge(line: Line, contract: Contract) -> Decimal:
-    """The surcharge that priced a time line (`urgent: 50%` -> 0.5); 0 for expenses."""
-    term = contract.term_on(line.entry.date)
-    if term is None or line.entry.kind != TIME:
-        return ZERO
-    return sum((pct for tag, pct in term.surcharge if tag in line.entry.tags), ZERO)
-
-
 def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[str, str]) -> tuple[LineGroup, ...]:
     """The lines in GROUPS order, each group in date-then-source order; empty groups left out."""
     sources = [line.entry.source for line in lines]
@@ -217,7 +209,7 @@ def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[s
     for line in sorted(lines, key=lambda ln: (ln.entry.date, ln.entry.source)):
         shown = ShownLine(line, line_note(line, contract, messages),
                           requester_name(line.entry.by, contract) if line.entry.by else "",
-                          line.entry.source in split, line_surcharge(line, contract))
+                          line.entry.source in split, line.surcharge)
         grouped[GROUP_OF_STATUS[line.status]].append(shown)
     return tuple(LineGroup(key, tuple(shown)) for key, shown in grouped.items() if shown)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import gc
 import os
 import re
 import string
@@ -24,6 +23,7 @@ from babel import Locale
 from babel import UnknownLocaleError
 from babel.numbers import list_currencies
 
+from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.money import minor_digits
 from hourbook.core.periods import KINDS as PERIOD_KINDS
 from hourbook.core.records import ERROR
@@ -43,34 +43,34 @@ from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
 from hourbook.core.records import Term
-from hourbook.listing import BooksFiles
-from hourbook.listing import Problems
-from hourbook.listing import list_books
-from hourbook.listing import list_folder
-from hourbook.listing import relative
-from hourbook.values import BIDI
-from hourbook.values import CLIENT_ID
-from hourbook.values import FILE_CONTROLS
-from hourbook.values import LINE_CONTROLS
-from hourbook.values import RANGE
-from hourbook.values import character_name
-from hourbook.values import check_bidi
-from hourbook.values import check_line
-from hourbook.values import check_lines
-from hourbook.values import did_you_mean
-from hourbook.values import format_clock
-from hourbook.values import parse_date
-from hourbook.values import parse_duration
-from hourbook.values import parse_money
-from hourbook.values import parse_percent
-from hourbook.values import parse_range
-from hourbook.values import parse_tag
-from hourbook.values import parse_tags
-from hourbook.values import shown
-from hourbook.yamlfile import YamlError
-from hourbook.yamlfile import YList
-from hourbook.yamlfile import YMap
-from hourbook.yamlfile import parse_yaml
+from hourbook.load.listing import BooksFiles
+from hourbook.load.listing import Problems
+from hourbook.load.listing import list_books
+from hourbook.load.listing import list_folder
+from hourbook.load.listing import relative
+from hourbook.load.scalars import BIDI
+from hourbook.load.scalars import CLIENT_ID
+from hourbook.load.scalars import FILE_CONTROLS
+from hourbook.load.scalars import LINE_CONTROLS
+from hourbook.load.scalars import RANGE
+from hourbook.load.scalars import character_name
+from hourbook.load.scalars import check_bidi
+from hourbook.load.scalars import check_line
+from hourbook.load.scalars import check_lines
+from hourbook.load.scalars import did_you_mean
+from hourbook.load.scalars import format_clock
+from hourbook.load.scalars import parse_date
+from hourbook.load.scalars import parse_duration
+from hourbook.load.scalars import parse_money
+from hourbook.load.scalars import parse_percent
+from hourbook.load.scalars import parse_range
+from hourbook.load.scalars import parse_tag
+from hourbook.load.scalars import parse_tags
+from hourbook.load.scalars import shown
+from hourbook.load.yaml_reader import YamlError
+from hourbook.load.yaml_reader import YList
+from hourbook.load.yaml_reader import YMap
+from hourbook.load.yaml_reader import parse_yaml
 
 # What hourbook reads at most (docs/limits.md): beyond these it reports an error rather than
 # run for hours or out of memory. YAML costs some 60 bytes of memory per byte of file.
@@ -178,12 +178,12 @@ def load_yaml_file(root: Path, path: Path, diags: Diagnostics):
 
 
 def logbook_files(root: Path) -> list[Path]:
-    """Every logbook file under logbook/, in path order (see `hourbook.listing`)."""
+    """Every logbook file under logbook/, in path order (see `hourbook.load.listing`)."""
     return list_folder(root, "logbook")[0]
 
 
 def contract_files(root: Path) -> list[Path]:
-    """Every contract file in contracts/, in path order (see `hourbook.listing`)."""
+    """Every contract file in contracts/, in path order (see `hourbook.load.listing`)."""
     return list_folder(root, "contracts")[0]
 
 
@@ -1423,21 +1423,14 @@ def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Boo
 
     Args:
         logbook_cache: optional `cache(root, path, rel, load_logbook)` that may reuse what an
-            unchanged logbook file gave last time (watch mode; see `hourbook.incremental`).
+            unchanged logbook file gave last time (watch mode; see `hourbook.build.builder`).
         contract_cache: the same for contract files, `cache(root, path, rel, load_contract, settings)`.
 
     Returns:
         (books, diagnostics): entries sorted by date, then path, then line.
     """
-    # Loading makes millions of small objects (YAML nodes, entries) and no reference cycles, so
-    # the cyclic collector's passes over them (a sixth of a big load) find nothing: they wait.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         return _load_books(root, logbook_cache, contract_cache)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[Diagnostic]]:

@@ -35,12 +35,12 @@ from typing import Callable
 from urllib.parse import unquote_to_bytes
 from urllib.parse import urlsplit
 
-from hourbook.incremental import BuildResult
-from hourbook.printer import format_diagnostic
-from hourbook.watch import SiteBuilder
-from hourbook.watch import WatcherBase
-from hourbook.watch import refuse_site_folder
-from hourbook.watch import watch_books
+from hourbook.build.builder import BuildResult
+from hourbook.output.text import format_diagnostic
+from hourbook.commands.watch import SiteBuilder
+from hourbook.commands.watch import WatcherBase
+from hourbook.commands.watch import refuse_site_folder
+from hourbook.commands.watch import watch_books
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

@@ -18,9 +18,9 @@ from hourbook.core.records import TIME
 from hourbook.core.records import WARNING
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
-from hourbook.values import did_you_mean
-from hourbook.values import format_clock
-from hourbook.values import shown
+from hourbook.load.scalars import did_you_mean
+from hourbook.load.scalars import format_clock
+from hourbook.load.scalars import shown
 
 
 def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:

@@ -9,16 +9,16 @@ import sys
 import traceback
 from pathlib import Path
 
-from hourbook.core.records import Diagnostic
+from hourbook.core.records import sorted_diagnostics
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
-from hourbook.printer import counted
-from hourbook.printer import diagnostic_json
-from hourbook.printer import dump_json
-from hourbook.printer import escape_controls
-from hourbook.printer import format_diagnostic
-from hourbook.printer import priced_json
-from hourbook.printer import summary_line
+from hourbook.output.text import counted
+from hourbook.output.text import diagnostic_json
+from hourbook.output.text import dump_json
+from hourbook.output.text import escape_controls
+from hourbook.output.text import format_diagnostic
+from hourbook.output.text import priced_json
+from hourbook.output.text import summary_line
 
 TODAY_ENV = "HOURBOOK_TODAY"
 DEBUG_ENV = "HOURBOOK_DEBUG"      # set to 1: an unexpected exception prints its traceback too
@@ -70,7 +70,7 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
-    from hourbook.incremental import price_run
+    from hourbook.build.builder import price_run
 
     root = books_root(args.books)
     run = price_run(root, parse_as_of(args.as_of))
@@ -87,7 +87,7 @@ def cmd_check(args) -> int:
 def cmd_price(args) -> int:
     root = books_root(args.books)
     if args.json:
-        from hourbook.incremental import price_run
+        from hourbook.build.builder import price_run
 
         run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)
         return 1 if has_errors(run.diagnostics) else 0
@@ -105,7 +105,7 @@ def cmd_price(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from hourbook.incremental import Builder
+    from hourbook.build.builder import Builder
 
     root = books_root(args.books)
     as_of = parse_as_of(args.as_of)
@@ -125,7 +125,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from hourbook.watch import watch_books
+    from hourbook.commands.watch import watch_books
 
     root = books_root(args.books)
     parse_as_of(args.as_of)  # a bad date is a usage error now, not in the loop
@@ -134,7 +134,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from hourbook.serve import serve_books
+    from hourbook.commands.serve import serve_books
 
     root = books_root(args.books)
     parse_as_of(args.as_of)
@@ -145,7 +145,7 @@ def cmd_serve(args) -> int:
 def cmd_issue(args) -> int:
     """`issue PERIOD`: the issue date is --date, else the as-of date (--as-of, $HOURBOOK_TODAY, today);
     `invoicing.issue` refuses one after the real date."""
-    from hourbook import invoicing
+    from hourbook.invoicing import issue as invoicing
 
     try:
         period = invoicing.parse_period(args.period)
@@ -175,7 +175,7 @@ def cmd_issue(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from hourbook import export
+    from hourbook.output import export
 
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
@@ -189,12 +189,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_links(args) -> int:
-    from hourbook import site
+    from hourbook.site import tree as site
 
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     secret, secret_problems = site.read_secret(root)
-    diagnostics = sorted({*diagnostics, *secret_problems}, key=Diagnostic.sort_key)
+    diagnostics = sorted_diagnostics(diagnostics, secret_problems)
     print_diagnostics(diagnostics)
     if secret is None:
         print(f"links stopped: {summary_line(diagnostics)}; no link was printed", file=sys.stderr)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import gc
 import hashlib
 import json
 import os
@@ -48,12 +47,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from hourbook import listing
+from hourbook.load import listing
+from hourbook import git
 from hourbook import pipeline
-from hourbook import site
+from hourbook.site import tree as site
+from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.pricing import price_client
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
 from hourbook.render.html import TemplateProblem
 
@@ -64,7 +66,7 @@ FORMAT = 1                          # bump when the cache layout changes
 PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
 PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
 PARALLEL_PRICING_ENTRIES = 20_000   # price --json formats the clients on every core from this many entries
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent   # the hourbook package
 OWNER_FILES = ("public/robots.txt", "owner/index.html")     # made from every client, not one
 
 
@@ -112,7 +114,7 @@ def code_digest() -> str:
 
 
 def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Path]:
-    """Every file a build reads from the books folder, as `hourbook.listing` lists them: no link
+    """Every file a build reads from the books folder, as `hourbook.load.listing` lists them: no link
     that leads out of the books is followed (`listed`: that listing, when the caller has it)."""
     listed = listed or listing.list_books(root)
     found = listed.paths()
@@ -141,14 +143,14 @@ def inputs_digest(root: Path, *extra: str) -> str:
         name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)
-    from hourbook.invoicing import register_inputs
+    from hourbook.invoicing.issue import register_inputs
 
     return _hash(digest.hexdigest().encode(), register_inputs(root))
 
 
 def templates_digest(root: Path) -> str:
     """The books' templates/ files, names and bytes (no link out of the books followed, see
-    `hourbook.listing`), and what is wrong with its links."""
+    `hourbook.load.listing`), and what is wrong with its links."""
     base = root / "templates"
     paths, problems = listing.list_folder(root, "templates")
     parts = [f"{problem.source}: {problem.message}".encode("utf-8", "surrogateescape") for problem in problems]
@@ -475,7 +477,7 @@ class Builder:
         if refusal:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
-        build_info = site.build_info(self.root)
+        build_info = git.build_info(self.root)
         digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out),
                                site.secret_file_mode(self.root))
         if self.state.get("inputs") == digest and self._site_intact():
@@ -985,18 +987,14 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
             cache_text = None
     # A short-lived run over a heap of 100 000 entries and their priced lines: the collector
     # would scan them again and again (a tenth of the run) to find cycles that pricing never makes.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        run = _price_run(root, as_of, sinks, jobs or cpu_count())
+        with no_cyclic_gc():
+            run = _price_run(root, as_of, sinks, jobs or cpu_count())
     except BaseException:
         if cache_text is not None:
             cache_text.close()
             Path(cache_path).unlink(missing_ok=True)
         raise
-    finally:
-        if collecting:
-            gc.enable()
     if use_cache:
         wrote_text = False
         if cache_text is not None:
@@ -1047,7 +1045,7 @@ def _write_price_meta(folder: Path, key: str, run: PriceRun, wrote_text: bool) -
 
 def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> int:
     """The JSON texts of clients [first, last), `,\n    `-separated, written one by one."""
-    from hourbook.printer import client_text
+    from hourbook.output.text import client_text
 
     for index in range(first, last):
         chunk = client_text(priced.clients[index])
@@ -1076,9 +1074,9 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
     client. On big books every core works: forked processes parse part of the logbooks, then
     price and format a share of the clients each (or only format them, when an issued.yaml
     register asks for the whole priced books at once)."""
-    from hourbook.invoicing import REGISTER
-    from hourbook.printer import _emit
-    from hourbook.printer import diagnostic_json
+    from hourbook.invoicing.issue import REGISTER
+    from hourbook.output.text import _emit
+    from hourbook.output.text import diagnostic_json
 
     def write(chunk: str) -> None:
         for sink in sinks:
@@ -1099,7 +1097,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
     if not split:  # validated here; when split, while the other processes price (pipeline.load_and_check)
         diagnostics += pipeline.validate(books, as_of)
         priced, more = pipeline.price_and_check(root, books, as_of)
-        diagnostics = sorted(set(diagnostics + more), key=Diagnostic.sort_key)
+        diagnostics = sorted_diagnostics(diagnostics, more)
     run = PriceRun(diagnostics, count + len(books.broken_clients), len(books.entries))  # broken: still clients
     if not sinks and not split:
         return run
@@ -1137,7 +1135,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         finally:
             _SHARE.clear()
     if split:
-        run.diagnostics = diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
+        run.diagnostics = diagnostics = sorted_diagnostics(diagnostics)
     if count:
         write("\n  ]")
     tail: list[str] = []
@@ -1213,7 +1211,7 @@ class _ForkedLogbooks:
 
     @classmethod
     def start(cls, root: Path, jobs: int) -> _ForkedLogbooks | None:
-        from hourbook import loader
+        from hourbook.load import books as loader
 
         paths = loader.logbook_files(root)
         try:
@@ -1273,19 +1271,14 @@ def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
     """In a forked process: path -> (entry fields with the source's line for the source, diagnostics)."""
     from operator import attrgetter
 
-    from hourbook import loader
+    from hourbook.load import books as loader
 
     fields = attrgetter(*_entry_fields())
     result = {}
-    collecting = gc.isenabled()
-    gc.disable()        # as in `loader.load_books`: no cycles among the entries, nothing to collect
-    try:
+    with no_cyclic_gc():
         for path in paths:
             entries, diagnostics = loader.load_logbook(Path(root), Path(path), loader.relative(Path(root), Path(path)))
             result[path] = ([fields(entry) for entry in entries], diagnostics)
-    finally:
-        if collecting:
-            gc.enable()
     return result
 
 

@@ -7,7 +7,7 @@ over the old one), then builds. A build with errors prints its diagnostics and
 leaves the site as it was; the loop goes on watching. The watcher sits behind
 `WatcherBase`, so tests drive the loop with a fake one.
 
-Builds are incremental (`hourbook.incremental.Builder`): an edit re-parses one
+Builds are incremental (`hourbook.build.builder.Builder`): an edit re-parses one
 file, re-prices the clients whose entries it touched and rewrites only the pages
 that changed. After every build the loop writes `.hourbook-cache/watch.json`
 (build count, time, outcome), which the benchmark and tools can poll.
@@ -25,13 +25,13 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from hourbook.incremental import CACHE_DIR
-from hourbook.incremental import WATCH_STATUS
-from hourbook.incremental import Builder
-from hourbook.incremental import BuildResult
-from hourbook.printer import counted
-from hourbook.printer import format_diagnostic
-from hourbook.printer import summary_line
+from hourbook.build.builder import CACHE_DIR
+from hourbook.build.builder import WATCH_STATUS
+from hourbook.build.builder import Builder
+from hourbook.build.builder import BuildResult
+from hourbook.output.text import counted
+from hourbook.output.text import format_diagnostic
+from hourbook.output.text import summary_line
 
 DEBOUNCE_SECONDS = 0.1
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.

@@ -25,7 +25,8 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
 
 SETTINGS_FILE = "hourbook.yaml"
-SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site): no link may lead to it
+BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates")   # what hourbook reads as the books
+SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.tree): no link may lead to it
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
 

@@ -24,7 +24,6 @@ import re
 import secrets
 import shutil
 import stat
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -35,8 +34,8 @@ from hourbook.core.records import WARNING
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import Source
-from hourbook.listing import SECRET_FILE
-from hourbook.printer import escape_controls
+from hourbook.load.listing import SECRET_FILE
+from hourbook.output.text import escape_controls
 
 SECRET_ENV = "HOURBOOK_SECRET"
 TOKEN_HEX_DIGITS = 32  # 128 bits
@@ -252,22 +251,6 @@ def client_urls(priced: PricedBooks, secret: bytes, base_url: str) -> dict[str, 
     base = base_url.rstrip("/") if base_url else "site"
     return {client_id: f"{base}/{folder}/" if base_url else f"site/public/{folder}/index.html"
             for client_id, folder in public_folders(priced, secret).items()}
-
-
-def build_info(root: Path) -> str:
-    """`built from commit abc1234`, marked when the books have uncommitted changes; '' outside git."""
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=7", "HEAD"],
-                                capture_output=True, text=True, timeout=10)
-        if commit.returncode != 0:
-            return ""
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
-                                 "hourbook.yaml", "contracts", "logbook", "templates"],
-                                capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    dirty = " (with uncommitted changes)" if status.stdout.strip() else ""
-    return f"built from commit {commit.stdout.strip()}{dirty}"
 
 
 def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:

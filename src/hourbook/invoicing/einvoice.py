@@ -36,7 +36,6 @@ from hourbook.core.money import ZERO
 from hourbook.core.money import format_money
 from hourbook.core.money import quantum
 from hourbook.core.money import round_money
-from hourbook.core.pricing import surcharge_for
 from hourbook.core.records import COVERED
 from hourbook.core.records import ERROR
 from hourbook.core.records import EXPENSE
@@ -48,10 +47,10 @@ from hourbook.core.records import Party
 from hourbook.core.records import Settings
 
 if TYPE_CHECKING:
-    from hourbook.invoicing import Document
-    from hourbook.invoicing import IssuedRecord
+    from hourbook.invoicing.issue import Document
+    from hourbook.invoicing.issue import IssuedRecord
 
-TEMPLATES = Path(__file__).parent / "invoice_templates"
+TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "invoice.html"
 XML_NAME = "factur-x.xml"
 EN16931 = "urn:cen.eu:en16931:2017"
@@ -289,10 +288,9 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
         details = []
         if entry.by:
             details.append(contacts.get(entry.by) or f"@{entry.by}")
-        term = contract.term_on(entry.date)
-        surcharge = surcharge_for(term, entry.tags) if term is not None and entry.kind != EXPENSE else ZERO
+        surcharge = line.surcharge
         if surcharge:
-            tags = [tag for tag, _ in term.surcharge if tag in entry.tags]
+            tags = [tag for tag, _ in contract.term_on(entry.date).surcharge if tag in entry.tags]
             details.append(" ".join(f"#{tag}" for tag in tags) + f" +{(surcharge * 100).normalize():f}%")
         description = entry.description or " ".join(f"#{tag}" for tag in entry.tags) or entry.kind
         if entry.kind == EXPENSE:
@@ -477,7 +475,7 @@ def check_xml(xml: bytes) -> None:
 # ------------------------------------------------------------------ HTML and PDF
 
 
-LOCALES = Path(__file__).parent / "render" / "locales"   # one file a language, statements' words too
+LOCALES = Path(__file__).parent.parent / "render" / "locales"   # one file a language, statements' words too
 
 
 @functools.lru_cache(maxsize=1)

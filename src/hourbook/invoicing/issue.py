@@ -47,31 +47,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hourbook.core import periods
-from hourbook.core.money import ZERO
-from hourbook.core.money import add_tax
 from hourbook.core.money import format_money
-from hourbook.core.money import round_money
-from hourbook.core.money import split_gross
 from hourbook.core.pricing import format_minutes
+from hourbook.core.pricing import totals
 from hourbook.core.records import ERROR
 from hourbook.core.records import EXPENSE
 from hourbook.core.records import WARNING
 from hourbook.core.records import ClientId
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import Fee
 from hourbook.core.records import Line
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import Source
 from hourbook.core.records import Statement
-from hourbook.listing import file_kind
-from hourbook.site import build_info
-from hourbook.site import write_file_atomically
-from hourbook.site import write_new_file
-from hourbook.yamlfile import YamlError
-from hourbook.yamlfile import YList
-from hourbook.yamlfile import YMap
-from hourbook.yamlfile import parse_yaml
+from hourbook.load.listing import file_kind
+from hourbook.git import build_info
+from hourbook.load.listing import BOOKS_PARTS
+from hourbook.site.tree import write_file_atomically
+from hourbook.site.tree import write_new_file
+from hourbook.load.yaml_reader import YamlError
+from hourbook.load.yaml_reader import YList
+from hourbook.load.yaml_reader import YMap
+from hourbook.load.yaml_reader import parse_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -82,7 +81,6 @@ CORRECTION_TAG = "correction"
 INVOICE = "invoice"
 CREDIT = "credit"
 GENESIS = "0" * 64
-BOOKS_PATHS = ("hourbook.yaml", "contracts", "logbook", "templates")
 CRASH_ENV = "HOURBOOK_TEST_CRASH_AT"        # tests: die by SIGKILL at a named point of `issue`
 TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}$")   # tempfile.mkstemp(prefix=".NAME.")
 PERIOD_NAME = re.compile(r"^(\d{4})-(?:0[1-9]|1[0-2]|Q[1-4])$")
@@ -169,17 +167,9 @@ def split_statement(statement: Statement, contract: Contract, numbers: dict[str,
 
 def make_document(kind: str, corrects: str, statement: Statement, contract: Contract,
                   lines: list[Line], fees: list[Fee]) -> Document:
-    currency = contract.currency
-    gross = round_money(sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO),
-                        currency)
-    if contract.prices_include_tax:
-        net, tax = split_gross(gross, contract.tax, currency)
-        total = gross
-    else:
-        net = gross
-        tax, total = add_tax(net, contract.tax, currency)
+    net, tax, total = totals(contract, lines, fees)
     return Document(kind, contract.id, statement.period, corrects, tuple(lines), tuple(fees), net, tax, total,
-                    currency, contract.tax, contract.prices_include_tax)
+                    contract.currency, contract.tax, contract.prices_include_tax)
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -569,7 +559,7 @@ def git_head(root: Path) -> str | None:
 
 def git_uncommitted_books(root: Path) -> list[str]:
     """`git status --porcelain` lines for the books' own files (untracked ones too)."""
-    result = git(root, "status", "--porcelain", "--untracked-files=all", "--", *BOOKS_PATHS)
+    result = git(root, "status", "--porcelain", "--untracked-files=all", "--", *BOOKS_PARTS)
     if result is None or result.returncode != 0:
         return []
     return [line for line in result.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
@@ -1157,7 +1147,7 @@ def books_refusal(root: Path) -> str:
     if dirty:
         return ("the books have uncommitted changes; commit them first, so that the invoice names the commit it "
                 "was made from:\n  " + "\n  ".join(dirty))
-    unrecorded = git_unrecorded(root, BOOKS_PATHS)
+    unrecorded = git_unrecorded(root, BOOKS_PARTS)
     if unrecorded:
         return ("files the invoices are made from are not in git as they are, so the commit an invoice names "
                 "would not reproduce it:\n  " + "\n  ".join(unrecorded))
@@ -1232,7 +1222,7 @@ def issue(root: Path, period: str, issued_on: datetime.date) -> IssueOutcome:
 def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks, commit: str,
                  outcome: IssueOutcome) -> None:
     """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
-    from hourbook import einvoice
+    from hourbook.invoicing import einvoice
     from hourbook.render.html import TemplateProblem
 
     for stale in [*root.glob(f".{REGISTER}.*"), *(root / INVOICES_DIR).glob(".*.pdf.*")]:
@@ -1242,7 +1232,7 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     if not problems:
         problems = check_append_only(git_committed_register(root), old_bytes, os.path.lexists(root / REGISTER))
     if problems:
-        outcome.diagnostics = sorted(set(outcome.diagnostics + problems), key=Diagnostic.sort_key)
+        outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, problems)
         outcome.refusal = "the register issued.yaml has errors (above)"
         return
     already = [record for record in records if record.period == period]
@@ -1264,7 +1254,7 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     settings = priced.books.settings
     legal = [problem for doc, contract in docs for problem in einvoice.legal_problems(doc, contract, settings)]
     if legal:
-        outcome.diagnostics = sorted(set(outcome.diagnostics + legal), key=Diagnostic.sort_key)
+        outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, legal)
         outcome.refusal = "an invoice would lack what the law asks for (above)"
         return
     planned = plan_records(docs, records, settings, issued_on, commit)
@@ -1281,7 +1271,7 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
                     doc, record, contract, settings, issued_by_number.get(doc.corrects), info), root)
                 for (doc, contract), record in zip(docs, planned)}
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
-        outcome.diagnostics = sorted({*outcome.diagnostics, problem.diagnostic}, key=Diagnostic.sort_key)
+        outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])
         outcome.refusal = "a template of the books failed (above)"
         return
     in_the_way, same = existing_pdfs(root, pdfs)

@@ -34,11 +34,11 @@ from pathlib import Path
 
 from hourbook.core.money import format_money
 from hourbook.core.records import PricedBooks
-from hourbook.invoicing import INVOICE
-from hourbook.invoicing import IssuedRecord
-from hourbook.invoicing import client_numbers
-from hourbook.invoicing import read_register
-from hourbook.invoicing import split_statement
+from hourbook.invoicing.issue import INVOICE
+from hourbook.invoicing.issue import IssuedRecord
+from hourbook.invoicing.issue import client_numbers
+from hourbook.invoicing.issue import read_register
+from hourbook.invoicing.issue import split_statement
 
 CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
                "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",
@@ -227,7 +227,7 @@ def write_exports(priced: PricedBooks, root: Path, out: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from hourbook.site import write_file_atomically
+    from hourbook.site.tree import write_file_atomically
 
     records, _, _ = read_register(root)
     names = {contract.id: contract.party.name for contract in priced.books.contracts}
