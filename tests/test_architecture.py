@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "hourbook"
 
 # Low to high: a stage may import its own modules and those of the stages before it, never after.
-STAGES = ("core", "load", "git", "checks", "render", "output", "site", "pipeline", "build", "invoicing",
+STAGES = ("core", "load", "git", "checks", "render", "site", "output", "pipeline", "build", "invoicing",
           "commands", "__main__")
 MAX_LINES = 500
 # Reading order inside the package's own files: `hourbook/__init__.py` is part of no stage.
