@@ -24,6 +24,7 @@ from hourbook.load.scalars import shown
 
 
 def check_clients(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """Entries whose client has no contract, with a near miss (a client whose contract has errors is known)."""
     known = {contract.id for contract in books.contracts} | books.broken_clients
     return [
         Diagnostic(entry.source, f"unknown client {shown(entry.client)}{_near_client(entry.client, known)}", ERROR)
@@ -57,6 +58,7 @@ def check_expenses(books: Books, unused_as_of: datetime.date) -> list[Diagnostic
 
 
 def check_workers(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """Entries by a worker not on the `team:` of hourbook.yaml (no worker: the seller, always known)."""
     team = {member.id for member in books.settings.team}
     return [
         Diagnostic(entry.source, f"unknown worker {shown(entry.worker)}: add it to team: in hourbook.yaml"
@@ -119,6 +121,7 @@ def check_overlaps(books: Books, unused_as_of: datetime.date) -> list[Diagnostic
 
 
 def check_future(books: Books, as_of: datetime.date) -> list[Diagnostic]:
+    """Entries dated after `as_of` (a warning: the statements leave them out)."""
     return [
         Diagnostic(entry.source, f"entry dated {entry.date}, after the as-of date {as_of}: "
                    "it is left out of the statements", WARNING)
@@ -130,6 +133,7 @@ VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, c
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:
+    """The diagnostics of every check in `VALIDATIONS`, in that order."""
     problems = []
     for check in VALIDATIONS:
         problems.extend(check(books, as_of))

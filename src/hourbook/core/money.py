@@ -41,6 +41,7 @@ def D(value: object) -> Decimal:
 
 
 def minor_digits(currency: str) -> int:
+    """Decimal places of a currency's minor unit (ISO 4217): 2 unless listed, e.g. JPY 0, BHD 3."""
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
@@ -48,6 +49,7 @@ _QUANTA: dict[str, Decimal] = {}
 
 
 def quantum(currency: str) -> Decimal:
+    """The smallest amount of a currency, e.g. `Decimal("0.01")`; cached per code."""
     found = _QUANTA.get(currency)
     if found is None:
         found = _QUANTA[currency] = Decimal(1).scaleb(-minor_digits(currency))

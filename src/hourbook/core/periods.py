@@ -11,6 +11,7 @@ KINDS = (MONTH, QUARTER)
 
 
 def period_of(day: datetime.date, kind: str) -> str:
+    """The name of the period holding `day`: `2026-11` for a month, `2026-Q4` for a quarter."""
     if kind == QUARTER:
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
     return f"{day.year}-{day.month:02d}"

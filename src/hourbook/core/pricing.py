@@ -56,6 +56,7 @@ class PricingError(Exception):
 
 
 def format_minutes(minutes: int) -> str:
+    """`1h05m`, or `45m` under an hour: minutes as messages write them."""
     hours, rest = divmod(minutes, 60)
     return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
 
@@ -161,6 +162,7 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date)
 
 
 def no_term_message(contract: Contract, day: datetime.date) -> str:
+    """Why no term is in force on `day`: no terms at all, a day before the first, or the term before it has ended."""
     starts = sorted(term.start for term in contract.terms)
     if not starts:
         return f"no term in force on {day} for client {contract.id!r}: its contract has no terms"
@@ -170,6 +172,7 @@ def no_term_message(contract: Contract, day: datetime.date) -> str:
 
 
 def uncovered_message(line: Line, contract: Contract, term: Term) -> str:
+    """The warning for time that nothing covers and no rate can bill, with the fix (a `rate:`)."""
     why = "beyond the retainer allowance" if term.kind == "retainer" and line.entry.minutes else "not covered"
     if term.kind == "prepaid":
         why = "beyond every prepaid block"
@@ -181,6 +184,7 @@ def uncovered_message(line: Line, contract: Contract, term: Term) -> str:
 
 
 def rate_for(term: Term, tags: tuple[str, ...]) -> Decimal | None:
+    """The rate of the first of `tags` that `term.rates` names, else the term's `rate`; None if neither."""
     rates = dict(term.rates)
     for tag in tags:
         if tag in rates:
@@ -189,6 +193,7 @@ def rate_for(term: Term, tags: tuple[str, ...]) -> Decimal | None:
 
 
 def surcharge_for(term: Term, tags: tuple[str, ...]) -> Decimal:
+    """The sum of the term's surcharges for `tags` (fractions: 0.5 = +50 %); zero when none applies."""
     if not term.surcharge:
         return ZERO
     return sum((pct for tag, pct in term.surcharge if tag in tags), ZERO)
@@ -202,6 +207,11 @@ def billable_minutes(term: Term, logged: int) -> int:
 
 
 def held_reason(entry: Entry, contract: Contract) -> str | None:
+    """Why an entry waits for the client, or None.
+
+    Held: a requester who is not one of the contract's contacts (when it lists any), unless the
+    entry is approved; or work on a quote not approved yet.
+    """
     handles = [handle for handle, _ in contract.contacts]
     if entry.by and handles and entry.by not in handles and not entry.approved:
         return f"requester '{entry.by}' is not an authorised contact"
@@ -212,6 +222,11 @@ def held_reason(entry: Entry, contract: Contract) -> str | None:
 
 
 def no_charge_reason(entry: Entry, term: Term) -> str | None:
+    """Why an entry is not charged, or None.
+
+    The reason is its first no-charge tag (`warranty`, `goodwill` or one of the term's `no_charge`),
+    else `free_under` for time shorter than the term's `free_under`, else `included` under a free term.
+    """
     for tag in entry.tags:
         if tag in BUILT_IN_NO_CHARGE or tag in term.no_charge:
             return tag
@@ -223,6 +238,7 @@ def no_charge_reason(entry: Entry, term: Term) -> str | None:
 
 
 def entry_quote(entry: Entry, contract: Contract):
+    """The contract's quote named by the first of the entry's tags that is one of its quote ids, or None."""
     for tag in entry.tags:
         quote = contract.quote(tag)
         if quote is not None:
@@ -308,6 +324,12 @@ def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
 
 
 def draw_blocks(entry: Entry, blocks, billable: int, ledger: _Ledger) -> list[tuple[str, int]]:
+    """Draw an entry's `billable` minutes from the blocks usable on its date, in `draw_order`: [(block id, minutes)].
+
+    A block of hours gives what it has left, and the next block the rest. An incident pack takes the whole entry:
+    free when one of the entry's `#ticket-…` tags already drew on it, else for one incident (its new tickets
+    then belong to the pack). What no block can take is left out of the parts.
+    """
     parts = []
     need = billable
     tickets = [tag for tag in entry.tags if tag.startswith(TICKET_PREFIX)]
@@ -376,12 +398,17 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
 
 
 def format_hours(minutes: int) -> str:
+    """`20h`, `2h30m`, `0h45m`: a block's size in its fee label."""
     hours, rest = divmod(minutes, 60)
     return f"{hours}h" + (f"{rest}m" if rest else "")
 
 
 def make_statement(contract: Contract, period: str, lines: list[Line], fees: list[Fee],
                    ledger: _Ledger, as_of: datetime.date) -> Statement:
+    """One period's statement: lines, fees, totals and minutes, and its blocks and quotes.
+
+    Blocks are as at the period's end, or at `as_of` when that comes first; quotes as at its end.
+    """
     start, end = periods.bounds(period)
     net, tax, total = totals(contract, lines, fees)
     return Statement(
@@ -410,6 +437,7 @@ def totals(contract: Contract, lines, fees) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def count_minutes(lines: list[Line]) -> Minutes:
+    """Logged minutes of the time lines by status, and the billable minutes of the billed ones; expenses count none."""
     logged = {status: 0 for status in (BILLED, COVERED, NO_CHARGE, HELD, QUOTE, UNCOVERED)}
     billed = 0
     for line in lines:

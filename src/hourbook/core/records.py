@@ -41,6 +41,7 @@ class Diagnostic:
     severity: str = ERROR
 
     def sort_key(self) -> tuple:
+        """Path, line, severity, message: the order diagnostics are shown in."""
         return (self.source.path, self.source.line, self.severity, self.message)
 
 
@@ -123,6 +124,7 @@ class Term:
     included: int | None = None                 # minutes per period; None: no cap
 
     def in_force(self, day: datetime.date) -> bool:
+        """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""
         return self.start <= day and (self.until is None or day <= self.until)
 
 
@@ -140,6 +142,7 @@ class PrepaidBlock:
     expires: datetime.date | None = None
 
     def usable(self, day: datetime.date) -> bool:
+        """Whether the block can be used on `day`: bought by then and not expired (the expiry day still counts)."""
         return self.bought <= day and (self.expires is None or day <= self.expires)
 
 
@@ -158,6 +161,7 @@ class Quote:
 
     @property
     def approved(self) -> bool:
+        """Whether the quote has an `approved_on` date."""
         return self.approved_on is not None
 
 
@@ -190,6 +194,7 @@ class Contract:
         return None
 
     def quote(self, tag: Tag) -> Quote | None:
+        """The quote whose id is `tag`, whatever the id's case (tags are lowercase); None if there is none."""
         for quote in self.quotes:
             if quote.id.lower() == tag:
                 return quote
@@ -235,6 +240,7 @@ class Books:
     broken_clients: frozenset[ClientId] = frozenset()   # contracts with errors, left out
 
     def contract(self, client: ClientId) -> Contract | None:
+        """The first contract with the id `client`, or None."""
         for contract in self.contracts:
             if contract.id == client:
                 return contract

@@ -35,6 +35,7 @@ class Problems(list):
     """Diagnostics as they are found, each added with its place."""
 
     def error(self, path: str, line: int, message: str) -> None:
+        """Add an error at `path:line`."""
         self.append(Diagnostic(Source(path, line), message, ERROR))
 
 

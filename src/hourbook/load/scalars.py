@@ -183,6 +183,7 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def format_clock(minute: int) -> str:
+    """`09:05` for a minute of the day; minutes past midnight (1440 and over) wrap round."""
     minute %= 1440
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
@@ -222,6 +223,7 @@ def parse_percent(value: object) -> Decimal:
 
 
 def parse_date(value: object) -> datetime.date:
+    """A date from a YAML date or ISO text (`2026-11-03`)."""
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, str):
@@ -233,6 +235,7 @@ def parse_date(value: object) -> datetime.date:
 
 
 def parse_tag(value: object) -> str:
+    """A tag, lowercased and without its `#`: letters, digits, `-`, `_`, `.` and `/`."""
     text = str(value).strip()
     if text.startswith("#"):
         text = text[1:]

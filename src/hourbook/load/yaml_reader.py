@@ -129,6 +129,7 @@ class YMap(dict):
     key_lines: dict
 
     def line_of(self, key) -> int:
+        """The line of `key`, or the mapping's own line for a key it does not have."""
         return self.key_lines.get(key, self.line)
 
 
@@ -139,10 +140,12 @@ class YList(list):
     item_lines: list
 
     def line_of(self, index: int) -> int:
+        """The line of item `index`, or the list's own line past its end."""
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
 def line_of(node) -> int:
+    """The 1-based line a node starts on as PyYAML counts, in its own text (`first_line` not added)."""
     return node.start_mark.line + 1
 
 

@@ -101,6 +101,7 @@ class Figures:
 
     @property
     def margin_share(self) -> Decimal | None:
+        """Margin as a share of revenue (0.25 = 25 %); None without a margin or without revenue."""
         margin = self.margin
         if margin is None or not self.revenue:
             return None
@@ -142,6 +143,8 @@ def lines_cost(lines: tuple[Line, ...] | list[Line], settings: Settings) -> tupl
 
 
 def statement_figures(statement: Statement, contract: Contract, settings: Settings) -> Figures:
+    """A statement's figures: minutes by status, the value of no-charge and held lines, the net as
+    revenue, and the cost of the lines in the seller's currency."""
     minutes = statement.minutes
     cost, known = lines_cost(statement.lines, settings)
     return Figures(
@@ -156,6 +159,7 @@ def statement_figures(statement: Statement, contract: Contract, settings: Settin
 
 
 def total_figures(figures: list[Figures], currency: str, cost_currency: str) -> Figures:
+    """The sum of `figures`, all in `currency` and costed in `cost_currency`; zeros for none."""
     total = Figures(currency, cost_currency)
     for item in figures:
         total = total + item
@@ -298,11 +302,13 @@ def quote_alerts(client: PricedClient, as_of: datetime.date) -> list[QuoteAlert]
 
 
 def held_lines(client: PricedClient) -> list[HeldLine]:
+    """The client's held lines, each with its statement's period."""
     return [HeldLine(client.contract, statement.period, line)
             for statement in client.statements for line in statement.lines if line.status == HELD]
 
 
 def open_requests(client: PricedClient, as_of: datetime.date) -> list[OpenRequest]:
+    """The client's requests not done yet, with their age in days on `as_of`."""
     return [OpenRequest(client.contract, entry, (as_of - entry.date).days)
             for entry in client.requests if not entry.done]
 
@@ -357,6 +363,7 @@ class ClientReport:
 
     @property
     def contract(self) -> Contract:
+        """The client's contract."""
         return self.client.contract
 
 
@@ -373,6 +380,8 @@ class Dashboard:
 
 
 def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
+    """One client's report: figures by period (newest first) and in total, the retainer report, top tags,
+    and the chart data up to `as_of`."""
     rows = [PeriodRow(s, statement_figures(s, client.contract, settings)) for s in client.statements]
     total = total_figures([row.figures for row in rows], client.contract.currency, settings.currency)
     lines = client_lines(client, as_of)

@@ -131,6 +131,7 @@ def template_folders(root: Path | None) -> list[Path]:
 
 
 def books_problem(rel: str, line: int, message: str) -> TemplateProblem:
+    """A `TemplateProblem` (an error) at `rel:line`, `rel` a path like `templates/statement.html`."""
     return TemplateProblem(Diagnostic(Source(rel, line), message))
 
 
@@ -147,6 +148,7 @@ class BooksLoader(jinja2.BaseLoader):
         self.folder = os.path.abspath(self.root / BOOKS_TEMPLATES)
 
     def get_source(self, environment: jinja2.Environment, template: str):
+        """Jinja's (text, path, up-to-date check) for `templates/<template>`; refused as the class says."""
         pieces = jinja2.loaders.split_template_path(template)   # no `..`, no absolute names
         path = os.path.join(self.folder, *pieces)
         rel = "/".join([BOOKS_TEMPLATES, *pieces])
@@ -209,6 +211,7 @@ class BooksEnvironment(jinja2.sandbox.SandboxedEnvironment):
         self.builtin = builtin
 
     def handle_exception(self, source: str | None = None):
+        """Raise what failed in a books template as a `TemplateProblem` at its place; anything else as Jinja does."""
         try:
             super().handle_exception(source)
         except TemplateProblem:
@@ -342,6 +345,7 @@ def page_context(locale: str, currency: str, build_info: str) -> dict[str, Any]:
 
 
 def status_labels(messages: Mapping[str, str]) -> dict[str, str]:
+    """Each status's label in `messages` (`status_<status>`), for chart legends."""
     return {status: filters.translate(messages, f"status_{status}") for status in STATUSES}
 
 

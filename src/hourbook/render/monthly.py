@@ -19,6 +19,7 @@ Month = datetime.date  # the first day of a month
 
 
 def month_of(day: datetime.date) -> Month:
+    """The first day of the month of `day`."""
     return day.replace(day=1)
 
 
@@ -49,6 +50,7 @@ def minutes_by_month(lines: Iterable[Line]) -> dict[Month, dict[str, int]]:
 
 
 def first_date(lines: Iterable[Line]) -> datetime.date | None:
+    """The earliest entry date of `lines`; None when there are none."""
     return min((line.entry.date for line in lines), default=None)
 
 

@@ -43,6 +43,7 @@ class AssetFetcher(URLFetcher):
         self.allowed = tuple(folder.resolve() for folder in allowed)
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        """A `data:` URL, or a file in an allowed folder with its type guessed from its name; else `RefusedURL`."""
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)

@@ -71,14 +71,17 @@ class LineGroup:
 
     @property
     def logged_minutes(self) -> int:
+        """Logged minutes of the group's time lines (expenses have none)."""
         return sum(shown.line.logged_minutes for shown in self.lines if shown.line.entry.kind == TIME)
 
     @property
     def value(self) -> Decimal:
+        """What the group's lines are worth at their rates, charged or not."""
         return sum((shown.line.value for shown in self.lines), ZERO)
 
     @property
     def amount(self) -> Decimal:
+        """What the group's lines charge."""
         return sum((shown.line.amount for shown in self.lines), ZERO)
 
     @property
@@ -88,6 +91,7 @@ class LineGroup:
 
     @property
     def has_notes(self) -> bool:
+        """Whether any line has a note (the group then shows a note column)."""
         return any(shown.note for shown in self.lines)
 
 
@@ -105,14 +109,17 @@ class Balance:
 
     @property
     def block(self) -> PrepaidBlock:
+        """The prepaid block."""
         return self.state.block
 
     @property
     def incidents(self) -> bool:
+        """Whether the block is an incident pack: its counts are incidents, not minutes."""
         return self.state.block.incidents is not None
 
     @property
     def total(self) -> int:
+        """The block's size: its incidents, or its minutes with the bonus."""
         block = self.state.block
         return block.incidents if block.incidents is not None else block.minutes
 
@@ -127,6 +134,7 @@ class Allowance:
 
     @property
     def remaining(self) -> int:
+        """Included minutes the period's work has not used; never below zero."""
         return max(self.included - self.used, 0)
 
 
@@ -151,14 +159,17 @@ class StatementView:
 
     @property
     def work_amount(self) -> Decimal:
+        """What the lines charge, fees left out."""
         return sum((group.amount for group in self.groups), ZERO)
 
     @property
     def fees_amount(self) -> Decimal:
+        """What the fees charge."""
         return sum((fee.amount for fee in self.fees), ZERO)
 
     @property
     def empty(self) -> bool:
+        """Whether the statement has no lines (fees only)."""
         return not self.statement.lines
 
 
@@ -181,6 +192,7 @@ def requester_name(handle: str, contract: Contract) -> str:
 
 
 def line_quote_id(line: Line, contract: Contract) -> str:
+    """The id of the contract's quote that a tag of the line names; "" when none does."""
     for tag in line.entry.tags:
         quote = contract.quote(tag)
         if quote is not None:
