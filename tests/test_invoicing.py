@@ -23,7 +23,9 @@ from conftest import SELLER
 from conftest import run_cli
 from conftest import write_books
 
-from hourbook.invoicing import issue as invoicing
+from hourbook.checks import register as register_checks
+from hourbook.core import register
+from hourbook.invoicing import register_file
 from hourbook.core.records import Settings
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -123,8 +125,8 @@ def check(root: Path, as_of: str = "2026-11-20") -> tuple[int, list[str]]:
     return code, [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
 
 
-def records(root: Path) -> list[invoicing.IssuedRecord]:
-    found, problems, _ = invoicing.read_register(root)
+def records(root: Path) -> list[register.IssuedRecord]:
+    found, problems, _ = register_checks.read_verified_register(root)
     assert problems == []
     return found
 
@@ -147,7 +149,7 @@ def test_issue_numbers_records_and_writes_pdfs(repo):
     assert (first.net, first.tax, first.total, first.rate) == \
            (Decimal("187.50"), Decimal("39.38"), Decimal("226.88"), Decimal("21"))
     assert first.commit == git(repo, "rev-parse", "HEAD").strip()
-    assert first.previous == invoicing.GENESIS and second.previous == first.hash
+    assert first.previous == register.GENESIS and second.previous == first.hash
     assert (first.scope, first.seq, second.seq) == ("invoice/2026", 1, 2)
     assert [item.summary for item in first.lines] == [
         "billed 1h30m at 60.00 = 90.00", "billed 45m at 60.00 = 67.50", "billed 30m at 60.00 = 30.00"]
@@ -441,8 +443,8 @@ def test_correction_must_name_an_issued_invoice(issued):
 
 
 def plan(settings: Settings, existing, kinds, day) -> list[str]:
-    from hourbook.invoicing.issue import Document
-    from hourbook.invoicing.issue import plan_records
+    from hourbook.core.documents import Document
+    from hourbook.core.register import plan_records
 
     docs = [(Document(kind, "acme", "2026-10", "2026-0001" if kind == "credit" else "", (), (), Decimal(1),
                       Decimal(0), Decimal(1), "EUR", Decimal(0), False), None) for kind in kinds]
@@ -459,8 +461,8 @@ def test_numbering_per_series_and_year():
     assert plan(settings, [], ["invoice", "invoice", "credit"], day) == ["2026-0001", "2026-0002", "R2026-0001"]
     bulgarian = Settings(seller=Party("S"), number_format="{seq:010d}", credit_number_format="K{seq:09d}")
     assert plan(bulgarian, [], ["invoice", "credit"], day) == ["0000000001", "K000000001"]
-    from hourbook.invoicing.issue import Document
-    from hourbook.invoicing.issue import plan_records
+    from hourbook.core.documents import Document
+    from hourbook.core.register import plan_records
     doc = Document("invoice", "acme", "2026-12", "", (), (), Decimal(1), Decimal(0), Decimal(1), "EUR",
                    Decimal(0), False)
     december = plan_records([(doc, None)] * 2, [], bulgarian, datetime.date(2026, 12, 31), "0" * 40)
@@ -469,7 +471,7 @@ def test_numbering_per_series_and_year():
     yearly_dec = plan_records([(doc, None)] * 2, [], settings, datetime.date(2026, 12, 31), "0" * 40)
     yearly_jan = plan_records([(doc, None)], yearly_dec, settings, datetime.date(2027, 1, 2), "0" * 40)
     assert [r.number for r in yearly_jan] == ["2027-0001"]             # {year}: a series per year
-    assert invoicing.verify_register([*yearly_dec, *yearly_jan]) == []
+    assert register_checks.verify_register([*yearly_dec, *yearly_jan]) == []
 
 
 def test_number_settings_are_checked(books):
@@ -491,9 +493,9 @@ def test_number_settings_are_checked(books):
 
 def run_issue(root: Path, crash: str | None = None) -> subprocess.Popen:
     env = {**os.environ, **GIT_IDENTITY}
-    env.pop(invoicing.CRASH_ENV, None)
+    env.pop(register_file.CRASH_ENV, None)
     if crash:
-        env[invoicing.CRASH_ENV] = crash
+        env[register_file.CRASH_ENV] = crash
     return subprocess.Popen([sys.executable, "-m", "hourbook", "issue", "2026-10", str(root), "--as-of",
                              "2026-11-05"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
