@@ -10,11 +10,13 @@ November: acme 1h at 60 = 60.00, tax 12.60, total 72.60.
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,10 +25,16 @@ from conftest import SELLER
 from conftest import run_cli
 from conftest import write_books
 
+from hourbook.checks import issued as issued_checks
 from hourbook.checks import register as register_checks
 from hourbook.core import register
-from hourbook.invoicing import register_file
+from hourbook.core.records import ERROR
+from hourbook.core.records import Diagnostic
 from hourbook.core.records import Settings
+from hourbook.core.records import Source
+from hourbook.invoicing import issue as invoicing
+from hourbook.invoicing import register_file
+from hourbook.pipeline import load_and_price
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
                 "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
@@ -189,6 +197,23 @@ def test_refuses_books_with_errors(repo):
     assert "logbook/2026-10.md:6: error: cannot read the time '2x0m'" in err
     assert refused(repo, code, err) == \
         "hourbook: issue refused: the books have errors (above); nothing was written"
+
+
+def test_issue_takes_the_priced_books_it_is_given(repo, monkeypatch):
+    """`issue` prices nothing itself: the command passes in what `pipeline.load_and_price` gave."""
+    day = datetime.date(2026, 11, 5)
+    monkeypatch.setattr(issued_checks, "real_today", lambda: day)
+    priced, diagnostics = load_and_price(repo, day)
+    error = Diagnostic(Source("logbook/2026-10.md", 4), "something wrong", ERROR)
+    outcome = invoicing.issue(repo, "2026-10", day, priced, [*diagnostics, error])
+    assert (outcome.refusal, outcome.diagnostics) == ("the books have errors (above)", [*diagnostics, error])
+    assert not (repo / "issued.yaml").exists()
+    only_acme = replace(priced, clients=tuple(c for c in priced.clients if c.contract.id == "acme"))
+    outcome = invoicing.issue(repo, "2026-10", day, only_acme, diagnostics)
+    assert outcome.refusal == ""
+    assert [(record.number, record.client, str(record.total)) for record in outcome.records] == [
+        ("2026-0001", "acme", "226.88")]
+    assert [record.client for record in records(repo)] == ["acme"]
 
 
 def test_refuses_uncommitted_changes(repo):

@@ -292,6 +292,17 @@ def test_two_invoices_of_one_batch_never_share_a_pdf():
     assert register.pdf_name(".hidden/1") == "invoices/-hidden-1.pdf"
 
 
+def test_an_append_keeps_every_old_byte():
+    """The register's new bytes are its old bytes, then the records (pure: `core.register.appended_register`)."""
+    planned = plan_many("{year}-{seq:04d}", "R{year}-{seq:04d}", ("invoice", "credit"))
+    records_text = "".join(register.record_text(record) for record in planned).encode("utf-8")
+    assert register.appended_register(b"", planned) == register.REGISTER_HEADER.encode("utf-8") + records_text
+    old = b"# a register whose last line has no line break"
+    assert register.appended_register(old, planned) == old + b"\n" + records_text
+    found, problems = read_register_text(register.appended_register(b"", planned).decode("utf-8"))
+    assert (found, problems) == (planned, []) and register_checks.verify_register(found) == []
+
+
 def test_issue_refuses_a_credit_note_whose_pdf_is_an_earlier_invoices(tmp_path, monkeypatch):
     for key, value in GIT_IDENTITY.items():
         monkeypatch.setenv(key, value)

@@ -48,26 +48,26 @@ def cii_xml(invoice: Invoice) -> bytes:
             element.text = text
         return element
 
-    def date(parent, tag: str, day: datetime.date, prefix: str = "udt") -> None:
+    def add_date(parent, tag: str, day: datetime.date, prefix: str = "udt") -> None:
         sub(sub(parent, tag), f"{prefix}:DateTimeString", day.strftime("%Y%m%d"), format="102")
 
-    def money(value: Decimal) -> str:
+    def signed_amount(value: Decimal) -> str:
         return format_money(value * invoice.sign, invoice.currency)
 
-    def tax(parent, *, amounts: tuple[Decimal, Decimal] | None = None) -> None:
+    def add_tax(parent, *, amounts: tuple[Decimal, Decimal] | None = None) -> None:
         element = sub(parent, "ram:ApplicableTradeTax")
         if amounts is not None:
-            sub(element, "ram:CalculatedAmount", money(amounts[1]))
+            sub(element, "ram:CalculatedAmount", signed_amount(amounts[1]))
         sub(element, "ram:TypeCode", "VAT")
         if amounts is not None and invoice.vat_category in REASON_CATEGORIES:
             sub(element, "ram:ExemptionReason", invoice.exemption_note)
         if amounts is not None:
-            sub(element, "ram:BasisAmount", money(amounts[0]))
+            sub(element, "ram:BasisAmount", signed_amount(amounts[0]))
         sub(element, "ram:CategoryCode", invoice.vat_category)
         if invoice.vat_category not in NO_RATE_CATEGORIES:
             sub(element, "ram:RateApplicablePercent", rate_percent(invoice.tax_rate))
 
-    def party(parent, tag: str, who: Party, country: str, *, seller: bool) -> None:
+    def add_party(parent, tag: str, who: Party, country: str, *, seller: bool) -> None:
         element = sub(parent, tag)
         sub(element, "ram:Name", who.name)
         vat = vat_id(who)
@@ -97,7 +97,7 @@ def cii_xml(invoice: Invoice) -> bytes:
     header = sub(root, "rsm:ExchangedDocument")
     sub(header, "ram:ID", invoice.number)
     sub(header, "ram:TypeCode", invoice.type_code)
-    date(header, "ram:IssueDateTime", invoice.issued)
+    add_date(header, "ram:IssueDateTime", invoice.issued)
     for text in (invoice.note, invoice.exemption_note):
         if text:
             sub(sub(header, "ram:IncludedNote"), "ram:Content", text)
@@ -115,20 +115,20 @@ def cii_xml(invoice: Invoice) -> bytes:
         sub(sub(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity",
             f"{line.quantity * invoice.sign:f}", unitCode=line.unit)
         settlement = sub(item, "ram:SpecifiedLineTradeSettlement")
-        tax(settlement)
+        add_tax(settlement)
         if line.date is not None:
             period = sub(settlement, "ram:BillingSpecifiedPeriod")
-            date(period, "ram:StartDateTime", line.date)
-            date(period, "ram:EndDateTime", line.date)
+            add_date(period, "ram:StartDateTime", line.date)
+            add_date(period, "ram:EndDateTime", line.date)
         sub(sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount",
-            money(line.net))
+            signed_amount(line.net))
     agreement = sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     sub(agreement, "ram:BuyerReference", invoice.client)
-    party(agreement, "ram:SellerTradeParty", invoice.seller, invoice.seller_country, seller=True)
-    party(agreement, "ram:BuyerTradeParty", invoice.buyer, invoice.buyer_country, seller=False)
+    add_party(agreement, "ram:SellerTradeParty", invoice.seller, invoice.seller_country, seller=True)
+    add_party(agreement, "ram:BuyerTradeParty", invoice.buyer, invoice.buyer_country, seller=False)
     delivery = sub(transaction, "ram:ApplicableHeaderTradeDelivery")
     # BT-72: services are supplied over the period; its last day is when the supply is complete.
-    date(sub(delivery, "ram:ActualDeliverySupplyChainEvent"), "ram:OccurrenceDateTime", invoice.period_end)
+    add_date(sub(delivery, "ram:ActualDeliverySupplyChainEvent"), "ram:OccurrenceDateTime", invoice.period_end)
     settlement = sub(transaction, "ram:ApplicableHeaderTradeSettlement")
     sub(settlement, "ram:PaymentReference", invoice.number)
     sub(settlement, "ram:InvoiceCurrencyCode", invoice.currency)
@@ -137,24 +137,24 @@ def cii_xml(invoice: Invoice) -> bytes:
         sub(means, "ram:TypeCode", "58" if invoice.currency == "EUR" else "30")
         sub(sub(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID",
             invoice.seller.iban.replace(" ", "").upper())
-    tax(settlement, amounts=(invoice.net, invoice.tax))
+    add_tax(settlement, amounts=(invoice.net, invoice.tax))
     period = sub(settlement, "ram:BillingSpecifiedPeriod")
-    date(period, "ram:StartDateTime", invoice.period_start)
-    date(period, "ram:EndDateTime", invoice.period_end)
+    add_date(period, "ram:StartDateTime", invoice.period_start)
+    add_date(period, "ram:EndDateTime", invoice.period_end)
     terms = sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    date(terms, "ram:DueDateDateTime", invoice.due)
+    add_date(terms, "ram:DueDateDateTime", invoice.due)
     totals = sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     line_total = sum((line.net for line in invoice.lines), ZERO)
-    sub(totals, "ram:LineTotalAmount", money(line_total))
-    sub(totals, "ram:TaxBasisTotalAmount", money(invoice.net))
-    sub(totals, "ram:TaxTotalAmount", money(invoice.tax), currencyID=invoice.currency)
-    sub(totals, "ram:GrandTotalAmount", money(invoice.total))
-    sub(totals, "ram:DuePayableAmount", money(invoice.total))
+    sub(totals, "ram:LineTotalAmount", signed_amount(line_total))
+    sub(totals, "ram:TaxBasisTotalAmount", signed_amount(invoice.net))
+    sub(totals, "ram:TaxTotalAmount", signed_amount(invoice.tax), currencyID=invoice.currency)
+    sub(totals, "ram:GrandTotalAmount", signed_amount(invoice.total))
+    sub(totals, "ram:DuePayableAmount", signed_amount(invoice.total))
     if invoice.corrects:
         reference = sub(settlement, "ram:InvoiceReferencedDocument")
         sub(reference, "ram:IssuerAssignedID", invoice.corrects)
         if invoice.corrects_issued is not None:
-            date(reference, "ram:FormattedIssueDateTime", invoice.corrects_issued, prefix="qdt")
+            add_date(reference, "ram:FormattedIssueDateTime", invoice.corrects_issued, prefix="qdt")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
