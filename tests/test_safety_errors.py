@@ -262,6 +262,14 @@ def test_the_invoice_page_raises_a_template_problem(tmp_path):
     assert str(caught.value.diagnostic.source) == "templates/invoice.html:2"
 
 
+def test_check_books_templates_tries_the_invoice_page_itself(tmp_path):
+    """`render.check_books_templates` renders the sample invoice (no caller passes it in), so `check` reports it."""
+    root = make_books(tmp_path / "books", {"templates/invoice.html": "<html>\n{{ invoice.nope.x }}\n"})
+    assert [str(d.source) for d in check_books_templates(root, priced_books(root))] == ["templates/invoice.html:2"]
+    code, _, err = run_cli("check", str(root), "--as-of", AS_OF)
+    assert code == 1 and "nope" in diagnostic_line(err, "templates/invoice.html", 2)
+
+
 # ---------------------------------------------------------------- links out of the books
 
 

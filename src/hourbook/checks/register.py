@@ -109,7 +109,8 @@ def orphan_pdfs(root: Path, records: list[IssuedRecord]) -> list[Diagnostic]:
     known = {record.pdf for record in records}
     return [Diagnostic(Source(f"{INVOICES_DIR}/{path.name}", 1),
                        "invoice PDF without a record in issued.yaml (left by an interrupted `hourbook issue`?); "
-                       "running `hourbook issue` for its period again with the same --date finishes it; an invoice PDF is never written over", WARNING)
+                       "running `hourbook issue` for its period again with the same --date finishes it; an invoice "
+                       "PDF is never written over", WARNING)
             for path in sorted(folder.glob("*.pdf")) if f"{INVOICES_DIR}/{path.name}" not in known]
 
 

@@ -7,8 +7,8 @@ of its PDF. Here are the record, its chain hash (`record_hash`, `sealed`), its t
 as appended to the register (`record_text`), and the numbering of new documents
 (`plan_records`: next in each series, chained after the register; `name_clashes`).
 
-Reading the file is `hourbook.load.register`; checking it, `hourbook.checks.issued`;
-writing it, `hourbook.invoicing.register_file`.
+Reading the file is `hourbook.load.register`; checking it, `hourbook.checks.register`
+(and against the books, `hourbook.checks.issued`); writing it, `hourbook.invoicing.register_file`.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def name_clashes(planned: list[IssuedRecord], records: list[IssuedRecord]) -> li
     """Numbers or PDF names of `planned` that an earlier record or another planned one has.
 
     Both are compared ignoring case: on a case-insensitive file system `A-1.pdf` and `a-1.pdf`
-    are one file, and numbers are unique ignoring case (`checks.issued.verify_register`).
+    are one file, and numbers are unique ignoring case (`checks.register.verify_register`).
     """
     numbers = {record.number.lower(): record for record in records}
     files = {record.pdf.lower(): record for record in records}

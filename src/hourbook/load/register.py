@@ -51,7 +51,7 @@ def read_register_text(text: str) -> tuple[list[IssuedRecord], list[Diagnostic]]
     """Parse issued.yaml's text; every problem is a located diagnostic.
 
     Returns:
-        (the records that could be read, diagnostics). Verification is `checks.issued.verify_register`.
+        (the records that could be read, diagnostics). Verification is `checks.register.verify_register`.
     """
     try:
         data = parse_yaml(text)
@@ -174,7 +174,7 @@ def read_regular(path: Path) -> bytes | None:
 
 
 def read_register(root: Path) -> tuple[list[IssuedRecord], list[Diagnostic], bytes]:
-    """Read BOOKS/issued.yaml (no file: no records), unverified: see `checks.issued.read_verified_register`.
+    """Read BOOKS/issued.yaml (no file: no records), unverified: see `checks.register.read_verified_register`.
 
     Returns:
         (records, diagnostics of what could not be read, the file's bytes).
