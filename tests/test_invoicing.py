@@ -10,11 +10,13 @@ November: acme 1h at 60 = 60.00, tax 12.60, total 72.60.
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,8 +25,16 @@ from conftest import SELLER
 from conftest import run_cli
 from conftest import write_books
 
-from hourbook.invoicing import issue as invoicing
+from hourbook.checks import issued as issued_checks
+from hourbook.checks import register as register_checks
+from hourbook.core import register
+from hourbook.core.records import ERROR
+from hourbook.core.records import Diagnostic
 from hourbook.core.records import Settings
+from hourbook.core.records import Source
+from hourbook.invoicing import issue as invoicing
+from hourbook.invoicing import register_file
+from hourbook.pipeline import load_and_price
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
                 "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
@@ -123,8 +133,8 @@ def check(root: Path, as_of: str = "2026-11-20") -> tuple[int, list[str]]:
     return code, [line for line in err.splitlines() if ": error: " in line or ": warning: " in line]
 
 
-def records(root: Path) -> list[invoicing.IssuedRecord]:
-    found, problems, _ = invoicing.read_register(root)
+def records(root: Path) -> list[register.IssuedRecord]:
+    found, problems, _ = register_checks.read_verified_register(root)
     assert problems == []
     return found
 
@@ -147,7 +157,7 @@ def test_issue_numbers_records_and_writes_pdfs(repo):
     assert (first.net, first.tax, first.total, first.rate) == \
            (Decimal("187.50"), Decimal("39.38"), Decimal("226.88"), Decimal("21"))
     assert first.commit == git(repo, "rev-parse", "HEAD").strip()
-    assert first.previous == invoicing.GENESIS and second.previous == first.hash
+    assert first.previous == register.GENESIS and second.previous == first.hash
     assert (first.scope, first.seq, second.seq) == ("invoice/2026", 1, 2)
     assert [item.summary for item in first.lines] == [
         "billed 1h30m at 60.00 = 90.00", "billed 45m at 60.00 = 67.50", "billed 30m at 60.00 = 30.00"]
@@ -187,6 +197,23 @@ def test_refuses_books_with_errors(repo):
     assert "logbook/2026-10.md:6: error: cannot read the time '2x0m'" in err
     assert refused(repo, code, err) == \
         "hourbook: issue refused: the books have errors (above); nothing was written"
+
+
+def test_issue_takes_the_priced_books_it_is_given(repo, monkeypatch):
+    """`issue` prices nothing itself: the command passes in what `pipeline.load_and_price` gave."""
+    day = datetime.date(2026, 11, 5)
+    monkeypatch.setattr(issued_checks, "real_today", lambda: day)
+    priced, diagnostics = load_and_price(repo, day)
+    error = Diagnostic(Source("logbook/2026-10.md", 4), "something wrong", ERROR)
+    outcome = invoicing.issue(repo, "2026-10", day, priced, [*diagnostics, error])
+    assert (outcome.refusal, outcome.diagnostics) == ("the books have errors (above)", [*diagnostics, error])
+    assert not (repo / "issued.yaml").exists()
+    only_acme = replace(priced, clients=tuple(c for c in priced.clients if c.contract.id == "acme"))
+    outcome = invoicing.issue(repo, "2026-10", day, only_acme, diagnostics)
+    assert outcome.refusal == ""
+    assert [(record.number, record.client, str(record.total)) for record in outcome.records] == [
+        ("2026-0001", "acme", "226.88")]
+    assert [record.client for record in records(repo)] == ["acme"]
 
 
 def test_refuses_uncommitted_changes(repo):
@@ -441,8 +468,8 @@ def test_correction_must_name_an_issued_invoice(issued):
 
 
 def plan(settings: Settings, existing, kinds, day) -> list[str]:
-    from hourbook.invoicing.issue import Document
-    from hourbook.invoicing.issue import plan_records
+    from hourbook.core.documents import Document
+    from hourbook.core.register import plan_records
 
     docs = [(Document(kind, "acme", "2026-10", "2026-0001" if kind == "credit" else "", (), (), Decimal(1),
                       Decimal(0), Decimal(1), "EUR", Decimal(0), False), None) for kind in kinds]
@@ -459,8 +486,8 @@ def test_numbering_per_series_and_year():
     assert plan(settings, [], ["invoice", "invoice", "credit"], day) == ["2026-0001", "2026-0002", "R2026-0001"]
     bulgarian = Settings(seller=Party("S"), number_format="{seq:010d}", credit_number_format="K{seq:09d}")
     assert plan(bulgarian, [], ["invoice", "credit"], day) == ["0000000001", "K000000001"]
-    from hourbook.invoicing.issue import Document
-    from hourbook.invoicing.issue import plan_records
+    from hourbook.core.documents import Document
+    from hourbook.core.register import plan_records
     doc = Document("invoice", "acme", "2026-12", "", (), (), Decimal(1), Decimal(0), Decimal(1), "EUR",
                    Decimal(0), False)
     december = plan_records([(doc, None)] * 2, [], bulgarian, datetime.date(2026, 12, 31), "0" * 40)
@@ -469,7 +496,7 @@ def test_numbering_per_series_and_year():
     yearly_dec = plan_records([(doc, None)] * 2, [], settings, datetime.date(2026, 12, 31), "0" * 40)
     yearly_jan = plan_records([(doc, None)], yearly_dec, settings, datetime.date(2027, 1, 2), "0" * 40)
     assert [r.number for r in yearly_jan] == ["2027-0001"]             # {year}: a series per year
-    assert invoicing.verify_register([*yearly_dec, *yearly_jan]) == []
+    assert register_checks.verify_register([*yearly_dec, *yearly_jan]) == []
 
 
 def test_number_settings_are_checked(books):
@@ -491,9 +518,9 @@ def test_number_settings_are_checked(books):
 
 def run_issue(root: Path, crash: str | None = None) -> subprocess.Popen:
     env = {**os.environ, **GIT_IDENTITY}
-    env.pop(invoicing.CRASH_ENV, None)
+    env.pop(register_file.CRASH_ENV, None)
     if crash:
-        env[invoicing.CRASH_ENV] = crash
+        env[register_file.CRASH_ENV] = crash
     return subprocess.Popen([sys.executable, "-m", "hourbook", "issue", "2026-10", str(root), "--as-of",
                              "2026-11-05"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

@@ -39,6 +39,7 @@ from hourbook.render.filters import render_markdown
 from hourbook.render.html import LINKS_OUTSIDE
 from hourbook.render.html import make_environment
 from hourbook.render.html import template_folders
+from hourbook.render.invoice import sample_invoice_pages
 from hourbook.render.pdf import AssetFetcher
 from hourbook.render.pdf import RefusedURL
 
@@ -255,10 +256,18 @@ def test_issue_refuses_with_the_invoice_templates_problem_located(tmp_path):
 def test_the_invoice_page_raises_a_template_problem(tmp_path):
     """What `invoicing.issue` catches when an invoice template fails for one invoice only."""
     root = make_books(tmp_path / "books", {"templates/invoice.html": "<html>\n{{ invoice.nope.x }}\n"})
-    (render,) = pipeline.invoice_pages(root, priced_books(root))
+    (render,) = sample_invoice_pages(root, priced_books(root))
     with pytest.raises(TemplateProblem) as caught:
         render()
     assert str(caught.value.diagnostic.source) == "templates/invoice.html:2"
+
+
+def test_check_books_templates_tries_the_invoice_page_itself(tmp_path):
+    """`render.check_books_templates` renders the sample invoice (no caller passes it in), so `check` reports it."""
+    root = make_books(tmp_path / "books", {"templates/invoice.html": "<html>\n{{ invoice.nope.x }}\n"})
+    assert [str(d.source) for d in check_books_templates(root, priced_books(root))] == ["templates/invoice.html:2"]
+    code, _, err = run_cli("check", str(root), "--as-of", AS_OF)
+    assert code == 1 and "nope" in diagnostic_line(err, "templates/invoice.html", 2)
 
 
 # ---------------------------------------------------------------- links out of the books

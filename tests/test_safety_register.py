@@ -39,7 +39,12 @@ from test_invoicing import records
 from test_invoicing import repo  # noqa: F401  (fixture)
 
 from hourbook.output import export
-from hourbook.invoicing import issue as invoicing
+from hourbook.checks import issued as issued_checks
+from hourbook.checks import register as register_checks
+from hourbook.core import register
+from hourbook.core.documents import Document
+from hourbook.invoicing import register_file
+from hourbook.load.register import read_register_text
 
 RESTORE = "restore it with git checkout -- issued.yaml"
 
@@ -71,7 +76,7 @@ def _empty(path: Path) -> None:
 
 
 def _header_only(path: Path) -> None:
-    path.write_bytes(invoicing.REGISTER_HEADER.encode("utf-8"))
+    path.write_bytes(register.REGISTER_HEADER.encode("utf-8"))
 
 
 def _folder(path: Path) -> None:
@@ -185,20 +190,20 @@ def test_check_reports_an_issued_pdf_that_changed(issued, how):  # noqa: F811
 def test_a_record_from_before_pdf_sha256_still_verifies(issued, tmp_path):  # noqa: F811
     """Records written before the field existed are read with it empty and hashed as written."""
     old = []
-    previous = invoicing.GENESIS
+    previous = register.GENESIS
     for record in records(issued):
-        record = invoicing.sealed(replace(record, pdf_sha256="", previous=previous))
+        record = register.sealed(replace(record, pdf_sha256="", previous=previous))
         old.append(record)
         previous = record.hash
-    text = invoicing.REGISTER_HEADER + "".join(invoicing.record_text(record) for record in old)
+    text = register.REGISTER_HEADER + "".join(register.record_text(record) for record in old)
     assert "pdf_sha256" not in text
-    found, problems = invoicing.read_register_text(text)
-    assert problems == [] and invoicing.verify_register(found) == []
+    found, problems = read_register_text(text)
+    assert problems == [] and register_checks.verify_register(found) == []
     assert [record.pdf_sha256 for record in found] == ["", ""]
     # Such a record can only be checked for a missing file.
     (tmp_path / "invoices").mkdir()
     (tmp_path / "invoices" / "2026-0001.pdf").write_bytes(b"anything")
-    assert [d.message for d in invoicing.check_pdfs(tmp_path, found)] == [
+    assert [d.message for d in register_checks.check_pdfs(tmp_path, found)] == [
         "the PDF of invoice 2026-0002 (beta, 2026-10), invoices/2026-0002.pdf, is missing: restore it from git "
         "(git checkout -- invoices/2026-0002.pdf); an issued invoice is kept as it was sent"]
 
@@ -212,8 +217,8 @@ def test_an_edited_pdf_sha256_breaks_the_chain(issued):  # noqa: F811
 
 
 def test_a_pdf_path_outside_invoices_is_refused_before_any_read(tmp_path):
-    record = invoicing.sealed(replace(plan_one(), pdf="invoices/../../../etc/passwd.pdf"))
-    found, problems = invoicing.read_register_text(invoicing.record_text(record))
+    record = register.sealed(replace(plan_one(), pdf="invoices/../../../etc/passwd.pdf"))
+    found, problems = read_register_text(register.record_text(record))
     assert found == []
     assert [(d.source.line, d.message) for d in problems] == [
         (16, "register field 'pdf' must name a file in invoices/ like invoices/2026-0001.pdf, got "
@@ -257,34 +262,45 @@ def test_a_pdf_left_by_a_killed_issue_is_kept_when_it_is_the_same(repo):  # noqa
 
 
 def plan_one(number_format: str = "{year}-{seq:04d}", credit_format: str = "R{year}-{seq:04d}",
-             kinds: tuple[str, ...] = ("invoice",), existing=()) -> invoicing.IssuedRecord:
+             kinds: tuple[str, ...] = ("invoice",), existing=()) -> register.IssuedRecord:
     """Records planned for October (pure): the first, or all of them with `kinds`."""
     return plan_many(number_format, credit_format, kinds, existing)[0]
 
 
-def plan_many(number_format, credit_format, kinds, existing=()) -> list[invoicing.IssuedRecord]:
+def plan_many(number_format, credit_format, kinds, existing=()) -> list[register.IssuedRecord]:
     from hourbook.core.records import Party
     from hourbook.core.records import Settings
 
     settings = Settings(seller=Party("S"), number_format=number_format, credit_number_format=credit_format)
-    docs = [(invoicing.Document(kind, "acme", "2026-10", "X" if kind == "credit" else "", (), (), Decimal(1),
+    docs = [(Document(kind, "acme", "2026-10", "X" if kind == "credit" else "", (), (), Decimal(1),
                                 Decimal(0), Decimal(1), "EUR", Decimal(0), False), None) for kind in kinds]
-    return invoicing.plan_records(docs, list(existing), settings, datetime.date(2026, 11, 5), "0" * 40)
+    return register.plan_records(docs, list(existing), settings, datetime.date(2026, 11, 5), "0" * 40)
 
 
 def test_two_invoices_of_one_batch_never_share_a_pdf():
     batch = plan_many("{year}/{seq}", "{year}-{seq}", ("invoice", "credit"))
     assert [record.pdf for record in batch] == ["invoices/2026-1.pdf", "invoices/2026-1.pdf"]
-    assert invoicing.name_clashes(batch, []) == [
+    assert register.name_clashes(batch, []) == [
         "corrective invoice 2026-1 (acme, 2026-10) would be written to invoices/2026-1.pdf, the file of invoice "
         "2026/1 (acme, 2026-10)"]
     # Letters that differ only in case are one file on a case-insensitive file system.
     earlier = plan_many("A-{seq}", "R{seq}", ("invoice",))
     later = plan_many("a/{seq}", "R{seq}", ("invoice",))
-    assert invoicing.name_clashes(later, earlier) == [
+    assert register.name_clashes(later, earlier) == [
         "invoice a/1 (acme, 2026-10) would be written to invoices/a-1.pdf, the file of invoice A-1 (acme, 2026-10)"]
-    assert invoicing.name_clashes(plan_many("{year}-{seq}", "R{seq}", ("invoice", "credit")), []) == []
-    assert invoicing.pdf_name(".hidden/1") == "invoices/-hidden-1.pdf"
+    assert register.name_clashes(plan_many("{year}-{seq}", "R{seq}", ("invoice", "credit")), []) == []
+    assert register.pdf_name(".hidden/1") == "invoices/-hidden-1.pdf"
+
+
+def test_an_append_keeps_every_old_byte():
+    """The register's new bytes are its old bytes, then the records (pure: `core.register.appended_register`)."""
+    planned = plan_many("{year}-{seq:04d}", "R{year}-{seq:04d}", ("invoice", "credit"))
+    records_text = "".join(register.record_text(record) for record in planned).encode("utf-8")
+    assert register.appended_register(b"", planned) == register.REGISTER_HEADER.encode("utf-8") + records_text
+    old = b"# a register whose last line has no line break"
+    assert register.appended_register(old, planned) == old + b"\n" + records_text
+    found, problems = read_register_text(register.appended_register(b"", planned).decode("utf-8"))
+    assert (found, problems) == (planned, []) and register_checks.verify_register(found) == []
 
 
 def test_issue_refuses_a_credit_note_whose_pdf_is_an_earlier_invoices(tmp_path, monkeypatch):
@@ -315,7 +331,7 @@ def test_issue_refuses_a_credit_note_whose_pdf_is_an_earlier_invoices(tmp_path, 
 @pytest.fixture
 def today_is(monkeypatch):
     def pin(day: str) -> None:
-        monkeypatch.setattr(invoicing, "real_today", lambda: datetime.date.fromisoformat(day))
+        monkeypatch.setattr(issued_checks, "real_today", lambda: datetime.date.fromisoformat(day))
     return pin
 
 
@@ -507,7 +523,7 @@ def test_a_full_disk_while_writing_the_register_leaves_no_pdf(repo, monkeypatch)
     def full(path, unused_data, unused_mode=0o644):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(invoicing, "write_file_atomically", full)
+    monkeypatch.setattr(register_file, "write_file_atomically", full)
     code, _, err = issue(repo)
     assert code == 1
     assert err == f"hourbook: error: cannot read or write {repo / 'issued.yaml'}: No space left on device\n"
@@ -520,7 +536,7 @@ def test_a_full_disk_while_writing_the_register_leaves_no_pdf(repo, monkeypatch)
 INJECTED_NAME = "ACME\n    assets:cash  1000 EUR\n2026-01-01 * injected\n    assets:cash  5 EUR\n    income  -5 EUR"
 
 
-def hostile(found: list[invoicing.IssuedRecord]) -> list[invoicing.IssuedRecord]:
+def hostile(found: list[register.IssuedRecord]) -> list[register.IssuedRecord]:
     """The records with every text field carrying a line break and a posting."""
     evil = "\n    assets:cash  1000 EUR\n"
     return [replace(record, number=record.number + evil, client=record.client + evil, period=record.period + evil,
@@ -534,7 +550,7 @@ def hledger_balances(journal: Path) -> dict[str, str]:
     return {row[0]: row[1] for row in csv.reader(io.StringIO(result.stdout)) if row[0] != "account"}
 
 
-def hostile_names(bad: list[invoicing.IssuedRecord]) -> dict[str, str]:
+def hostile_names(bad: list[register.IssuedRecord]) -> dict[str, str]:
     return {bad[0].client: INJECTED_NAME, bad[1].client: 'Beta "GmbH"; \\ \x1b[31m\u2028 2026-01-01 * x'}
 
 
@@ -606,12 +622,12 @@ def test_csv_keeps_negative_amounts_numbers_and_neutralises_text():
 
 
 def test_register_inputs_change_with_the_pdfs_and_the_committed_register(issued):  # noqa: F811
-    before = invoicing.register_inputs(issued)
+    before = issued_checks.register_inputs(issued)
     pdf = issued / "invoices" / "2026-0001.pdf"
     data = pdf.read_bytes()
     pdf.write_bytes(data[:-1] + b"X")           # same name, same size
-    after_edit = invoicing.register_inputs(issued)
+    after_edit = issued_checks.register_inputs(issued)
     assert after_edit != before
     git(issued, "rm", "-q", "issued.yaml")
     commit(issued, "the register goes")
-    assert invoicing.register_inputs(issued) != after_edit
+    assert issued_checks.register_inputs(issued) != after_edit

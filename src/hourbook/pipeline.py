@@ -12,7 +12,7 @@ from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
-from hourbook.invoicing.issue import check_issued
+from hourbook.checks.issued import check_issued
 from hourbook.load.books import load_books
 from hourbook.checks.books import validate
 
@@ -53,30 +53,9 @@ def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:
     included; nothing without a templates/ folder, whose books do not pay for importing the renderer."""
     if not os.path.lexists(Path(root) / "templates"):
         return []
-    from hourbook.render import check_books_templates
+    from hourbook.render import check_books_templates  # deferred: the renderer, only for books with templates/
 
-    return check_books_templates(Path(root), priced, more_pages=invoice_pages(Path(root), priced))
-
-
-def invoice_pages(root: Path, priced: PricedBooks) -> list:
-    """The invoice of one statement, as a call that renders its page, when the books' templates/
-    override one of the invoice's templates (`einvoice.TEMPLATES`); else none."""
-    from hourbook.invoicing import einvoice
-    from hourbook.invoicing import issue as invoicing
-
-    if not any(os.path.lexists(root / "templates" / path.name) for path in einvoice.TEMPLATES.iterdir()):
-        return []
-    client = next((client for client in priced.clients if client.statements), None)
-    if client is None:
-        return []
-    contract, settings = client.contract, priced.books.settings
-
-    def render() -> str:
-        doc = invoicing.split_statement(client.statements[0], contract, {})[0]
-        record = invoicing.plan_records([(doc, contract)], [], settings, priced.as_of, "0" * 40)[0]
-        return einvoice.render_html(einvoice.make_invoice(doc, record, contract, settings, None, ""), root)
-
-    return [render]
+    return check_books_templates(Path(root), priced)
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

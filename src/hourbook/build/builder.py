@@ -50,6 +50,8 @@ from typing import Callable
 from hourbook.load import listing
 from hourbook import git
 from hourbook import pipeline
+from hourbook.checks.issued import register_inputs
+from hourbook.core.register import REGISTER
 from hourbook.site import tree as site
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.pricing import price_client
@@ -143,8 +145,6 @@ def inputs_digest(root: Path, *extra: str) -> str:
         name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)
-    from hourbook.invoicing.issue import register_inputs
-
     return _hash(digest.hexdigest().encode(), register_inputs(root))
 
 
@@ -1074,7 +1074,6 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
     client. On big books every core works: forked processes parse part of the logbooks, then
     price and format a share of the clients each (or only format them, when an issued.yaml
     register asks for the whole priced books at once)."""
-    from hourbook.invoicing.issue import REGISTER
     from hourbook.output.text import _emit
     from hourbook.output.text import diagnostic_json
 

@@ -144,8 +144,8 @@ def cmd_serve(args) -> int:
 
 def cmd_issue(args) -> int:
     """`issue PERIOD`: the issue date is --date, else the as-of date (--as-of, $HOURBOOK_TODAY, today);
-    `invoicing.issue` refuses one after the real date."""
-    from hourbook.invoicing import issue as invoicing
+    `invoicing.issue` refuses one after the real date, and takes the books priced as on it."""
+    from hourbook.invoicing import issue as invoicing  # deferred: the invoice's PDF and XML libraries
 
     try:
         period = invoicing.parse_period(args.period)
@@ -161,7 +161,12 @@ def cmd_issue(args) -> int:
         if args.as_of and on_date != issued_on:
             raise UsageError("--date and --as-of both name the issue date; give one of them")
         issued_on = on_date
-    outcome = invoicing.issue(root, period, issued_on)
+    refusal = invoicing.future_date_refusal(issued_on)   # before pricing: a far-future day cannot be priced
+    if refusal:
+        outcome = invoicing.IssueOutcome(refusal=refusal)
+    else:
+        priced, diagnostics = load_and_price(root, issued_on)
+        outcome = invoicing.issue(root, period, issued_on, priced, diagnostics)
     print_diagnostics(outcome.diagnostics)
     if outcome.refusal:
         print(f"hourbook: issue refused: {outcome.refusal}; nothing was written", file=sys.stderr)

@@ -34,11 +34,11 @@ from pathlib import Path
 
 from hourbook.core.money import format_money
 from hourbook.core.records import PricedBooks
-from hourbook.invoicing.issue import INVOICE
-from hourbook.invoicing.issue import IssuedRecord
-from hourbook.invoicing.issue import client_numbers
-from hourbook.invoicing.issue import read_register
-from hourbook.invoicing.issue import split_statement
+from hourbook.core.documents import INVOICE
+from hourbook.core.documents import split_statement
+from hourbook.core.register import IssuedRecord
+from hourbook.core.register import client_numbers
+from hourbook.load.register import read_register
 
 CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
                "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",

@@ -26,8 +26,6 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import Callable
-from typing import Iterable
 
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
@@ -46,6 +44,7 @@ from hourbook.render.html import render_owner
 from hourbook.render.html import render_owner_client
 from hourbook.render.html import render_statement
 from hourbook.render.html import template_folders
+from hourbook.render.invoice import sample_invoice_pages
 
 __all__ = ["TemplateProblem", "books_template_problem", "check_books_templates", "render_site"]
 
@@ -93,8 +92,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
 # --------------------------------------------------------------- check the books' templates
 
 
-def check_books_templates(root: Path, priced: PricedBooks, more_pages: Iterable[Callable[[], object]] = ()
-                          ) -> list[Diagnostic]:
+def check_books_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:
     """Every problem of the books' own templates that a build would meet, without building.
 
     Each page template compiled (syntax, encoding), then every kind of page rendered once
@@ -103,16 +101,14 @@ def check_books_templates(root: Path, priced: PricedBooks, more_pages: Iterable[
     file at most. Nothing when there is no templates/ folder. A link out of the books is
     not read, and not reported here: the listing of the books' files reports it at its
     path (`hourbook.load.listing`). A failure that is not in a books template is left to the
-    build, which reports it; here it would only be a guess.
-
-    Args:
-        more_pages: calls that render other pages from the books' templates (the invoice).
+    build, which reports it; here it would only be a guess. The invoice's page is tried too
+    when the books override one of its templates (`invoice.sample_invoice_pages`).
     """
     if not os.path.lexists(Path(root) / BOOKS_TEMPLATES):
         return []
     env = checking_environment(root)
     renders = [lambda name=name: env.get_template(name) for name in page_templates(root)]
-    renders += sample_pages(env, priced) + list(more_pages)
+    renders += sample_pages(env, priced) + sample_invoice_pages(Path(root), priced)
     problems: dict[str, Diagnostic] = {}
     for render in renders:
         try:

@@ -10,7 +10,7 @@ The books' templates are the owner's text, not hourbook's code: `BooksLoader` re
 them as UTF-8 and never through a link that leaves the books folder, and
 `BooksEnvironment` (sandboxed when the books have templates) turns any failure of
 one into a `TemplateProblem` located at its file and line, which the commands
-report as a diagnostic. The invoice's environment (`einvoice.py`) is made here too.
+report as a diagnostic. The invoice's environment (`render/invoice.py`) is made here too.
 
 Messages come from `locales/<language>.yaml`, merged over `en.yaml`, so a missing
 key falls back to English and a new language is one new file. Pages are returned
@@ -75,7 +75,7 @@ def _read_messages(language: str) -> dict[str, str]:
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    # `invoice:` holds the invoices' words (einvoice.labels_for), not a message of a page.
+    # `invoice:` holds the invoices' words (invoice.labels_for), not a message of a page.
     return {str(key): str(value) for key, value in data.items() if not isinstance(value, dict)}
 
 
