@@ -18,7 +18,11 @@ from conftest import TEST_SECRET
 
 from hourbook import git
 from hourbook.build import builder as incremental
-from hourbook.site import tree as site_module
+from hourbook.site.folder import SITE_MARKER
+from hourbook.site.folder import SITE_MARKER_TEXT
+from hourbook.site.secret import SECRET_ENV
+from hourbook.site.secret import load_secret
+from hourbook.site.secret import public_folders
 from hourbook.build.builder import Builder
 from hourbook.pipeline import load_and_price
 from hourbook.render import render_site
@@ -95,7 +99,7 @@ def fake_pdf(monkeypatch):
 
     monkeypatch.setattr(incremental, "render_pdf", render_pdf)
     monkeypatch.setattr(incremental, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     return made
 
 
@@ -119,8 +123,8 @@ def test_clean_build_is_render_site(books, tmp_path):
     root = books(BOOKS)
     files = clean_build(root, tmp_path / "clean", pdf=False)
     priced, _ = load_and_price(root, AS_OF)
-    folders = site_module.public_folders(priced, site_module.load_secret(root))
-    assert files.pop(site_module.SITE_MARKER) == site_module.SITE_MARKER_TEXT   # build marks what it wrote
+    folders = public_folders(priced, load_secret(root))
+    assert files.pop(SITE_MARKER) == SITE_MARKER_TEXT   # build marks what it wrote
     assert files == render_site(priced, root, folders, pdf=False, build_info=git.build_info(root))
 
 
@@ -286,7 +290,7 @@ def test_a_rebuild_swaps_a_new_folder_in_and_links_what_did_not_change(books, tm
 
 def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
     monkeypatch.undo()
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     root = books({
         "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
         "logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n",

@@ -9,16 +9,18 @@ import sys
 import traceback
 from pathlib import Path
 
+from hourbook.core.printable import escape_controls
 from hourbook.core.records import sorted_diagnostics
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
 from hourbook.output.text import counted
 from hourbook.output.text import diagnostic_json
 from hourbook.output.text import dump_json
-from hourbook.output.text import escape_controls
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import priced_json
 from hourbook.output.text import summary_line
+from hourbook.site.secret import client_urls
+from hourbook.site.secret import read_secret
 
 TODAY_ENV = "HOURBOOK_TODAY"
 DEBUG_ENV = "HOURBOOK_DEBUG"      # set to 1: an unexpected exception prints its traceback too
@@ -189,11 +191,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_links(args) -> int:
-    from hourbook.site import tree as site
-
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    secret, secret_problems = site.read_secret(root)
+    secret, secret_problems = read_secret(root)
     diagnostics = sorted_diagnostics(diagnostics, secret_problems)
     print_diagnostics(diagnostics)
     if secret is None:
@@ -202,7 +202,7 @@ def cmd_links(args) -> int:
     base_url = priced.books.settings.base_url
     if not base_url:
         print("hourbook: note: set site: {base_url: https://…} in hourbook.yaml for full links", file=sys.stderr)
-    for client_id, url in site.client_urls(priced, secret, base_url).items():
+    for client_id, url in client_urls(priced, secret, base_url).items():
         print(f"{client_id}\t{url}")
     return 1 if has_errors(diagnostics) else 0
 

@@ -65,8 +65,8 @@ from hourbook.core.records import Statement
 from hourbook.load.listing import file_kind
 from hourbook.git import build_info
 from hourbook.load.listing import BOOKS_PARTS
-from hourbook.site.tree import write_file_atomically
-from hourbook.site.tree import write_new_file
+from hourbook.site.files import write_file_atomically
+from hourbook.site.files import write_new_file
 from hourbook.load.yaml_reader import YamlError
 from hourbook.load.yaml_reader import YList
 from hourbook.load.yaml_reader import YMap

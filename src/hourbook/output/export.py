@@ -39,6 +39,7 @@ from hourbook.invoicing.issue import IssuedRecord
 from hourbook.invoicing.issue import client_numbers
 from hourbook.invoicing.issue import read_register
 from hourbook.invoicing.issue import split_statement
+from hourbook.site.files import write_file_atomically
 
 CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
                "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",
@@ -227,8 +228,6 @@ def write_exports(priced: PricedBooks, root: Path, out: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from hourbook.site.tree import write_file_atomically
-
     records, _, _ = read_register(root)
     names = {contract.id: contract.party.name for contract in priced.books.contracts}
     files = {

@@ -7,6 +7,7 @@ import json
 from decimal import ROUND_HALF_UP
 
 from hourbook.core.money import format_money
+from hourbook.core.printable import escape_controls
 from hourbook.core.records import BlockState
 from hourbook.core.records import Diagnostic
 from hourbook.core.money import quantum
@@ -19,13 +20,6 @@ from hourbook.core.records import Statement
 def format_diagnostic(diagnostic: Diagnostic) -> str:
     """`path:line: severity: message`, as editors read it; a file name's control characters escaped."""
     return f"{escape_controls(diagnostic.source.path)}:{diagnostic.source.line}: {diagnostic.severity}: {diagnostic.message}"
-
-
-def escape_controls(text: str) -> str:
-    """Text as a terminal line shows it safely: control characters escaped (\\n, \\x1b), the rest as it is."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
 
 
 def counted(number: int, noun: str, plural: str = "") -> str:
