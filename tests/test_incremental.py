@@ -308,8 +308,8 @@ def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
 def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, monkeypatch):
     import io
 
-    from hourbook.output.text import dump_json
-    from hourbook.output.text import priced_json
+    from hourbook.output.json import json_text
+    from hourbook.output.json import priced_json
 
     def run(root, jobs):
         out = io.StringIO()
@@ -318,7 +318,7 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
 
     root = books(BOOKS)
     priced, diagnostics = load_and_price(root, AS_OF)
-    reference = dump_json(priced_json(priced, diagnostics))
+    reference = json_text(priced_json(priced, diagnostics)) + "\n"
     monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
     for jobs in (1, 2, 3):
         text, result = run(root, jobs)
@@ -333,20 +333,20 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
         monkeypatch.delenv(incremental.NO_CACHE_ENV)
     edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
     priced, diagnostics = load_and_price(root, AS_OF)
-    assert run(root, 2)[0] == dump_json(priced_json(priced, diagnostics))
+    assert run(root, 2)[0] == json_text(priced_json(priced, diagnostics)) + "\n"
 
 
 def test_price_json_of_books_without_clients(books):
     import io
 
-    from hourbook.output.text import dump_json
-    from hourbook.output.text import priced_json
+    from hourbook.output.json import json_text
+    from hourbook.output.json import priced_json
 
     root = books({"logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n"})
     priced, diagnostics = load_and_price(root, AS_OF)
     out = io.StringIO()
     incremental.price_run(root, AS_OF, out=out)
-    assert out.getvalue() == dump_json(priced_json(priced, diagnostics))
+    assert out.getvalue() == json_text(priced_json(priced, diagnostics)) + "\n"
 
 
 def test_watch_mode_writes_the_pages_then_the_dashboard(books, tmp_path):

@@ -70,6 +70,9 @@ from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
+from hourbook.output.json import client_text
+from hourbook.output.json import diagnostic_json
+from hourbook.output.json import json_text
 from hourbook.render.html import TemplateProblem
 
 CACHE_DIR = ".hourbook-cache"
@@ -977,7 +980,7 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     """Load, validate and price; with `out` (a text stream), write the JSON of SPEC §8 to it.
 
     The books go through `pipeline.load_and_price` as for every command. The JSON is the
-    same bytes as `dump_json(priced_json(...))`, written client by client (never held as one
+    same bytes as `json_text(priced_json(...))`, written client by client (never held as one
     text), and reused from .hourbook-cache/ when no input changed. On big books the clients'
     JSON is formatted on every core (forked processes inherit the priced books), in id order.
     """
@@ -1058,8 +1061,6 @@ def _write_price_meta(folder: Path, key: str, run: PriceRun, wrote_text: bool) -
 
 def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> int:
     """The JSON texts of clients [first, last), `,\n    `-separated, written one by one."""
-    from hourbook.output.text import client_text
-
     for index in range(first, last):
         chunk = client_text(priced.clients[index])
         if index > first:
@@ -1083,13 +1084,11 @@ def _write_clients_forked(first: int, last: int) -> str:
 
 
 def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
-    """`pipeline.load_and_price`, then the JSON of `dump_json(priced_json(...))` written client by
+    """`pipeline.load_and_price`, then the JSON of `json_text(priced_json(...))` written client by
     client. On big books every core works: forked processes parse part of the logbooks, then
     price and format a share of the clients each (or only format them, when an issued.yaml
     register asks for the whole priced books at once)."""
     from hourbook.invoicing.issue import REGISTER
-    from hourbook.output.text import _emit
-    from hourbook.output.text import diagnostic_json
 
     def write(chunk: str) -> None:
         for sink in sinks:
@@ -1151,9 +1150,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         run.diagnostics = diagnostics = sorted_diagnostics(diagnostics)
     if count:
         write("\n  ]")
-    tail: list[str] = []
-    _emit([diagnostic_json(d) for d in diagnostics], 1, tail)
-    write(',\n  "diagnostics": ' + "".join(tail) + "\n}\n")
+    write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in diagnostics], 1) + "\n}\n")
     return run
 
 

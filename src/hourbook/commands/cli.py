@@ -9,15 +9,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from hourbook.core.printable import escape_controls
 from hourbook.core.records import sorted_diagnostics
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
+from hourbook.core.printable import escape_controls
+from hourbook.output.json import diagnostic_json
+from hourbook.output.json import json_text
+from hourbook.output.json import priced_json
 from hourbook.output.text import counted
-from hourbook.output.text import diagnostic_json
-from hourbook.output.text import dump_json
 from hourbook.output.text import format_diagnostic
-from hourbook.output.text import priced_json
 from hourbook.output.text import summary_line
 from hourbook.site.secret import client_urls
 from hourbook.site.secret import read_secret
@@ -78,7 +78,7 @@ def cmd_check(args) -> int:
     run = price_run(root, parse_as_of(args.as_of))
     diagnostics = run.diagnostics
     if args.json:
-        sys.stdout.write(dump_json({"diagnostics": [diagnostic_json(d) for d in diagnostics]}))
+        sys.stdout.write(json_text({"diagnostics": [diagnostic_json(d) for d in diagnostics]}) + "\n")
     else:
         print_diagnostics(diagnostics)
         print(f"{counted(run.clients, 'client')}, {counted(run.entries, 'entry', 'entries')}: {summary_line(diagnostics)}",
@@ -95,7 +95,7 @@ def cmd_price(args) -> int:
         return 1 if has_errors(run.diagnostics) else 0
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     if args.json:
-        sys.stdout.write(dump_json(priced_json(priced, diagnostics)))
+        sys.stdout.write(json_text(priced_json(priced, diagnostics)) + "\n")
     else:
         print_diagnostics(diagnostics)
         for client in priced.clients:
