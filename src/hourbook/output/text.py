@@ -14,7 +14,8 @@ from hourbook.core.records import Diagnostic
 
 def format_diagnostic(diagnostic: Diagnostic) -> str:
     """`path:line: severity: message`, as editors read it; a file name's control characters escaped."""
-    return f"{escape_controls(diagnostic.source.path)}:{diagnostic.source.line}: {diagnostic.severity}: {diagnostic.message}"
+    source = diagnostic.source
+    return f"{escape_controls(source.path)}:{source.line}: {diagnostic.severity}: {diagnostic.message}"
 
 
 def counted(number: int, noun: str, plural: str = "") -> str:
