@@ -27,7 +27,7 @@ import pytest
 from conftest import TEST_SECRET
 import yaml
 
-from hourbook.site import tree as site
+from hourbook.site.files import SiteError
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("HOURBOOK_KILL_RUNS", "0"))
@@ -178,7 +178,7 @@ def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):
 
         with monkeypatch.context() as patch:
             patch.setattr(Path, "write_bytes", write_bytes)
-            with pytest.raises(site.SiteError, match="No space left on device"):
+            with pytest.raises(SiteError, match="No space left on device"):
                 site_writer(tmp_path, out).write(new_files)
         assert tree(out) == old
         assert litter(tmp_path) == []
@@ -186,7 +186,7 @@ def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):
 
 def test_site_paths_cannot_leave_the_site(tmp_path):
     for rel in ("../escape.html", "public/../../escape.html", "/tmp/escape.html", "public/a\x00b.html"):
-        with pytest.raises(site.SiteError):
+        with pytest.raises(SiteError):
             site_writer(tmp_path, tmp_path / "site").write({"public/ok.html": b"x", rel: b"y"})
         assert not (tmp_path / "escape.html").exists()
         assert not (tmp_path / "site").exists()

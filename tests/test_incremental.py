@@ -18,7 +18,11 @@ from conftest import TEST_SECRET
 
 from hourbook import git
 from hourbook.build import builder as incremental
-from hourbook.site import tree as site_module
+from hourbook.site.folder import SITE_MARKER
+from hourbook.site.folder import SITE_MARKER_TEXT
+from hourbook.site.secret import SECRET_ENV
+from hourbook.site.secret import load_secret
+from hourbook.site.secret import public_folders
 from hourbook.build.builder import Builder
 from hourbook.pipeline import load_and_price
 from hourbook.render import render_site
@@ -95,7 +99,7 @@ def fake_pdf(monkeypatch):
 
     monkeypatch.setattr(incremental, "render_pdf", render_pdf)
     monkeypatch.setattr(incremental, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     return made
 
 
@@ -119,8 +123,8 @@ def test_clean_build_is_render_site(books, tmp_path):
     root = books(BOOKS)
     files = clean_build(root, tmp_path / "clean", pdf=False)
     priced, _ = load_and_price(root, AS_OF)
-    folders = site_module.public_folders(priced, site_module.load_secret(root))
-    assert files.pop(site_module.SITE_MARKER) == site_module.SITE_MARKER_TEXT   # build marks what it wrote
+    folders = public_folders(priced, load_secret(root))
+    assert files.pop(SITE_MARKER) == SITE_MARKER_TEXT   # build marks what it wrote
     assert files == render_site(priced, root, folders, pdf=False, build_info=git.build_info(root))
 
 
@@ -286,7 +290,7 @@ def test_a_rebuild_swaps_a_new_folder_in_and_links_what_did_not_change(books, tm
 
 def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
     monkeypatch.undo()
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     root = books({
         "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
         "logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n",
@@ -304,8 +308,8 @@ def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
 def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, monkeypatch):
     import io
 
-    from hourbook.output.text import dump_json
-    from hourbook.output.text import priced_json
+    from hourbook.output.json import json_text
+    from hourbook.output.json import priced_json
 
     def run(root, jobs):
         out = io.StringIO()
@@ -314,7 +318,7 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
 
     root = books(BOOKS)
     priced, diagnostics = load_and_price(root, AS_OF)
-    reference = dump_json(priced_json(priced, diagnostics))
+    reference = json_text(priced_json(priced, diagnostics)) + "\n"
     monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
     for jobs in (1, 2, 3):
         text, result = run(root, jobs)
@@ -329,20 +333,20 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
         monkeypatch.delenv(incremental.NO_CACHE_ENV)
     edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
     priced, diagnostics = load_and_price(root, AS_OF)
-    assert run(root, 2)[0] == dump_json(priced_json(priced, diagnostics))
+    assert run(root, 2)[0] == json_text(priced_json(priced, diagnostics)) + "\n"
 
 
 def test_price_json_of_books_without_clients(books):
     import io
 
-    from hourbook.output.text import dump_json
-    from hourbook.output.text import priced_json
+    from hourbook.output.json import json_text
+    from hourbook.output.json import priced_json
 
     root = books({"logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n"})
     priced, diagnostics = load_and_price(root, AS_OF)
     out = io.StringIO()
     incremental.price_run(root, AS_OF, out=out)
-    assert out.getvalue() == dump_json(priced_json(priced, diagnostics))
+    assert out.getvalue() == json_text(priced_json(priced, diagnostics)) + "\n"
 
 
 def test_watch_mode_writes_the_pages_then_the_dashboard(books, tmp_path):

@@ -34,7 +34,12 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import run_cli
-from hourbook.site import tree as site
+from hourbook.load.listing import SECRET_FILE
+from hourbook.site.files import SiteError
+from hourbook.site.secret import SECRET_ENV
+from hourbook.site.secret import client_token
+from hourbook.site.secret import load_secret
+from hourbook.site.secret import public_folders
 
 AS_OF = "2026-11-25"
 SECRET = "isolation-test-secret: 4c1f9e0b7a3d62e58f0c2b9a7d4e1f63"
@@ -124,11 +129,11 @@ def write_books(root: Path) -> Path:
 
 
 def build(root: Path, secret: str, *extra: str) -> None:
-    os.environ[site.SECRET_ENV] = secret
+    os.environ[SECRET_ENV] = secret
     try:
         code, _, err = run_cli("build", str(root), "--as-of", AS_OF, *extra)
     finally:
-        del os.environ[site.SECRET_ENV]
+        del os.environ[SECRET_ENV]
     assert code == 0, err
 
 
@@ -182,7 +187,7 @@ def public_text(folder: Path) -> str:
 def books(tmp_path_factory):
     root = write_books(tmp_path_factory.mktemp("isolation") / "books")
     build(root, SECRET)
-    folders = site.public_folders(_priced(root), SECRET.encode())
+    folders = public_folders(_priced(root), SECRET.encode())
     return root, folders
 
 
@@ -278,28 +283,28 @@ def test_secret_file_is_private_and_random(tmp_path):
     roots = [write_books(tmp_path / name) for name in ("one", "two")]
     secrets_ = []
     for root in roots:
-        env = os.environ.pop(site.SECRET_ENV, None)
+        env = os.environ.pop(SECRET_ENV, None)
         try:
-            secret = site.load_secret(root)
+            secret = load_secret(root)
         finally:
             if env is not None:
-                os.environ[site.SECRET_ENV] = env
-        path = root / site.SECRET_FILE
+                os.environ[SECRET_ENV] = env
+        path = root / SECRET_FILE
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert len(secret) >= 32 and site.load_secret(root) == secret  # stable once made
+        assert len(secret) >= 32 and load_secret(root) == secret  # stable once made
         secrets_.append(secret)
     assert secrets_[0] != secrets_[1]
-    assert site.client_token("acme", secrets_[0]) != site.client_token("acme", secrets_[1])
-    assert Decimal(len(site.client_token("acme", secrets_[0])) * 4) >= 128
+    assert client_token("acme", secrets_[0]) != client_token("acme", secrets_[1])
+    assert Decimal(len(client_token("acme", secrets_[0])) * 4) >= 128
 
 
 def test_secret_file_may_hold_any_bytes_and_must_be_a_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(site.SECRET_ENV, raising=False)
-    path = tmp_path / site.SECRET_FILE
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    path = tmp_path / SECRET_FILE
     key = bytes(range(200, 256)) + b" not text \x00"   # 56 distinct bytes that are not UTF-8, and a NUL
     path.write_bytes(key + b"\n")
-    assert site.load_secret(tmp_path) == key
+    assert load_secret(tmp_path) == key
     path.unlink()
     path.mkdir()
-    with pytest.raises(site.SiteError, match="is not a file"):
-        site.load_secret(tmp_path)
+    with pytest.raises(SiteError, match="is not a file"):
+        load_secret(tmp_path)

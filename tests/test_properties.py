@@ -33,7 +33,7 @@ from hourbook.core.records import Quote
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import Term
-from hourbook.output.text import priced_json
+from hourbook.output.json import priced_json
 
 AS_OF = datetime.date(2026, 12, 31)
 TAGS = ["support", "onsite", "urgent", "warranty", "training", "feature", "q-1", "ticket-1", "ticket-2"]

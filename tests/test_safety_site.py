@@ -17,7 +17,13 @@ import pytest
 
 from conftest import run_cli
 from conftest import write_books
-from hourbook.site import tree as site
+from hourbook.load.listing import SECRET_FILE
+from hourbook.site.files import SiteError
+from hourbook.site.folder import SITE_MARKER
+from hourbook.site.folder import SITE_MARKER_TEXT
+from hourbook.site.secret import SECRET_ENV
+from hourbook.site.secret import load_secret
+from hourbook.site.secret import read_secret
 from hourbook.build.builder import Builder
 from hourbook.commands.serve import PreviewServer
 from hourbook.commands.serve import host_allowed
@@ -58,7 +64,7 @@ def tree(folder: Path) -> dict[str, bytes | str]:
 
 @pytest.fixture
 def root(books, monkeypatch):
-    monkeypatch.setenv(site.SECRET_ENV, STRONG)
+    monkeypatch.setenv(SECRET_ENV, STRONG)
     folder = books(BOOKS)
     (folder / ".git").mkdir()
     (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
@@ -122,7 +128,7 @@ def test_out_holding_the_books_is_refused(root):
 
 def test_out_inside_the_repository_of_the_books_is_refused(tmp_path, monkeypatch):
     """Books in a subfolder of a repository: the repository's .git is guarded too."""
-    monkeypatch.setenv(site.SECRET_ENV, STRONG)
+    monkeypatch.setenv(SECRET_ENV, STRONG)
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     books = repo / "books"
@@ -178,7 +184,7 @@ def test_an_empty_folder_becomes_a_site_with_its_marker(root, tmp_path):
     out.mkdir()
     code, err = build(root, "--out", str(out))
     assert code == 0, err
-    assert (out / site.SITE_MARKER).read_bytes() == site.SITE_MARKER_TEXT
+    assert (out / SITE_MARKER).read_bytes() == SITE_MARKER_TEXT
     assert (out / "owner" / "index.html").is_file()
     code, err = build(root, "--out", str(out))          # a site of ours: replaced again
     assert code == 0, err
@@ -186,12 +192,12 @@ def test_an_empty_folder_becomes_a_site_with_its_marker(root, tmp_path):
 
 def test_a_site_from_before_the_marker_is_known_by_the_last_builds_manifest(root):
     assert build(root)[0] == 0
-    (root / "site" / site.SITE_MARKER).unlink()         # as a site an older hourbook wrote
+    (root / "site" / SITE_MARKER).unlink()         # as a site an older hourbook wrote
     (root / "logbook" / "2026-11.md").write_text("# 2026-11-03\n\n## acme\n- 2h printer driver\n")
     code, err = build(root)
     assert code == 0, err
-    assert (root / "site" / site.SITE_MARKER).is_file()
-    (root / "site" / site.SITE_MARKER).unlink()
+    assert (root / "site" / SITE_MARKER).is_file()
+    (root / "site" / SITE_MARKER).unlink()
     (root / "site" / "owner" / "mine.txt").write_text("not written by hourbook\n")
     refused(root, str(root / "site"), "is a folder hourbook did not write")
 
@@ -200,7 +206,7 @@ def test_builder_write_checks_the_folder_itself(root):
     """The check is in the Builder's writer, so every caller (build, watch, serve) has it."""
     builder = Builder(root, lambda: datetime.date(2026, 11, 25), out=root / "logbook", pdf=False, disk_cache=False)
     before = tree(root)
-    with pytest.raises(site.SiteError, match="it is the books' logbook/ folder"):
+    with pytest.raises(SiteError, match="it is the books' logbook/ folder"):
         builder.write({"owner/index.html": b"x"})
     assert tree(root) == before
 
@@ -263,23 +269,23 @@ def test_serve_refuses_before_it_listens(root, capsys, monkeypatch):
 
 @pytest.fixture
 def secret_books(books, monkeypatch):
-    monkeypatch.delenv(site.SECRET_ENV, raising=False)
+    monkeypatch.delenv(SECRET_ENV, raising=False)
     return books({rel: text for rel, text in BOOKS.items() if not rel.startswith("invoices/")})
 
 
 def secret_file(root: Path, data: bytes, mode: int = 0o600) -> Path:
-    path = root / site.SECRET_FILE
+    path = root / SECRET_FILE
     path.write_bytes(data)
     os.chmod(path, mode)
     return path
 
 
 def test_a_missing_secret_file_is_made_strong_and_private(secret_books):
-    secret, problems = site.read_secret(secret_books)
-    path = secret_books / site.SECRET_FILE
+    secret, problems = read_secret(secret_books)
+    path = secret_books / SECRET_FILE
     assert problems == [] and len(secret) == 64 and int(secret, 16) >= 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == secret + b"\n"
-    assert site.read_secret(secret_books) == (secret, [])
+    assert read_secret(secret_books) == (secret, [])
 
 
 @pytest.mark.parametrize("value", [
@@ -290,7 +296,7 @@ def test_a_missing_secret_file_is_made_strong_and_private(secret_books):
 ])
 def test_strong_secrets_are_used_as_they_are(secret_books, value):
     path = secret_file(secret_books, value + b"\n")
-    assert site.read_secret(secret_books) == (value, [])
+    assert read_secret(secret_books) == (value, [])
     assert path.read_bytes() == value + b"\n"
 
 
@@ -304,7 +310,7 @@ def test_strong_secrets_are_used_as_they_are(secret_books, value):
 ])
 def test_a_weak_secret_file_is_an_error_and_left_as_it_is(secret_books, value, why):
     path = secret_file(secret_books, value + b"\n")
-    secret, problems = site.read_secret(secret_books)
+    secret, problems = read_secret(secret_books)
     assert secret is None
     assert [(str(d.source), d.severity, d.message) for d in problems] == [(
         ".hourbook-secret:1", "error",
@@ -312,8 +318,8 @@ def test_a_weak_secret_file_is_an_error_and_left_as_it_is(secret_books, value, w
         "one with python3 -c 'import secrets; print(secrets.token_hex(32))' > .hourbook-secret (this changes every "
         "client's link)")]
     assert path.read_bytes() == value + b"\n"
-    with pytest.raises(site.SiteError, match="too weak"):
-        site.load_secret(secret_books)
+    with pytest.raises(SiteError, match="too weak"):
+        load_secret(secret_books)
 
 
 def test_a_weak_secret_stops_the_build_with_a_located_error(secret_books):
@@ -326,26 +332,26 @@ def test_a_weak_secret_stops_the_build_with_a_located_error(secret_books):
 
 
 def test_a_weak_environment_secret_stops_the_build(secret_books, monkeypatch):
-    monkeypatch.setenv(site.SECRET_ENV, "test-secret")
+    monkeypatch.setenv(SECRET_ENV, "test-secret")
     code, err = build(secret_books)
     assert code == 1
     assert err == ("<environment>:0: error: $HOURBOOK_SECRET is too weak for client links: about 66 bits of "
                    "randomness (11 base64 characters), and it needs 256 (32 random bytes); set it to the output of "
                    "python3 -c 'import secrets; print(secrets.token_hex(32))' (this changes every client's link)\n"
                    "build stopped: 1 error, 0 warnings; the site was left as it was\n")
-    assert not (secret_books / "site").exists() and not (secret_books / site.SECRET_FILE).exists()
+    assert not (secret_books / "site").exists() and not (secret_books / SECRET_FILE).exists()
 
 
 def test_a_strong_environment_secret_wins_over_the_file(secret_books, monkeypatch):
-    monkeypatch.setenv(site.SECRET_ENV, STRONG)
+    monkeypatch.setenv(SECRET_ENV, STRONG)
     secret_file(secret_books, b"hunter2\n")
-    assert site.read_secret(secret_books) == (STRONG.encode(), [])
+    assert read_secret(secret_books) == (STRONG.encode(), [])
 
 
 @pytest.mark.parametrize("data", [b"", b"  \n\t\n"])
 def test_an_empty_secret_file_is_an_error_never_replaced(secret_books, data):
     path = secret_file(secret_books, data)
-    secret, problems = site.read_secret(secret_books)
+    secret, problems = read_secret(secret_books)
     assert secret is None
     assert [(str(d.source), d.severity, d.message) for d in problems] == [(
         ".hourbook-secret:1", "error", ".hourbook-secret is empty: restore it from a backup, or remove it to make a "
@@ -366,7 +372,7 @@ def test_an_unreadable_secret_file_is_an_error_never_replaced(secret_books, monk
 
     with monkeypatch.context() as patch:
         patch.setattr(os, "open", refuse)
-        secret, problems = site.read_secret(secret_books)
+        secret, problems = read_secret(secret_books)
     assert secret is None
     assert [(str(d.source), d.severity, d.message) for d in problems] == [(
         ".hourbook-secret:1", "error", "cannot read .hourbook-secret: Permission denied; make it readable by you "
@@ -376,22 +382,22 @@ def test_an_unreadable_secret_file_is_an_error_never_replaced(secret_books, monk
 
 
 def test_a_secret_that_is_not_a_file_is_an_error_and_a_fifo_never_blocks(secret_books):
-    path = secret_books / site.SECRET_FILE
+    path = secret_books / SECRET_FILE
     os.mkfifo(path)
-    secret, problems = site.read_secret(secret_books)       # would hang if the FIFO were opened to read
+    secret, problems = read_secret(secret_books)       # would hang if the FIFO were opened to read
     assert secret is None and [d.message for d in problems] == [
         ".hourbook-secret is not a file (it is a FIFO): remove it to make a new secret (this changes every client's "
         "link), or set $HOURBOOK_SECRET"]
     assert stat.S_ISFIFO(os.lstat(path).st_mode)
     path.unlink()
     path.symlink_to(secret_books / "nowhere")
-    secret, problems = site.read_secret(secret_books)
+    secret, problems = read_secret(secret_books)
     assert secret is None and "is a link to" in problems[0].message and path.is_symlink()
 
 
 def test_a_secret_others_can_read_is_a_warning(secret_books):
     path = secret_file(secret_books, STRONG.encode() + b"\n", 0o644)
-    secret, problems = site.read_secret(secret_books)
+    secret, problems = read_secret(secret_books)
     assert secret == STRONG.encode()
     assert [(str(d.source), d.severity, d.message) for d in problems] == [(
         ".hourbook-secret:1", "warning", ".hourbook-secret can be read by other users of this machine (mode 644), and "

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import TEST_SECRET
 
-from hourbook.site import tree as site_module
+from hourbook.site.secret import SECRET_ENV
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
 from hourbook.build.builder import BuildResult
@@ -205,7 +205,7 @@ class ManualWatcher(WatcherBase):
 
 
 def test_an_edit_during_serve_reaches_the_open_page(books, monkeypatch):
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     root = books({
         "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
         "logbook/2026/11.md": "# 2026-11-03\n\n## acme\n- 1h printer driver\n",
@@ -329,7 +329,7 @@ def test_an_open_page_in_chromium_shows_the_edit_without_a_manual_reload(books, 
     import subprocess
     import urllib.request
 
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     root = books({
         "contracts/acme.yaml": "name: ACME\nterms:\n  - from: 2026-01-01\n    kind: hourly\n    rate: 60\n",
         "logbook/2026/11.md": "# 2026-11-03\n\n## acme\n- 1h printer driver\n",

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from conftest import TEST_SECRET
-from hourbook.site import tree as site_module
+from hourbook.site.secret import SECRET_ENV
 from hourbook.build.builder import CACHE_DIR
 from hourbook.build.builder import WATCH_STATUS
 from hourbook.commands.watch import SiteBuilder
@@ -144,7 +144,7 @@ def test_inputs_are_the_books_not_the_site_or_the_cache(tmp_path):
 
 
 def test_site_builder_keeps_the_old_site_after_errors_and_prints_them(books, monkeypatch):
-    monkeypatch.setenv(site_module.SECRET_ENV, TEST_SECRET)
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     root = books(BOOKS)
     log = io.StringIO()
     builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=log)

@@ -52,13 +52,29 @@ from hourbook import git
 from hourbook import pipeline
 from hourbook.checks.issued import register_inputs
 from hourbook.core.register import REGISTER
-from hourbook.site import tree as site
+from hourbook.site.files import SiteError
+from hourbook.site.files import write_file_atomically
+from hourbook.site.folder import SITE_MARKER
+from hourbook.site.folder import SITE_MARKER_TEXT
+from hourbook.site.folder import check_site_folder
+from hourbook.site.secret import SECRET_ENV
+from hourbook.site.secret import public_folders
+from hourbook.site.secret import read_secret
+from hourbook.site.secret import secret_file_mode
+from hourbook.site.tree import child_dies_with
+from hourbook.site.tree import new_staging
+from hourbook.site.tree import remove_folder
+from hourbook.site.tree import remove_stale
+from hourbook.site.tree import swap_in
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.pricing import price_client
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
+from hourbook.output.json import client_text
+from hourbook.output.json import diagnostic_json
+from hourbook.output.json import json_text
 from hourbook.render.html import TemplateProblem
 
 CACHE_DIR = ".hourbook-cache"
@@ -120,7 +136,7 @@ def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Pa
     that leads out of the books is followed (`listed`: that listing, when the caller has it)."""
     listed = listed or listing.list_books(root)
     found = listed.paths()
-    found += [path for path in (listing.top_file(root, name) for name in ("issued.yaml", site.SECRET_FILE)) if path]
+    found += [path for path in (listing.top_file(root, name) for name in ("issued.yaml", listing.SECRET_FILE)) if path]
     return sorted(found)
 
 
@@ -134,7 +150,7 @@ def inputs_digest(root: Path, *extra: str) -> str:
     listed = listing.list_books(root)
     # What the listing found wrong (a link out, a folder that cannot be read) is an input too.
     problems = [f"{problem.source}: {problem.message}" for problem in listed.problems]
-    for part in (code_digest().encode(), os.environ.get(site.SECRET_ENV, "").encode(), *(e.encode() for e in extra),
+    for part in (code_digest().encode(), os.environ.get(SECRET_ENV, "").encode(), *(e.encode() for e in extra),
                  "\0".join(problems).encode("utf-8", "surrogateescape")):
         digest.update(len(part).to_bytes(8, "little") + part)
     for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
@@ -417,7 +433,7 @@ class Builder:
 
         def save() -> None:
             self.cache_dir.mkdir(exist_ok=True)
-            site.write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
+            write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
             self._mark_writing(False)
 
         if not self.background_cleanup:
@@ -454,13 +470,13 @@ class Builder:
         return True
 
     def site_folder_problem(self) -> str | None:
-        """Why the site must not be written to `self.out` (`site.check_site_folder`), or None.
+        """Why the site must not be written to `self.out` (`check_site_folder`), or None.
 
-        A site written before sites carried `site.SITE_MARKER` is known by the manifest this
+        A site written before sites carried `SITE_MARKER` is known by the manifest this
         books folder's last build of the same folder recorded.
         """
         known = self.state.get("manifest") or {} if self.state.get("out") == str(self.out) else {}
-        return site.check_site_folder(self.root, self.out, known)
+        return check_site_folder(self.root, self.out, known)
 
     # -- one build
 
@@ -479,10 +495,10 @@ class Builder:
         as_of = self.as_of()
         build_info = git.build_info(self.root)
         digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out),
-                               site.secret_file_mode(self.root))
+                               secret_file_mode(self.root))
         if self.state.get("inputs") == digest and self._site_intact():
-            site.remove_stale(self.out, keep=_BEING_REMOVED)  # a build killed after its site was in place
-            pages = len(self.state["manifest"]) - (site.SITE_MARKER in self.state["manifest"])
+            remove_stale(self.out, keep=_BEING_REMOVED)  # a build killed after its site was in place
+            pages = len(self.state["manifest"]) - (SITE_MARKER in self.state["manifest"])
             result = BuildResult(True, [], files=pages, up_to_date=True,
                                  statements=self.state.get("statements", 0), clients=self.state.get("clients", 0),
                                  shared=self.state.get("shared", 0))
@@ -491,11 +507,11 @@ class Builder:
             result.seconds = time.perf_counter() - started
             return result
         priced, diagnostics = load_and_price(self.root, as_of, self.logbooks, self.pricing, self.contracts)
-        secret, secret_problems = site.read_secret(self.root)
+        secret, secret_problems = read_secret(self.root)
         diagnostics = [*diagnostics, *secret_problems]
         if any(d.severity == ERROR for d in diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
-        folders = site.public_folders(priced, secret)
+        folders = public_folders(priced, secret)
         try:
             files, rendered, pdfs = self.render(priced, folders, build_info)
         except TemplateProblem as problem:        # a books template that fails for a client check did not try
@@ -513,7 +529,7 @@ class Builder:
             files.update(owner_files(self._environment(), priced, folders, build_info, self.reports))
             manifest, more = self.write(files)
             written += more
-        except site.SiteError as exc:
+        except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
         except TemplateProblem as problem:
             return BuildResult(False, [*diagnostics, problem.diagnostic], seconds=time.perf_counter() - started)
@@ -659,7 +675,7 @@ class Builder:
             folder = self.cache_dir / "pdf"
             folder.mkdir(parents=True, exist_ok=True)
             for key, data in pdfs.items():
-                site.write_file_atomically(folder / f"{key}.pdf", data)
+                write_file_atomically(folder / f"{key}.pdf", data)
         return pdfs
 
     # -- write
@@ -667,7 +683,7 @@ class Builder:
     def write(self, files: dict[str, bytes]) -> tuple[dict[str, list], int]:
         """Write the site: as a whole (`build`), or client folder by client folder (watch).
 
-        `hourbook build` fills a new folder and swaps it in at once (`site.swap_in`);
+        `hourbook build` fills a new folder and swaps it in at once (`swap_in`);
         unchanged files are hard-linked from the current site rather than written again,
         so the cost is a link per file plus the changed bytes. A build killed at any
         moment leaves the old site or the new one, never a mix.
@@ -689,8 +705,8 @@ class Builder:
         """
         problem = self.site_folder_problem()
         if problem:
-            raise site.SiteError(problem)
-        files = {**files, site.SITE_MARKER: site.SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
+            raise SiteError(problem)
+        files = {**files, SITE_MARKER: SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
         hashes = {}
         for rel, data in files.items():
             known = self.hashes.get(rel)
@@ -722,7 +738,7 @@ class Builder:
         intact = self._site_intact()
         for rel in files:
             _check_relative(rel)
-        staging = site.new_staging(out, keep=_BEING_REMOVED)
+        staging = new_staging(out, keep=_BEING_REMOVED)
         same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
         try:
             linked = _link_tree(out, staging, old, same) if same else set()
@@ -741,11 +757,11 @@ class Builder:
                 else:
                     target.write_bytes(data)
             os.chmod(staging, 0o755)
-            site.swap_in(staging, out, remove_old=_remove_in_background if self.background_cleanup else None)
-            site.remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
+            swap_in(staging, out, remove_old=_remove_in_background if self.background_cleanup else None)
+            remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise site.SiteError(f"cannot write the site: {exc}") from exc
+            raise SiteError(f"cannot write the site: {exc}") from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -768,7 +784,7 @@ class Builder:
                 _check_relative(rel)
         self._mark_writing(True)
         for unit in sorted(units):
-            staging = site.new_staging(out, keep=_BEING_REMOVED)
+            staging = new_staging(out, keep=_BEING_REMOVED)
             try:
                 if members[unit] or (out / unit).is_dir():
                     folder = staging / "unit"
@@ -785,7 +801,7 @@ class Builder:
                     if members[unit]:
                         os.chmod(folder, 0o755)
                         (out / unit).parent.mkdir(parents=True, exist_ok=True)
-                        site.swap_in(folder, out / unit)      # the old folder: a client's, removed at once
+                        swap_in(folder, out / unit)      # the old folder: a client's, removed at once
                     else:
                         os.rename(out / unit, folder)          # the folder went: out of the site at once
                 elif unit in files:
@@ -802,12 +818,12 @@ class Builder:
                     (out / unit).unlink(missing_ok=True)
             except OSError as exc:
                 self.state = {}                                  # the site is no longer what the state says
-                raise site.SiteError(f"cannot write the site: {exc}") from exc
+                raise SiteError(f"cannot write the site: {exc}") from exc
             except BaseException:
                 self.state = {}
                 raise
             finally:
-                site.remove_folder(staging)
+                remove_folder(staging)
         return kept
 
     def _mark_writing(self, on: bool) -> None:
@@ -877,7 +893,7 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
     done = False
     if cp is not None:
         result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
-                                preexec_fn=site.child_dies_with(os.getpid()) if sys.platform == "linux" else None)
+                                preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
         done = result.returncode == 0
     if not done:
         shutil.rmtree(staging, ignore_errors=True)
@@ -918,7 +934,7 @@ def _check_relative(rel: str) -> None:
     """A site path stays inside the site: relative, `/`-separated, no `.` or `..` parts."""
     if (rel.startswith("/") or "\\" in rel or "\x00" in rel
             or any(part in ("", ".", "..") for part in rel.split("/"))):
-        raise site.SiteError(f"refusing to write {rel!r}: outside the site folder")
+        raise SiteError(f"refusing to write {rel!r}: outside the site folder")
 
 
 def canonical(value):
@@ -964,7 +980,7 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     """Load, validate and price; with `out` (a text stream), write the JSON of SPEC §8 to it.
 
     The books go through `pipeline.load_and_price` as for every command. The JSON is the
-    same bytes as `dump_json(priced_json(...))`, written client by client (never held as one
+    same bytes as `json_text(priced_json(...))`, written client by client (never held as one
     text), and reused from .hourbook-cache/ when no input changed. On big books the clients'
     JSON is formatted on every core (forked processes inherit the priced books), in id order.
     """
@@ -1038,15 +1054,13 @@ def _write_price_meta(folder: Path, key: str, run: PriceRun, wrote_text: bool) -
                     meta["text_key"] = key
             except (OSError, ValueError):
                 pass
-        site.write_file_atomically(folder / "price.json", json.dumps(meta).encode("utf-8"))
+        write_file_atomically(folder / "price.json", json.dumps(meta).encode("utf-8"))
     except OSError:
         pass  # a read-only books folder: no cache, same output
 
 
 def _write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> int:
     """The JSON texts of clients [first, last), `,\n    `-separated, written one by one."""
-    from hourbook.output.text import client_text
-
     for index in range(first, last):
         chunk = client_text(priced.clients[index])
         if index > first:
@@ -1070,12 +1084,10 @@ def _write_clients_forked(first: int, last: int) -> str:
 
 
 def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
-    """`pipeline.load_and_price`, then the JSON of `dump_json(priced_json(...))` written client by
+    """`pipeline.load_and_price`, then the JSON of `json_text(priced_json(...))` written client by
     client. On big books every core works: forked processes parse part of the logbooks, then
     price and format a share of the clients each (or only format them, when an issued.yaml
     register asks for the whole priced books at once)."""
-    from hourbook.output.text import _emit
-    from hourbook.output.text import diagnostic_json
 
     def write(chunk: str) -> None:
         for sink in sinks:
@@ -1137,9 +1149,7 @@ def _price_run(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> Pric
         run.diagnostics = diagnostics = sorted_diagnostics(diagnostics)
     if count:
         write("\n  ]")
-    tail: list[str] = []
-    _emit([diagnostic_json(d) for d in diagnostics], 1, tail)
-    write(',\n  "diagnostics": ' + "".join(tail) + "\n}\n")
+    write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in diagnostics], 1) + "\n}\n")
     return run
 
 

@@ -12,13 +12,15 @@ from pathlib import Path
 from hourbook.core.records import sorted_diagnostics
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
+from hourbook.core.printable import escape_controls
+from hourbook.output.json import diagnostic_json
+from hourbook.output.json import json_text
+from hourbook.output.json import priced_json
 from hourbook.output.text import counted
-from hourbook.output.text import diagnostic_json
-from hourbook.output.text import dump_json
-from hourbook.output.text import escape_controls
 from hourbook.output.text import format_diagnostic
-from hourbook.output.text import priced_json
 from hourbook.output.text import summary_line
+from hourbook.site.secret import client_urls
+from hourbook.site.secret import read_secret
 
 TODAY_ENV = "HOURBOOK_TODAY"
 DEBUG_ENV = "HOURBOOK_DEBUG"      # set to 1: an unexpected exception prints its traceback too
@@ -76,7 +78,7 @@ def cmd_check(args) -> int:
     run = price_run(root, parse_as_of(args.as_of))
     diagnostics = run.diagnostics
     if args.json:
-        sys.stdout.write(dump_json({"diagnostics": [diagnostic_json(d) for d in diagnostics]}))
+        sys.stdout.write(json_text({"diagnostics": [diagnostic_json(d) for d in diagnostics]}) + "\n")
     else:
         print_diagnostics(diagnostics)
         print(f"{counted(run.clients, 'client')}, {counted(run.entries, 'entry', 'entries')}: {summary_line(diagnostics)}",
@@ -93,7 +95,7 @@ def cmd_price(args) -> int:
         return 1 if has_errors(run.diagnostics) else 0
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     if args.json:
-        sys.stdout.write(dump_json(priced_json(priced, diagnostics)))
+        sys.stdout.write(json_text(priced_json(priced, diagnostics)) + "\n")
     else:
         print_diagnostics(diagnostics)
         for client in priced.clients:
@@ -194,11 +196,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_links(args) -> int:
-    from hourbook.site import tree as site
-
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    secret, secret_problems = site.read_secret(root)
+    secret, secret_problems = read_secret(root)
     diagnostics = sorted_diagnostics(diagnostics, secret_problems)
     print_diagnostics(diagnostics)
     if secret is None:
@@ -207,7 +207,7 @@ def cmd_links(args) -> int:
     base_url = priced.books.settings.base_url
     if not base_url:
         print("hourbook: note: set site: {base_url: https://…} in hourbook.yaml for full links", file=sys.stderr)
-    for client_id, url in site.client_urls(priced, secret, base_url).items():
+    for client_id, url in client_urls(priced, secret, base_url).items():
         print(f"{client_id}\t{url}")
     return 1 if has_errors(diagnostics) else 0
 

@@ -268,7 +268,7 @@ class SiteBuilder:
 
 
 def refuse_site_folder(builder: SiteBuilder) -> bool:
-    """Say so and return True when the site folder is no place for a site (`site.check_site_folder`):
+    """Say so and return True when the site folder is no place for a site (`site.folder.check_site_folder`):
     a watch would only report it again on every edit."""
     problem = builder.builder.site_folder_problem()
     if problem:

@@ -26,8 +26,8 @@ from hourbook.core.register import REGISTER
 from hourbook.load.listing import file_kind
 from hourbook.load.register import NotAFile
 from hourbook.load.register import read_regular
-from hourbook.site.tree import write_file_atomically
-from hourbook.site.tree import write_new_file
+from hourbook.site.files import write_file_atomically
+from hourbook.site.files import write_new_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

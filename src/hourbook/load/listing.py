@@ -26,7 +26,7 @@ from hourbook.core.records import Source
 
 SETTINGS_FILE = "hourbook.yaml"
 BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates")   # what hourbook reads as the books
-SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.tree): no link may lead to it
+SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.secret): no link may lead to it
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
 
@@ -128,12 +128,18 @@ def _within(path: str, folder: str) -> bool:
 
 
 _KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
-          (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"))
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
 
 
-def file_kind(mode: int) -> str:
-    """What a stat mode is, in words for a message: `a folder`, `a named pipe (FIFO)`, `a socket`..."""
+def file_kind(mode: int, fifo: str = "a named pipe (FIFO)") -> str:
+    """What a stat mode is, in words for a message: `a folder`, `a named pipe (FIFO)`, `a socket`...
+
+    Args:
+        mode: a stat mode (`st_mode`).
+        fifo: the words for a FIFO: the site's messages (`hourbook.site`) say `a FIFO`.
+    """
+    if stat.S_ISFIFO(mode):
+        return fifo
     return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 

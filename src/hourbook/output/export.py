@@ -39,6 +39,7 @@ from hourbook.core.documents import split_statement
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import client_numbers
 from hourbook.load.register import read_register
+from hourbook.site.files import write_file_atomically
 
 CSV_COLUMNS = ("client", "period", "date", "source", "kind", "status", "reason", "by", "worker", "tags",
                "logged_minutes", "billed_minutes", "rate", "value", "amount", "currency", "cover", "invoice",
@@ -227,8 +228,6 @@ def write_exports(priced: PricedBooks, root: Path, out: Path) -> list[Path]:
     Returns:
         The paths written.
     """
-    from hourbook.site.tree import write_file_atomically
-
     records, _, _ = read_register(root)
     names = {contract.id: contract.party.name for contract in priced.books.contracts}
     files = {
