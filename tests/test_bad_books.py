@@ -24,22 +24,24 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from hourbook.load import books as loader
+from hourbook.load import limits
 
 CASES_DIR = Path(__file__).parent / "bad_books"
 GOLDEN = "expected.txt"
 AS_OF = "2026-11-25"
 UPDATE = os.environ.get("HOURBOOK_GOLDEN_UPDATE") == "1"
-SRC = Path(loader.__file__).parent.parent   # the hourbook package
+SRC = Path(limits.__file__).parent.parent   # the hourbook package
 # The stages that turn problems in the books into diagnostics for `hourbook check`.
-SOURCES = ("load/listing.py", "load/books.py", "load/scalars.py", "load/yaml_reader.py", "checks/books.py", "core/pricing.py")
+SOURCES = ("load/listing.py", "load/files.py", "load/fields.py", "load/settings.py", "load/contracts.py",
+           "load/logbook_words.py", "load/markdown_logbook.py", "load/yaml_logbook.py", "load/books.py",
+           "load/scalars.py", "load/yaml_reader.py", "checks/books.py", "core/pricing.py")
 # Places that make a diagnostic no books can reach, each with the reason. Keyed by a piece
 # of the message as written in the source, so that moving code does not break the list.
 UNREACHABLE = {
     ("load/yaml_reader.py", '"not a number:'): "the float resolver only matches text that Decimal reads",
     ("load/yaml_reader.py", '"unsupported YAML node"'): "PyYAML composes only scalar, sequence and mapping nodes",
     ("load/yaml_reader.py", '"YAML error:'): "the only unmarked YAMLError, the reader's, is handled just above it",
-    ("load/books.py", "except TypeError"): "no field reader raises TypeError for what YAML gives (never a float)",
+    ("load/fields.py", "except TypeError"): "no field reader raises TypeError for what YAML gives (never a float)",
 }
 
 
@@ -49,7 +51,7 @@ def cases() -> list[str]:
 
 def _lower_file_limit(monkeypatch, unused_root: Path) -> None:
     # 64 MB is too much for a repository; the limit itself is what this case pins.
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 200)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 200)
 
 
 def _unreadable_logbook(monkeypatch, root: Path) -> None:
@@ -67,7 +69,7 @@ def _unreadable_logbook(monkeypatch, root: Path) -> None:
 
 def _lower_limit(name: str, value: int):
     def hook(monkeypatch, unused_root: Path) -> None:
-        monkeypatch.setattr(loader, name, value)  # the real limits take megabytes to reach
+        monkeypatch.setattr(limits, name, value)  # the real limits take megabytes to reach
     return hook
 
 
@@ -158,7 +160,7 @@ def diagnostic_sites(module: str) -> list[tuple[int, int, str]]:
                     and func.value.id == "diags"):
                 sites.append(node)
             elif isinstance(func, ast.Name) and func.id == "Diagnostic" and function != "error":
-                sites.append(node)  # (`Diagnostics.error` itself is the helper, not a site)
+                sites.append(node)  # (`Problems.error` itself is the helper, not a site)
         for child in ast.iter_child_nodes(node):
             visit(child, function)
 

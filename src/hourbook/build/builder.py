@@ -47,7 +47,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from hourbook.load import limits
 from hourbook.load import listing
+from hourbook.load.books import load_logbook
 from hourbook import git
 from hourbook import pipeline
 from hourbook.checks.issued import register_inputs
@@ -1220,9 +1222,7 @@ class _ForkedLogbooks:
 
     @classmethod
     def start(cls, root: Path, jobs: int) -> _ForkedLogbooks | None:
-        from hourbook.load import books as loader
-
-        paths = loader.logbook_files(root)
+        paths = listing.logbook_files(root)
         try:
             sizes = [path.stat().st_size for path in paths]
             weights = [size * (1.5 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: 1.5 times the work a byte
@@ -1230,7 +1230,7 @@ class _ForkedLogbooks:
         except OSError:
             return None                         # the loader reports it, on its own
         total = sum(sizes)
-        if total < PARALLEL_LOAD_BYTES or total > loader.MAX_LOGBOOK_BYTES or _entry_fields()[3] != "source.line":
+        if total < PARALLEL_LOAD_BYTES or total > limits.MAX_LOGBOOK_BYTES or _entry_fields()[3] != "source.line":
             return None
         pool = _fork_pool(jobs - 1)
         if pool is None:
@@ -1238,7 +1238,7 @@ class _ForkedLogbooks:
         # The parent first reads the contracts (some 2.5 times the work of a logbook byte). A forked
         # process takes a quarter longer for the same files (it pickles what it read): so that all
         # finish together, the parent's share is `own` and each other share `own / CHILD_COST`.
-        done = 2.5 * sum(path.stat().st_size for path in loader.contract_files(root))
+        done = 2.5 * sum(path.stat().st_size for path in listing.contract_files(root))
         own = (done + sum(weights)) / (1 + (jobs - 1) / _CHILD_COST)
         shares, first = [], 0
         for index, weight in enumerate(weights):
@@ -1280,13 +1280,11 @@ def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
     """In a forked process: path -> (entry fields with the source's line for the source, diagnostics)."""
     from operator import attrgetter
 
-    from hourbook.load import books as loader
-
     fields = attrgetter(*_entry_fields())
     result = {}
     with no_cyclic_gc():
         for path in paths:
-            entries, diagnostics = loader.load_logbook(Path(root), Path(path), loader.relative(Path(root), Path(path)))
+            entries, diagnostics = load_logbook(Path(root), Path(path), listing.relative(Path(root), Path(path)))
             result[path] = ([fields(entry) for entry in entries], diagnostics)
     return result
 

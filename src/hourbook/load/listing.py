@@ -20,23 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
-from hourbook.core.records import Source
+from hourbook.load.problems import Problems
 
 SETTINGS_FILE = "hourbook.yaml"
 BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates")   # what hourbook reads as the books
 SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.secret): no link may lead to it
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
-
-
-class Problems(list):
-    """Diagnostics as they are found, each added with its place."""
-
-    def error(self, path: str, line: int, message: str) -> None:
-        """Add an error at `path:line`."""
-        self.append(Diagnostic(Source(path, line), message, ERROR))
 
 
 @dataclass(frozen=True)
@@ -106,6 +97,16 @@ def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
     """One folder of the books (`contracts`, `logbook` or `templates`): (its files, the problems)."""
     walk = _Walk(root)
     return walk.folder(FOLDERS[name]), list(walk.diags)
+
+
+def logbook_files(root: Path) -> list[Path]:
+    """Every logbook file under logbook/, in path order (what `list_books` lists there)."""
+    return list_folder(root, "logbook")[0]
+
+
+def contract_files(root: Path) -> list[Path]:
+    """Every contract file in contracts/, in path order (what `list_books` lists there)."""
+    return list_folder(root, "contracts")[0]
 
 
 def top_file(root: Path, name: str) -> Path | None:

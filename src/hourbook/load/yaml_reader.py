@@ -41,7 +41,7 @@ SLOW_PATH_CHARS = 1_000_000   # above this, a syntax error is reported as libyam
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What the YAML reader refuses in a file, and what hourbook refuses in any books file besides
-# (NEL, the line and paragraph separators, a byte-order mark: see loader.read_text); an escape
+# (NEL, the line and paragraph separators, a byte-order mark: see files.read_file); an escape
 # in a double-quoted string ("\0", "\x1b", "\N") must not bring it back in (a NUL in an id, a
 # terminal escape in a name).
 _NON_PRINTABLE = re.compile(
