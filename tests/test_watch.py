@@ -17,8 +17,8 @@ from pathlib import Path
 
 from conftest import TEST_SECRET
 from hourbook.site import tree as site_module
-from hourbook.build.builder import CACHE_DIR
-from hourbook.build.builder import WATCH_STATUS
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.commands.watch import SiteBuilder
 from hourbook.commands.watch import WatchdogWatcher
 from hourbook.commands.watch import WatcherBase

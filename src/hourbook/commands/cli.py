@@ -9,6 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from hourbook.build.price_run import price_run
 from hourbook.core.records import sorted_diagnostics
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
@@ -17,7 +18,6 @@ from hourbook.output.text import diagnostic_json
 from hourbook.output.text import dump_json
 from hourbook.output.text import escape_controls
 from hourbook.output.text import format_diagnostic
-from hourbook.output.text import priced_json
 from hourbook.output.text import summary_line
 
 TODAY_ENV = "HOURBOOK_TODAY"
@@ -70,8 +70,6 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
-    from hourbook.build.builder import price_run
-
     root = books_root(args.books)
     run = price_run(root, parse_as_of(args.as_of))
     diagnostics = run.diagnostics
@@ -87,25 +85,20 @@ def cmd_check(args) -> int:
 def cmd_price(args) -> int:
     root = books_root(args.books)
     if args.json:
-        from hourbook.build.builder import price_run
-
-        run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)
+        run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)   # the pipeline, its JSON streamed
         return 1 if has_errors(run.diagnostics) else 0
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    if args.json:
-        sys.stdout.write(dump_json(priced_json(priced, diagnostics)))
-    else:
-        print_diagnostics(diagnostics)
-        for client in priced.clients:
-            for statement in client.statements:
-                print(f"{client.contract.id:<20} {statement.period:<8} {statement.minutes.logged / 60:>8.2f}h "
-                      f"net {statement.net:>12} tax {statement.tax:>10} total {statement.total:>12} "
-                      f"{client.contract.currency}")
+    print_diagnostics(diagnostics)
+    for client in priced.clients:
+        for statement in client.statements:
+            print(f"{client.contract.id:<20} {statement.period:<8} {statement.minutes.logged / 60:>8.2f}h "
+                  f"net {statement.net:>12} tax {statement.tax:>10} total {statement.total:>12} "
+                  f"{client.contract.currency}")
     return 1 if has_errors(diagnostics) else 0
 
 
 def cmd_build(args) -> int:
-    from hourbook.build.builder import Builder
+    from hourbook.build.builder import Builder   # the renderer (Jinja2) is slow to import: only to build
 
     root = books_root(args.books)
     as_of = parse_as_of(args.as_of)
