@@ -161,10 +161,11 @@ def test_build_stops_at_a_broken_template_and_keeps_the_old_site(tmp_path, kind)
     assert site_files(root / "site") == before
 
 
-def test_the_builder_of_watch_reports_a_broken_template(tmp_path):
+@pytest.mark.parametrize("kind", ["syntax", "undefined"])
+def test_the_builder_of_watch_reports_a_broken_template(tmp_path, kind):
     """watch and serve run `Builder.build` on every change: the result carries the diagnostic."""
     root = make_books(tmp_path / "books")
-    path, line, piece = break_template(root, "undefined")
+    path, line, piece = break_template(root, kind)
     result = Builder(root, lambda: datetime.date.fromisoformat(AS_OF), pdf=False, jobs=1).build()
     assert not result.ok and not (root / "site").exists()
     assert [(str(d.source), piece in d.message) for d in result.diagnostics] == [(f"{path}:{line}", True)]
