@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hourbook.build.price_run import price_run
 from hourbook.core.records import sorted_diagnostics
+from hourbook.output import export
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
 from hourbook.output.text import counted
@@ -168,8 +169,6 @@ def cmd_issue(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from hourbook.output import export
-
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     print_diagnostics(diagnostics)
