@@ -400,3 +400,31 @@ def test_check_split_over_processes_reports_what_one_process_does(books, monkeyp
     monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 0)
     for jobs in (1, 2, 3):
         assert price_run.price_run(root, AS_OF, jobs=jobs).diagnostics == reference, jobs
+
+
+def test_price_json_with_a_register_is_priced_whole_and_written_on_every_core(books, monkeypatch):
+    """With issued.yaml the books are priced whole in one process (the register is compared with
+    all of them); the other processes only write their share's JSON: the same bytes."""
+    import io
+
+    from hourbook.output.text import dump_json
+    from hourbook.output.text import priced_json
+
+    root = books({**BOOKS, "issued.yaml": "# Register of issued invoices, written only by `hourbook issue`.\n"})
+    monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
+    priced, diagnostics = load_and_price(root, AS_OF)
+    reference = dump_json(priced_json(priced, diagnostics))
+    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    forked = []
+    write_later_shares = price_run.ClientShares.write_later_shares
+
+    def spy(shares, priced):
+        write_later_shares(shares, priced)
+        forked.append((shares.split, shares.pool is not None))
+
+    monkeypatch.setattr(price_run.ClientShares, "write_later_shares", spy)
+    for jobs in (1, 2, 3):
+        out = io.StringIO()
+        result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
+        assert out.getvalue() == reference and result.diagnostics == diagnostics
+    assert forked == [(False, False), (False, True), (False, True)]

@@ -188,8 +188,8 @@ def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> No
 class ClientShares:
     """The clients of big books in shares (in id order, the order of `price_books`), one a process.
 
-    Plugs into `pipeline.load_and_price`: `start` is its `on_loaded`, `price_one` its
-    `price_one`. Once the books are loaded, forked processes (which inherit them) each price
+    Plugs into `pipeline.load_and_price`: `start` runs from its `on_loaded`, `price_one` is
+    its `price_one`. Once the books are loaded, forked processes (which inherit them) each price
     a share of the clients and write its JSON to a temporary file, while this process checks
     the books and prices the first share. The other clients are priced here as having no
     statements; what `check_issued` says about them is then nothing, since with no issued.yaml
@@ -207,9 +207,9 @@ class ClientShares:
         self.writes_json = writes_json      # `check` writes none: processes help only when they price
         self.pool = None
         self.split = False                  # the shares are priced apart (else all here)
-        self.shares = 1
+        self.shares = 1                     # with a register: the processes that write the JSON
         self.bounds: list[tuple[int, int]] = []
-        self.own: frozenset[str] | None = None     # the ids of the clients priced here (None: all)
+        self._price = price_client          # what `price_one` does: all clients, or the first share's
         self.futures: list = []
 
     def start(self, books: Books, as_of: datetime.date) -> None:
@@ -228,15 +228,12 @@ class ClientShares:
             return
         self.split = True
         self.bounds = client_bounds(books, as_of, self.jobs)
-        ids = sorted(contract.id for contract in books.contracts)
-        self.own = frozenset(ids[self.bounds[0][0]:self.bounds[0][1]])
+        self._price = price_share(books, *self.bounds[0])
         self.futures = [self.pool.submit(_price_share_forked, first, last) for first, last in self.bounds[1:]]
 
     def price_one(self, contract, entries, as_of: datetime.date):
-        """`price_client` for the clients of this process's share; the others as having no statements."""
-        if self.own is None or contract.id in self.own:
-            return price_client(contract, entries, as_of)
-        return PricedClient(contract, ()), []
+        """`price_client`; once the shares are priced apart, for the first share's clients only."""
+        return self._price(contract, entries, as_of)
 
     def write_later_shares(self, priced: PricedBooks) -> None:
         """With the books priced whole here: start the processes that write the later shares' JSON."""
@@ -274,18 +271,23 @@ def client_bounds(books: Books, as_of: datetime.date, shares: int) -> list[tuple
     return bounds + [(len(sizes), len(sizes))] * (shares - len(bounds))
 
 
+def price_share(books: Books, first: int, last: int):
+    """A `price_one` that prices the clients [first, last) in id order, the others as having no statements."""
+    wanted = frozenset(sorted(contract.id for contract in books.contracts)[first:last])
+
+    def price_one(contract, entries, as_of):
+        if contract.id in wanted:
+            return price_client(contract, entries, as_of)
+        return PricedClient(contract, ()), []
+
+    return price_one
+
+
 def _price_share_forked(first: int, last: int) -> tuple[str | None, list[Diagnostic]]:
     """In a forked process: price the clients [first, last) with the pipeline's stages after the
     checks, and write their JSON to a temporary file (none for `check`); the file and the diagnostics."""
     books, as_of, root = handed_down("books"), handed_down("as_of"), handed_down("root")
-    wanted = frozenset(sorted(contract.id for contract in books.contracts)[first:last])
-
-    def price_one(contract, entries, day):
-        if contract.id in wanted:
-            return price_client(contract, entries, day)
-        return PricedClient(contract, ()), []
-
-    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_one)
+    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_share(books, first, last))
     if not handed_down("writes_json"):
         return None, diagnostics
     fd, path = tempfile.mkstemp(prefix="hourbook-price-")

@@ -54,6 +54,7 @@ class _ForkPool(ProcessPoolExecutor):
     """A pool of forked processes that clears the values it handed down when it shuts down."""
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """`ProcessPoolExecutor.shutdown`, then the values this pool handed down go."""
         try:
             super().shutdown(wait=wait, cancel_futures=cancel_futures)
         finally:
