@@ -56,7 +56,6 @@ from hourbook.build.rendering import fill_pdfs
 from hourbook.build.rendering import render_changed_clients
 from hourbook.build.rendering import render_waiting_pdfs
 from hourbook.build.workers import cpu_count
-from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.output.text import diagnostic_json
@@ -154,7 +153,7 @@ class Builder:
             cache.forget_missing(set(priced.books.files))
         secret, secret_problems = site.read_secret(self.root)
         diagnostics = [*diagnostics, *secret_problems]
-        if any(d.severity == ERROR for d in diagnostics):
+        if pipeline.has_errors(diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = site.public_folders(priced, secret)
         try:
