@@ -1,7 +1,8 @@
 """The rendering stage: priced books -> every file of the static site, as bytes by path.
 
 `render_site` renders everything in memory and returns it; the site writer decides
-where and when to write. Layout (paths relative to site/):
+where and when to write. It is the one way pages are made: `hourbook build` renders
+through it too, a few clients at a time, its caches passed as arguments. Layout (paths relative to site/):
 
     public/robots.txt                      "Allow: /", so crawlers read each page's noindex (names no client)
     public/<folder>/index.html             a shared client's statements, newest first
