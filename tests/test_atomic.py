@@ -153,11 +153,12 @@ def test_killed_build_leaves_old_or_new_site(tmp_path):
 
 
 def site_writer(tmp_path: Path, out: Path):
-    """The writer `hourbook build` uses: a Builder's `write`, on an empty books folder."""
+    """The writer `hourbook build` uses: a Builder's `PublishedSite`, on an empty books folder."""
     from hourbook.build.builder import Builder
 
     (tmp_path / "books").mkdir(exist_ok=True)
-    return Builder(tmp_path / "books", lambda: datetime.date(2026, 11, 30), out=out, pdf=False, disk_cache=False)
+    return Builder(tmp_path / "books", lambda: datetime.date(2026, 11, 30), out=out, pdf=False,
+                   disk_cache=False).published
 
 
 def test_failed_write_leaves_old_site_and_no_litter(tmp_path, monkeypatch):

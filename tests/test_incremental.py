@@ -1,6 +1,6 @@
 """Incremental builds: after any change, the same bytes as a clean build; only what changed is redone.
 
-Each test builds a books folder with `incremental.Builder`, changes one input,
+Each test builds a books folder with `hourbook.build.builder.Builder`, changes one input,
 builds again, and compares the site with a clean build (a fresh Builder, no cache,
 another folder) and with `render_site` itself. PDFs are faked (a digest of the
 HTML) except in one test that runs WeasyPrint on a single statement.
@@ -17,7 +17,12 @@ import pytest
 from conftest import TEST_SECRET
 
 from hourbook import git
-from hourbook.build import builder as incremental
+from hourbook.build import cache_folder
+from hourbook.output.json import json_text
+from hourbook.output.json import priced_json
+from hourbook.build import price_run
+from hourbook.build import rendering
+from hourbook.build import workers
 from hourbook.site.folder import SITE_MARKER
 from hourbook.site.folder import SITE_MARKER_TEXT
 from hourbook.site.secret import SECRET_ENV
@@ -97,8 +102,8 @@ def fake_pdf(monkeypatch):
         made.append(html)
         return b"%PDF-fake " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
 
-    monkeypatch.setattr(incremental, "render_pdf", render_pdf)
-    monkeypatch.setattr(incremental, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
+    monkeypatch.setattr(rendering, "render_pdf", render_pdf)
+    monkeypatch.setattr(rendering, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
     monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     return made
 
@@ -168,10 +173,10 @@ def test_watch_swaps_only_the_changed_folders_and_a_killed_watch_is_not_trusted(
     assert {rel: (out / rel).stat().st_ino for rel in untouched} == untouched  # globex's files left alone
     assert tree(out) == clean_build(root, tmp_path / "clean")
     builder.flush()                                                          # the state is saved in a thread
-    assert not (root / incremental.CACHE_DIR / incremental.WRITING_MARK).exists()
+    assert not (root / cache_folder.CACHE_DIR / cache_folder.WRITING_MARK).exists()
     # A watch killed while swapping folders leaves the mark: the next process trusts no manifest.
-    (root / incremental.CACHE_DIR / incremental.WRITING_MARK).touch()
-    assert Builder(root, lambda: AS_OF, jobs=1).state == {}
+    (root / cache_folder.CACHE_DIR / cache_folder.WRITING_MARK).touch()
+    assert Builder(root, lambda: AS_OF, jobs=1).published.state == {}
     assert Builder(root, lambda: AS_OF, jobs=1).build().ok
     assert tree(out) == clean_build(root, tmp_path / "clean-again")
 
@@ -266,7 +271,7 @@ def test_errors_leave_the_site_as_it_was(books):
 def test_parallel_rendering_gives_the_same_bytes(books, tmp_path, monkeypatch):
     root = books(BOOKS)
     serial = clean_build(root, tmp_path / "serial")
-    monkeypatch.setattr(incremental, "PARALLEL_CLIENTS", 1)
+    monkeypatch.setattr(rendering, "PARALLEL_CLIENTS", 1)
     result = Builder(root, lambda: AS_OF, out=tmp_path / "parallel", disk_cache=False, jobs=2).build()
     assert result.ok
     assert tree(tmp_path / "parallel") == serial
@@ -308,29 +313,27 @@ def test_real_pdf_is_deterministic_and_cached(books, monkeypatch):
 def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, monkeypatch):
     import io
 
-    from hourbook.output.json import json_text
-    from hourbook.output.json import priced_json
 
     def run(root, jobs):
         out = io.StringIO()
-        result = incremental.price_run(root, AS_OF, out=out, jobs=jobs)
+        result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
         return out.getvalue(), result
 
     root = books(BOOKS)
     priced, diagnostics = load_and_price(root, AS_OF)
     reference = json_text(priced_json(priced, diagnostics)) + "\n"
-    monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
     for jobs in (1, 2, 3):
         text, result = run(root, jobs)
         assert text == reference
         assert result.diagnostics == diagnostics and result.clients == 3
         cached, result = run(root, jobs)     # from .hourbook-cache/
         assert cached == reference and result.diagnostics == diagnostics
-        incremental.price_run(root, AS_OF)    # check does not spoil the cached JSON
+        price_run.price_run(root, AS_OF)    # check does not spoil the cached JSON
         assert run(root, jobs)[0] == reference
-        monkeypatch.setenv(incremental.NO_CACHE_ENV, "1")
+        monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
         assert run(root, jobs)[0] == reference
-        monkeypatch.delenv(incremental.NO_CACHE_ENV)
+        monkeypatch.delenv(price_run.NO_CACHE_ENV)
     edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
     priced, diagnostics = load_and_price(root, AS_OF)
     assert run(root, 2)[0] == json_text(priced_json(priced, diagnostics)) + "\n"
@@ -339,13 +342,11 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
 def test_price_json_of_books_without_clients(books):
     import io
 
-    from hourbook.output.json import json_text
-    from hourbook.output.json import priced_json
 
     root = books({"logbook/log.md": "# 2026-11-03\n\n## acme\n- 1h printer\n"})
     priced, diagnostics = load_and_price(root, AS_OF)
     out = io.StringIO()
-    incremental.price_run(root, AS_OF, out=out)
+    price_run.price_run(root, AS_OF, out=out)
     assert out.getvalue() == json_text(priced_json(priced, diagnostics)) + "\n"
 
 
@@ -394,10 +395,36 @@ def test_check_split_over_processes_reports_what_one_process_does(books, monkeyp
     root = books({**BOOKS, "logbook/2026/12.md": (
         "# 2026-12-01\n\n## acme\n- 09:00-10:00 first\n- 09:30-10:30 overlapping\n\n"
         "## initech\n- 2025 odd line\n- 10h beyond the block #support\n\n## nobody\n- 1h who\n")})
-    monkeypatch.setenv(incremental.NO_CACHE_ENV, "1")
+    monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     _, reference = load_and_price(root, AS_OF)
     assert {d.severity for d in reference} == {"error", "warning"}
-    monkeypatch.setattr(incremental, "PARALLEL_PRICING_ENTRIES", 0)
-    monkeypatch.setattr(incremental, "PARALLEL_LOAD_BYTES", 0)
+    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 0)
     for jobs in (1, 2, 3):
-        assert incremental.price_run(root, AS_OF, jobs=jobs).diagnostics == reference, jobs
+        assert price_run.price_run(root, AS_OF, jobs=jobs).diagnostics == reference, jobs
+
+
+def test_price_json_with_a_register_is_priced_whole_and_written_on_every_core(books, monkeypatch):
+    """With issued.yaml the books are priced whole in one process (the register is compared with
+    all of them); the other processes only write their share's JSON: the same bytes."""
+    import io
+
+
+    root = books({**BOOKS, "issued.yaml": "# Register of issued invoices, written only by `hourbook issue`.\n"})
+    monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
+    priced, diagnostics = load_and_price(root, AS_OF)
+    reference = json_text(priced_json(priced, diagnostics)) + "\n"
+    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    forked = []
+    write_later_shares = price_run.ClientShares.write_later_shares
+
+    def spy(shares, priced):
+        write_later_shares(shares, priced)
+        forked.append((shares.split, shares.pool is not None))
+
+    monkeypatch.setattr(price_run.ClientShares, "write_later_shares", spy)
+    for jobs in (1, 2, 3):
+        out = io.StringIO()
+        result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
+        assert out.getvalue() == reference and result.diagnostics == diagnostics
+    assert forked == [(False, False), (False, True), (False, True)]

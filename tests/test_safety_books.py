@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from hourbook.build import builder as incremental
+from hourbook.build import digests
 from hourbook.load import listing
 from hourbook.load.books import load_books
 
@@ -187,14 +187,14 @@ def test_the_build_digests_never_read_outside_the_books(base, outside):
     (root / "templates").mkdir()
     os.symlink(outside, root / "templates" / "statement.html")
     os.symlink(outside, root / "logbook" / "evil.md")
-    assert outside not in incremental.input_files(root)
-    assert all(listing.relative(root, path) for path in incremental.input_files(root))
-    templates, inputs = incremental.templates_digest(root), incremental.inputs_digest(root, "x")
+    assert outside not in digests.input_files(root)
+    assert all(listing.relative(root, path) for path in digests.input_files(root))
+    templates, inputs = digests.templates_digest(root), digests.inputs_digest(root, "x")
     outside.write_text("changed, and never read\n", encoding="utf-8")
-    assert incremental.templates_digest(root) == templates
-    assert incremental.inputs_digest(root, "x") == inputs
+    assert digests.templates_digest(root) == templates
+    assert digests.inputs_digest(root, "x") == inputs
     (root / "logbook" / "evil.md").unlink()     # but the link itself is an input: its going counts
-    assert incremental.inputs_digest(root, "x") != inputs
+    assert digests.inputs_digest(root, "x") != inputs
 
 
 def test_a_folder_that_cannot_be_read_is_an_error(base, monkeypatch):

@@ -26,7 +26,8 @@ from conftest import run_cli
 from conftest import write_books
 
 from hourbook.commands import cli
-from hourbook.build import builder as incremental
+from hourbook.build import rendering
+from hourbook.build.builder import Builder
 from hourbook import pipeline
 from hourbook.core import periods
 from hourbook.core.records import Diagnostic
@@ -161,11 +162,12 @@ def test_build_stops_at_a_broken_template_and_keeps_the_old_site(tmp_path, kind)
     assert site_files(root / "site") == before
 
 
-def test_the_builder_of_watch_reports_a_broken_template(tmp_path):
+@pytest.mark.parametrize("kind", ["syntax", "undefined"])
+def test_the_builder_of_watch_reports_a_broken_template(tmp_path, kind):
     """watch and serve run `Builder.build` on every change: the result carries the diagnostic."""
     root = make_books(tmp_path / "books")
-    path, line, piece = break_template(root, "undefined")
-    result = incremental.Builder(root, lambda: datetime.date.fromisoformat(AS_OF), pdf=False, jobs=1).build()
+    path, line, piece = break_template(root, kind)
+    result = Builder(root, lambda: datetime.date.fromisoformat(AS_OF), pdf=False, jobs=1).build()
     assert not result.ok and not (root / "site").exists()
     assert [(str(d.source), piece in d.message) for d in result.diagnostics] == [(f"{path}:{line}", True)]
 
@@ -191,8 +193,8 @@ def test_a_failure_for_one_client_only_is_located_by_the_builder(tmp_path, monke
     expected = Diagnostic(Source("templates/statement.html", 2), "template error: 'nothing' is undefined; "
                           "fix the template, or remove it to use hourbook's own")
     for jobs in (1, 2):
-        monkeypatch.setattr(incremental, "PARALLEL_CLIENTS", 1 if jobs > 1 else 10**6)
-        builder = incremental.Builder(root, lambda: priced.as_of, pdf=False, jobs=jobs, disk_cache=False)
+        monkeypatch.setattr(rendering, "PARALLEL_CLIENTS", 1 if jobs > 1 else 10**6)
+        builder = Builder(root, lambda: priced.as_of, pdf=False, jobs=jobs, disk_cache=False)
         with pytest.raises(TemplateProblem) as caught:
             builder.render(priced, {}, "")
         assert caught.value.diagnostic == expected

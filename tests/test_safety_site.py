@@ -207,7 +207,7 @@ def test_builder_write_checks_the_folder_itself(root):
     builder = Builder(root, lambda: datetime.date(2026, 11, 25), out=root / "logbook", pdf=False, disk_cache=False)
     before = tree(root)
     with pytest.raises(SiteError, match="it is the books' logbook/ folder"):
-        builder.write({"owner/index.html": b"x"})
+        builder.published.write({"owner/index.html": b"x"})
     assert tree(root) == before
 
 

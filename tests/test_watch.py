@@ -15,10 +15,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import TEST_SECRET
 from hourbook.site.secret import SECRET_ENV
-from hourbook.build.builder import CACHE_DIR
-from hourbook.build.builder import WATCH_STATUS
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.commands.watch import SiteBuilder
 from hourbook.commands.watch import WatchdogWatcher
 from hourbook.commands.watch import WatcherBase
@@ -163,6 +165,52 @@ def test_site_builder_keeps_the_old_site_after_errors_and_prints_them(books, mon
     log_file.write_text(log_file.read_text().replace("- 1x printer", "- 2h printer"), encoding="utf-8")
     assert builder().ok
     assert page.read_bytes() != before and b"printer" in page.read_bytes()
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("statement.html", "{% extends 'base.html' %}\n{% block content %}\n{% if %}\n{% endblock %}\n", 3),
+    ("owner.html", "{% extends 'base.html' %}\n{% block content %}\n{{ nothing.here }}\n{% endblock %}\n", 3)])
+def test_a_watch_cycle_reports_a_broken_books_template_at_its_line(books, monkeypatch, name, text, line):
+    """The loop as `hourbook watch` runs it: a template broken mid-watch is a located diagnostic,
+    never a traceback; the site stays; fixed, the next cycle builds."""
+    monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
+    root = books(BOOKS)
+    log = io.StringIO()
+    site_builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=log)
+    loop, thread, loop_log = start_loop(site_builder, FakeWatcher(), root)
+    status = root / CACHE_DIR / WATCH_STATUS
+
+    def builds_done(count: int) -> dict:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                done = json.loads(status.read_text(encoding="utf-8"))
+                if done["builds"] >= count:
+                    return done
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        raise AssertionError(log.getvalue())
+
+    try:
+        assert builds_done(1)["ok"]
+        before = {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
+        (root / "templates").mkdir()
+        (root / "templates" / name).write_text(text, encoding="utf-8")
+        loop.notify()
+        broken = builds_done(2)
+        assert broken["ok"] is False and broken["error"] == ""
+        assert [d.split(": error: ")[0] for d in broken["diagnostics"]] == [f"templates/{name}:{line}"]
+        assert f"templates/{name}:{line}: error: template" in log.getvalue()
+        assert "the site was left as it was; still watching" in log.getvalue()
+        assert "Traceback" not in log.getvalue() + loop_log.getvalue()
+        assert {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()} == before
+        (root / "templates" / name).unlink()
+        loop.notify()
+        assert builds_done(3)["ok"]
+    finally:
+        loop.stop()
+        thread.join(WAIT)
 
 
 def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):

@@ -1,10 +1,27 @@
-"""The pipeline, one stage a line: load -> validate -> price -> compare with issued invoices -> try templates."""
+"""The pipeline, one stage a line: load -> check -> price -> compare with issued invoices -> try templates.
+
+The one place the stages are put in order: every command (`check`, `price`, `build`,
+`watch`, `serve`, `export`, `links`) runs its books through `load_and_price`. What makes a
+command fast plugs in through its arguments, never by running the stages again elsewhere:
+
+- `logbook_cache`, `contract_cache`: read a file again only when it changed (watch mode,
+  `hourbook.build.caches`), or have forked processes parse the logbooks meanwhile
+  (`hourbook.build.workers.ForkedLogbooks`);
+- `price_one`: price a client again only when its inputs changed (`build.caches.PricingCache`),
+  or price only this process's share of the clients (`build.price_run.ClientShares`);
+- `on_loaded`: called with the books once read, before they are checked, so that forked
+  processes can price shares of the clients meanwhile (`build.price_run.ClientShares`).
+
+Those processes inherit the loaded books and run the stages after the checks on their share
+with `price_and_check`.
+"""
 
 from __future__ import annotations
 
 import datetime
 import os
 from pathlib import Path
+from typing import Callable
 
 from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
@@ -18,32 +35,40 @@ from hourbook.checks.books import validate
 
 
 def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, contract_cache=None,
-                   price_one=None) -> tuple[PricedBooks, list[Diagnostic]]:
+                   price_one=None, on_loaded: Callable[[Books], None] | None = None
+                   ) -> tuple[PricedBooks, list[Diagnostic]]:
     """Read, check and price a books folder.
 
     Args:
-        logbook_cache, contract_cache, price_one: optional stand-ins that reuse what unchanged
-            inputs gave before (watch mode, `hourbook.build.builder`); the result is the same.
+        root: the books folder.
+        as_of: the day the books are priced on.
+        logbook_cache, contract_cache: stand in for reading one logbook or contract file
+            (see `load_books`); the result is the same.
+        price_one: stands in for `price_client` (see `price_books`).
+        on_loaded: called with the books as soon as they are read, before they are checked.
 
     Returns:
         (priced books, every diagnostic sorted by path and line).
     """
-    books, diagnostics = load_and_check(root, as_of, logbook_cache=logbook_cache, contract_cache=contract_cache)
+    books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache)
+    if on_loaded is not None:
+        on_loaded(books)
+    diagnostics += validate(books, as_of)
     priced, more = price_and_check(root, books, as_of, price_one=price_one)
     return priced, sorted_diagnostics(diagnostics, more)
 
 
-def load_and_check(root: Path, as_of: datetime.date, *, logbook_cache=None,
-                   contract_cache=None) -> tuple[Books, list[Diagnostic]]:
-    """The first half of `load_and_price`: read and validate (diagnostics unsorted)."""
-    books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache)
-    diagnostics += validate(books, as_of)
-    return books, diagnostics
-
-
 def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
                     price_one=None) -> tuple[PricedBooks, list[Diagnostic]]:
-    """The second half: price, compare with issued invoices, try the books' templates (diagnostics unsorted)."""
+    """The stages after the books are checked: price, compare with issued invoices, try the
+    books' templates.
+
+    `load_and_price` runs them; so does a forked process that inherited the loaded books,
+    on its share of the clients (`price_one`).
+
+    Returns:
+        (priced books, their diagnostics, unsorted).
+    """
     priced = price_books(books, as_of, price_one=price_one)
     return priced, list(priced.diagnostics) + check_issued(root, priced) + check_templates(root, priced)
 
@@ -59,4 +84,5 @@ def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    """Whether any of `diagnostics` is an error (not only warnings)."""
     return any(d.severity == ERROR for d in diagnostics)

@@ -9,13 +9,14 @@ import sys
 import traceback
 from pathlib import Path
 
+from hourbook.build.price_run import price_run
 from hourbook.core.records import sorted_diagnostics
+from hourbook.output import export
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
 from hourbook.core.printable import escape_controls
 from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
-from hourbook.output.json import priced_json
 from hourbook.output.text import counted
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import summary_line
@@ -72,8 +73,6 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
-    from hourbook.build.builder import price_run
-
     root = books_root(args.books)
     run = price_run(root, parse_as_of(args.as_of))
     diagnostics = run.diagnostics
@@ -89,25 +88,20 @@ def cmd_check(args) -> int:
 def cmd_price(args) -> int:
     root = books_root(args.books)
     if args.json:
-        from hourbook.build.builder import price_run
-
-        run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)
+        run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)   # the pipeline, its JSON streamed
         return 1 if has_errors(run.diagnostics) else 0
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    if args.json:
-        sys.stdout.write(json_text(priced_json(priced, diagnostics)) + "\n")
-    else:
-        print_diagnostics(diagnostics)
-        for client in priced.clients:
-            for statement in client.statements:
-                print(f"{client.contract.id:<20} {statement.period:<8} {statement.minutes.logged / 60:>8.2f}h "
-                      f"net {statement.net:>12} tax {statement.tax:>10} total {statement.total:>12} "
-                      f"{client.contract.currency}")
+    print_diagnostics(diagnostics)
+    for client in priced.clients:
+        for statement in client.statements:
+            print(f"{client.contract.id:<20} {statement.period:<8} {statement.minutes.logged / 60:>8.2f}h "
+                  f"net {statement.net:>12} tax {statement.tax:>10} total {statement.total:>12} "
+                  f"{client.contract.currency}")
     return 1 if has_errors(diagnostics) else 0
 
 
 def cmd_build(args) -> int:
-    from hourbook.build.builder import Builder
+    from hourbook.build.builder import Builder   # the renderer (Jinja2) is slow to import: only to build
 
     root = books_root(args.books)
     as_of = parse_as_of(args.as_of)
@@ -127,7 +121,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from hourbook.commands.watch import watch_books
+    from hourbook.commands.watch import watch_books  # deferred: watchdog and its threads, only for watch
 
     root = books_root(args.books)
     parse_as_of(args.as_of)  # a bad date is a usage error now, not in the loop
@@ -136,7 +130,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from hourbook.commands.serve import serve_books
+    from hourbook.commands.serve import serve_books  # deferred: watchdog and the HTTP server, only for serve
 
     root = books_root(args.books)
     parse_as_of(args.as_of)
@@ -182,8 +176,6 @@ def cmd_issue(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from hourbook.output import export
-
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     print_diagnostics(diagnostics)

@@ -25,10 +25,10 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from hourbook.build.builder import CACHE_DIR
-from hourbook.build.builder import WATCH_STATUS
 from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.output.text import counted
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import summary_line

@@ -1,7 +1,8 @@
 """The rendering stage: priced books -> every file of the static site, as bytes by path.
 
 `render_site` renders everything in memory and returns it; the site writer decides
-where and when to write. Layout (paths relative to site/):
+where and when to write. It is the one way pages are made: `hourbook build` renders
+through it too, a few clients at a time, its caches passed as arguments. Layout (paths relative to site/):
 
     public/robots.txt                      "Allow: /", so crawlers read each page's noindex (names no client)
     public/<folder>/index.html             a shared client's statements, newest first
@@ -25,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
 from hourbook.core.records import Diagnostic
@@ -57,8 +60,13 @@ TEMPLATE_SUFFIXES = (".html", ".htm", ".j2", ".jinja", ".jinja2")
 
 
 def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool = True,
-                build_info: str = "") -> dict[str, bytes]:
+                build_info: str = "", clients: Iterable[PricedClient] | None = None, owner: bool = True,
+                environment=None, to_pdf: Callable[[str], bytes] | None = None,
+                report_of=client_report) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
+
+    The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
+    through here too, a few clients at a time, with its caches as the last four arguments.
 
     Args:
         priced: the priced books.
@@ -67,6 +75,13 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
             without a folder, or with `share: false`, is rendered under owner/ only.
         pdf: also render each statement as PDF.
         build_info: shown in page footers (e.g. "built from commit abc1234"); may be empty.
+        clients: the clients whose files to render (default: all of `priced.clients`). A
+            client's files depend on that client, the settings and the templates only.
+        owner: also render the files made from every client (robots.txt, the owner's dashboard).
+        environment: the Jinja2 environment of `make_environment(root)`, when the caller keeps one.
+        to_pdf: a statement's HTML -> its PDF (default: WeasyPrint, loading files from
+            `template_folders(root)` only).
+        report_of: as for `make_dashboard`.
 
     Returns:
         {relative path: content}; nothing is written.
@@ -75,17 +90,19 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
         TemplateProblem: a template in `root/templates` failed (a books error, located).
         ValueError: a folder name that is not a single safe path segment (a bug in the caller).
     """
-    env = make_environment(root)
-    allowed = template_folders(root)
+    env = environment if environment is not None else make_environment(root)
+    if to_pdf is None:
+        allowed = template_folders(root)
 
-    def to_pdf(html: str) -> bytes:
-        from hourbook.render.pdf import html_to_pdf  # WeasyPrint is slow to import: only when a PDF is made
-        return html_to_pdf(html, allowed)
+        def to_pdf(html: str) -> bytes:
+            from hourbook.render.pdf import html_to_pdf  # WeasyPrint is slow to import: only when a PDF is made
+            return html_to_pdf(html, allowed)
 
     files: dict[str, bytes] = {}
-    for client in priced.clients:
+    for client in priced.clients if clients is None else clients:
         files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, build_info=build_info))
-    files.update(owner_files(env, priced, folders, build_info=build_info))
+    if owner:
+        files.update(owner_files(env, priced, folders, build_info=build_info, report_of=report_of))
     return files
 
 

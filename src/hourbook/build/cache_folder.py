@@ -1,0 +1,31 @@
+"""The cache folder, .hourbook-cache/ in the books folder: what one run leaves for the next.
+
+    build.json       the last build's state: inputs digest, manifest, pages (build/publish.py)
+    writing          there while watch mode swaps folders: build.json is stale (build/publish.py)
+    watch.json       what watch mode's last build did (commands/watch.py)
+    pdf/<key>.pdf    statements' PDFs by the digest of their HTML and templates (build/rendering.py)
+    price.json       the last `check`/`price --json` run's inputs digest and report (build/price_run.py)
+    price.txt        ... and the JSON that `price --json` wrote
+
+Any of it may go at any time: the next run only takes longer. Diagnostics are kept as
+`output.text.diagnostic_json` writes them.
+"""
+
+from __future__ import annotations
+
+from hourbook.core.records import Diagnostic
+from hourbook.core.records import Source
+
+CACHE_DIR = ".hourbook-cache"
+FORMAT = 1                          # bump when the layout of the cache folder changes
+STATE_FILE = "build.json"
+WRITING_MARK = "writing"
+WATCH_STATUS = "watch.json"
+PDF_FOLDER = "pdf"
+PRICE_REPORT = "price.json"
+PRICE_TEXT = "price.txt"
+
+
+def diagnostics_from_json(items: list[dict]) -> list[Diagnostic]:
+    """Diagnostics kept as `diagnostic_json` wrote them, read back."""
+    return [Diagnostic(Source(item["path"], item["line"]), item["message"], item["severity"]) for item in items]

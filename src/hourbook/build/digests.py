@@ -1,0 +1,137 @@
+"""Content digests: what an incremental build compares to know that nothing it depends on changed.
+
+A digest is a BLAKE2b of length-prefixed parts, so that no two lists of parts run
+together into the same bytes. There are four kinds:
+
+- `code_digest`: hourbook's own files (code, templates, locales): a new version renders anew;
+- `inputs_digest`: every file of the books and what `check` reads besides (the register as
+  committed, invoices/*.pdf): when it is the last build's, nothing is loaded at all;
+- `templates_digest`: the books' templates/ files;
+- `values_digest`: records and values (settings, a contract, entries), pickled: the same in
+  every process when records holding sets go through `stable_form` first.
+
+Nothing here is kept on disk: the builder and the price run keep the digests they compare.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+
+from hourbook.build.cache_folder import FORMAT
+from hourbook.checks.issued import register_inputs
+from hourbook.core.register import REGISTER
+from hourbook.load import listing
+from hourbook.site.secret import SECRET_ENV
+
+PACKAGE = Path(__file__).resolve().parent.parent   # the hourbook package
+
+
+def digest_of(*parts: bytes) -> str:
+    """The hex digest of `parts`, each length-prefixed (b"ab", b"c" differs from b"a", b"bc")."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+_CODE_DIGEST: list[str] = []       # computed once a process: hourbook's files do not change under it
+
+
+def code_digest() -> str:
+    """hourbook's own files (code, templates, locales), the cache format and Python's version."""
+    if not _CODE_DIGEST:
+        parts = []
+        for path in sorted(PACKAGE.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                parts.append(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+        _CODE_DIGEST.append(digest_of(f"{FORMAT} {sys.version}".encode(), *parts))
+    return _CODE_DIGEST[0]
+
+
+def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Path]:
+    """Every file a build reads from the books folder, as `hourbook.load.listing` lists them.
+
+    No link that leads out of the books is followed.
+
+    Args:
+        root: the books folder.
+        listed: the listing of `root`, when the caller has it.
+
+    Returns:
+        The files' paths, sorted: the books' own, the register and the link secret.
+    """
+    listed = listed or listing.list_books(root)
+    found = listed.paths()
+    found += [path for path in (listing.top_file(root, name) for name in (REGISTER, listing.SECRET_FILE)) if path]
+    return sorted(found)
+
+
+def inputs_digest(root: Path, *extra: str) -> str:
+    """A digest of every input file's path and bytes, plus `extra` (as-of date, switches).
+
+    Also what `check` reads besides files: the names of invoices/*.pdf and, when there is a
+    register, issued.yaml as committed in git (the register must only grow); and what the
+    listing found wrong (a link out, a folder that cannot be read).
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    listed = listing.list_books(root)
+    problems = [f"{problem.source}: {problem.message}" for problem in listed.problems]
+    for part in (code_digest().encode(), os.environ.get(SECRET_ENV, "").encode(), *(e.encode() for e in extra),
+                 "\0".join(problems).encode("utf-8", "surrogateescape")):
+        digest.update(len(part).to_bytes(8, "little") + part)
+    for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"<unreadable>"
+        name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
+        digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest_of(digest.hexdigest().encode(), register_inputs(root))
+
+
+def templates_digest(root: Path) -> str:
+    """The books' templates/ files, names and bytes, and what is wrong with their links.
+
+    No link out of the books is followed (see `hourbook.load.listing`).
+    """
+    base = root / "templates"
+    paths, problems = listing.list_folder(root, "templates")
+    parts = [f"{problem.source}: {problem.message}".encode("utf-8", "surrogateescape") for problem in problems]
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"<unreadable>"
+        parts.append(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + data)
+    return digest_of(*parts)
+
+
+def values_digest(*values) -> str:
+    """A digest of `values` as pickled: pass a record that holds sets or dicts through
+    `stable_form` first, or it pickles differently in another process."""
+    return digest_of(pickle.dumps(values, protocol=5))
+
+
+def stable_form(value):
+    """A value as nested tuples that pickle to the same bytes in every process.
+
+    Records become (type name, field, ...); sets and dicts are sorted, since their order
+    follows string hashes, which differ from one process to the next. Records without sets
+    (an Entry) pickle the same everywhere as they are, and cost much less left whole.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__,) + tuple(stable_form(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, (frozenset, set)):
+        return ("set",) + tuple(sorted((stable_form(item) for item in value), key=repr))
+    if isinstance(value, dict):
+        return ("dict",) + tuple(sorted(((stable_form(k), stable_form(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, (tuple, list)):
+        return tuple(stable_form(item) for item in value)
+    return value

@@ -1,0 +1,340 @@
+"""`check` and `price --json`: the books through the pipeline, the JSON streamed client by client.
+
+The books go through `pipeline.load_and_price`, as for every command. What makes big
+books fast plugs into it through its arguments:
+
+- `ForkedLogbooks` (its `logbook_cache`): forked processes parse the later logbooks while
+  this process reads the contracts and the first ones (`build/workers.py`);
+- `ClientShares` (its `on_loaded` and `price_one`): once the books are loaded, forked
+  processes price a share of the clients each, inheriting the books, while this process
+  checks the books and prices the first share; each process writes its share's JSON.
+
+The JSON of SPEC §8 is the same bytes as `dump_json(priced_json(priced, diagnostics))`,
+written client by client (never held as one text; tests pin it). The report and the JSON
+are kept in the cache folder and given again while no input changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from hourbook import pipeline
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import PRICE_REPORT
+from hourbook.build.cache_folder import PRICE_TEXT
+from hourbook.build.cache_folder import diagnostics_from_json
+from hourbook.build.digests import inputs_digest
+from hourbook.build.workers import ForkedLogbooks
+from hourbook.build.workers import cpu_count
+from hourbook.build.workers import fork_pool
+from hourbook.build.workers import handed_down
+from hourbook.core.memory import no_cyclic_gc
+from hourbook.core.pricing import price_client
+from hourbook.core.records import Books
+from hourbook.core.records import Diagnostic
+from hourbook.core.records import PricedBooks
+from hourbook.core.records import PricedClient
+from hourbook.core.records import sorted_diagnostics
+from hourbook.core.register import REGISTER
+from hourbook.output.json import client_text
+from hourbook.output.json import diagnostic_json
+from hourbook.output.json import json_text
+from hourbook.site.files import write_file_atomically
+
+NO_CACHE_ENV = "HOURBOOK_NO_CACHE"
+PARALLEL_PRICING_ENTRIES = 20_000   # price the clients on every core from this many entries
+_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass
+class PriceRun:
+    """What `check` and `price --json` report: the diagnostics and the counts (the JSON is streamed)."""
+
+    diagnostics: list[Diagnostic]
+    clients: int
+    entries: int
+
+
+def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = None) -> PriceRun:
+    """Load, check and price the books; with `out` (a text stream), write the JSON of SPEC §8 to it.
+
+    Args:
+        root: the books folder.
+        as_of: the pricing date.
+        out: where the JSON goes; None for `check`, which wants the report only.
+        jobs: processes to use on big books (default: the machine's cores).
+
+    Returns:
+        The diagnostics, sorted, and how many clients and entries the books have.
+    """
+    use_cache = not os.environ.get(NO_CACHE_ENV)
+    folder = root / CACHE_DIR
+    key = inputs_digest(root, as_of.isoformat(), "price") if use_cache else ""
+    if use_cache:
+        cached = _read_price_cache(folder, key, out)
+        if cached is not None:
+            return cached
+    sinks = [out] if out is not None else []
+    cache_text = None
+    if use_cache and out is not None:
+        try:
+            folder.mkdir(exist_ok=True)
+            fd, cache_path = tempfile.mkstemp(prefix=".price.", dir=folder)
+            cache_text = os.fdopen(fd, "w", encoding="utf-8")
+            sinks.append(cache_text)
+        except OSError:
+            cache_text = None
+    try:
+        with no_cyclic_gc():
+            run = stream_priced_books(root, as_of, sinks, jobs or cpu_count())
+    except BaseException:
+        if cache_text is not None:
+            cache_text.close()
+            Path(cache_path).unlink(missing_ok=True)
+        raise
+    if use_cache:
+        wrote_text = False
+        if cache_text is not None:
+            cache_text.close()
+            try:
+                os.replace(cache_path, folder / PRICE_TEXT)
+                wrote_text = True
+            except OSError:
+                Path(cache_path).unlink(missing_ok=True)
+        _write_price_cache(folder, key, run, wrote_text)
+    return run
+
+
+def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
+    """`pipeline.load_and_price`, its JSON written to each of `sinks` (none for `check`), on `jobs` cores.
+
+    On big books, forked processes parse part of the logbooks, then price and write a share of
+    the clients each (or only write them, when an issued.yaml register asks for the whole
+    priced books at once: `ClientShares`).
+    """
+    logbooks = ForkedLogbooks.start(root, jobs) if jobs > 1 else None
+    shares = ClientShares(root, jobs, writes_json=bool(sinks))
+
+    def on_loaded(books: Books) -> None:
+        if logbooks is not None:
+            logbooks.close()            # every logbook is read: its processes go before others fork
+        shares.start(books, as_of)
+
+    try:
+        priced, diagnostics = pipeline.load_and_price(root, as_of, logbook_cache=logbooks,
+                                                      price_one=shares.price_one, on_loaded=on_loaded)
+        books = priced.books
+        run = PriceRun(diagnostics, len(books.contracts) + len(books.broken_clients), len(books.entries))
+        if sinks:
+            _write_json(priced, shares, sinks, run)
+        elif shares.split:
+            run.diagnostics = sorted_diagnostics(diagnostics, *(more for _, more in shares.results()))
+    finally:
+        if logbooks is not None:
+            logbooks.close()
+        shares.close()
+    return run
+
+
+def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: PriceRun) -> None:
+    """The JSON of `dump_json(priced_json(...))`: each share's clients in order, then the diagnostics."""
+    def write(chunk: str) -> None:
+        for sink in sinks:
+            sink.write(chunk)
+
+    count = len(priced.books.contracts)
+    write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
+    shares.write_later_shares(priced)
+    first, last = shares.bounds[0] if shares.pool is not None else (0, count)
+    write_clients(priced, first, last, sinks)
+    more = []
+    for (first, last), (path, diagnostics) in zip(shares.bounds[1:], shares.results()):
+        more.append(diagnostics)
+        try:
+            if last > first:
+                write(",\n    ")
+                with open(path, encoding="utf-8") as share_text:
+                    while chunk := share_text.read(_CHUNK):
+                        write(chunk)
+        finally:
+            os.unlink(path)
+    run.diagnostics = sorted_diagnostics(run.diagnostics, *more)
+    if count:
+        write("\n  ]")
+    write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in run.diagnostics], 1) + "\n}\n")
+
+
+def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> None:
+    """The JSON texts of clients [first, last), `,\\n    `-separated, written one by one to each sink."""
+    for index in range(first, last):
+        chunk = client_text(priced.clients[index])
+        if index > first:
+            chunk = ",\n    " + chunk
+        for sink in sinks:
+            sink.write(chunk)
+
+
+# ---------------------------------------------------------------- shares of the clients
+
+
+class ClientShares:
+    """The clients of big books in shares (in id order, the order of `price_books`), one a process.
+
+    Plugs into `pipeline.load_and_price`: `start` runs from its `on_loaded`, `price_one` is
+    its `price_one`. Once the books are loaded, forked processes (which inherit them) each price
+    a share of the clients and write its JSON to a temporary file, while this process checks
+    the books and prices the first share. The other clients are priced here as having no
+    statements; what `check_issued` says about them is then nothing, since with no issued.yaml
+    register (the only case the shares are priced apart) it only looks at exemptions (the same
+    in every share; duplicates go) and at each client's own lines.
+
+    With a register, the books are priced whole here (the register is compared with all of
+    them) and the processes only write their share's JSON, from the priced books they inherit
+    (`write_later_shares`).
+    """
+
+    def __init__(self, root: Path, jobs: int, *, writes_json: bool):
+        self.root = root
+        self.jobs = jobs
+        self.writes_json = writes_json      # `check` writes none: processes help only when they price
+        self.pool = None
+        self.split = False                  # the shares are priced apart (else all here)
+        self.shares = 1                     # with a register: the processes that write the JSON
+        self.bounds: list[tuple[int, int]] = []
+        self._price = price_client          # what `price_one` does: all clients, or the first share's
+        self.futures: list = []
+
+    def start(self, books: Books, as_of: datetime.date) -> None:
+        """Cut the clients in shares when the books are big, and start pricing the later shares."""
+        count = len(books.contracts)
+        if len(books.entries) < PARALLEL_PRICING_ENTRIES or count < self.jobs or self.jobs < 2:
+            return
+        if (self.root / REGISTER).exists():
+            if self.writes_json:
+                self.shares = self.jobs
+                self.bounds = [(count * share // self.jobs, count * (share + 1) // self.jobs)
+                               for share in range(self.jobs)]
+            return
+        self.pool = fork_pool(self.jobs - 1, books=books, as_of=as_of, root=self.root, writes_json=self.writes_json)
+        if self.pool is None:
+            return
+        self.split = True
+        self.bounds = client_bounds(books, as_of, self.jobs)
+        self._price = price_share(books, *self.bounds[0])
+        self.futures = [self.pool.submit(_price_share_forked, first, last) for first, last in self.bounds[1:]]
+
+    def price_one(self, contract, entries, as_of: datetime.date):
+        """`price_client`; once the shares are priced apart, for the first share's clients only."""
+        return self._price(contract, entries, as_of)
+
+    def write_later_shares(self, priced: PricedBooks) -> None:
+        """With the books priced whole here: start the processes that write the later shares' JSON."""
+        if self.split or self.shares < 2:
+            return
+        self.pool = fork_pool(self.shares - 1, priced=priced)
+        if self.pool is not None:
+            self.futures = [self.pool.submit(_write_share_forked, first, last) for first, last in self.bounds[1:]]
+
+    def results(self):
+        """Each later share's (file of its JSON or None, diagnostics), in order, as they come."""
+        for future in self.futures:
+            result = future.result()
+            yield result if self.split else (result, [])
+
+    def close(self) -> None:
+        """Shut the processes down (after the results, or on the way out of a failure)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def client_bounds(books: Books, as_of: datetime.date, shares: int) -> list[tuple[int, int]]:
+    """Shares of the clients in id order (the order of `price_books`), about as many entries each."""
+    counts = Counter(entry.client for entry in books.entries if entry.date <= as_of)
+    sizes = [counts.get(contract.id, 0) + 1 for contract in sorted(books.contracts, key=lambda c: c.id)]
+    # This process checks the books first, some 15% of the work of pricing them: it takes less.
+    done = len(books.entries) * 15 // 100
+    total, bounds, first = sum(sizes) + done, [], 0
+    for index, size in enumerate(sizes):
+        done += size
+        if len(bounds) < shares - 1 and done * shares >= total * (len(bounds) + 1):
+            bounds.append((first, index + 1))
+            first = index + 1
+    bounds.append((first, len(sizes)))
+    return bounds + [(len(sizes), len(sizes))] * (shares - len(bounds))
+
+
+def price_share(books: Books, first: int, last: int):
+    """A `price_one` that prices the clients [first, last) in id order, the others as having no statements."""
+    wanted = frozenset(sorted(contract.id for contract in books.contracts)[first:last])
+
+    def price_one(contract, entries, as_of):
+        if contract.id in wanted:
+            return price_client(contract, entries, as_of)
+        return PricedClient(contract, ()), []
+
+    return price_one
+
+
+def _price_share_forked(first: int, last: int) -> tuple[str | None, list[Diagnostic]]:
+    """In a forked process: price the clients [first, last) with the pipeline's stages after the
+    checks, and write their JSON to a temporary file (none for `check`); the file and the diagnostics."""
+    books, as_of, root = handed_down("books"), handed_down("as_of"), handed_down("root")
+    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_share(books, first, last))
+    if not handed_down("writes_json"):
+        return None, diagnostics
+    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
+    with os.fdopen(fd, "w", encoding="utf-8") as sink:
+        write_clients(priced, first, last, [sink])
+    return path, diagnostics
+
+
+def _write_share_forked(first: int, last: int) -> str:
+    """In a forked process (the priced books are inherited, not copied): JSON to a temporary file."""
+    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
+    with os.fdopen(fd, "w", encoding="utf-8") as sink:
+        write_clients(handed_down("priced"), first, last, [sink])
+    return path
+
+
+# ---------------------------------------------------------------- the cached report
+
+
+def _read_price_cache(folder: Path, key: str, out) -> PriceRun | None:
+    """The last run's report when its inputs digest is `key`, its JSON copied to `out`; else None."""
+    try:
+        report = json.loads((folder / PRICE_REPORT).read_text(encoding="utf-8"))
+        if report.get("key") != key or (out is not None and report.get("text_key") != key):
+            return None
+        if out is not None:
+            with open(folder / PRICE_TEXT, encoding="utf-8") as cached:
+                while chunk := cached.read(_CHUNK):
+                    out.write(chunk)
+    except (OSError, ValueError):
+        return None
+    return PriceRun(diagnostics_from_json(report["diagnostics"]), report["clients"], report["entries"])
+
+
+def _write_price_cache(folder: Path, key: str, run: PriceRun, wrote_text: bool) -> None:
+    """Keep the report; `text_key` says which inputs the kept JSON (price.txt) is of."""
+    try:
+        folder.mkdir(exist_ok=True)
+        report = {"key": key, "clients": run.clients, "entries": run.entries,
+                  "diagnostics": [diagnostic_json(d) for d in run.diagnostics]}
+        if wrote_text:
+            report["text_key"] = key
+        else:
+            try:
+                old = json.loads((folder / PRICE_REPORT).read_text(encoding="utf-8"))
+                if old.get("text_key") == key:
+                    report["text_key"] = key
+            except (OSError, ValueError):
+                pass
+        write_file_atomically(folder / PRICE_REPORT, json.dumps(report).encode("utf-8"))
+    except OSError:
+        pass  # a read-only books folder: no cache, same output

@@ -1,0 +1,395 @@
+"""Putting a built site in place: the whole site swapped in at once, or (watch) folder by folder.
+
+`hourbook build` fills a new folder beside the site and swaps it in at once
+(`site.tree.swap_in`); files that did not change are hard-linked from the current site
+rather than written again, so the cost is a link per file plus the changed bytes. A build
+killed at any moment leaves the old site or the new one, never a mix.
+
+Watch mode, when an edit reached a few folders only (`MAX_UNIT_SWAPS`), swaps just those:
+each changed client folder is made anew beside the site and exchanged with the old one,
+each changed top-level file replaced by rename. Linking the whole site again would cost
+more than the edit (50 000 links at 100 000 entries). Every folder and file is whole at
+every moment; a watch killed between two swaps leaves folders one edit apart, which the
+next build rewrites (`WRITING_MARK` tells it not to trust the state).
+
+What was written is kept as the build state (.hourbook-cache/build.json): the manifest
+{path: [sha256, size, mtime_ns]}, each client's page digest and files, the inputs digest.
+A new process reuses a file of the site on disk when its size and mtime are still those
+the manifest records (`OnDisk`: its digest, not its bytes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from hourbook.build.cache_folder import FORMAT
+from hourbook.build.cache_folder import STATE_FILE
+from hourbook.build.cache_folder import WRITING_MARK
+from hourbook.build.caches import FileHashes
+from hourbook.site.files import SiteError
+from hourbook.site.files import write_file_atomically
+from hourbook.site.folder import SITE_MARKER
+from hourbook.site.folder import SITE_MARKER_TEXT
+from hourbook.site.folder import check_site_folder
+from hourbook.site.tree import child_dies_with
+from hourbook.site.tree import new_staging
+from hourbook.site.tree import remove_folder
+from hourbook.site.tree import remove_stale
+from hourbook.site.tree import swap_in
+
+MAX_UNIT_SWAPS = 16                 # watch mode swaps folders one by one up to this many; beyond, the whole site
+
+
+@dataclasses.dataclass(frozen=True)
+class OnDisk:
+    """A site file the last build wrote and nothing changed since: its digest, not its bytes."""
+
+    sha256: str
+
+
+class PublishedSite:
+    """The site folder, what the last build wrote there, and the writing of the next one.
+
+    Args:
+        root: the books folder.
+        out: the site folder.
+        cache_dir: where the state is kept for the next process (None: in memory only).
+    """
+
+    def __init__(self, root: Path, out: Path, cache_dir: Path | None):
+        self.root = root
+        self.out = out
+        self.cache_dir = cache_dir
+        self.hashes = FileHashes()
+        self.state = self.read_state()
+        self._saving: threading.Thread | None = None     # watch mode: the thread saving the last state
+
+    # -- the state
+
+    def read_state(self) -> dict:
+        """The state the last build of this site saved, or {} (none, another format, or not to be trusted)."""
+        if self.cache_dir is None:
+            return {}
+        try:
+            state = json.loads((self.cache_dir / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if state.get("format") != FORMAT or state.get("out") != str(self.out):
+            return {}
+        if (self.cache_dir / WRITING_MARK).exists():
+            return {}                               # a watch died while swapping folders
+        return state
+
+    def save_state(self, state: dict, *, in_background: bool) -> None:
+        """Keep the state, and save it for the next process.
+
+        Args:
+            in_background: in a thread (watch mode), as the manifest of a big site takes a
+                third of a second to encode and the edit should not wait.
+        """
+        self.state = state
+        if self.cache_dir is None:
+            return
+        self.flush()
+
+        def save() -> None:
+            self.cache_dir.mkdir(exist_ok=True)
+            write_file_atomically(self.cache_dir / STATE_FILE, json.dumps(state).encode("utf-8"))
+            self._mark_writing(False)
+
+        if not in_background:
+            save()
+            return
+        self._saving = threading.Thread(target=save, name="hourbook-save-state")
+        self._saving.start()
+
+    def flush(self) -> None:
+        """Wait until the state saved in the background is on disk (or its save failed)."""
+        saving, self._saving = self._saving, None
+        if saving is not None:
+            saving.join()
+
+    def intact(self) -> bool:
+        """The site on disk is the one the state describes (nobody changed or removed it)."""
+        manifest = self.state.get("manifest") or {}
+        if not manifest or not self.out.is_dir():
+            return False
+        for rel in self.state.get("probe", []):
+            entry = manifest.get(rel)
+            try:
+                stat = (self.out / rel).stat()
+            except OSError:
+                return False
+            if entry is None or stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
+                return False
+        return True
+
+    def folder_problem(self) -> str | None:
+        """Why the site must not be written to `self.out` (`site.check_site_folder`), or None.
+
+        A site written before sites carried `site.SITE_MARKER` is known by the manifest this
+        books folder's last build of the same folder recorded.
+        """
+        known = self.state.get("manifest") or {} if self.state.get("out") == str(self.out) else {}
+        return check_site_folder(self.root, self.out, known)
+
+    def files_on_disk(self, client_id: str, key: str) -> dict[str, OnDisk] | None:
+        """A client's files left on disk, when the last build made them from inputs with digest `key`.
+
+        They are not read: a file whose size and mtime are still those the last build wrote
+        is kept as it is (and hard-linked when a new folder is swapped in).
+        """
+        recorded = (self.state.get("pages") or {}).get(client_id)
+        manifest = self.state.get("manifest") or {}
+        if not recorded or recorded[0] != key:
+            return None
+        files = {}
+        for rel in recorded[1]:
+            entry = manifest.get(rel)
+            try:
+                stat = (self.out / rel).stat()
+            except OSError:
+                return None
+            if entry is None or stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
+                return None
+            files[rel] = OnDisk(entry[0])
+        return files
+
+    def remove_litter(self) -> None:
+        """Remove what a build killed after its site was in place left beside it."""
+        remove_stale(self.out, keep=_BEING_REMOVED)
+
+    # -- writing
+
+    def write(self, files: dict[str, bytes | OnDisk], *, watch: bool = False) -> tuple[dict[str, list], int]:
+        """Write the site: as a whole, or (`watch`, few folders changed) folder by folder.
+
+        Returns:
+            The new manifest {path: [sha256, size, mtime_ns]} and the number of files that
+            changed or went away.
+
+        Raises:
+            SiteError: `self.out` is no place for the site (`folder_problem`), checked
+                before anything is written; or the site could not be written.
+        """
+        problem = self.folder_problem()
+        if problem:
+            raise SiteError(problem)
+        files = {**files, SITE_MARKER: SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
+        hashes = {rel: data.sha256 if isinstance(data, OnDisk) else self.hashes.sha256(rel, data)
+                  for rel, data in files.items()}
+        old = self.state.get("manifest") or {}
+        changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
+        removed = [rel for rel in old if rel not in files]
+        units = site_units(changed + removed) if watch and self.intact() else None
+        if units is not None and len(units) <= MAX_UNIT_SWAPS:
+            linked = self._write_units(files, hashes, old, units)
+        else:
+            linked = self._write_swap(files, hashes, old, watch)
+        self.hashes.replace({rel: (data, hashes[rel]) for rel, data in files.items()})
+        manifest = {}
+        for rel in files:
+            if rel in linked:
+                manifest[rel] = old[rel]          # the same inode: same size and mtime
+            else:
+                stat = (self.out / rel).stat()
+                manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
+        return manifest, len(changed) + len(removed)
+
+    def _write_swap(self, files: dict, hashes: dict[str, str], old: dict, watch: bool) -> set[str]:
+        """Fill a new folder beside the site (linking what did not change) and swap it in; the linked paths."""
+        out = self.out
+        intact = self.intact()
+        for rel in files:
+            _check_relative(rel)
+        staging = new_staging(out, keep=_BEING_REMOVED)
+        same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
+        try:
+            linked = _link_tree(out, staging, old, same) if same else set()
+            made = set()
+            for rel in sorted(files):
+                if rel in linked:
+                    continue
+                target = staging / rel
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                target.unlink(missing_ok=True)       # a link to the old site's file: never write through it
+                data = files[rel]
+                if isinstance(data, OnDisk):
+                    shutil.copyfile(out / rel, target)   # no hard links here: copy what is on disk
+                else:
+                    target.write_bytes(data)
+            os.chmod(staging, 0o755)
+            swap_in(staging, out, remove_old=_remove_in_background if watch else None)
+            remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise SiteError(f"cannot write the site: {exc}") from exc
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return linked
+
+    def _write_units(self, files: dict, hashes: dict[str, str], old: dict, units: set[str]) -> set[str]:
+        """Watch mode: make each changed folder anew beside the site and swap it in; replace changed
+        top-level files by rename. Returns the paths left as they were (the same inode)."""
+        out = self.out
+        kept = set()                # outside the changed units every file is as it was (`site_units`)
+        members: dict[str, list[str]] = {unit: [] for unit in units}
+        for rel in files:
+            unit = unit_of(rel)
+            if unit not in members:
+                kept.add(rel)
+            elif rel != unit:
+                members[unit].append(rel)
+        for unit, rels in members.items():
+            for rel in rels or [unit]:
+                _check_relative(rel)
+        self._mark_writing(True)
+        for unit in sorted(units):
+            staging = new_staging(out, keep=_BEING_REMOVED)
+            try:
+                if members[unit] or (out / unit).is_dir():
+                    folder = staging / "unit"
+                    folder.mkdir()
+                    for rel in members[unit]:
+                        target = folder / rel[len(unit) + 1:]
+                        if rel in old and old[rel][0] == hashes[rel]:
+                            os.link(out / rel, target)
+                            kept.add(rel)
+                        elif isinstance(files[rel], OnDisk):
+                            shutil.copyfile(out / rel, target)
+                        else:
+                            target.write_bytes(files[rel])
+                    if members[unit]:
+                        os.chmod(folder, 0o755)
+                        (out / unit).parent.mkdir(parents=True, exist_ok=True)
+                        swap_in(folder, out / unit)      # the old folder: a client's, removed at once
+                    else:
+                        os.rename(out / unit, folder)          # the folder went: out of the site at once
+                elif unit in files:
+                    target = staging / "file"
+                    data = files[unit]
+                    if isinstance(data, OnDisk):
+                        shutil.copyfile(out / unit, target)
+                    else:
+                        target.write_bytes(data)
+                    os.chmod(target, 0o644)
+                    (out / unit).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, out / unit)
+                else:
+                    (out / unit).unlink(missing_ok=True)
+            except OSError as exc:
+                self.state = {}                                  # the site is no longer what the state says
+                raise SiteError(f"cannot write the site: {exc}") from exc
+            except BaseException:
+                self.state = {}
+                raise
+            finally:
+                remove_folder(staging)
+        return kept
+
+    def _mark_writing(self, on: bool) -> None:
+        """While folders are swapped one by one, the state on disk no longer describes the site:
+        a process that starts meanwhile (after a kill) must not link from it."""
+        if self.cache_dir is None:
+            return
+        mark = self.cache_dir / WRITING_MARK
+        if on:
+            self.flush()                    # its end would take the mark away
+            self.cache_dir.mkdir(exist_ok=True)
+            mark.touch()
+        else:
+            mark.unlink(missing_ok=True)
+
+
+def site_units(paths: list[str]) -> set[str] | None:
+    """The folders (`public/<folder>`, `owner/<client>`) and top-level files that `paths` fall in.
+
+    None when a path is not in that layout (then only a whole-site swap is safe).
+    """
+    units = set()
+    for rel in paths:
+        parts = rel.split("/")
+        if len(parts) == 2 or (len(parts) == 3 and parts[0] in ("public", "owner")):
+            units.add("/".join(parts[:2]))
+        else:
+            return None
+    return units
+
+
+def unit_of(rel: str) -> str:
+    """`public/acme-x/2026-11.html` -> `public/acme-x`; a top-level file is its own unit."""
+    second = rel.find("/", rel.find("/") + 1)
+    return rel if second < 0 else rel[:second]
+
+
+_BEING_REMOVED: set[Path] = set()     # old sites that threads are removing: no build may take them for litter
+
+
+def _remove_in_background(folder: Path) -> None:
+    """Watch mode: the old site's folder goes in a thread (unlinking 50 000 files takes seconds)."""
+    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
+    try:
+        os.rename(folder, old)
+    except OSError:
+        old = folder
+    _BEING_REMOVED.add(old)
+
+    def remove():
+        shutil.rmtree(old, ignore_errors=True)
+        _BEING_REMOVED.discard(old)
+
+    threading.Thread(target=remove, name="hourbook-remove-old-site", daemon=True).start()
+
+
+def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
+    """Hard-link the old site into `staging` (GNU `cp -al` when there is one: one process for
+    fifty thousand links), then drop what is not to be kept. Returns the paths kept."""
+    cp = shutil.which("cp")
+    done = False
+    if cp is not None:
+        result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
+                                preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
+        done = result.returncode == 0
+    if not done:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        for rel in sorted(same):
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(out / rel, staging / rel)
+        return set(same)
+    # What the last build wrote and is not kept as it is (changed or removed) goes ...
+    for rel in set(old) - same:
+        try:
+            (staging / rel).unlink()
+        except FileNotFoundError:
+            pass
+    count = sum(len(names) for _, _, names in os.walk(staging))
+    if count != len(same):
+        # ... and so does anything else found in the site (not ours): the full walk.
+        for path in sorted(staging.rglob("*"), reverse=True):
+            if not (path.is_dir() and not path.is_symlink()) and path.relative_to(staging).as_posix() not in same:
+                path.unlink()
+    for folder, _, _ in sorted(os.walk(staging), reverse=True):
+        if folder != str(staging):
+            try:
+                os.rmdir(folder)              # only empty folders go
+            except OSError:
+                pass
+    return set(same)
+
+
+def _check_relative(rel: str) -> None:
+    """A site path stays inside the site: relative, `/`-separated, no `.` or `..` parts."""
+    if (rel.startswith("/") or "\\" in rel or "\x00" in rel
+            or any(part in ("", ".", "..") for part in rel.split("/"))):
+        raise SiteError(f"refusing to write {rel!r}: outside the site folder")

@@ -1,0 +1,143 @@
+"""Rendering in a build: the clients whose pages changed, in processes when many, then their PDFs.
+
+Pages go through `render.render_site`, the one render entry, a few clients at a time. A
+statement's PDF is not made while its pages render: `DeferredPdfs` stands in for the PDF
+writer, answers from the PDF cache (.hourbook-cache/pdf/, by the digest of the HTML and
+the templates) or leaves a placeholder; the PDFs still missing are made once every page
+is rendered, spread over the cores (WeasyPrint holds the GIL), and put in place of their
+placeholders by `fill_pdfs`. Results are put in place by path, so the output is the same
+in any order and with any number of processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from hourbook.build.digests import code_digest
+from hourbook.build.digests import digest_of
+from hourbook.build.workers import fork_pool
+from hourbook.build.workers import handed_down
+from hourbook.core.records import PricedBooks
+from hourbook.render import render_site
+from hourbook.render.html import make_environment
+from hourbook.site.files import write_file_atomically
+
+PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
+PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
+_PENDING = b"\0hourbook-pdf-pending:"
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteWork:
+    """What rendering any client's files takes besides the client: the same for every client of a build."""
+
+    root: Path
+    priced: PricedBooks
+    folders: dict[str, str]
+    pdf: bool
+    build_info: str
+    pdf_cache: Path | None          # where PDFs made before are kept (None: nowhere)
+    templates: str                  # digest of the books' templates (`digests.templates_digest`)
+
+
+class DeferredPdfs:
+    """The PDF writer while pages render: a PDF made before at once, else a placeholder.
+
+    The HTML of each PDF still to make waits in `waiting`, by the PDF's cache key.
+    """
+
+    def __init__(self, cache: Path | None, templates: str):
+        self.cache = cache
+        self.templates = templates
+        self.waiting: dict[str, str] = {}          # cache key -> HTML
+
+    def __call__(self, html: str) -> bytes:
+        """The PDF of `html` from the cache, or a placeholder for it (`fill_pdfs` replaces it)."""
+        key = digest_of(self.templates.encode(), code_digest().encode(), html.encode("utf-8"))
+        if self.cache is not None:
+            try:
+                return (self.cache / f"{key}.pdf").read_bytes()
+            except OSError:
+                pass
+        self.waiting[key] = html
+        return _PENDING + key.encode() + b"\0"
+
+
+def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tuple[int, dict, dict[str, str]]]:
+    """The files of the clients at `indexes` (of `work.priced.clients`), one client at a time.
+
+    Returns:
+        (index, files, HTML of the PDFs still to make) for each client, in order.
+    """
+    rendered = []
+    for index in indexes:
+        pdfs = DeferredPdfs(work.pdf_cache, work.templates)
+        files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, build_info=work.build_info,
+                            clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs)
+        rendered.append((index, files, pdfs.waiting))
+    return rendered
+
+
+def render_changed_clients(environment, work: SiteWork, indexes: list[int],
+                           jobs: int) -> list[tuple[dict, dict[str, str]]]:
+    """`render_clients`, in `jobs` forked processes when there are many (same results, same order).
+
+    Raises:
+        TemplateProblem: a books template failed for one of the clients (located).
+    """
+    pool = fork_pool(jobs, work=work) if jobs > 1 and len(indexes) >= PARALLEL_CLIENTS else None
+    if pool is None:
+        return [(files, waiting) for _, files, waiting in render_clients(environment, work, indexes)]
+    chunks = [indexes[i::jobs * 4] for i in range(min(len(indexes), jobs * 4))]
+    by_index = {}
+    with pool:
+        for chunk in pool.map(_render_clients_forked, chunks):
+            for index, files, waiting in chunk:
+                by_index[index] = (files, waiting)
+    return [by_index[index] for index in indexes]
+
+
+def _render_clients_forked(indexes: list[int]) -> list[tuple[int, dict, dict[str, str]]]:
+    """In a forked process: `render_clients` with the work handed down (compiled anew here)."""
+    work = handed_down("work")
+    return render_clients(make_environment(work.root), work, indexes)
+
+
+def render_pdf(html: str, template_dirs: list[str]) -> bytes:
+    """One statement's PDF, loading files from `template_dirs` only."""
+    from hourbook.render.pdf import html_to_pdf   # WeasyPrint is slow to import: only when a PDF is made
+
+    return html_to_pdf(html, [Path(folder) for folder in template_dirs])
+
+
+def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cache: Path | None,
+                        jobs: int) -> dict[str, bytes]:
+    """Make the PDFs that `DeferredPdfs` left waiting, in processes when many, and keep them in the cache.
+
+    Returns:
+        cache key -> PDF bytes.
+    """
+    if not waiting:
+        return {}
+    keys = sorted(waiting)
+    dirs = [str(path) for path in template_dirs]
+    pool = fork_pool(min(jobs, len(keys))) if jobs > 1 and len(keys) >= PARALLEL_PDFS else None
+    if pool is None:
+        made = [render_pdf(waiting[key], dirs) for key in keys]
+    else:
+        with pool:
+            made = list(pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys), chunksize=1))
+    pdfs = dict(zip(keys, made))
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for key, data in pdfs.items():
+            write_file_atomically(cache / f"{key}.pdf", data)
+    return pdfs
+
+
+def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
+    """Put each PDF made by `render_waiting_pdfs` in place of its placeholder in `files`."""
+    for rel, data in files.items():
+        if isinstance(data, bytes) and data.startswith(_PENDING):
+            files[rel] = pdfs[data[len(_PENDING):-1].decode()]

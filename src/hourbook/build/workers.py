@@ -1,0 +1,172 @@
+"""Worker processes: the one pool factory, and how forked workers get what they work on.
+
+Every process pool of hourbook comes from `fork_pool`: processes forked from this one,
+beside it (this process works too). A forked process inherits this one's memory, so the
+priced books reach it without being pickled, which for big books would cost more than the
+work; what it needs is *handed down*:
+
+    with fork_pool(2, priced=priced, folders=folders) as pool:   # set before any process forks
+        pool.map(render_share, shares)                          # forks at the first task
+    ...
+    def render_share(share):                                    # in a worker
+        priced = handed_down("priced")
+
+The values are set when the pool is made and cleared when it shuts down; a pool forks all
+its processes at its first task, so they see the values as they were then. One pool at a
+time hands values down. Where there is no fork (not on Linux or macOS), there is no pool
+and the caller does the work itself, in the same order, to the same result.
+
+Also here: `ForkedLogbooks`, which has forked processes parse the later logbook files while
+this process parses the first ones (`price --json` on big books).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from operator import attrgetter
+from pathlib import Path
+
+from hourbook.core.memory import no_cyclic_gc
+from hourbook.core.records import Entry
+from hourbook.core.records import Source
+from hourbook.load import limits
+from hourbook.load.books import load_logbook
+from hourbook.load import listing
+
+PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
+CHILD_COST = 1.25                   # what parsing a file costs a forked process, against this one
+
+_HANDED_DOWN: dict[str, object] = {}     # the values of the pool that hands some down ...
+_HANDED_DOWN_BY: list[ProcessPoolExecutor] = []   # ... and that pool
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity), at least 1."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class _ForkPool(ProcessPoolExecutor):
+    """A pool of forked processes that clears the values it handed down when it shuts down."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """`ProcessPoolExecutor.shutdown`, then the values this pool handed down go."""
+        try:
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        finally:
+            if _HANDED_DOWN_BY and _HANDED_DOWN_BY[0] is self:
+                _HANDED_DOWN.clear()
+                _HANDED_DOWN_BY.clear()
+
+
+def fork_pool(workers: int, **values) -> ProcessPoolExecutor | None:
+    """`workers` forked processes beside this one, or None when `workers` < 1 or there is no fork.
+
+    Args:
+        workers: how many processes.
+        values: what the processes read with `handed_down(name)` (see the module).
+
+    Returns:
+        The pool (use it in a `with` block, so that it shuts down), or None: do the work here.
+    """
+    if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = _ForkPool(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    if values:
+        _HANDED_DOWN.clear()
+        _HANDED_DOWN.update(values)
+        _HANDED_DOWN_BY[:] = [pool]
+    return pool
+
+
+def handed_down(name: str):
+    """In a forked worker: a value its pool handed down (`fork_pool(..., name=value)`)."""
+    return _HANDED_DOWN[name]
+
+
+# ---------------------------------------------------------------- forked logbook loading
+
+
+class ForkedLogbooks:
+    """A `logbook_cache` for `pipeline.load_and_price` whose later files forked processes parse meanwhile.
+
+    This process parses the first share of the files (in path order, as `load_logbooks` asks
+    for them) while each forked process parses one of the other shares and sends back its
+    entries as tuples of fields (an Entry pickles field by field through Python code, ten
+    times slower). The entries are the same as this process would read.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor, futures: list):
+        self.pool = pool
+        self.share_of = {path: index for index, (paths, _) in enumerate(futures) for path in paths}
+        self.futures = [future for _, future in futures]
+        self.results: dict = {}
+
+    @classmethod
+    def start(cls, root: Path, jobs: int) -> ForkedLogbooks | None:
+        """Start parsing the later logbooks in `jobs - 1` processes; None when the books are too
+        small to gain from it (or too big to be read at all, or there is no fork)."""
+        paths = listing.list_folder(root, "logbook")[0]
+        try:
+            sizes = [path.stat().st_size for path in paths]
+            weights = [size * (1.5 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: 1.5 times the work a byte
+                       for path, size in zip(paths, sizes)]
+        except OSError:
+            return None                         # the loader reports it, on its own
+        total = sum(sizes)
+        if total < PARALLEL_LOAD_BYTES or total > limits.MAX_LOGBOOK_BYTES or _ENTRY_FIELDS[3] != "source.line":
+            return None
+        pool = fork_pool(jobs - 1)
+        if pool is None:
+            return None
+        # This process first reads the contracts (some 2.5 times the work of a logbook byte). A
+        # forked process takes a quarter longer for the same files (it pickles what it read): so
+        # that all finish together, this process's share is `own` and each other `own / CHILD_COST`.
+        done = 2.5 * sum(path.stat().st_size for path in listing.list_folder(root, "contracts")[0])
+        own = (done + sum(weights)) / (1 + (jobs - 1) / CHILD_COST)
+        shares, first = [], 0
+        for index, weight in enumerate(weights):
+            done += weight
+            if done >= own + len(shares) * own / CHILD_COST and len(shares) < jobs - 1:
+                shares.append((first, index + 1))
+                first = index + 1
+        shares.append((first, len(paths)))
+        futures = [(paths[a:b], pool.submit(_load_logbooks_forked, str(root), [str(p) for p in paths[a:b]]))
+                   for a, b in shares[1:]]
+        return cls(pool, futures)
+
+    def __call__(self, root: Path, path: Path, rel: str, load):
+        """The entries and diagnostics of one logbook: parsed here, or by the process that had it."""
+        share = self.share_of.get(path)
+        if share is None:
+            return load(root, path, rel)
+        if share not in self.results:
+            self.results[share] = self.futures[share].result()
+        rows, diagnostics = self.results[share].pop(str(path))
+        return [Entry(row[0], row[1], row[2], Source(rel, row[3]), *row[4:]) for row in rows], diagnostics
+
+    def close(self) -> None:
+        """Stop the processes (every logbook is read, or the load failed)."""
+        for future in self.futures:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Entry's fields as `attrgetter` takes them, the source sent as its line (the path is known).
+_ENTRY_FIELDS = tuple("source.line" if f.name == "source" else f.name for f in dataclasses.fields(Entry))
+
+
+def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
+    """In a forked process: path -> (entry fields with the source's line for the source, diagnostics)."""
+    fields = attrgetter(*_ENTRY_FIELDS)
+    result = {}
+    with no_cyclic_gc():
+        for path in paths:
+            entries, diagnostics = load_logbook(Path(root), Path(path), listing.relative(Path(root), Path(path)))
+            result[path] = ([fields(entry) for entry in entries], diagnostics)
+    return result
