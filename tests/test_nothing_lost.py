@@ -187,7 +187,7 @@ def test_long_running_commands_never_write_to_the_books(books, name):
             time.sleep(0.05)
         time.sleep(1.0)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)     # stops it as Ctrl-C does; SIGINT is ignored in a background job
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:

@@ -388,7 +388,8 @@ class PreviewServer:
 def serve_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, watcher: WatcherBase | None = None,
                 ready=None) -> int:
-    """`hourbook serve`: the preview server, then watch mode until Ctrl-C. Returns the exit code.
+    """`hourbook serve`: the preview server, then watch mode until Ctrl-C or SIGTERM (`watch_books`
+    stops on either; the server closes after it). Returns the exit code.
 
     A site folder that is no place for a site (the books, a folder hourbook did not write)
     is refused before the server listens: it would serve that folder.
