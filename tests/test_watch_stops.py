@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import TEST_SECRET
+from conftest import slow_after_the_first
 from conftest import write_books
 from hourbook.build.builder import CACHE_DIR
 from hourbook.build.builder import STATE_FILE
@@ -48,21 +49,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ignore_ctrl_c() -> None:
+def ctrl_c_ignored() -> None:
     """In the child, before hourbook starts: what a shell does for a job started with `&`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-@pytest.mark.parametrize("command", ["watch", "serve"])
-@pytest.mark.parametrize("stop, background", [(signal.SIGINT, False), (signal.SIGTERM, False),
-                                              (signal.SIGTERM, True)], ids=["ctrl-c", "sigterm", "sigterm-background"])
+def ctrl_c_default() -> None:
+    """In the child, before hourbook starts: a job in the foreground (whatever this test run ignores)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("command", slow_after_the_first(["watch", "serve"]))
+@pytest.mark.parametrize("stop, background", slow_after_the_first([
+    (signal.SIGTERM, True), (signal.SIGTERM, False), (signal.SIGINT, False)]),
+    ids=["sigterm-background", "sigterm", "ctrl-c"])
 def test_a_watch_stops_cleanly_on_ctrl_c_and_on_sigterm(tmp_path, command, stop, background):
     root = write_books(tmp_path / "books", BOOKS)
     port = ["--port", str(free_port())] if command == "serve" else []
     process = subprocess.Popen([sys.executable, "-m", "hourbook", command, str(root), "--no-pdf",
                                 "--as-of", "2026-12-31", *port],
                                env={**os.environ, "HOURBOOK_SECRET": TEST_SECRET}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=ignore_ctrl_c if background else None)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_ignored if background else ctrl_c_default)
     said: list[str] = []
     reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
     reader.start()
