@@ -156,7 +156,7 @@ def books(request, tmp_path):
     return root
 
 
-@pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow) if argv == ["build"] else argv  # PDFs: slow
+@pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow) if argv == ["build"] else argv  # PDFs
                                   for name, forms in SHORT.items() for argv in forms], ids=" ".join)
 def test_commands_never_write_to_the_books(books, argv):
     if argv[0] not in cli_commands():

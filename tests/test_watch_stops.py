@@ -69,7 +69,8 @@ def test_a_watch_stops_cleanly_on_ctrl_c_and_on_sigterm(tmp_path, command, stop,
     process = subprocess.Popen([sys.executable, "-m", "hourbook", command, str(root), "--no-pdf",
                                 "--as-of", "2026-12-31", *port],
                                env={**os.environ, "HOURBOOK_SECRET": TEST_SECRET}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_ignored if background else ctrl_c_default)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ctrl_c_ignored if background else ctrl_c_default)
     said: list[str] = []
     reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
     reader.start()
