@@ -1,10 +1,11 @@
-# hourbook: `make build` sets up .venv and builds the example books into site/; `make test` runs the tests.
+# hourbook: `make build` sets up .venv and builds the example books into site/; `make test` runs the tests
+# (all of them, as CI does); `make test-fast` leaves out the ones marked slow.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: build test check clean bench fuzz
+.PHONY: build test test-fast check clean bench fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,10 @@ build: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Everything but the kill, crash, fuzz, browser, PDF-validity, golden-output and long property tests: under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 check: $(STAMP)
 	$(BIN)/hourbook check .

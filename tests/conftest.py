@@ -38,6 +38,17 @@ def write_books(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def slow_after_the_first(cases: list) -> list:
+    """The cases of an exhaustive `parametrize` matrix: `make test-fast` runs the first, `make test` all.
+
+    Args:
+        cases: one value per case for a test of one argument, else a tuple of the arguments.
+    """
+    return [case if index == 0 else pytest.param(*(case if isinstance(case, tuple) else (case,)),
+                                                  marks=pytest.mark.slow)
+            for index, case in enumerate(cases)]
+
+
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run `hourbook ARGS` in-process; return (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()

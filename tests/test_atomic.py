@@ -108,6 +108,7 @@ def kill_at(process: subprocess.Popen, root: Path, rng: random.Random, longest: 
 # ------------------------------------------------------------------ build
 
 
+@pytest.mark.slow  # kill: build killed at every step
 def test_killed_build_leaves_old_or_new_site(tmp_path):
     root = example_books(tmp_path / "books")
     out = root / "site"
@@ -279,6 +280,7 @@ def assert_gap_free(records: list[dict]) -> None:
         assert seqs == list(range(1, len(seqs) + 1)), f"series {series}: {seqs} has a gap or a duplicate"
 
 
+@pytest.mark.slow  # kill: issue killed at every step
 def test_killed_issue_leaves_a_whole_register(tmp_path):
     import textwrap
 

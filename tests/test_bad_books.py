@@ -173,6 +173,7 @@ def diagnostic_sites(module: str) -> list[tuple[int, int, str]]:
     return found
 
 
+@pytest.mark.slow  # every bad-books case run under a line tracer
 def test_every_diagnostic_has_a_case(tmp_path, monkeypatch):
     files = {str((SRC / module).resolve()): module for module in SOURCES}
     executed: set[tuple[str, int]] = set()

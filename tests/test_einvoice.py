@@ -325,6 +325,7 @@ def schematron_reports(priced, tmp_path_factory):
     return {client: etree.parse(str(folder / "out" / f"{client}.xml")) for client in CLIENTS}
 
 
+@pytest.mark.slow  # validity: the EN 16931 schematron in Java
 @pytest.mark.parametrize("client", CLIENTS)
 def test_xml_passes_the_official_schematron(schematron_reports, client):
     failed = schematron_reports[client].xpath("//svrl:failed-assert",

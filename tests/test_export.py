@@ -44,12 +44,14 @@ def books_issued(repo):  # noqa: F811
     return repo
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_register_totals(books_issued):
     records, _, _ = read_register(books_issued)
     assert export.register_totals(records) == {
         "EUR": {"net": Decimal("389.90"), "tax": Decimal("78.44"), "total": Decimal("468.34")}}
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_csv_rows_add_up_to_the_statements(books_issued):
     rows = list(csv.DictReader(io.StringIO((books_issued / "export" / "lines.csv").read_text(encoding="utf-8"))))
     sums = defaultdict(Decimal)
@@ -65,6 +67,7 @@ def test_csv_rows_add_up_to_the_statements(books_issued):
            ("logbook/2026-10.md:4", "billed", "90", "60.00", "90.00", "ana", "support", "Server migration")
 
 
+@pytest.mark.slow  # validity: hledger reads the journal
 def test_hledger_accepts_the_journal_and_its_totals_match(books_issued):
     hledger = shutil.which("hledger")
     if hledger is None:
@@ -79,6 +82,7 @@ def test_hledger_accepts_the_journal_and_its_totals_match(books_issued):
     assert balances == {"assets": "468.34 EUR", "income": "-389.90 EUR", "liabilities": "-78.44 EUR"}
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_beancount_accepts_the_ledger_and_its_totals_match(books_issued):
     ledger = books_issued / "export" / "invoices.beancount"
     result = subprocess.run([BEAN_CHECK, str(ledger)], capture_output=True, text=True)

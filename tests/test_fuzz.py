@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import run_cli  # noqa: E402
@@ -28,6 +30,7 @@ SEED = int(os.environ.get("HOURBOOK_FUZZ_SEED", "1"))
 KNOWN: dict[str, str] = {}
 
 
+@pytest.mark.slow  # fuzz: 200 broken books through check, price and build
 def test_short_fuzz_run(tmp_path):
     summary = run_fuzz.run(COUNT, seed=SEED, workers=2, timeout=60, memory_mb=3072, pdf_every=0,
                            save=tmp_path / "failures")
@@ -40,6 +43,7 @@ def test_short_fuzz_run(tmp_path):
         assert summary.outcomes[outcome] > 0, summary.outcomes
 
 
+@pytest.mark.slow  # fuzz: the generator's books, through check
 def test_valid_books_are_valid(tmp_path):
     """The generator's books are well-formed: what check says about them is about their consistency.
 

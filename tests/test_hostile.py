@@ -240,6 +240,7 @@ def script_policy(csp: str) -> set[str]:
 # ------------------------------------------------------------------ static checks
 
 
+@pytest.mark.slow  # the hostile books built whole, PDFs included
 def test_build_writes_nothing_outside_the_site(built):
     root, outside, before, _ = built
     after = tree(root.parent)
@@ -249,6 +250,7 @@ def test_build_writes_nothing_outside_the_site(built):
     assert not Path(str(outside) + "-abs").exists()
 
 
+@pytest.mark.slow  # the hostile books built whole, PDFs included
 def test_no_template_code_runs(built):
     root, *_ = built
     text = "".join(p.read_text(encoding="utf-8") for p in pages(root))
@@ -257,6 +259,7 @@ def test_no_template_code_runs(built):
     assert "{{ 1234*5678 }}" in html.unescape(text)  # shown, as written
 
 
+@pytest.mark.slow  # the hostile books built whole, PDFs included
 def test_no_markup_from_the_books(built):
     root, *_ = built
     problems = []
@@ -284,6 +287,7 @@ def test_no_markup_from_the_books(built):
     assert problems == []
 
 
+@pytest.mark.slow  # the hostile books built whole, PDFs included
 def test_every_page_forbids_scripts_first(built):
     root, *_ = built
     for path in pages(root):
@@ -310,6 +314,7 @@ def pdf_objects(data: bytes) -> bytes:
     return b"\n".join(parts)
 
 
+@pytest.mark.slow  # the hostile books built whole, PDFs included
 def test_pdfs_hold_no_actions(built):
     root, *_ = built
     pdfs = sorted((root / "site").rglob("*.pdf"))
@@ -380,6 +385,7 @@ def ran_script(dom: str) -> bool:
     return bool(re.search(r"<html[^>]*\sdata-pwned=", dom)) or title_of(dom) == "PWNED"
 
 
+@pytest.mark.slow  # browser: Chromium
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_no_script_runs_in_a_browser(built, tmp_path):
     root, *_ = built

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_SECRET
+from conftest import slow_after_the_first
 
 from hourbook import git
 from hourbook.build import cache_folder
@@ -143,7 +144,7 @@ CHANGES = [
 
 
 @pytest.mark.parametrize("watch", [False, True], ids=["build", "watch"])
-@pytest.mark.parametrize("what, rel, old, new", CHANGES, ids=[c[0] for c in CHANGES])
+@pytest.mark.parametrize("what, rel, old, new", slow_after_the_first(CHANGES), ids=[c[0] for c in CHANGES])
 def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_path, what, rel, old, new, watch):
     root = books(BOOKS)
     builder = Builder(root, lambda: AS_OF, jobs=1)
@@ -369,6 +370,7 @@ def test_watch_mode_writes_the_pages_then_the_dashboard(books, tmp_path):
     assert (root / "site" / "owner" / "index.html").read_bytes() != dashboard
 
 
+@pytest.mark.slow  # three processes, each with its own hash seed
 def test_page_keys_are_the_same_in_every_process(books, tmp_path):
     """A new process (another string hash seed) reuses every client's pages: nothing is rendered."""
     import os

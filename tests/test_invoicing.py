@@ -312,6 +312,7 @@ def test_edited_entry_names_invoice_and_line(issued):
     assert code == 1 and "issue refused: the books have errors" in err
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_edited_text_only_is_a_change_too(issued):
     edit(issued, "logbook/2026-10.md", "Server migration", "Server migration to the new rack")
     assert check(issued) == (1, [
@@ -319,11 +320,13 @@ def test_edited_text_only_is_a_change_too(issued):
         f"invoiced as billed 1h30m at 60.00 = 90.00; its date, text, tags or requester differ now; {HOW}"])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_moved_lines_are_not_a_change(issued):
     edit(issued, "logbook/2026-10.md", "# 2026-10-05\n", "A note above everything.\n\n# 2026-10-05\n")
     assert check(issued) == (0, [])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_added_and_removed_entries_are_located(issued):
     edit(issued, "logbook/2026-10.md", "- 20m Backup check\n", "")
     edit(issued, "logbook/2026-10.md", "- 2h Firewall rules\n", "- 2h Firewall rules\n- 1h VPN #support\n")
@@ -335,6 +338,7 @@ def test_added_and_removed_entries_are_located(issued):
         "that invoice; see docs/invoicing.md)"])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_new_client_in_issued_period_is_an_error(issued):
     write_books(issued, {"contracts/gamma.yaml": BETA.replace("Beta GmbH", "Gamma AG"),
                          "logbook/gamma.md": "---\nclient: gamma\n---\n# 2026-10-20\n- 1h Audit\n"})
@@ -345,6 +349,7 @@ def test_new_client_in_issued_period_is_an_error(issued):
         "#correction #NUMBER if it corrects that invoice; see docs/invoicing.md)"]
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_changed_rate_is_located_at_the_term(issued):
     edit(issued, "contracts/beta.yaml", "rate: 80", "rate: 85")
     assert check(issued) == (1, [
@@ -353,6 +358,7 @@ def test_changed_rate_is_located_at_the_term(issued):
         "the term as it was and add a new term with a later from: for the new rate instead"])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_changed_tax_is_located_at_the_contract(issued):
     edit(issued, "contracts/beta.yaml", "tax: 19%", "tax: 16%")
     assert check(issued) == (1, [
@@ -362,6 +368,7 @@ def test_changed_tax_is_located_at_the_contract(issued):
         "terms instead"])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_later_as_of_and_earlier_as_of_both_pass(issued):
     assert check(issued, "2027-03-01") == (0, [])
     code, problems = check(issued, "2026-10-31")     # issued after that day: not compared
@@ -375,6 +382,7 @@ def lines_of(root: Path) -> list[str]:
     return (root / "issued.yaml").read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_edited_record_is_detected(issued):
     edit(issued, "issued.yaml", 'total: "226.88"', 'total: "206.88"')
     first = lines_of(issued).index('- number: "2026-0001"') + 1
@@ -385,6 +393,7 @@ def test_edited_record_is_detected(issued):
     assert any(p.startswith("issued.yaml:") and "differs from the committed version" in p for p in problems)
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_removed_record_is_detected(issued, tmp_path):
     assert issue(issued, "2026-11", "2026-12-01")[0] == 0
     text = lines_of(issued)
@@ -399,6 +408,7 @@ def test_removed_record_is_detected(issued, tmp_path):
             "series is at 1: the series must have no gaps and no repeats") in problems
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_truncated_committed_register_is_detected(issued):
     text = lines_of(issued)
     cut = text.index('- number: "2026-0002"')
@@ -411,6 +421,7 @@ def test_truncated_committed_register_is_detected(issued):
            "interrupted `hourbook issue`?); running `hourbook issue` for its period again with the same --date finishes it; an invoice PDF is never written over" in problems
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_corrupt_register_is_a_located_error(issued):
     (issued / "issued.yaml").write_text('- number: "2026-0001"\n  type: [unclosed\n', encoding="utf-8")
     code, problems = check(issued)
@@ -423,6 +434,7 @@ def test_corrupt_register_is_a_located_error(issued):
     assert "issued.yaml:1: error: the register is not valid UTF-8; restore it from git" in check(issued)[1]
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_record_is_immutable(issued):
     record = records(issued)[0]
     with pytest.raises(AttributeError):
@@ -456,6 +468,7 @@ def test_correction_becomes_a_credit_note_in_its_own_series(issued):
         f"issued: invoiced as billed expense -30.00 = -30.00, now billed expense -35.00 = -35.00; {HOW}"]
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_correction_must_name_an_issued_invoice(issued):
     edit(issued, "logbook/2026-11.md", "- 1h Printer driver #support\n",
          "- 1h Printer driver #support\n- expense -30.00 Refund #correction\n")
@@ -533,6 +546,7 @@ def assert_gap_free(root: Path) -> list[str]:
     return numbers
 
 
+@pytest.mark.slow  # crash: issue crashed at each stage, then resumed
 @pytest.mark.parametrize("crash, numbers_after_crash", [
     ("after-first-pdf", []), ("after-pdfs", []), ("after-register", ["2026-0001", "2026-0002"])])
 def test_crash_leaves_no_gap_and_no_duplicate(repo, crash, numbers_after_crash):
@@ -551,6 +565,7 @@ def test_crash_leaves_no_gap_and_no_duplicate(repo, crash, numbers_after_crash):
     assert check(repo) == (0, [])
 
 
+@pytest.mark.slow  # kill: issue killed mid-way
 def test_killed_at_any_moment_leaves_no_gap(repo):
     for delay in (0.4, 1.0, 1.6, 2.2, 3.0):
         process = run_issue(repo)

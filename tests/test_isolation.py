@@ -200,6 +200,7 @@ def _priced(root: Path):
     return priced
 
 
+@pytest.mark.slow  # two clients built whole, PDFs included
 def test_no_byte_of_one_client_under_the_other(books):
     root, folders = books
     public = root / "site" / "public"
@@ -230,6 +231,7 @@ class Links(HTMLParser):
         self.urls += [value for name, value in attrs if name in ("href", "src", "action") and value]
 
 
+@pytest.mark.slow  # two clients built whole, PDFs included
 def test_public_holds_no_listing_and_no_owner_data(books):
     root, folders = books
     public = root / "site" / "public"
@@ -246,6 +248,7 @@ def test_public_holds_no_listing_and_no_owner_data(books):
     assert HIDDEN["name"] in owner and OWNER["cost"] in owner
 
 
+@pytest.mark.slow  # two clients built whole, PDFs included
 def test_public_pages_link_only_inside_their_folder(books):
     root, folders = books
     public = (root / "site" / "public").resolve()
@@ -262,6 +265,7 @@ def test_public_pages_link_only_inside_their_folder(books):
             assert own == target or own in target.parents, f"{path} links outside its folder: {url}"
 
 
+@pytest.mark.slow  # two clients built whole, PDFs included
 def test_tokens_are_unguessable(books, tmp_path):
     root, folders = books
     tokens = {cid: folder.removeprefix(f"{cid}-") for cid, folder in folders.items()}

@@ -28,6 +28,7 @@ import pytest
 
 from conftest import TEST_SECRET
 from conftest import run_cli
+from conftest import slow_after_the_first
 from hourbook.commands import cli
 
 AS_OF = "2026-11-05"
@@ -155,7 +156,8 @@ def books(request, tmp_path):
     return root
 
 
-@pytest.mark.parametrize("argv", [argv for name, forms in SHORT.items() for argv in forms], ids=" ".join)
+@pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow) if argv == ["build"] else argv  # PDFs
+                                  for name, forms in SHORT.items() for argv in forms], ids=" ".join)
 def test_commands_never_write_to_the_books(books, argv):
     if argv[0] not in cli_commands():
         pytest.skip(f"`hourbook {argv[0]}` does not exist yet")
@@ -167,6 +169,7 @@ def test_commands_never_write_to_the_books(books, argv):
     assert books_state(books) == before
 
 
+@pytest.mark.slow  # watch and serve in processes of their own
 @pytest.mark.parametrize("name", sorted(LONG_RUNNING))
 def test_long_running_commands_never_write_to_the_books(books, name):
     if name not in cli_commands():
@@ -187,7 +190,7 @@ def test_long_running_commands_never_write_to_the_books(books, name):
             time.sleep(0.05)
         time.sleep(1.0)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)     # stops it as Ctrl-C does; SIGINT is ignored in a background job
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
@@ -212,7 +215,7 @@ NOT_UTF8 = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(NOT_UTF8))
+@pytest.mark.parametrize("case", slow_after_the_first(sorted(NOT_UTF8)))
 def test_non_utf8_is_a_located_error(case, tmp_path):
     rel, text, encoding, line = NOT_UTF8[case]
     root = write(tmp_path / "books", GOOD)

@@ -12,6 +12,7 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -187,6 +188,7 @@ def law_blocks_never_negative(books_, priced) -> None:
 LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative]
 
 
+@pytest.mark.slow  # long property test: 300 generated books
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books())
 def test_conservation_laws(books_):
@@ -195,6 +197,7 @@ def test_conservation_laws(books_):
         law(books_, priced)
 
 
+@pytest.mark.slow  # long property test: 150 generated books
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books(), st.randoms(use_true_random=False))
 def test_pricing_ignores_the_order_entries_arrive_in(books_, rnd: random.Random):

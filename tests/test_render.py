@@ -164,6 +164,7 @@ def test_statement_golden_html(books):
     assert_snapshot("test_render-statement-acme-2026-11.html", html)
 
 
+@pytest.mark.slow  # a statement's PDFs through WeasyPrint (the golden HTML test stays fast)
 def test_statement_shows_groups_fees_and_totals(books):
     html = site(books(ACME), "2026-11-30", pdf=True)["public/acme-0123abcd/2026-11.html"].decode()
     # Spanish labels, Babel money: fees 300 + 900, billed 90 (60 min × 60 × 1.5) + 45 expense.
@@ -184,6 +185,7 @@ def test_statement_shows_groups_fees_and_totals(books):
     assert "wants a new printer" not in html        # requests are for the owner only
 
 
+@pytest.mark.slow  # two periods' PDFs through WeasyPrint
 def test_client_index_lists_periods_newest_first_with_links(books):
     root = books({**ACME, "logbook/2026/10.md": """\
         # 2026-10-20
@@ -411,6 +413,7 @@ def test_time_ranges_and_periods():
 
 # --- PDF -----------------------------------------------------------------------
 
+@pytest.mark.slow  # PDF validity: poppler
 @pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
                     reason="poppler-utils (pdfinfo, pdftotext) not installed")
 def test_pdfs_are_valid_a4_with_the_client_name_as_text(books):

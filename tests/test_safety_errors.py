@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from conftest import write_books
+from conftest import slow_after_the_first
 
 from hourbook.commands import cli
 from hourbook.build import rendering
@@ -132,7 +133,7 @@ def priced_books(root: Path, as_of: str = AS_OF):
 # ---------------------------------------------------------------- broken templates: check and build
 
 
-@pytest.mark.parametrize("kind", sorted(BROKEN))
+@pytest.mark.parametrize("kind", slow_after_the_first(sorted(BROKEN)))
 def test_check_reports_a_broken_template_at_its_line(tmp_path, kind):
     root = make_books(tmp_path / "books")
     path, line, piece = break_template(root, kind)
@@ -147,7 +148,7 @@ def test_check_reports_a_broken_template_at_its_line(tmp_path, kind):
     assert code == 0 and "templates/" not in err
 
 
-@pytest.mark.parametrize("kind", sorted(BROKEN))
+@pytest.mark.parametrize("kind", slow_after_the_first(sorted(BROKEN)))
 def test_build_stops_at_a_broken_template_and_keeps_the_old_site(tmp_path, kind):
     root = make_books(tmp_path / "books")
     code, _, err = run_cli("build", str(root), "--as-of", AS_OF, "--no-pdf")
@@ -434,7 +435,7 @@ def test_a_refused_write_is_one_line_and_exit_1(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("command", [["price"], ["price", "--json"], ["check", "--json"]])
+@pytest.mark.parametrize("command", slow_after_the_first([["price"], ["price", "--json"], ["check", "--json"]]))
 def test_stdout_on_a_full_disk_is_one_line_and_exit_1(tmp_path, command):
     root = make_books(tmp_path / "books")
     with open("/dev/full", "w") as full:

@@ -121,6 +121,7 @@ def run_hourbook(*args: str) -> tuple[int, str]:
     return result.returncode, result.stderr
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 @pytest.mark.parametrize("damage", sorted(REGISTER_DAMAGE))
 def test_a_register_that_lost_committed_records_is_an_error_and_issue_refuses(issued, damage):  # noqa: F811
     make, expected = REGISTER_DAMAGE[damage]
@@ -137,6 +138,7 @@ def test_a_register_that_lost_committed_records_is_an_error_and_issue_refuses(is
     assert not (issued / "invoices" / "2026-0001.pdf").is_symlink()
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_a_register_removed_in_a_commit_cannot_reissue_its_numbers(issued):  # noqa: F811
     """git keeps the removal; the invoices' PDFs stay, are reported, and are never written over."""
     git(issued, "rm", "-q", "issued.yaml")
@@ -151,6 +153,7 @@ def test_a_register_removed_in_a_commit_cannot_reissue_its_numbers(issued):  # n
     assert not (issued / "issued.yaml").exists()
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_a_grown_register_is_fine(issued):  # noqa: F811
     assert issue(issued, "2026-11", "2026-11-30")[0] == 0
     assert check(issued, "2026-12-01") == (0, [])
@@ -159,12 +162,14 @@ def test_a_grown_register_is_fine(issued):  # noqa: F811
 # ------------------------------------------------------------------ 2. PDFs: never written over, hashed, checked
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_every_record_holds_its_pdfs_sha256(issued):  # noqa: F811
     for record in records(issued):
         assert record.pdf_sha256 == hashlib.sha256((issued / record.pdf).read_bytes()).hexdigest()
     assert 'pdf_sha256: "' in (issued / "issued.yaml").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 @pytest.mark.parametrize("how", ["changed", "replaced", "missing", "a folder"])
 def test_check_reports_an_issued_pdf_that_changed(issued, how):  # noqa: F811
     pdf = issued / "invoices" / "2026-0001.pdf"
@@ -187,6 +192,7 @@ def test_check_reports_an_issued_pdf_that_changed(issued, how):  # noqa: F811
         f"{what.get(how, what['changed'])}{separator}{how_to}"])
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_a_record_from_before_pdf_sha256_still_verifies(issued, tmp_path):  # noqa: F811
     """Records written before the field existed are read with it empty and hashed as written."""
     old = []
@@ -208,6 +214,7 @@ def test_a_record_from_before_pdf_sha256_still_verifies(issued, tmp_path):  # no
         "(git checkout -- invoices/2026-0002.pdf); an issued invoice is kept as it was sent"]
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_an_edited_pdf_sha256_breaks_the_chain(issued):  # noqa: F811
     digest = records(issued)[0].pdf_sha256
     edit(issued, "issued.yaml", digest, "0" * 64)
@@ -249,6 +256,7 @@ def test_issue_never_writes_over_an_existing_pdf(repo, tmp_path, kind):  # noqa:
     assert not (repo / "issued.yaml").exists()
 
 
+@pytest.mark.slow  # issues invoices with their PDFs in a git repository
 def test_a_pdf_left_by_a_killed_issue_is_kept_when_it_is_the_same(repo):  # noqa: F811
     assert issue(repo)[0] == 0
     first = (repo / "invoices" / "2026-0001.pdf").read_bytes()
@@ -358,6 +366,7 @@ def test_a_far_future_as_of_is_refused_not_a_crash(repo):  # noqa: F811
     assert refusal(err).startswith("hourbook: issue refused: the issue date 9999-12-31 is after today (")
 
 
+@pytest.mark.slow  # issues invoices with their PDFs in a git repository
 def test_back_dating_with_date_is_allowed_within_the_rules(repo, today_is, monkeypatch):  # noqa: F811
     today_is("2026-11-20")
     monkeypatch.setenv("HOURBOOK_TODAY", "2026-11-19")
@@ -382,6 +391,7 @@ def test_bad_dates_are_usage_errors(repo, args, message):  # noqa: F811
     assert run_cli("issue", "2026-10", str(repo), *args) == (2, "", f"hourbook: error: {message}\n")
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_check_compares_records_issued_after_the_as_of_date(issued):  # noqa: F811
     edit(issued, "logbook/2026-10.md", "- 1h30m @ana Server migration", "- 2h @ana Server migration")
     code, problems = check(issued, "2026-10-31")     # October was issued on 2026-11-05, after this day
@@ -393,6 +403,7 @@ def test_check_compares_records_issued_after_the_as_of_date(issued):  # noqa: F8
         "docs/invoicing.md)"]
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_a_record_dated_in_the_future_is_an_error(issued, today_is):  # noqa: F811
     today_is("2026-11-03")                       # the register says 2026-11-05: two days ahead of the clock
     code, problems = check(issued, "2026-11-03")
@@ -455,6 +466,7 @@ def test_an_ignored_editor_backup_is_not_in_the_way(repo):  # noqa: F811
     assert issue(repo)[0] == 0
 
 
+@pytest.mark.slow  # issues invoices with their PDFs in a git repository
 def test_issue_refuses_a_register_not_committed_as_it_is(repo):  # noqa: F811
     assert issue(repo)[0] == 0                   # October: the register is new, not yet in git
     code, _, err = issue(repo, "2026-11", "2026-11-30")
@@ -500,6 +512,7 @@ def test_invoices_that_is_a_file_is_a_refusal(repo):  # noqa: F811
     assert not (repo / "issued.yaml").exists()
 
 
+@pytest.mark.slow  # issues invoices with their PDFs in a git repository
 def test_a_full_disk_while_writing_pdfs_leaves_nothing(repo, monkeypatch):  # noqa: F811
     real_fsync, calls = os.fsync, []
 
@@ -559,6 +572,7 @@ def accounts_of(journal: Path) -> list[str]:
                           check=True).stdout.splitlines()
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_journal_values_cannot_inject_postings(issued, tmp_path):  # noqa: F811
     found = records(issued)
     bad = hostile(found)
@@ -577,6 +591,7 @@ def test_journal_values_cannot_inject_postings(issued, tmp_path):  # noqa: F811
     assert len(accounts_of(dirty)) == len(accounts_of(clean)) and "assets:cash" not in accounts_of(dirty)
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_beancount_values_cannot_inject_postings(issued, tmp_path):  # noqa: F811
     pytest.importorskip("beancount")
     from beancount import loader
@@ -621,6 +636,7 @@ def test_csv_keeps_negative_amounts_numbers_and_neutralises_text():
 # ------------------------------------------------------------------ what a cache of `check` must key on
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_register_inputs_change_with_the_pdfs_and_the_committed_register(issued):  # noqa: F811
     before = issued_checks.register_inputs(issued)
     pdf = issued / "invoices" / "2026-0001.pdf"

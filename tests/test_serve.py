@@ -324,6 +324,7 @@ def wait_until(check, timeout: float = WAIT) -> bool:
     return False
 
 
+@pytest.mark.slow  # browser: Chromium
 @pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="needs chromium (apt-get install chromium)")
 def test_an_open_page_in_chromium_shows_the_edit_without_a_manual_reload(books, monkeypatch, tmp_path):
     import subprocess

@@ -45,6 +45,7 @@ from hourbook.commands.watch import watch_books
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 HEARTBEAT_SECONDS = 15
+STOP_POLL_SECONDS = 0.05            # how long stopping the preview server may wait (serve_forever's default: 0.5 s)
 _CSP_META = re.compile(r'(<meta\s+http-equiv="Content-Security-Policy"\s+content=")([^"]*)(")', re.IGNORECASE)
 
 RELOAD_SCRIPT = """
@@ -369,7 +370,9 @@ class PreviewServer:
         self.state = state or PreviewState()
         self.httpd = _HTTPServer((host, port), make_handler(site_dir, self.state))
         self.httpd.given_host = host
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="hourbook-preview", daemon=True)
+        # serve_forever looks for a stop this often: stop() (Ctrl-C, SIGTERM) waits at most that long.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS},
+                                       name="hourbook-preview", daemon=True)
 
     @property
     def url(self) -> str:
@@ -388,7 +391,8 @@ class PreviewServer:
 def serve_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, watcher: WatcherBase | None = None,
                 ready=None) -> int:
-    """`hourbook serve`: the preview server, then watch mode until Ctrl-C. Returns the exit code.
+    """`hourbook serve`: the preview server, then watch mode until Ctrl-C or SIGTERM (`watch_books`
+    stops on either; the server closes after it). Returns the exit code.
 
     A site folder that is no place for a site (the books, a folder hourbook did not write)
     is refused before the server listens: it would serve that folder.

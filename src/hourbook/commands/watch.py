@@ -16,14 +16,17 @@ that changed. After every build the loop writes `.hourbook-cache/watch.json`
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime
 import json
+import signal
 import sys
 import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Callable
+from typing import Iterator
 
 from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
@@ -267,6 +270,26 @@ class SiteBuilder:
             pass
 
 
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While inside, SIGTERM stops hourbook as Ctrl-C does (it raises KeyboardInterrupt).
+
+    A shell starts a background job (`hourbook watch &`, `make test &`) with SIGINT ignored,
+    and service managers, `kill` and `timeout` send SIGTERM: either way the watch ends the
+    one clean way, with the last build's state saved and the preview server closed. Only
+    the main thread may set a handler; anywhere else (a test running the loop in a thread)
+    nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def refuse_site_folder(builder: SiteBuilder) -> bool:
     """Say so and return True when the site folder is no place for a site (`site.folder.check_site_folder`):
     a watch would only report it again on every edit."""
@@ -279,8 +302,8 @@ def refuse_site_folder(builder: SiteBuilder) -> bool:
 def watch_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
                 watcher: WatcherBase | None = None, on_build=None, on_pages=None, ready=None,
                 builder: SiteBuilder | None = None) -> int:
-    """`hourbook watch`: build, then rebuild on every change until Ctrl-C. Returns the exit code:
-    0, or 1 when the site folder is no place for a site (nothing is watched then).
+    """`hourbook watch`: build, then rebuild on every change until Ctrl-C or SIGTERM. Returns the exit
+    code: 0, or 1 when the site folder is no place for a site (nothing is watched then).
 
     Args:
         ready: called with the WatchLoop before it starts (serve and tests use it to stop the loop).
@@ -293,8 +316,9 @@ def watch_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | N
     if ready is not None:
         ready(loop)
     print(f"hourbook: watching {root} (Ctrl-C to stop)", file=sys.stderr)
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        loop.stop()
+    with stop_on_sigterm():
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            loop.stop()
     return 0
