@@ -1,0 +1,6 @@
+"""The check stage: loaded and priced books -> located diagnostics. Checks only report.
+
+    books      checks over the whole books (`VALIDATIONS`, run by `validate`)
+    issued     issued invoices against the books (`check_issued`: all `check` says about them)
+    register   the register's own checks: hash chain, gap-free numbers, append-only, PDFs
+"""

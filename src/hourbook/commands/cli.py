@@ -34,6 +34,7 @@ class UsageError(Exception):
 
 
 def parse_as_of(text: str | None) -> datetime.date:
+    """The as-of date: `--as-of`, else $HOURBOOK_TODAY, else today; a text that is no date is a usage error."""
     text = text or os.environ.get(TODAY_ENV)
     if not text:
         return datetime.date.today()
@@ -55,6 +56,7 @@ def port_number(text: str) -> int:
 
 
 def books_root(text: str) -> Path:
+    """The books folder as given; one that is not a folder is a usage error."""
     root = Path(text)
     if not root.is_dir():
         raise UsageError(f"books folder {text!r} does not exist")
@@ -62,6 +64,7 @@ def books_root(text: str) -> Path:
 
 
 def print_diagnostics(diagnostics, stream=None) -> None:
+    """One `path:line: severity: message` line per diagnostic, on stderr unless given a stream."""
     stream = stream or sys.stderr
     for diagnostic in diagnostics:
         print(format_diagnostic(diagnostic), file=stream)
@@ -73,6 +76,8 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
+    """`check`: the diagnostics and a count line on stderr, or with --json only the diagnostics as
+    JSON on stdout. Exit 1 on an error, or with --strict on any diagnostic."""
     root = books_root(args.books)
     run = price_run(root, parse_as_of(args.as_of))
     diagnostics = run.diagnostics
@@ -86,6 +91,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_price(args) -> int:
+    """`price`: one line per statement on stdout, or with --json the JSON of SPEC §8, streamed.
+    The statements are printed even when the books have errors; exit 1 then."""
     root = books_root(args.books)
     if args.json:
         run = price_run(root, parse_as_of(args.as_of), out=sys.stdout)   # the pipeline, its JSON streamed
@@ -101,6 +108,8 @@ def cmd_price(args) -> int:
 
 
 def cmd_build(args) -> int:
+    """`build`: the site into --out, else BOOKS/site. Errors in the books or a failed build write
+    nothing and leave the site as it was (exit 1)."""
     from hourbook.build.builder import Builder   # the renderer (Jinja2) is slow to import: only to build
 
     root = books_root(args.books)
@@ -121,6 +130,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_watch(args) -> int:
+    """`watch`: build, then rebuild on every change. A bad --as-of is refused at once; the date is
+    taken anew for each build, so without one a watch running past midnight prices as of the new day."""
     from hourbook.commands.watch import watch_books  # deferred: watchdog and its threads, only for watch
 
     root = books_root(args.books)
@@ -130,6 +141,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    """`serve`: `watch` plus the preview server on --host and --port; the date as for `watch`."""
     from hourbook.commands.serve import serve_books  # deferred: watchdog and the HTTP server, only for serve
 
     root = books_root(args.books)
@@ -176,6 +188,8 @@ def cmd_issue(args) -> int:
 
 
 def cmd_export(args) -> int:
+    """`export`: the exports into --out, else BOOKS/export, each path printed; with errors in the
+    books nothing is written (exit 1)."""
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     print_diagnostics(diagnostics)
@@ -188,6 +202,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_links(args) -> int:
+    """`links`: `client<TAB>link` on stdout for each shared client. Without a usable link secret
+    no link is printed (exit 1); errors in the books print the links and exit 1 too."""
     root = books_root(args.books)
     priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
     secret, secret_problems = read_secret(root)
@@ -208,6 +224,8 @@ def cmd_links(args) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
+    """The argument parser: one subcommand per verb, each taking BOOKS (default .) and --as-of, its
+    `cmd_*` function set as `func`."""
     parser = argparse.ArgumentParser(prog="hourbook", description="Plain-text support hours in, priced statements out.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

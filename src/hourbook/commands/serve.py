@@ -90,6 +90,8 @@ class PreviewState:
         self.closed = False
 
     def on_build(self, result: BuildResult) -> None:
+        """Record a build and wake the event streams: a success clears the problems and, when the site
+        changed, counts a build (a reload); a failure records its errors."""
         with self.condition:
             self.event += 1
             if result.ok:
@@ -110,6 +112,7 @@ class PreviewState:
             self.condition.notify_all()
 
     def close(self) -> None:
+        """The server is stopping: wake every event stream so that it ends."""
         with self.condition:
             self.closed = True
             self.condition.notify_all()
@@ -235,6 +238,8 @@ def request_path(target: str) -> str | None:
 
 
 def make_handler(site_dir: Path, state: PreviewState):
+    """The request handler class: the site's files (HTML pages with the reload script), the start
+    page, /__hourbook/status and /__hourbook/events, only for a Host naming this server."""
     site_root = site_dir.resolve() if site_dir.exists() else site_dir.absolute()
 
     class Handler(BaseHTTPRequestHandler):
@@ -242,12 +247,16 @@ def make_handler(site_dir: Path, state: PreviewState):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            """No line per request."""
             pass
 
         def do_HEAD(self):
+            """As GET, without the body."""
             self.do_GET(head=True)
 
         def do_GET(self, head: bool = False):
+            """421 for a Host not naming this server, 400 for a path no site file could have, then the
+            preview's own paths, then the site's files (404 for any other)."""
             hosts = self.headers.get_all("Host") or []
             if len(hosts) != 1 or not host_allowed(hosts[0], self.server.server_address[:2],
                                                    getattr(self.server, "given_host", "")):
@@ -292,6 +301,7 @@ def make_handler(site_dir: Path, state: PreviewState):
                 return None
 
         def send(self, status: HTTPStatus, kind: str, body: bytes, head: bool = False) -> None:
+            """A whole response, never cached, with the headers a real server sends (`PRIVATE_HEADERS`)."""
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -376,13 +386,16 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
+        """Where the server listens, as a browser's URL (an IPv6 address in brackets)."""
         host, port = self.httpd.server_address[:2]
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
     def start(self) -> None:
+        """Serve in the server's own thread."""
         self.thread.start()
 
     def stop(self) -> None:
+        """End the event streams, stop serving (waits at most `STOP_POLL_SECONDS`) and close the socket."""
         self.state.close()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -85,6 +85,8 @@ class WatchdogWatcher(WatcherBase):
         self._lock = threading.Lock()
 
     def start(self, root: Path, on_change: Callable[[], None]) -> None:
+        """Watch the root on its own and each of FOLDERS that exists with all under it; one made
+        later is added when it appears. `on_change` is called only for a path of the inputs."""
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -92,6 +94,7 @@ class WatchdogWatcher(WatcherBase):
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
+                """Ignore opens and reads; watch a new top folder of FOLDERS; call back for an input."""
                 if event.event_type in ("opened", "closed_no_write"):
                     return
                 paths = [event.src_path, getattr(event, "dest_path", "") or ""]
@@ -118,6 +121,7 @@ class WatchdogWatcher(WatcherBase):
             self._observer.schedule(handler, str(root / name), recursive=True)
 
     def stop(self) -> None:
+        """Stop the observer and wait (at most 5 s) for its thread; a second call does nothing."""
         with self._lock:
             observer, self._observer = self._observer, None
         if observer is not None:
@@ -154,6 +158,7 @@ class WatchLoop:
             self.condition.notify_all()
 
     def stop(self) -> None:
+        """Make `wait_for_change` return False, so `run` ends once the build under way is done."""
         with self.condition:
             self.stopped = True
             self.condition.notify_all()
@@ -171,6 +176,7 @@ class WatchLoop:
             return not self.stopped
 
     def run_build(self) -> None:
+        """Build once and count it; an exception is printed to the log and the loop goes on."""
         try:
             self.build()
         except Exception:  # a bug, not bad books: say so, keep watching
@@ -237,6 +243,8 @@ class SiteBuilder:
             self.on_pages()
 
     def report(self, result: BuildResult) -> None:
+        """The build's diagnostics (not again when the site was up to date), then one time-stamped line
+        saying what it did, on the log."""
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
         if not result.up_to_date:
             for diagnostic in result.diagnostics:
@@ -255,6 +263,8 @@ class SiteBuilder:
         self.log.flush()
 
     def write_status(self, result: BuildResult) -> None:
+        """Replace .hourbook-cache/watch.json (count, times, outcome, diagnostics) by rename; a write
+        the system refuses is skipped."""
         finished = time.time()
         status = {"builds": self.count, "finished": finished, "pages_finished": self.pages_finished or finished,
                   "ok": result.ok, "seconds": result.seconds,

@@ -1,1 +1,12 @@
-"""The pure core: records, money, periods and pricing. No I/O, no imports from the outer stages."""
+"""The pure core: records, money, periods and pricing. No I/O, no imports from the outer stages.
+
+    records     the immutable records, from loaded books to priced statements
+    money       Decimal helpers: the only way money is made, rounded and written
+    periods     billing periods: months and quarters
+    pricing     entries and contracts -> statements, one per client and period
+    documents   what one invoice or corrective invoice is made of, and its fingerprints
+    invoice     the invoice record the law asks for, made from an issued document
+    register    the register of issued invoices as records: hash chain, text, numbering
+    printable   the one escaping of control characters for a terminal line
+    memory      memory habits of the big passes (`no_cyclic_gc`)
+"""
