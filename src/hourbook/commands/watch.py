@@ -32,13 +32,17 @@ from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
+from hourbook.core.register import REGISTER
+from hourbook.load.listing import BOOKS_PARTS
+from hourbook.load.listing import SECRET_FILE
+from hourbook.load.listing import SETTINGS_FILE
 from hourbook.output.text import counted
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import summary_line
 
 DEBOUNCE_SECONDS = 0.1
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.
-WATCHED = ("hourbook.yaml", "contracts", "logbook", "templates", "issued.yaml", ".hourbook-secret")
+WATCHED = (*BOOKS_PARTS, REGISTER, SECRET_FILE)
 
 
 def paths_to_watch(root: Path) -> list[Path]:
@@ -77,7 +81,7 @@ class WatchdogWatcher(WatcherBase):
     editors that save by renaming a new file over the old one.
     """
 
-    FOLDERS = ("contracts", "logbook", "templates")
+    FOLDERS = tuple(part for part in BOOKS_PARTS if part != SETTINGS_FILE)
 
     def __init__(self):
         self._observer = None

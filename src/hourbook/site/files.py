@@ -30,13 +30,8 @@ def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
         mode: the file's permissions.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = _synced_copy(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -54,15 +49,10 @@ def write_new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
         OSError: the write failed (full disk, read-only folder...), naming `path`.
     """
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        tmp = _synced_copy(path, data, mode)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -78,6 +68,24 @@ def write_new_file(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _synced_copy(path: Path, data: bytes, mode: int) -> str:
+    """A temporary file beside `path` holding `data`, synced to disk, with `mode`: its name.
+
+    Nothing is left behind when this fails; the caller puts the file in place or removes it.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def link_target(path: Path) -> str:
