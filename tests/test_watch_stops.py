@@ -21,10 +21,10 @@ import pytest
 from conftest import TEST_SECRET
 from conftest import slow_after_the_first
 from conftest import write_books
-from hourbook.build.builder import CACHE_DIR
-from hourbook.build.builder import STATE_FILE
-from hourbook.build.builder import WATCH_STATUS
-from hourbook.build.builder import WRITING_MARK
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import STATE_FILE
+from hourbook.build.cache_folder import WATCH_STATUS
+from hourbook.build.cache_folder import WRITING_MARK
 
 WAIT = 30  # seconds: only a bound for a hung test
 
