@@ -68,6 +68,7 @@ json_values = st.recursive(
     max_leaves=30)
 
 
+@pytest.mark.slow  # long property test: 400 generated values
 @given(json_values, st.integers(0, 70))
 @settings(max_examples=400, deadline=None)
 def test_json_text_writes_what_json_dumps_writes(value, depth):
@@ -269,6 +270,7 @@ def clients(draw) -> PricedClient:
     return PricedClient(contract, tuple(draw(st.lists(statements(), max_size=3))))
 
 
+@pytest.mark.slow  # long property test: 200 generated clients
 @given(clients())
 @settings(max_examples=200, deadline=None)
 def test_client_text_writes_what_the_encoder_writes_for_generated_records(client):
