@@ -143,7 +143,7 @@ CHANGES = [
 ]
 
 
-@pytest.mark.parametrize("watch", [False, True], ids=["build", "watch"])
+@pytest.mark.parametrize("watch", slow_after_the_first([False, True]), ids=["build", "watch"])
 @pytest.mark.parametrize("what, rel, old, new", slow_after_the_first(CHANGES), ids=[c[0] for c in CHANGES])
 def test_rebuild_after_a_change_is_byte_identical_to_a_clean_build(books, tmp_path, what, rel, old, new, watch):
     root = books(BOOKS)
@@ -269,6 +269,7 @@ def test_errors_leave_the_site_as_it_was(books):
     assert tree(root / "site") == before
 
 
+@pytest.mark.slow  # forked rendering workers
 def test_parallel_rendering_gives_the_same_bytes(books, tmp_path, monkeypatch):
     root = books(BOOKS)
     serial = clean_build(root, tmp_path / "serial")

@@ -444,6 +444,7 @@ def test_record_is_immutable(issued):
 # ------------------------------------------------------------------ corrections
 
 
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
 def test_correction_becomes_a_credit_note_in_its_own_series(issued):
     edit(issued, "logbook/2026-11.md", "- 1h Printer driver #support\n",
          "- 1h Printer driver #support\n- expense -30.00 Backup check of 5 Oct billed twice #correction #2026-0001\n")

@@ -156,7 +156,8 @@ def books(request, tmp_path):
     return root
 
 
-@pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow) if argv == ["build"] else argv  # PDFs
+@pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow)      # PDFs, and the other output forms
+                                  if argv == ["build"] or "--json" in argv or "--strict" in argv else argv
                                   for name, forms in SHORT.items() for argv in forms], ids=" ".join)
 def test_commands_never_write_to_the_books(books, argv):
     if argv[0] not in cli_commands():
@@ -256,6 +257,7 @@ def test_utf8_bom_and_crlf_are_fine(tmp_path):
     assert all("\ufeff" not in ln["description"] and "\r" not in ln["description"] for ln in lines)
 
 
+@pytest.mark.slow  # hourbook in a process of its own
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     """`hourbook price | head -1`: the pipe closes under hourbook; it stops quietly (exit 141)."""
     root = write(tmp_path / "books", GOOD)
