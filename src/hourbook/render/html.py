@@ -12,7 +12,7 @@ them as UTF-8 and never through a link that leaves the books folder, and
 one into a `TemplateProblem` located at its file and line, which the commands
 report as a diagnostic. The invoice's environment (`render/invoice.py`) is made here too.
 
-Messages come from `locales/<language>.yaml`, merged over `en.yaml`, so a missing
+Messages come from `locales/<language>/` (`render.locale_files`), merged over English, so a missing
 key falls back to English and a new language is one new file. Pages are returned
 as text; nothing here writes files.
 """
@@ -32,7 +32,6 @@ from typing import Mapping
 
 import jinja2
 import jinja2.sandbox
-import yaml
 
 from hourbook.core.records import STATUSES
 from hourbook.core.records import Contract
@@ -43,6 +42,7 @@ from hourbook.core.records import Source
 from hourbook.core.records import Statement
 from hourbook.render import charts
 from hourbook.render import filters
+from hourbook.render.locale_files import language_words
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
 from hourbook.render.monthly import add_months
@@ -59,7 +59,6 @@ from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-LOCALES_DIR = PACKAGE_DIR / "locales"
 OWNER_LOCALE = "en"
 STATEMENT_CHART_MONTHS = 12
 INDEX_CHART_MONTHS = 18
@@ -71,10 +70,7 @@ DASHBOARD_CHART_MONTHS = 18
 
 @functools.lru_cache(maxsize=None)
 def _read_messages(language: str) -> dict[str, str]:
-    path = LOCALES_DIR / f"{language}.yaml"
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = language_words(language)
     # `invoice:` holds the invoices' words (invoice.labels_for), not a message of a page.
     return {str(key): str(value) for key, value in data.items() if not isinstance(value, dict)}
 

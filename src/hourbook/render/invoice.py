@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
-import yaml
 from babel.dates import format_date
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
@@ -33,8 +32,9 @@ from hourbook.core.invoice import rate_percent
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
-from hourbook.render.html import LOCALES_DIR
 from hourbook.render.html import books_environment
+from hourbook.render.locale_files import language_words
+from hourbook.render.locale_files import languages
 
 INVOICE_TEMPLATES = Path(__file__).resolve().parent / "invoice_templates"
 TEMPLATE = "invoice.html"
@@ -45,10 +45,10 @@ SAMPLE_COMMIT = "0" * 40                        # the commit a sample invoice na
 def _labels() -> dict:
     """word -> language -> text, from the `invoice:` part of each language file."""
     table: dict[str, dict[str, str]] = {}
-    for path in sorted(LOCALES_DIR.glob("*.yaml")):
-        words = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("invoice") or {}
+    for language in languages():
+        words = language_words(language).get("invoice") or {}
         for key, text in words.items():
-            table.setdefault(str(key), {})[path.stem] = str(text)
+            table.setdefault(str(key), {})[language] = str(text)
     return table
 
 
