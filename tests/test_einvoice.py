@@ -258,8 +258,10 @@ def test_html_is_escaped_and_shows_what_the_law_asks(priced):
     acme = invoice_page.render_html(build(priced, "acme"))
     for text in ("<h1>Invoice</h1>", "2026-0001", "Nov 5, 2026", "Oct 1, 2026 – Oct 31, 2026", "ESB12345678",
                  "ESA87654321", "1:30 h", "€60.00/h", "€187.50", "VAT 21 %", "€39.38", "€226.88",
-                 "Registro Mercantil de Madrid", "built from commit abc1234", "Ana García (CTO)", "#urgent +50%"):
+                 "Registro Mercantil de Madrid", "Ana García (CTO)", "#urgent +50%"):
         assert text in acme, text
+    # The commit it was issued from is in the PDF's metadata only, never in its text.
+    assert acme.count("abc1234") == 1 and '<meta name="generator" content="hourbook, built from commit abc1234">' in acme
 
 
 def test_books_templates_override_the_invoice_page(priced, tmp_path):

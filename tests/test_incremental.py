@@ -131,7 +131,7 @@ def test_clean_build_is_render_site(books, tmp_path):
     priced, _ = load_and_price(root, AS_OF)
     folders = public_folders(priced, load_secret(root))
     assert files.pop(SITE_MARKER) == SITE_MARKER_TEXT   # build marks what it wrote
-    assert files == render_site(priced, root, folders, pdf=False, build_info=git.build_info(root))
+    assert files == render_site(priced, root, folders, pdf=False, provenance=git.provenance(root))
 
 
 CHANGES = [

@@ -20,6 +20,7 @@ import jinja2
 import pytest
 
 from hourbook.core.records import ERROR
+from hourbook.git import Provenance
 from hourbook.pipeline import load_and_price
 from hourbook.render import render_site
 from hourbook.render import charts
@@ -33,7 +34,7 @@ from hourbook.render.pdf import RefusedURL
 
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"
 UPDATE_SNAPSHOTS = os.environ.get("HOURBOOK_SNAPSHOT_UPDATE") == "1"
-BUILD_INFO = "built from commit abc1234"
+PROVENANCE = Provenance("abc1234" + "0" * 33, uncommitted=True)
 
 
 # --- helpers -----------------------------------------------------------------
@@ -48,7 +49,7 @@ def price(root: Path, as_of: str):
 def site(root: Path, as_of: str, *, pdf: bool = False) -> dict[str, bytes]:
     priced = price(root, as_of)
     folders = {c.contract.id: f"{c.contract.id}-0123abcd" for c in priced.clients if c.contract.share}
-    return render_site(priced, root, folders, pdf=pdf, build_info=BUILD_INFO)
+    return render_site(priced, root, folders, pdf=pdf, provenance=PROVENANCE)
 
 
 def pages(files: dict[str, bytes]) -> dict[str, str]:

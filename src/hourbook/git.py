@@ -3,8 +3,9 @@
 Every question goes through `git(root, *args)`, which runs git in the books folder and
 answers None when git is missing or fails to start: outside git, or without git, the
 answers are "no commit" and "nothing to report". `issue` asks for the commit a record
-names and refuses books or a register that git does not hold as they are; `build` prints
-the commit in page footers; `check` compares the register with its committed version.
+names and refuses books or a register that git does not hold as they are; `build` shows
+the commit on the owner's pages (`provenance`), never on a client's; `check` compares the
+register with its committed version.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from hourbook.core.register import REGISTER
 from hourbook.load.listing import BOOKS_PARTS
@@ -35,13 +37,36 @@ def git_head(root: Path) -> str | None:
     return result.stdout.decode().strip()
 
 
+class Provenance(NamedTuple):
+    """What the books were built from: for the owner's pages only, never a client's document."""
+
+    commit: str             # the full hash of HEAD
+    uncommitted: bool       # the books' own files differ from it
+
+    @property
+    def short(self) -> str:
+        """The commit as people quote it: its first 7 hex digits."""
+        return self.commit[:7]
+
+
+def provenance(root: Path) -> Provenance | None:
+    """The commit the books are at, and whether their files differ from it; None outside git."""
+    commit = git_head(root)
+    if commit is None:
+        return None
+    return Provenance(commit, bool(git_uncommitted_books(root)))
+
+
 def build_info(root: Path) -> str:
-    """`built from commit abc1234`, marked when the books have uncommitted changes; '' outside git."""
-    commit = git(root, "rev-parse", "--short=7", "HEAD")
-    if commit is None or commit.returncode != 0:
+    """`built from commit abc1234`, marked when the books have uncommitted changes; '' outside git.
+
+    English, for what only programs read (an invoice PDF's metadata); pages word it in their
+    language from `provenance`.
+    """
+    found = provenance(root)
+    if found is None:
         return ""
-    dirty = " (with uncommitted changes)" if git_uncommitted_books(root) else ""
-    return f"built from commit {commit.stdout.decode().strip()}{dirty}"
+    return f"built from commit {found.short}{' (with uncommitted changes)' if found.uncommitted else ''}"
 
 
 def git_uncommitted_books(root: Path) -> list[str]:

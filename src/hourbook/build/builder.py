@@ -11,9 +11,13 @@ inputs, and redoes only what an input change reaches:
   `pipeline.load_and_price`);
 - a client's pages are rendered again only when a digest of everything they are made from
   changed: its contract and entries, settings, as-of date, public folder, PDF switch,
-  build info, the template files and hourbook's own code. The digest and the files it gave
-  are kept in the build state, so a new process (`hourbook build`) reuses the pages of the
-  site on disk too (`publish.PublishedSite.files_on_disk`);
+  the template files and hourbook's own code. The digest and the files it gave are kept
+  in the build state, so a new process (`hourbook build`) reuses the pages of the site on
+  disk too (`publish.PublishedSite.files_on_disk`);
+- the commit the books are at (`git.provenance`) is shown on the owner's pages only, so a
+  commit alone re-renders no statement and no PDF: only the owner's dashboard and each
+  client's owner report (`owner/<client>/dashboard.html`), which is rendered alone when
+  the client's other pages are kept;
 - pages are rendered by `render.render_site`, the one render entry, in processes when many
   clients changed; a PDF only when its HTML is not in the PDF cache (`rendering`);
 - the site is put in place as a whole, or in watch mode folder by folder (`publish`); a
@@ -80,8 +84,9 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     files: int = 0                  # files in the site
     written: int = 0                # files written or removed
-    rendered_clients: int = 0
+    rendered_clients: int = 0       # clients whose statements and indexes were rendered
     rendered_pdfs: int = 0
+    rendered_reports: int = 0       # owner reports rendered alone (their client's pages kept): after a commit
     statements: int = 0
     clients: int = 0
     shared: int = 0
@@ -140,8 +145,8 @@ class Builder:
         if refusal:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
-        build_info = git.build_info(self.root)
-        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", build_info, str(self.out),
+        provenance = git.provenance(self.root)
+        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", repr(provenance), str(self.out),
                                secret_file_mode(self.root))
         state = self.published.state
         if state.get("inputs") == digest and self.published.intact():
@@ -161,8 +166,8 @@ class Builder:
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = public_folders(priced, secret)
         try:
-            files, rendered, pdfs = self.render(priced, folders, build_info)
-            manifest, written = self._write(priced, folders, build_info, files, on_pages)
+            files, rendered, pdfs, reports = self.render(priced, folders, provenance)
+            manifest, written = self._write(priced, folders, provenance, files, on_pages)
         except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
         except TemplateProblem as problem:        # a books template that fails for a client check did not try
@@ -173,13 +178,14 @@ class Builder:
             "manifest": manifest, "probe": sorted(manifest)[:: max(1, len(manifest) // 64)],
             "statements": statements, "clients": len(priced.clients), "shared": len(folders),
             "pages": {cid: [page.key, sorted(page.files)] for cid, page in self.pages.clients.items()},
+            "provenance": provenance,               # what every client's owner report shows
             "diagnostics": [diagnostic_json(d) for d in diagnostics],
         }, in_background=self.background_cleanup)
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
-                           rendered_pdfs=pdfs, statements=statements, clients=len(priced.clients),
+                           rendered_pdfs=pdfs, rendered_reports=reports, statements=statements, clients=len(priced.clients),
                            shared=len(folders), seconds=time.perf_counter() - started)
 
-    def _write(self, priced: PricedBooks, folders: dict[str, str], build_info: str, files: dict,
+    def _write(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None, files: dict,
                on_pages: Callable[[], None] | None) -> tuple[dict, int]:
         """Add the owner's files to the clients' `files` and write them all (`PublishedSite.write`);
         in watch mode the clients' pages first when the site is intact (see `build`)."""
@@ -190,16 +196,20 @@ class Builder:
             manifest, written = self.published.write(first, watch=self.background_cleanup)
             self.published.state = {**self.published.state, "manifest": manifest}
             on_pages()
-        files.update(render_site(priced, self.root, folders, pdf=self.pdf, build_info=build_info, clients=(),
+        files.update(render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
                                  environment=self.env[1], report_of=self.reports))
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 
-    def render(self, priced: PricedBooks, folders: dict[str, str], build_info: str) -> tuple[dict, int, int]:
+    def render(self, priced: PricedBooks, folders: dict[str, str],
+               provenance: git.Provenance | None) -> tuple[dict, int, int, int]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
+        The provenance is no input of a client's documents: when it alone changed (a commit),
+        a kept client gets only its owner report rendered again.
+
         Returns:
-            (site path -> bytes or `OnDisk`, clients rendered, PDFs made).
+            (site path -> bytes or `OnDisk`, clients rendered, PDFs made, owner reports rendered alone).
 
         Raises:
             TemplateProblem: one of the books' templates failed (for a client whose data the
@@ -209,8 +219,9 @@ class Builder:
         templates = templates_digest(self.root)
         if self.env is None or self.env[0] != (templates, template_dirs):
             self.env = ((templates, template_dirs), make_environment(self.root))  # compiled templates are kept
-        common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, build_info, templates,
-                               code_digest())
+        common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
+        on_disk = self.published.state.get("provenance")         # what the reports on disk show
+        on_disk = git.Provenance(*on_disk) if on_disk else None
         kept: dict[str, RenderedClient] = {}
         todo: list[tuple[int, str, tuple]] = []
         for index, client in enumerate(priced.clients):
@@ -224,19 +235,27 @@ class Builder:
             same = self.pages.same_key(cid, key)
             files = same.files if same is not None else self.published.files_on_disk(cid, key)
             if files is not None:
-                kept[cid] = RenderedClient(key, files, client, context)
+                kept[cid] = RenderedClient(key, files, client, context,
+                                           same.provenance if same is not None else on_disk)
             else:
                 todo.append((index, key, context))
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
-        work = SiteWork(self.root, priced, folders, self.pdf, build_info, pdf_cache, templates)
+        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates)
         rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
-            kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context)
+            kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
+                                                                     provenance)
+        stale = [cid for cid, page in kept.items() if page.provenance != provenance]
+        for cid in stale:           # a commit alone: of a kept client, only its owner report shows it
+            page = kept[cid]
+            report = render_site(priced, self.root, folders, provenance=provenance, clients=[page.client], owner=False,
+                                 documents=False, environment=self.env[1], report_of=self.reports)
+            kept[cid] = dataclasses.replace(page, files={**page.files, **report}, provenance=provenance)
         self.pages.replace(kept)
         site_files = {}
         for page in kept.values():
             site_files.update(page.files)
-        return site_files, len(todo), len(waiting)
+        return site_files, len(todo), len(waiting), len(stale)

@@ -39,6 +39,7 @@ from hourbook.core.records import Contract
 from hourbook.core.records import Entry
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
+from hourbook.git import Provenance
 from hourbook.render.dashboard import client_report
 
 
@@ -140,6 +141,7 @@ class RenderedClient:
     files: dict                 # site path -> bytes, or `publish.OnDisk` for a file kept on disk
     client: PricedClient        # the priced client they were made from
     context: tuple              # what else they depend on that the client does not hold (digests, folder)
+    provenance: Provenance | None = None    # the commit its owner report shows (no other file shows one)
 
 
 class PageCache:

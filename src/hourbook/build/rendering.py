@@ -19,6 +19,7 @@ from hourbook.build.digests import digest_of
 from hourbook.build.workers import fork_pool
 from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
+from hourbook.git import Provenance
 from hourbook.render import render_site
 from hourbook.render.html import make_environment
 from hourbook.site.files import write_file_atomically
@@ -36,7 +37,7 @@ class SiteWork:
     priced: PricedBooks
     folders: dict[str, str]
     pdf: bool
-    build_info: str
+    provenance: Provenance | None   # shown on the clients' owner reports only
     pdf_cache: Path | None          # where PDFs made before are kept (None: nowhere)
     templates: str                  # digest of the books' templates (`digests.templates_digest`)
 
@@ -73,7 +74,7 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
     rendered = []
     for index in indexes:
         pdfs = DeferredPdfs(work.pdf_cache, work.templates)
-        files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, build_info=work.build_info,
+        files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, provenance=work.provenance,
                             clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs)
         rendered.append((index, files, pdfs.waiting))
     return rendered

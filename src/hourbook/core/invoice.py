@@ -108,7 +108,7 @@ class Invoice:
     prices_include_tax: bool
     corrects: str
     corrects_issued: datetime.date | None
-    build_info: str
+    build_info: str                 # the commit, for the PDF's metadata only: never printed on the invoice
 
     @property
     def sign(self) -> int:

@@ -34,6 +34,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
+from hourbook.git import Provenance
 from hourbook.render.dashboard import client_report
 from hourbook.render.dashboard import make_dashboard
 from hourbook.render.html import BOOKS_TEMPLATES
@@ -60,9 +61,9 @@ TEMPLATE_SUFFIXES = (".html", ".htm", ".j2", ".jinja", ".jinja2")
 
 
 def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool = True,
-                build_info: str = "", clients: Iterable[PricedClient] | None = None, owner: bool = True,
-                environment=None, to_pdf: Callable[[str], bytes] | None = None,
-                report_of=client_report) -> dict[str, bytes]:
+                provenance: Provenance | None = None, clients: Iterable[PricedClient] | None = None,
+                owner: bool = True, documents: bool = True, environment=None,
+                to_pdf: Callable[[str], bytes] | None = None, report_of=client_report) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
@@ -74,10 +75,15 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
         folders: client id -> public folder name, for clients with `share: true`. A client
             without a folder, or with `share: false`, is rendered under owner/ only.
         pdf: also render each statement as PDF.
-        build_info: shown in page footers (e.g. "built from commit abc1234"); may be empty.
+        provenance: the commit the books were built from (`git.provenance`), or None. Only the
+            owner's pages show it (dashboard and client reports); a client's statements, index
+            and PDFs never do, and do not depend on it.
         clients: the clients whose files to render (default: all of `priced.clients`). A
-            client's files depend on that client, the settings and the templates only.
+            client's files depend on that client, the settings and the templates only (and
+            its owner report on `provenance`).
         owner: also render the files made from every client (robots.txt, the owner's dashboard).
+        documents: render the clients' statements, indexes and PDFs; False: of each client in
+            `clients` only its owner report (after a commit, the one page of it that changed).
         environment: the Jinja2 environment of `make_environment(root)`, when the caller keeps one.
         to_pdf: a statement's HTML -> its PDF (default: WeasyPrint, loading files from
             `template_folders(root)` only).
@@ -100,9 +106,11 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
 
     files: dict[str, bytes] = {}
     for client in priced.clients if clients is None else clients:
-        files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, build_info=build_info))
+        if documents:
+            files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf))
+        files.update(client_report_files(env, priced, client, folders, provenance=provenance, report_of=report_of))
     if owner:
-        files.update(owner_files(env, priced, folders, build_info=build_info, report_of=report_of))
+        files.update(owner_files(env, priced, folders, provenance=provenance, report_of=report_of))
     return files
 
 
@@ -179,50 +187,58 @@ def sample_pages(env, priced: PricedBooks) -> list:
     sample = dataclasses.replace(priced, clients=(client,) if client is not None else ())
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
-    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, build_info="")]
+    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None)]
     if client is None:
         return pages
     pages += [
-        lambda: render_client_index(env, sample, client, pdf=True, dashboard_href="../index.html", build_info=""),
+        lambda: render_client_index(env, sample, client, pdf=True, dashboard_href="../index.html"),
         lambda: render_owner_client(env, sample, client_report(client, settings, priced.as_of), "index.html",
-                                    build_info=""),
+                                    provenance=None),
     ]
     if client.statements:
         pages.append(lambda: render_statement(env, sample, client, client.statements[0], pdf_href="statement.pdf",
-                                              index_href="index.html", build_info=""))
+                                              index_href="index.html"))
     return pages
 
 
 # --------------------------------------------------------------- the site's files
 
 
-def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool, to_pdf,
-                 build_info: str) -> dict[str, bytes]:
-    """Every file of one client: its statements (public and the owner's copies) and its owner report.
+def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool,
+                 to_pdf) -> dict[str, bytes]:
+    """One client's documents: its statements, index and PDFs (public and the owner's copies).
 
-    They depend on this client, the settings and the templates only, never on another client:
-    an incremental build re-renders them when that client changes.
+    They depend on this client, the settings and the templates only, never on another client
+    nor on the commit: an incremental build re-renders them when that client changes.
     """
     cid = client.contract.id
     folder = public_folder(client, folders)
     if folder is not None:
-        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="",
-                             to_pdf=to_pdf, build_info=build_info)
+        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf)
         # The owner's copies point at the published PDFs rather than making them twice.
         files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
-                                  to_pdf=None, build_info=build_info))
-        statements = f"../../public/{folder}/index.html"
+                                  to_pdf=None))
     else:
-        files = client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf,
-                             build_info=build_info)
-        statements = "index.html"
-    report = client_report(client, priced.books.settings, priced.as_of)
-    files[f"owner/{cid}/dashboard.html"] = render_owner_client(env, priced, report, statements,
-                                                               build_info=build_info).encode("utf-8")
+        files = client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf)
     return files
 
 
-def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, build_info: str,
+def client_report_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *,
+                        provenance: Provenance | None, report_of=client_report) -> dict[str, bytes]:
+    """One client's report for the owner (owner/<client>/dashboard.html), which shows the provenance.
+
+    Args:
+        report_of: as for `make_dashboard`.
+    """
+    cid = client.contract.id
+    folder = public_folder(client, folders)
+    statements = f"../../public/{folder}/index.html" if folder is not None else "index.html"
+    report = report_of(client, priced.books.settings, priced.as_of)
+    html = render_owner_client(env, priced, report, statements, provenance=provenance)
+    return {f"owner/{cid}/dashboard.html": html.encode("utf-8")}
+
+
+def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
                 report_of=client_report) -> dict[str, bytes]:
     """robots.txt and the owner's dashboard: the files that depend on every client.
 
@@ -230,7 +246,7 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, build_info
         report_of: as for `make_dashboard`.
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
-    html = render_owner(env, priced, make_dashboard(priced, report_of), links, build_info=build_info)
+    html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
 
 
@@ -247,7 +263,7 @@ def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
 
 
 def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *, pdf: bool, pdf_prefix: str,
-                 to_pdf, build_info: str) -> dict[str, bytes]:
+                 to_pdf) -> dict[str, bytes]:
     """A client's index and statements under `prefix`; PDFs too when `to_pdf` is given.
 
     Args:
@@ -257,12 +273,11 @@ def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *,
     for statement in client.statements:
         html = render_statement(env, priced, client, statement,
                                 pdf_href=f"{pdf_prefix}{statement.period}.pdf" if pdf else None,
-                                index_href="index.html", build_info=build_info)
+                                index_href="index.html")
         files[f"{prefix}{statement.period}.html"] = html.encode("utf-8")
         if pdf and to_pdf is not None:
             files[f"{prefix}{statement.period}.pdf"] = to_pdf(html)
     dashboard_href = "../index.html" if prefix.startswith("owner/") else None
     files[f"{prefix}index.html"] = render_client_index(env, priced, client, pdf=pdf, pdf_prefix=pdf_prefix,
-                                                       dashboard_href=dashboard_href,
-                                                       build_info=build_info).encode("utf-8")
+                                                       dashboard_href=dashboard_href).encode("utf-8")
     return files

@@ -15,6 +15,7 @@ import functools
 import re
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from typing import Mapping
 
 import markdown
@@ -29,6 +30,9 @@ from babel.numbers import format_percent
 from markupsafe import Markup
 
 from hourbook.core.money import round_money
+
+if TYPE_CHECKING:
+    from hourbook.git import Provenance
 
 DEFAULT_LOCALE = "en"
 HOUR_QUANTUM = Decimal("0.01")
@@ -122,6 +126,14 @@ def translate(messages: Mapping[str, str], key: str, **values: object) -> str:
     if text is None:
         return key
     return text.format(**values) if values else text
+
+
+def provenance_words(provenance: Provenance | None, messages: Mapping[str, str]) -> str:
+    """`built from commit abc1234` (marked when the books had uncommitted changes) in `messages`' language."""
+    if provenance is None:
+        return ""
+    key = "built_from_uncommitted" if provenance.uncommitted else "built_from"
+    return translate(messages, key, commit=provenance.short)
 
 
 # --------------------------------------------------------------- numbers

@@ -40,6 +40,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Source
 from hourbook.core.records import Statement
+from hourbook.git import Provenance
 from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render.locale_files import language_words
@@ -326,14 +327,22 @@ def make_environment(root: Path | None) -> jinja2.Environment:
     return env
 
 
-def page_context(locale: str, currency: str, build_info: str) -> dict[str, Any]:
-    """What every page's template may use: its locale, currency and messages."""
+def page_context(locale: str, currency: str, provenance: Provenance | None = None) -> dict[str, Any]:
+    """What every page's template may use: its locale, currency and messages.
+
+    Args:
+        provenance: the commit the books were built from, for the owner's pages only: a
+            client's page or PDF is never given it, so that it neither shows a commit nor
+            changes with one (`build_info`, the words in the page's language, is '' then).
+    """
+    messages = load_messages(locale)
     return {
         "locale": filters.babel_locale(locale),
         "lang": filters.babel_locale(locale).replace("_", "-"),
         "currency": currency,
-        "messages": load_messages(locale),
-        "build_info": build_info,
+        "messages": messages,
+        "provenance": provenance,
+        "build_info": filters.provenance_words(provenance, messages),
     }
 
 
@@ -378,10 +387,10 @@ def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
 
 
 def render_statement(env: jinja2.Environment, priced: PricedBooks, client: PricedClient, statement: Statement,
-                     *, pdf_href: str | None, index_href: str | None, build_info: str) -> str:
+                     *, pdf_href: str | None, index_href: str | None) -> str:
     """A client's statement for one period, in the contract's language (HTML that also feeds the PDF)."""
     contract = client.contract
-    context = page_context(contract.locale, contract.currency, build_info)
+    context = page_context(contract.locale, contract.currency)
     view = make_view(statement, contract, context["messages"], context["locale"], priced.as_of)
     chart = hours_chart(client, min(statement.end, priced.as_of), STATEMENT_CHART_MONTHS,
                         context["locale"], context["messages"])
@@ -394,8 +403,7 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
 
 
 def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,
-                        *, pdf: bool, pdf_prefix: str = "", dashboard_href: str | None = None,
-                        build_info: str) -> str:
+                        *, pdf: bool, pdf_prefix: str = "", dashboard_href: str | None = None) -> str:
     """A client's list of statements, newest first, with its current balances and an hours chart.
 
     Args:
@@ -403,7 +411,7 @@ def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: Pr
         dashboard_href: a link back to the owner's dashboard, for the owner's copies only.
     """
     contract = client.contract
-    context = page_context(contract.locale, contract.currency, build_info)
+    context = page_context(contract.locale, contract.currency)
     statements = sorted(client.statements, key=lambda s: s.start, reverse=True)
     latest = statements[0] if statements else None
     chart = hours_chart(client, priced.as_of, INDEX_CHART_MONTHS, context["locale"], context["messages"])
@@ -425,10 +433,11 @@ def bar_for(messages: Mapping[str, str], locale: str) -> Callable[[int, int], st
 
 
 def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashboard, links: Mapping[str, str],
-                 *, build_info: str) -> str:
-    """The owner's dashboard, in English. `links`: client id -> its report page, relative."""
+                 *, provenance: Provenance | None) -> str:
+    """The owner's dashboard, in English, its provenance in the footer and a `<meta>`.
+    `links`: client id -> its report page, relative."""
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, build_info)
+    context = page_context(OWNER_LOCALE, settings.currency, provenance)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner.html").render(
         **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
@@ -440,13 +449,14 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
 
 
 def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
-                        *, build_info: str) -> str:
+                        *, provenance: Provenance | None) -> str:
     """One client's report for the owner, in English: verdict, retainer, figures by period, chart, top reasons.
 
-    It depends on this client and the settings only, so a build re-renders it with the client's pages.
+    It depends on this client, the settings and the provenance (shown as on `render_owner`) only,
+    so a build re-renders it with the client's pages, and alone after a commit.
     """
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, build_info)
+    context = page_context(OWNER_LOCALE, settings.currency, provenance)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
