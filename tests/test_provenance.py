@@ -1,0 +1,157 @@
+"""Provenance stays off client documents, and a commit alone re-renders none of them.
+
+The commit the books were built from (`git.provenance`) is shown on the owner's pages
+only (dashboard and each client's owner report, visible and in a `<meta>`). A client's
+statements, indexes and PDFs carry at most the as-of date ("Version of …"), so they
+neither say "uncommitted" nor change with a commit: after `git commit` a rebuild renders
+no statement and makes no PDF, in a long-lived builder (watch) as in a new process.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_incremental import AS_OF
+from test_incremental import BOOKS
+from test_incremental import clean_build
+from test_incremental import edit
+from test_incremental import fake_pdf  # noqa: F401 - the autouse fixture: PDFs as digests, counted
+from test_incremental import tree
+
+from hourbook.build import rendering
+from hourbook.build.builder import Builder
+from hourbook.render.locale_files import language_words
+from hourbook.render.locale_files import languages
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_PDF = (rendering.render_pdf, rendering.PARALLEL_PDFS)      # before fake_pdf replaces them
+OWNER_PAGES = re.compile(r"^owner/(index\.html|[^/]+/dashboard\.html)$")
+
+
+@pytest.fixture(autouse=True)
+def git_author(monkeypatch):
+    for name in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{name}_NAME", "Ana Ruiz")
+        monkeypatch.setenv(f"GIT_{name}_EMAIL", "ana@example.com")
+
+
+def run_git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(root: Path, message: str = "books") -> str:
+    """git init (once), add everything, commit; the new HEAD's hash."""
+    if not (root / ".git").exists():
+        run_git(root, "init", "-q")
+        (root / ".gitignore").write_text(".hourbook-cache/\nsite/\n", encoding="utf-8")
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-q", "--allow-empty", "-m", message)
+    return run_git(root, "rev-parse", "HEAD").strip()
+
+
+def provenance_words() -> list[str]:
+    """What names a build in any language: "built from commit", "uncommitted", and their translations."""
+    words = ["uncommitted", "built from"]
+    for language in languages():
+        for key in ("built_from", "built_from_uncommitted"):
+            words.append(language_words(language)[key].split("{commit}")[0].strip())
+    return sorted(set(words))
+
+
+def developer_text(data: bytes, commit: str) -> list[str]:
+    """The provenance found in a file's bytes (its text, or a PDF's extracted text and metadata)."""
+    text = data.decode("utf-8", "replace")
+    found = [word for word in (*provenance_words(), commit, commit[:7]) if word.lower() in text.lower()]
+    return found
+
+
+def test_a_commit_alone_re_renders_no_statement_and_no_pdf(books, tmp_path, fake_pdf):
+    root = books(BOOKS)
+    commit_all(root)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    first = builder.build()
+    assert first.ok and first.rendered_clients == 3 and first.rendered_pdfs > 0
+    made = len(fake_pdf)
+    before = tree(root / "site")
+
+    # An empty commit, in a long-lived builder (watch): only the owner's pages change.
+    head = commit_all(root, "nothing changed")
+    result = builder.build()
+    assert result.ok and not result.up_to_date
+    assert (result.rendered_clients, result.rendered_pdfs, result.rendered_reports) == (0, 0, 3)
+    after = tree(root / "site")
+    changed = sorted(rel for rel in after if after[rel] != before.get(rel))
+    assert changed == ["owner/acme/dashboard.html", "owner/globex/dashboard.html", "owner/index.html",
+                       "owner/initech/dashboard.html"]
+    assert f"built from commit {head[:7]}".encode() in after["owner/index.html"]
+    assert f'<meta name="hourbook-build" content="commit {head}">'.encode() in after["owner/globex/dashboard.html"]
+
+    # A commit of a file that is no input of the books, then a new process (a later `hourbook build`).
+    (root / "NOTES.txt").write_text("call ACME on Monday\n", encoding="utf-8")
+    head = commit_all(root, "a note")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and (result.rendered_clients, result.rendered_pdfs, result.rendered_reports) == (0, 0, 3)
+    assert f"built from commit {head[:7]}".encode() in (root / "site/owner/initech/dashboard.html").read_bytes()
+    assert len(fake_pdf) == made
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+
+    # Nothing changed since: up to date, nothing rendered at all.
+    assert Builder(root, lambda: AS_OF, jobs=1).build().up_to_date
+
+
+def test_uncommitted_books_show_on_the_owners_pages_only(books, tmp_path):
+    root = books(BOOKS)
+    commit = commit_all(root)
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")     # not committed
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    site = tree(root / "site")
+    shown = {rel: developer_text(data, commit) for rel, data in site.items() if not OWNER_PAGES.match(rel)}
+    assert {rel: found for rel, found in shown.items() if found} == {}
+    assert any(rel.startswith("public/") and rel.endswith(".pdf") for rel in site)
+    for rel in ("owner/index.html", "owner/acme/dashboard.html"):
+        assert (f"built from commit {commit[:7]}, with uncommitted changes").encode() in site[rel]
+        assert f'content="commit {commit}, uncommitted changes"'.encode() in site[rel]
+    # Outside git there is nothing to tell, and the owner's pages say nothing.
+    shutil.rmtree(root / ".git")
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    assert b"hourbook-build" not in (root / "site/owner/index.html").read_bytes()
+
+
+def example_books(root: Path) -> Path:
+    """The repository's example books, copied (hourbook.yaml, contracts/, logbook/, templates/)."""
+    root.mkdir()
+    for name in ("hourbook.yaml", "contracts", "logbook", "templates"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        elif source.exists():
+            shutil.copy2(source, root / name)
+    return root
+
+
+@pytest.mark.slow
+def test_real_pdfs_of_uncommitted_example_books_name_no_commit(tmp_path, monkeypatch):
+    """WeasyPrint's PDFs of the example books: no commit in their text nor in their metadata."""
+    pypdf = pytest.importorskip("pypdf")
+    monkeypatch.setattr(rendering, "render_pdf", REAL_PDF[0])       # WeasyPrint, not fake_pdf's digests
+    monkeypatch.setattr(rendering, "PARALLEL_PDFS", REAL_PDF[1])
+    root = example_books(tmp_path / "books")
+    commit = commit_all(root)
+    logbook = next(path for path in sorted((root / "logbook").rglob("*.md")))
+    logbook.write_text(logbook.read_text(encoding="utf-8") + "\n", encoding="utf-8")     # uncommitted
+    assert Builder(root, lambda: AS_OF, jobs=2).build().ok
+    pdfs = sorted((root / "site").rglob("*.pdf"))
+    assert pdfs
+    for path in pdfs:
+        reader = pypdf.PdfReader(path)
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        metadata = " ".join(str(value) for value in (reader.metadata or {}).values())
+        assert developer_text(f"{text}\n{metadata}".encode(), commit) == [], path
+        assert re.search(r"\d{4}", text), path                   # the text was read: "Version of … 2026"
+    index = (root / "site/owner/index.html").read_text(encoding="utf-8")
+    assert f"built from commit {commit[:7]}, with uncommitted changes" in index
