@@ -63,6 +63,8 @@ from hourbook.build.workers import cpu_count
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.output.json import diagnostic_json
+from hourbook.output.progress import Progress
+from hourbook.render import client_page_count
 from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
 from hourbook.render.html import make_environment
@@ -132,14 +134,17 @@ class Builder:
         """Wait until the state saved in the background (watch mode) is on disk."""
         self.published.flush()
 
-    def build(self, on_pages: Callable[[], None] | None = None) -> BuildResult:
+    def build(self, on_pages: Callable[[], None] | None = None, progress: Progress | None = None) -> BuildResult:
         """Check, price, render what changed and write the site; never raises for bad books.
 
         Args:
             on_pages: watch mode: when few pages changed, write the clients' pages first, call
                 this, then render and write the owner dashboard (which depends on every client,
                 and takes longest). Without it, everything is written at once.
+            progress: told what the build is doing and how many pages and PDFs it has made
+                (`output.progress`); the caller closes it.
         """
+        progress = progress or Progress()
         started = time.perf_counter()
         refusal = self.site_folder_problem()       # before anything is loaded, written or renamed
         if refusal:
@@ -156,6 +161,7 @@ class Builder:
                                up_to_date=True, statements=state.get("statements", 0),
                                clients=state.get("clients", 0), shared=state.get("shared", 0),
                                seconds=time.perf_counter() - started)
+        progress.status("reading and pricing the books")
         priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
                                                       contract_cache=self.contracts, price_one=self.pricing)
         for cache in (self.logbooks, self.contracts):
@@ -166,8 +172,11 @@ class Builder:
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = public_folders(priced, secret)
         try:
-            files, rendered, pdfs, reports = self.render(priced, folders, provenance)
+            progress.status("rendering")
+            files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress)
+            progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages)
+            progress.advance(pages=1)                       # the owner's dashboard
         except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
         except TemplateProblem as problem:        # a books template that fails for a client check did not try
@@ -201,8 +210,8 @@ class Builder:
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 
-    def render(self, priced: PricedBooks, folders: dict[str, str],
-               provenance: git.Provenance | None) -> tuple[dict, int, int, int]:
+    def render(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
+               progress: Progress) -> tuple[dict, int, int, int]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
         The provenance is no input of a client's documents: when it alone changed (a commit),
@@ -239,21 +248,26 @@ class Builder:
                                            same.provenance if same is not None else on_disk)
             else:
                 todo.append((index, key, context))
+        stale = [cid for cid, page in kept.items() if page.provenance != provenance]
+        changed = [priced.clients[index] for index, _, _ in todo]
+        progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + 1,
+                        pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates)
-        rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs)
+        rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
-        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs)
+        progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
+        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
                                                                      provenance)
-        stale = [cid for cid, page in kept.items() if page.provenance != provenance]
         for cid in stale:           # a commit alone: of a kept client, only its owner report shows it
             page = kept[cid]
             report = render_site(priced, self.root, folders, provenance=provenance, clients=[page.client], owner=False,
                                  documents=False, environment=self.env[1], report_of=self.reports)
             kept[cid] = dataclasses.replace(page, files={**page.files, **report}, provenance=provenance)
+            progress.advance(pages=1)
         self.pages.replace(kept)
         site_files = {}
         for page in kept.values():

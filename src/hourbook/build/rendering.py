@@ -12,6 +12,7 @@ in any order and with any number of processes.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from hourbook.build.digests import code_digest
@@ -20,6 +21,7 @@ from hourbook.build.workers import fork_pool
 from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
+from hourbook.output.progress import Progress
 from hourbook.render import render_site
 from hourbook.render.html import make_environment
 from hourbook.site.files import write_file_atomically
@@ -80,23 +82,37 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
     return rendered
 
 
-def render_changed_clients(environment, work: SiteWork, indexes: list[int],
-                           jobs: int) -> list[tuple[dict, dict[str, str]]]:
+def render_changed_clients(environment, work: SiteWork, indexes: list[int], jobs: int,
+                           progress: Progress | None = None) -> list[tuple[dict, dict[str, str]]]:
     """`render_clients`, in `jobs` forked processes when there are many (same results, same order).
+
+    Args:
+        progress: told of each client's pages as they come back to this process.
 
     Raises:
         TemplateProblem: a books template failed for one of the clients (located).
     """
+    progress = progress or Progress()
     pool = fork_pool(jobs, work=work) if jobs > 1 and len(indexes) >= PARALLEL_CLIENTS else None
     if pool is None:
-        return [(files, waiting) for _, files, waiting in render_clients(environment, work, indexes)]
+        rendered = []
+        for index in indexes:
+            rendered += render_clients(environment, work, [index])
+            progress.advance(pages=count_pages(rendered[-1][1]))
+        return [(files, waiting) for _, files, waiting in rendered]
     chunks = [indexes[i::jobs * 4] for i in range(min(len(indexes), jobs * 4))]
     by_index = {}
     with pool:
-        for chunk in pool.map(_render_clients_forked, chunks):
-            for index, files, waiting in chunk:
+        for future in as_completed([pool.submit(_render_clients_forked, chunk) for chunk in chunks]):
+            for index, files, waiting in future.result():
                 by_index[index] = (files, waiting)
+                progress.advance(pages=count_pages(files))
     return [by_index[index] for index in indexes]
+
+
+def count_pages(files: dict) -> int:
+    """The HTML pages among a client's files (what `render.client_page_count` foretold)."""
+    return sum(rel.endswith(".html") for rel in files)
 
 
 def _render_clients_forked(indexes: list[int]) -> list[tuple[int, dict, dict[str, str]]]:
@@ -113,22 +129,31 @@ def render_pdf(html: str, template_dirs: list[str]) -> bytes:
 
 
 def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cache: Path | None,
-                        jobs: int) -> dict[str, bytes]:
+                        jobs: int, progress: Progress | None = None) -> dict[str, bytes]:
     """Make the PDFs that `DeferredPdfs` left waiting, in processes when many, and keep them in the cache.
+
+    Args:
+        progress: told of each PDF as it comes back to this process.
 
     Returns:
         cache key -> PDF bytes.
     """
     if not waiting:
         return {}
+    progress = progress or Progress()
     keys = sorted(waiting)
     dirs = [str(path) for path in template_dirs]
     pool = fork_pool(min(jobs, len(keys))) if jobs > 1 and len(keys) >= PARALLEL_PDFS else None
+    made = []
     if pool is None:
-        made = [render_pdf(waiting[key], dirs) for key in keys]
+        for key in keys:
+            made.append(render_pdf(waiting[key], dirs))
+            progress.advance(pdfs=1)
     else:
         with pool:
-            made = list(pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys), chunksize=1))
+            for pdf in pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys), chunksize=1):
+                made.append(pdf)
+                progress.advance(pdfs=1)
     pdfs = dict(zip(keys, made))
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)

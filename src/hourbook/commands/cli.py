@@ -18,7 +18,9 @@ from hourbook.core.printable import escape_controls
 from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
 from hourbook.output.text import counted
+from hourbook.output.progress import make_progress
 from hourbook.output.text import format_diagnostic
+from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
 from hourbook.site.secret import client_urls
 from hourbook.site.secret import read_secret
@@ -27,6 +29,7 @@ TODAY_ENV = "HOURBOOK_TODAY"
 DEBUG_ENV = "HOURBOOK_DEBUG"      # set to 1: an unexpected exception prints its traceback too
 EXIT_INTERNAL = 70                # EX_SOFTWARE: a bug in hourbook, not a problem in the books
 REPORT_TO = "please report it with the command you ran (README, 'Reporting a bug')"
+QUIET_HELP = "no progress, no warnings and no notes: the errors, if any, and the summary line"
 
 
 class UsageError(Exception):
@@ -115,8 +118,12 @@ def cmd_build(args) -> int:
     root = books_root(args.books)
     as_of = parse_as_of(args.as_of)
     out = Path(args.out) if args.out else root / "site"
-    result = Builder(root, lambda: as_of, out=out, pdf=not args.no_pdf).build()
-    print_diagnostics(result.diagnostics)
+    progress = make_progress(sys.stderr, quiet=args.quiet)
+    try:
+        result = Builder(root, lambda: as_of, out=out, pdf=not args.no_pdf).build(progress=progress)
+    finally:
+        progress.close()
+    print_diagnostics(shown_diagnostics(result.diagnostics, quiet=args.quiet))
     if not result.ok and not result.error:
         print(f"build stopped: {summary_line(result.diagnostics)}; the site was left as it was", file=sys.stderr)
         return 1
@@ -137,7 +144,7 @@ def cmd_watch(args) -> int:
     root = books_root(args.books)
     parse_as_of(args.as_of)  # a bad date is a usage error now, not in the loop
     return watch_books(root, lambda: parse_as_of(args.as_of), out=Path(args.out) if args.out else None,
-                       pdf=not args.no_pdf)
+                       pdf=not args.no_pdf, quiet=args.quiet)
 
 
 def cmd_serve(args) -> int:
@@ -173,16 +180,21 @@ def cmd_issue(args) -> int:
     if refusal:
         outcome = invoicing.IssueOutcome(refusal=refusal)
     else:
-        priced, diagnostics = load_and_price(root, issued_on)
-        outcome = invoicing.issue(root, period, issued_on, priced, diagnostics)
-    print_diagnostics(outcome.diagnostics)
+        progress = make_progress(sys.stderr, quiet=args.quiet, verb="issuing")
+        try:
+            progress.status("reading and pricing the books")
+            priced, diagnostics = load_and_price(root, issued_on)
+            outcome = invoicing.issue(root, period, issued_on, priced, diagnostics, progress)
+        finally:
+            progress.close()
+    print_diagnostics(shown_diagnostics(outcome.diagnostics, quiet=args.quiet))
     if outcome.refusal:
         print(f"hourbook: issue refused: {outcome.refusal}; nothing was written", file=sys.stderr)
         return 1
     for record in outcome.records:
         print(f"{record.number:<14} {record.type:<8} {record.client:<16} {record.period:<8} net {record.net:>10} "
               f"tax {record.tax:>9} total {record.total:>10} {record.currency}  {record.pdf}")
-    for note in outcome.notes:
+    for note in outcome.notes if not args.quiet else ():
         print(f"hourbook: {note}", file=sys.stderr)
     return 0
 
@@ -247,11 +259,14 @@ def make_parser() -> argparse.ArgumentParser:
     build = command("build", cmd_build, "check, price and write site/ (HTML + PDF)")
     build.add_argument("--no-pdf", action="store_true", help="HTML only")
     build.add_argument("--out", metavar="DIR", help="site folder (default: BOOKS/site)")
+    build.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     for name, func, help_text in (("watch", cmd_watch, "build, then rebuild the site on every change"),
                                   ("serve", cmd_serve, "watch + a local preview server that reloads the open page")):
         sub = command(name, func, help_text)
         sub.add_argument("--no-pdf", action="store_true", help="HTML only (faster previews)")
         sub.add_argument("--out", metavar="DIR", help="site folder (default: BOOKS/site)")
+        if name == "watch":
+            sub.add_argument("--quiet", action="store_true", help=QUIET_HELP)
         if name == "serve":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0: any free port)")
@@ -260,6 +275,7 @@ def make_parser() -> argparse.ArgumentParser:
             ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients")).add_argument(
         "--date", metavar="DATE", help="the issue date, to back-date (default: the --as-of date, else today); "
         "never after today, nor before the last invoice's date")
+    commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
     return parser

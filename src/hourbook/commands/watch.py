@@ -36,8 +36,10 @@ from hourbook.core.register import REGISTER
 from hourbook.load.listing import BOOKS_PARTS
 from hourbook.load.listing import SECRET_FILE
 from hourbook.load.listing import SETTINGS_FILE
+from hourbook.output.progress import make_progress
 from hourbook.output.text import counted
 from hourbook.output.text import format_diagnostic
+from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
 
 DEBOUNCE_SECONDS = 0.1
@@ -207,11 +209,12 @@ class SiteBuilder:
 
     Args:
         on_build: called with each BuildResult (serve uses it to reload the open pages).
+        quiet: no progress, and of the diagnostics only the errors: each build says one line.
     """
 
     def __init__(self, root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None,
                  pdf: bool = True, on_build: Callable[[BuildResult], None] | None = None,
-                 on_pages: Callable[[], None] | None = None, log=None):
+                 on_pages: Callable[[], None] | None = None, log=None, quiet: bool = False):
         self.builder = Builder(root, as_of, out=out, pdf=pdf)
         self.builder.background_cleanup = True   # a long-running process: the old site goes in a thread
         self.root = root
@@ -219,15 +222,21 @@ class SiteBuilder:
         self.on_pages = on_pages
         self.pages_finished = None
         self.log = log or sys.stderr
+        self.quiet = quiet
         self.count = 0
         self.last: BuildResult | None = None
 
     def __call__(self) -> BuildResult:
         self.pages_finished = None
+        # The first build makes every page and PDF: it shows its progress; the later ones are quick.
+        progress = make_progress(self.log, quiet=self.quiet) if self.count == 0 else None
         try:
-            result = self.builder.build(on_pages=self.pages_written)
+            result = self.builder.build(on_pages=self.pages_written, progress=progress)
         except Exception:
             result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
+        finally:
+            if progress is not None:
+                progress.close()
         self.count += 1
         self.last = result
         self.report(result)
@@ -251,7 +260,7 @@ class SiteBuilder:
         saying what it did, on the log."""
         stamp = datetime.datetime.now().strftime("%H:%M:%S")
         if not result.up_to_date:
-            for diagnostic in result.diagnostics:
+            for diagnostic in shown_diagnostics(result.diagnostics, quiet=self.quiet):
                 print(format_diagnostic(diagnostic), file=self.log)
         counts = summary_line(result.diagnostics)
         if result.error:
@@ -315,21 +324,24 @@ def refuse_site_folder(builder: SiteBuilder) -> bool:
 
 def watch_books(root: Path, as_of: Callable[[], datetime.date], *, out: Path | None = None, pdf: bool = True,
                 watcher: WatcherBase | None = None, on_build=None, on_pages=None, ready=None,
-                builder: SiteBuilder | None = None) -> int:
+                builder: SiteBuilder | None = None, quiet: bool = False) -> int:
     """`hourbook watch`: build, then rebuild on every change until Ctrl-C or SIGTERM. Returns the exit
     code: 0, or 1 when the site folder is no place for a site (nothing is watched then).
 
     Args:
         ready: called with the WatchLoop before it starts (serve and tests use it to stop the loop).
         builder: the SiteBuilder to use (serve makes its own, to check the site folder before it listens).
+        quiet: `--quiet`: one line a build (`SiteBuilder`), and not the line saying what is watched.
     """
-    builder = builder or SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=on_build, on_pages=on_pages)
+    builder = builder or SiteBuilder(root, as_of, out=out, pdf=pdf, on_build=on_build, on_pages=on_pages,
+                                     quiet=quiet)
     if refuse_site_folder(builder):
         return 1
     loop = WatchLoop(builder, watcher or WatchdogWatcher(), root)
     if ready is not None:
         ready(loop)
-    print(f"hourbook: watching {root} (Ctrl-C to stop)", file=sys.stderr)
+    if not quiet:
+        print(f"hourbook: watching {root} (Ctrl-C to stop)", file=sys.stderr)
     with stop_on_sigterm():
         try:
             loop.run()

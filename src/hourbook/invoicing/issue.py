@@ -56,6 +56,7 @@ from hourbook.invoicing.register_file import remove_stale_temp_files
 from hourbook.invoicing.register_file import write_invoices
 from hourbook.invoicing.register_file import write_register
 from hourbook.load.listing import BOOKS_PARTS
+from hourbook.output.progress import Progress
 from hourbook.render.html import TemplateProblem
 
 PERIOD_NAME = re.compile(r"^(\d{4})-(?:0[1-9]|1[0-2]|Q[1-4])$")
@@ -133,7 +134,7 @@ def register_refusal(root: Path) -> str:
 
 
 def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks,
-          diagnostics: list[Diagnostic]) -> IssueOutcome:
+          diagnostics: list[Diagnostic], progress: Progress | None = None) -> IssueOutcome:
     """Number, record and write the invoices of one period: `hourbook issue PERIOD`.
 
     Refuses (nothing written) when the issue date is after today or before the last
@@ -155,6 +156,7 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
         period: a period name (`parse_period`).
         issued_on: the issue date (today, or earlier to back-date; `future_date_refusal` first).
         priced, diagnostics: the books priced as on `issued_on` (`pipeline.load_and_price`).
+        progress: told of each invoice's PDF as it is made (`output.progress`).
     """
     outcome = IssueOutcome(diagnostics=list(diagnostics))
     if any(diagnostic.severity == ERROR for diagnostic in diagnostics):
@@ -173,7 +175,7 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
         outcome.refusal = f"period {period} has not started on {issued_on}"
         return outcome
     with register_lock(root):
-        issue_locked(root, period, issued_on, priced, commit, outcome)
+        issue_locked(root, period, issued_on, priced, commit, outcome, progress or Progress("issuing"))
     if outcome.records and issued_on < end:
         outcome.notes.append(f"period {period} runs until {end}: entries dated after today in it will count "
                              "as changes to issued invoices")
@@ -184,7 +186,7 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
 
 
 def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks, commit: str,
-                 outcome: IssueOutcome) -> None:
+                 outcome: IssueOutcome, progress: Progress) -> None:
     """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
     remove_stale_temp_files(root)
     records, problems, old_bytes = read_verified_register(root)
@@ -225,10 +227,13 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     issued_by_number = {record.number: record for record in records}
     info = build_info(root)
     # Gather every file before writing any (STYLE §1).
+    progress.expect(pdfs=len(planned))
+    pdfs = {}
     try:
-        pdfs = {record.pdf: invoice_pdf(make_invoice(doc, record, contract, settings,
-                                                     issued_by_number.get(doc.corrects), info), root)
-                for (doc, contract), record in zip(docs, planned)}
+        for (doc, contract), record in zip(docs, planned):
+            pdfs[record.pdf] = invoice_pdf(make_invoice(doc, record, contract, settings,
+                                                        issued_by_number.get(doc.corrects), info), root)
+            progress.advance(pdfs=1)
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])
         outcome.refusal = "a template of the books failed (above)"

@@ -33,3 +33,9 @@ def summary_line(diagnostics: list[Diagnostic]) -> str:
     """`2 errors, 1 warning`: how a command's diagnostics add up (everything not an error is a warning)."""
     errors = sum(1 for d in diagnostics if d.severity == ERROR)
     return f"{counted(errors, 'error')}, {counted(len(diagnostics) - errors, 'warning')}"
+
+
+def shown_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> list[Diagnostic]:
+    """The diagnostics a command prints: all of them, or with `--quiet` the errors only (the summary
+    line still counts the warnings, and `hourbook check` lists them)."""
+    return [d for d in diagnostics if not quiet or d.severity == ERROR]

@@ -223,6 +223,12 @@ def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[s
     return files
 
 
+def client_page_count(client: PricedClient, folders: dict[str, str]) -> int:
+    """How many HTML pages `client_files` and `client_report_files` make for `client` (progress totals)."""
+    copies = 2 if public_folder(client, folders) is not None else 1      # public, and the owner's copies
+    return copies * (len(client.statements) + 1) + 1
+
+
 def client_report_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *,
                         provenance: Provenance | None, report_of=client_report) -> dict[str, bytes]:
     """One client's report for the owner (owner/<client>/dashboard.html), which shows the provenance.
