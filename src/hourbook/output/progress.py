@@ -25,6 +25,7 @@ from typing import TextIO
 PROGRESS_INTERVAL_ENV = "HOURBOOK_PROGRESS_INTERVAL"   # seconds between plain lines (tests make it 0)
 PLAIN_INTERVAL = 5.0            # off a terminal: a line every this many seconds, the first after as long
 BAR_STEPS = 1000                # the bar's resolution (it is filled by time, see `fraction_done`)
+DEFAULT_COLUMNS, DEFAULT_ROWS = 80, 24    # a terminal's size when it tells none
 REDRAW_INTERVAL = 0.1           # on a terminal: redraw the bar at most this often
 UNITS = {"pages": ("page", "pages"), "pdfs": ("PDF", "PDFs")}
 GUESS_SECONDS = {"pages": 0.005, "pdfs": 0.25}          # the cost of one, before the first is done
@@ -53,6 +54,7 @@ class Progress:
         """How many pages and PDFs there are to make in all (`pages=`, `pdfs=`); a unit's clock starts
         when it is first expected, or expected again before any of it is done."""
         now = time.monotonic()
+        self.text = ""                                  # what is counted now is what is being done
         for unit, total in totals.items():
             if self.done[unit] == 0:
                 self.started[unit] = now
@@ -170,8 +172,12 @@ class BarProgress(Progress):
         if self.bar is None:
             from tqdm import tqdm  # the bar's library, only when a terminal shows one
 
-            self.bar = tqdm(total=0, file=self.stream, leave=False, dynamic_ncols=True,
-                            mininterval=REDRAW_INTERVAL, bar_format=self.verb + ": {desc}")
+            # A terminal that tells no width (some containers' pseudo-terminals) would get a bar of none.
+            known = terminal_columns(self.stream) > 0
+            self.bar = tqdm(total=0, file=self.stream, leave=False, dynamic_ncols=known,
+                            ncols=None if known else DEFAULT_COLUMNS, nrows=None if known else DEFAULT_ROWS,
+                            mininterval=REDRAW_INTERVAL,
+                            bar_format=self.verb + ": {desc}")
         return self.bar
 
     def close(self) -> None:
@@ -194,6 +200,14 @@ def make_progress(stream: TextIO, *, quiet: bool = False, verb: str = "building"
     except ValueError:
         interval = PLAIN_INTERVAL
     return PlainProgress(stream, verb, interval=max(interval, 0.0))
+
+
+def terminal_columns(stream: TextIO) -> int:
+    """The width of the terminal `stream` writes to; 0 when it tells none."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def format_seconds(seconds: float) -> str:
