@@ -172,6 +172,7 @@ class BarProgress(Progress):
         if self.bar is None:
             from tqdm import tqdm  # the bar's library, only when a terminal shows one
 
+            tqdm.monitor_interval = 0   # no monitor thread: the build forks its workers while the bar is up
             # A terminal that tells no width (some containers' pseudo-terminals) would get a bar of none.
             known = terminal_columns(self.stream) > 0
             self.bar = tqdm(total=0, file=self.stream, leave=False, dynamic_ncols=known,
