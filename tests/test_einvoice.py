@@ -261,7 +261,8 @@ def test_html_is_escaped_and_shows_what_the_law_asks(priced):
                  "Registro Mercantil de Madrid", "Ana García (CTO)", "#urgent +50%"):
         assert text in acme, text
     # The commit it was issued from is in the PDF's metadata only, never in its text.
-    assert acme.count("abc1234") == 1 and '<meta name="generator" content="hourbook, built from commit abc1234">' in acme
+    assert acme.count("abc1234") == 1
+    assert '<meta name="generator" content="hourbook, built from commit abc1234">' in acme
 
 
 def test_books_templates_override_the_invoice_page(priced, tmp_path):

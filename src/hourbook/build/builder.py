@@ -191,8 +191,8 @@ class Builder:
             "diagnostics": [diagnostic_json(d) for d in diagnostics],
         }, in_background=self.background_cleanup)
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
-                           rendered_pdfs=pdfs, rendered_reports=reports, statements=statements, clients=len(priced.clients),
-                           shared=len(folders), seconds=time.perf_counter() - started)
+                           rendered_pdfs=pdfs, rendered_reports=reports, statements=statements,
+                           clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
 
     def _write(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None, files: dict,
                on_pages: Callable[[], None] | None) -> tuple[dict, int]:
