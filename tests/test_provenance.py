@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SELLER
+from conftest import run_cli
 from test_incremental import AS_OF
 from test_incremental import BOOKS
 from test_incremental import clean_build
 from test_incremental import edit
 from test_incremental import fake_pdf  # noqa: F401 - the autouse fixture: PDFs as digests, counted
 from test_incremental import tree
+from test_invoicing import BOOKS as INVOICED_BOOKS
 
 from hourbook.build import rendering
 from hourbook.build.builder import Builder
@@ -155,3 +158,23 @@ def test_real_pdfs_of_uncommitted_example_books_name_no_commit(tmp_path, monkeyp
         assert re.search(r"\d{4}", text), path                   # the text was read: "Version of … 2026"
     index = (root / "site/owner/index.html").read_text(encoding="utf-8")
     assert f"built from commit {commit[:7]}, with uncommitted changes" in index
+
+
+@pytest.mark.slow
+def test_an_invoice_names_its_commit_in_its_pdf_metadata_only(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    root = tmp_path / "books"
+    for rel, text in INVOICED_BOOKS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "hourbook.yaml").write_text(SELLER, encoding="utf-8")
+    commit = commit_all(root)
+    code, _, err = run_cli("issue", "2026-10", str(root), "--as-of", "2026-11-05")
+    assert code == 0, err
+    invoices = sorted((root / "invoices").glob("*.pdf"))
+    assert len(invoices) == 2
+    for path in invoices:
+        reader = pypdf.PdfReader(path)
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        assert developer_text(text.encode(), commit) == [], path
+        assert reader.metadata.creator == f"hourbook, built from commit {commit[:7]}"
