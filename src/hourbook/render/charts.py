@@ -195,9 +195,10 @@ def data_table(axis: Axis, series: Sequence[Series], *, caption: str, row_header
         if total_header:
             cells += f"<td>{escape(fmt(sum(float(value or 0) for value in values)))}</td>"
         rows.append(f'<tr><th scope="row">{escape(name)}</th>{cells}</tr>')
-    return Markup(f'<table class="visually-hidden chart-data"><caption>{escape(caption)}</caption>'  # noqa: S704
+    # The wrapper hides the table: a table grows to its content whatever its own width and height.
+    return Markup(f'<div class="visually-hidden"><table class="chart-data"><caption>{escape(caption)}</caption>'  # noqa: S704
                   f'<thead><tr><th scope="col">{escape(row_header)}</th>{head}</tr></thead>'
-                  f'<tbody>{"".join(rows)}</tbody></table>')
+                  f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _describe(axis: Axis, series: Sequence[Series]) -> str:
