@@ -4,10 +4,18 @@ No JavaScript and no plotting library: the same markup shows in a browser and in
 WeasyPrint's PDF. Colours are presentation attributes (not page CSS) so both
 renderers agree. Every piece of text is escaped here; the result is `Markup`.
 Coordinates are floats, which is fine: they are geometry, never money.
+
+Accessible (WCAG 2.1 AA): every colour stands at least 3:1 against the white page and
+text at least 4.5:1 (`tests/test_accessibility.py` computes both); colour is never the
+only cue (stacked bars carry a pattern per series and white gaps between segments,
+lines a marker shape and a dash per series, in the legend too); and a chart given a
+`row_header` is followed by a visually hidden table of its figures, the same numbers
+for a screen reader (`data_table`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,17 +32,25 @@ from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
 from hourbook.core.records import UNCOVERED
 
+# Each at least 3:1 against white (WCAG 1.4.11), the same hues as the pages' swatches (style.css).
 STATUS_COLOURS = {
     BILLED: "#2f6fab",
-    COVERED: "#3f9e7b",
+    COVERED: "#358f6e",
     QUOTE: "#8c6bc0",
-    NO_CHARGE: "#d9a520",
+    NO_CHARGE: "#a87a12",
     HELD: "#d0573c",
-    UNCOVERED: "#9aa3ad",
+    UNCOVERED: "#7c8592",
 }
-LINE_COLOURS = ("#2f6fab", "#d0573c", "#3f9e7b", "#8c6bc0", "#d9a520", "#4a4a4a", "#1b9aaa", "#b5487a")
+# A second cue beside the colour: the pattern drawn over each status's segments and swatch.
+STATUS_PATTERNS = {BILLED: "", COVERED: "stripes", QUOTE: "grid", NO_CHARGE: "dots", HELD: "back", UNCOVERED: "cross"}
+PATTERNS = ("", "stripes", "dots", "back", "cross", "grid")
+LINE_COLOURS = ("#2f6fab", "#d0573c", "#358f6e", "#8c6bc0", "#a87a12", "#4a4a4a", "#1b7f8c", "#b5487a")
+MARKERS = ("circle", "square", "diamond", "ring", "box", "rhombus", "plus", "cross")
+DASHES = ("", "6 3", "2 3", "8 3 2 3")
+GOOD, NEAR, OVER = "#358f6e", "#a87a12", "#d0573c"
 AXIS = "#6b7280"
 GRID = "#e5e7eb"
+LEGEND_TEXT = "#374151"
 FONT = "font-family=\"DejaVu Sans, sans-serif\""
 
 Number = float | int | Decimal
@@ -48,6 +64,7 @@ class Series:
     label: str
     colour: str
     values: tuple[Number | None, ...]
+    pattern: str = ""           # one of PATTERNS: "" is plain colour
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,7 @@ class Axis:
 
     labels: tuple[str, ...]
     sublabels: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()     # each slot's full name, for the table of figures ("November 2026")
 
 
 def nice_ceiling(value: float, ticks: int = 4) -> tuple[float, float]:
@@ -75,23 +93,119 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "") -> Markup:
+def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "",
+         desc: str = "") -> Markup:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}"{extra} viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
-            f"<title>{escape(title)}</title>")
+            f"<title>{escape(title)}</title>" + (f"<desc>{escape(desc)}</desc>" if desc else ""))
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text part escaped above
 
 
-def _legend(series: Sequence[Series], x: float, y: float, width: float) -> list[str]:
+def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
+    """A prefix for the chart's pattern ids, the same for the same chart: two charts on one page differ."""
+    text = "\x1f".join([title, *axis.labels, *(s.label for s in series)])
+    return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def _patterns(prefix: str, kinds: set[str]) -> str:
+    """<defs> of white strokes over a colour: stripes, dots, back(ward stripes), cross(hatch), grid."""
+    shapes = {
+        "stripes": '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#fff" stroke-width="1.6"/>',
+        "back": '<path d="M-1,5 l2,2 M0,0 l6,6 M5,-1 l2,2" stroke="#fff" stroke-width="1.6"/>',
+        "dots": '<circle cx="3" cy="3" r="1.3" fill="#fff"/>',
+        "cross": '<path d="M0,0 l6,6 M6,0 l-6,6" stroke="#fff" stroke-width="1.1"/>',
+        "grid": '<path d="M3,0 v6 M0,3 h6" stroke="#fff" stroke-width="1.2"/>',
+    }
+    defs = "".join(f'<pattern id="{prefix}-{kind}" width="6" height="6" patternUnits="userSpaceOnUse">{shapes[kind]}</pattern>'
+                   for kind in sorted(kinds) if kind in shapes)
+    return f"<defs>{defs}</defs>" if defs else ""
+
+
+def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, tip: str = "",
+            extra: str = "") -> str:
+    """A rectangle in `colour`, its pattern over it (and a tooltip on both)."""
+    geometry = f'x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra}'
+    tip_part = f"<title>{tip}</title>" if tip else ""
+    part = f'<rect {geometry} fill="{colour}">{tip_part}</rect>'
+    if pattern:
+        part += f'<rect {geometry} fill="url(#{prefix}-{pattern})">{tip_part}</rect>'
+    return part
+
+
+def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
+    """A point of a line chart, one shape per series (MARKERS): filled, hollow, or two strokes."""
+    inner = f"<title>{tip}</title>" if tip else ""
+    solid = f'fill="{colour}"'
+    hollow = f'fill="#fff" stroke="{colour}" stroke-width="1.8"'
+    if shape in ("circle", "ring"):
+        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.5" {solid if shape == "circle" else hollow}>{inner}</circle>'
+    if shape in ("square", "box"):
+        return (f'<rect x="{_num(x - 3.2)}" y="{_num(y - 3.2)}" width="6.4" height="6.4" '
+                f'{solid if shape == "square" else hollow}>{inner}</rect>')
+    if shape in ("diamond", "rhombus"):
+        return (f'<polygon points="{_num(x)},{_num(y - 4.5)} {_num(x + 4.5)},{_num(y)} {_num(x)},{_num(y + 4.5)} '
+                f'{_num(x - 4.5)},{_num(y)}" {solid if shape == "diamond" else hollow}>{inner}</polygon>')
+    if shape == "plus":
+        strokes = f"M{_num(x - 4)},{_num(y)} h8 M{_num(x)},{_num(y - 4)} v8"
+    else:
+        strokes = f"M{_num(x - 3.5)},{_num(y - 3.5)} l7,7 M{_num(x + 3.5)},{_num(y - 3.5)} l-7,7"
+    return f'<path d="{strokes}" fill="none" stroke="{colour}" stroke-width="2.2">{inner}</path>'
+
+
+def _legend(series: Sequence[Series], x: float, y: float, width: float, prefix: str = "",
+            styles: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """One swatch and label per series, wrapping; `styles` (marker, dash) per series make it a lines legend."""
     parts, cursor, row = [], x, y
-    for item in series:
-        size = 18 + 7 * len(item.label)
+    for index, item in enumerate(series):
+        style = styles[index] if index < len(styles) else None
+        size = 18 + 7 * len(item.label) + (12 if style else 0)
         if cursor + size > x + width and cursor > x:
             cursor, row = x, row + 16
-        parts.append(f'<rect x="{_num(cursor)}" y="{_num(row - 9)}" width="10" height="10" rx="2" fill="{item.colour}"/>'
-                     f'<text x="{_num(cursor + 14)}" y="{_num(row)}" fill="#374151">{escape(item.label)}</text>')
+        if style:
+            marker, dash = style
+            dash_part = f' stroke-dasharray="{dash}"' if dash else ""
+            parts.append(f'<line x1="{_num(cursor)}" x2="{_num(cursor + 22)}" y1="{_num(row - 4)}" y2="{_num(row - 4)}" '
+                         f'stroke="{item.colour}" stroke-width="2"{dash_part}/>')
+            if marker:
+                parts.append(_marker(marker, cursor + 11, row - 4, item.colour))
+            text_x = cursor + 26
+        else:
+            parts.append(_filled(prefix, item.pattern, cursor, row - 9, 10, 10, item.colour, extra=' rx="2"'))
+            text_x = cursor + 14
+        parts.append(f'<text x="{_num(text_x)}" y="{_num(row)}" fill="{LEGEND_TEXT}">{escape(item.label)}</text>')
         cursor += size + 12
     return parts
+
+
+def data_table(axis: Axis, series: Sequence[Series], *, caption: str, row_header: str, fmt: Format,
+               total_header: str = "") -> Markup:
+    """The chart's figures as a table a screen reader reads (visually hidden; not printed).
+
+    One row per slot (its full name from `axis.names`), one column per series, and a
+    total column when `total_header` is given (stacked bars). A gap is "–".
+    """
+    names = axis.names or axis.labels
+    head = "".join(f'<th scope="col">{escape(item.label)}</th>' for item in series)
+    if total_header:
+        head += f'<th scope="col">{escape(total_header)}</th>'
+    rows = []
+    for index, name in enumerate(names):
+        values = [item.values[index] if index < len(item.values) else None for item in series]
+        cells = "".join(f'<td>{"–" if value is None else escape(fmt(float(value)))}</td>' for value in values)
+        if total_header:
+            cells += f"<td>{escape(fmt(sum(float(value or 0) for value in values)))}</td>"
+        rows.append(f'<tr><th scope="row">{escape(name)}</th>{cells}</tr>')
+    # The wrapper hides the table: a table grows to its content whatever its own width and height.
+    return Markup(f'<div class="visually-hidden"><table class="chart-data"><caption>{escape(caption)}</caption>'  # noqa: S704
+                  f'<thead><tr><th scope="col">{escape(row_header)}</th>{head}</tr></thead>'
+                  f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _describe(axis: Axis, series: Sequence[Series]) -> str:
+    """The chart's <desc>: its span and its series, in the page's own words."""
+    names = axis.names or axis.labels
+    span = f"{names[0]} – {names[-1]}" if len(names) > 1 else "".join(names)
+    return f"{span}: {', '.join(item.label for item in series)}" if series else span
 
 
 def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: float, step: float,
@@ -122,16 +236,24 @@ def _x_axis(axis: Axis, left: float, slot: float, baseline: float) -> list[str]:
 
 
 def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
-                 width: int = 640, height: int = 230) -> Markup:
+                 width: int = 640, height: int = 230, row_header: str = "", total_header: str = "") -> Markup:
     """Bars stacked by series (e.g. hours per month by status), with a y axis and a legend.
+
+    Segments are parted by a white gap and carry their series' pattern (PATTERNS by
+    position when no series names one), so no two are told apart by colour alone.
 
     Args:
         axis: one label per bar.
         series: stacked bottom-up in order; series that are all zero are left out.
         title: the chart's accessible name (and tooltip).
         fmt: formats a y value for ticks and tooltips.
+        row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
+        total_header: the table's last column, each bar's total.
     """
     shown = [s for s in series if any(v for v in s.values)]
+    if not any(s.pattern for s in shown):
+        shown = [Series(s.label, s.colour, s.values, PATTERNS[i % len(PATTERNS)]) for i, s in enumerate(shown)]
+    prefix = _chart_id(title, axis, shown)
     left, right, top = 46.0, 8.0, 10.0
     legend_rows = 1 + sum(18 + 7 * len(s.label) + 12 for s in shown) // int(width - left - right)
     bottom = 46.0 + 16 * legend_rows
@@ -140,7 +262,7 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     top_value, step = nice_ceiling(max(totals, default=0))
     slot = plot_w / max(len(axis.labels), 1)
     bar = min(slot * 0.7, 42)
-    body = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
+    body = [_patterns(prefix, {s.pattern for s in shown})] + _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
     for index, label in enumerate(axis.labels):
         y = top + plot_h
         x = left + slot * index + (slot - bar) / 2
@@ -150,29 +272,36 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
                 continue
             h = plot_h * value / top_value
             y -= h
-            body.append(f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(bar)}" height="{_num(h)}" fill="{item.colour}">'
-                        f"<title>{escape(label)} · {escape(item.label)}: {escape(fmt(value))}</title></rect>")
+            tip = f"{escape(label)} · {escape(item.label)}: {escape(fmt(value))}"
+            body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip, ' stroke="#fff" stroke-width="1"'))
     body += _x_axis(axis, left, slot, top + plot_h)
-    body += _legend(shown, left, height - 16 * legend_rows + 4, plot_w)
-    return _svg(width, height, title, body)
+    body += _legend(shown, left, height - 16 * legend_rows + 4, plot_w, prefix)
+    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
+    if not row_header:
+        return svg
+    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt, total_header=total_header)
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
-               reference: tuple[str, float] | None = None, width: int = 640, height: int = 230) -> Markup:
+               reference: tuple[str, float] | None = None, width: int = 640, height: int = 230,
+               row_header: str = "") -> Markup:
     """Lines over time (e.g. effective hourly rate per client), gaps where a value is None.
 
     Values far above the rest (over 3× the median) would flatten every other line, so the
     axis stops there and such points sit on the top edge as a triangle; their tooltip
-    keeps the true value.
+    keeps the true value. Each line has its own marker shape and dash (MARKERS, DASHES).
 
     Args:
         reference: a dashed horizontal line, (label, value), e.g. the cost of an hour.
+        row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
     """
     shown = [s for s in series if any(v is not None for v in s.values)]
     values = sorted(float(v) for s in shown for v in s.values if v is not None)
     left, right, top = 46.0, 8.0, 10.0
+    styles = [(MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]) for i in range(len(shown))]
     legend_items = shown + ([Series(reference[0], AXIS, ())] if reference else [])
-    legend_rows = 1 + sum(18 + 7 * len(s.label) + 12 for s in legend_items) // int(width - left - right)
+    legend_styles = styles + ([("", "5 4")] if reference else [])
+    legend_rows = 1 + sum(30 + 7 * len(s.label) + 12 for s in legend_items) // int(width - left - right)
     bottom = 46.0 + 16 * legend_rows
     plot_w, plot_h = width - left - right, height - top - bottom
     cap = max(values, default=0.0)
@@ -193,7 +322,7 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
         y = point(0, reference[1])[1]
         body.append(f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(y)}" y2="{_num(y)}" '
                     f'stroke="{AXIS}" stroke-width="1.5" stroke-dasharray="5 4"/>')
-    for item in shown:
+    for item, (marker, dash) in zip(shown, styles):
         segment: list[str] = []
         segments = [segment]
         marks = []
@@ -204,20 +333,24 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
                 continue
             x, y = point(index, float(value))
             segment.append(f"{_num(x)},{_num(y)}")
-            tip = f"<title>{escape(item.label)} · {escape(axis.labels[index])}: {escape(fmt(float(value)))}</title>"
+            tip = f"{escape(item.label)} · {escape(axis.labels[index])}: {escape(fmt(float(value)))}"
             if float(value) > top_value:
                 marks.append(f'<path d="M{_num(x - 5)},{_num(y + 7)} L{_num(x + 5)},{_num(y + 7)} L{_num(x)},{_num(y - 1)} Z" '
-                             f'fill="{item.colour}">{tip}</path>')
+                             f'fill="{item.colour}"><title>{tip}</title></path>')
             else:
-                marks.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3" fill="{item.colour}">{tip}</circle>')
+                marks.append(_marker(marker, x, y, item.colour, tip))
+        dash_part = f' stroke-dasharray="{dash}"' if dash else ""
         for points in segments:
             if len(points) > 1:
                 body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{item.colour}" '
-                            f'stroke-width="2" stroke-linejoin="round"/>')
+                            f'stroke-width="2" stroke-linejoin="round"{dash_part}/>')
         body += marks
     body += _x_axis(axis, left, slot, top + plot_h)
-    body += _legend(legend_items, left, height - 16 * legend_rows + 4, plot_w)
-    return _svg(width, height, title, body)
+    body += _legend(legend_items, left, height - 16 * legend_rows + 4, plot_w, styles=legend_styles)
+    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
+    if not row_header:
+        return svg
+    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt)
 
 
 def progress_bar(used: Number, total: Number, *, title: str, width: int = 120, height: int = 10) -> Markup:
@@ -227,7 +360,7 @@ def progress_bar(used: Number, total: Number, *, title: str, width: int = 120, h
     tick marks where 100 % falls.
     """
     share = float(used) / float(total) if total else 0.0
-    colour = "#3f9e7b" if share < 0.8 else "#d9a520" if share <= 1 else "#d0573c"
+    colour = GOOD if share < 0.8 else NEAR if share <= 1 else OVER
     scale = max(share, 1.0)
     fill = width * min(share, scale) / scale
     body = [f'<rect x="0" y="0" width="{width}" height="{height}" rx="3" fill="{GRID}"/>',

@@ -369,18 +369,22 @@ def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: dat
     axis_months = last_months(upto, months, first)
     labels = status_labels(messages)
     series = [charts.Series(labels[status], charts.STATUS_COLOURS[status],
-                            tuple(monthly.get(month, {}).get(status, 0) / 60 for month in axis_months))
+                            tuple(monthly.get(month, {}).get(status, 0) / 60 for month in axis_months),
+                            charts.STATUS_PATTERNS[status])
               for status in STATUSES]
     axis = month_axis(axis_months, locale)
     return charts.stacked_bars(axis, series, title=filters.translate(messages, "chart_hours"),
-                               fmt=lambda value: filters.format_amount(value, locale))
+                               fmt=lambda value: filters.format_amount(value, locale),
+                               row_header=filters.translate(messages, "chart_month"),
+                               total_header=filters.translate(messages, "chart_total"))
 
 
 def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
     """Month names, with the year under the first month and under every January."""
     return charts.Axis(
         tuple(filters.capitalize(filters.format_month(month, locale)) for month in months),
-        tuple(str(month.year) if index == 0 or month.month == 1 else "" for index, month in enumerate(months)))
+        tuple(str(month.year) if index == 0 or month.month == 1 else "" for index, month in enumerate(months)),
+        tuple(filters.format_period(f"{month.year}-{month.month:02d}", locale) for month in months))
 
 
 # --------------------------------------------------------------- pages
@@ -484,7 +488,8 @@ def rate_chart(dashboard: Dashboard, locale: str) -> str:
     if cost is not None:
         reference = (f"cost of an hour ({filters.format_money(cost, dashboard.settings.currency, locale)})", float(cost))
     return charts.line_chart(month_axis(months, locale), series, title="Effective hourly rate per client",
-                             fmt=lambda value: filters.format_amount(round(value), locale), reference=reference)
+                             fmt=lambda value: filters.format_amount(round(value), locale), reference=reference,
+                             row_header=filters.translate(load_messages(locale), "chart_month"))
 
 
 def client_label(contract: Contract, seller_currency: str) -> str:
