@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from hourbook.git import Provenance
 from hourbook.core.documents import split_statement
 from hourbook.core.invoice import make_invoice
 from hourbook.core.records import ERROR
@@ -86,7 +87,7 @@ def render_pages(root: Path) -> dict[str, str]:
     assert [d for d in diagnostics if d.severity == ERROR] == []
     folders = {c.contract.id: f"{c.contract.id}-0123abcd" for c in priced.clients if c.contract.share}
     # The pages link their PDFs as a real build does; the PDFs themselves are not made here.
-    files = render_site(priced, root, folders, pdf=True, to_pdf=lambda html: b"%PDF-", build_info="built from commit abc1234")
+    files = render_site(priced, root, folders, pdf=True, to_pdf=lambda html: b"%PDF-", provenance=Provenance("abc1234" * 5 + "abcde", False))
     pages = {path: data.decode("utf-8") for path, data in files.items() if path.endswith(".html")}
     return {**pages, **invoice_pages(root, priced)}
 
