@@ -397,7 +397,8 @@ def test_time_ranges_and_periods():
     assert filters.format_time_range(None, None) == ""
     assert filters.format_period("2026-11", "es") == "Noviembre de 2026"
     assert filters.format_period("2026-Q4", "de") == "4. Quartal 2026"
-    assert filters.format_hours(20, "es") == "0,33"
+    assert filters.format_hours(20, "es") == "0:20"                 # h:mm unless the books say decimal
+    assert filters.format_hours(20, "es", "decimal") == "0,33"
 
 
 # --- PDF -----------------------------------------------------------------------
@@ -637,7 +638,7 @@ def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_lef
         - 1h work
     """})
     running = site(root, "2026-11-20")["public/pre-0123abcd/2026-11.html"].decode()
-    assert "Expired" not in running and re.search(r'<td class="num">\s*4\.00\s*</td>', running)
+    assert "Expired" not in running and re.search(r'<td class="num">\s*4:00\s*</td>', running)
     ended = site(root, "2026-12-05")["public/pre-0123abcd/2026-11.html"].decode()
     assert "Expired; 4 hr unused" in ended
 

@@ -38,7 +38,9 @@ from hourbook.core.records import QUOTE
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Party
+from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Settings
+from hourbook.core.records import ShownTag
 from hourbook.core.records import VatExemption
 from hourbook.core.register import IssuedRecord
 
@@ -66,6 +68,14 @@ class InvoiceLine:
     unit: str                                   # UN/ECE rec. 20: HUR (hour), C62 (one)
     unit_price: Decimal                         # net, never negative (BR-27)
     net: Decimal
+    # What `description` and `detail` are made of, for the page to say in the client's language
+    # (`render.invoice.localised`); `detail` above is the same in plain, language-free words.
+    kind: str = ""                              # the entry's kind (time, expense); "" for a fee
+    entry_description: str = ""
+    requester: str = ""                         # the contact's name, or the handle when none is known
+    surcharges: tuple[tuple[str, Decimal], ...] = ()   # (tag, fraction) of each surcharge applied
+    rate_tag: str = ""                          # the tag whose per-tag rate priced the line
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class IncludedLine:
     date: datetime.date
     minutes: int
     why: str
+    entry_description: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class Invoice:
     corrects: str
     corrects_issued: datetime.date | None
     build_info: str
+    show_tags: tuple[ShownTag, ...] = ()        # the client's shown tags (contract and books)
+    hours_form: str = HOURS_CLOCK               # how the page shows hours; the XML's quantities stay decimal
 
     @property
     def sign(self) -> int:
@@ -225,7 +239,7 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         exemption_note=exemption.note if exemption is not None and doc.tax_rate == 0 else "",
         note=settings.invoice_note, prices_include_tax=doc.prices_include_tax,
         corrects=record.corrects, corrects_issued=corrected.issued if corrected is not None else None,
-        build_info=build_info,
+        build_info=build_info, show_tags=contract.show_tags, hours_form=contract.hours,
     )
 
 
@@ -267,22 +281,27 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
     for line, net in zip(charged, nets):
         entry = line.entry
         details = []
-        if entry.by:
-            details.append(contacts.get(entry.by) or f"@{entry.by}")
+        requester = (contacts.get(entry.by) or entry.by) if entry.by else ""
+        if requester:
+            details.append(requester)
         surcharge = line.surcharge
-        if surcharge:
-            tags = [tag for tag, _ in contract.term_on(entry.date).surcharge if tag in entry.tags]
-            details.append(" ".join(f"#{tag}" for tag in tags) + f" +{(surcharge * 100).normalize():f}%")
-        description = entry.description or " ".join(f"#{tag}" for tag in entry.tags) or entry.kind
+        term = contract.term_on(entry.date)
+        surcharges = tuple((tag, rate) for tag, rate in term.surcharge if tag in entry.tags) if surcharge else ()
+        details += [f"{tag} +{(rate * 100).normalize():f}%" for tag, rate in surcharges]
+        rates = dict(term.rates) if term is not None and entry.kind != EXPENSE else {}
+        rate_tag = next((tag for tag in entry.tags if tag in rates), "")
+        description = entry.description or entry.kind
+        words = dict(kind=entry.kind, entry_description=entry.description, requester=requester, surcharges=surcharges,
+                     rate_tag=rate_tag, tags=entry.tags)
         if entry.kind == EXPENSE:
             quantity = Decimal(1 if net >= 0 else -1)
             result.append(InvoiceLine(description, "; ".join(details), entry.date, None, quantity, "C62",
-                                      abs(net), net))
+                                      abs(net), net, **words))
             continue
         price = round_money(line.rate * (1 + surcharge) / divisor, doc.currency)
         quantity = _hours(line.billed_minutes) * (1 if net >= 0 else -1)
         result.append(InvoiceLine(description, "; ".join(details), entry.date, line.billed_minutes, quantity,
-                                  "HUR", price, net))
+                                  "HUR", price, net, **words))
     for fee, net in zip(fees, nets[len(charged):]):
         result.append(InvoiceLine(fee.label, "", fee.date, None, Decimal(1), "C62", abs(net), net))
     return result
@@ -301,8 +320,8 @@ def included_lines(doc: Document) -> list[IncludedLine]:
             why = "quote:" + next((tag.upper() for tag in entry.tags if tag.startswith("q-")), "")
         else:
             why = f"no-charge:{line.reason}"
-        description = entry.description or " ".join(f"#{tag}" for tag in entry.tags)
-        result.append(IncludedLine(description, entry.date, line.logged_minutes, why))
+        description = entry.description or entry.kind
+        result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags))
     return result
 
 

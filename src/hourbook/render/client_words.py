@@ -24,6 +24,7 @@ from hourbook.core.incidents import IncidentUse
 from hourbook.core.records import Contract
 from hourbook.core.records import Entry
 from hourbook.core.records import Quote
+from hourbook.core.records import ShownTag
 from hourbook.load.client_view import ALL_LANGUAGES
 from hourbook.render.filters import babel_locale
 from hourbook.render.filters import format_rate
@@ -36,7 +37,12 @@ TICKET_TAG = "ticket-"
 
 def tag_name(tag: str, contract: Contract, messages: Mapping[str, str], locale: str) -> str:
     """A tag as a client reads it in `locale` (see the module's docstring for the order)."""
-    for shown in contract.show_tags:
+    return name_of_tag(tag, contract.show_tags, messages, locale)
+
+
+def name_of_tag(tag: str, show_tags: tuple[ShownTag, ...], messages: Mapping[str, str], locale: str) -> str:
+    """`tag_name` from the shown tags themselves (an invoice carries them without its contract)."""
+    for shown in show_tags:
         if shown.tag == tag:
             names = dict(shown.names)
             for key in (babel_locale(locale), language_of(locale), ALL_LANGUAGES):
@@ -51,8 +57,14 @@ def tag_name(tag: str, contract: Contract, messages: Mapping[str, str], locale: 
 
 def shown_tags(tags: Iterable[str], contract: Contract, messages: Mapping[str, str], locale: str) -> tuple[str, ...]:
     """The names of the tags the client may see, in the entry's order; the others are left out."""
-    listed = {shown.tag for shown in contract.show_tags}
-    return tuple(tag_name(tag, contract, messages, locale) for tag in tags if tag in listed)
+    return names_of_shown(tags, contract.show_tags, messages, locale)
+
+
+def names_of_shown(tags: Iterable[str], show_tags: tuple[ShownTag, ...], messages: Mapping[str, str],
+                   locale: str) -> tuple[str, ...]:
+    """`shown_tags` from the shown tags themselves."""
+    listed = {shown.tag for shown in show_tags}
+    return tuple(name_of_tag(tag, show_tags, messages, locale) for tag in tags if tag in listed)
 
 
 def surcharge_words(entry: Entry, contract: Contract, messages: Mapping[str, str], locale: str) -> str:
