@@ -289,7 +289,8 @@ def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[s
         shown = ShownLine(line, line_note(line, contract, messages, locale, incident),
                           requester_name(entry.by, contract) if entry.by else "",
                           entry.source in split, line.surcharge,
-                          shown_tags(entry.tags, contract, messages, locale),
+                          # the tag that is the line's no-charge reason is named in the reason already
+                          shown_tags([tag for tag in entry.tags if tag != line.reason], contract, messages, locale),
                           surcharge_words(entry, contract, messages, locale) if line.surcharge else "",
                           rate_words(entry, contract, messages, locale))
         grouped[GROUP_OF_STATUS[line.status]].append(shown)
