@@ -279,3 +279,35 @@ def test_invoice_lines_speak_the_clients_words(books):
     assert "Marta Sánchez (CTO); tarifa presencial; urgente, +50 %" in text
     assert "1:15 h" in text and "0:30 h" in text
     assert "#" not in text and "@" not in text.replace("ana@example.com", "")
+
+
+def minutes_of(text: str) -> int:
+    hours, minutes = text.strip().split(":")
+    return int(hours.replace("−", "-")) * 60 + int(minutes)
+
+
+def test_the_rendered_hours_card_adds_up_to_the_subtotal_rows_on_every_example_statement():
+    priced = priced_books(EXAMPLE_BOOKS, "2026-12-31")
+    folders = {c.contract.id: c.contract.id for c in priced.clients}
+    files = render_site(priced, EXAMPLE_BOOKS, folders, pdf=False, build_info="")
+    decimal = {c.contract.id for c in priced.clients if c.contract.hours == "decimal"}
+    checked = 0
+    for path, data in files.items():
+        client = path.split("/")[1]
+        if not re.search(r"/\d{4}-\d{2}\.html$", path) or not path.startswith("public/") or client in decimal:
+            continue
+        page = data.decode()
+        card = re.search(r'<div class="summary-card">.*?</dl>', page, flags=re.S).group()
+        worked, billed = (minutes_of(value) for value in re.findall(r"<dd>([−\d]+:\d\d)</dd>", card))
+        logged_rows = billed_rows = 0
+        for section in re.findall(r'<section class="group group-([a-z-]+)">(.*?)</section>', page, flags=re.S):
+            key, body = section
+            row = re.search(r'<tr class="subtotal">.*?<td class="num">\s*([\d:]+)\s*(?:<div class="sub">(.*?)</div>)?',
+                            body, flags=re.S)
+            hours = minutes_of(row.group(1))
+            logged = minutes_of(re.search(r"\d+:\d\d", row.group(2)).group()) if row.group(2) else hours
+            logged_rows += logged
+            billed_rows += hours if key == "billed" else 0
+        assert (worked, billed) == (logged_rows, billed_rows), path
+        checked += 1
+    assert checked > 25
