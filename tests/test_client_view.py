@@ -10,16 +10,29 @@ from __future__ import annotations
 import datetime
 import html as html_lib
 import re
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
 from hourbook.core.documents import split_statement
 from hourbook.core.incidents import number_incidents
 from hourbook.core.invoice import make_invoice
+from hourbook.core.pricing import price_client
 from hourbook.core.records import ERROR
+from hourbook.core.records import Contract
+from hourbook.core.records import Entry
+from hourbook.core.records import Party
+from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import ShownTag
+from hourbook.core.records import Source
+from hourbook.core.records import Term
 from hourbook.core.register import plan_records
 from hourbook.load.client_view import merge_show_tags
 from hourbook.pipeline import load_and_price
@@ -311,3 +324,49 @@ def test_the_rendered_hours_card_adds_up_to_the_subtotal_rows_on_every_example_s
         assert (worked, billed) == (logged_rows, billed_rows), path
         checked += 1
     assert checked > 25
+
+
+# --- the card's law, on generated books -------------------------------------------------
+
+NOV = datetime.date(2026, 11, 1)
+
+
+def generated_contract(kind: str) -> Contract:
+    term = Term(kind, datetime.date(2026, 1, 1), None, Source("c.yaml", 1), rate=Decimal(60), increment=15,
+                free_under=10, minimum=30, surcharge=(("urgent", Decimal("0.5")),), rates=(("onsite", Decimal(80)),),
+                fee=Decimal(300) if kind == "retainer" else None, included=120 if kind == "retainer" else None)
+    blocks = (PrepaidBlock("B", datetime.date(2026, 1, 1), Source("c.yaml", 2), minutes=180),
+              PrepaidBlock("P", datetime.date(2026, 1, 1), Source("c.yaml", 3), incidents=2))
+    return Contract("gen", Party("Generated"), Source("c.yaml", 1), contacts=(("marta", "Marta"),), terms=(term,),
+                    prepaid=blocks if kind == "prepaid" else ())
+
+
+entry_strategy = st.tuples(st.integers(0, 59), st.integers(1, 300), st.sampled_from(["", "marta", "pedro"]),
+                           st.lists(st.sampled_from(["urgent", "onsite", "goodwill", "ticket-1", "ticket-2", "x"]),
+                                    max_size=3, unique=True), st.booleans())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["hourly", "retainer", "prepaid"]), st.lists(entry_strategy, max_size=25))
+def test_card_figures_are_the_sums_of_the_groups(kind, rows):
+    contract = generated_contract(kind)
+    entries = [Entry("expense" if expense else "time", NOV + datetime.timedelta(days=day), "gen",
+                     Source("l.md", index + 1), minutes=0 if expense else minutes,
+                     amount=Decimal(minutes) if expense else None, by=by, tags=tuple(tags))
+               for index, (day, minutes, by, tags, expense) in enumerate(rows)]
+    entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
+    client, _ = price_client(contract, entries, datetime.date(2027, 3, 1))
+    messages = load_messages("en")
+    for statement in client.statements:
+        view, _ = client_statement(client, statement, messages, "en", datetime.date(2027, 3, 1), "a@b.c")
+        logged = sum(e.minutes for e in entries if e.kind == "time" and statement.start <= e.date <= statement.end)
+        # Every logged minute lands in exactly one group, and the card says the groups' sums.
+        assert view.logged_minutes == sum(g.logged_minutes for g in view.groups) == logged == statement.minutes.logged
+        assert view.billed_minutes == sum(g.billed_minutes for g in view.groups) == statement.minutes.billed
+        billed_group = [g for g in view.groups if g.key == "billed"]
+        assert view.billed_minutes == (billed_group[0].minutes if billed_group else 0)
+    # The incidents numbered are the incidents pricing drew.
+    uses = number_incidents([line for s in client.statements for line in s.lines], contract)
+    if client.statements and kind == "prepaid":
+        pack = next(state for state in client.statements[-1].prepaid if state.block.id == "P")
+        assert max((use.number for use in uses.values()), default=0) == pack.used_incidents
