@@ -212,6 +212,13 @@ def test_incidents_are_numbered_by_ticket(books):
         (5, 1, ("201",)), (7, 1, ("201",)), (9, 2, ()), (11, 3, ("202",))]
     # Pricing drew as many incidents as the numbering counts.
     assert client.statements[-1].prepaid[0].used_incidents == 3
+    # The invoice lists the covered lines with their incidents too.
+    settings = priced.books.settings
+    doc = split_statement(client.statements[0], client.contract, {})[0]
+    record = plan_records([(doc, client.contract)], [], settings, datetime.date(2026, 10, 1), "0" * 40)[0]
+    invoice = text_of(render_html(make_invoice(doc, record, client.contract, settings, None, "", uses)))
+    assert "from prepaid block P-1: incident 1 of 3, ticket 201" in invoice
+    assert "from prepaid block P-1: incident 2 of 3" in invoice
     site = pages(root, "2026-10-31")
     september = text_of(site["public/help-0123abcd/2026-09.html"])
     assert september.count("Incident pack P-1: incident 1 of 3, ticket 201") == 2

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from typing import Mapping
 
 from babel import Locale
 from babel import UnknownLocaleError
@@ -27,6 +28,7 @@ from babel import UnknownLocaleError
 from hourbook.core import periods
 from hourbook.core.documents import INVOICE
 from hourbook.core.documents import Document
+from hourbook.core.incidents import IncidentUse
 from hourbook.core.money import ZERO
 from hourbook.core.money import quantum
 from hourbook.core.money import round_money
@@ -40,6 +42,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import Party
 from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Settings
+from hourbook.core.records import Source
 from hourbook.core.records import ShownTag
 from hourbook.core.records import VatExemption
 from hourbook.core.register import IssuedRecord
@@ -88,6 +91,7 @@ class IncludedLine:
     why: str
     entry_description: str = ""
     tags: tuple[str, ...] = ()
+    incident: IncidentUse | None = None         # the incident of a pack it used
 
 
 @dataclass(frozen=True)
@@ -214,12 +218,15 @@ def legal_problems(doc: Document, contract: Contract, settings: Settings) -> lis
 
 
 def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settings: Settings,
-                 corrected: IssuedRecord | None, build_info: str) -> Invoice:
+                 corrected: IssuedRecord | None, build_info: str,
+                 incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> Invoice:
     """The invoice of an issued document (after `legal_problems` found nothing). Pure.
 
     Args:
         doc: what it is made of; record: its number, date and totals as registered;
         corrected: for a corrective invoice, the record of the invoice it corrects.
+        incidents: the incident each pack-covered line used (`core.incidents.number_incidents`
+            over the client's history), for the lines done at no extra charge.
     """
     exemption = exemption_for(contract.id, settings)
     if doc.kind == INVOICE:
@@ -234,7 +241,7 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         seller=settings.seller, seller_country=country_of(settings.seller) or "",
         buyer=contract.party, buyer_country=country_of(contract.party) or "", client=contract.id,
         currency=doc.currency, locale=contract.locale, lines=tuple(invoice_lines(doc, contract)),
-        included=tuple(included_lines(doc)), net=doc.net, tax=doc.tax, total=doc.total, tax_rate=doc.tax_rate,
+        included=tuple(included_lines(doc, incidents)), net=doc.net, tax=doc.tax, total=doc.total, tax_rate=doc.tax_rate,
         vat_category=exemption.category if exemption is not None and doc.tax_rate == 0 else STANDARD,
         exemption_note=exemption.note if exemption is not None and doc.tax_rate == 0 else "",
         note=settings.invoice_note, prices_include_tax=doc.prices_include_tax,
@@ -307,7 +314,8 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
     return result
 
 
-def included_lines(doc: Document) -> list[IncludedLine]:
+def included_lines(doc: Document,
+                   incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> list[IncludedLine]:
     """Work in the document not charged on its own: covered, no-charge, or on a quote."""
     result = []
     for line in doc.lines:
@@ -321,7 +329,9 @@ def included_lines(doc: Document) -> list[IncludedLine]:
         else:
             why = f"no-charge:{line.reason}"
         description = entry.description or entry.kind
-        result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags))
+        incident = (incidents or {}).get((entry.source, line.cover or "")) if line.status == COVERED else None
+        result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags,
+                                   incident))
     return result
 
 

@@ -36,6 +36,7 @@ from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
 from hourbook.render.html import books_environment
 from hourbook.render.html import load_messages
+from hourbook.render.client_words import incident_words
 from hourbook.render.client_words import name_of_tag
 from hourbook.render.client_words import names_of_shown
 from hourbook.render.filters import format_hours
@@ -126,8 +127,10 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
     def number(value: Decimal) -> str:
         return format_decimal(value, locale=locale)
 
-    def why(code: str) -> str:
+    def why(code: str, incident=None) -> str:
         kind, _, detail = code.partition(":")
+        if kind == "covered" and incident is not None:
+            return f"{words['covered_block']} {detail}: {incident_words(incident, messages)}"
         if kind == "covered":
             return words["covered_retainer"] if detail == "retainer" else f"{words['covered_block']} {detail}"
         if kind == "quote":
