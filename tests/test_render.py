@@ -171,7 +171,7 @@ def test_statement_shows_groups_fees_and_totals(books):
                  "1.335,00\xa0€", "IVA 21\xa0%", "280,35\xa0€", "1.615,35\xa0€",
                  "Garantía (corrección de nuestro propio trabajo)", "Tarea breve, sin cargo",
                  "Solicitado por pedro, que no es un contacto autorizado", "solicitado por Ana García (CTO)",
-                 "23:30–01:15 (+1)", "recargo +50\xa0%", "mar, 3 nov", "Noviembre de 2026",
+                 "23:30–01:15 (+1)", "urgente, +50\xa0%", "mar, 3 nov", "Noviembre de 2026",
                  'href="2026-11.pdf"', 'href="index.html"']:
         assert text in html, text
     assert "<li>cleared the queue</li>" in html
@@ -179,7 +179,7 @@ def test_statement_shows_groups_fees_and_totals(books):
     # The retainer's 2 h: 75 min of the driver fix and 45 of the night migration; nothing left.
     allowance = html[html.index("Horas incluidas en este periodo"):]
     allowance = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", allowance[:allowance.index("</section>")]))
-    assert "Cuota de mantenimiento 2,00 2,00 0,00" in allowance, allowance
+    assert "Cuota de mantenimiento 2:00 2:00 0:00" in allowance, allowance
     assert "wants a new printer" not in html        # requests are for the owner only
 
 
