@@ -135,13 +135,14 @@ def held_mailto(address: str, client: str, period: str, rows: list[str], message
 def quote_mailto(address: str, client: str, quote: Quote, price: str, estimate: str,
                  messages: Mapping[str, str]) -> str:
     """The link approving a quote: its id, title, price and estimate in subject and body."""
-    title = quote.title or quote.id
-    subject = translate(messages, "mail_quote_subject", id=quote.id, title=title, client=client)
+    title = quote.title
+    untitled = "" if title else "_untitled"
+    subject = translate(messages, "mail_quote_subject" + untitled, id=quote.id, title=title, client=client)
     facts = [translate(messages, "mail_quote_price", price=price)] if price else []
     if estimate:
         facts.append(translate(messages, "mail_quote_estimate", estimate=estimate))
     body = "\n".join([translate(messages, "mail_greeting"), "",
-                      translate(messages, "mail_quote_body", id=quote.id, title=title), "",
+                      translate(messages, "mail_quote_body" + untitled, id=quote.id, title=title), "",
                       *(f"- {fact}" for fact in facts), "",
                       translate(messages, "mail_regards"), ""])
     return mailto(address, subject, body)
