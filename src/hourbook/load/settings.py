@@ -11,6 +11,7 @@ import re
 import string
 from pathlib import Path
 
+from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Party
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
@@ -104,7 +105,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         due_days=invoice.get("due_days", 30),
         vat_exemptions=invoice.get("exemptions", ()),
         show_tags=read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else (),
-        hours=values.get("hours", "h:mm"),
+        hours=values.get("hours", HOURS_CLOCK),
     )
 
 
