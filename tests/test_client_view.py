@@ -377,3 +377,13 @@ def test_card_figures_are_the_sums_of_the_groups(kind, rows):
     if client.statements and kind == "prepaid":
         pack = next(state for state in client.statements[-1].prepaid if state.block.id == "P")
         assert max((use.number for use in uses.values()), default=0) == pack.used_incidents
+
+
+def test_a_long_held_list_is_cut_short_in_the_mail(books):
+    entries = "".join(f"- 30m @pedro request number {n}\n" for n in range(25))
+    root = books({"hourbook.yaml": SETTINGS, "contracts/acme.yaml": CONTRACT,
+                  "logbook/n.md": "---\nclient: acme\n---\n# 2026-11-03\n" + entries})
+    page = pages(root, "2026-11-30")["public/acme-0123abcd/2026-11.html"]
+    body = mailtos(page)[0][2]
+    assert body.count("\r\n- Nov 3, 2026 – request number") == 20
+    assert "… and 5 more on the statement" in body

@@ -31,6 +31,7 @@ from hourbook.render.filters import format_rate
 from hourbook.render.filters import language_of
 from hourbook.render.filters import translate
 
+MAIL_LINES = 20                 # held lines named in a mail at most (mail programs cut long links)
 EXPIRY_WARNING_DAYS = 30        # a block expiring within this many days, with something left, is flagged
 TICKET_TAG = "ticket-"
 
@@ -125,9 +126,12 @@ def mailto(address: str, subject: str, body: str) -> str:
 def held_mailto(address: str, client: str, period: str, rows: list[str], messages: Mapping[str, str]) -> str:
     """The link confirming a statement's held lines; `rows`: one text per line (date, work, hours, value)."""
     subject = translate(messages, "mail_held_subject", client=client, period=period)
+    named = [f"- {row}" for row in rows[:MAIL_LINES]]
+    if len(rows) > MAIL_LINES:
+        named.append(translate(messages, "mail_more_lines", count=len(rows) - MAIL_LINES))
     body = "\n".join([translate(messages, "mail_greeting"), "",
                       translate(messages, "mail_held_body", period=period), "",
-                      *(f"- {row}" for row in rows), "",
+                      *named, "",
                       translate(messages, "mail_regards"), ""])
     return mailto(address, subject, body)
 
