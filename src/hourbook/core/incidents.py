@@ -42,6 +42,8 @@ def number_incidents(lines: Iterable[Line], contract: Contract) -> dict[tuple[So
         contract: the client's contract, for its packs.
     """
     packs = {block.id: block.incidents for block in contract.prepaid if block.incidents is not None}
+    if not packs:
+        return {}                                   # most clients: nothing to sort
     drawn: dict[str, int] = {}                      # pack id -> incidents drawn so far
     ticket_of: dict[str, tuple[str, int]] = {}      # ticket tag -> (pack id, incident number)
     uses: dict[tuple[Source, str], IncidentUse] = {}
