@@ -172,7 +172,7 @@ def test_statement_shows_groups_fees_and_totals(books):
                  "1.335,00\xa0€", "IVA 21\xa0%", "280,35\xa0€", "1.615,35\xa0€",
                  "Garantía (corrección de nuestro propio trabajo)", "Tarea breve, sin cargo",
                  "Solicitado por pedro, que no es un contacto autorizado", "solicitado por Ana García (CTO)",
-                 "23:30–01:15 (+1)", "recargo +50\xa0%", "mar, 3 nov", "Noviembre de 2026",
+                 "23:30–01:15 (+1)", "urgente, +50\xa0%", "mar, 3 nov", "Noviembre de 2026",
                  'href="2026-11.pdf"', 'href="index.html"']:
         assert text in html, text
     assert "<li>cleared the queue</li>" in html
@@ -180,7 +180,7 @@ def test_statement_shows_groups_fees_and_totals(books):
     # The retainer's 2 h: 75 min of the driver fix and 45 of the night migration; nothing left.
     allowance = html[html.index("Horas incluidas en este periodo"):]
     allowance = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", allowance[:allowance.index("</section>")]))
-    assert "Cuota de mantenimiento 2,00 2,00 0,00" in allowance, allowance
+    assert "Cuota de mantenimiento 2:00 2:00 0:00" in allowance, allowance
     assert "wants a new printer" not in html        # requests are for the owner only
 
 
@@ -398,7 +398,8 @@ def test_time_ranges_and_periods():
     assert filters.format_time_range(None, None) == ""
     assert filters.format_period("2026-11", "es") == "Noviembre de 2026"
     assert filters.format_period("2026-Q4", "de") == "4. Quartal 2026"
-    assert filters.format_hours(20, "es") == "0,33"
+    assert filters.format_hours(20, "es") == "0:20"                 # h:mm unless the books say decimal
+    assert filters.format_hours(20, "es", "decimal") == "0,33"
 
 
 # --- PDF -----------------------------------------------------------------------
@@ -639,7 +640,7 @@ def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_lef
         - 1h work
     """})
     running = site(root, "2026-11-20")["public/pre-0123abcd/2026-11.html"].decode()
-    assert "Expired" not in running and re.search(r'<td class="num">\s*4\.00\s*</td>', running)
+    assert "Expired" not in running and re.search(r'<td class="num">\s*4:00\s*</td>', running)
     ended = site(root, "2026-12-05")["public/pre-0123abcd/2026-11.html"].decode()
     assert "Expired; 4 hr unused" in ended
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from typing import Mapping
 
 from babel import Locale
 from babel import UnknownLocaleError
@@ -27,6 +28,7 @@ from babel import UnknownLocaleError
 from hourbook.core import periods
 from hourbook.core.documents import INVOICE
 from hourbook.core.documents import Document
+from hourbook.core.incidents import IncidentUse
 from hourbook.core.money import ZERO
 from hourbook.core.money import quantum
 from hourbook.core.money import round_money
@@ -38,7 +40,10 @@ from hourbook.core.records import QUOTE
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Party
+from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Settings
+from hourbook.core.records import Source
+from hourbook.core.records import ShownTag
 from hourbook.core.records import VatExemption
 from hourbook.core.register import IssuedRecord
 
@@ -66,6 +71,14 @@ class InvoiceLine:
     unit: str                                   # UN/ECE rec. 20: HUR (hour), C62 (one)
     unit_price: Decimal                         # net, never negative (BR-27)
     net: Decimal
+    # What `description` and `detail` are made of, for the page to say in the client's language
+    # (`render.invoice.localised`); `detail` above is the same in plain, language-free words.
+    kind: str = ""                              # the entry's kind (time, expense); "" for a fee
+    entry_description: str = ""
+    requester: str = ""                         # the contact's name, or the handle when none is known
+    surcharges: tuple[tuple[str, Decimal], ...] = ()   # (tag, fraction) of each surcharge applied
+    rate_tag: str = ""                          # the tag whose per-tag rate priced the line
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,9 @@ class IncludedLine:
     date: datetime.date
     minutes: int
     why: str
+    entry_description: str = ""
+    tags: tuple[str, ...] = ()
+    incident: IncidentUse | None = None         # the incident of a pack it used
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,8 @@ class Invoice:
     corrects: str
     corrects_issued: datetime.date | None
     build_info: str                 # the commit, for the PDF's metadata only: never printed on the invoice
+    show_tags: tuple[ShownTag, ...] = ()        # the client's shown tags (contract and books)
+    hours_form: str = HOURS_CLOCK               # how the page shows hours; the XML's quantities stay decimal
 
     @property
     def sign(self) -> int:
@@ -200,12 +218,15 @@ def legal_problems(doc: Document, contract: Contract, settings: Settings) -> lis
 
 
 def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settings: Settings,
-                 corrected: IssuedRecord | None, build_info: str) -> Invoice:
+                 corrected: IssuedRecord | None, build_info: str,
+                 incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> Invoice:
     """The invoice of an issued document (after `legal_problems` found nothing). Pure.
 
     Args:
         doc: what it is made of; record: its number, date and totals as registered;
         corrected: for a corrective invoice, the record of the invoice it corrects.
+        incidents: the incident each pack-covered line used (`core.incidents.number_incidents`
+            over the client's history), for the lines done at no extra charge.
     """
     exemption = exemption_for(contract.id, settings)
     if doc.kind == INVOICE:
@@ -220,12 +241,12 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         seller=settings.seller, seller_country=country_of(settings.seller) or "",
         buyer=contract.party, buyer_country=country_of(contract.party) or "", client=contract.id,
         currency=doc.currency, locale=contract.locale, lines=tuple(invoice_lines(doc, contract)),
-        included=tuple(included_lines(doc)), net=doc.net, tax=doc.tax, total=doc.total, tax_rate=doc.tax_rate,
+        included=tuple(included_lines(doc, incidents)), net=doc.net, tax=doc.tax, total=doc.total, tax_rate=doc.tax_rate,
         vat_category=exemption.category if exemption is not None and doc.tax_rate == 0 else STANDARD,
         exemption_note=exemption.note if exemption is not None and doc.tax_rate == 0 else "",
         note=settings.invoice_note, prices_include_tax=doc.prices_include_tax,
         corrects=record.corrects, corrects_issued=corrected.issued if corrected is not None else None,
-        build_info=build_info,
+        build_info=build_info, show_tags=contract.show_tags, hours_form=contract.hours,
     )
 
 
@@ -267,28 +288,34 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
     for line, net in zip(charged, nets):
         entry = line.entry
         details = []
-        if entry.by:
-            details.append(contacts.get(entry.by) or f"@{entry.by}")
+        requester = (contacts.get(entry.by) or entry.by) if entry.by else ""
+        if requester:
+            details.append(requester)
         surcharge = line.surcharge
-        if surcharge:
-            tags = [tag for tag, _ in contract.term_on(entry.date).surcharge if tag in entry.tags]
-            details.append(" ".join(f"#{tag}" for tag in tags) + f" +{(surcharge * 100).normalize():f}%")
-        description = entry.description or " ".join(f"#{tag}" for tag in entry.tags) or entry.kind
+        term = contract.term_on(entry.date)
+        surcharges = tuple((tag, rate) for tag, rate in term.surcharge if tag in entry.tags) if surcharge else ()
+        details += [f"{tag} +{(rate * 100).normalize():f}%" for tag, rate in surcharges]
+        rates = dict(term.rates) if term is not None and entry.kind != EXPENSE else {}
+        rate_tag = next((tag for tag in entry.tags if tag in rates), "")
+        description = entry.description or entry.kind
+        words = dict(kind=entry.kind, entry_description=entry.description, requester=requester, surcharges=surcharges,
+                     rate_tag=rate_tag, tags=entry.tags)
         if entry.kind == EXPENSE:
             quantity = Decimal(1 if net >= 0 else -1)
             result.append(InvoiceLine(description, "; ".join(details), entry.date, None, quantity, "C62",
-                                      abs(net), net))
+                                      abs(net), net, **words))
             continue
         price = round_money(line.rate * (1 + surcharge) / divisor, doc.currency)
         quantity = _hours(line.billed_minutes) * (1 if net >= 0 else -1)
         result.append(InvoiceLine(description, "; ".join(details), entry.date, line.billed_minutes, quantity,
-                                  "HUR", price, net))
+                                  "HUR", price, net, **words))
     for fee, net in zip(fees, nets[len(charged):]):
         result.append(InvoiceLine(fee.label, "", fee.date, None, Decimal(1), "C62", abs(net), net))
     return result
 
 
-def included_lines(doc: Document) -> list[IncludedLine]:
+def included_lines(doc: Document,
+                   incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> list[IncludedLine]:
     """Work in the document not charged on its own: covered, no-charge, or on a quote."""
     result = []
     for line in doc.lines:
@@ -301,8 +328,10 @@ def included_lines(doc: Document) -> list[IncludedLine]:
             why = "quote:" + next((tag.upper() for tag in entry.tags if tag.startswith("q-")), "")
         else:
             why = f"no-charge:{line.reason}"
-        description = entry.description or " ".join(f"#{tag}" for tag in entry.tags)
-        result.append(IncludedLine(description, entry.date, line.logged_minutes, why))
+        description = entry.description or entry.kind
+        incident = (incidents or {}).get((entry.source, line.cover or "")) if line.status == COVERED else None
+        result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags,
+                                   incident))
     return result
 
 

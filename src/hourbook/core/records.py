@@ -81,6 +81,19 @@ class VatExemption:
     source: Source
 
 
+HOURS_CLOCK = "h:mm"                            # hours shown as 1:30
+HOURS_DECIMAL = "decimal"                       # hours shown as 1.50
+HOURS_FORMS = (HOURS_CLOCK, HOURS_DECIMAL)
+
+
+@dataclass(frozen=True)
+class ShownTag:
+    """A tag clients may see on their documents (`show_tags:`), with its name in some languages."""
+
+    tag: Tag
+    names: tuple[tuple[str, str], ...] = ()     # (language or locale, display name)
+
+
 @dataclass(frozen=True)
 class Settings:
     """hourbook.yaml."""
@@ -98,6 +111,8 @@ class Settings:
     due_days: int = 30                          # payment due this many days after the issue date
     vat_exemptions: tuple[VatExemption, ...] = ()
     source: Source = Source("hourbook.yaml", 1)
+    show_tags: tuple[ShownTag, ...] = ()        # tags every client may see (contracts add theirs)
+    hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
 
 
 # --------------------------------------------------------------- contracts
@@ -182,6 +197,8 @@ class Contract:
     terms: tuple[Term, ...] = ()
     prepaid: tuple[PrepaidBlock, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    show_tags: tuple[ShownTag, ...] = ()        # the books' and the contract's, merged (load.client_view)
+    hours: str = HOURS_CLOCK                    # h:mm or decimal
 
     def term_on(self, day: datetime.date) -> Term | None:
         """The term with the latest `from` on or before `day`, if still in force."""

@@ -21,6 +21,7 @@ from hourbook.invoicing.cii import check_xml
 from hourbook.invoicing.cii import cii_xml
 from hourbook.render.html import books_templates_folder
 from hourbook.render.invoice import INVOICE_TEMPLATES
+from hourbook.render.invoice import localised
 from hourbook.render.invoice import render_html
 
 XML_NAME = "factur-x.xml"
@@ -61,6 +62,7 @@ def invoice_pdf(invoice: Invoice, root: Path | None = None) -> bytes:
 
     from hourbook.render.pdf import html_to_pdf  # deferred with WeasyPrint, which it imports
 
+    invoice = localised(invoice)            # the XML says what the page says, in the client's language
     xml = cii_xml(invoice)
     check_xml(xml)
     extension = _facturx_xmp()

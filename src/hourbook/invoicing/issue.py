@@ -28,6 +28,7 @@ from hourbook.checks.register import read_verified_register
 from hourbook.core import periods
 from hourbook.core.documents import INVOICE
 from hourbook.core.invoice import legal_problems
+from hourbook.core.incidents import number_incidents
 from hourbook.core.invoice import make_invoice
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
@@ -226,13 +227,16 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
         return
     issued_by_number = {record.number: record for record in records}
     info = build_info(root)
+    incidents = {client.contract.id: number_incidents([line for s in client.statements for line in s.lines],
+                                                      client.contract) for client in priced.clients}
     # Gather every file before writing any (STYLE §1).
     progress.expect(pdfs=len(planned))
     pdfs = {}
     try:
         for (doc, contract), record in zip(docs, planned):
             pdfs[record.pdf] = invoice_pdf(make_invoice(doc, record, contract, settings,
-                                                        issued_by_number.get(doc.corrects), info), root)
+                                                        issued_by_number.get(doc.corrects), info,
+                                                        incidents.get(contract.id)), root)
             progress.advance(pdfs=1)
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])

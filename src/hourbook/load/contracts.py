@@ -17,6 +17,9 @@ from hourbook.core.records import Party
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.load import limits
+from hourbook.load.client_view import hours_form_field
+from hourbook.load.client_view import merge_show_tags
+from hourbook.load.client_view import read_show_tags
 from hourbook.load.contract_parts import parse_block
 from hourbook.load.contract_parts import parse_list
 from hourbook.load.contract_parts import parse_quote
@@ -57,6 +60,8 @@ CONTRACT_FIELDS = {
     "terms": Field(raw_field, required=True),
     "prepaid": Field(raw_field),
     "quotes": Field(raw_field),
+    "show_tags": Field(raw_field),
+    "hours": Field(hours_form_field),
 }
 
 
@@ -142,6 +147,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
                          lambda item, line, r, d: parse_block(item, line, r, d, code))
     quotes = parse_list(values.get("quotes"), data, "quotes", rel, diags,
                         lambda item, line, r, d: parse_quote(item, line, r, d, contacts, code))
+    show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()
     check_unique(prepaid, "prepaid block", rel, diags)
     check_unique(quotes, "quote", rel, diags)
     # A contract missing a term, block or quote would price its entries wrongly:
@@ -167,6 +173,8 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
         terms=tuple(terms),
         prepaid=tuple(prepaid),
         quotes=tuple(quotes),
+        show_tags=merge_show_tags(settings.show_tags, show_tags),
+        hours=values.get("hours", settings.hours),
     )
 
 

@@ -11,11 +11,14 @@ import re
 import string
 from pathlib import Path
 
+from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Party
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
+from hourbook.load.client_view import hours_form_field
+from hourbook.load.client_view import read_show_tags
 from hourbook.load.fields import Field
 from hourbook.load.fields import amount_field
 from hourbook.load.fields import currency_field
@@ -52,6 +55,8 @@ SETTINGS_FIELDS = {
     "team": Field(raw_field),
     "site": Field(raw_field),
     "invoice": Field(raw_field),
+    "show_tags": Field(raw_field),
+    "hours": Field(hours_form_field),
 }
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
@@ -99,6 +104,8 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         invoice_note=invoice.get("note", ""),
         due_days=invoice.get("due_days", 30),
         vat_exemptions=invoice.get("exemptions", ()),
+        show_tags=read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else (),
+        hours=values.get("hours", HOURS_CLOCK),
     )
 
 

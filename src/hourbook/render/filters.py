@@ -30,6 +30,8 @@ from babel.numbers import format_percent
 from markupsafe import Markup
 
 from hourbook.core.money import round_money
+from hourbook.core.records import HOURS_CLOCK
+from hourbook.core.records import HOURS_DECIMAL
 
 if TYPE_CHECKING:
     from hourbook.git import Provenance
@@ -151,9 +153,14 @@ def hours_of(minutes: int) -> Decimal:
 
 
 @_remembered
-def format_hours(minutes: int, locale: str) -> str:
-    """Decimal hours in the locale's digits: 75 -> `1.25` (en), `1,25` (es)."""
-    return format_decimal(hours_of(minutes), format="#,##0.00", locale=_babel(locale))
+def format_hours(minutes: int, locale: str, form: str = HOURS_CLOCK) -> str:
+    """Hours as `h:mm` (75 -> `1:15`, the default), or decimal in the locale's digits
+    (`form="decimal"`: 75 -> `1.25` in en, `1,25` in es)."""
+    if form == HOURS_DECIMAL:
+        return format_decimal(hours_of(minutes), format="#,##0.00", locale=_babel(locale))
+    sign = "−" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours}:{rest:02d}"
 
 
 @_remembered
@@ -324,6 +331,13 @@ def describe_reason(reason: str | None, messages: Mapping[str, str]) -> str:
     if match:
         return translate(messages, "reason_unapproved", quote=match["quote"])
     return translate(messages, "reason_tag", tag=reason)
+
+
+def reason_tag(reason: str | None) -> str | None:
+    """The tag a no-charge reason names (a contract's `no_charge` tag), or None for a reason of another shape."""
+    if not reason or reason in _KNOWN_REASONS or _UNAUTHORISED.match(reason) or _UNAPPROVED.match(reason):
+        return None
+    return reason
 
 
 def capitalize(text: str) -> str:

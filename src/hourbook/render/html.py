@@ -33,6 +33,7 @@ from typing import Mapping
 import jinja2
 import jinja2.sandbox
 
+from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import STATUSES
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
@@ -43,6 +44,7 @@ from hourbook.core.records import Statement
 from hourbook.git import Provenance
 from hourbook.render import charts
 from hourbook.render import filters
+from hourbook.render.client_words import format_days
 from hourbook.render.locale_files import language_words
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
@@ -55,7 +57,9 @@ from hourbook.render.statement import block_balance
 from hourbook.render.statement import block_size
 from hourbook.render.statement import format_hours_unit
 from hourbook.render.statement import requester_name
-from hourbook.render.statement import make_view
+from hourbook.render.statement import confirm_links
+from hourbook.render.statement import client_statement
+from hourbook.render.statement import pending_quotes
 from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -306,6 +310,10 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         return filters.describe_reason(text, context.resolve("messages"))
 
     @jinja2.pass_context
+    def hours(context: jinja2.runtime.Context, minutes: int) -> str:
+        return filters.format_hours(minutes, context.resolve("locale"), context.get("hours_form", HOURS_CLOCK))
+
+    @jinja2.pass_context
     def translate(context: jinja2.runtime.Context, key: str, **values: Any) -> str:
         return filters.translate(context.resolve("messages"), key, **values)
 
@@ -313,7 +321,7 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         money=money,
         date=date,
         reason=reason,
-        hours=with_locale(filters.format_hours),
+        hours=hours,
         hours_unit=with_locale(format_hours_unit),
         percent=with_locale(filters.format_rate),
         day=with_locale(filters.format_day),
@@ -322,13 +330,15 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         markdown=filters.render_markdown,
         capfirst=filters.capitalize,
         share=with_locale(filters.format_share),
+        days=with_locale(format_days),
     )
     env.globals.update(t=translate)
     return env
 
 
-def page_context(locale: str, currency: str, provenance: Provenance | None = None) -> dict[str, Any]:
-    """What every page's template may use: its locale, currency and messages.
+def page_context(locale: str, currency: str, provenance: Provenance | None = None,
+                 hours_form: str = HOURS_CLOCK) -> dict[str, Any]:
+    """What every page's template may use: its locale, currency, messages and form of hours (h:mm, decimal).
 
     Args:
         provenance: the commit the books were built from, for the owner's pages only: a
@@ -337,6 +347,7 @@ def page_context(locale: str, currency: str, provenance: Provenance | None = Non
     """
     messages = load_messages(locale)
     return {
+        "hours_form": hours_form,
         "locale": filters.babel_locale(locale),
         "lang": filters.babel_locale(locale).replace("_", "-"),
         "currency": currency,
@@ -394,13 +405,14 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
                      *, pdf_href: str | None, index_href: str | None) -> str:
     """A client's statement for one period, in the contract's language (HTML that also feeds the PDF)."""
     contract = client.contract
-    context = page_context(contract.locale, contract.currency)
-    view = make_view(statement, contract, context["messages"], context["locale"], priced.as_of)
+    context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
+    view, links = client_statement(client, statement, context["messages"], context["locale"], priced.as_of,
+                                   priced.books.settings.seller.email)
     chart = hours_chart(client, min(statement.end, priced.as_of), STATEMENT_CHART_MONTHS,
                         context["locale"], context["messages"])
     return env.get_template("statement.html").render(
         **context, view=view, statement=statement, contract=contract, seller=priced.books.settings.seller,
-        as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart,
+        as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
         contact=lambda handle: requester_name(handle, contract),
         bar=bar_for(context["messages"], context["locale"]))
@@ -415,13 +427,16 @@ def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: Pr
         dashboard_href: a link back to the owner's dashboard, for the owner's copies only.
     """
     contract = client.contract
-    context = page_context(contract.locale, contract.currency)
+    context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
     statements = sorted(client.statements, key=lambda s: s.start, reverse=True)
     latest = statements[0] if statements else None
+    quotes = pending_quotes(contract, latest.quotes if latest else ())
+    links = confirm_links(contract, None, quotes, priced.books.settings.seller.email, "", context["messages"],
+                          context["locale"])
     chart = hours_chart(client, priced.as_of, INDEX_CHART_MONTHS, context["locale"], context["messages"])
     return env.get_template("client_index.html").render(
         **context, contract=contract, seller=priced.books.settings.seller, statements=statements,
-        latest=latest, as_of=priced.as_of, pdf=pdf, dashboard_href=dashboard_href,
+        latest=latest, as_of=priced.as_of, pdf=pdf, dashboard_href=dashboard_href, quotes=quotes, links=links,
         balances=[block_balance(state, priced.as_of) for state in latest.prepaid] if latest else [], pdf_prefix=pdf_prefix, chart=chart,
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
         contact=lambda handle: requester_name(handle, contract),
@@ -441,7 +456,7 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
     """The owner's dashboard, in English, its provenance in the footer and a `<meta>`.
     `links`: client id -> its report page, relative."""
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, provenance)
+    context = page_context(OWNER_LOCALE, settings.currency, provenance, settings.hours)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner.html").render(
         **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
@@ -460,7 +475,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
     so a build re-renders it with the client's pages, and alone after a commit.
     """
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, provenance)
+    context = page_context(OWNER_LOCALE, settings.currency, provenance, settings.hours)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import functools
 import os
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -27,12 +28,20 @@ from hourbook.core.documents import split_statement
 from hourbook.core.invoice import TYPE_CREDIT_NOTE
 from hourbook.core.invoice import TYPE_INVOICE
 from hourbook.core.invoice import Invoice
+from hourbook.core.invoice import InvoiceLine
 from hourbook.core.invoice import make_invoice
 from hourbook.core.invoice import rate_percent
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
 from hourbook.render.html import books_environment
+from hourbook.render.html import load_messages
+from hourbook.render.client_words import incident_words
+from hourbook.render.client_words import name_of_tag
+from hourbook.render.client_words import names_of_shown
+from hourbook.render.filters import format_hours
+from hourbook.render.filters import format_rate
+from hourbook.render.filters import translate
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
 
@@ -67,10 +76,44 @@ def invoice_environment(root: Path | None) -> jinja2.Environment:
     return books_environment(root, INVOICE_TEMPLATES)
 
 
+def localised(invoice: Invoice) -> Invoice:
+    """The invoice with its lines' descriptions and details in the client's language.
+
+    The requester by name, each surcharge as its tag's name and rate (`urgent, +50 %`), a per-tag
+    rate by its tag's name; a line without a description is named by its shown tags, else by the
+    word for time or expense. Tags the client may not see (`show_tags`) appear nowhere. The page
+    and the embedded XML (`invoicing.einvoice`) both use this, so they say the same.
+    """
+    locale = invoice.locale.replace("-", "_")
+    messages = load_messages(locale)
+    words = labels_for(locale)
+
+    def name(line) -> str:
+        shown = names_of_shown(line.tags, invoice.show_tags, messages, locale)
+        return line.entry_description or ", ".join(shown) or (words["time"] if line.kind == "time" else translate(messages, "expense"))
+
+    def detail(line: InvoiceLine) -> str:
+        parts = [line.requester] if line.requester else []
+        if line.rate_tag:
+            parts.append(translate(messages, "rate_named", tag=name_of_tag(line.rate_tag, invoice.show_tags, messages,
+                                                                           locale)))
+        parts += [translate(messages, "surcharge_named", tag=name_of_tag(tag, invoice.show_tags, messages, locale),
+                            rate=format_rate(rate, locale)) for tag, rate in line.surcharges]
+        return "; ".join(parts)
+
+    lines = tuple(replace(line, description=name(line), detail=detail(line)) if line.kind else line for line in invoice.lines)
+    included = tuple(replace(line, description=line.entry_description
+                             or ", ".join(names_of_shown(line.tags, invoice.show_tags, messages, locale))
+                             or words["time"]) for line in invoice.included)
+    return replace(invoice, lines=lines, included=included)
+
+
 def render_html(invoice: Invoice, root: Path | None = None) -> str:
-    """The invoice page, from invoice.html (BOOKS/templates/invoice.html overrides it)."""
+    """The invoice page, from invoice.html (BOOKS/templates/invoice.html overrides it), in the client's words."""
+    invoice = localised(invoice)
     locale = invoice.locale.replace("-", "_")
     words = labels_for(locale)
+    messages = load_messages(locale)
 
     def money(value: Decimal) -> str:
         return format_currency(value, invoice.currency, locale=locale)
@@ -79,18 +122,22 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
         return format_date(value, "medium", locale=locale)
 
     def hours(minutes: int) -> str:
-        return f"{minutes // 60}:{minutes % 60:02d}"
+        return format_hours(minutes, locale, invoice.hours_form)
 
     def number(value: Decimal) -> str:
         return format_decimal(value, locale=locale)
 
-    def why(code: str) -> str:
+    def why(code: str, incident=None) -> str:
         kind, _, detail = code.partition(":")
+        if kind == "covered" and incident is not None:
+            return f"{words['covered_block']} {detail}: {incident_words(incident, messages)}"
         if kind == "covered":
             return words["covered_retainer"] if detail == "retainer" else f"{words['covered_block']} {detail}"
         if kind == "quote":
             return f"{words['on_quote']} {detail}".strip()
-        return f"{words['no_charge']}: {words['reason_' + detail] if 'reason_' + detail in words else detail}"
+        if "reason_" + detail in words:
+            return f"{words['no_charge']}: {words['reason_' + detail]}"
+        return f"{words['no_charge']}: {name_of_tag(detail, invoice.show_tags, messages, locale)}"
 
     if invoice.type_code == TYPE_INVOICE:
         title = words["invoice"]
