@@ -94,7 +94,7 @@ def priced_books(root: Path, as_of: str):
 def pages(root: Path, as_of: str) -> dict[str, str]:
     priced = priced_books(root, as_of)
     folders = {c.contract.id: f"{c.contract.id}-0123abcd" for c in priced.clients}
-    files = render_site(priced, root, folders, pdf=False, build_info="")
+    files = render_site(priced, root, folders, pdf=False)
     return {path: data.decode() for path, data in files.items() if path.endswith(".html")}
 
 
@@ -309,7 +309,7 @@ def minutes_of(text: str) -> int:
 def test_the_rendered_hours_card_adds_up_to_the_subtotal_rows_on_every_example_statement():
     priced = priced_books(EXAMPLE_BOOKS, "2026-12-31")
     folders = {c.contract.id: c.contract.id for c in priced.clients}
-    files = render_site(priced, EXAMPLE_BOOKS, folders, pdf=False, build_info="")
+    files = render_site(priced, EXAMPLE_BOOKS, folders, pdf=False)
     decimal = {c.contract.id for c in priced.clients if c.contract.hours == "decimal"}
     checked = 0
     for path, data in files.items():
