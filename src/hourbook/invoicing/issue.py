@@ -55,6 +55,7 @@ from hourbook.invoicing.register_file import register_lock
 from hourbook.invoicing.register_file import remove_stale_temp_files
 from hourbook.invoicing.register_file import write_invoices
 from hourbook.invoicing.register_file import write_register
+from hourbook.render.invoice import invoice_wording
 from hourbook.load.listing import BOOKS_PARTS
 from hourbook.render.html import TemplateProblem
 
@@ -227,7 +228,8 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     # Gather every file before writing any (STYLE §1).
     try:
         pdfs = {record.pdf: invoice_pdf(make_invoice(doc, record, contract, settings,
-                                                     issued_by_number.get(doc.corrects), info), root)
+                                                     issued_by_number.get(doc.corrects), info,
+                                                     invoice_wording(contract)), root)
                 for (doc, contract), record in zip(docs, planned)}
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])
