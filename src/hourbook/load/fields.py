@@ -188,7 +188,7 @@ def locale_field(value) -> str:
     try:
         return str(Locale.parse(name))
     except (ValueError, UnknownLocaleError):
-        raise ValueError(f"unknown locale {value!r}; use a code like en, en_GB, es, de_AT, ru, bg") from None
+        raise ValueError(f"unknown locale {value!r}; use a code like en, es, de, ru, bg") from None
 
 
 def local_text_field(value, books_locale: str, path: str, line: int, what: str, diags: Problems) -> LocalText:
