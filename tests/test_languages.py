@@ -26,8 +26,12 @@ from pathlib import Path
 
 import pytest
 
+from decimal import Decimal
+
 from hourbook.core.documents import split_statement
 from hourbook.core.invoice import make_invoice
+from hourbook.core.records import Party
+from hourbook.load.fields import locale_field
 from hourbook.core.register import plan_records
 from hourbook.pipeline import load_and_price
 from hourbook.render.dashboard import client_report
@@ -37,12 +41,15 @@ from hourbook.render.html import render_client_index
 from hourbook.render.html import render_owner
 from hourbook.render.html import render_owner_client
 from hourbook.render.html import render_statement
+from hourbook.render import filters
 from hourbook.render.filters import render_markdown
+from hourbook.render.html import load_messages
 from hourbook.render.invoice import invoice_wording
 from hourbook.render.invoice import render_html
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
 from hourbook.render.tax_ids import COUNTRY_LABELS
+from hourbook.render.tax_ids import tax_id_label
 
 EXAMPLE = Path(__file__).resolve().parent.parent
 LOCALES = ("en", "es", "de", "ru", "bg", "en_GB")
@@ -323,3 +330,122 @@ def test_no_developer_text_on_client_documents(tmp_path):
     found = {path: sorted(set(DEVELOPER_TEXT.findall(without_books(text, strings))))
              for path, text in pages.items() if is_client_document(path)}
     assert {path: hits for path, hits in found.items() if hits} == {}
+
+
+# --- locales with a region, tax-id names, notes by language ---------------------------------------
+
+
+@pytest.mark.parametrize("written, read", [("en", "en"), ("en_GB", "en_GB"), ("en-GB", "en_GB"), ("en-gb", "en_GB"),
+                                           ("de_AT", "de_AT"), ("es_MX", "es_MX"), ("ru", "ru"), ("bg", "bg")])
+def test_locales_are_read_as_people_write_them(written, read):
+    assert locale_field(written) == read
+
+
+def test_unknown_locale_is_an_error():
+    with pytest.raises(ValueError, match="unknown locale 'xx_QQ'"):
+        locale_field("xx_QQ")
+
+
+def test_dates_numbers_and_money_follow_the_region():
+    day = datetime.date(2026, 12, 3)
+    assert filters.format_date(day, "en") == "December 3, 2026"              # `en` alone: as before
+    assert filters.format_date(day, "en_GB") == "3 December 2026"
+    assert filters.format_day(day, "en_GB") == "Thu 3 Dec"
+    assert filters.format_money(Decimal("1234.5"), "EUR", "en") == "€1,234.50"
+    assert filters.format_money(Decimal("1234.5"), "EUR", "de_AT") == "€\xa01.234,50"
+    assert filters.format_money(Decimal("1234.5"), "MXN", "es_MX") == "$1,234.50"
+    assert filters.format_hours(90, "de_AT") == "1,50"
+
+
+@pytest.mark.parametrize("party, locale, language, label", [
+    (Party("s", tax_id="ESB87245130"), "de", "de", "NIF-IVA"),                    # a Spanish id on a German page
+    (Party("s", tax_id="B87245130", address="Madrid, España"), "de", "de", "NIF"),
+    (Party("g", tax_id="DE287654324"), "es", "es", "USt-IdNr."),
+    (Party("w", tax_id="ATU12345678"), "en", "en", "UID"),
+    (Party("b", tax_id="BG204671358"), "es", "es", "ИН по ДДС"),
+    (Party("b", tax_id="204671358", address="1000 София, България"), "en", "en", "ЕИК"),
+    (Party("r", tax_id="7707083893"), "ru", "es", "ИНН"),                        # no prefix, no address: the locale's
+    (Party("k", tax_id="210940012346", address="050000 Алматы, Казахстан"), "ru", "de", "БИН"),
+    (Party("n", tax_id="GB284917616"), "en_GB", "es", "N.º de IVA"),             # no name of its own: the page's word
+    (Party("n", tax_id="GB284917616"), "en_GB", "en", "VAT ID"),
+    (Party("x", tax_id="12-3456789"), "en", "de", "Steuernummer"),
+    (Party("x", tax_id="12-3456789"), "en", "en", "Tax ID"),
+])
+def test_tax_id_labels_follow_the_ids_country(party, locale, language, label):
+    assert tax_id_label(party, load_messages(language), locale) == label
+
+
+def example_with(tmp_path: Path, old: str, new: str) -> Path:
+    root = books_in("es", tmp_path)
+    for path in [root / "contracts" / name for name in ("globex.yaml", "hofmann.yaml")]:
+        path.write_text(path.read_text(encoding="utf-8").replace("locale: es", "locale: de"), encoding="utf-8")
+    for path in [root / "contracts" / "northwind.yaml"]:
+        path.write_text(path.read_text(encoding="utf-8").replace("locale: es", "locale: en_GB"), encoding="utf-8")
+    settings = root / "hourbook.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert old in text
+    settings.write_text(text.replace(old, new), encoding="utf-8")
+    return root
+
+
+def first_invoice(priced, client_id: str):
+    client = next(client for client in priced.clients if client.contract.id == client_id)
+    for statement in sorted(client.statements, key=lambda s: s.start, reverse=True):
+        docs = [doc for doc in split_statement(statement, client.contract, {}) if doc.total]
+        if docs:
+            record = plan_records([(docs[0], client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
+            return make_invoice(docs[0], record, client.contract, priced.books.settings, None, "",
+                                invoice_wording(client.contract))
+    raise AssertionError(f"no invoice for {client_id}")
+
+
+def line_of(root: Path, text: str) -> int:
+    return next(number for number, line in enumerate((root / "hourbook.yaml").read_text(encoding="utf-8")
+                                                      .splitlines(), 1) if text in line)
+
+
+def test_a_note_without_the_clients_language_is_a_warning_and_no_note(tmp_path):
+    root = example_with(tmp_path, '    de: "Vielen Dank', '    #de: "Vielen Dank')
+    priced, diagnostics = load_and_price(root, datetime.date.fromisoformat(AS_OF))
+    line = line_of(root, "  note:  ")
+    warnings = [f"{d.source}: {d.message}" for d in diagnostics if d.severity == "warning"]
+    assert f"hourbook.yaml:{line}: invoice.note has no text in German (de), used by globex, hofmann" in warnings
+    assert first_invoice(priced, "globex").note == ""                       # never the Spanish or English one
+    assert first_invoice(priced, "northwind").note.startswith("Thank you")  # en_GB takes the `en` text
+    assert first_invoice(priced, "acme").note.startswith("Gracias")
+
+
+def test_a_plain_note_is_in_the_books_locale(tmp_path):
+    root = books_in("es", tmp_path)
+    settings = root / "hourbook.yaml"
+    text = re.sub(r"(?s)  note: +# printed.*?\n  exemptions:", '  note: "Pago a 30 días."\n  exemptions:',
+                  settings.read_text(encoding="utf-8"))
+    settings.write_text(text, encoding="utf-8")
+    contract = root / "contracts" / "globex.yaml"
+    contract.write_text(contract.read_text(encoding="utf-8").replace("locale: es", "locale: de"), encoding="utf-8")
+    priced, diagnostics = load_and_price(root, datetime.date.fromisoformat(AS_OF))
+    line = line_of(root, "  note: ")
+    warnings = [f"{d.source}: {d.message}" for d in diagnostics if d.severity == "warning" and "invoice.note" in d.message]
+    assert warnings == [f"hourbook.yaml:{line}: invoice.note has no text in German (de), used by globex (one text "
+                        "is taken to be in the books' locale, Spanish (es): write a map by language, "
+                        "{es: …, de: …})"]
+    assert first_invoice(priced, "globex").note == ""
+    assert first_invoice(priced, "acme").note == "Pago a 30 días."
+
+
+def test_an_exemption_without_a_note_in_the_language_says_why_by_its_category(tmp_path):
+    root = books_in("ru", tmp_path)             # globex's note is German only, sofia-dent's Bulgarian only
+    priced, diagnostics = load_and_price(root, datetime.date.fromisoformat(AS_OF))
+    assert first_invoice(priced, "globex").exemption_note == language_words("ru")["vat_reason_AE"]
+    assert first_invoice(priced, "volga").exemption_note.startswith("Не облагается НДС Испании")
+    warnings = [d.message for d in diagnostics if d.severity == "warning"]
+    assert "invoice.exemptions.globex.note has no text in Russian (ru), used by globex" in warnings
+
+
+def test_a_zero_tax_line_says_why_on_the_statement(rendered):
+    locale, priced, pages, _, _ = rendered
+    words = language_words(language_of(locale))
+    sofia = [text for path, text in pages.items() if path.startswith("public/sofia-dent/")
+             and re.search(r"/\d{4}-\d{2}\.html$", path)]
+    expected = "Обратно начисляване (чл. 196" if language_of(locale) == "bg" else words["vat_reason_AE"]
+    assert sofia and all(expected in text for text in sofia)
