@@ -58,8 +58,7 @@ from hourbook.render.statement import block_size
 from hourbook.render.statement import format_hours_unit
 from hourbook.render.statement import requester_name
 from hourbook.render.statement import make_view
-from hourbook.render.tax_ids import tax_id_label
-from hourbook.render.tax_ids import vat_reason
+from hourbook.render.tax_ids import statement_tax_words
 from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -401,9 +400,7 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
         as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart,
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
         contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
-        tax_reason=vat_reason(contract, priced.books.settings, context["messages"]),
-        tax_label=lambda who: tax_id_label(who, context["messages"], priced.books.settings.locale
-                                           if who is priced.books.settings.seller else contract.locale))
+        **statement_tax_words(contract, priced.books.settings, context["messages"]))
 
 
 def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,

@@ -85,6 +85,15 @@ def vat_reason(contract: Contract, settings: Settings, messages: Mapping[str, st
     return exemption.note.text_for(contract.locale) or translate(messages, f"vat_reason_{exemption.category}")
 
 
+def statement_tax_words(contract: Contract, settings: Settings, messages: Mapping[str, str]) -> dict:
+    """What a statement's template gets: `tax_label(party)` (the seller's id named for the books' locale,
+    the client's for the contract's) and `tax_reason` (why its 0 % tax row charges none, or "")."""
+    def label(party: Party) -> str:
+        return tax_id_label(party, messages, settings.locale if party is settings.seller else contract.locale)
+
+    return {"tax_label": label, "tax_reason": vat_reason(contract, settings, messages)}
+
+
 def vat_reasons(messages: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """Every VAT category's reason in `messages`' language, for `core.invoice.Wording`."""
     return tuple((category, translate(messages, f"vat_reason_{category}")) for category in VAT_CATEGORIES)
