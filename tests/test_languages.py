@@ -449,3 +449,13 @@ def test_a_zero_tax_line_says_why_on_the_statement(rendered):
              and re.search(r"/\d{4}-\d{2}\.html$", path)]
     expected = "Обратно начисляване (чл. 196" if language_of(locale) == "bg" else words["vat_reason_AE"]
     assert sofia and all(expected in text for text in sofia)
+
+
+@pytest.mark.parametrize("locale, count, key", [("en", 1, "owner_days_one"), ("en", 2, "owner_days_other"),
+                                                ("ru", 1, "owner_days_one"), ("ru", 3, "owner_days_few"),
+                                                ("ru", 5, "owner_days_many"), ("ru", 21, "owner_days_one"),
+                                                ("bg", 1, "owner_days_one"), ("bg", 4, "owner_days_other"),
+                                                ("de", 0, "owner_days_other")])
+def test_counts_take_the_languages_plural_form(locale, count, key):
+    assert filters.plural_key(load_messages(locale), "owner_days", count, locale) == key
+    assert "{count}" in language_words(language_of(locale))[key]
