@@ -40,7 +40,10 @@ invoice:
   note: "Registro Mercantil de Madrid, tomo 1, folio 1."
   due_days: 14
   exemptions:
-    volga: {category: G, note: "Export of services outside the EU: not subject to Spanish VAT (art. 69 LIVA)"}
+    volga:
+      category: G
+      note: {en: "Export of services outside the EU: not subject to Spanish VAT (art. 69 LIVA)",
+             ru: "Экспорт услуг за пределы ЕС: не облагается НДС Испании (ст. 69 LIVA)"}
     oslo: {category: O, note: "Not subject to Spanish VAT: place of supply outside Spain (art. 69 LIVA)"}
 """
 SOFIA = """\
@@ -104,7 +107,8 @@ def build(priced, client: str, period: str = "2026-10", numbers=None, corrected=
     settings = priced.books.settings
     assert invoice_records.legal_problems(doc, entry.contract, settings) == []
     record = plan_records([(doc, entry.contract)], [corrected] if corrected else [], settings, ISSUED, "0" * 40)[0]
-    return invoice_records.make_invoice(doc, record, entry.contract, settings, corrected, "built from commit abc1234")
+    return invoice_records.make_invoice(doc, record, entry.contract, settings, corrected, "built from commit abc1234",
+                                        invoice_page.invoice_wording(entry.contract))
 
 
 def parse(xml: bytes):
@@ -202,8 +206,8 @@ def test_exemptions_carry_category_and_reason(priced):
     volga = parse(cii.cii_xml(build(priced, "volga")))
     tax = volga.xpath("//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=NS)[0]
     assert [child.text for child in tax] == [
-        "0.00", "VAT", "Export of services outside the EU: not subject to Spanish VAT (art. 69 LIVA)", "90.00", "G",
-        "0"]
+        "0.00", "VAT", "Экспорт услуг за пределы ЕС: не облагается НДС Испании (ст. 69 LIVA)", "90.00", "G",
+        "0"]      # the note in the client's language, of the map by language
     # A non-EU tax id is the buyer's legal registration, not a VAT id (BR-CO-09).
     assert volga.xpath("//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS)[0].text == \
            "210940012346"

@@ -315,7 +315,10 @@ def test_the_example_books_brand_header_replaces_the_built_in_one(books):
     files = site(books({**ACME, "templates/brand.html": brand}), "2026-11-30")
     for path in ("public/acme-0123abcd/2026-11.html", "public/acme-0123abcd/index.html", "owner/index.html"):
         html = files[path].decode()
-        assert 'class="brand brand-custom"' in html and "IT support for small businesses" in html, path
+        # The tagline is in the page's language (the client's Spanish, the books' English), never in two.
+        spanish = 'lang="es"' in html
+        assert 'class="brand brand-custom"' in html and ("Soporte informático para pymes" in html) == spanish, path
+        assert ("IT support for small businesses" in html) != spanish, path
 
 
 def test_pdf_fetcher_serves_only_own_assets_and_data_urls(tmp_path):

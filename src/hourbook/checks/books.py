@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from babel import Locale
+from babel import UnknownLocaleError
+
 from hourbook.core.money import minor_digits
 from hourbook.core.money import quantum
 from hourbook.core.records import ERROR
@@ -129,7 +132,45 @@ def check_future(books: Books, as_of: datetime.date) -> list[Diagnostic]:
     ]
 
 
-VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses]
+def check_note_languages(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
+    """A warning for each language of the clients that hourbook.yaml's free text has no text in.
+
+    `invoice.note` is printed on every client's invoices, an exemption's note on its client's:
+    each in the client's locale, never in another language (`LocalText.text_for`). A client whose
+    language has none gets no note (an exemption then says why by its VAT category), and check says so.
+    """
+    settings = books.settings
+    texts = [("invoice.note", settings.invoice_note, books.contracts)]
+    texts += [(f"invoice.exemptions.{exemption.client}.note", exemption.note,
+               [c for c in books.contracts if c.id == exemption.client and c.tax == 0])
+              for exemption in settings.vat_exemptions if exemption.note]
+    problems = []
+    for name, text, contracts in texts:
+        if not text:
+            continue
+        lacking: dict[str, list[str]] = defaultdict(list)
+        for contract in contracts:
+            if not text.text_for(contract.locale):
+                lacking[contract.locale].append(contract.id)
+        for locale, clients in sorted(lacking.items()):
+            plain = (f" (one text is taken to be in the books' locale, {language_name(text.texts[0][0])}: write "
+                     f"a map by language, {{{text.texts[0][0]}: …, {locale}: …}})" if text.plain else "")
+            problems.append(Diagnostic(text.source, f"{name} has no text in {language_name(locale)}, used by "
+                                       f"{', '.join(clients)}{plain}", WARNING))
+    return problems
+
+
+def language_name(locale: str) -> str:
+    """`German (de)`, `English (en_GB)`: a locale's language named for a diagnostic."""
+    try:
+        name = Locale.parse(Locale.parse(locale).language).get_display_name("en")
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return f"{name} ({locale})" if name else locale
+
+
+VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
+               check_note_languages]
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:

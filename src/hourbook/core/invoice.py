@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import Mapping
+from typing import Callable
 
 from babel import Locale
 from babel import UnknownLocaleError
@@ -39,6 +40,7 @@ from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import Fee
 from hourbook.core.records import Party
 from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import Settings
@@ -57,6 +59,23 @@ ADDRESS_LANGUAGES = ("en", "es", "de", "fr", "it", "pt", "nl", "ru", "bg", "pl",
 
 
 # ------------------------------------------------------------------ records
+
+
+def _fee_label_as_priced(fee: Fee) -> str:
+    return fee.label
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What an invoice says in the client's language that the books do not write themselves:
+    the fees' labels (retainer, prepaid block, incident pack, quote), why no VAT is charged when
+    the books give no note in that language, the text of a line without a description.
+    `hourbook.render.invoice.invoice_wording` makes it from the language files; the default
+    keeps the labels pricing gave (English) and is for tests of the figures only."""
+
+    fee_label: Callable[[Fee], str] = _fee_label_as_priced
+    vat_reasons: tuple[tuple[str, str], ...] = ()   # VAT category -> why no VAT, in the client's language
+    no_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -218,7 +237,7 @@ def legal_problems(doc: Document, contract: Contract, settings: Settings) -> lis
 
 
 def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settings: Settings,
-                 corrected: IssuedRecord | None, build_info: str,
+                 corrected: IssuedRecord | None, build_info: str, wording: Wording = Wording(),
                  incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> Invoice:
     """The invoice of an issued document (after `legal_problems` found nothing). Pure.
 
@@ -227,8 +246,17 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         corrected: for a corrective invoice, the record of the invoice it corrects.
         incidents: the incident each pack-covered line used (`core.incidents.number_incidents`
             over the client's history), for the lines done at no extra charge.
+        wording: the words of the client's language the books do not write (fee labels, why no VAT).
+
+    The notes are the books' text in the client's locale (`LocalText.text_for`), never another
+    language's: without one the invoice has no note, and a 0 % invoice says why by its VAT category.
     """
     exemption = exemption_for(contract.id, settings)
+    exempt = exemption is not None and doc.tax_rate == 0
+    exemption_note = ""
+    if exempt:
+        exemption_note = exemption.note.text_for(contract.locale) or dict(wording.vat_reasons).get(
+            exemption.category, "")
     if doc.kind == INVOICE:
         type_code = TYPE_INVOICE
     else:
@@ -240,11 +268,10 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         period=corrected.period if corrected is not None else doc.period, period_start=start, period_end=end,
         seller=settings.seller, seller_country=country_of(settings.seller) or "",
         buyer=contract.party, buyer_country=country_of(contract.party) or "", client=contract.id,
-        currency=doc.currency, locale=contract.locale, lines=tuple(invoice_lines(doc, contract)),
-        included=tuple(included_lines(doc, incidents)), net=doc.net, tax=doc.tax, total=doc.total, tax_rate=doc.tax_rate,
-        vat_category=exemption.category if exemption is not None and doc.tax_rate == 0 else STANDARD,
-        exemption_note=exemption.note if exemption is not None and doc.tax_rate == 0 else "",
-        note=settings.invoice_note, prices_include_tax=doc.prices_include_tax,
+        currency=doc.currency, locale=contract.locale, lines=tuple(invoice_lines(doc, contract, wording)),
+        included=tuple(included_lines(doc, incidents, wording)), net=doc.net, tax=doc.tax, total=doc.total,
+        tax_rate=doc.tax_rate, vat_category=exemption.category if exempt else STANDARD, exemption_note=exemption_note,
+        note=settings.invoice_note.text_for(contract.locale), prices_include_tax=doc.prices_include_tax,
         corrects=record.corrects, corrects_issued=corrected.issued if corrected is not None else None,
         build_info=build_info, show_tags=contract.show_tags, hours_form=contract.hours,
     )
@@ -273,7 +300,7 @@ def _hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize()
 
 
-def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
+def invoice_lines(doc: Document, contract: Contract, wording: Wording = Wording()) -> list[InvoiceLine]:
     """The charged lines and fees of a document, net of VAT (BT-131 adds up to BT-106)."""
     contacts = dict(contract.contacts)
     charged = [line for line in doc.lines if line.amount != 0]
@@ -297,7 +324,7 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
         details += [f"{tag} +{(rate * 100).normalize():f}%" for tag, rate in surcharges]
         rates = dict(term.rates) if term is not None and entry.kind != EXPENSE else {}
         rate_tag = next((tag for tag in entry.tags if tag in rates), "")
-        description = entry.description or entry.kind
+        description = entry.description or wording.no_description or entry.kind
         words = dict(kind=entry.kind, entry_description=entry.description, requester=requester, surcharges=surcharges,
                      rate_tag=rate_tag, tags=entry.tags)
         if entry.kind == EXPENSE:
@@ -310,12 +337,12 @@ def invoice_lines(doc: Document, contract: Contract) -> list[InvoiceLine]:
         result.append(InvoiceLine(description, "; ".join(details), entry.date, line.billed_minutes, quantity,
                                   "HUR", price, net, **words))
     for fee, net in zip(fees, nets[len(charged):]):
-        result.append(InvoiceLine(fee.label, "", fee.date, None, Decimal(1), "C62", abs(net), net))
+        result.append(InvoiceLine(wording.fee_label(fee), "", fee.date, None, Decimal(1), "C62", abs(net), net))
     return result
 
 
-def included_lines(doc: Document,
-                   incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> list[IncludedLine]:
+def included_lines(doc: Document, incidents: Mapping[tuple[Source, str], IncidentUse] | None = None,
+                   wording: Wording = Wording()) -> list[IncludedLine]:
     """Work in the document not charged on its own: covered, no-charge, or on a quote."""
     result = []
     for line in doc.lines:
@@ -328,7 +355,7 @@ def included_lines(doc: Document,
             why = "quote:" + next((tag.upper() for tag in entry.tags if tag.startswith("q-")), "")
         else:
             why = f"no-charge:{line.reason}"
-        description = entry.description or entry.kind
+        description = entry.description or wording.no_description or entry.kind
         incident = (incidents or {}).get((entry.source, line.cover or "")) if line.status == COVERED else None
         result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags,
                                    incident))

@@ -72,12 +72,34 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class LocalText:
+    """Free text of the books by language (`note: {es: …, en: …}`): one text per locale as written.
+
+    A plain string in the books is one text in the books' own locale (`plain`). A client whose
+    language has no text gets none: never a text in another language (`text_for` gives "").
+    """
+
+    texts: tuple[tuple[str, str], ...] = ()     # (locale, text): `es`, `en_GB` …, as the books wrote them
+    source: Source = Source("hourbook.yaml", 1)
+    plain: bool = False
+
+    def __bool__(self) -> bool:
+        return any(text for _, text in self.texts)
+
+    def text_for(self, locale: str) -> str:
+        """The text for `locale`: its own (`en_GB`), else its language's (`en`); "" when there is none."""
+        wanted = locale.replace("-", "_")
+        texts = dict(self.texts)
+        return texts.get(wanted) or texts.get(wanted.split("_")[0], "")
+
+
+@dataclass(frozen=True)
 class VatExemption:
     """Why one client's invoices carry no VAT: an EN 16931 VAT category and the note the law asks for."""
 
     client: ClientId
     category: str                               # E, AE, K, G, O or Z
-    note: str
+    note: LocalText
     source: Source
 
 
@@ -107,7 +129,7 @@ class Settings:
     base_url: str = ""
     number_format: str = "{year}-{seq:04d}"
     credit_number_format: str = "R{year}-{seq:04d}"   # corrective invoices: a series of their own
-    invoice_note: str = ""                      # printed on every invoice (payment terms, registry data)
+    invoice_note: LocalText = LocalText()       # printed on every invoice in the client's language (payment terms)
     due_days: int = 30                          # payment due this many days after the issue date
     vat_exemptions: tuple[VatExemption, ...] = ()
     source: Source = Source("hourbook.yaml", 1)

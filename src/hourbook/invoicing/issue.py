@@ -56,6 +56,7 @@ from hourbook.invoicing.register_file import register_lock
 from hourbook.invoicing.register_file import remove_stale_temp_files
 from hourbook.invoicing.register_file import write_invoices
 from hourbook.invoicing.register_file import write_register
+from hourbook.render.invoice import invoice_wording
 from hourbook.load.listing import BOOKS_PARTS
 from hourbook.output.progress import Progress
 from hourbook.render.html import TemplateProblem
@@ -236,7 +237,8 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
         for (doc, contract), record in zip(docs, planned):
             pdfs[record.pdf] = invoice_pdf(make_invoice(doc, record, contract, settings,
                                                         issued_by_number.get(doc.corrects), info,
-                                                        incidents.get(contract.id)), root)
+                                                        wording=invoice_wording(contract),
+                                                        incidents=incidents.get(contract.id)), root)
             progress.advance(pdfs=1)
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])

@@ -19,6 +19,8 @@ from babel import UnknownLocaleError
 from babel.numbers import list_currencies
 
 from hourbook.core.periods import KINDS as PERIOD_KINDS
+from hourbook.core.records import LocalText
+from hourbook.core.records import Source
 from hourbook.load.problems import Problems
 from hourbook.load.scalars import CLIENT_ID
 from hourbook.load.scalars import check_line
@@ -180,13 +182,35 @@ def iso_currencies() -> frozenset[str]:
 
 
 def locale_field(value) -> str:
-    """A locale Babel knows, as `en` or `pt_BR` (`pt-BR` is read as such)."""
+    """A locale Babel knows, as people write it: `en`, `en_GB`, `en-GB`, `de_AT`, `es_MX`; read as
+    Babel spells it (`en-gb` -> `en_GB`), so the pages, the invoices and the messages agree on it."""
     name = text_field(value).strip().replace("-", "_")
     try:
-        Locale.parse(name)
+        return str(Locale.parse(name))
     except (ValueError, UnknownLocaleError):
         raise ValueError(f"unknown locale {value!r}; use a code like en, es, de, ru, bg") from None
-    return name
+
+
+def local_text_field(value, books_locale: str, path: str, line: int, what: str, diags: Problems) -> LocalText:
+    """Free text that may be given by language: a plain string (in the books' locale), or a map
+    `{es: …, en: …}` of locale -> text. A key that is not a locale, or a text that cannot be read,
+    is an error at its line; the other languages are still read."""
+    if not isinstance(value, YMap):
+        try:
+            return LocalText(((books_locale, lines_field(value).strip()),), Source(path, line), plain=True)
+        except ValueError as exc:
+            diags.error(path, line, f"{what}: {exc} (or a map by language, like {{es: …, en: …}})")
+            diags.dropped += 1
+            return LocalText(source=Source(path, line))
+    texts = []
+    for key, text in value.items():
+        key_line = value.line_of(key)
+        try:
+            texts.append((locale_field(key), lines_field(text).strip()))
+        except ValueError as exc:
+            diags.error(path, key_line, f"{what} in {shown(key)}: {exc}")
+            diags.dropped += 1
+    return LocalText(tuple(texts), Source(path, line))
 
 
 def period_field(value) -> str:

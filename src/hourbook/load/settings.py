@@ -12,6 +12,7 @@ import string
 from pathlib import Path
 
 from hourbook.core.records import HOURS_CLOCK
+from hourbook.core.records import LocalText
 from hourbook.core.records import Party
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
@@ -24,6 +25,7 @@ from hourbook.load.fields import amount_field
 from hourbook.load.fields import currency_field
 from hourbook.load.fields import handle_field
 from hourbook.load.fields import lines_field
+from hourbook.load.fields import local_text_field
 from hourbook.load.fields import locale_field
 from hourbook.load.fields import period_field
 from hourbook.load.fields import raw_field
@@ -90,18 +92,19 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
     if "site" in values:
         fields = read_fields(values["site"], {"base_url": Field(text_field)}, rel, data.line_of("site"), "site", diags)
         base_url = (fields or {}).get("base_url", "").rstrip("/")
-    invoice = read_invoice(values["invoice"], rel, data.line_of("invoice"), diags) if "invoice" in values else {}
+    locale = values.get("locale", "en")
+    invoice = read_invoice(values["invoice"], rel, data.line_of("invoice"), locale, diags) if "invoice" in values else {}
     return Settings(
         seller=seller,
         currency=values.get("currency", "EUR"),
-        locale=values.get("locale", "en"),
+        locale=locale,
         period=values.get("period", "month"),
         cost=values.get("cost"),
         team=team,
         base_url=base_url,
         number_format=invoice.get("number", NUMBER_FORMAT),
         credit_number_format=invoice.get("credit_number", CREDIT_NUMBER_FORMAT),
-        invoice_note=invoice.get("note", ""),
+        invoice_note=invoice.get("note", LocalText()),
         due_days=invoice.get("due_days", 30),
         vat_exemptions=invoice.get("exemptions", ()),
         show_tags=read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else (),
@@ -132,15 +135,21 @@ def read_team(team_map, rel: str, line: int, diags: Problems) -> tuple[TeamMembe
 # ------------------------------------------------------------------ invoice:
 
 
-def read_invoice(invoice_map, rel: str, line: int, diags: Problems) -> dict:
-    """invoice: {number, credit_number, note, due_days, exemptions} -> the values read, by field name."""
+def read_invoice(invoice_map, rel: str, line: int, books_locale: str, diags: Problems) -> dict:
+    """invoice: {number, credit_number, note, due_days, exemptions} -> the values read, by field name.
+
+    `note` and each exemption's note may be a map by language; a plain string is in `books_locale`.
+    """
     invoice = read_fields(invoice_map, INVOICE_FIELDS, rel, line, "invoice", diags) or {}
+    if "note" in invoice:
+        invoice["note"] = local_text_field(invoice["note"], books_locale, rel, invoice_map.line_of("note"),
+                                           "invoice field 'note'", diags)
     if invoice.get("number", NUMBER_FORMAT) == invoice.get("credit_number", CREDIT_NUMBER_FORMAT):
         diags.error(rel, invoice_map.line_of("credit_number"),
                     "invoice field 'credit_number' must differ from 'number': corrective invoices "
                     "are numbered in a series of their own")
     if "exemptions" in invoice:
-        invoice["exemptions"] = read_exemptions(invoice["exemptions"], rel, invoice_map, diags)
+        invoice["exemptions"] = read_exemptions(invoice["exemptions"], rel, invoice_map, books_locale, diags)
     return invoice
 
 
@@ -181,7 +190,7 @@ def due_days_field(value) -> int:
 INVOICE_FIELDS = {
     "number": Field(number_pattern_field),
     "credit_number": Field(number_pattern_field),
-    "note": Field(lines_field),
+    "note": Field(raw_field),                   # text, or a map by language: local_text_field
     "due_days": Field(due_days_field),
     "exemptions": Field(raw_field),
 }
@@ -190,10 +199,10 @@ VAT_EXEMPTION_CATEGORIES = {
     "E": "exempt", "AE": "reverse charge", "K": "intra-community supply",
     "G": "export outside the EU", "O": "not subject to VAT", "Z": "zero rated",
 }
-EXEMPTION_FIELDS = {"category": Field(text_field, required=True), "note": Field(lines_field)}
+EXEMPTION_FIELDS = {"category": Field(text_field, required=True), "note": Field(raw_field)}
 
 
-def read_exemptions(value, rel: str, invoice: YMap, diags: Problems) -> tuple[VatExemption, ...]:
+def read_exemptions(value, rel: str, invoice: YMap, books_locale: str, diags: Problems) -> tuple[VatExemption, ...]:
     """invoice: {exemptions: {client: {category: AE, note: "..."}}} -> VatExemption records."""
     line = invoice.line_of("exemptions")
     if not isinstance(value, YMap):
@@ -211,7 +220,10 @@ def read_exemptions(value, rel: str, invoice: YMap, diags: Problems) -> tuple[Va
         if category not in VAT_EXEMPTION_CATEGORIES:
             diags.error(rel, item.line_of("category"), f"unknown VAT category {fields['category']!r}; use one of {codes}")
             continue
-        note = fields.get("note", "").strip()
+        note = LocalText()
+        if "note" in fields:
+            note = local_text_field(fields["note"], books_locale, rel, item.line_of("note"),
+                                    f"the note of the exemption for {client!r}", diags)
         if not note and category != "Z":
             diags.error(rel, item_line, f"exemption for {client!r} needs a note: the invoice must say why no VAT "
                         "is charged (e.g. 'Reverse charge: art. 196 Directive 2006/112/EC')")

@@ -28,6 +28,7 @@ from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import format_percent
 from markupsafe import Markup
+from markupsafe import escape
 
 from hourbook.core.money import round_money
 from hourbook.core.records import HOURS_CLOCK
@@ -136,6 +137,22 @@ def provenance_words(provenance: Provenance | None, messages: Mapping[str, str])
         return ""
     key = "built_from_uncommitted" if provenance.uncommitted else "built_from"
     return translate(messages, key, commit=provenance.short)
+
+
+def translate_markup(messages: Mapping[str, str], key: str, **values: object) -> Markup:
+    """`translate` for templates: the message escaped, each value escaped unless it is already HTML
+    (a macro's output, such as a signed amount in its coloured span), so a sentence may hold markup."""
+    text = messages.get(key)
+    if text is None:
+        return escape(key)
+    return escape(text).format(**values) if values else escape(text)
+
+
+def plural_key(messages: Mapping[str, str], key: str, count: int, locale: str) -> str:
+    """The message of `key` for `count` by the locale's plural rule: `key_one`, `key_few`, `key_many`,
+    else `key_other` (every language's files have the four; CLDR's `zero` and `two` read `_other`)."""
+    form = _babel(locale).plural_form(abs(count))
+    return f"{key}_{form}" if f"{key}_{form}" in messages else f"{key}_other"
 
 
 # --------------------------------------------------------------- numbers

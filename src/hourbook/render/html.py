@@ -32,6 +32,7 @@ from typing import Mapping
 
 import jinja2
 import jinja2.sandbox
+from markupsafe import Markup
 
 from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import STATUSES
@@ -46,6 +47,8 @@ from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render.client_words import format_days
 from hourbook.render.locale_files import language_words
+from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
+from hourbook.render.dashboard import QUOTE_WARNING_SHARE
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
 from hourbook.render.monthly import add_months
@@ -60,11 +63,12 @@ from hourbook.render.statement import requester_name
 from hourbook.render.statement import confirm_links
 from hourbook.render.statement import client_statement
 from hourbook.render.statement import pending_quotes
+from hourbook.render.tax_ids import statement_tax_words
 from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-OWNER_LOCALE = "en"
+FALLBACK_LANGUAGE = "en"       # the messages every language falls back to, key by key
 STATEMENT_CHART_MONTHS = 12
 INDEX_CHART_MONTHS = 18
 DASHBOARD_CHART_MONTHS = 18
@@ -82,7 +86,7 @@ def _read_messages(language: str) -> dict[str, str]:
 
 def load_messages(locale: str) -> dict[str, str]:
     """The messages for a locale's language, English filling every gap."""
-    return {**_read_messages(OWNER_LOCALE), **_read_messages(filters.language_of(locale))}
+    return {**_read_messages(FALLBACK_LANGUAGE), **_read_messages(filters.language_of(locale))}
 
 
 # --------------------------------------------------------------- the books' templates
@@ -314,8 +318,14 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         return filters.format_hours(minutes, context.resolve("locale"), context.get("hours_form", HOURS_CLOCK))
 
     @jinja2.pass_context
-    def translate(context: jinja2.runtime.Context, key: str, **values: Any) -> str:
-        return filters.translate(context.resolve("messages"), key, **values)
+    def translate(context: jinja2.runtime.Context, key: str, **values: Any) -> Markup:
+        return filters.translate_markup(context.resolve("messages"), key, **values)
+
+    @jinja2.pass_context
+    def translate_count(context: jinja2.runtime.Context, key: str, count: int, **values: Any) -> Markup:
+        messages = context.resolve("messages")
+        return filters.translate_markup(messages, filters.plural_key(messages, key, count, context.resolve("locale")),
+                                count=count, **values)
 
     env.filters.update(
         money=money,
@@ -332,7 +342,7 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         share=with_locale(filters.format_share),
         days=with_locale(format_days),
     )
-    env.globals.update(t=translate)
+    env.globals.update(t=translate, tn=translate_count)
     return env
 
 
@@ -414,8 +424,8 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
         **context, view=view, statement=statement, contract=contract, seller=priced.books.settings.seller,
         as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
-        contact=lambda handle: requester_name(handle, contract),
-        bar=bar_for(context["messages"], context["locale"]))
+        contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
+        **statement_tax_words(contract, priced.books.settings, context["messages"]))
 
 
 def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,
@@ -453,29 +463,31 @@ def bar_for(messages: Mapping[str, str], locale: str) -> Callable[[int, int], st
 
 def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashboard, links: Mapping[str, str],
                  *, provenance: Provenance | None) -> str:
-    """The owner's dashboard, in English, its provenance in the footer and a `<meta>`.
+    """The owner's dashboard, in the books' locale, its provenance in the footer and a `<meta>`.
     `links`: client id -> its report page, relative."""
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, provenance, settings.hours)
+    context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner.html").render(
         **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
         hours_chart=monthly_chart(add_months(report.monthly for report in dashboard.clients),
                                   min((r.first_day for r in dashboard.clients if r.first_day), default=None),
                                   priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
-        rate_chart=rate_chart(dashboard, locale),
+        rate_chart=rate_chart(dashboard, locale, messages),
+        expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale))
 
 
 def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
                         *, provenance: Provenance | None) -> str:
-    """One client's report for the owner, in English: verdict, retainer, figures by period, chart, top reasons.
+    """One client's report for the owner, in the books' locale: verdict, retainer, figures by period, chart,
+    top reasons.
 
     It depends on this client, the settings and the provenance (shown as on `render_owner`) only,
     so a build re-renders it with the client's pages, and alone after a commit.
     """
     settings = priced.books.settings
-    context = page_context(OWNER_LOCALE, settings.currency, provenance, settings.hours)
+    context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
@@ -483,7 +495,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
         chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 
-def rate_chart(dashboard: Dashboard, locale: str) -> str:
+def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -> str:
     """Effective hourly rate per client and period, against the cost of an hour; "" without data."""
     points = {report.contract.id: dict(report.rates) for report in dashboard.clients if report.rates}
     if not points:
@@ -501,10 +513,11 @@ def rate_chart(dashboard: Dashboard, locale: str) -> str:
     cost = dashboard.settings.cost
     reference = None
     if cost is not None:
-        reference = (f"cost of an hour ({filters.format_money(cost, dashboard.settings.currency, locale)})", float(cost))
-    return charts.line_chart(month_axis(months, locale), series, title="Effective hourly rate per client",
+        amount = filters.format_money(cost, dashboard.settings.currency, locale)
+        reference = (filters.translate(messages, "owner_cost_of_hour", amount=amount), float(cost))
+    return charts.line_chart(month_axis(months, locale), series, title=filters.translate(messages, "owner_chart_rate"),
                              fmt=lambda value: filters.format_amount(round(value), locale), reference=reference,
-                             row_header=filters.translate(load_messages(locale), "chart_month"))
+                             row_header=filters.translate(messages, "chart_month"))
 
 
 def client_label(contract: Contract, seller_currency: str) -> str:

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
-from babel.dates import format_date
-from babel.numbers import format_currency
 from babel.numbers import format_decimal
 
 from hourbook.core.documents import split_statement
@@ -29,8 +27,11 @@ from hourbook.core.invoice import TYPE_CREDIT_NOTE
 from hourbook.core.invoice import TYPE_INVOICE
 from hourbook.core.invoice import Invoice
 from hourbook.core.invoice import InvoiceLine
+from hourbook.core.invoice import Wording
 from hourbook.core.invoice import make_invoice
 from hourbook.core.invoice import rate_percent
+from hourbook.core.records import Contract
+from hourbook.core.records import Fee
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
@@ -39,9 +40,10 @@ from hourbook.render.html import load_messages
 from hourbook.render.client_words import incident_words
 from hourbook.render.client_words import name_of_tag
 from hourbook.render.client_words import names_of_shown
-from hourbook.render.filters import format_hours
-from hourbook.render.filters import format_rate
-from hourbook.render.filters import translate
+from hourbook.render import filters
+from hourbook.render.statement import fee_label
+from hourbook.render.tax_ids import tax_id_label
+from hourbook.render.tax_ids import vat_reasons
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
 
@@ -64,8 +66,21 @@ def _labels() -> dict:
 def labels_for(locale: str) -> dict[str, str]:
     """The invoice's words in the client's language (English for what is not translated)."""
     table = _labels()
-    language = locale.replace("-", "_").split("_")[0]
+    language = filters.language_of(locale)
     return {key: words.get(language) or words["en"] for key, words in table.items()}
+
+
+def invoice_wording(contract: Contract) -> Wording:
+    """What `core.invoice.make_invoice` needs in the client's language: the fees labelled as the
+    statement labels them ("Angebot Q-7", "Пакет P-1 (10 инцидента)"), the VAT categories' reasons."""
+    messages = load_messages(contract.locale)
+    locale = filters.babel_locale(contract.locale)
+
+    def label(fee: Fee) -> str:
+        return fee_label(fee, contract, messages, locale)
+
+    return Wording(fee_label=label, vat_reasons=vat_reasons(messages),
+                   no_description=filters.filters.translate(messages, "no_description"))
 
 
 def invoice_environment(root: Path | None) -> jinja2.Environment:
@@ -90,15 +105,15 @@ def localised(invoice: Invoice) -> Invoice:
 
     def name(line) -> str:
         shown = names_of_shown(line.tags, invoice.show_tags, messages, locale)
-        return line.entry_description or ", ".join(shown) or (words["time"] if line.kind == "time" else translate(messages, "expense"))
+        return line.entry_description or ", ".join(shown) or (words["time"] if line.kind == "time" else filters.translate(messages, "expense"))
 
     def detail(line: InvoiceLine) -> str:
         parts = [line.requester] if line.requester else []
         if line.rate_tag:
-            parts.append(translate(messages, "rate_named", tag=name_of_tag(line.rate_tag, invoice.show_tags, messages,
+            parts.append(filters.translate(messages, "rate_named", tag=name_of_tag(line.rate_tag, invoice.show_tags, messages,
                                                                            locale)))
-        parts += [translate(messages, "surcharge_named", tag=name_of_tag(tag, invoice.show_tags, messages, locale),
-                            rate=format_rate(rate, locale)) for tag, rate in line.surcharges]
+        parts += [filters.translate(messages, "surcharge_named", tag=name_of_tag(tag, invoice.show_tags, messages, locale),
+                            rate=filters.format_rate(rate, locale)) for tag, rate in line.surcharges]
         return "; ".join(parts)
 
     lines = tuple(replace(line, description=name(line), detail=detail(line)) if line.kind else line for line in invoice.lines)
@@ -111,18 +126,22 @@ def localised(invoice: Invoice) -> Invoice:
 def render_html(invoice: Invoice, root: Path | None = None) -> str:
     """The invoice page, from invoice.html (BOOKS/templates/invoice.html overrides it), in the client's words."""
     invoice = localised(invoice)
-    locale = invoice.locale.replace("-", "_")
+    locale = filters.babel_locale(invoice.locale)
     words = labels_for(locale)
     messages = load_messages(locale)
 
     def money(value: Decimal) -> str:
-        return format_currency(value, invoice.currency, locale=locale)
+        return filters.format_money(value, invoice.currency, locale)
 
     def day(value: datetime.date) -> str:
-        return format_date(value, "medium", locale=locale)
+        return filters.format_date(value, locale, "medium")
+
+    def tax_label(party) -> str:
+        # The seller is written for the books' country, the client for its own.
+        return tax_id_label(party, messages, invoice.seller_country if party is invoice.seller else locale)
 
     def hours(minutes: int) -> str:
-        return format_hours(minutes, locale, invoice.hours_form)
+        return filters.format_hours(minutes, locale, invoice.hours_form)
 
     def number(value: Decimal) -> str:
         return format_decimal(value, locale=locale)
@@ -146,7 +165,7 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
     template = invoice_environment(root).get_template(TEMPLATE)
     return template.render(
         invoice=invoice, words=words, title=title, money=money, day=day, hours=hours, number=number, why=why,
-        rate=rate_percent(invoice.tax_rate), lang=locale.split("_")[0],
+        rate=rate_percent(invoice.tax_rate), lang=locale.replace("_", "-"), tax_label=tax_label,
         created=f"{invoice.issued.isoformat()}T00:00:00Z",
     )
 
@@ -164,6 +183,6 @@ def sample_invoice_pages(root: Path, priced: PricedBooks) -> list[Callable[[], s
     def render() -> str:
         doc = split_statement(client.statements[0], contract, {})[0]
         record = plan_records([(doc, contract)], [], settings, priced.as_of, SAMPLE_COMMIT)[0]
-        return render_html(make_invoice(doc, record, contract, settings, None, ""), root)
+        return render_html(make_invoice(doc, record, contract, settings, None, "", wording=invoice_wording(contract)), root)
 
     return [render]
