@@ -43,10 +43,10 @@ from hourbook.render.html import TemplateProblem
 from hourbook.render.html import books_template_problem
 from hourbook.render.html import books_templates_folder
 from hourbook.render.html import make_environment
-from hourbook.render.html import render_client_index
-from hourbook.render.html import render_owner
-from hourbook.render.html import render_owner_client
-from hourbook.render.html import render_statement
+from hourbook.render.pages import render_client_index
+from hourbook.render.pages import render_owner
+from hourbook.render.pages import render_owner_client
+from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
 

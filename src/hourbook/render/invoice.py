@@ -80,7 +80,7 @@ def invoice_wording(contract: Contract) -> Wording:
         return fee_label(fee, contract, messages, locale)
 
     return Wording(fee_label=label, vat_reasons=vat_reasons(messages),
-                   no_description=filters.filters.translate(messages, "no_description"))
+                   no_description=filters.translate(messages, "no_description"))
 
 
 def invoice_environment(root: Path | None) -> jinja2.Environment:

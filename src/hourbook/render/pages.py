@@ -1,0 +1,204 @@
+"""One function per page: a client's statement and index, the owner's dashboard and client reports.
+
+Each takes the environment `html.make_environment` made and the priced books, arranges what its
+page shows (`statement.py`, `dashboard.py`, `client_words.py`, the charts) and returns the page's
+HTML as text. Client pages never receive the provenance; the owner's pages do. Nothing here
+writes files.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Callable
+from typing import Mapping
+import jinja2
+import jinja2.sandbox
+from hourbook.core.records import STATUSES
+from hourbook.core.records import Contract
+from hourbook.core.records import PricedBooks
+from hourbook.core.records import PricedClient
+from hourbook.core.records import Statement
+from hourbook.git import Provenance
+from hourbook.render import charts
+from hourbook.render import filters
+from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
+from hourbook.render.dashboard import QUOTE_WARNING_SHARE
+from hourbook.render.dashboard import ClientReport
+from hourbook.render.dashboard import Dashboard
+from hourbook.render.monthly import add_months
+from hourbook.render.monthly import client_lines
+from hourbook.render.monthly import first_date
+from hourbook.render.monthly import last_months
+from hourbook.render.monthly import minutes_by_month
+from hourbook.render.statement import block_balance
+from hourbook.render.statement import block_size
+from hourbook.render.statement import requester_name
+from hourbook.render.statement import confirm_links
+from hourbook.render.statement import client_statement
+from hourbook.render.statement import pending_quotes
+from hourbook.render.tax_ids import statement_tax_words
+from hourbook.render.html import page_context
+
+STATEMENT_CHART_MONTHS = 12
+INDEX_CHART_MONTHS = 18
+DASHBOARD_CHART_MONTHS = 18
+
+
+# --------------------------------------------------------------- charts
+
+
+def status_labels(messages: Mapping[str, str]) -> dict[str, str]:
+    """Each status's label in `messages` (`status_<status>`), for chart legends."""
+    return {status: filters.translate(messages, f"status_{status}") for status in STATUSES}
+
+
+def hours_chart(client: PricedClient, upto: datetime.date, months: int,
+                locale: str, messages: Mapping[str, str]) -> str:
+    """A client's hours per month by status, stacked, for the months up to `upto`; "" without logged time."""
+    lines = client_lines(client, upto)
+    return monthly_chart(minutes_by_month(lines), first_date(lines), upto, months, locale, messages)
+
+
+def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,
+                  upto: datetime.date, months: int, locale: str, messages: Mapping[str, str]) -> str:
+    """`hours_chart` from minutes already counted by month (`figures.minutes_by_month`)."""
+    if not any(sum(v.values()) for v in monthly.values()):
+        return ""
+    axis_months = last_months(upto, months, first)
+    labels = status_labels(messages)
+    series = [charts.Series(labels[status], charts.STATUS_COLOURS[status],
+                            tuple(monthly.get(month, {}).get(status, 0) / 60 for month in axis_months),
+                            charts.STATUS_PATTERNS[status])
+              for status in STATUSES]
+    axis = month_axis(axis_months, locale)
+    return charts.stacked_bars(axis, series, title=filters.translate(messages, "chart_hours"),
+                               fmt=lambda value: filters.format_amount(value, locale),
+                               row_header=filters.translate(messages, "chart_month"),
+                               total_header=filters.translate(messages, "chart_total"))
+
+
+def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
+    """Month names, with the year under the first month and under every January."""
+    return charts.Axis(
+        tuple(filters.capitalize(filters.format_month(month, locale)) for month in months),
+        tuple(str(month.year) if index == 0 or month.month == 1 else "" for index, month in enumerate(months)),
+        tuple(filters.format_period(f"{month.year}-{month.month:02d}", locale) for month in months))
+
+
+# --------------------------------------------------------------- pages
+
+
+def render_statement(env: jinja2.Environment, priced: PricedBooks, client: PricedClient, statement: Statement,
+                     *, pdf_href: str | None, index_href: str | None) -> str:
+    """A client's statement for one period, in the contract's language (HTML that also feeds the PDF)."""
+    contract = client.contract
+    context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
+    view, links = client_statement(client, statement, context["messages"], context["locale"], priced.as_of,
+                                   priced.books.settings.seller.email)
+    chart = hours_chart(client, min(statement.end, priced.as_of), STATEMENT_CHART_MONTHS,
+                        context["locale"], context["messages"])
+    return env.get_template("statement.html").render(
+        **context, view=view, statement=statement, contract=contract, seller=priced.books.settings.seller,
+        as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
+        block_size=lambda block: block_size(block, context["messages"], context["locale"]),
+        contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
+        **statement_tax_words(contract, priced.books.settings, context["messages"]))
+
+
+def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,
+                        *, pdf: bool, pdf_prefix: str = "", dashboard_href: str | None = None) -> str:
+    """A client's list of statements, newest first, with its current balances and an hours chart.
+
+    Args:
+        pdf_prefix: where the PDFs are, relative to the page ("" = alongside).
+        dashboard_href: a link back to the owner's dashboard, for the owner's copies only.
+    """
+    contract = client.contract
+    context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
+    statements = sorted(client.statements, key=lambda s: s.start, reverse=True)
+    latest = statements[0] if statements else None
+    quotes = pending_quotes(contract, latest.quotes if latest else ())
+    links = confirm_links(contract, None, quotes, priced.books.settings.seller.email, "", context["messages"],
+                          context["locale"])
+    chart = hours_chart(client, priced.as_of, INDEX_CHART_MONTHS, context["locale"], context["messages"])
+    return env.get_template("client_index.html").render(
+        **context, contract=contract, seller=priced.books.settings.seller, statements=statements,
+        latest=latest, as_of=priced.as_of, pdf=pdf, dashboard_href=dashboard_href, quotes=quotes, links=links,
+        balances=[block_balance(state, priced.as_of) for state in latest.prepaid] if latest else [], pdf_prefix=pdf_prefix, chart=chart,
+        block_size=lambda block: block_size(block, context["messages"], context["locale"]),
+        contact=lambda handle: requester_name(handle, contract),
+        bar=bar_for(context["messages"], context["locale"]))
+
+
+def bar_for(messages: Mapping[str, str], locale: str) -> Callable[[int, int], str]:
+    """A template function drawing a usage bar, its tooltip in the page's language."""
+    def bar(used: int, total: int) -> str:
+        share = filters.format_share(filters.share_of(used, total), locale)
+        return charts.progress_bar(used, total, title=filters.translate(messages, "bar_used", share=share))
+    return bar
+
+
+def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashboard, links: Mapping[str, str],
+                 *, provenance: Provenance | None) -> str:
+    """The owner's dashboard, in the books' locale, its provenance in the footer and a `<meta>`.
+    `links`: client id -> its report page, relative."""
+    settings = priced.books.settings
+    context = page_context(settings.locale, settings.currency, provenance, settings.hours)
+    messages, locale = context["messages"], context["locale"]
+    return env.get_template("owner.html").render(
+        **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
+        hours_chart=monthly_chart(add_months(report.monthly for report in dashboard.clients),
+                                  min((r.first_day for r in dashboard.clients if r.first_day), default=None),
+                                  priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
+        rate_chart=rate_chart(dashboard, locale, messages),
+        expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
+        bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale))
+
+
+def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
+                        *, provenance: Provenance | None) -> str:
+    """One client's report for the owner, in the books' locale: verdict, retainer, figures by period, chart,
+    top reasons.
+
+    It depends on this client, the settings and the provenance (shown as on `render_owner`) only,
+    so a build re-renders it with the client's pages, and alone after a commit.
+    """
+    settings = priced.books.settings
+    context = page_context(settings.locale, settings.currency, provenance, settings.hours)
+    messages, locale = context["messages"], context["locale"]
+    return env.get_template("owner_client.html").render(
+        **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
+        statements_href=statements_href,
+        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
+
+
+def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -> str:
+    """Effective hourly rate per client and period, against the cost of an hour; "" without data."""
+    points = {report.contract.id: dict(report.rates) for report in dashboard.clients if report.rates}
+    if not points:
+        return ""
+    first = min(day for values in points.values() for day in values)
+    months = last_months(dashboard.as_of, DASHBOARD_CHART_MONTHS, first)
+    series = []
+    for index, report in enumerate(dashboard.clients):
+        values = points.get(report.contract.id)
+        if not values:
+            continue
+        label = client_label(report.contract, dashboard.settings.currency)
+        series.append(charts.Series(label, charts.LINE_COLOURS[index % len(charts.LINE_COLOURS)],
+                                    tuple(values.get(month) for month in months)))
+    cost = dashboard.settings.cost
+    reference = None
+    if cost is not None:
+        amount = filters.format_money(cost, dashboard.settings.currency, locale)
+        reference = (filters.translate(messages, "owner_cost_of_hour", amount=amount), float(cost))
+    return charts.line_chart(month_axis(months, locale), series, title=filters.translate(messages, "owner_chart_rate"),
+                             fmt=lambda value: filters.format_amount(round(value), locale), reference=reference,
+                             row_header=filters.translate(messages, "chart_month"))
+
+
+def client_label(contract: Contract, seller_currency: str) -> str:
+    """A client's short name for legends, with its currency when it is not the seller's."""
+    name = contract.party.name
+    short = name if len(name) <= 24 else name[:22].rstrip() + "…"
+    return short if contract.currency == seller_currency else f"{short} ({contract.currency})"
