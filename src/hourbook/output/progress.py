@@ -177,7 +177,7 @@ class BarProgress(Progress):
             known = terminal_columns(self.stream) > 0
             self.bar = tqdm(total=0, file=self.stream, leave=False, dynamic_ncols=known,
                             ncols=None if known else DEFAULT_COLUMNS, nrows=None if known else DEFAULT_ROWS,
-                            mininterval=REDRAW_INTERVAL,
+                            mininterval=REDRAW_INTERVAL, desc=self.text,
                             bar_format=self.verb + ": {desc}")
         return self.bar
 
