@@ -30,6 +30,7 @@ from test_invoicing import make_repo
 
 from hourbook.build import rendering
 from hourbook.build.builder import Builder
+from hourbook.commands.watch import SiteBuilder
 from hourbook.output import progress as progress_module
 from hourbook.output.progress import BarProgress
 from hourbook.output.progress import PlainProgress
@@ -202,3 +203,19 @@ def test_issue_shows_its_pdfs_and_quiet_issue_only_its_lines(tmp_path, monkeypat
     root = make_repo(tmp_path / "quiet", INVOICED_BOOKS)
     code, quiet_out, quiet_err = run_cli("issue", "2026-10", str(root), "--as-of", "2026-11-05", "--quiet")
     assert code == 0 and quiet_err == "" and quiet_out == out.replace(str(tmp_path / "books"), str(tmp_path / "quiet"))
+
+
+def test_watch_shows_the_progress_of_its_first_build_only(books, monkeypatch):
+    monkeypatch.setenv(progress_module.PROGRESS_INTERVAL_ENV, "0")
+    root = books(BOOKS)
+    log = io.StringIO()
+    builder = SiteBuilder(root, lambda: AS_OF, log=log)
+    assert builder().ok
+    first = log.getvalue()
+    assert counts(first) and counts(first)[-1][0] == counts(first)[-1][1]
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    assert builder().ok
+    assert "building:" not in log.getvalue()[len(first):]
+    quiet_log = io.StringIO()
+    assert SiteBuilder(root, lambda: AS_OF, log=quiet_log, quiet=True, out=root / "quiet-site")().ok
+    assert len(quiet_log.getvalue().splitlines()) == 1 and "built " in quiet_log.getvalue()

@@ -197,7 +197,7 @@ def test_a_failure_for_one_client_only_is_located_by_the_builder(tmp_path, monke
         monkeypatch.setattr(rendering, "PARALLEL_CLIENTS", 1 if jobs > 1 else 10**6)
         builder = Builder(root, lambda: priced.as_of, pdf=False, jobs=jobs, disk_cache=False)
         with pytest.raises(TemplateProblem) as caught:
-            builder.render(priced, {}, "")
+            builder.render(priced, {}, None)
         assert caught.value.diagnostic == expected
 
 

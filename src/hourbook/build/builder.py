@@ -211,7 +211,7 @@ class Builder:
         return manifest, written + more
 
     def render(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
-               progress: Progress) -> tuple[dict, int, int, int]:
+               progress: Progress | None = None) -> tuple[dict, int, int, int]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
         The provenance is no input of a client's documents: when it alone changed (a commit),
@@ -224,6 +224,7 @@ class Builder:
             TemplateProblem: one of the books' templates failed (for a client whose data the
                 pipeline's try of the templates did not meet); a problem in the books, located.
         """
+        progress = progress or Progress()
         template_dirs = template_folders(self.root)   # what a PDF may load: never a folder linked out
         templates = templates_digest(self.root)
         if self.env is None or self.env[0] != (templates, template_dirs):

@@ -27,7 +27,7 @@ PLAIN_INTERVAL = 5.0            # off a terminal: a line every this many seconds
 BAR_STEPS = 1000                # the bar's resolution (it is filled by time, see `fraction_done`)
 DEFAULT_COLUMNS, DEFAULT_ROWS = 80, 24    # a terminal's size when it tells none
 REDRAW_INTERVAL = 0.1           # on a terminal: redraw the bar at most this often
-UNITS = {"pages": ("page", "pages"), "pdfs": ("PDF", "PDFs")}
+UNITS = {"pages": "pages", "pdfs": "PDFs"}          # what is counted, and its name in a line
 GUESS_SECONDS = {"pages": 0.005, "pdfs": 0.25}          # the cost of one, before the first is done
 
 
@@ -78,7 +78,7 @@ class Progress:
 
     def counts(self) -> str:
         """`120/460 pages, 30/46 PDFs` (the units there is work of), or '' before any is expected."""
-        return ", ".join(f"{self.done[unit]}/{self.total[unit]} {UNITS[unit][1]}" for unit in UNITS
+        return ", ".join(f"{self.done[unit]}/{self.total[unit]} {UNITS[unit]}" for unit in UNITS
                          if self.total[unit])
 
     def seconds_left(self) -> float | None:
@@ -177,7 +177,7 @@ class BarProgress(Progress):
             known = terminal_columns(self.stream) > 0
             self.bar = tqdm(total=0, file=self.stream, leave=False, dynamic_ncols=known,
                             ncols=None if known else DEFAULT_COLUMNS, nrows=None if known else DEFAULT_ROWS,
-                            mininterval=REDRAW_INTERVAL,
+                            mininterval=REDRAW_INTERVAL, desc=self.text,
                             bar_format=self.verb + ": {desc}")
         return self.bar
 

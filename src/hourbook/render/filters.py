@@ -133,7 +133,7 @@ def translate(messages: Mapping[str, str], key: str, **values: object) -> str:
 
 def provenance_words(provenance: Provenance | None, messages: Mapping[str, str]) -> str:
     """`built from commit abc1234` (marked when the books had uncommitted changes) in `messages`' language."""
-    if provenance is None:
+    if not provenance:
         return ""
     key = "built_from_uncommitted" if provenance.uncommitted else "built_from"
     return translate(messages, key, commit=provenance.short)
