@@ -32,9 +32,11 @@ from hourbook.core.invoice import rate_percent
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
+from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.html import books_environment
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
+from hourbook.render.reflow import label_cells
 
 INVOICE_TEMPLATES = Path(__file__).resolve().parent / "invoice_templates"
 TEMPLATE = "invoice.html"
@@ -62,9 +64,13 @@ def labels_for(locale: str) -> dict[str, str]:
 def invoice_environment(root: Path | None) -> jinja2.Environment:
     """The statements' loader and sandbox for BOOKS/templates, before the invoice's own templates.
 
-    What fails in a books template raises `hourbook.render.html.TemplateProblem`, located.
+    The statements' built-in templates come last, so that an invoice heads with the same
+    brand partial (`brand.html`, or the books' own) as the statements do. What fails in a
+    books template raises `hourbook.render.html.TemplateProblem`, located.
     """
-    return books_environment(root, INVOICE_TEMPLATES)
+    env = books_environment(root, INVOICE_TEMPLATES, TEMPLATES_DIR)
+    env.filters["label_cells"] = label_cells       # invoice.html: tables stack on phones (render/reflow.py)
+    return env
 
 
 def render_html(invoice: Invoice, root: Path | None = None) -> str:
@@ -98,7 +104,7 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
         title = words["credit_note"] if invoice.type_code == TYPE_CREDIT_NOTE else words["corrective_invoice"]
     template = invoice_environment(root).get_template(TEMPLATE)
     return template.render(
-        invoice=invoice, words=words, title=title, money=money, day=day, hours=hours, number=number, why=why,
+        invoice=invoice, seller=invoice.seller, words=words, title=title, money=money, day=day, hours=hours, number=number, why=why,
         rate=rate_percent(invoice.tax_rate), lang=locale.split("_")[0],
         created=f"{invoice.issued.isoformat()}T00:00:00Z",
     )
