@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from pypdf import PdfReader
 from hourbook.core.documents import split_statement
 from hourbook.core.invoice import make_invoice
 from hourbook.core.register import plan_records
+from hourbook.invoicing.cii import check_xml
 from hourbook.invoicing.cii import cii_xml
 from hourbook.pipeline import load_and_price
 from hourbook.render import render_site
@@ -35,6 +37,8 @@ from hourbook.render.html import template_folders
 from hourbook.render.invoice import INVOICE_TEMPLATES
 from hourbook.render.invoice import render_html
 from hourbook.render.pdf import html_to_pdf
+from test_einvoice import SAXON
+from test_einvoice import SCHEMATRON
 
 EXAMPLE_BOOKS = Path(__file__).resolve().parent.parent
 AS_OF = datetime.date(2026, 12, 31)
@@ -104,7 +108,6 @@ def page_sections(page_box, kind: str) -> set[str]:
 
 def text_runs(pdf: bytes) -> list[tuple[int, float, str]]:
     """(page, size in pt, text) of every run of text in a PDF, the size as printed."""
-    import io  # only here: the reader wants a file
     runs: list[tuple[int, float, str]] = []
     for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
         def visit(text, cm, tm, unused_font, size, number=number):
@@ -315,3 +318,33 @@ def test_without_a_books_brand_the_invoice_has_the_built_in_one(books):
     root = hostile_books(books)
     html = invoice_html(priced_books(root), root, "long")
     assert '<div class="brand">\n  <div class="brand-name">Ana Ruiz Consulting</div>' in html
+
+
+def test_a_bic_is_8_or_11_letters_and_digits(books):
+    root = books({"hourbook.yaml": """\
+        seller:
+          name: Ana Ruiz Consulting
+          iban: ES91 2100 0418 4502 0005 1332
+          bic: CAIXESBBXX
+        locale: es
+    """})
+    _, diagnostics = load_and_price(root, AS_OF)
+    assert [f"{d.source.path}:{d.source.line}: {d.message}" for d in diagnostics] == [
+        "hourbook.yaml:4: seller field 'bic': expected a BIC of 8 or 11 letters and digits (bank, country, "
+        "location, branch), like CAIXESBBXXX, got 'CAIXESBBXX'"]
+    root = books({"hourbook.yaml": "seller: {name: Ana, bic: caix esbb}\n"})
+    priced, diagnostics = load_and_price(root, AS_OF)
+    assert list(diagnostics) == [] and priced.books.settings.seller.bic == "CAIXESBB"      # as banks print it
+
+
+@pytest.mark.slow   # the EN 16931 schematron in Java
+@pytest.mark.skipif(SAXON is None or shutil.which("java") is None, reason="the schematron needs Java and Saxon-HE")
+def test_the_bic_passes_the_en16931_schema_and_schematron(books, tmp_path):
+    xml = cii_xml(invoice_of(priced_books(hostile_books(books)), "long"))
+    check_xml(xml)
+    (tmp_path / "in.xml").write_bytes(xml)
+    run = subprocess.run(["java", "-cp", SAXON, "net.sf.saxon.Transform", f"-s:{tmp_path / 'in.xml'}",
+                          f"-xsl:{SCHEMATRON}", f"-o:{tmp_path / 'out.xml'}"], capture_output=True, timeout=600)
+    assert run.returncode == 0, run.stderr.decode()
+    report = (tmp_path / "out.xml").read_text(encoding="utf-8")
+    assert "failed-assert" not in report, report
