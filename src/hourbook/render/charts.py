@@ -138,7 +138,7 @@ def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: fl
 
 def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
     parts = []
-    widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 6
+    widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
     every = max(1, math.ceil(widest / slot)) if slot else 1
     for index, label in enumerate(axis.labels):
         x = left + slot * (index + 0.5)
