@@ -66,3 +66,14 @@ def test_the_narrow_drawing_keeps_its_labels_apart():
     xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle"', narrow)]
     assert len(xs) == 6                                               # every month named
     assert min(b - a for a, b in zip(xs, xs[1:])) >= 4 * charts.FONT_SIZE * 0.64   # four letters fit between
+
+
+def test_quoted_brackets_comments_nesting_and_case_are_read_as_html():
+    page = label_cells('<!-- <table><thead><tr><th>no</th></tr></thead></table> -->'
+                       '<TABLE><THEAD><TR><TH title="a > b">Work</TH><TH>Hours</TH></TR></THEAD>'
+                       '<TBODY><TR><TD title="x > y">Fix</TD><TD><table><tr><td>1</td></tr></table></TD></TR>'
+                       '</TBODY></TABLE>')
+    assert page.startswith("<!-- <table><thead><tr><th>no</th></tr></thead></table> -->")   # a comment: as it was
+    assert '<TD title="x > y" data-label="Work">Fix</TD>' in page
+    assert '<TD data-label="Hours"><table><tr><td>1</td></tr></table></TD>' in page       # a table inside: its own
+    assert "<TABLE data-reflow>" in page
