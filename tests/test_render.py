@@ -312,9 +312,11 @@ def test_a_books_template_overrides_the_built_in_one(books):
 def test_the_example_books_brand_header_replaces_the_built_in_one(books):
     brand = (Path(__file__).resolve().parent.parent / "templates" / "brand.html").read_text(encoding="utf-8")
     files = site(books({**ACME, "templates/brand.html": brand}), "2026-11-30")
-    for path in ("public/acme-0123abcd/2026-11.html", "public/acme-0123abcd/index.html", "owner/index.html"):
+    for path, tagline in (("public/acme-0123abcd/2026-11.html", "Soporte IT para pymes"),   # in the page's language
+                          ("public/acme-0123abcd/index.html", "Soporte IT para pymes"),
+                          ("owner/index.html", "IT support for small businesses")):
         html = files[path].decode()
-        assert 'class="brand brand-custom"' in html and "IT support for small businesses" in html, path
+        assert 'class="brand brand-custom"' in html and tagline in html, path
 
 
 def test_pdf_fetcher_serves_only_own_assets_and_data_urls(tmp_path):
