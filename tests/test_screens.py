@@ -4,7 +4,8 @@ The pages forbid scripts (CSP), so each is measured from a copy: its CSP removed
 the `srcdoc` of an iframe of the width under test (a headless window is never narrower
 than 500 px, an iframe is), with a small script after it that writes what it measured
 into the DOM; `chromium --dump-dom` prints the DOM and the test reads it back. One
-Chromium run measures every page at both widths.
+Chromium run measures every page at both widths. With HOURBOOK_SCREENSHOTS=<folder>, the
+test also leaves a PNG of each page at each width there, to look at.
 
 Asserted on each page and width: no horizontal scroll (`scrollWidth <= clientWidth`),
 every SVG text shown at 11 px or more, and no word broken inside (a word, split at spaces
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -103,6 +105,23 @@ def measure(pages: dict[str, str], tmp_path: Path) -> dict[str, dict]:
     return json.loads(html.unescape(found.group(1)))
 
 
+def screenshots(pages: dict[str, str], folder: Path, tmp_path: Path) -> None:
+    """PNGs of every page at every width into `folder` (HOURBOOK_SCREENSHOTS=<folder>), to look at."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, page in pages.items():
+        page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+        for width in WIDTHS:
+            frame = tmp_path / f"{name}-{width}.html"
+            frame.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe style="display:block;border:0;'
+                             f'width:{width}px;height:4000px" srcdoc="{html.escape(page, quote=True)}"></iframe>'
+                             "</body></html>", encoding="utf-8")
+            subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                            f"--window-size={max(width, 500)},4000", f"--screenshot={folder / f'{name}-{width}.png'}",
+                            frame.as_uri()], capture_output=True, timeout=120, check=True)
+
+
 def every_page_kind(root: Path, cid: str) -> dict[str, str]:
     """A client's statement and index, the owner's dashboard and client report, and an invoice."""
     priced, _ = load_and_price(root, AS_OF)
@@ -167,6 +186,8 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 @needs_chromium
 def test_every_page_kind_fits_a_phone_and_a_desktop(tmp_path):
     pages = every_page_kind(EXAMPLE_BOOKS, "acme")
+    if os.environ.get("HOURBOOK_SCREENSHOTS"):
+        screenshots(pages, Path(os.environ["HOURBOOK_SCREENSHOTS"]), tmp_path)
     measured = measure(pages, tmp_path)
     assert sorted(measured) == sorted(f"{name}@{width}" for name in pages for width in WIDTHS)
     assert all(got["texts"] for where, got in measured.items()
