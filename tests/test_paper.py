@@ -152,15 +152,28 @@ def lonely_pages(sections: list[set[str]], tail: set[str]) -> list[int]:
     return [number for number, kinds in enumerate(sections, start=1) if number > 1 and kinds and kinds <= tail]
 
 
-def words_outside(pdf: bytes, tmp_path: Path, right_margin: float) -> list[str]:
-    """Every word of the PDF whose box ends right of the page's text box."""
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def words_astray(pdf: bytes, tmp_path: Path, right_margin: float) -> list[str]:
+    """Every word of the PDF whose box ends right of the page's text box, or runs into the next
+    word of its line (a figure too wide for its column overlaps the one beside it)."""
     path = tmp_path / "page.pdf"
     path.write_bytes(pdf)
     box = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
     limit = A4_WIDTH - right_margin + 0.5
-    return [f"{word} ends at {float(x):.1f} pt > {limit:.1f}"
-            for x, word in re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', box)
-            if float(x) > limit]
+    astray = []
+    for page in box.split("<page ")[1:]:
+        words = [(float(x0), float(y0), float(x1), float(y1), word) for x0, y0, x1, y1, word in WORD.findall(page)]
+        astray += [f"{word} ends at {x1:.1f} pt > {limit:.1f}" for _, _, x1, _, word in words if x1 > limit]
+        lines: dict[float, list] = {}
+        for word in words:
+            lines.setdefault(round(word[3], 0), []).append(word)     # one baseline, one line
+        for line in lines.values():
+            line.sort()
+            astray += [f"{a[4]} runs into {b[4]} ({a[2]:.1f} > {b[0]:.1f} pt)"
+                       for a, b in zip(line, line[1:]) if a[2] > b[0] + 0.5]
+    return astray
 
 
 def sweep_books(books) -> Path:
@@ -209,7 +222,7 @@ def hostile_books(books) -> Path:
             terms:
               - from: 2026-01-01
                 kind: hourly
-                rate: 123456.78
+                rate: 9876.54
         """,
         "logbook/2026-11.md": f"""\
             ---
@@ -226,7 +239,9 @@ def hostile_books(books) -> Path:
 # --- text sizes --------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_pdf_text_is_9_pt_and_table_headers_8_pt():
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_text_is_9_pt_and_table_headers_8_pt_and_stays_in_its_column(tmp_path):
+    """Each client's latest statement and invoice of the example books (five languages)."""
     priced = priced_books(EXAMPLE_BOOKS)
     pages = statement_pages(priced, EXAMPLE_BOOKS)
     latest = {}
@@ -235,11 +250,13 @@ def test_pdf_text_is_9_pt_and_table_headers_8_pt():
     wrong = {}
     for path in latest.values():
         pdf, _ = to_pdf(pages[path], EXAMPLE_BOOKS, "statement")
-        wrong[path] = small_text(pages[path], pdf)
+        wrong[path] = small_text(pages[path], pdf) + words_astray(pdf, tmp_path, RIGHT_MARGIN["statement"])
     for client in priced.clients:
         html = invoice_html(priced, EXAMPLE_BOOKS, client.contract.id)
         pdf, _ = to_pdf(html, EXAMPLE_BOOKS, "invoice")
-        wrong[f"invoice {client.contract.id}"] = small_text(html, pdf)
+        wrong[f"invoice {client.contract.id}"] = small_text(html, pdf) + words_astray(pdf, tmp_path,
+                                                                                      RIGHT_MARGIN["invoice"])
+    assert len(wrong) == 11
     assert {where: found for where, found in wrong.items() if found} == {}
 
 
@@ -271,6 +288,15 @@ def test_no_page_holds_only_the_chart_or_the_totals(books):
     assert {where: pages for where, pages in found.items() if pages} == {}
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_words_astray_are_found(tmp_path):
+    html = ('<table style="width: 60mm; table-layout: fixed"><tr><td style="width: 15mm; white-space: nowrap">'
+            '123.456.789,00 €</td><td>next</td></tr></table>'
+            '<p style="white-space: nowrap">' + "wide " * 60 + "</p>")
+    astray = words_astray(html_to_pdf(html, []), tmp_path, 15 * MM)
+    assert astray[0].startswith("wide ends at") and any(line.startswith("123.456.789,00 runs into next") for line in astray)
+
+
 def test_lonely_pages_are_found():
     assert lonely_pages([{"doc-head", "parties", "group"}, {"group", "totals-box"}, {"chart-box"}],
                         STATEMENT_TAIL) == [3]
@@ -289,10 +315,10 @@ def test_long_words_and_names_wrap_inside_the_page(books, tmp_path):
     for kind, page in (("statement", html), ("invoice", invoice)):
         assert LONG_WORD in page
         pdf, _ = to_pdf(page, root, kind)
-        outside = words_outside(pdf, tmp_path, RIGHT_MARGIN[kind])
-        assert outside == [], f"{kind}: {outside}"
+        astray = words_astray(pdf, tmp_path, RIGHT_MARGIN[kind])
+        assert astray == [], f"{kind}: {astray}"
         text = re.sub(r"\s", "", "".join(run[2] for run in text_runs(pdf)))
-        assert "123.456,78€" in text and "185.185,17€" in text, kind           # the rate and 1:30 h of it
+        assert "9.876,54€" in text and "14.814,81€" in text and "53.777,76€" in text, kind  # rate, 1:30 h, total
 
 
 # --- the invoice's brand and bank ---------------------------------------------------
