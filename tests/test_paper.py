@@ -340,6 +340,20 @@ def test_the_invoice_carries_the_books_brand_and_the_bic(books):
     assert re.search(r"<dt>BIC/SWIFT</dt><dd class=\"nowrap\">CAIXESBBXXX</dd>", statement)
 
 
+def test_a_books_brand_gets_the_same_names_on_invoices_and_check_tries_it(books):
+    root = hostile_books(books)
+    (root / "templates").mkdir()
+    (root / "templates" / "brand.html").write_text(
+        '<div class="brand">{{ t("statement") }} · {{ lang }} · {{ seller.name }}</div>\n', encoding="utf-8")
+    priced, diagnostics = load_and_price(root, AS_OF)
+    assert list(diagnostics) == []
+    assert '<div class="brand">Extracto · es · Ana Ruiz Consulting</div>' in invoice_html(priced, root, "long")
+    (root / "templates" / "brand.html").write_text('<div class="brand">\n{{ seller.logo.url }}</div>\n',
+                                                    encoding="utf-8")
+    _, diagnostics = load_and_price(root, AS_OF)
+    assert [(d.source.path, d.source.line) for d in diagnostics] == [("templates/brand.html", 2)]
+
+
 def test_without_a_books_brand_the_invoice_has_the_built_in_one(books):
     root = hostile_books(books)
     html = invoice_html(priced_books(root), root, "long")
