@@ -4,8 +4,8 @@
   fails on what was printed, not on what the CSS meant: body text >= 9 pt, table
   headers >= 8 pt (a run under 9 pt must be the words of a table header).
 - Pages: each PDF's layout is read back from WeasyPrint (which sections have boxes on
-  which page): no page holds only the chart, or only the totals (with the fees and
-  notes that come after them). The example books, and statements of 8 to 30 lines
+  which page): no page holds only the chart, or only the totals (or both), nor an
+  invoice's totals, notes or footer without a line. The example books, and statements of 8 to 30 lines
   in steps of 2, so that the end of a statement falls at every place of a page.
 - Width: a client with a 120-letter name, address and tag, a URL in a description
   and a rate in six figures: every word of the PDF stays inside the page's text box
@@ -46,8 +46,8 @@ LONG_WORD = "Supercalifragilistic" * 6          # 120 letters, no break opportun
 MM = 72 / 25.4
 A4_WIDTH = 210 * MM
 RIGHT_MARGIN = {"statement": 15 * MM, "invoice": 16 * MM}      # style.css and invoice.css @page
-STATEMENT_TAIL = {"totals-box", "balances", "chart-box"}          # what follows the lines
-INVOICE_TAIL = {"totals", "notes", "footer"}
+STATEMENT_TAIL = {"totals-box", "chart-box"}          # a page of these alone: the chart, the totals, or both
+INVOICE_TAIL = {"totals", "notes", "footer"}           # the totals, the payment notes, the footer
 
 
 # --- helpers -----------------------------------------------------------------
@@ -300,6 +300,8 @@ def test_words_astray_are_found(tmp_path):
 def test_lonely_pages_are_found():
     assert lonely_pages([{"doc-head", "parties", "group"}, {"group", "totals-box"}, {"chart-box"}],
                         STATEMENT_TAIL) == [3]
+    assert lonely_pages([{"doc-head", "parties", "group", "totals-box"}, {"balances", "chart-box"}],
+                        STATEMENT_TAIL) == []                   # the prepaid hours and the chart: a page of its own
     assert lonely_pages([{"header", "buyer", "lines"}, {"totals", "notes", "footer"}], INVOICE_TAIL) == [2]
 
 
