@@ -7,6 +7,8 @@
   which page): no page holds only the chart, or only the totals (or both), nor an
   invoice's totals, notes or footer without a line. The example books, and statements of 8 to 30 lines
   in steps of 2, so that the end of a statement falls at every place of a page.
+- Words: no word of the example books' statements and invoices is broken inside (a
+  piece of it at the end of a line, the rest on the next), read back from WeasyPrint.
 - Width: a client with a 120-letter name, address and tag, a URL in a description
   and a rate in six figures: every word of the PDF stays inside the page's text box
   (pdftotext -bbox), and the amounts are there.
@@ -82,10 +84,55 @@ def invoice_of(priced, cid: str):
 
 def to_pdf(html: str, root: Path, kind: str) -> tuple[bytes, list[set[str]]]:
     """The PDF of a statement or invoice page, and the kinds of section on each of its pages."""
+    pdf, document = laid_out(html, root, kind)
+    return pdf, [page_sections(page._page_box, kind) for page in document.pages]
+
+
+def laid_out(html: str, root: Path, kind: str):
+    """The PDF of a statement or invoice page, and WeasyPrint's laid-out document of it."""
     folders = template_folders(root) if kind == "statement" else [INVOICE_TEMPLATES]
-    laid_out = []
-    pdf = html_to_pdf(html, folders, adjust=laid_out.append)
-    return pdf, [page_sections(page._page_box, kind) for page in laid_out[0].pages]
+    documents = []
+    pdf = html_to_pdf(html, folders, adjust=documents.append)
+    return pdf, documents[0]
+
+
+def broken_words(document) -> list[str]:
+    """The words WeasyPrint broke across two lines inside the word ("Wartungsve|rtrag").
+
+    A line that ends in a letter and the next that starts with one, in one element whose
+    text has the two pieces joined, is a word broken where no space or hyphen allowed it.
+    """
+    found = []
+    for page in document.pages:
+        lines: list[list] = []
+        collect_lines(page._page_box, lines)
+        for before, after in zip(lines, lines[1:]):
+            if not before or not after:
+                continue
+            end, start = before[-1], after[0]
+            if end.element is None or end.element is not start.element or not end.text.strip() or not start.text.strip():
+                continue
+            if re.search(r"\w$", end.text) and re.match(r"\w", start.text):
+                joined = end.text.split()[-1] + start.text.split()[0]
+                if joined in " ".join("".join(end.element.itertext()).split()):
+                    found.append(f"{end.text.split()[-1]}|{start.text.split()[0]}")
+    return found
+
+
+def collect_lines(box, lines: list[list]) -> None:
+    """The text boxes of each line box under `box`, line by line, in order."""
+    if type(box).__name__ == "LineBox":
+        texts: list = []
+        stack = [box]
+        while stack:
+            node = stack.pop()
+            if type(node).__name__ == "TextBox":
+                texts.append(node)
+            stack.extend(reversed(getattr(node, "children", ())))
+        lines.append(texts)
+        return
+    for child in getattr(box, "children", ()):
+        collect_lines(child, lines)
 
 
 def page_sections(page_box, kind: str) -> set[str]:
@@ -272,20 +319,26 @@ def test_small_text_is_found():
 
 @pytest.mark.slow
 def test_no_page_holds_only_the_chart_or_the_totals(books):
-    found = {}
+    found, broken = {}, {}
     for root in (EXAMPLE_BOOKS, sweep_books(books)):
         priced = priced_books(root)
         for path, html in sorted(statement_pages(priced, root).items()):
-            _, sections = to_pdf(html, root, "statement")
+            _, document = laid_out(html, root, "statement")
+            sections = [page_sections(page._page_box, "statement") for page in document.pages]
             assert sections[0] >= {"doc-head", "parties"}, path
             found[path] = lonely_pages(sections, STATEMENT_TAIL)
+            broken[path] = broken_words(document)
         for client in priced.clients:
             for statement in client.statements[-3:]:
                 html = invoice_html(priced, root, client.contract.id, statement)
-                _, sections = to_pdf(html, root, "invoice")
-                found[f"invoice {client.contract.id} {statement.period}"] = lonely_pages(sections, INVOICE_TAIL)
+                _, document = laid_out(html, root, "invoice")
+                sections = [page_sections(page._page_box, "invoice") for page in document.pages]
+                where = f"invoice {client.contract.id} {statement.period}"
+                found[where] = lonely_pages(sections, INVOICE_TAIL)
+                broken[where] = broken_words(document)
     assert len([path for path in found if path.startswith("public/sweep/")]) == 12
     assert {where: pages for where, pages in found.items() if pages} == {}
+    assert {where: words for where, words in broken.items() if words} == {}     # and no word broken inside
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
@@ -295,6 +348,14 @@ def test_words_astray_are_found(tmp_path):
             '<p style="white-space: nowrap">' + "wide " * 60 + "</p>")
     astray = words_astray(html_to_pdf(html, []), tmp_path, 15 * MM)
     assert astray[0].startswith("wide ends at") and any(line.startswith("123.456.789,00 runs into next") for line in astray)
+
+
+def test_broken_words_are_found():
+    html = ('<p style="width: 45mm; overflow-wrap: break-word">Ein Wartungsvertrag, die IT-Leiter und die '
+            'Geschäftsführerinnenversammlungsniederschrift</p>')
+    _, document = laid_out(html, EXAMPLE_BOOKS, "invoice")
+    broken = broken_words(document)
+    assert broken and all(word.replace("|", "") in "Geschäftsführerinnenversammlungsniederschrift" for word in broken)
 
 
 def test_lonely_pages_are_found():

@@ -10,7 +10,8 @@ test also leaves a PNG of each page at each width there, to look at.
 Asserted on each page and width: no horizontal scroll (`scrollWidth <= clientWidth`),
 every SVG text shown at 11 px or more, and no word broken inside (a word, split at spaces
 and hyphens, whose text lies on more than one line). The example books are built in
-Spanish, their default; the pages of the other languages have the same layout. A hostile
+Spanish, their default, with a German and a Russian statement for their longer words;
+the pages of the other languages have the same layout. A hostile
 client (a name and a description of 120 unbroken characters) is measured too: its long
 words may wrap, but nothing runs off the page.
 """
@@ -122,10 +123,12 @@ def screenshots(pages: dict[str, str], folder: Path, tmp_path: Path) -> None:
                             frame.as_uri()], capture_output=True, timeout=120, check=True)
 
 
-def every_page_kind(root: Path, cid: str) -> dict[str, str]:
-    """A client's statement and index, the owner's dashboard and client report, and an invoice."""
+def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[str, str]:
+    """A client's statement and index, the owner's dashboard and client report, and an invoice;
+    and the statements named in `more` ("globex/2026-10")."""
     priced, _ = load_and_price(root, AS_OF)
-    files = render_site(priced, root, {cid: f"{cid}-0123"}, pdf=False)
+    folders = {c.contract.id: f"{c.contract.id}-0123" for c in priced.clients}
+    files = render_site(priced, root, folders, pdf=False)
     latest = max(path for path in files if path.startswith(f"public/{cid}-0123/2") and path.endswith(".html"))
     client = next(c for c in priced.clients if c.contract.id == cid)
     statement = client.statements[-1]
@@ -133,6 +136,7 @@ def every_page_kind(root: Path, cid: str) -> dict[str, str]:
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
     invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
     return {
+        **{f"statement-{name}": files[f"public/{name.replace('/', '-0123/')}.html"].decode() for name in more},
         "statement": files[latest].decode(),
         "index": files[f"public/{cid}-0123/index.html"].decode(),
         "owner": files["owner/index.html"].decode(),
@@ -185,7 +189,8 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not in
 
 @needs_chromium
 def test_every_page_kind_fits_a_phone_and_a_desktop(tmp_path):
-    pages = every_page_kind(EXAMPLE_BOOKS, "acme")
+    # Spanish pages of every kind, and the German and Russian statements with the longest words.
+    pages = every_page_kind(EXAMPLE_BOOKS, "acme", more=("globex/2026-10", "volga/2026-11"))
     if os.environ.get("HOURBOOK_SCREENSHOTS"):
         screenshots(pages, Path(os.environ["HOURBOOK_SCREENSHOTS"]), tmp_path)
     measured = measure(pages, tmp_path)
