@@ -111,6 +111,7 @@ def screenshots(pages: dict[str, str], folder: Path, tmp_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, page in pages.items():
         page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+        name = name.replace("/", "-")
         for width in WIDTHS:
             frame = tmp_path / f"{name}-{width}.html"
             frame.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe style="display:block;border:0;'
