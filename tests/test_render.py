@@ -313,7 +313,9 @@ def test_a_books_template_overrides_the_built_in_one(books):
 def test_the_example_books_brand_header_replaces_the_built_in_one(books):
     brand = (Path(__file__).resolve().parent.parent / "templates" / "brand.html").read_text(encoding="utf-8")
     files = site(books({**ACME, "templates/brand.html": brand}), "2026-11-30")
-    for path in ("public/acme-0123abcd/2026-11.html", "public/acme-0123abcd/index.html", "owner/index.html"):
+    for path, tagline in (("public/acme-0123abcd/2026-11.html", "Soporte IT para pymes"),   # in the page's language
+                          ("public/acme-0123abcd/index.html", "Soporte IT para pymes"),
+                          ("owner/index.html", "IT support for small businesses")):
         html = files[path].decode()
         # The tagline is in the page's language (the client's Spanish, the books' English), never in two.
         spanish = 'lang="es"' in html
@@ -608,7 +610,7 @@ def test_charts_escape_their_text():
                               title="a & b", fmt=str)
     assert "<script" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
     line = charts.line_chart(charts.Axis(("a", "b", "c")), [charts.Series("x", "#000", (1, None, 400))],
-                             title="t", fmt=str, reference=("cost", 2))
+                             title="t", fmt=str, reference=("cost", 2), narrow=False)
     assert "<polyline" not in line                              # a gap leaves single points
     assert line.count("<circle") == 2 and line.count("<path") == 1   # a point and its legend's mark; 400 is far
                                                                      # above: a triangle on the edge
@@ -643,7 +645,7 @@ def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_lef
         - 1h work
     """})
     running = site(root, "2026-11-20")["public/pre-0123abcd/2026-11.html"].decode()
-    assert "Expired" not in running and re.search(r'<td class="num">\s*4:00\s*</td>', running)
+    assert "Expired" not in running and re.search(r'<td class="num"[^>]*>\s*4:00\s*</td>', running)
     ended = site(root, "2026-12-05")["public/pre-0123abcd/2026-11.html"].decode()
     assert "Expired; 4 hr unused" in ended
 

@@ -62,6 +62,7 @@ class Party:
     tax_id: str = ""
     email: str = ""
     iban: str = ""
+    bic: str = ""
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ def cii_xml(invoice: Invoice) -> bytes:
         sub(means, "ram:TypeCode", "58" if invoice.currency == "EUR" else "30")
         sub(sub(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID",
             invoice.seller.iban.replace(" ", "").upper())
+        if invoice.seller.bic:          # BT-86, the payment service provider of the account
+            sub(sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", invoice.seller.bic)
     add_tax(settlement, amounts=(invoice.net, invoice.tax))
     period = sub(settlement, "ram:BillingSpecifiedPeriod")
     add_date(period, "ram:StartDateTime", invoice.period_start)

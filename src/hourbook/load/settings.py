@@ -38,8 +38,20 @@ from hourbook.load.listing import SETTINGS_FILE
 from hourbook.load.problems import Problems
 from hourbook.load.yaml_reader import YMap
 
+# A BIC (ISO 9362): bank (4 letters), country (2 letters), location (2), and a branch (3) or none.
+BIC_SHAPE = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 NUMBER_FORMAT = "{year}-{seq:04d}"                 # invoice numbers when hourbook.yaml says none
 CREDIT_NUMBER_FORMAT = "R{year}-{seq:04d}"         # corrective invoices', in a series of their own
+
+
+def bic_field(value) -> str:
+    """The seller's BIC, 8 or 11 characters (`CAIXESBB`, `CAIXESBBXXX`), read without spaces and in capitals."""
+    text = text_field(value).replace(" ", "").upper()
+    if not BIC_SHAPE.fullmatch(text):
+        raise ValueError(f"expected a BIC of 8 or 11 letters and digits (bank, country, location, branch), "
+                         f"like CAIXESBBXXX, got {str(value)!r}")
+    return text
+
 
 PARTY_FIELDS = {
     "name": Field(text_field, required=True),
@@ -47,6 +59,7 @@ PARTY_FIELDS = {
     "tax_id": Field(text_field),
     "email": Field(text_field),
     "iban": Field(text_field),
+    "bic": Field(bic_field),
 }
 SETTINGS_FIELDS = {
     "seller": Field(raw_field, required=True),

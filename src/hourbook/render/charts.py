@@ -11,6 +11,13 @@ only cue (stacked bars carry a pattern per series and white gaps between segment
 lines a marker shape and a dash per series, in the legend too); and a chart given a
 `row_header` is followed by a visually hidden table of its figures, the same numbers
 for a screen reader (`data_table`).
+
+An SVG scales with its width, text included, so one drawing cannot keep its labels
+readable from a phone to A4. Each chart is therefore drawn twice: a wide one (the
+screen above 720 px, and paper, where it spans the page) and a narrow one of the last
+`NARROW_MONTHS` months with fewer, larger labels (phones); style.css shows one of them.
+Text is `FONT_SIZE` units high in both, so that it stays >= 11 px on any screen where
+its drawing is shown and >= 9 pt on A4.
 """
 
 from __future__ import annotations
@@ -52,6 +59,11 @@ AXIS = "#6b7280"
 GRID = "#e5e7eb"
 LEGEND_TEXT = "#374151"
 FONT = "font-family=\"DejaVu Sans, sans-serif\""
+FONT_SIZE = 12          # text height in SVG units, in both drawings
+NARROW_WIDTH = 320      # the phone drawing: shown 292-480 px wide, text 11-18 px
+NARROW_HEIGHT = 220
+NARROW_MONTHS = 6
+MIN_PLOT = 110          # the least height of the plot area, whatever the legend takes
 
 Number = float | int | Decimal
 Format = Callable[[float], str]
@@ -94,11 +106,32 @@ def _num(value: float) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "",
-         desc: str = "") -> Markup:
+         desc: str = "", font: int = FONT_SIZE) -> Markup:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}"{extra} viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
+            f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="{font}">'
             f"<title>{escape(title)}</title>" + (f"<desc>{escape(desc)}</desc>" if desc else ""))
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text part escaped above
+
+
+def _char(font: int) -> float:
+    """The width of an average character of DejaVu Sans at `font`, for laying out labels."""
+    return 0.64 * font
+
+
+def _legend_size(item: Series, styled: bool, font: int) -> float:
+    """The width one legend item takes: its swatch (or line and marker) and its label."""
+    return 18 + _char(font) * len(item.label) + (12 if styled else 0)
+
+
+def _legend_rows(series: Sequence[Series], width: float, font: int = FONT_SIZE, styled: bool = False) -> int:
+    """How many rows `_legend` takes: it wraps the same way."""
+    rows, cursor = 1, 0.0
+    for item in series:
+        size = _legend_size(item, styled, font)
+        if cursor + size > width and cursor > 0:
+            rows, cursor = rows + 1, 0.0
+        cursor += size + 12
+    return rows
 
 
 def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
@@ -153,14 +186,14 @@ def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
 
 
 def _legend(series: Sequence[Series], x: float, y: float, width: float, prefix: str = "",
-            styles: Sequence[tuple[str, str]] = ()) -> list[str]:
+            styles: Sequence[tuple[str, str]] = (), font: int = FONT_SIZE) -> list[str]:
     """One swatch and label per series, wrapping; `styles` (marker, dash) per series make it a lines legend."""
     parts, cursor, row = [], x, y
     for index, item in enumerate(series):
         style = styles[index] if index < len(styles) else None
-        size = 18 + 7 * len(item.label) + (12 if style else 0)
+        size = _legend_size(item, bool(style), font)
         if cursor + size > x + width and cursor > x:
-            cursor, row = x, row + 16
+            cursor, row = x, row + font + 5
         if style:
             marker, dash = style
             dash_part = f' stroke-dasharray="{dash}"' if dash else ""
@@ -221,22 +254,41 @@ def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: fl
     return parts
 
 
-def _x_axis(axis: Axis, left: float, slot: float, baseline: float) -> list[str]:
+def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
     parts = []
-    every = max(1, math.ceil(34 / slot)) if slot else 1
+    widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
+    every = max(1, math.ceil(widest / slot)) if slot else 1
     for index, label in enumerate(axis.labels):
         x = left + slot * (index + 0.5)
         if index % every == 0:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 14)}" text-anchor="middle" fill="{AXIS}">{escape(label)}</text>')
+            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + font + 3)}" text-anchor="middle" fill="{AXIS}">{escape(label)}</text>')
         sub = axis.sublabels[index] if index < len(axis.sublabels) else ""
         if sub:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 27)}" text-anchor="middle" fill="{AXIS}" '
-                         f'font-size="10">{escape(sub)}</text>')
+            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 2 * font + 5)}" text-anchor="middle" fill="{AXIS}">'
+                         f'{escape(sub)}</text>')
     return parts
 
 
+def last_slots(axis: Axis, series: Sequence[Series], count: int) -> tuple[Axis, list[Series]]:
+    """The last `count` slots of a chart: its axis and every series cut to them."""
+    first = max(len(axis.labels) - count, 0)
+    subs = axis.sublabels[first:]
+    if axis.sublabels and first < len(axis.sublabels) and not subs[0]:
+        # The first slot shown names its year even when the slot before it, now left out, did.
+        subs = (next((s for s in reversed(axis.sublabels[:first + 1]) if s), ""),) + subs[1:]
+    return (Axis(axis.labels[first:], subs),
+            [Series(s.label, s.colour, s.values[first:], s.pattern) for s in series])
+
+
+def wide_and_narrow(wide: Markup, narrow: Markup) -> Markup:
+    """Both drawings of a chart, one after the other; style.css shows the one that fits the screen."""
+    return Markup(str(wide).replace('class="chart"', 'class="chart chart-wide"', 1)  # noqa: S704 - both are Markup
+                  + str(narrow).replace('class="chart"', 'class="chart chart-narrow"', 1))
+
+
 def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
-                 width: int = 640, height: int = 230, row_header: str = "", total_header: str = "") -> Markup:
+                 width: int = 640, height: int = 230, row_header: str = "", total_header: str = "",
+                 narrow: bool = True) -> Markup:
     """Bars stacked by series (e.g. hours per month by status), with a y axis and a legend.
 
     Segments are parted by a white gap and carry their series' pattern (PATTERNS by
@@ -249,14 +301,26 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
         fmt: formats a y value for ticks and tooltips.
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
         total_header: the table's last column, each bar's total.
+        narrow: also draw the phone's drawing, the last `NARROW_MONTHS` slots (`wide_and_narrow`).
     """
     shown = [s for s in series if any(v for v in s.values)]
+    if narrow:
+        cut_axis, cut_series = last_slots(axis, series, NARROW_MONTHS)
+        drawings = wide_and_narrow(
+            stacked_bars(axis, series, title=title, fmt=fmt, width=width, height=height, narrow=False),
+            stacked_bars(cut_axis, cut_series, title=title, fmt=fmt, width=NARROW_WIDTH, height=NARROW_HEIGHT,
+                         narrow=False))
+        if not row_header:
+            return drawings
+        return drawings + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt,
+                                     total_header=total_header)
     if not any(s.pattern for s in shown):
         shown = [Series(s.label, s.colour, s.values, PATTERNS[i % len(PATTERNS)]) for i, s in enumerate(shown)]
     prefix = _chart_id(title, axis, shown)
     left, right, top = 46.0, 8.0, 10.0
-    legend_rows = 1 + sum(18 + 7 * len(s.label) + 12 for s in shown) // int(width - left - right)
-    bottom = 46.0 + 16 * legend_rows
+    legend_rows = _legend_rows(shown, width - left - right)
+    bottom = 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows
+    height = max(height, int(top + MIN_PLOT + bottom))      # a long legend makes the drawing taller
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(float(s.values[i] or 0) for s in shown) for i in range(len(axis.labels))]
     top_value, step = nice_ceiling(max(totals, default=0))
@@ -275,16 +339,13 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
             tip = f"{escape(label)} · {escape(item.label)}: {escape(fmt(value))}"
             body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip, ' stroke="#fff" stroke-width="1"'))
     body += _x_axis(axis, left, slot, top + plot_h)
-    body += _legend(shown, left, height - 16 * legend_rows + 4, plot_w, prefix)
-    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
-    if not row_header:
-        return svg
-    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt, total_header=total_header)
+    body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
+    return _svg(width, height, title, body, desc=_describe(axis, shown))
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
                reference: tuple[str, float] | None = None, width: int = 640, height: int = 230,
-               row_header: str = "") -> Markup:
+               row_header: str = "", narrow: bool = True) -> Markup:
     """Lines over time (e.g. effective hourly rate per client), gaps where a value is None.
 
     Values far above the rest (over 3× the median) would flatten every other line, so the
@@ -294,15 +355,25 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
     Args:
         reference: a dashed horizontal line, (label, value), e.g. the cost of an hour.
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
+        narrow: also draw the phone's drawing, the last `NARROW_MONTHS` slots (`wide_and_narrow`).
     """
     shown = [s for s in series if any(v is not None for v in s.values)]
+    if narrow:
+        cut_axis, cut_series = last_slots(axis, series, NARROW_MONTHS)
+        drawings = wide_and_narrow(
+            line_chart(axis, series, title=title, fmt=fmt, reference=reference, width=width, height=height,
+                       narrow=False),
+            line_chart(cut_axis, cut_series, title=title, fmt=fmt, reference=reference, width=NARROW_WIDTH,
+                       height=NARROW_HEIGHT, narrow=False))
+        return drawings + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt) if row_header else drawings
     values = sorted(float(v) for s in shown for v in s.values if v is not None)
     left, right, top = 46.0, 8.0, 10.0
     styles = [(MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]) for i in range(len(shown))]
     legend_items = shown + ([Series(reference[0], AXIS, ())] if reference else [])
     legend_styles = styles + ([("", "5 4")] if reference else [])
-    legend_rows = 1 + sum(30 + 7 * len(s.label) + 12 for s in legend_items) // int(width - left - right)
-    bottom = 46.0 + 16 * legend_rows
+    legend_rows = _legend_rows(legend_items, width - left - right, styled=True)
+    bottom = 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows
+    height = max(height, int(top + MIN_PLOT + bottom))      # a long legend makes the drawing taller
     plot_w, plot_h = width - left - right, height - top - bottom
     cap = max(values, default=0.0)
     if values:
@@ -346,11 +417,8 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
                             f'stroke-width="2" stroke-linejoin="round"{dash_part}/>')
         body += marks
     body += _x_axis(axis, left, slot, top + plot_h)
-    body += _legend(legend_items, left, height - 16 * legend_rows + 4, plot_w, styles=legend_styles)
-    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
-    if not row_header:
-        return svg
-    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt)
+    body += _legend(legend_items, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, styles=legend_styles)
+    return _svg(width, height, title, body, desc=_describe(axis, shown))
 
 
 def progress_bar(used: Number, total: Number, *, title: str, width: int = 120, height: int = 10) -> Markup:

@@ -40,6 +40,7 @@ from hourbook.git import Provenance
 from hourbook.render import filters
 from hourbook.render.client_words import format_days
 from hourbook.render.locale_files import language_words
+from hourbook.render.reflow import label_cells
 from hourbook.render.statement import format_hours_unit
 from hourbook.load.listing import books_place
 
@@ -202,15 +203,15 @@ class BooksEnvironment(jinja2.sandbox.SandboxedEnvironment):
             raise problem from exc
 
 
-def books_environment(root: Path | None, builtin: Path, **options) -> jinja2.Environment:
-    """Jinja2 over the books' templates (when `root` has a templates/ folder) before `builtin`.
+def books_environment(root: Path | None, builtin: Path, *shared: Path, **options) -> jinja2.Environment:
+    """Jinja2 over the books' templates (when `root` has a templates/ folder) before `builtin`, then `shared`.
 
     Books without templates get a plain environment over the built-in templates (the
     sandbox costs time on every attribute, and hourbook's own templates need none).
     """
     options = dict(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                    **options)
-    builtin_loader = jinja2.FileSystemLoader(str(builtin))
+    builtin_loader = jinja2.FileSystemLoader([str(builtin), *map(str, shared)])
     if root is None or not os.path.lexists(Path(root) / BOOKS_TEMPLATES):
         return jinja2.Environment(loader=builtin_loader, **options)
     return BooksEnvironment(root, builtin, loader=jinja2.ChoiceLoader([BooksLoader(root), builtin_loader]), **options)
@@ -317,6 +318,7 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         days=with_locale(format_days),
     )
     env.globals.update(t=translate, tn=translate_count)
+    env.filters["label_cells"] = label_cells        # base.html: tables stack on phones (render/reflow.py)
     return env
 
 

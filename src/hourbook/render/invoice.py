@@ -35,6 +35,7 @@ from hourbook.core.records import Fee
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
+from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.html import books_environment
 from hourbook.render.html import load_messages
 from hourbook.render.client_words import incident_words
@@ -46,10 +47,12 @@ from hourbook.render.tax_ids import tax_id_label
 from hourbook.render.tax_ids import vat_reasons
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
+from hourbook.render.reflow import label_cells
 
 INVOICE_TEMPLATES = Path(__file__).resolve().parent / "invoice_templates"
 TEMPLATE = "invoice.html"
 SAMPLE_COMMIT = "0" * 40                        # the commit a sample invoice names: none
+BRAND = "brand.html"                            # the statements' header partial, which heads invoices too
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,9 +89,14 @@ def invoice_wording(contract: Contract) -> Wording:
 def invoice_environment(root: Path | None) -> jinja2.Environment:
     """The statements' loader and sandbox for BOOKS/templates, before the invoice's own templates.
 
-    What fails in a books template raises `hourbook.render.html.TemplateProblem`, located.
+    The statements' built-in templates come last, so that an invoice heads with the same
+    brand partial (`brand.html`, or the books' own) as the statements do; it is given what
+    it has there: `seller`, `lang` and `t` (the statements' words, in the invoice's language). What fails in a
+    books template raises `hourbook.render.html.TemplateProblem`, located.
     """
-    return books_environment(root, INVOICE_TEMPLATES)
+    env = books_environment(root, INVOICE_TEMPLATES, TEMPLATES_DIR)
+    env.filters["label_cells"] = label_cells       # invoice.html: tables stack on phones (render/reflow.py)
+    return env
 
 
 def localised(invoice: Invoice) -> Invoice:
@@ -164,7 +172,8 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
         title = words["credit_note"] if invoice.type_code == TYPE_CREDIT_NOTE else words["corrective_invoice"]
     template = invoice_environment(root).get_template(TEMPLATE)
     return template.render(
-        invoice=invoice, words=words, title=title, money=money, day=day, hours=hours, number=number, why=why,
+        invoice=invoice, seller=invoice.seller, t=functools.partial(filters.translate, messages), words=words,
+        title=title, money=money, day=day, hours=hours, number=number, why=why,
         rate=rate_percent(invoice.tax_rate), lang=locale.replace("_", "-"), tax_label=tax_label,
         created=f"{invoice.issued.isoformat()}T00:00:00Z",
     )
@@ -172,8 +181,10 @@ def render_html(invoice: Invoice, root: Path | None = None) -> str:
 
 def sample_invoice_pages(root: Path, priced: PricedBooks) -> list[Callable[[], str]]:
     """The invoice of one statement, as a call that renders its page, when the books' templates/
-    override one of the invoice's templates; else none. `check` tries it as `issue` would render it."""
-    if not any(os.path.lexists(root / BOOKS_TEMPLATES / path.name) for path in INVOICE_TEMPLATES.iterdir()):
+    override one of the invoice's templates or the brand partial it includes; else none. `check`
+    tries it as `issue` would render it."""
+    names = [path.name for path in INVOICE_TEMPLATES.iterdir()] + [BRAND]
+    if not any(os.path.lexists(root / BOOKS_TEMPLATES / name) for name in names):
         return []
     client = next((client for client in priced.clients if client.statements), None)
     if client is None:

@@ -1,0 +1,79 @@
+"""Pages that fit a phone, without a browser: cells labelled for stacking (render/reflow.py),
+and charts drawn twice, wide and narrow (render/charts.py). tests/test_screens.py measures
+the result in Chromium; these pin the pieces."""
+
+from __future__ import annotations
+
+import re
+
+from hourbook.render import charts
+from hourbook.render.reflow import label_cells
+
+TABLE = """\
+<table class="lines">
+  <thead><tr><th class="c-date">Fecha</th><th>Trabajo &amp; notas</th><th class="num">Horas</th><th></th></tr></thead>
+  <tbody>
+    <tr><td class="c-date">3 nov</td><td><div class="desc">Driver</div></td><td class="num">1:15</td><td>
+    </td></tr>
+    <tr class="subtotal"><td colspan="2">Subtotal</td><td class="num">1:15</td><td><svg class="bar"/></td></tr>
+  </tbody>
+</table>
+<table class="totals"><tr><td>Total</td><td class="num">75,00 €</td></tr></table>"""
+
+
+def test_body_cells_are_labelled_by_their_column_header():
+    page = label_cells(TABLE)
+    assert '<table class="lines" data-reflow>' in page
+    assert '<td class="c-date" data-label="Fecha">3 nov</td>' in page
+    assert '<td data-label="Trabajo &amp; notas"><div class="desc">' in page     # escaped again as an attribute
+    assert page.count('data-label="Horas"') == 2
+    assert '<td data-empty>\n    </td>' in page                     # nothing in it: hidden when stacked
+    assert '<td colspan="2">Subtotal</td>' in page                    # a label cell spanning columns: as it was
+    assert "<td><svg" in page                                        # no header for its column: no label
+    assert '<table class="totals"><tr><td>Total</td>' in page         # no header row: left as it was
+
+
+def test_labelling_adds_attributes_and_changes_nothing_else():
+    page = label_cells(TABLE)
+    assert re.sub(r' data-(?:reflow|empty|label="[^"]*")', "", page) == TABLE
+    assert label_cells("<p>no table</p>") == "<p>no table</p>"
+
+
+def test_a_header_with_markup_is_labelled_by_its_words():
+    page = label_cells('<table><thead><tr><th scope="col"><abbr title="hours">H</abbr>\n  logged</th></tr></thead>'
+                       '<tbody><tr><th scope="row">x</th></tr><tr><td>1</td></tr></tbody></table>')
+    assert '<td data-label="H logged">1</td>' in page
+    assert '<th scope="row">x</th>' in page                           # a row header is a card's title
+
+
+def test_charts_are_drawn_wide_and_narrow():
+    axis = charts.Axis(tuple(f"m{i}" for i in range(12)), ("2026",) + ("",) * 11)
+    svg = charts.stacked_bars(axis, [charts.Series("Billed", "#000", tuple(range(1, 13)))], title="Hours", fmt=str)
+    wide, narrow = re.findall(r"<svg [^>]*>", svg)
+    assert 'class="chart chart-wide"' in wide and 'viewBox="0 0 640 ' in wide
+    assert 'class="chart chart-narrow"' in narrow and f'viewBox="0 0 {charts.NARROW_WIDTH} ' in narrow
+    assert f'font-size="{charts.FONT_SIZE}"' in wide and f'font-size="{charts.FONT_SIZE}"' in narrow
+    second = svg[svg.index("chart-narrow"):]
+    assert ">m6<" in second and ">m5<" not in second                 # the last six months
+    assert ">2026<" in second                                         # the first shown names its year
+    assert "font-size=\"10\"" not in svg                              # no smaller text anywhere
+
+
+def test_the_narrow_drawing_keeps_its_labels_apart():
+    axis = charts.Axis(("sept", "oct", "nov", "dic", "ene", "feb"))
+    narrow = charts.stacked_bars(axis, [charts.Series("Facturado", "#000", (1,) * 6)], title="t", fmt=str,
+                                 width=charts.NARROW_WIDTH, narrow=False)
+    xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle"', narrow)]
+    assert len(xs) == 6                                               # every month named
+    assert min(b - a for a, b in zip(xs, xs[1:])) >= 4 * charts.FONT_SIZE * 0.64   # four letters fit between
+
+
+def test_quoted_brackets_comments_nesting_and_case_are_read_as_html():
+    page = label_cells('<!-- <table><thead><tr><th>no</th></tr></thead></table> -->'
+                       '<TABLE><THEAD><TR><TH title="a > b">Work</TH><TH>Hours</TH></TR></THEAD>'
+                       '<TBODY><TR><TD title="x > y">Fix</TD><TD><table><tr><td>1</td></tr></table></TD></TR>'
+                       '</TBODY></TABLE>')
+    assert page.startswith("<!-- <table><thead><tr><th>no</th></tr></thead></table> -->")   # a comment: as it was
+    assert '<TD title="x > y" data-label="Work">Fix</TD>' in page
+    assert '<TD data-label="Hours"><table><tr><td>1</td></tr></table></TD>' in page       # a table inside: its own
+    assert "<TABLE data-reflow>" in page
