@@ -155,8 +155,9 @@ class Page(HTMLParser):
             self.chart_tables += "chart-data" in (attrs.get("class") or "")
         elif tag == "th" and attrs.get("scope") not in ("col", "row", "colgroup", "rowgroup"):
             self._header = []
-        elif tag == "svg" and "chart" in (attrs.get("class") or "").split():
-            self.charts += 1
+        elif tag == "svg" and "chart" in (attrs.get("class") or "").split() \
+                and "chart-narrow" not in (attrs.get("class") or "").split():
+            self.charts += 1            # a chart is drawn wide and narrow (one shows); its table follows once
         elif tag == "a" and attrs.get("href"):
             self._link = (attrs["href"], [])
 
@@ -272,7 +273,9 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     series = [charts.Series("Billed", "#2f6fab", (1, 2)), charts.Series("Held", "#d0573c", (0.5, None))]
     chart = charts.stacked_bars(axis, series, title="Hours <per> month", fmt=lambda v: f"{v:g}",
                                 row_header="Month", total_header="Total")
-    assert chart.count("<pattern ") == 1 and 'fill="url(#c' in chart     # the second series is hatched
+    # Drawn wide and narrow (charts.wide_and_narrow), each with its pattern; one table after both.
+    assert chart.count("<pattern ") == 2 and 'fill="url(#c' in chart     # the second series is hatched
+    assert chart.count("<table") == 1
     assert "<desc>October 2026 – November 2026: Billed, Held</desc>" in chart
     table = chart[chart.index("<table"):]
     assert "<caption>Hours &lt;per&gt; month</caption>" in table
@@ -285,7 +288,7 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
 def test_lines_differ_by_marker_and_dash_not_only_by_colour():
     axis = charts.Axis(("a", "b"))
     series = [charts.Series(name, "#2f6fab", (1, 2)) for name in ("one", "two", "three")]
-    chart = charts.line_chart(axis, series, title="t", fmt=str, row_header="Month")
+    chart = charts.line_chart(axis, series, title="t", fmt=str, row_header="Month", narrow=False)
     assert chart.count("<circle") == 2 + 1                       # two points of "one" and its legend mark
     assert chart.count("<rect x=") >= 2 + 1                      # squares for "two"
     assert chart.count("<polygon") == 2 + 1                      # diamonds for "three"

@@ -322,7 +322,7 @@ def test_the_rendered_hours_card_adds_up_to_the_subtotal_rows_on_every_example_s
         logged_rows = billed_rows = 0
         for section in re.findall(r'<section class="group group-([a-z-]+)">(.*?)</section>', page, flags=re.S):
             key, body = section
-            row = re.search(r'<tr class="subtotal">.*?<td class="num">\s*([\d:]+)\s*(?:<div class="sub">(.*?)</div>)?',
+            row = re.search(r'<tr class="subtotal">.*?<td class="num"[^>]*>\s*([\d:]+)\s*(?:<div class="sub">(.*?)</div>)?',
                             body, flags=re.S)
             hours = minutes_of(row.group(1))
             logged = minutes_of(re.search(r"\d+:\d\d", row.group(2)).group()) if row.group(2) else hours

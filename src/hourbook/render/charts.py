@@ -340,7 +340,10 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
             body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip, ' stroke="#fff" stroke-width="1"'))
     body += _x_axis(axis, left, slot, top + plot_h)
     body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
-    return _svg(width, height, title, body, desc=_describe(axis, shown))
+    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
+    if not row_header:
+        return svg
+    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt, total_header=total_header)
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
@@ -418,7 +421,8 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
         body += marks
     body += _x_axis(axis, left, slot, top + plot_h)
     body += _legend(legend_items, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, styles=legend_styles)
-    return _svg(width, height, title, body, desc=_describe(axis, shown))
+    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
+    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt) if row_header else svg
 
 
 def progress_bar(used: Number, total: Number, *, title: str, width: int = 120, height: int = 10) -> Markup:
