@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from hourbook.core.money import format_money
 from hourbook.core.pricing import format_minutes
-from hourbook.core.pricing import totals
+from hourbook.core.period_figures import totals
 from hourbook.core.records import EXPENSE
 from hourbook.core.records import ClientId
 from hourbook.core.records import Contract
@@ -101,7 +101,7 @@ def split_statement(statement: Statement, contract: Contract, numbers: dict[str,
 
 def make_document(kind: str, corrects: str, statement: Statement, contract: Contract,
                   lines: list[Line], fees: list[Fee]) -> Document:
-    """One document of `statement`: these lines and fees, with their own totals (`pricing.totals`)."""
+    """One document of `statement`: these lines and fees, with their own totals (`period_figures.totals`)."""
     net, tax, total = totals(contract, lines, fees)
     return Document(kind, contract.id, statement.period, corrects, tuple(lines), tuple(fees), net, tax, total,
                     contract.currency, contract.tax, contract.prices_include_tax)

@@ -7,18 +7,13 @@ order, so the result never depends on the order of files on disk.
 
 from __future__ import annotations
 
-import bisect
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
-from dataclasses import field
 from decimal import Decimal
 
 from hourbook.core import periods
 from hourbook.core.money import ZERO
-from hourbook.core.money import add_tax
 from hourbook.core.money import round_money
-from hourbook.core.money import split_gross
 from hourbook.core.money import time_value
 from hourbook.core.records import BILLED
 from hourbook.core.records import COVERED
@@ -31,20 +26,19 @@ from hourbook.core.records import REQUEST
 from hourbook.core.records import TIME
 from hourbook.core.records import UNCOVERED
 from hourbook.core.records import WARNING
-from hourbook.core.records import BlockState
 from hourbook.core.records import Books
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
 from hourbook.core.records import Fee
 from hourbook.core.records import Line
-from hourbook.core.records import Minutes
-from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
-from hourbook.core.records import QuoteState
-from hourbook.core.records import Statement
 from hourbook.core.records import Term
+from hourbook.core.ledger import Ledger
+from hourbook.core.period_figures import contract_fees
+from hourbook.core.period_figures import draw_order
+from hourbook.core.period_figures import make_statement
 
 BUILT_IN_NO_CHARGE = ("warranty", "goodwill")
 TICKET_PREFIX = "ticket-"
@@ -59,41 +53,6 @@ def format_minutes(minutes: int) -> str:
     """`1h05m`, or `45m` under an hour: minutes as messages write them."""
     hours, rest = divmod(minutes, 60)
     return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
-
-
-@dataclass
-class _Ledger:
-    """What a client has consumed so far, while its entries are priced in order."""
-
-    allowance_used: dict = field(default_factory=lambda: defaultdict(int))   # (term start, period) -> minutes
-    block_draws: list = field(default_factory=list)                          # (date, block id, minutes, incidents)
-    block_totals: dict = field(default_factory=dict)                         # block id -> (minutes, incidents)
-    draws_by_block: dict = field(default_factory=lambda: defaultdict(list))  # block id -> [(date, minutes, incidents)]
-    orders: dict = field(default_factory=dict)                               # id(blocks) -> draw_order(blocks)
-    tickets: dict = field(default_factory=dict)                              # ticket tag -> block id
-    quote_work: list = field(default_factory=list)                           # (date, quote id, logged minutes)
-    # block id -> ([draw dates], [minutes drawn up to each], [incidents up to each]): what a block had
-    # used by a day is a bisection, not a pass over its draws for every statement.
-    running: dict = field(default_factory=dict)
-    in_order: bool = True                                                    # draws came in date order
-
-    def block_used(self, block_id: str) -> tuple[int, int]:
-        return self.block_totals.get(block_id, (0, 0))
-
-    def draw(self, day: datetime.date, block_id: str, minutes: int, incidents: int) -> None:
-        self.block_draws.append((day, block_id, minutes, incidents))
-        self.draws_by_block[block_id].append((day, minutes, incidents))
-        running = self.running.get(block_id)
-        if running is None:
-            self.running[block_id] = ([day], [minutes], [incidents])
-        else:
-            days, minutes_so_far, incidents_so_far = running
-            self.in_order = self.in_order and day >= days[-1]
-            days.append(day)
-            minutes_so_far.append(minutes_so_far[-1] + minutes)
-            incidents_so_far.append(incidents_so_far[-1] + incidents)
-        used_minutes, used_incidents = self.block_used(block_id)
-        self.block_totals[block_id] = (used_minutes + minutes, used_incidents + incidents)
 
 
 def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBooks:
@@ -130,7 +89,7 @@ def client_entries(books: Books, as_of: datetime.date) -> dict[str, list[Entry]]
 
 def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date) -> tuple[PricedClient, list]:
     """One client's entries (in pricing order) -> its statements and problems."""
-    ledger = _Ledger()
+    ledger = Ledger()
     lines_by_period: dict[str, list[Line]] = defaultdict(list)
     requests, problems = [], []
     for entry in entries:
@@ -246,7 +205,7 @@ def entry_quote(entry: Entry, contract: Contract):
     return None
 
 
-def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledger: _Ledger) -> list[Line]:
+def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledger: Ledger) -> list[Line]:
     """Status and money of one entry; several lines when coverage splits it."""
     currency = contract.currency
     if entry.kind == EXPENSE:
@@ -297,7 +256,7 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
 
 
 def cover_parts(entry: Entry, term: Term, contract: Contract, period: str, billable: int,
-                ledger: _Ledger) -> list[tuple[str, int]]:
+                ledger: Ledger) -> list[tuple[str, int]]:
     """The covered parts of an entry: [(cover, minutes)], consuming allowance or blocks."""
     if term.kind == "retainer":
         if term.covers is not None and not term.covers.intersection(entry.tags):
@@ -315,15 +274,7 @@ def cover_parts(entry: Entry, term: Term, contract: Contract, period: str, billa
     return []
 
 
-def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
-    """Earliest expiry first (none last), then earliest bought, then file order."""
-    indexed = list(enumerate(blocks))
-    indexed.sort(key=lambda item: (item[1].expires is None, item[1].expires or datetime.date.max,
-                                   item[1].bought, item[0]))
-    return [block for _, block in indexed]
-
-
-def draw_blocks(entry: Entry, blocks, billable: int, ledger: _Ledger) -> list[tuple[str, int]]:
+def draw_blocks(entry: Entry, blocks, billable: int, ledger: Ledger) -> list[tuple[str, int]]:
     """Draw an entry's `billable` minutes from the blocks usable on its date, in `draw_order`: [(block id, minutes)].
 
     A block of hours gives what it has left, and the next block the rest. An incident pack takes the whole entry:
@@ -362,139 +313,3 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: _Ledger) -> list[tu
         parts.append((block.id, take))
         need -= take
     return parts
-
-
-# --------------------------------------------------------------- periods
-
-
-def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
-    """Retainer fees, prepaid block prices and quote prices, up to the as-of date."""
-    fees = []
-    for term in contract.terms:
-        if term.kind != "retainer" or term.fee is None or term.start > as_of:
-            continue
-        # A term without `until` ends where the next term begins.
-        later = [other.start for other in contract.terms if other.start > term.start]
-        ends = [as_of] + ([term.until] if term.until else []) + (
-            [min(later) - datetime.timedelta(days=1)] if later else [])
-        last = min(ends)
-        for period in periods.periods_between(term.start, last, contract.period):
-            start, _ = periods.bounds(period)
-            fees.append(Fee("retainer", "", term.label or "Support retainer", term.fee,
-                            max(start, term.start), term.source))
-    for block in contract.prepaid:
-        if block.price is not None and block.bought <= as_of:
-            size = (f"{block.incidents} incidents" if block.incidents is not None else
-                    format_hours(block.minutes - block.bonus_minutes)
-                    + (f" + {format_hours(block.bonus_minutes)} bonus" if block.bonus_minutes else ""))
-            fees.append(Fee("prepaid", block.id, f"Prepaid block {block.id} ({size})", block.price,
-                            block.bought, block.source))
-    for quote in contract.quotes:
-        if quote.price is not None and quote.invoice is not None and quote.invoice <= as_of:
-            label = f"Quote {quote.id}" + (f": {quote.title}" if quote.title else "")
-            fees.append(Fee("quote", quote.id, label, quote.price, quote.invoice, quote.source))
-    fees.sort(key=lambda fee: (fee.date, fee.kind, fee.ref))
-    return fees
-
-
-def format_hours(minutes: int) -> str:
-    """`20h`, `2h30m`, `0h45m`: a block's size in its fee label."""
-    hours, rest = divmod(minutes, 60)
-    return f"{hours}h" + (f"{rest}m" if rest else "")
-
-
-def make_statement(contract: Contract, period: str, lines: list[Line], fees: list[Fee],
-                   ledger: _Ledger, as_of: datetime.date) -> Statement:
-    """One period's statement: lines, fees, totals and minutes, and its blocks and quotes.
-
-    Blocks are as at the period's end, or at `as_of` when that comes first; quotes as at its end.
-    """
-    start, end = periods.bounds(period)
-    net, tax, total = totals(contract, lines, fees)
-    return Statement(
-        client=contract.id, period=period, start=start, end=end,
-        lines=tuple(lines), fees=tuple(fees), net=net, tax=tax, total=total,
-        minutes=count_minutes(lines),
-        prepaid=tuple(block_states(contract, start, min(end, as_of), ledger)),
-        quotes=tuple(quote_states(contract, start, end, ledger)),
-    )
-
-
-def totals(contract: Contract, lines, fees) -> tuple[Decimal, Decimal, Decimal]:
-    """(net, tax, total) of lines and fees under the contract's tax: a statement's, an invoice's.
-
-    Each line is rounded already; the sum is rounded once, and the tax is worked out on it, added
-    to the net or taken out of a gross price (`prices_include_tax`).
-    """
-    currency = contract.currency
-    gross = round_money(sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO),
-                        currency)
-    if contract.prices_include_tax:
-        net, tax = split_gross(gross, contract.tax, currency)
-        return net, tax, gross
-    tax, total = add_tax(gross, contract.tax, currency)
-    return gross, tax, total
-
-
-def count_minutes(lines: list[Line]) -> Minutes:
-    """Logged minutes of the time lines by status, and the billable minutes of the billed ones; expenses count none."""
-    logged = {status: 0 for status in (BILLED, COVERED, NO_CHARGE, HELD, QUOTE, UNCOVERED)}
-    billed = 0
-    for line in lines:
-        if line.entry.kind != TIME:
-            continue
-        logged[line.status] += line.logged_minutes
-        if line.status == BILLED:
-            billed += line.billed_minutes
-    return Minutes(logged=sum(logged.values()), billed=billed, covered=logged[COVERED],
-                   no_charge=logged[NO_CHARGE], held=logged[HELD], quote=logged[QUOTE],
-                   uncovered=logged[UNCOVERED])
-
-
-def block_states(contract: Contract, start: datetime.date, end: datetime.date, ledger: _Ledger) -> list[BlockState]:
-    """Each block bought by `end` and not expired before `start`, as at the close of `end`.
-
-    `end` is the period's last day, or the as-of date in a period still running: a
-    block whose last day is still to come is not expired yet.
-    """
-    states = []
-    order = ledger.orders.get(id(contract.prepaid))
-    if order is None:
-        order = ledger.orders[id(contract.prepaid)] = draw_order(contract.prepaid)
-    for block in order:
-        if block.bought > end or (block.expires is not None and block.expires < start):
-            continue
-        running = ledger.running.get(block.id)
-        if running is None:
-            used = used_incidents = 0
-        elif ledger.in_order:
-            drawn = bisect.bisect_right(running[0], end)
-            used, used_incidents = (running[1][drawn - 1], running[2][drawn - 1]) if drawn else (0, 0)
-        else:
-            draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
-            used = sum(m for m, _ in draws)
-            used_incidents = sum(i for _, i in draws)
-        expired = block.expires is not None and block.expires <= end
-        if block.incidents is not None:
-            left = block.incidents - used_incidents
-            states.append(BlockState(block, used, 0, 0, used_incidents,
-                                     0 if expired else left, left if expired else 0))
-        else:
-            left = block.minutes - used
-            states.append(BlockState(block, used, 0 if expired else left, left if expired else 0))
-    return states
-
-
-def quote_states(contract: Contract, start: datetime.date, end: datetime.date,
-                 ledger: _Ledger) -> list[QuoteState]:
-    """Quotes with work or an approval by the period's end, not invoiced before its start."""
-    states = []
-    for quote in contract.quotes:
-        if quote.invoice is not None and quote.invoice < start:
-            continue
-        work = [day for day, qid, _ in ledger.quote_work if qid == quote.id]
-        if not (work and work[0] <= end) and not (quote.approved_on is not None and quote.approved_on <= end):
-            continue
-        used = sum(minutes for day, qid, minutes in ledger.quote_work if qid == quote.id and day <= end)
-        states.append(QuoteState(quote, used))
-    return states

@@ -1,0 +1,178 @@
+"""A client's figures for one period: its fees, its statement, totals, minutes, blocks and quotes.
+
+Pricing (`core.pricing`) prices the entries; this module turns a period's lines and the
+contract's fees into the period's `Statement`, reading what the ledger says blocks and
+quotes had used by then. `totals` is the one place statements and invoices add up.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+from decimal import Decimal
+
+from hourbook.core import periods
+from hourbook.core.money import ZERO
+from hourbook.core.money import add_tax
+from hourbook.core.money import round_money
+from hourbook.core.money import split_gross
+from hourbook.core.records import BILLED
+from hourbook.core.records import COVERED
+from hourbook.core.records import HELD
+from hourbook.core.records import NO_CHARGE
+from hourbook.core.records import QUOTE
+from hourbook.core.records import TIME
+from hourbook.core.records import UNCOVERED
+from hourbook.core.records import BlockState
+from hourbook.core.records import Contract
+from hourbook.core.records import Fee
+from hourbook.core.records import Line
+from hourbook.core.records import Minutes
+from hourbook.core.records import PrepaidBlock
+from hourbook.core.records import QuoteState
+from hourbook.core.records import Statement
+
+from hourbook.core.ledger import Ledger
+
+RETAINER = "retainer"
+
+
+def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
+    """Earliest expiry first (none last), then earliest bought, then file order."""
+    indexed = list(enumerate(blocks))
+    indexed.sort(key=lambda item: (item[1].expires is None, item[1].expires or datetime.date.max,
+                                   item[1].bought, item[0]))
+    return [block for _, block in indexed]
+
+
+def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
+    """Retainer fees, prepaid block prices and quote prices, up to the as-of date."""
+    fees = []
+    for term in contract.terms:
+        if term.kind != "retainer" or term.fee is None or term.start > as_of:
+            continue
+        # A term without `until` ends where the next term begins.
+        later = [other.start for other in contract.terms if other.start > term.start]
+        ends = [as_of] + ([term.until] if term.until else []) + (
+            [min(later) - datetime.timedelta(days=1)] if later else [])
+        last = min(ends)
+        for period in periods.periods_between(term.start, last, contract.period):
+            start, _ = periods.bounds(period)
+            fees.append(Fee("retainer", "", term.label or "Support retainer", term.fee,
+                            max(start, term.start), term.source))
+    for block in contract.prepaid:
+        if block.price is not None and block.bought <= as_of:
+            size = (f"{block.incidents} incidents" if block.incidents is not None else
+                    format_hours(block.minutes - block.bonus_minutes)
+                    + (f" + {format_hours(block.bonus_minutes)} bonus" if block.bonus_minutes else ""))
+            fees.append(Fee("prepaid", block.id, f"Prepaid block {block.id} ({size})", block.price,
+                            block.bought, block.source))
+    for quote in contract.quotes:
+        if quote.price is not None and quote.invoice is not None and quote.invoice <= as_of:
+            label = f"Quote {quote.id}" + (f": {quote.title}" if quote.title else "")
+            fees.append(Fee("quote", quote.id, label, quote.price, quote.invoice, quote.source))
+    fees.sort(key=lambda fee: (fee.date, fee.kind, fee.ref))
+    return fees
+
+
+def format_hours(minutes: int) -> str:
+    """`20h`, `2h30m`, `0h45m`: a block's size in its fee label."""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}h" + (f"{rest}m" if rest else "")
+
+
+def make_statement(contract: Contract, period: str, lines: list[Line], fees: list[Fee],
+                   ledger: Ledger, as_of: datetime.date) -> Statement:
+    """One period's statement: lines, fees, totals and minutes, and its blocks and quotes.
+
+    Blocks are as at the period's end, or at `as_of` when that comes first; quotes as at its end.
+    """
+    start, end = periods.bounds(period)
+    net, tax, total = totals(contract, lines, fees)
+    return Statement(
+        client=contract.id, period=period, start=start, end=end,
+        lines=tuple(lines), fees=tuple(fees), net=net, tax=tax, total=total,
+        minutes=count_minutes(lines),
+        prepaid=tuple(block_states(contract, start, min(end, as_of), ledger)),
+        quotes=tuple(quote_states(contract, start, end, ledger)),
+    )
+
+
+def totals(contract: Contract, lines, fees) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, tax, total) of lines and fees under the contract's tax: a statement's, an invoice's.
+
+    Each line is rounded already; the sum is rounded once, and the tax is worked out on it, added
+    to the net or taken out of a gross price (`prices_include_tax`).
+    """
+    currency = contract.currency
+    gross = round_money(sum((line.amount for line in lines), ZERO) + sum((fee.amount for fee in fees), ZERO),
+                        currency)
+    if contract.prices_include_tax:
+        net, tax = split_gross(gross, contract.tax, currency)
+        return net, tax, gross
+    tax, total = add_tax(gross, contract.tax, currency)
+    return gross, tax, total
+
+
+def count_minutes(lines: list[Line]) -> Minutes:
+    """Logged minutes of the time lines by status, and the billable minutes of the billed ones; expenses count none."""
+    logged = {status: 0 for status in (BILLED, COVERED, NO_CHARGE, HELD, QUOTE, UNCOVERED)}
+    billed = 0
+    for line in lines:
+        if line.entry.kind != TIME:
+            continue
+        logged[line.status] += line.logged_minutes
+        if line.status == BILLED:
+            billed += line.billed_minutes
+    return Minutes(logged=sum(logged.values()), billed=billed, covered=logged[COVERED],
+                   no_charge=logged[NO_CHARGE], held=logged[HELD], quote=logged[QUOTE],
+                   uncovered=logged[UNCOVERED])
+
+
+def block_states(contract: Contract, start: datetime.date, end: datetime.date, ledger: Ledger) -> list[BlockState]:
+    """Each block bought by `end` and not expired before `start`, as at the close of `end`.
+
+    `end` is the period's last day, or the as-of date in a period still running: a
+    block whose last day is still to come is not expired yet.
+    """
+    states = []
+    order = ledger.orders.get(id(contract.prepaid))
+    if order is None:
+        order = ledger.orders[id(contract.prepaid)] = draw_order(contract.prepaid)
+    for block in order:
+        if block.bought > end or (block.expires is not None and block.expires < start):
+            continue
+        running = ledger.running.get(block.id)
+        if running is None:
+            used = used_incidents = 0
+        elif ledger.in_order:
+            drawn = bisect.bisect_right(running[0], end)
+            used, used_incidents = (running[1][drawn - 1], running[2][drawn - 1]) if drawn else (0, 0)
+        else:
+            draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
+            used = sum(m for m, _ in draws)
+            used_incidents = sum(i for _, i in draws)
+        expired = block.expires is not None and block.expires <= end
+        if block.incidents is not None:
+            left = block.incidents - used_incidents
+            states.append(BlockState(block, used, 0, 0, used_incidents,
+                                     0 if expired else left, left if expired else 0))
+        else:
+            left = block.minutes - used
+            states.append(BlockState(block, used, 0 if expired else left, left if expired else 0))
+    return states
+
+
+def quote_states(contract: Contract, start: datetime.date, end: datetime.date,
+                 ledger: Ledger) -> list[QuoteState]:
+    """Quotes with work or an approval by the period's end, not invoiced before its start."""
+    states = []
+    for quote in contract.quotes:
+        if quote.invoice is not None and quote.invoice < start:
+            continue
+        work = [day for day, qid, _ in ledger.quote_work if qid == quote.id]
+        if not (work and work[0] <= end) and not (quote.approved_on is not None and quote.approved_on <= end):
+            continue
+        used = sum(minutes for day, qid, minutes in ledger.quote_work if qid == quote.id and day <= end)
+        states.append(QuoteState(quote, used))
+    return states
