@@ -157,7 +157,9 @@ def test_real_pdfs_of_uncommitted_example_books_name_no_commit(tmp_path, monkeyp
         assert developer_text(f"{text}\n{metadata}".encode(), commit) == [], path
         assert re.search(r"\d{4}", text), path                   # the text was read: "Version of … 2026"
     index = (root / "site/owner/index.html").read_text(encoding="utf-8")
-    assert f"built from commit {commit[:7]}, with uncommitted changes" in index
+    # The owner's dashboard speaks the books' locale (es): it names the commit in Spanish.
+    words = language_words("es")["built_from_uncommitted"]
+    assert words.format(commit=commit[:7]) in index
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ MEASURE = """
     });
     var walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT), node;
     while ((node = walker.nextNode())) {
-      if (node.parentElement.closest("svg, script, style, title")) continue;
+      if (node.parentElement.closest("svg, script, style, title, .visually-hidden")) continue;   // screen-reader text: clipped to 1 px on purpose
       var re = /[^\\s\\-\\u2010\\u2011\\u2013\\u2014\\/]+/g, match;
       while ((match = re.exec(node.data))) {
         var range = doc.createRange();
