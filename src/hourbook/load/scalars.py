@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import unicodedata
 from decimal import Decimal
 
 from hourbook.core.money import D
+from hourbook.load.tag_names import canonical_tag
 
 DURATION_HELP = "a duration like 45m, 1h, 1h30m, 1.5h or 0:45"
 
@@ -255,10 +257,18 @@ def parse_date(value: object) -> datetime.date:
 
 
 def parse_tag(value: object) -> str:
-    """A tag, lowercased and without its `#`: letters, digits, `-`, `_`, `.` and `/`."""
+    """A tag, lowercased and without its `#`: letters, digits, `-`, `_`, `.` and `/`; a built-in
+    tag's name in another language is the built-in tag (`garantía` is `warranty`, `load.tag_names`)."""
+    return canonical_tag(plain_tag(value))
+
+
+def plain_tag(value: object) -> str:
+    """A tag as written, lowercased and without its `#` (no built-in name is translated)."""
     text = str(value).strip()
     if text.startswith("#"):
         text = text[1:]
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)   # an accent typed as a combining mark is a letter too
     if not text or not TAG.match(text) or isinstance(value, bool):
         raise ValueError(f"expected a tag of letters, digits, '-', '_', '.', '/', got {shown(value)}")
     return text.lower()
