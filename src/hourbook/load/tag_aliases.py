@@ -64,7 +64,7 @@ def read_tag_aliases(value, rel: str, line: int, diags: Problems) -> Aliases:
             diags.error(rel, key_line, f"tags: {name!r} is a name of the built-in tag {built_in!r}; it cannot "
                         f"stand for {tag!r}")
         elif name in lines:
-            diags.error(rel, key_line, f"tags: {name!r} is given twice (names are read in lowercase)")
+            diags.error(rel, key_line, f"tags: {name!r} is given twice (names are read in lowercase, without a '#')")
         elif built_in is None and name != tag:
             aliases[name], lines[name] = tag, key_line
         else:
