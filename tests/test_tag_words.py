@@ -343,3 +343,18 @@ def test_names_and_aliases_price_exactly_as_the_tags_they_stand_for(books_, data
 def test_the_canonical_names_cover_the_generated_tags():
     # The property above types built-in tags by their names: warranty is among the generated tags.
     assert "warranty" in TAGS and all(CANONICAL[name] == "warranty" for name in NAMES["warranty"])
+
+
+def test_the_readme_logbook_tour_says_what_hourbook_reads():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    tour = readme[readme.index("Durations: `45m`"):readme.index("The YAML form has the same fields")]
+    tour = " ".join(tour.split())
+    claims = re.findall(r"((?:`#[^`]+`(?:, | and )?)+) (?:are|is) `#(\w+)`", tour)
+    assert len(claims) == 3
+    for names, tag in claims:
+        for name in re.findall(r"`#([^`]+)`", names):
+            assert parse_tag(name) == tag, name
+    for written in re.findall(r"`([^`]+)`", tour[:tour.index("or a range")]):
+        assert parse_duration(written) > 0, written
+    assert "`1h5` is an error" in tour
+    pytest.raises(ValueError, parse_duration, "1h5")
