@@ -55,23 +55,28 @@ def check_requester_spelling(books: Books, unused_as_of: datetime.date) -> list[
     """A requester who is not among the client's contacts but differs from one only by accents:
     a warning naming the contact (the line is held, or free, as for any other requester)."""
     contracts = {contract.id: contract for contract in reversed(books.contracts)}
-    folded_contacts: dict[str, dict[str, str]] = {}
+    messages: dict[tuple[str, str], str | None] = {}    # (client, requester) -> the warning, or None
     problems = []
     for entry in books.entries:
         by = entry.by
-        contract = contracts.get(entry.client) if by else None
-        if contract is None or not contract.contacts:
+        if not by:
             continue
-        folded = folded_contacts.get(contract.id)
-        if folded is None:
-            folded = folded_contacts[contract.id] = {}
-            for handle, _ in contract.contacts:
-                folded.setdefault(fold(handle), handle)
-        near = folded.get(fold(by))
-        if near is not None and near != by and all(by != handle for handle, _ in contract.contacts):
-            problems.append(Diagnostic(entry.source, f"requester {by!r} is not a contact of {contract.id!r}; "
-                                       f"did you mean {near!r}?", WARNING))
+        key = (entry.client, by)
+        if key not in messages:
+            messages[key] = _requester_message(contracts.get(entry.client), by)
+        message = messages[key]
+        if message is not None:
+            problems.append(Diagnostic(entry.source, message, WARNING))
     return problems
+
+
+def _requester_message(contract: Contract | None, by: str) -> str | None:
+    """The warning for `by` as a requester of `contract`'s client, None when there is nothing to say."""
+    if contract is None or not contract.contacts or any(by == handle for handle, _ in contract.contacts):
+        return None
+    folded = fold(by)
+    near = next((handle for handle, _ in contract.contacts if fold(handle) == folded), None)
+    return None if near is None else f"requester {by!r} is not a contact of {contract.id!r}; did you mean {near!r}?"
 
 
 def _books_tags(settings: Settings) -> list[str]:
