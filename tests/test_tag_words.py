@@ -358,3 +358,15 @@ def test_the_readme_logbook_tour_says_what_hourbook_reads():
         assert parse_duration(written) > 0, written
     assert "`1h5` is an error" in tour
     pytest.raises(ValueError, parse_duration, "1h5")
+
+
+def test_a_contract_names_built_in_tags_in_any_language(books):
+    root = books({
+        "contracts/acme.yaml": "name: ACME\nterms:\n  - {from: 2026-01-01, kind: hourly, rate: 60, "
+                               "no_charge: [Kulanz], surcharge: {urgente: 50%}}\n",
+        "logbook/2026-11.md": "# 2026-11-03\n\n## acme\n- 1h #goodwill call\n- 1h #cortesía call\n- 1h #urgente fix\n",
+    })
+    lines = price_json(root, "2026-11-25")["clients"][0]["periods"][0]["lines"]
+    # Both goodwill lines are free (the contract's `Kulanz` is goodwill too); 60 x 60 / 60 x 1.5 = 90.00.
+    assert [(l["status"], l["reason"], l["amount"]) for l in lines] == [
+        ("no-charge", "goodwill", "0.00"), ("no-charge", "goodwill", "0.00"), ("billed", None, "90.00")]

@@ -244,8 +244,8 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
             rest = range_match.group(2)
             if minutes > MAX_OVERNIGHT and end > 1440:
                 warn_overnight(range_match.group(1), start, end, source, diags)
-        elif first_word[:1].isdigit() and _DURATION_START.match(body):
-            written, rest = _DURATION_START.match(body).groups()
+        elif first_word[:1].isdigit() and (duration := _DURATION_START.match(body)):
+            written, rest = duration.groups()
             minutes = read_duration(written)
             if minutes == 0:
                 raise ValueError(f"the duration {written!r} is zero")
