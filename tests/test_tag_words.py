@@ -370,3 +370,18 @@ def test_a_contract_names_built_in_tags_in_any_language(books):
     # Both goodwill lines are free (the contract's `Kulanz` is goodwill too); 60 x 60 / 60 x 1.5 = 90.00.
     assert [(l["status"], l["reason"], l["amount"]) for l in lines] == [
         ("no-charge", "goodwill", "0.00"), ("no-charge", "goodwill", "0.00"), ("billed", None, "90.00")]
+
+
+def test_read_tag_aliases_says_what_it_cannot_take():
+    from hourbook.load.tag_aliases import read_tag_aliases
+    from hourbook.load.yaml_reader import parse_yaml
+    diags = Problems()
+    text = ("tags:\n  заявка-7: q-1\n  warranty: support\n  garantia: warranty\n  tel: phone\n  phone: phone\n"
+            "  Aprobada2: approved\n")
+    aliases = read_tag_aliases(parse_yaml(text)["tags"], "hourbook.yaml", 1, diags)
+    # A built-in name for its own tag and a tag for itself are left out; the names are read in lowercase.
+    assert aliases == (("tel", "phone"), ("aprobada2", "approved"))
+    assert [(d.source.line, d.message) for d in diags] == [
+        (2, "tags: 'заявка-7' is a name of the built-in tag 'ticket-7'; it cannot stand for 'q-1'"),
+        (3, "tags: 'warranty' is a built-in tag; it cannot stand for 'support'"),
+    ]

@@ -29,6 +29,7 @@ from hourbook.load.problems import Problems
 from hourbook.load.scalars import parse_tag
 from hourbook.load.scalars import plain_tag
 from hourbook.load.tag_names import CANONICAL
+from hourbook.load.tag_names import canonical_tag
 from hourbook.load.yaml_reader import YMap
 
 APPROVED = "approved"       # as load.logbook_words.APPROVED: the marker, not a tag
@@ -59,10 +60,11 @@ def read_tag_aliases(value, rel: str, line: int, diags: Problems) -> Aliases:
         except ValueError as exc:
             diags.error(rel, key_line, f"tags: {exc}")
             continue
-        built_in = CANONICAL.get(name)
+        built_in = canonical_tag(name)      # `garantia` -> warranty, `заявка-7` -> ticket-7; else the name
+        built_in = built_in if built_in != name or name in CANONICAL else None
         if built_in is not None and built_in != tag:
-            diags.error(rel, key_line, f"tags: {name!r} is a name of the built-in tag {built_in!r}; it cannot "
-                        f"stand for {tag!r}")
+            what = "a built-in tag" if built_in == name else f"a name of the built-in tag {built_in!r}"
+            diags.error(rel, key_line, f"tags: {name!r} is {what}; it cannot stand for {tag!r}")
         elif name in lines:
             diags.error(rel, key_line, f"tags: {name!r} is given twice (names are read in lowercase, without a '#')")
         elif built_in is None and name != tag:
