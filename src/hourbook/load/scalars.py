@@ -152,7 +152,7 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
         if match and (match["h"] or match["m"]):
             minutes = D(match["h"] or 0) * 60 + int(match["m"] or 0)
         elif _H_MM.match(text):
-            minutes = D(_hours_and_minutes(value, _H_MM.match(text)))
+            minutes = _hours_and_minutes(value, _H_MM.match(text))
         elif clock:
             minutes = D(int(clock["h"]) * 60 + int(clock["m"]))
         else:
@@ -168,12 +168,12 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
     return int(minutes)
 
 
-def _hours_and_minutes(value: str, match: re.Match) -> int:
+def _hours_and_minutes(value: str, match: re.Match) -> Decimal:
     """Minutes of `1h30` (minutes without their 'm'): two digits from 00 to 59, else ValueError.
 
     `1h5` could be 1h05m or 1h50m and `1h90` 2h30m or a slip: neither is guessed.
     """
-    hours, digits = int(match["h"]), match["mm"]
+    hours, digits = D(match["h"]), match["mm"]     # D: any number of digits (the caller bounds it)
     if len(digits) == 1:
         raise ValueError(f"cannot tell the minutes of {shown(value)}: write {hours}h0{digits} for "
                          f"{digits} minutes, or {hours}h{digits}0 for {digits}0")
