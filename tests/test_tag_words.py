@@ -385,3 +385,13 @@ def test_read_tag_aliases_says_what_it_cannot_take():
         (2, "tags: 'заявка-7' is a name of the built-in tag 'ticket-7'; it cannot stand for 'q-1'"),
         (3, "tags: 'warranty' is a built-in tag; it cannot stand for 'support'"),
     ]
+
+
+def test_an_accent_typed_apart_is_the_same_letter_in_a_requester(books):
+    root = books({
+        "contracts/acme.yaml": "name: ACME\ncontacts: {lucía: Lucía}\nterms:\n  - {from: 2026-01-01, kind: hourly, rate: 60}\n",
+        "logbook/2026-11.md": "# 2026-11-03\n\n## acme\n- 1h @Luci\u0301a call\n",      # i + U+0301 (NFD)
+    })
+    data = price_json(root, "2026-11-25")
+    (line,) = data["clients"][0]["periods"][0]["lines"]
+    assert (line["by"], line["status"], line["amount"], data["diagnostics"]) == ("lucía", "billed", "60.00", [])

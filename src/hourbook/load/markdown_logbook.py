@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 
 from hourbook.core.records import EXPENSE
@@ -293,6 +294,8 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Problems) -> tuple[str,
             words.append(word)  # the commonest word: description
         elif first == "@" and len(word) > 1:
             name = word[1:].rstrip(".,;:").lower()
+            if not name.isascii():
+                name = unicodedata.normalize("NFC", name)   # @lucía with the accent typed apart is @lucía
             if by and name != by:
                 if not conflict:  # once per entry, however many more there are
                     diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
