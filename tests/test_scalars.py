@@ -45,6 +45,26 @@ def test_parse_duration(written, minutes):
     assert parse_duration(written) == minutes
 
 
+@pytest.mark.parametrize("written, minutes", [
+    # Minutes without their 'm', as people type them (issue 13): two digits, 00 to 59.
+    ("1h30", 90), ("1 h 30", 90), ("1 h 30 m", 90), ("1h 30m", 90), ("1h05", 65), ("0h45", 45), ("2H59", 179),
+])
+def test_parse_duration_reads_minutes_without_their_m(written, minutes):
+    assert parse_duration(written) == minutes
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1h5", "cannot tell the minutes of '1h5': write 1h05 for 5 minutes, or 1h50 for 50"),
+    ("1h90", "minutes after the hours are 00 to 59, got '1h90': write 1h90m if you mean 90 minutes"),
+    ("1h100", "minutes after the hours are 00 to 59, got '1h100': write 1h100m if you mean 100 minutes"),
+    ("1.5h30", f"{DURATION_HELP}, got '1.5h30'"),
+    ("1 5m", f"{DURATION_HELP}, got '1 5m'"),        # a space inside a number is not between a number and its unit
+    ("1 h 3 0", f"{DURATION_HELP}, got '1 h 3 0'"),
+])
+def test_parse_duration_refuses_what_it_would_have_to_guess(value, message):
+    assert error_of(parse_duration, value) == message
+
+
 def test_parse_duration_reads_a_bare_number_as_hours_only_when_asked():
     assert parse_duration(20, hours_if_number=True) == 1200
     assert parse_duration(Decimal("1.5"), hours_if_number=True) == 90

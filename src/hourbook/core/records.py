@@ -136,6 +136,7 @@ class Settings:
     source: Source = Source("hourbook.yaml", 1)
     show_tags: tuple[ShownTag, ...] = ()        # tags every client may see (contracts add theirs)
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
+    tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
 
 
 # --------------------------------------------------------------- contracts

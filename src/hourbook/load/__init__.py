@@ -3,6 +3,7 @@
 `books.load_books` is the one entry. Below it, one module a thing: `listing` (which files),
 `files` (reading one safely, within `limits`), `yaml_reader` (YAML with lines), `scalars` and
 `fields` (values and schemas), `settings`, `contracts` and `contract_parts`, and the logbooks:
-`markdown_logbook`, `yaml_logbook` and what both read alike, `logbook_words`. Every problem
-goes into one `problems.Problems`.
+`markdown_logbook`, `yaml_logbook` and what both read alike, `logbook_words`; tags by their
+names in every language (`tag_names`) and the aliases of hourbook.yaml (`tag_aliases`). Every
+problem goes into one `problems.Problems`.
 """

@@ -28,6 +28,8 @@ from hourbook.load.listing import relative
 from hourbook.load.markdown_logbook import parse_markdown_logbook
 from hourbook.load.problems import Problems
 from hourbook.load.settings import load_settings
+from hourbook.load.tag_aliases import alias_contract
+from hourbook.load.tag_aliases import alias_entries
 from hourbook.load.yaml_logbook import parse_yaml_logbook
 
 
@@ -55,6 +57,9 @@ def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[
     contracts, broken = load_contracts(root, settings, diags, listed, contract_cache)
     entries = load_logbooks(root, diags, listed, logbook_cache)
     entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
+    # hourbook.yaml's `tags:` aliases: the tags they stand for, in the entries and the contracts.
+    entries = alias_entries(entries, settings.tag_aliases)
+    contracts = [alias_contract(contract, settings.tag_aliases) for contract in contracts]
     files = [SETTINGS_FILE] if listed.settings else []
     files += [relative(root, p) for p in (*listed.contracts, *listed.logbooks)]
     books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -267,6 +268,8 @@ def client_id_field(value) -> str:
 def handle_field(value) -> str:
     """A person's handle (a worker, a requester): one word, lowercased, an `@` before it dropped."""
     name = text_field(value).strip().lstrip("@").lower()
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)       # an accent typed apart is the same letter
     if not re.match(r"^[\w.-]+\Z", name):
         raise ValueError(f"expected one word, got {shown(value)}")
     return name

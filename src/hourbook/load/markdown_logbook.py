@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 
 from hourbook.core.records import EXPENSE
@@ -57,7 +58,12 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _ITEM = re.compile(r"^[-*+]\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s*(.*)$")
 _DATE_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2})\b")
-_DURATION_WORD = re.compile(r"^(?:\d+(?:\.\d+)?h(?:\d+m)?|\d+m|\d+:[0-5]\d)$", re.IGNORECASE)
+_DURATION_WORD = re.compile(r"^(?:\d+(?:\.\d+)?h(?:\d+m?)?|\d+m|\d+:[0-5]\d)$", re.IGNORECASE)
+# A duration at the start of an item, spaces allowed between a number and its unit: `1h30`,
+# `1 h 30`, `1h 30m`, `1 h 30 m`. Minutes after a space are read without their 'm' only as two
+# digits (`1h 30`): `2h 3 servers` is two hours and "3 servers", as it always was.
+_DURATION_START = re.compile(r"^(\d+(?:\.\d+)?\s*h(?:\s*\d+\s*m|\s+\d\d|\d+)?|\d+\s*m|\d+:[0-5]\d)(?:\s+|$)(.*)$",
+                             re.IGNORECASE | re.DOTALL)
 _RANGE_START = re.compile(r"^(\d{1,2}:\d{2}\s*[-\u2013]\s*\d{1,2}:\d{2})(?:\s+|$)(.*)$")
 _FENCE = re.compile(r"^(```|~~~)")
 _NOT_DETAILS = frozenset("#-*+")   # first characters of lines that end details (neither blank nor indented)
@@ -164,7 +170,7 @@ def parse_front_matter(lines: list[str], rel: str, diags: Problems) -> tuple[Fil
 
 # Lines that look like entries but are not read: what each is, and how to write it.
 _MISREAD_FIRST = frozenset("#-*+ \t0123456789")
-_TIME_WORD = r"(?:\d{1,2}:\d{2}\s*[-\u2013]\s*\d{1,2}:\d{2}|\d+(?:\.\d+)?h(?:\d+m)?|\d+m|\d+:[0-5]\d|expense)(?:\s|$)"
+_TIME_WORD = r"(?:\d{1,2}:\d{2}\s*[-\u2013]\s*\d{1,2}:\d{2}|\d+(?:\.\d+)?h(?:\d+m?)?|\d+m|\d+:[0-5]\d|expense)(?:\s|$)"
 _MISREAD = (
     (re.compile(r"^(\d+[.)])\s+" + _TIME_WORD, re.IGNORECASE),
      "a numbered list item is not read as an entry: start the line with '- ' instead of {0!r}"),
@@ -239,10 +245,11 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
             rest = range_match.group(2)
             if minutes > MAX_OVERNIGHT and end > 1440:
                 warn_overnight(range_match.group(1), start, end, source, diags)
-        elif _DURATION_WORD.match(first_word):
-            minutes = read_duration(first_word)
+        elif first_word[:1].isdigit() and (duration := _DURATION_START.match(body)):
+            written, rest = duration.groups()
+            minutes = read_duration(written)
             if minutes == 0:
-                raise ValueError(f"the duration {first_word!r} is zero")
+                raise ValueError(f"the duration {written!r} is zero")
         elif first_word.lower() == "expense":
             amount_word, _, rest = rest.partition(" ")
             kind = EXPENSE
@@ -287,6 +294,8 @@ def parse_words(rest: str, rel: str, lineno: int, diags: Problems) -> tuple[str,
             words.append(word)  # the commonest word: description
         elif first == "@" and len(word) > 1:
             name = word[1:].rstrip(".,;:").lower()
+            if not name.isascii():
+                name = unicodedata.normalize("NFC", name)   # @lucía with the accent typed apart is @lucía
             if by and name != by:
                 if not conflict:  # once per entry, however many more there are
                     diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")

@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import unicodedata
 from decimal import Decimal
 
 from hourbook.core.money import D
+from hourbook.load.tag_names import canonical_tag
 
 DURATION_HELP = "a duration like 45m, 1h, 1h30m, 1.5h or 0:45"
 
 _HM = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?$")
+_H_MM = re.compile(r"^(?P<h>\d+)h(?P<mm>\d+)$")      # 1h30, 1 h 30: minutes without their 'm'
 _CLOCK = re.compile(r"^(?P<h>\d+):(?P<m>[0-5]\d)$")
 RANGE = re.compile(r"^(?P<a>\d{1,2}):(?P<am>\d{2})\s*[-\u2013]\s*(?P<b>\d{1,2}):(?P<bm>\d{2})$")
 TAG = re.compile(r"^[\w./-]+\Z")
@@ -127,7 +130,7 @@ def shown(value: object) -> str:
 
 
 def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
-    """Minutes from `45m`, `1h`, `1h30m`, `1.5h`, `0:45`.
+    """Minutes from `45m`, `1h`, `1h30m`, `1.5h`, `0:45`, and `1h30`, `1 h 30`, `1h 30m` (spaces anywhere).
 
     Args:
         value: text, or a number when `hours_if_number` (so `hours: 20` is 20 hours).
@@ -141,11 +144,15 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
     if isinstance(value, (int, Decimal)) and hours_if_number:
         minutes = D(value) * 60
     elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
+        text = value.strip().lower()
+        # Spaces may stand between a number and its unit (`1 h 30`), never inside a number (`1 5m`).
+        text = "" if re.search(r"[\d.]\s+[\d.]", text) else text.replace(" ", "")
         match = _HM.match(text)
         clock = _CLOCK.match(text)
         if match and (match["h"] or match["m"]):
             minutes = D(match["h"] or 0) * 60 + int(match["m"] or 0)
+        elif _H_MM.match(text):
+            minutes = _hours_and_minutes(value, _H_MM.match(text))
         elif clock:
             minutes = D(int(clock["h"]) * 60 + int(clock["m"]))
         else:
@@ -159,6 +166,21 @@ def parse_duration(value: object, *, hours_if_number: bool = False) -> int:
     if minutes != minutes.to_integral_value():
         raise ValueError(f"{shown(value)} is not a whole number of minutes")
     return int(minutes)
+
+
+def _hours_and_minutes(value: str, match: re.Match) -> Decimal:
+    """Minutes of `1h30` (minutes without their 'm'): two digits from 00 to 59, else ValueError.
+
+    `1h5` could be 1h05m or 1h50m and `1h90` 2h30m or a slip: neither is guessed.
+    """
+    hours, digits = D(match["h"]), match["mm"]     # D: any number of digits (the caller bounds it)
+    if len(digits) == 1:
+        raise ValueError(f"cannot tell the minutes of {shown(value)}: write {hours}h0{digits} for "
+                         f"{digits} minutes, or {hours}h{digits}0 for {digits}0")
+    if len(digits) > 2 or int(digits) > 59:
+        raise ValueError(f"minutes after the hours are 00 to 59, got {shown(value)}: write "
+                         f"{hours}h{digits}m if you mean {int(digits)} minutes")
+    return hours * 60 + int(digits)
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -235,10 +257,18 @@ def parse_date(value: object) -> datetime.date:
 
 
 def parse_tag(value: object) -> str:
-    """A tag, lowercased and without its `#`: letters, digits, `-`, `_`, `.` and `/`."""
+    """A tag, lowercased and without its `#`: letters, digits, `-`, `_`, `.` and `/`; a built-in
+    tag's name in another language is the built-in tag (`garantía` is `warranty`, `load.tag_names`)."""
+    return canonical_tag(plain_tag(value))
+
+
+def plain_tag(value: object) -> str:
+    """A tag as written, lowercased and without its `#` (no built-in name is translated)."""
     text = str(value).strip()
     if text.startswith("#"):
         text = text[1:]
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)   # an accent typed as a combining mark is a letter too
     if not text or not TAG.match(text) or isinstance(value, bool):
         raise ValueError(f"expected a tag of letters, digits, '-', '_', '.', '/', got {shown(value)}")
     return text.lower()

@@ -36,6 +36,8 @@ from hourbook.load.fields import yaml_kind
 from hourbook.load.files import load_yaml_file
 from hourbook.load.listing import SETTINGS_FILE
 from hourbook.load.problems import Problems
+from hourbook.load.tag_aliases import alias_shown_tags
+from hourbook.load.tag_aliases import read_tag_aliases
 from hourbook.load.yaml_reader import YMap
 
 # A BIC (ISO 9362): bank (4 letters), country (2 letters), location (2), and a branch (3) or none.
@@ -72,6 +74,7 @@ SETTINGS_FIELDS = {
     "invoice": Field(raw_field),
     "show_tags": Field(raw_field),
     "hours": Field(hours_form_field),
+    "tags": Field(raw_field),                   # aliases: load.tag_aliases
 }
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
@@ -106,6 +109,8 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         fields = read_fields(values["site"], {"base_url": Field(text_field)}, rel, data.line_of("site"), "site", diags)
         base_url = (fields or {}).get("base_url", "").rstrip("/")
     locale = values.get("locale", "en")
+    aliases = read_tag_aliases(values["tags"], rel, data.line_of("tags"), diags) if "tags" in values else ()
+    show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()
     invoice = read_invoice(values["invoice"], rel, data.line_of("invoice"), locale, diags) if "invoice" in values else {}
     return Settings(
         seller=seller,
@@ -120,8 +125,9 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         invoice_note=invoice.get("note", LocalText()),
         due_days=invoice.get("due_days", 30),
         vat_exemptions=invoice.get("exemptions", ()),
-        show_tags=read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else (),
+        show_tags=alias_shown_tags(show_tags, aliases),
         hours=values.get("hours", HOURS_CLOCK),
+        tag_aliases=aliases,
     )
 
 
