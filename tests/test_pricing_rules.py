@@ -265,3 +265,14 @@ def test_the_owner_page_lists_free_work_an_unauthorised_contact_asked_for(tmp_pa
     assert describe_reason("warranty", words) in section
     assert describe_reason("requester 'pedro' is not an authorised contact", words) in section
     assert "new report" not in section          # the held line is in the held table, not here
+
+
+def test_the_clients_statement_names_who_asked_for_the_free_work(tmp_path):
+    root = write_books(tmp_path / "books", doc_examples()["free whoever asked"])
+    priced, _ = load_and_price(root, datetime.date(2026, 12, 31))
+    page = render_site(priced, root, {"acme": "acme-0123abcd"}, pdf=False)["public/acme-0123abcd/2026-11.html"]
+    html = page.decode("utf-8")
+    row = html[html.index("login broke after our update"):]
+    row = row[:row.index("</tr>")]
+    assert "requested by pedro" in row
+    assert "Warranty (fixing our own work)" in row           # pages.yaml reason_warranty, English books
