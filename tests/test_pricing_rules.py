@@ -276,3 +276,11 @@ def test_the_clients_statement_names_who_asked_for_the_free_work(tmp_path):
     row = row[:row.index("</tr>")]
     assert "requested by pedro" in row
     assert "Warranty (fixing our own work)" in row           # pages.yaml reason_warranty, English books
+
+
+def test_each_entry_gets_its_own_deductible_even_on_one_ticket(tmp_path):
+    # 25 − 10 = 15 and 20 − 10 = 10: 25.00 in all (not 45 − 10 = 35)
+    data = books_with(tmp_path, "deductible: 10m", "- 25m #ticket-7 a\n- 20m #ticket-7 b\n")
+    per = period(data, "acme", "2026-11")
+    assert [one(per, n)["amount"] for n in (3, 4)] == ["15.00", "10.00"]
+    assert per["net"] == "25.00"
