@@ -340,7 +340,7 @@ NOV = datetime.date(2026, 11, 1)
 
 def generated_contract(kind: str) -> Contract:
     term = Term(kind, datetime.date(2026, 1, 1), None, Source("c.yaml", 1), rate=Decimal(60), increment=15,
-                free_under=10, minimum=30, surcharge=(("urgent", Decimal("0.5")),), rates=(("onsite", Decimal(80)),),
+                free_under=10, minimum=30, deductible=5, free_up_to_tags=(("x", 20),), surcharge=(("urgent", Decimal("0.5")),), rates=(("onsite", Decimal(80)),),
                 fee=Decimal(300) if kind == "retainer" else None, included=120 if kind == "retainer" else None)
     blocks = (PrepaidBlock("B", datetime.date(2026, 1, 1), Source("c.yaml", 2), minutes=180),
               PrepaidBlock("P", datetime.date(2026, 1, 1), Source("c.yaml", 3), incidents=2))

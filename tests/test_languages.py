@@ -61,7 +61,7 @@ ENGLISH_MARKERS = ("Statement", "Statements", "Quote", "Owner", "Revenue", "hour
                    "Retainer", "Prepaid", "incidents", "Summary", "Subtotal", "Expires", "approval", "Covered",
                    "Client", "Period", "Remaining", "Amount", "Hours", "Figures", "Reverse charge", "dashboard",
                    "Private", "Date", "Work", "Rate", "Value", "Net", "VAT", "Tax ID", "Bill to", "From")
-DEVELOPER_TEXT = re.compile(r"\b(commit|uncommitted|no-charge|free_under|uncovered)\b")
+DEVELOPER_TEXT = re.compile(r"\b(commit|uncommitted|no-charge|free_under|free_up_to|uncovered)\b")
 DEVELOPER_BUILD = Provenance("7b54edc" + "0" * 33, True)     # a build from uncommitted books
 DEVELOPER_BUILD_INFO = "built from commit 7b54edc (with uncommitted changes)"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")

@@ -476,9 +476,10 @@ def test_held_requesters_approved_and_clients_without_contacts(books):
     assert (approved["status"], approved["by"]) == ("billed", "pedro")
     assert approved["amount"] == "30.00"  # 30 × 60 / 60
 
-    held_first = line(per, "logbook/2026/11.md:7")
-    assert held_first["status"] == "held"  # held is checked before no-charge
-    assert (held_first["value"], held_first["amount"]) == ("15.00", "0.00")  # 15 × 60 / 60
+    free_first = line(per, "logbook/2026/11.md:7")
+    # no-charge is checked before held (issue 13): warranty work is free whoever asked; the requester stays named
+    assert (free_first["status"], free_first["reason"], free_first["by"]) == ("no-charge", "warranty", "pedro")
+    assert (free_first["value"], free_first["amount"]) == ("15.00", "0.00")  # 15 × 60 / 60
 
     nobody = line(per, "logbook/2026/11.md:8")
     assert (nobody["status"], nobody["by"], nobody["amount"]) == ("billed", None, "60.00")
@@ -489,8 +490,8 @@ def test_held_requesters_approved_and_clients_without_contacts(books):
 
     # net 60 + 30 + 60 = 150.00; tax 150 × 0.21 = 31.50; total 181.50
     assert (per["net"], per["tax"], per["total"]) == ("150.00", "31.50", "181.50")
-    # logged 60+60+30+15+60 = 225; billed 60+30+60 = 150; held 60+15 = 75
-    assert per["minutes"] == minutes(logged=225, billed=150, held=75)
+    # logged 60+60+30+15+60 = 225; billed 60+30+60 = 150; held 60; no-charge 15
+    assert per["minutes"] == minutes(logged=225, billed=150, held=60, no_charge=15)
 
     gper = period(data, "globex", "2026-11")
     g = line(gper, "logbook/2026/11.md:12")

@@ -19,10 +19,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from hourbook.core.money import ZERO
+from hourbook.core.pricing import BUILT_IN_NO_CHARGE
 from hourbook.core.pricing import billable_minutes
 from hourbook.core.pricing import price_books
 from hourbook.core.records import BILLED
 from hourbook.core.records import EXPENSE
+from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import STATUSES
 from hourbook.core.records import TIME
 from hourbook.core.records import Books
@@ -34,6 +36,8 @@ from hourbook.core.records import Quote
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import Term
+from hourbook.core.thresholds import deductible_for
+from hourbook.core.thresholds import free_time_reason
 from hourbook.output.json import priced_json
 
 AS_OF = datetime.date(2026, 12, 31)
@@ -43,6 +47,7 @@ HANDLES = ["ana", "laura", "pedro"]
 money = st.decimals(min_value=0, max_value=500, places=2, allow_nan=False, allow_infinity=False)
 days = st.dates(min_value=datetime.date(2026, 1, 1), max_value=datetime.date(2026, 12, 31))
 durations = st.sampled_from([0, 1, 5, 10, 15, 30, 45, 60])
+by_tag = st.dictionaries(st.sampled_from(TAGS), durations, max_size=2).map(lambda d: tuple(d.items()))
 
 
 @st.composite
@@ -55,6 +60,8 @@ def terms(draw, start: datetime.date) -> Term:
         rates=tuple(draw(st.dictionaries(st.sampled_from(TAGS), money, max_size=2)).items()),
         increment=draw(st.sampled_from([1, 5, 15, 30])),
         free_under=draw(durations), minimum=draw(durations),
+        free_under_tags=draw(by_tag), free_up_to=draw(durations), free_up_to_tags=draw(by_tag),
+        deductible=draw(durations), deductible_tags=draw(by_tag),
         surcharge=tuple(draw(st.dictionaries(st.sampled_from(TAGS), st.sampled_from(
             [Decimal("0.5"), Decimal("0.25"), Decimal(1)]), max_size=2)).items()),
         no_charge=frozenset(draw(st.sets(st.sampled_from(TAGS), max_size=1))),
@@ -152,7 +159,36 @@ def law_splits_keep_billable_time(books_, priced) -> None:
     for entry, lines in lines_by_entry(priced).items():
         if entry.kind == TIME:
             term = contract.term_on(entry.date)
-            assert sum(line.billed_minutes for line in lines) == billable_minutes(term, entry.minutes)
+            assert sum(line.billed_minutes for line in lines) == billable_minutes(term, entry.minutes, entry.tags)
+
+
+def law_no_charge_before_held(books_, priced) -> None:
+    """Free work is free whoever asked: an entry with a no-charge tag, or logged within a threshold
+    (free_under, free_up_to, deductible), is one no-charge line, never held, and keeps its requester."""
+    contract = books_.contracts[0]
+    for entry, lines in lines_by_entry(priced).items():
+        term = contract.term_on(entry.date)
+        tagged = any(tag in BUILT_IN_NO_CHARGE or tag in term.no_charge for tag in entry.tags)
+        if tagged or free_time_reason(entry, term) or term.kind == "free":
+            assert [line.status for line in lines] == [NO_CHARGE]
+            assert lines[0].entry.by == entry.by
+
+
+def law_deductible_comes_off_first(books_, priced) -> None:
+    """Billable minutes = max(logged - deductible, minimum) rounded up to the increment, 0 within the deductible;
+    no billed line ever bills the deductible's minutes."""
+    contract = books_.contracts[0]
+    for entry, lines in lines_by_entry(priced).items():
+        if entry.kind != TIME:
+            continue
+        term = contract.term_on(entry.date)
+        deductible = deductible_for(term, entry.tags)
+        billable = sum(line.billed_minutes for line in lines)
+        if deductible and entry.minutes <= deductible:
+            assert billable == 0 and [line.status for line in lines] == [NO_CHARGE]
+        else:
+            expected = max(entry.minutes - deductible, term.minimum)
+            assert billable == -(-expected // term.increment) * term.increment
 
 
 def law_amounts_add_up(books_, priced) -> None:
@@ -185,7 +221,8 @@ def law_blocks_never_negative(books_, priced) -> None:
                             == state.block.incidents)
 
 
-LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative]
+LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative,
+        law_no_charge_before_held, law_deductible_comes_off_first]
 
 
 @pytest.mark.slow  # long property test: 300 generated books
@@ -225,3 +262,33 @@ def test_a_law_catches_a_broken_statement():
     except AssertionError:
         return
     raise AssertionError("law_every_minute_once accepted a line that lost a minute")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_the_threshold_laws_quickly(books_):
+    """A few books on every run (the 300 above are slow): the issue-13 rules keep every minute once."""
+    priced = price_books(books_, AS_OF)
+    for law in (law_every_minute_once, law_splits_keep_billable_time, law_no_charge_before_held,
+                law_deductible_comes_off_first):
+        law(books_, priced)
+
+
+def test_the_no_charge_law_catches_a_held_warranty_line():
+    """law_no_charge_before_held can fail: a warranty line left held (the old order) is caught."""
+    import dataclasses  # only this test rewrites a priced record
+
+    contract = Contract(id="c", party=Party("C"), source=Source("contracts/c.yaml", 1), contacts=(("ana", ""),),
+                        terms=(Term("hourly", datetime.date(2026, 1, 1), None, Source("x", 1), rate=Decimal(60)),))
+    entry = Entry(TIME, datetime.date(2026, 3, 3), "c", Source("logbook/a.md", 3), minutes=30, by="pedro",
+                  tags=("warranty",))
+    books_ = Books(Settings(Party("S")), (contract,), (entry,))
+    priced = price_books(books_, AS_OF)
+    statement = priced.clients[0].statements[0]
+    assert [line.status for line in statement.lines] == [NO_CHARGE]
+    old_order = dataclasses.replace(statement.lines[0], status="held", reason="requester 'pedro' is not an "
+                                    "authorised contact")
+    broken = dataclasses.replace(priced, clients=(dataclasses.replace(
+        priced.clients[0], statements=(dataclasses.replace(statement, lines=(old_order,)),)),))
+    with pytest.raises(AssertionError):
+        law_no_charge_before_held(books_, broken)

@@ -130,9 +130,12 @@ def term(draw, start: datetime.date, kind: str) -> dict:
     if draw(st.booleans()):
         tree["rates"] = {"onsite": draw(money()), "travel": draw(money())}
     for key, values in (("increment", ["1m", "6m", "15m", "30m", "1h"]), ("free_under", ["5m", "15m"]),
+                        ("free_up_to", ["5m", "15m"]), ("deductible", ["5m", "10m"]),
                         ("minimum", ["15m", "30m", "1h"])):
         if draw(st.integers(0, 2)) == 0:
             tree[key] = Raw(draw(st.sampled_from(values)))
+    if draw(st.integers(0, 4)) == 0:
+        tree[draw(st.sampled_from(["free_up_to", "deductible"]))] = {"urgent": Raw(draw(st.sampled_from(["10m", "15m"])))}
     if draw(st.booleans()):
         tree["surcharge"] = {"urgent": Raw(draw(st.sampled_from(["50%", "25", "100%", "0%"])))}
     if draw(st.booleans()):

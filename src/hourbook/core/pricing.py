@@ -39,6 +39,8 @@ from hourbook.core.ledger import Ledger
 from hourbook.core.period_figures import contract_fees
 from hourbook.core.period_figures import draw_order
 from hourbook.core.period_figures import make_statement
+from hourbook.core.thresholds import deductible_for
+from hourbook.core.thresholds import free_time_reason
 
 BUILT_IN_NO_CHARGE = ("warranty", "goodwill")
 TICKET_PREFIX = "ticket-"
@@ -158,9 +160,17 @@ def surcharge_for(term: Term, tags: tuple[str, ...]) -> Decimal:
     return sum((pct for tag, pct in term.surcharge if tag in tags), ZERO)
 
 
-def billable_minutes(term: Term, logged: int) -> int:
-    """max(logged, minimum), rounded up to the increment."""
-    minutes = max(logged, term.minimum)
+def billable_minutes(term: Term, logged: int, tags: tuple[str, ...] = ()) -> int:
+    """max(logged - deductible, minimum), rounded up to the increment; 0 when the deductible takes it all.
+
+    The deductible is taken off the logged time first (`core.thresholds`), so the minimum and
+    the increment apply to what is left to bill: a 25-minute call with `deductible: 10m` and
+    `increment: 15m` bills 15 minutes.
+    """
+    deductible = deductible_for(term, tags)
+    if deductible and logged <= deductible:
+        return 0
+    minutes = max(logged - deductible, term.minimum)
     increment = max(term.increment, 1)
     return -(-minutes // increment) * increment
 
@@ -184,13 +194,15 @@ def no_charge_reason(entry: Entry, term: Term) -> str | None:
     """Why an entry is not charged, or None.
 
     The reason is its first no-charge tag (`warranty`, `goodwill` or one of the term's `no_charge`),
-    else `free_under` for time shorter than the term's `free_under`, else `included` under a free term.
+    else `free_under`, `free_up_to` or `deductible` for time those thresholds make free
+    (`core.thresholds`), else `included` under a free term.
     """
     for tag in entry.tags:
         if tag in BUILT_IN_NO_CHARGE or tag in term.no_charge:
             return tag
-    if entry.kind == TIME and entry.minutes < term.free_under:
-        return "free_under"
+    reason = free_time_reason(entry, term)
+    if reason:
+        return reason
     if term.kind == "free":
         return "included"
     return None
@@ -214,19 +226,21 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
     else:
         rate = rate_for(term, entry.tags)
         surcharge = surcharge_for(term, entry.tags)
-        billable = billable_minutes(term, entry.minutes)
+        billable = billable_minutes(term, entry.minutes, entry.tags)
         value = time_value(billable, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency)
 
     def whole(status: str, reason: str | None, amount: Decimal = ZERO) -> list[Line]:
         return [Line(entry, status, reason, entry.minutes, billable, rate, value,
                      round_money(amount, currency), surcharge=surcharge)]
 
-    reason = held_reason(entry, contract)
-    if reason:
-        return whole(HELD, reason)
+    # No-charge before held: free work is free whoever asked (the requester stays on the line,
+    # and the owner's dashboard still lists it: render.dashboard.free_but_held).
     reason = no_charge_reason(entry, term)
     if reason:
         return whole(NO_CHARGE, reason)
+    reason = held_reason(entry, contract)
+    if reason:
+        return whole(HELD, reason)
     quote = entry_quote(entry, contract)
     if quote is not None:
         ledger.quote_work.append((entry.date, quote.id, entry.minutes))

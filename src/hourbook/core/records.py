@@ -161,6 +161,12 @@ class Term:
     fee: Decimal | None = None
     covers: frozenset[Tag] | None = None        # None: every entry
     included: int | None = None                 # minutes per period; None: no cap
+    # Thresholds by tag (core/thresholds.py): the entry's first tag found here wins over the value above.
+    free_under_tags: tuple[tuple[Tag, int], ...] = ()
+    free_up_to: int = 0                         # minutes; an entry this long or shorter is no-charge
+    free_up_to_tags: tuple[tuple[Tag, int], ...] = ()
+    deductible: int = 0                         # minutes of every entry that are free
+    deductible_tags: tuple[tuple[Tag, int], ...] = ()
 
     def in_force(self, day: datetime.date) -> bool:
         """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""

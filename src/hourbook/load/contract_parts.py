@@ -18,6 +18,7 @@ from hourbook.core.records import Term
 from hourbook.load.fields import Field
 from hourbook.load.fields import amount_field
 from hourbook.load.fields import count_field
+from hourbook.load.fields import duration_by_tag_field
 from hourbook.load.fields import hours_field
 from hourbook.load.fields import raw_field
 from hourbook.load.fields import read_fields
@@ -45,7 +46,9 @@ TERM_FIELDS = {
     "rate": Field(amount_field),
     "rates": Field(tag_map_field(amount_field)),
     "increment": Field(parse_duration),
-    "free_under": Field(parse_duration),
+    "free_under": Field(duration_by_tag_field),
+    "free_up_to": Field(duration_by_tag_field),
+    "deductible": Field(duration_by_tag_field),
     "minimum": Field(parse_duration),
     "surcharge": Field(tag_map_field(parse_percent)),
     "no_charge": Field(parse_tags),
@@ -162,7 +165,7 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
         rate=values.get("rate"),
         rates=values.get("rates", ()),
         increment=values.get("increment", 1),
-        free_under=values.get("free_under", 0),
+        **threshold_values(values),
         minimum=values.get("minimum", 0),
         surcharge=values.get("surcharge", ()),
         no_charge=frozenset(values.get("no_charge", ())),
@@ -170,6 +173,19 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
         covers=frozenset(values["covers"]) if "covers" in values else None,
         included=values.get("included"),
     )
+
+
+def threshold_values(values: dict) -> dict:
+    """`free_under`, `free_up_to` and `deductible` as read (minutes, or ((tag, minutes), ...)) -> Term's fields:
+    a duration is the term-wide value, a map by tag goes to `<name>_tags` (core/thresholds.py)."""
+    fields = {}
+    for name in ("free_under", "free_up_to", "deductible"):
+        value = values.get(name, 0)
+        if isinstance(value, tuple):
+            fields[name + "_tags"] = value
+        else:
+            fields[name] = value
+    return fields
 
 
 def parse_block(item, line: int, rel: str, diags: Problems, code: str | None = None) -> PrepaidBlock | None:

@@ -257,6 +257,13 @@ def tag_map_field(read_value: Reader) -> Reader:
     return read
 
 
+def duration_by_tag_field(value):
+    """A duration for every entry (`15m`: minutes), or durations by tag (`{phone: 15m}`: ((tag, minutes), ...))."""
+    if isinstance(value, YMap):
+        return tag_map_field(parse_duration)(value)
+    return parse_duration(value)
+
+
 def client_id_field(value) -> str:
     """A client id, as a contract's file name spells it (`acme`, `acme-labs`)."""
     name = text_field(value).strip()

@@ -5,7 +5,7 @@ status, revenue (the statements' net), the cost of the time spent (hours × the
 worker's cost per hour from hourbook.yaml), margin and effective hourly rate; for
 retainers, the work done against the fee and a suggested fee; and the lists that
 need the owner's attention (blocks running low or expiring, quotes near their
-estimate, held lines, open requests). Pure: no formatting, no I/O.
+estimate, held lines, free lines an unauthorised contact asked for, open requests). Pure: no formatting, no I/O.
 
 Costs are in the seller's currency (`hourbook.yaml` `currency`). There is no
 exchange rate in the books, so a client billed in another currency gets no margin
@@ -23,6 +23,7 @@ from decimal import Decimal
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
+from hourbook.core.pricing import held_reason
 from hourbook.core.records import BILLED
 from hourbook.core.records import BlockState
 from hourbook.core.records import COVERED
@@ -251,6 +252,16 @@ class HeldLine:
 
 
 @dataclass(frozen=True)
+class FreeHeldLine:
+    """A no-charge line that would have been held: free whoever asked, but the owner still sees who."""
+
+    contract: Contract
+    period: str
+    line: Line
+    held_reason: str                    # why it would have been held (pricing.held_reason)
+
+
+@dataclass(frozen=True)
 class OpenRequest:
     contract: Contract
     entry: Entry
@@ -305,6 +316,20 @@ def held_lines(client: PricedClient) -> list[HeldLine]:
     """The client's held lines, each with its statement's period."""
     return [HeldLine(client.contract, statement.period, line)
             for statement in client.statements for line in statement.lines if line.status == HELD]
+
+
+def free_held_lines(client: PricedClient) -> list[FreeHeldLine]:
+    """The client's no-charge lines that would be held were they not free: an unauthorised requester
+    (or an unapproved quote). No-charge wins over held (docs/pricing.md), so they are not in `held_lines`."""
+    found = []
+    for statement in client.statements:
+        for line in statement.lines:
+            if line.status != NO_CHARGE:
+                continue
+            reason = held_reason(line.entry, client.contract)
+            if reason:
+                found.append(FreeHeldLine(client.contract, statement.period, line, reason))
+    return found
 
 
 def open_requests(client: PricedClient, as_of: datetime.date) -> list[OpenRequest]:
@@ -376,6 +401,7 @@ class Dashboard:
     blocks: tuple[BlockAlert, ...] = field(default=())
     quotes: tuple[QuoteAlert, ...] = field(default=())
     held: tuple[HeldLine, ...] = field(default=())
+    free_held: tuple[FreeHeldLine, ...] = field(default=())
     requests: tuple[OpenRequest, ...] = field(default=())
 
 
@@ -415,5 +441,7 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
         quotes=tuple(a for c in priced.clients for a in quote_alerts(c, as_of)),
         held=tuple(sorted((h for c in priced.clients for h in held_lines(c)),
                           key=lambda h: (h.line.entry.date, h.line.entry.source))),
+        free_held=tuple(sorted((h for c in priced.clients for h in free_held_lines(c)),
+                               key=lambda h: (h.line.entry.date, h.line.entry.source))),
         requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
                               key=lambda r: (-r.age_days, r.contract.id, r.entry.source))))

@@ -57,7 +57,7 @@ MARKDOWN_EXTENSIONS = ("fenced_code", "tables", "sane_lists")
 # Reasons pricing gives (docs/pricing.md, "Status, first match wins").
 _UNAUTHORISED = re.compile(r"^requester '(?P<who>.*)' is not an authorised contact$")
 _UNAPPROVED = re.compile(r"^quote (?P<quote>\S+) is not approved$")
-_KNOWN_REASONS = ("warranty", "goodwill", "free_under", "included")
+_KNOWN_REASONS = ("warranty", "goodwill", "free_under", "free_up_to", "deductible", "included")
 _LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s+\S")
 MAX_DETAIL_NESTING = 32
 _NESTING_PREFIX = re.compile(r"(?:[ \t>]|(?:[-*+]|\d{1,9}[.)])(?=[ \t]))*")
@@ -334,7 +334,7 @@ def describe_reason(reason: str | None, messages: Mapping[str, str]) -> str:
     """Why a line is held or not charged, in the statement's language.
 
     Known shapes get their own message: a built-in tag (`warranty`, `goodwill`),
-    `free_under`, `included`, an unauthorised requester, an unapproved quote. Any other
+    `free_under`, `free_up_to`, `deductible`, `included`, an unauthorised requester, an unapproved quote. Any other
     reason is a tag from the contract's `no_charge` list and is shown as `#tag`.
     """
     if not reason:
