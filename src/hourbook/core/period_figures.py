@@ -35,6 +35,8 @@ from hourbook.core.records import Statement
 from hourbook.core.ledger import Ledger
 
 RETAINER = "retainer"
+DEFAULT_RETAINER_LABEL = "Support retainer"     # a retainer fee's label when its term has none
+ANNUAL_RETAINER_LABEL = "Annual support fee"    # ... with `fee: {year: …}` (translated: fee_retainer_year)
 
 
 def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
@@ -45,8 +47,12 @@ def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
     return [block for _, block in indexed]
 
 
-def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
-    """Retainer fees, prepaid block prices and quote prices, up to the as-of date."""
+def contract_fees(contract: Contract, as_of: datetime.date, begins: datetime.date | None = None) -> list[Fee]:
+    """Retainer fees, prepaid block prices and quote prices, up to the as-of date.
+
+    `begins`: the day the client's books begin (`books_begin`); a retainer's fees before its
+    period are not billed here (they were billed before the books), None: from the term's `from`.
+    """
     fees = []
     for term in contract.terms:
         if term.kind != "retainer" or term.fee is None or term.start > as_of:
@@ -56,12 +62,13 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
         ends = [as_of] + ([term.until] if term.until else []) + (
             [min(later) - datetime.timedelta(days=1)] if later else [])
         last = min(ends)
-        for period in periods.periods_between(term.start, last, contract.period):
-            start, _ = periods.bounds(period)
-            fees.append(Fee("retainer", "", term.label or "Support retainer", term.fee,
-                            max(start, term.start), term.source))
+        first = term.start
+        if begins is not None and begins > first:
+            first = max(first, periods.bounds(periods.period_of(begins, contract.period))[0])
+        fees.extend(retainer_fees(term, first, last, contract.period))
     for block in contract.prepaid:
-        if block.price is not None and block.bought <= as_of:
+        # A block used before the books begin (`used_before`) was bought, and invoiced, before them.
+        if block.price is not None and block.bought <= as_of and not block.used_before:
             size = (f"{block.incidents} incidents" if block.incidents is not None else
                     format_hours(block.minutes - block.bonus_minutes)
                     + (f" + {format_hours(block.bonus_minutes)} bonus" if block.bonus_minutes else ""))
@@ -73,6 +80,40 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
             fees.append(Fee("quote", quote.id, label, quote.price, quote.invoice, quote.source))
     fees.sort(key=lambda fee: (fee.date, fee.kind, fee.ref))
     return fees
+
+
+def retainer_fees(term, first: datetime.date, last: datetime.date, kind: str) -> list[Fee]:
+    """A retainer term's fees from `first` to `last`: one a period, or with `fee: {year: …}` one on
+    the term's `from` and on each anniversary (29 February falls on the 28th in other years)."""
+    if term.fee_per != "year":
+        return [Fee("retainer", "", term.label or DEFAULT_RETAINER_LABEL, term.fee,
+                    max(periods.bounds(period)[0], term.start), term.source)
+                for period in periods.periods_between(first, last, kind)]
+    fees = []
+    year = term.start.year
+    while year <= last.year:
+        day = anniversary(term.start, year)
+        if first <= day <= last:
+            fees.append(Fee("retainer", "", term.label or ANNUAL_RETAINER_LABEL, term.fee, day, term.source))
+        year += 1
+    return fees
+
+
+def anniversary(start: datetime.date, year: int) -> datetime.date:
+    """`start`'s day and month in `year`; 29 February becomes the 28th in a year without it."""
+    try:
+        return start.replace(year=year)
+    except ValueError:
+        return start.replace(year=year, day=28)
+
+
+def books_begin(contract: Contract, entries) -> datetime.date | None:
+    """The first day the client's books say anything: its first entry (requests too), block bought,
+    quote approved or invoiced; None when there is none. Entries are in pricing order."""
+    days = [entries[0].date] if entries else []
+    days += [block.bought for block in contract.prepaid]
+    days += [day for quote in contract.quotes for day in (quote.approved_on, quote.invoice) if day is not None]
+    return min(days) if days else None
 
 
 def format_hours(minutes: int) -> str:
@@ -152,6 +193,11 @@ def block_states(contract: Contract, start: datetime.date, end: datetime.date, l
             draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
             used = sum(m for m, _ in draws)
             used_incidents = sum(i for _, i in draws)
+        # What the block gave before the books begin counts as used from the day it was bought.
+        if block.incidents is not None:
+            used_incidents += block.used_before
+        else:
+            used += block.used_before
         expired = block.expires is not None and block.expires <= end
         if block.incidents is not None:
             left = block.incidents - used_incidents

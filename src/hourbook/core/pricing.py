@@ -36,6 +36,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Term
 from hourbook.core.ledger import Ledger
+from hourbook.core.period_figures import books_begin
 from hourbook.core.period_figures import contract_fees
 from hourbook.core.period_figures import draw_order
 from hourbook.core.period_figures import make_statement
@@ -110,7 +111,7 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date)
                 problems.append(Diagnostic(entry.source, uncovered_message(line, contract, term), WARNING))
         lines_by_period[period].extend(lines)
     fees_by_period: dict[str, list[Fee]] = defaultdict(list)
-    for fee in contract_fees(contract, as_of):
+    for fee in contract_fees(contract, as_of, books_begin(contract, entries)):
         fees_by_period[periods.period_of(fee.date, contract.period)].append(fee)
     statements = [
         make_statement(contract, period, lines_by_period.get(period, []), fees_by_period.get(period, []), ledger,
@@ -292,7 +293,7 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: Ledger) -> list[tup
             break
         if not block.usable(entry.date):
             continue
-        used_minutes, used_incidents = ledger.block_used(block.id)
+        used_minutes, used_incidents = ledger.used_by(block)
         if block.incidents is not None:
             known = [t for t in tickets if ledger.tickets.get(t) == block.id]
             if known:

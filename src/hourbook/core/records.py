@@ -136,6 +136,7 @@ class Settings:
     source: Source = Source("hourbook.yaml", 1)
     show_tags: tuple[ShownTag, ...] = ()        # tags every client may see (contracts add theirs)
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
+    bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
 
 
 # --------------------------------------------------------------- contracts
@@ -160,6 +161,7 @@ class Term:
     fee: Decimal | None = None
     covers: frozenset[Tag] | None = None        # None: every entry
     included: int | None = None                 # minutes per period; None: no cap
+    fee_per: str = ""                           # "": `fee` every period; "year": once a year, from `start`
 
     def in_force(self, day: datetime.date) -> bool:
         """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""
@@ -178,6 +180,7 @@ class PrepaidBlock:
     incidents: int | None = None                # an incident pack instead of hours
     price: Decimal | None = None
     expires: datetime.date | None = None
+    used_before: int = 0                        # minutes (incidents for a pack) used before the books begin
 
     def usable(self, day: datetime.date) -> bool:
         """Whether the block can be used on `day`: bought by then and not expired (the expiry day still counts)."""
