@@ -255,8 +255,8 @@ def test_bad_annual_fees(books, fee, message):
     })
     data = price_json(root)
     errors = [d for d in data["diagnostics"] if d["severity"] == "error"]
-    # (a fee that cannot be read is also a retainer without a fee, at the term's line, as for `fee: -5`)
-    assert [e for e in errors if e["line"] == 5 and message in e["message"]], errors
+    # One error, at the fee's line (not also "a retainer term needs a 'fee'" at the term's).
+    assert len(errors) == 1 and errors[0]["line"] == 5 and message in errors[0]["message"], errors
 
 
 # --- used_before ---------------------------------------------------------------------------
@@ -300,9 +300,9 @@ def test_used_before_forfeits_less_at_expiry(books):
 
 @pytest.mark.parametrize("block, message", [
     ("{id: B, bought: 2025-12-01, hours: 10, used_before: 10h30m}",
-     "prepaid block 'B' used more before the books (10h30m, the block has 10h)"),
+     "prepaid block 'B': used_before is 10h30m, more than the block's 10h"),
     ("{id: B, bought: 2025-12-01, incidents: 3, used_before: 4}",
-     "prepaid block 'B' used more before the books (4 incidents, the pack has 3)"),
+     "prepaid block 'B': used_before is 4 incidents, more than the pack's 3"),
     ("{id: B, bought: 2025-12-01, hours: 10, used_before: lots}", "prepaid block field 'used_before'"),
     ("{id: B, bought: 2025-12-01, incidents: 3, used_before: 1h}", "whole number of incidents"),
 ])

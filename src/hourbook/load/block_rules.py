@@ -73,7 +73,7 @@ def read_used_before(item: YMap, incidents: int | None, rel: str, diags: Problem
     try:
         if incidents is not None:
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-                raise ValueError(f"an incident pack's is a whole number of incidents, got {shown(raw)}")
+                raise ValueError(f"for an incident pack, a whole number of incidents, got {shown(raw)}")
             return raw
         return hours_field(raw)
     except ValueError as exc:
@@ -86,11 +86,10 @@ def check_used_before(block: PrepaidBlock, item: YMap, rel: str, diags: Problems
     size = block.incidents if block.incidents is not None else block.minutes
     if block.used_before <= size:
         return True
-    what = (f"{block.used_before} incidents, the pack has {size}" if block.incidents is not None else
-            f"{hours_text(block.used_before)}, the block has {hours_text(size)}"
-            + (" with its bonus" if block.bonus_minutes else ""))
-    diags.error(rel, item.line_of("used_before"),
-                f"prepaid block {block.id!r} used more before the books ({what})")
+    what = (f"{block.used_before} incidents, more than the pack's {size}" if block.incidents is not None else
+            f"{hours_text(block.used_before)}, more than the block's {hours_text(size)}"
+            + (f" (with its {hours_text(block.bonus_minutes)} bonus)" if block.bonus_minutes else ""))
+    diags.error(rel, item.line_of("used_before"), f"prepaid block {block.id!r}: used_before is {what}")
     return False
 
 

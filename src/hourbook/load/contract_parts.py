@@ -148,7 +148,7 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
             if key in values:
                 diags.error(rel, item.line_of(key), f"{key!r} only applies to retainer terms (this term is {kind})")
                 ok = False
-    elif "fee" not in values:
+    elif "fee" not in values and item.get("fee") is None:    # a fee that cannot be read is reported already
         diags.error(rel, line, "a retainer term needs a 'fee' (use 0 if it has none)")
         ok = False
     if "until" in values and values["until"] < values["from"]:
