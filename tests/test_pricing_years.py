@@ -394,3 +394,24 @@ def test_doc_files_are_at_the_left_margin():
     for files in EXAMPLES.values():
         for text in files.values():
             assert text == textwrap.dedent(text)
+
+
+def test_owner_weighs_an_annual_fee_against_the_year(tmp_path):
+    import datetime
+
+    from hourbook.pipeline import load_and_price
+    from hourbook.render.dashboard import retainer_report
+
+    root = write_books(tmp_path / "books", {
+        "contracts/ann.yaml": """\
+            name: Annual
+            terms:
+              - {from: 2026-02-01, kind: retainer, fee: {year: 1200}, rate: 60}
+            """,
+        "logbook/a.md": "# 2026-02-03\n## ann\n- 2h one\n# 2026-05-04\n## ann\n- 3h two\n",
+    })
+    priced, _ = load_and_price(root, datetime.date(2026, 12, 31))
+    client = next(c for c in priced.clients if c.contract.id == "ann")
+    report = retainer_report(client, datetime.date(2026, 12, 31))
+    # One row for the contract year from 2026-02-01: 5h covered at 60 = 300.00 of work for 1200.00.
+    assert [(r.period, r.fee, r.work_value) for r in report.periods] == [("2026-02", 1200, 300)]
