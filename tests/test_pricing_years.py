@@ -415,3 +415,21 @@ def test_owner_weighs_an_annual_fee_against_the_year(tmp_path):
     report = retainer_report(client, datetime.date(2026, 12, 31))
     # One row for the contract year from 2026-02-01: 5h covered at 60 = 300.00 of work for 1200.00.
     assert [(r.period, r.fee, r.work_value) for r in report.periods] == [("2026-02", 1200, 300)]
+
+
+def test_a_request_is_not_work_but_a_quote_invoice_is_a_fee(books):
+    root = books({
+        "contracts/req.yaml": """\
+            name: Req
+            terms:
+              - {from: 2019-01-01, kind: retainer, fee: 100}
+            quotes:
+              - {id: Q-1, title: Shop, price: 500, invoice: 2026-11-20}
+            """,
+        "logbook/a.md": "# 2026-09-01\n## req\n- [ ] a bigger logo\n# 2026-12-02\n## req\n- 1h check\n",
+    })
+    data = price_json(root)
+    # The request of 2026-09 does not begin the books; the quote's invoice (2026-11-20) does:
+    # 2026-11 = 100 + 500 = 600.00, 2026-12 = 100.00 (the 1h is covered).
+    assert periods(data, "req") == ["2026-11", "2026-12"]
+    assert [period(data, "req", p)["net"] for p in ("2026-11", "2026-12")] == ["600.00", "100.00"]

@@ -190,13 +190,14 @@ def law_blocks_never_negative(books_, priced) -> None:
 
 
 def law_fees_start_with_the_books(books_, priced) -> None:
-    """No statement before the period of the client's first entry, block or quote date (no run of
+    """No statement before the period of the client's first work or fee other than a retainer's (no run of
     retainer fees back to an old `from`); an annual fee once a year at most, on an anniversary of its term."""
     from hourbook.core import periods
 
     contract = books_.contracts[0]
-    days = [entry.date for entry in books_.entries] + [block.bought for block in contract.prepaid] + [
-        day for quote in contract.quotes for day in (quote.approved_on, quote.invoice) if day is not None]
+    days = [entry.date for entry in books_.entries] + [
+        block.bought for block in contract.prepaid if block.price is not None and not block.used_before] + [
+        quote.invoice for quote in contract.quotes if quote.price is not None and quote.invoice is not None]
     for client in priced.clients:
         if days:
             first = periods.period_of(min(days), contract.period)

@@ -21,6 +21,7 @@ from hourbook.core.records import COVERED
 from hourbook.core.records import HELD
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
+from hourbook.core.records import REQUEST
 from hourbook.core.records import TIME
 from hourbook.core.records import UNCOVERED
 from hourbook.core.records import BlockState
@@ -108,12 +109,14 @@ def anniversary(start: datetime.date, year: int) -> datetime.date:
 
 
 def books_begin(contract: Contract, entries) -> datetime.date | None:
-    """The first day the client's books say anything: its first entry (requests too), block bought,
-    quote approved or invoiced; None when there is none. Entries are in pricing order."""
-    days = [entries[0].date] if entries else []
-    days += [block.bought for block in contract.prepaid]
-    days += [day for quote in contract.quotes for day in (quote.approved_on, quote.invoice) if day is not None]
-    return min(days) if days else None
+    """The first day the client's books show work or a fee: its first time or expense entry, the
+    `bought` of a block with a price billed here, the `invoice` of a quote with a price; None when
+    there is none. Entries are in pricing order."""
+    days = [next((entry.date for entry in entries if entry.kind != REQUEST), datetime.date.max)]
+    days += [block.bought for block in contract.prepaid if block.price is not None and not block.used_before]
+    days += [quote.invoice for quote in contract.quotes if quote.price is not None and quote.invoice is not None]
+    first = min(days)
+    return None if first == datetime.date.max else first
 
 
 def format_hours(minutes: int) -> str:
