@@ -67,7 +67,8 @@ def terms(draw, start: datetime.date) -> Term:
 
 @st.composite
 def blocks(draw, index: int) -> PrepaidBlock:
-    bought = draw(st.one_of(days, st.dates(min_value=datetime.date(2025, 1, 1), max_value=datetime.date(2025, 12, 31))))
+    bought = draw(st.one_of(days, st.dates(min_value=datetime.date(2025, 1, 1),
+                                           max_value=datetime.date(2025, 12, 31))))
     incidents = draw(st.one_of(st.none(), st.integers(1, 4)))
     size = 0 if incidents else draw(st.integers(1, 1200))
     return PrepaidBlock(

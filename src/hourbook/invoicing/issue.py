@@ -83,7 +83,8 @@ def parse_period(text: str) -> str:
     name = text.strip().upper()
     match = PERIOD_NAME.match(name)
     if not match:
-        raise ValueError(f"PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, got {text!r}")
+        raise ValueError(f"PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, "
+                         f"got {text!r}")
     if not 1 <= int(match.group(1)) <= 9998:
         raise ValueError(f"PERIOD must be in the years 0001 to 9998, got {text!r}")
     return name
