@@ -8,6 +8,7 @@ Every figure is computed by hand; the arithmetic is in the comment beside each a
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 import textwrap
 from pathlib import Path
 
@@ -433,3 +434,26 @@ def test_a_request_is_not_work_but_a_quote_invoice_is_a_fee(books):
     # 2026-11 = 100 + 500 = 600.00, 2026-12 = 100.00 (the 1h is covered).
     assert periods(data, "req") == ["2026-11", "2026-12"]
     assert [period(data, "req", p)["net"] for p in ("2026-11", "2026-12")] == ["600.00", "100.00"]
+
+
+def test_owner_alert_counts_what_was_used_before(tmp_path):
+    import datetime
+
+    from hourbook.pipeline import load_and_price
+    from hourbook.render.dashboard import block_alerts
+
+    root = write_books(tmp_path / "books", {
+        "contracts/low.yaml": """\
+            name: Low
+            terms:
+              - {from: 2026-01-01, kind: prepaid, rate: 60}
+            prepaid:
+              - {id: B, bought: 2025-10-01, hours: 10, used_before: 7h}
+            """,
+        "logbook/a.md": "# 2026-03-02\n## low\n- 1h30m fix\n",
+    })
+    priced, _ = load_and_price(root, datetime.date(2026, 3, 31))
+    client = next(c for c in priced.clients if c.contract.id == "low")
+    alerts = block_alerts(client, datetime.date(2026, 3, 31))
+    # 600 - 420 - 90 = 90 min left: 90 / 600 = 15 % < 20 %, running low (without used_before: 85 % left).
+    assert len(alerts) == 1 and alerts[0].low and alerts[0].left_share == Decimal("0.15")
