@@ -288,8 +288,8 @@ def test_nothing_to_invoice_writes_nothing(repo):
 def test_bad_period_is_a_usage_error(repo):
     code, _, err = issue(repo, "October")
     assert code == 2
-    assert err == ("hourbook: error: PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, "
-                   "got 'October'\n")
+    assert err == ("hourbook: error: PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year "
+                   "like 2026, got 'October'\n")
 
 
 # ------------------------------------------------------------------ frozen periods

@@ -68,16 +68,20 @@ def terms(draw, start: datetime.date) -> Term:
         fee=draw(money) if retainer else None,
         covers=draw(st.one_of(st.none(), st.frozensets(st.sampled_from(TAGS), max_size=3))) if retainer else None,
         included=draw(st.one_of(st.none(), st.integers(0, 600))) if retainer else None,
+        fee_per=draw(st.sampled_from(["", "year"])) if retainer else "",
     )
 
 
 @st.composite
 def blocks(draw, index: int) -> PrepaidBlock:
-    bought = draw(days)
+    bought = draw(st.one_of(days, st.dates(min_value=datetime.date(2025, 1, 1),
+                                           max_value=datetime.date(2025, 12, 31))))
     incidents = draw(st.one_of(st.none(), st.integers(1, 4)))
+    size = 0 if incidents else draw(st.integers(1, 1200))
     return PrepaidBlock(
         id=f"B-{index}", bought=bought, source=Source("contracts/c.yaml", 20 + index),
-        minutes=0 if incidents else draw(st.integers(1, 1200)), incidents=incidents,
+        minutes=size, incidents=incidents,
+        used_before=draw(st.integers(0, incidents if incidents else size)) if draw(st.booleans()) else 0,
         price=draw(st.one_of(st.none(), money)),
         expires=draw(st.one_of(st.none(), st.dates(min_value=bought, max_value=datetime.date(2027, 6, 30)))),
     )
@@ -86,10 +90,11 @@ def blocks(draw, index: int) -> PrepaidBlock:
 @st.composite
 def contracts(draw) -> Contract:
     starts = sorted(draw(st.sets(days, min_size=1, max_size=3)))
-    starts[0] = datetime.date(2026, 1, 1)
+    # The first term may start long before the books (a retainer from 2019): fees start with the books.
+    starts[0] = draw(st.sampled_from([datetime.date(2026, 1, 1), datetime.date(2019, 3, 1), datetime.date(2024, 2, 29)]))
     return Contract(
         id="c", party=Party("Client"), source=Source("contracts/c.yaml", 1),
-        period=draw(st.sampled_from(["month", "quarter"])),
+        period=draw(st.sampled_from(["month", "quarter", "year"])),
         tax=draw(st.sampled_from([Decimal(0), Decimal("0.21"), Decimal("0.2")])),
         prices_include_tax=draw(st.booleans()),
         contacts=(("ana", ""), ("laura", "")) if draw(st.booleans()) else (),
@@ -221,8 +226,33 @@ def law_blocks_never_negative(books_, priced) -> None:
                             == state.block.incidents)
 
 
+def law_fees_start_with_the_books(books_, priced) -> None:
+    """No statement before the period of the client's first work or fee other than a retainer's (no run of
+    retainer fees back to an old `from`); an annual fee once a year at most, on an anniversary of its term."""
+    from hourbook.core import periods
+
+    contract = books_.contracts[0]
+    days = [entry.date for entry in books_.entries] + [
+        block.bought for block in contract.prepaid if block.price is not None and not block.used_before] + [
+        quote.invoice for quote in contract.quotes if quote.price is not None and quote.invoice is not None]
+    for client in priced.clients:
+        if days:
+            first = periods.period_of(min(days), contract.period)
+            assert all(statement.start >= periods.bounds(first)[0] for statement in client.statements)
+        annual = [fee for statement in client.statements for fee in statement.fees
+                  if fee.kind == "retainer" and fee.label == "Annual support fee"]
+        years = [(contract.term_on(fee.date).start, fee.date.year) for fee in annual]
+        assert len(years) == len(set(years))    # once a year per term
+        for fee in annual:
+            term = contract.term_on(fee.date)
+            assert term is not None and term.fee_per == "year"
+            assert (fee.date.month, fee.date.day) == (term.start.month, term.start.day) or (
+                (term.start.month, term.start.day) == (2, 29) and (fee.date.month, fee.date.day) == (2, 28))
+
+
 LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative,
-        law_no_charge_before_held, law_deductible_comes_off_first]
+        law_fees_start_with_the_books, law_no_charge_before_held,
+        law_deductible_comes_off_first]
 
 
 @pytest.mark.slow  # long property test: 300 generated books

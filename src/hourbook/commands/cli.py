@@ -272,7 +272,7 @@ def make_parser() -> argparse.ArgumentParser:
             sub.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0: any free port)")
     command("links", cmd_links, "print each shared client's secret statement link")
     command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write invoices/*.pdf",
-            ("period", "the period to invoice: 2026-10, or 2026-Q4 for quarterly clients")).add_argument(
+            ("period", "the period to invoice: 2026-10, 2026-Q4 for quarterly clients, 2026 for yearly ones")).add_argument(
         "--date", metavar="DATE", help="the issue date, to back-date (default: the --as-of date, else today); "
         "never after today, nor before the last invoice's date")
     commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)

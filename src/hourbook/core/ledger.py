@@ -36,6 +36,13 @@ class Ledger:
         """(minutes, incidents) the block has given so far."""
         return self.block_totals.get(block_id, (0, 0))
 
+    def used_by(self, block) -> tuple[int, int]:
+        """(minutes, incidents) the block has given so far, counting what it gave before the books (`used_before`)."""
+        minutes, incidents = self.block_used(block.id)
+        if block.incidents is not None:
+            return minutes, incidents + block.used_before
+        return minutes + block.used_before, incidents
+
     def draw(self, day: datetime.date, block_id: str, minutes: int, incidents: int) -> None:
         """Record that an entry of `day` drew minutes (or incidents) from the block."""
         self.block_draws.append((day, block_id, minutes, incidents))

@@ -21,9 +21,11 @@ from hourbook.core.records import COVERED
 from hourbook.core.records import HELD
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
+from hourbook.core.records import REQUEST
 from hourbook.core.records import TIME
 from hourbook.core.records import UNCOVERED
 from hourbook.core.records import BlockState
+from hourbook.core.records import Books
 from hourbook.core.records import Contract
 from hourbook.core.records import Fee
 from hourbook.core.records import Line
@@ -35,6 +37,8 @@ from hourbook.core.records import Statement
 from hourbook.core.ledger import Ledger
 
 RETAINER = "retainer"
+DEFAULT_RETAINER_LABEL = "Support retainer"     # a retainer fee's label when its term has none
+ANNUAL_RETAINER_LABEL = "Annual support fee"    # ... with `fee: {year: …}` (translated: fee_retainer_year)
 
 
 def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
@@ -45,8 +49,12 @@ def draw_order(blocks: tuple[PrepaidBlock, ...]) -> list[PrepaidBlock]:
     return [block for _, block in indexed]
 
 
-def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
-    """Retainer fees, prepaid block prices and quote prices, up to the as-of date."""
+def contract_fees(contract: Contract, as_of: datetime.date, begins: datetime.date | None = None) -> list[Fee]:
+    """Retainer fees, prepaid block prices and quote prices, up to the as-of date.
+
+    `begins`: the day the client's books begin (`books_begin`); a retainer's fees before its
+    period are not billed here (they were billed before the books), None: from the term's `from`.
+    """
     fees = []
     for term in contract.terms:
         if term.kind != "retainer" or term.fee is None or term.start > as_of:
@@ -56,12 +64,13 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
         ends = [as_of] + ([term.until] if term.until else []) + (
             [min(later) - datetime.timedelta(days=1)] if later else [])
         last = min(ends)
-        for period in periods.periods_between(term.start, last, contract.period):
-            start, _ = periods.bounds(period)
-            fees.append(Fee("retainer", "", term.label or "Support retainer", term.fee,
-                            max(start, term.start), term.source))
+        first = term.start
+        if begins is not None and begins > first:
+            first = max(first, periods.bounds(periods.period_of(begins, contract.period))[0])
+        fees.extend(retainer_fees(term, first, last, contract.period))
     for block in contract.prepaid:
-        if block.price is not None and block.bought <= as_of:
+        # A block used before the books begin (`used_before`) was bought, and invoiced, before them.
+        if block.price is not None and block.bought <= as_of and not block.used_before:
             size = (f"{block.incidents} incidents" if block.incidents is not None else
                     format_hours(block.minutes - block.bonus_minutes)
                     + (f" + {format_hours(block.bonus_minutes)} bonus" if block.bonus_minutes else ""))
@@ -73,6 +82,44 @@ def contract_fees(contract: Contract, as_of: datetime.date) -> list[Fee]:
             fees.append(Fee("quote", quote.id, label, quote.price, quote.invoice, quote.source))
     fees.sort(key=lambda fee: (fee.date, fee.kind, fee.ref))
     return fees
+
+
+def retainer_fees(term, first: datetime.date, last: datetime.date, kind: str) -> list[Fee]:
+    """A retainer term's fees from `first` to `last`: one a period, or with `fee: {year: …}` one on
+    the term's `from` and on each anniversary (29 February falls on the 28th in other years)."""
+    if term.fee_per != "year":
+        return [Fee("retainer", "", term.label or DEFAULT_RETAINER_LABEL, term.fee,
+                    max(periods.bounds(period)[0], term.start), term.source)
+                for period in periods.periods_between(first, last, kind)]
+    fees = []
+    year = term.start.year
+    while year <= last.year:
+        day = anniversary(term.start, year)
+        if first <= day <= last:
+            fees.append(Fee("retainer", "", term.label or ANNUAL_RETAINER_LABEL, term.fee, day, term.source))
+        year += 1
+    return fees
+
+
+def anniversary(start: datetime.date, year: int) -> datetime.date:
+    """`start`'s day and month in `year`; 29 February becomes the 28th in a year without it."""
+    try:
+        return start.replace(year=year)
+    except ValueError:
+        return start.replace(year=year, day=28)
+
+
+def books_begin(books: Books) -> datetime.date | None:
+    """The first day the books show work or a fee, for any client: the first time or expense
+    entry, the `bought` of a block whose price is billed here, the `invoice` of a quote with a
+    price; None when there is none. A retainer's fees start there at the earliest
+    (`contract_fees`), so a term whose `from` is older than the books bills no run of empty
+    periods, and a retainer that starts after the books began bills its quiet periods too."""
+    days = [entry.date for entry in books.entries if entry.kind != REQUEST]
+    for contract in books.contracts:
+        days += [block.bought for block in contract.prepaid if block.price is not None and not block.used_before]
+        days += [quote.invoice for quote in contract.quotes if quote.price is not None and quote.invoice is not None]
+    return min(days, default=None)
 
 
 def format_hours(minutes: int) -> str:
@@ -152,6 +199,11 @@ def block_states(contract: Contract, start: datetime.date, end: datetime.date, l
             draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
             used = sum(m for m, _ in draws)
             used_incidents = sum(i for _, i in draws)
+        # What the block gave before the books begin counts as used from the day it was bought.
+        if block.incidents is not None:
+            used_incidents += block.used_before
+        else:
+            used += block.used_before
         expired = block.expires is not None and block.expires <= end
         if block.incidents is not None:
             left = block.incidents - used_incidents

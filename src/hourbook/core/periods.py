@@ -1,4 +1,4 @@
-"""Billing periods: months ("2026-11") and quarters ("2026-Q4")."""
+"""Billing periods: months ("2026-11"), quarters ("2026-Q4") and years ("2026")."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import datetime
 
 MONTH = "month"
 QUARTER = "quarter"
-KINDS = (MONTH, QUARTER)
+YEAR = "year"
+KINDS = (MONTH, QUARTER, YEAR)
 
 
 def period_of(day: datetime.date, kind: str) -> str:
-    """The name of the period holding `day`: `2026-11` for a month, `2026-Q4` for a quarter."""
+    """The name of the period holding `day`: `2026-11` for a month, `2026-Q4` for a quarter, `2026` for a year."""
+    if kind == YEAR:
+        return f"{day.year:04d}"
     if kind == QUARTER:
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
     return f"{day.year}-{day.month:02d}"
@@ -23,8 +26,10 @@ def bounds(period: str) -> tuple[datetime.date, datetime.date]:
     The last day is the end of the period's last month, never the day before the next
     period: a period of December 9999 has no next one (`datetime` ends there).
     """
-    year_text, part = period.split("-")
+    year_text, _, part = period.partition("-")
     year = int(year_text)
+    if not part:
+        return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     if part.startswith("Q"):
         first_month = (int(part[1:]) - 1) * 3 + 1
         months = 3

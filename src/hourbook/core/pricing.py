@@ -36,6 +36,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Term
 from hourbook.core.ledger import Ledger
+from hourbook.core.period_figures import books_begin
 from hourbook.core.period_figures import contract_fees
 from hourbook.core.period_figures import draw_order
 from hourbook.core.period_figures import make_statement
@@ -72,8 +73,9 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
     by_client = client_entries(books, as_of)
     clients, diagnostics = [], []
     price_one = price_one or price_client
+    begins = books_begin(books)
     for contract in sorted(books.contracts, key=lambda c: c.id):
-        priced, problems = price_one(contract, by_client.get(contract.id, []), as_of)
+        priced, problems = price_one(contract, by_client.get(contract.id, []), as_of, begins)
         clients.append(priced)
         diagnostics.extend(problems)
     return PricedBooks(books=books, clients=tuple(clients), as_of=as_of, diagnostics=tuple(diagnostics))
@@ -89,8 +91,13 @@ def client_entries(books: Books, as_of: datetime.date) -> dict[str, list[Entry]]
     return by_client
 
 
-def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date) -> tuple[PricedClient, list]:
-    """One client's entries (in pricing order) -> its statements and problems."""
+def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date,
+                 begins: datetime.date | None = None) -> tuple[PricedClient, list]:
+    """One client's entries (in pricing order) -> its statements and problems.
+
+    `begins` is the first day of the books (`period_figures.books_begin`, over every client):
+    a retainer's fees start there at the earliest.
+    """
     ledger = Ledger()
     lines_by_period: dict[str, list[Line]] = defaultdict(list)
     requests, problems = [], []
@@ -112,7 +119,7 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date)
                 problems.append(Diagnostic(entry.source, uncovered_message(line, contract, term), WARNING))
         lines_by_period[period].extend(lines)
     fees_by_period: dict[str, list[Fee]] = defaultdict(list)
-    for fee in contract_fees(contract, as_of):
+    for fee in contract_fees(contract, as_of, begins):
         fees_by_period[periods.period_of(fee.date, contract.period)].append(fee)
     statements = [
         make_statement(contract, period, lines_by_period.get(period, []), fees_by_period.get(period, []), ledger,
@@ -306,7 +313,7 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: Ledger) -> list[tup
             break
         if not block.usable(entry.date):
             continue
-        used_minutes, used_incidents = ledger.block_used(block.id)
+        used_minutes, used_incidents = ledger.used_by(block)
         if block.incidents is not None:
             known = [t for t in tickets if ledger.tickets.get(t) == block.id]
             if known:

@@ -137,6 +137,7 @@ class Settings:
     show_tags: tuple[ShownTag, ...] = ()        # tags every client may see (contracts add theirs)
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
     tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
+    bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
 
 
 # --------------------------------------------------------------- contracts
@@ -167,6 +168,7 @@ class Term:
     free_up_to_tags: tuple[tuple[Tag, int], ...] = ()
     deductible: int = 0                         # minutes of every entry that are free
     deductible_tags: tuple[tuple[Tag, int], ...] = ()
+    fee_per: str = ""                           # "": `fee` every period; "year": once a year, from `start`
 
     def in_force(self, day: datetime.date) -> bool:
         """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""
@@ -185,6 +187,7 @@ class PrepaidBlock:
     incidents: int | None = None                # an incident pack instead of hours
     price: Decimal | None = None
     expires: datetime.date | None = None
+    used_before: int = 0                        # minutes (incidents for a pack) used before the books begin
 
     def usable(self, day: datetime.date) -> bool:
         """Whether the block can be used on `day`: bought by then and not expired (the expiry day still counts)."""

@@ -61,7 +61,7 @@ from hourbook.load.listing import BOOKS_PARTS
 from hourbook.output.progress import Progress
 from hourbook.render.html import TemplateProblem
 
-PERIOD_NAME = re.compile(r"^(\d{4})-(?:0[1-9]|1[0-2]|Q[1-4])$")
+PERIOD_NAME = re.compile(r"^(\d{4})(?:-(?:0[1-9]|1[0-2]|Q[1-4]))?$")
 
 
 @dataclass
@@ -75,7 +75,7 @@ class IssueOutcome:
 
 
 def parse_period(text: str) -> str:
-    """A period name as `issue` takes it: 2026-10 or 2026-Q4, in the years 0001 to 9998.
+    """A period name as `issue` takes it: 2026-10, 2026-Q4 or 2026 (a year), in the years 0001 to 9998.
 
     Raises:
         ValueError: with the expected form.
@@ -83,7 +83,8 @@ def parse_period(text: str) -> str:
     name = text.strip().upper()
     match = PERIOD_NAME.match(name)
     if not match:
-        raise ValueError(f"PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, got {text!r}")
+        raise ValueError(f"PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, "
+                         f"got {text!r}")
     if not 1 <= int(match.group(1)) <= 9998:
         raise ValueError(f"PERIOD must be in the years 0001 to 9998, got {text!r}")
     return name

@@ -15,6 +15,8 @@ from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import Quote
 from hourbook.core.records import Source
 from hourbook.core.records import Term
+from hourbook.load.block_rules import fee_field
+from hourbook.load.block_rules import read_used_before
 from hourbook.load.fields import Field
 from hourbook.load.fields import amount_field
 from hourbook.load.fields import count_field
@@ -52,7 +54,7 @@ TERM_FIELDS = {
     "minimum": Field(parse_duration),
     "surcharge": Field(tag_map_field(parse_percent)),
     "no_charge": Field(parse_tags),
-    "fee": Field(amount_field),
+    "fee": Field(fee_field),        # an amount per period, or {year: AMOUNT}
     "covers": Field(parse_tags),
     "included": Field(parse_duration),
 }
@@ -65,6 +67,7 @@ BLOCK_FIELDS = {
     "bonus": Field(hours_field),
     "price": Field(amount_field),
     "expires": Field(parse_date),
+    "used_before": Field(raw_field),    # minutes, or incidents for a pack: read by block_rules
 }
 QUOTE_FIELDS = {
     "id": Field(parse_tag, required=True),
@@ -132,6 +135,9 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
     values = read_fields(item, TERM_FIELDS, rel, line, "term", diags)
     if values is None or "from" not in values or "kind" not in values:
         return None
+    fee_per = ""
+    if isinstance(values.get("fee"), tuple):    # fee: {year: 1200}
+        fee_per, values["fee"] = values["fee"]
     if not check_minor_units(values, item, "fee", code, rel, "term", diags):
         return None
     kind = values["kind"]
@@ -145,7 +151,7 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
             if key in values:
                 diags.error(rel, item.line_of(key), f"{key!r} only applies to retainer terms (this term is {kind})")
                 ok = False
-    elif "fee" not in values:
+    elif "fee" not in values and item.get("fee") is None:    # a fee that cannot be read is reported already
         diags.error(rel, line, "a retainer term needs a 'fee' (use 0 if it has none)")
         ok = False
     if "until" in values and values["until"] < values["from"]:
@@ -172,6 +178,7 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
         fee=values.get("fee"),
         covers=frozenset(values["covers"]) if "covers" in values else None,
         included=values.get("included"),
+        fee_per=fee_per,
     )
 
 
@@ -206,6 +213,9 @@ def parse_block(item, line: int, rel: str, diags: Problems, code: str | None = N
                     f"prepaid block expires ({values['expires']}) before it is bought ({values['bought']})")
         return None
     bonus = values.get("bonus", 0)
+    used_before = read_used_before(item, values.get("incidents"), rel, diags)
+    if used_before is None:
+        return None
     return PrepaidBlock(
         id=values["id"],
         bought=values["bought"],
@@ -215,6 +225,7 @@ def parse_block(item, line: int, rel: str, diags: Problems, code: str | None = N
         incidents=values.get("incidents"),
         price=values.get("price"),
         expires=values.get("expires"),
+        used_before=used_before,
     )
 
 

@@ -17,6 +17,8 @@ from hourbook.core.records import Party
 from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.load import limits
+from hourbook.load.block_rules import settle_blocks
+from hourbook.load.block_rules import bonus_rule_field
 from hourbook.load.client_view import hours_form_field
 from hourbook.load.client_view import merge_show_tags
 from hourbook.load.client_view import read_show_tags
@@ -62,6 +64,7 @@ CONTRACT_FIELDS = {
     "quotes": Field(raw_field),
     "show_tags": Field(raw_field),
     "hours": Field(hours_form_field),
+    "bonus_rule": Field(bonus_rule_field),
 }
 
 
@@ -145,6 +148,9 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
     terms = parse_terms(values.get("terms"), data, rel, diags, code)
     prepaid = parse_list(values.get("prepaid"), data, "prepaid", rel, diags,
                          lambda item, line, r, d: parse_block(item, line, r, d, code))
+    # A contract's bonus_rule wins over hourbook.yaml's (a bad one is reported, and the contract left out).
+    prepaid = settle_blocks(prepaid, values.get("prepaid"), values.get("bonus_rule", settings.bonus_rule),
+                            rel, diags)
     quotes = parse_list(values.get("quotes"), data, "quotes", rel, diags,
                         lambda item, line, r, d: parse_quote(item, line, r, d, contacts, code))
     show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()

@@ -18,6 +18,7 @@ from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
+from hourbook.load.block_rules import bonus_rule_field
 from hourbook.load.client_view import hours_form_field
 from hourbook.load.client_view import read_show_tags
 from hourbook.load.fields import Field
@@ -75,6 +76,7 @@ SETTINGS_FIELDS = {
     "show_tags": Field(raw_field),
     "hours": Field(hours_form_field),
     "tags": Field(raw_field),                   # aliases: load.tag_aliases
+    "bonus_rule": Field(bonus_rule_field),
 }
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
@@ -117,6 +119,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         currency=values.get("currency", "EUR"),
         locale=locale,
         period=values.get("period", "month"),
+        bonus_rule=values.get("bonus_rule"),
         cost=values.get("cost"),
         team=team,
         base_url=base_url,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from hourbook.core import periods
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
@@ -197,20 +198,31 @@ class RetainerReport:
 def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerReport | None:
     """The work done against the fee in every retainer period; None for other clients.
 
+    An annual fee (`fee: {year: …}`) on shorter statements is one row: its period's work and that
+    of the periods after it, up to the day before its next anniversary.
+
     The suggested fee is the average work value (covered + billed time at the
     client's rate) of the last SUGGESTION_PERIODS periods that have ended by `as_of`
     (the period in progress when none has).
     """
     currency = client.contract.currency
     rows = []
+    year_ends: datetime.date | None = None      # an annual fee's year: its later periods' work counts against it
     for statement in client.statements:
-        fee = sum((f.amount for f in statement.fees if f.kind == "retainer"), ZERO)
-        if not fee:
-            continue
+        fees = [f for f in statement.fees if f.kind == "retainer"]
+        fee = sum((f.amount for f in fees), ZERO)
         work = [ln for ln in statement.lines if ln.entry.kind == TIME and ln.status in (COVERED, BILLED)]
-        rows.append((statement, RetainerPeriod(
-            statement.period, fee, sum((ln.value for ln in work), ZERO),
-            sum((ln.amount for ln in work if ln.status == BILLED), ZERO))))
+        value = sum((ln.value for ln in work), ZERO)
+        billed = sum((ln.amount for ln in work if ln.status == BILLED), ZERO)
+        if not fee:
+            if rows and year_ends is not None and statement.end <= year_ends:
+                last, row = rows[-1]
+                rows[-1] = (last, RetainerPeriod(row.period, row.fee, row.work_value + value, row.billed + billed))
+            continue
+        term = client.contract.term_on(fees[0].date)
+        year_ends = (annual_end(fees[0].date) if term is not None and term.fee_per == "year" and
+                     periods.bounds(statement.period)[1] < annual_end(fees[0].date) else None)
+        rows.append((statement, RetainerPeriod(statement.period, fee, value, billed)))
     if not rows:
         return None
     ended = [r for s, r in rows if s.end <= as_of] or [r for _, r in rows]
@@ -222,6 +234,14 @@ def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerRepor
         basis=tuple(r.period for r in basis),
         average_shortfall=round_money(sum((r.shortfall for r in basis), ZERO) / count, currency),
         suggested_fee=round_money(sum((r.work_value for r in basis), ZERO) / count, currency))
+
+
+def annual_end(day: datetime.date) -> datetime.date:
+    """The last day of the year that starts on `day` (an annual fee's): the day before its anniversary."""
+    try:
+        return day.replace(year=day.year + 1) - datetime.timedelta(days=1)
+    except ValueError:              # 29 February
+        return day.replace(year=day.year + 1, day=28) - datetime.timedelta(days=1)
 
 
 # --------------------------------------------------------------- attention

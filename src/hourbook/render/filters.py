@@ -231,8 +231,11 @@ def format_month(day: datetime.date, locale: str) -> str:
 
 @_remembered
 def format_period(period: str, locale: str) -> str:
-    """A period name for people: `2026-11` -> `Noviembre de 2026`, `2026-Q4` -> `4.º trimestre 2026`."""
-    year_text, part = period.split("-")
+    """A period name for people: `2026-11` -> `Noviembre de 2026`, `2026-Q4` -> `4.º trimestre 2026`;
+    a year is its number: `2026`."""
+    year_text, _, part = period.partition("-")
+    if not part:
+        return year_text
     if part.startswith("Q"):
         day = datetime.date(int(year_text), (int(part[1:]) - 1) * 3 + 1, 1)
         text = babel_format_date(day, "QQQQ y", locale=_babel(locale))

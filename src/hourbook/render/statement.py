@@ -59,6 +59,7 @@ from hourbook.render.client_words import tag_name
 
 RETAINER = "retainer"
 DEFAULT_RETAINER_LABEL = "Support retainer"  # what pricing writes when a term has no label
+ANNUAL_RETAINER_LABEL = "Annual support fee"  # ... and for an annual fee (`fee: {year: …}`)
 
 # Groups in reading order, and the status each line's group comes from.
 GROUPS = ("billed", "covered", "no-charge", "held", "uncovered")
@@ -317,6 +318,8 @@ def block_size(block: PrepaidBlock, messages: Mapping[str, str], locale: str) ->
 
 def fee_label(fee: Fee, contract: Contract, messages: Mapping[str, str], locale: str) -> str:
     """A fee in the statement's language; a retainer's own `label` is kept as written."""
+    if fee.kind == RETAINER and fee.label == ANNUAL_RETAINER_LABEL:
+        return translate(messages, "fee_retainer_year")
     if fee.kind == RETAINER:
         return fee.label if fee.label and fee.label != DEFAULT_RETAINER_LABEL else translate(messages, "fee_retainer")
     if fee.kind == "prepaid":
