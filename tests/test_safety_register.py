@@ -494,9 +494,9 @@ def test_issue_refuses_a_register_not_committed_as_it_is(repo):  # noqa: F811
     ("0000-01", "PERIOD must be in the years 0001 to 9998, got '0000-01'"),
     ("9999-12", "PERIOD must be in the years 0001 to 9998, got '9999-12'"),
     ("9999-Q4", "PERIOD must be in the years 0001 to 9998, got '9999-Q4'"),
-    ("10000-01", "PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, got '10000-01'"),
-    ("2026-13", "PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, got '2026-13'"),
-    ("2026-Q5", "PERIOD must be a month like 2026-10 or a quarter like 2026-Q4, got '2026-Q5'"),
+    ("10000-01", "PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, got '10000-01'"),
+    ("2026-13", "PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, got '2026-13'"),
+    ("2026-Q5", "PERIOD must be a month like 2026-10, a quarter like 2026-Q4 or a year like 2026, got '2026-Q5'"),
 ])
 def test_impossible_periods_are_usage_errors(repo, period, message):  # noqa: F811
     assert run_cli("issue", period, str(repo), "--as-of", "2026-11-05") == (2, "", f"hourbook: error: {message}\n")
