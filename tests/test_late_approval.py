@@ -184,6 +184,12 @@ def test_the_invoice_line_names_the_invoice_it_was_held_in(issued_november):
     (line,) = invoice_lines(doc, client.contract)
     assert line.detail == "pedro; held from invoice 2026-0001 of 2026-12-01"
     assert (line.date, line.net) == (datetime.date(2026, 11, 3), Decimal("90.00"))
+    from hourbook.render.html import load_messages  # the statement's words, only for these notes
+    from hourbook.render.statement import held_from_note  # the same: the note under the line
+
+    (moved,) = december.lines
+    assert held_from_note(moved, load_messages("en"), "en") == "held from invoice 2026-0001 of Dec 1, 2026"
+    assert held_from_note(moved, load_messages("es"), "es") == "retenida en la factura 2026-0001 del 1 dic 2026"
 
 
 def test_the_statement_says_where_the_line_was_held_in_each_language():
@@ -257,7 +263,8 @@ def test_the_docs_example_is_these_figures():
     """docs/pricing.md and docs/invoicing.md show this file's example; their figures are the ones tested above."""
     pricing = DOCS.joinpath("pricing.md").read_text(encoding="utf-8")
     section = pricing[pricing.index("## Late approval"):]
-    section = section[:section.index("\n## ", 3)] if "\n## " in section[3:] else section
+    end = re.search(r"\n## [A-Z]", section)       # the next section (`## acme` in the example is a client)
+    section = section[:end.start()] if end else section
     for figure in ("1h20m @pedro Label printer setup #support #approved", "90 × 60.00 / 60 = 90.00",
                    "18.90", "108.90", "72.60", "held from invoice 2026-0001 of Dec 1, 2026"):
         assert figure in section, figure
