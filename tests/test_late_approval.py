@@ -340,3 +340,73 @@ def test_late_approval_changes_no_issued_invoice_and_loses_no_minute(case):
                 assert line.status != HELD
     moved = sum(len(sources) for sources in late.values())
     assert moved == len({s for s, placed in every_line_by_source(priced).items() if placed[0][1].held_from})
+
+
+# ------------------------------------------------------------------ a client that got no invoice
+
+BETA = """\
+name: Beta GmbH
+address: "Hafenstraße 12, 20457 Hamburg, Deutschland"
+tax_id: DE123456789
+locale: de
+tax: 19%
+contacts:
+  ana: Ana Weber
+terms:
+  - from: 2026-01-01
+    kind: hourly
+    rate: 80
+    increment: 15m
+"""
+BETA_NOVEMBER = """\
+
+## beta
+- 45m @pedro VPN for the new office
+"""
+
+
+@pytest.fixture
+def beta_had_nothing_to_invoice(tmp_path, monkeypatch):
+    """November issued with beta's only line held: acme got invoice 2026-0001, beta none."""
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(issued_checks, "real_today", lambda: datetime.date(2027, 1, 5))
+    root = write_books(tmp_path / "books", {"contracts/acme.yaml": ACME, "contracts/beta.yaml": BETA,
+                                            "logbook/2026-11.md": NOVEMBER + BETA_NOVEMBER})
+    git(root, "init", "-q")
+    commit(root, "November's work")
+    code, out, err = run_cli("issue", "2026-11", str(root), "--date", "2026-12-01")
+    assert code == 0, err
+    assert [line.split()[2] for line in out.splitlines() if "invoice" in line] == ["acme"]
+    commit(root, "Issue 2026-11")
+    return root
+
+
+def test_approved_for_a_client_that_got_no_invoice_moves_too(beta_had_nothing_to_invoice):
+    """beta's 45m at 80.00 = 45 * 80 / 60 = 60.00, billed in December: tax 60.00 * 19 % = 11.40, total 71.40."""
+    root = beta_had_nothing_to_invoice
+    edit(root, "logbook/2026-11.md", "- 45m @pedro VPN for the new office", "- 45m @pedro VPN for the new office #approved")
+    commit(root, "approved")
+    assert check(root, "2026-12-20") == (0, [])
+    beta = next(c for c in price(root, "2026-12-20")["clients"] if c["id"] == "beta")
+    (december,) = [p for p in beta["periods"] if p["period"] == "2026-12"]
+    (moved,) = december["lines"]
+    assert (moved["date"], moved["status"], moved["amount"], december["tax"], december["total"]) == (
+        "2026-11-03", "billed", "60.00", "11.40", "71.40")
+    assert moved["held_from"] == {"invoice": None, "issued": "2026-12-01", "period": "2026-11"}
+    code, out, err = run_cli("issue", "2026-12", str(root), "--date", "2026-12-31")
+    assert code == 0, err
+    assert "beta             2026-12  net      60.00 tax     11.40 total      71.40" in out
+    commit(root, "Issue 2026-12")
+    assert check(root, "2027-01-05") == (0, [])
+
+
+def test_an_entry_without_requester_added_to_an_issued_period_is_still_an_error(beta_had_nothing_to_invoice):
+    root = beta_had_nothing_to_invoice
+    edit(root, "logbook/2026-11.md", "- 45m @pedro VPN for the new office",
+         "- 45m @pedro VPN for the new office\n- 30m Router firmware")
+    commit(root, "backdated")
+    code, problems = check(root, "2026-12-20")
+    assert code == 1
+    assert [p.split(": error: ")[1].split(":")[0] for p in problems] == [
+        "entry for beta added to 2026-11 after the invoices of 2026-11 (2026-0001) were issued"]

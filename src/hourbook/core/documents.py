@@ -151,7 +151,9 @@ def line_summary(line: Line, currency: str) -> str:
     """`billed 1h30m at 60.00 = 90.00`: the money of a line, as messages show it."""
     status = line.status + (f" ({line.reason})" if line.reason else "")
     amount = format_money(line.amount, currency)
-    held = (f" held from {line.held_from.number} [{line.held_from.item}]" if line.held_from is not None else "")
+    held = ""
+    if line.held_from is not None:
+        held = f" held from {line.held_from.number or line.held_from.period} [{line.held_from.item}]"
     if line.entry.kind == EXPENSE:
         return f"{status} expense {format_money(line.value, currency)} = {amount}{held}"
     rate = f" at {format_money(line.rate, currency)}" if line.rate is not None else ""

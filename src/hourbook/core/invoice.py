@@ -328,7 +328,9 @@ def invoice_lines(doc: Document, contract: Contract, wording: Wording = Wording(
         rates = dict(term.rates) if term is not None and entry.kind != EXPENSE else {}
         rate_tag = next((tag for tag in entry.tags if tag in rates), "")
         if line.held_from is not None:
-            details.append(f"held from invoice {line.held_from.number} of {line.held_from.issued.isoformat()}")
+            held = line.held_from
+            details.append(f"held from invoice {held.number} of {held.issued.isoformat()}" if held.number else
+                           f"held when {held.period} was invoiced on {held.issued.isoformat()}")
         description = entry.description or wording.no_description or entry.kind
         words = dict(kind=entry.kind, entry_description=entry.description, requester=requester, surcharges=surcharges,
                      rate_tag=rate_tag, tags=entry.tags, held_from=line.held_from)

@@ -70,30 +70,61 @@ def plan_late(books: Books, records) -> dict[ClientId, dict[Source, HeldFrom]]:
     Returns:
         client id -> {entry source: HeldFrom}; clients without such entries are left out.
     """
-    issued_periods = {record.period for record in records}
+    issued_on: dict[str, datetime.date] = {}
+    for record in records:
+        issued_on[record.period] = min(record.issued, issued_on.get(record.period, record.issued))
     held_records: dict[tuple[str, str], list] = {}
     later: dict[str, list] = {}
+    invoiced = set()
     for record in records:
         if record.type != INVOICE:
             continue
         later.setdefault(record.client, []).append(record)
+        invoiced.add((record.client, record.period))
         if any(item.summary.startswith(HELD_SUMMARY) for item in record.lines):
             held_records.setdefault((record.client, record.period), []).append(record)
-    if not held_records:
+    if not issued_on:
         return {}
-    clients = {client for client, _ in held_records}
-    contracts = {contract.id: contract for contract in books.contracts if contract.id in clients}
+    contracts = {contract.id: contract for contract in books.contracts}
     plan: dict[ClientId, dict[Source, HeldFrom]] = {}
     for entry in books.entries:
         contract = contracts.get(entry.client)
-        if contract is not None and entry.kind != REQUEST:
-            period = periods.period_of(entry.date, contract.period)
+        if contract is None or entry.kind == REQUEST:
+            continue
+        period = periods.period_of(entry.date, contract.period)
+        if period not in issued_on:
+            continue
+        moved = None
+        if (contract.id, period) not in invoiced:
+            if entry.by:
+                moved = unrecorded_move(entry, contract, period, issued_on[period], later.get(contract.id, []),
+                                        set(issued_on))
+        else:
             for record in held_records.get((contract.id, period), ()):
-                moved = late_move(entry, contract, period, record, later[contract.id], issued_periods)
+                moved = late_move(entry, contract, period, record, later[contract.id], set(issued_on))
                 if moved is not None:
-                    plan.setdefault(contract.id, {})[entry.source] = moved
                     break
+        if moved is not None:
+            plan.setdefault(contract.id, {})[entry.source] = moved
     return plan
+
+
+def unrecorded_move(entry: Entry, contract: Contract, period: str, issued: datetime.date, client_records,
+                    issued_periods: set[str]) -> HeldFrom | None:
+    """Where `entry` goes if its period was issued while its client had nothing to invoice, it could
+    have been held then (it names a requester), and it is charged now; None if it stays.
+
+    Such a client got no invoice, so no record says what was held: a line that charges nothing now
+    stays (no invoice would change), and one that charges something and could not have been held
+    (no requester) is an addition to an issued period, which `check` reports.
+    """
+    term = contract.term_on(entry.date)
+    if term is None or all(line.amount == 0 for line in price_entry(entry, term, contract, period, Ledger())):
+        return None
+    item = next(iter(held_fingerprints(entry, term, contract, period)), None)
+    if item is None:
+        return None
+    return HeldFrom("", issued, period, item, target_period(period, item, contract, client_records, issued_periods))
 
 
 def late_move(entry: Entry, contract: Contract, period: str, record, client_records,

@@ -306,8 +306,9 @@ class HeldFrom:
     to `period`, the first period not issued when it was approved, and names this invoice.
     """
 
-    number: str                                 # the issued invoice the line was held in
-    issued: datetime.date                       # that invoice's date
+    number: str                                 # the issued invoice the line was held in ("": its period was
+                                                # issued while its client had nothing to invoice)
+    issued: datetime.date                       # that invoice's date (the period's first issue date)
     period: str                                 # that invoice's period (the entry's own)
     item: str                                   # the held line's fingerprint in that invoice's register record
     target: str                                 # the period the line is priced in now

@@ -66,7 +66,7 @@ def held_from_json(line: Line) -> dict:
     held = line.held_from
     if held is None:
         return {}
-    return {"held_from": {"invoice": held.number, "issued": held.issued.isoformat(), "period": held.period}}
+    return {"held_from": {"invoice": held.number or None, "issued": held.issued.isoformat(), "period": held.period}}
 
 
 def block_json(state: BlockState) -> dict:

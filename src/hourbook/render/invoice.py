@@ -127,8 +127,11 @@ def localised(invoice: Invoice) -> Invoice:
         return "; ".join(parts)
 
     def held_from_words(held) -> str:
-        return filters.translate(messages, "held_from", number=held.number,
-                                 date=filters.format_date(held.issued, locale, "medium"))
+        day = filters.format_date(held.issued, locale, "medium")
+        if not held.number:     # its period was issued while the client had nothing to invoice
+            return filters.translate(messages, "held_from_period", period=filters.format_period(held.period, locale),
+                                     date=day)
+        return filters.translate(messages, "held_from", number=held.number, date=day)
 
     def included_name(line) -> str:
         name = (line.entry_description or ", ".join(names_of_shown(line.tags, invoice.show_tags, messages, locale))

@@ -275,7 +275,10 @@ def line_note(line: Line, contract: Contract, messages: Mapping[str, str], local
 def held_from_note(line: Line, messages: Mapping[str, str], locale: str) -> str:
     """`held from invoice 2026-0007 of 5 Nov 2026`: the invoice a late-approved line was held in."""
     held = line.held_from
-    return translate(messages, "held_from", number=held.number, date=format_date(held.issued, locale, "medium"))
+    day = format_date(held.issued, locale, "medium")
+    if not held.number:         # its period was issued while the client had nothing to invoice
+        return translate(messages, "held_from_period", period=format_period(held.period, locale), date=day)
+    return translate(messages, "held_from", number=held.number, date=day)
 
 
 def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[str, str], locale: str = "en",
