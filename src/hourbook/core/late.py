@@ -144,18 +144,25 @@ def late_move(entry: Entry, contract: Contract, period: str, record, client_reco
 def held_fingerprints(entry: Entry, term: Term, contract: Contract, period: str):
     """The fingerprints `entry` may have had when it was held: each way of undoing an approval or waiver."""
     removable = [tag for tag in entry.tags if tag == APPROVED_TAG or waiving_tag(tag, term)][:MAX_REMOVABLE]
-    unapproved = [without_requester(contract, entry)]
+    unapproved = [contract, without_requester(contract, entry)]
     quote = entry_quote(entry, contract)
     if quote is not None:
         unapproved.append(replace(contract, quotes=tuple(
             replace(q, approved_on=None, approved_by="") if q.id == quote.id else q for q in contract.quotes)))
+    seen = set()
     for count in range(len(removable) + 1):
         for dropped in combinations(removable, count):
-            variant = replace(entry, approved=False, tags=tuple(t for t in entry.tags if t not in dropped))
-            for held_contract in unapproved:
-                line = price_entry(variant, term, held_contract, period, Ledger())[0]
-                if line.status == HELD:
-                    yield sha256(canonical_json(line_item(line, contract.currency)))[:FINGERPRINT_HEX]
+            tags = tuple(t for t in entry.tags if t not in dropped)
+            # `#approved` added since, or there already (then the quote was approved since).
+            for approved in dict.fromkeys((False, entry.approved)):
+                variant = replace(entry, approved=approved, tags=tags)
+                for held_contract in unapproved:
+                    line = price_entry(variant, term, held_contract, period, Ledger())[0]
+                    if line.status == HELD:
+                        fingerprint = sha256(canonical_json(line_item(line, contract.currency)))[:FINGERPRINT_HEX]
+                        if fingerprint not in seen:
+                            seen.add(fingerprint)
+                            yield fingerprint
 
 
 def waiving_tag(tag: str, term: Term) -> bool:
