@@ -299,12 +299,15 @@ def approved_later(draw):
     # Issue every period up to a month (what `issue` does, one period after another), then approve
     last = f"2026-{draw(st.integers(1, 12)):02d}"
     records = issue_records(books, datetime.date(2026, 12, 31), last)
-    # every entry and every quote: the held lines of the issued periods become billable (or stay free).
+    # entries and every quote: the held lines of the issued periods become billable (or stay free).
     contracts = tuple(dataclasses.replace(c, quotes=tuple(
         dataclasses.replace(q, approved_on=datetime.date(2026, 1, 1), approved_by="ana") for q in c.quotes))
         for c in books.contracts)
-    approved = dataclasses.replace(books, contracts=contracts,
-                                   entries=tuple(dataclasses.replace(e, approved=True) for e in books.entries))
+    # Only the entries of invoiced periods: approving work of a period that got no invoice while a
+    # later one did is not a late approval (no record says it was held) and may change that later one.
+    invoiced = {record.period for record in records}
+    approved = dataclasses.replace(books, contracts=contracts, entries=tuple(
+        dataclasses.replace(e, approved=True) if e.date.strftime("%Y-%m") in invoiced else e for e in books.entries))
     return approved, records
 
 

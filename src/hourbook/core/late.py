@@ -3,8 +3,8 @@
 An invoice keeps its held lines (amount 0). When such a line is approved afterwards
 (`#approved`, or its requester added to the contacts) or waived (a no-charge tag such as
 `#goodwill`), it was never invoiced, so it is not a change to the issued invoice: it is billed
-(or recorded free) in the first open period, the first period after its own that no invoice
-has been issued for, as a line that names its date and the invoice it was held from.
+(or recorded free) in the first open period, the first period after the last one issued,
+as a line that names its date and the invoice it was held from.
 
 `plan_late` decides which entries move and where, from the books and the register's records:
 
@@ -16,7 +16,7 @@ has been issued for, as a line that names its date and the invoice it was held f
 - "is not held now": priced as the books stand, its status is no longer `held`.
 - where it goes: the later period of the same client whose record already invoiced it (its
   register summary names the held item, `[abc123def456]`), so it stays put once invoiced; else
-  the first period after its own that is not issued for any client.
+  the first period after the last one issued (for any client).
 
 `hourbook.core.pricing.price_client` prices the moved entries at the start of that period (with
 the term of their own date), and `hourbook.checks.issued` does not count the held item as removed
@@ -180,15 +180,15 @@ def without_requester(contract: Contract, entry: Entry) -> Contract:
 
 
 def target_period(period: str, item: str, contract: Contract, client_records, issued_periods: set[str]) -> str:
-    """The period a moved line is priced in: the later invoice that already billed it, else the first open one."""
+    """The period a moved line is priced in: the later invoice that already billed it, else the first open one.
+
+    The first open period is the client's period after the last period issued for anyone: a period in
+    between that got no invoice (nothing to invoice then) is not open, since billing the line there
+    could draw on a block or an allowance ahead of lines that a later invoice covered with them.
+    """
     mark = item_mark(item)
     for record in sorted(client_records, key=lambda r: r.period):
         if record.period > period and any(mark in line.summary for line in record.lines):
             return record.period
-    day = periods.bounds(period)[1]
-    name = period
-    while name in issued_periods and day < datetime.date.max - datetime.timedelta(days=400):
-        day += datetime.timedelta(days=1)
-        name = periods.period_of(day, contract.period)
-        day = periods.bounds(name)[1]
-    return name
+    last = max(periods.bounds(name)[1] for name in issued_periods | {period})
+    return periods.period_of(last + datetime.timedelta(days=1), contract.period)
