@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from hourbook.core.late import plan_late
 from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
 from hourbook.core.records import Books
@@ -31,6 +32,7 @@ from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
 from hourbook.checks.issued import check_issued
 from hourbook.load.books import load_books
+from hourbook.load.register import read_register
 from hourbook.checks.books import validate
 
 
@@ -69,7 +71,7 @@ def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
     Returns:
         (priced books, their diagnostics, unsorted).
     """
-    priced = price_books(books, as_of, price_one=price_one)
+    priced = price_books(books, as_of, price_one=price_one, late=plan_late(books, read_register(root)[0]))
     return priced, list(priced.diagnostics) + check_issued(root, priced) + check_templates(root, priced)
 
 

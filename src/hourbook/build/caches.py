@@ -100,15 +100,16 @@ class PricingCache:
         self.clients: dict[str, tuple] = {}
         self.priced = 0                     # clients priced (not answered from the cache), for tests
 
-    def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None):
-        """`price_client(contract, entries, as_of, begins)`, the very same result when nothing changed."""
+    def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None,
+                 late=None):
+        """`price_client(contract, entries, as_of, begins, late)`, the very same result when nothing changed."""
         hit = self.clients.get(contract.id)
         if (hit is not None and hit[1] == (as_of, begins) and len(hit[2]) == len(entries)
-                and all(a is b for a, b in zip(hit[2], entries)) and hit[0] == contract):
+                and all(a is b for a, b in zip(hit[2], entries)) and hit[0] == contract and hit[4] == late):
             return hit[3]
-        result = price_client(contract, entries, as_of, begins)
+        result = price_client(contract, entries, as_of, begins, late)
         self.priced += 1
-        self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result)
+        self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
         return result
 
     def entries_of(self, client: PricedClient) -> tuple[Entry, ...]:

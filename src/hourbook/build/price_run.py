@@ -229,9 +229,9 @@ class ClientShares:
         self._price = price_share(books, *self.bounds[0])
         self.futures = [self.pool.submit(_price_share_forked, first, last) for first, last in self.bounds[1:]]
 
-    def price_one(self, contract, entries, as_of: datetime.date, begins: datetime.date | None = None):
+    def price_one(self, contract, entries, as_of: datetime.date, begins: datetime.date | None = None, late=None):
         """`price_client`; once the shares are priced apart, for the first share's clients only."""
-        return self._price(contract, entries, as_of, begins)
+        return self._price(contract, entries, as_of, begins, late)
 
     def write_later_shares(self, priced: PricedBooks) -> None:
         """With the books priced whole here: start the processes that write the later shares' JSON."""
@@ -273,9 +273,9 @@ def price_share(books: Books, first: int, last: int):
     """A `price_one` that prices the clients [first, last) in id order, the others as having no statements."""
     wanted = frozenset(sorted(contract.id for contract in books.contracts)[first:last])
 
-    def price_one(contract, entries, as_of, begins=None):
+    def price_one(contract, entries, as_of, begins=None, late=None):
         if contract.id in wanted:
-            return price_client(contract, entries, as_of, begins)
+            return price_client(contract, entries, as_of, begins, late)
         return PricedClient(contract, ()), []
 
     return price_one

@@ -26,6 +26,7 @@ from hourbook.core.documents import content_hash
 from hourbook.core.documents import corrected_number
 from hourbook.core.documents import document_items
 from hourbook.core.documents import is_correction
+from hourbook.core.late import plan_late
 from hourbook.core.money import format_money
 from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
@@ -67,10 +68,11 @@ def check_frozen(records: list[IssuedRecord], priced: PricedBooks) -> list[Diagn
     issued_periods = {record.period for record in records}
     documents = current_documents(priced, records, issued_periods)
     by_key = {record.key: record for record in records}
+    moved = moved_items(priced)
     problems = []
     for record in records:
         doc, contract = documents.get(record.key, (None, None))
-        problems += compare_document(record, doc, contract)
+        problems += compare_document(record, doc, contract, moved.get(record.number, frozenset()))
     for key, (doc, _) in sorted(documents.items()):
         if key in by_key or doc.total == 0:
             continue
@@ -92,17 +94,37 @@ def diagnostic_at(source: str, message: str, severity: str = ERROR) -> Diagnosti
     return Diagnostic(Source(path, int(line)) if line.isdigit() else Source(source, 0), message, severity)
 
 
-def compare_document(record: IssuedRecord, doc: Document | None, contract: Contract | None) -> list[Diagnostic]:
-    """One record against its document as priced now. Pure."""
+def moved_items(priced: PricedBooks) -> dict[str, frozenset[str]]:
+    """Invoice number -> fingerprints of its held items that were approved or waived since and moved
+    to a later period (`hourbook.core.late`): not removed from that invoice, which never billed them."""
+    moved: dict[str, set[str]] = defaultdict(set)
+    for client in priced.clients:
+        for statement in client.statements:
+            for line in statement.lines:
+                if line.held_from is not None:
+                    moved[line.held_from.number].add(line.held_from.item)
+    return {number: frozenset(items) for number, items in moved.items()}
+
+
+def compare_document(record: IssuedRecord, doc: Document | None, contract: Contract | None,
+                     moved: frozenset[str] = frozenset()) -> list[Diagnostic]:
+    """One record against its document as priced now. Pure.
+
+    `moved`: fingerprints of the record's held items now billed or waived in a later period; they
+    are not missing from the document, and when they are all that differs, the document is as issued.
+    """
     if doc is not None and content_hash(doc) == record.content:
         return []
     unmatched_new = document_items(doc) if doc is not None else []
     priced_lines = dict(zip(unmatched_new, doc.lines)) if doc is not None else {}
     rate_changes: dict[Source, list[tuple[Item, Item]]] = defaultdict(list)
     unmatched_old = []
+    skipped = False
     for item in record.lines:
         same = next((i for i, now in enumerate(unmatched_new) if now.fingerprint == item.fingerprint), None)
-        if same is None:
+        if same is None and item.fingerprint in moved:
+            skipped = True
+        elif same is None:
             unmatched_old.append(item)
         else:
             del unmatched_new[same]
@@ -139,6 +161,9 @@ def compare_document(record: IssuedRecord, doc: Document | None, contract: Contr
                                    f"would now be priced at {', '.join(new_rates)} (first: {changes[0][1].source}); "
                                    "restore the term as it was and add a new term with a later from: for the new "
                                    "rate instead", ERROR))
+    if not problems and skipped and doc is not None and (doc.net, doc.tax, doc.total, doc.currency) == (
+            record.net, record.tax, record.total, record.currency):
+        return []
     if not problems:
         where = contract.source if contract is not None else record.source
         if doc is None:
@@ -223,7 +248,7 @@ def register_priced(records: list[IssuedRecord], priced: PricedBooks, today: dat
     horizon = min(max((record.issued for record in records), default=priced.as_of), today)
     if horizon <= priced.as_of:
         return priced
-    return price_books(priced.books, horizon)
+    return price_books(priced.books, horizon, late=plan_late(priced.books, records))
 
 
 def register_inputs(root: Path) -> bytes:

@@ -130,7 +130,15 @@ def line_item(line: Line, currency: str) -> dict:
         "rate": None if line.rate is None else format_money(line.rate, currency),
         "value": format_money(line.value, currency), "amount": format_money(line.amount, currency),
         "cover": line.cover,
-    }
+    } | held_from_item(line)
+
+
+def held_from_item(line: Line) -> dict:
+    """A late-approved line's origin, as invoices say it: {} for every other line (their hashes stay as they were)."""
+    held = line.held_from
+    if held is None:
+        return {}
+    return {"held_from": {"invoice": held.number, "issued": held.issued.isoformat(), "item": held.item}}
 
 
 def fee_item(fee: Fee, currency: str) -> dict:
@@ -143,11 +151,14 @@ def line_summary(line: Line, currency: str) -> str:
     """`billed 1h30m at 60.00 = 90.00`: the money of a line, as messages show it."""
     status = line.status + (f" ({line.reason})" if line.reason else "")
     amount = format_money(line.amount, currency)
+    held = ""
+    if line.held_from is not None:
+        held = f" held from {line.held_from.number or line.held_from.period} [{line.held_from.item}]"
     if line.entry.kind == EXPENSE:
-        return f"{status} expense {format_money(line.value, currency)} = {amount}"
+        return f"{status} expense {format_money(line.value, currency)} = {amount}{held}"
     rate = f" at {format_money(line.rate, currency)}" if line.rate is not None else ""
     cover = f" from {line.cover}" if line.cover else ""
-    return f"{status} {format_minutes(line.billed_minutes)}{rate} = {amount}{cover}"
+    return f"{status} {format_minutes(line.billed_minutes)}{rate} = {amount}{cover}{held}"
 
 
 def fee_summary(fee: Fee, currency: str) -> str:

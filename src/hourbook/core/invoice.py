@@ -33,6 +33,7 @@ from hourbook.core.incidents import IncidentUse
 from hourbook.core.money import ZERO
 from hourbook.core.money import quantum
 from hourbook.core.money import round_money
+from hourbook.core.records import HeldFrom
 from hourbook.core.records import COVERED
 from hourbook.core.records import ERROR
 from hourbook.core.records import EXPENSE
@@ -98,6 +99,7 @@ class InvoiceLine:
     surcharges: tuple[tuple[str, Decimal], ...] = ()   # (tag, fraction) of each surcharge applied
     rate_tag: str = ""                          # the tag whose per-tag rate priced the line
     tags: tuple[str, ...] = ()
+    held_from: HeldFrom | None = None           # a held line approved after the invoice that held it
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class IncludedLine:
     entry_description: str = ""
     tags: tuple[str, ...] = ()
     incident: IncidentUse | None = None         # the incident of a pack it used
+    held_from: HeldFrom | None = None           # a held line waived after the invoice that held it
 
 
 @dataclass(frozen=True)
@@ -324,9 +327,13 @@ def invoice_lines(doc: Document, contract: Contract, wording: Wording = Wording(
         details += [f"{tag} +{(rate * 100).normalize():f}%" for tag, rate in surcharges]
         rates = dict(term.rates) if term is not None and entry.kind != EXPENSE else {}
         rate_tag = next((tag for tag in entry.tags if tag in rates), "")
+        if line.held_from is not None:
+            held = line.held_from
+            details.append(f"held from invoice {held.number} of {held.issued.isoformat()}" if held.number else
+                           f"held when {held.period} was invoiced on {held.issued.isoformat()}")
         description = entry.description or wording.no_description or entry.kind
         words = dict(kind=entry.kind, entry_description=entry.description, requester=requester, surcharges=surcharges,
-                     rate_tag=rate_tag, tags=entry.tags)
+                     rate_tag=rate_tag, tags=entry.tags, held_from=line.held_from)
         if entry.kind == EXPENSE:
             quantity = Decimal(1 if net >= 0 else -1)
             result.append(InvoiceLine(description, "; ".join(details), entry.date, None, quantity, "C62",
@@ -358,7 +365,7 @@ def included_lines(doc: Document, incidents: Mapping[tuple[Source, str], Inciden
         description = entry.description or wording.no_description or entry.kind
         incident = (incidents or {}).get((entry.source, line.cover or "")) if line.status == COVERED else None
         result.append(IncludedLine(description, entry.date, line.logged_minutes, why, entry.description, entry.tags,
-                                   incident))
+                                   incident, line.held_from))
     return result
 
 

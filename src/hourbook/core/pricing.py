@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 from hourbook.core import periods
@@ -31,9 +32,11 @@ from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
 from hourbook.core.records import Fee
+from hourbook.core.records import HeldFrom
 from hourbook.core.records import Line
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
+from hourbook.core.records import Source
 from hourbook.core.records import Term
 from hourbook.core.ledger import Ledger
 from hourbook.core.period_figures import books_begin
@@ -58,7 +61,8 @@ def format_minutes(minutes: int) -> str:
     return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
 
 
-def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBooks:
+def price_books(books: Books, as_of: datetime.date, price_one=None,
+                late: dict[str, dict[Source, HeldFrom]] | None = None) -> PricedBooks:
     """Price every client's entries up to `as_of`.
 
     Args:
@@ -66,6 +70,8 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
         as_of: the day the books are priced on; later entries and fees are left out.
         price_one: stands in for `price_client` (same arguments and result), e.g. to reuse
             a client priced before from the same inputs (`hourbook.build.builder`).
+        late: per client, the held lines approved after their invoice was issued and where they
+            go (`hourbook.core.late.plan_late`); given to `price_one` only for clients that have some.
 
     Returns:
         PricedBooks with the pricing diagnostics (no term in force, uncovered time).
@@ -75,7 +81,11 @@ def price_books(books: Books, as_of: datetime.date, price_one=None) -> PricedBoo
     price_one = price_one or price_client
     begins = books_begin(books)
     for contract in sorted(books.contracts, key=lambda c: c.id):
-        priced, problems = price_one(contract, by_client.get(contract.id, []), as_of, begins)
+        moves = (late or {}).get(contract.id)
+        if moves:
+            priced, problems = price_one(contract, by_client.get(contract.id, []), as_of, begins, late=moves)
+        else:
+            priced, problems = price_one(contract, by_client.get(contract.id, []), as_of, begins)
         clients.append(priced)
         diagnostics.extend(problems)
     return PricedBooks(books=books, clients=tuple(clients), as_of=as_of, diagnostics=tuple(diagnostics))
@@ -92,15 +102,20 @@ def client_entries(books: Books, as_of: datetime.date) -> dict[str, list[Entry]]
 
 
 def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date,
-                 begins: datetime.date | None = None) -> tuple[PricedClient, list]:
+                 begins: datetime.date | None = None,
+                 late: dict[Source, HeldFrom] | None = None) -> tuple[PricedClient, list]:
     """One client's entries (in pricing order) -> its statements and problems.
 
     `begins` is the first day of the books (`period_figures.books_begin`, over every client):
-    a retainer's fees start there at the earliest.
+    a retainer's fees start there at the earliest. `late` (entry source -> HeldFrom) moves held
+    lines approved after their invoice was issued to the period they are billed in now
+    (`late_order`, `price_late`).
     """
     ledger = Ledger()
     lines_by_period: dict[str, list[Line]] = defaultdict(list)
     requests, problems = [], []
+    if late:
+        entries = late_order(entries, late)
     for entry in entries:
         if entry.kind == REQUEST:
             requests.append(entry)
@@ -109,8 +124,13 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date,
         if term is None:
             problems.append(Diagnostic(entry.source, no_term_message(contract, entry.date), ERROR))
             continue
-        period = periods.period_of(entry.date, contract.period)
-        lines = price_entry(entry, term, contract, period, ledger)
+        moved = late.get(entry.source) if late else None
+        if moved is None:
+            period = periods.period_of(entry.date, contract.period)
+            lines = price_entry(entry, term, contract, period, ledger)
+        else:
+            period = moved.target
+            lines = price_late(entry, moved, term, contract, ledger)
         if entry.kind == TIME and (lines[0].logged_minutes if len(lines) == 1 else
                                    sum(line.logged_minutes for line in lines)) != entry.minutes:
             raise PricingError(f"{entry.source}: split lines do not add up to the logged time")
@@ -127,6 +147,27 @@ def price_client(contract: Contract, entries: list[Entry], as_of: datetime.date,
         for period in sorted(set(lines_by_period) | set(fees_by_period))
     ]
     return PricedClient(contract, tuple(statements), tuple(requests)), problems
+
+
+def late_order(entries: list[Entry], late: dict[Source, HeldFrom]) -> list[Entry]:
+    """The pricing order with each moved entry at the start of the period it moves to (before that day's own)."""
+    def key(entry: Entry):
+        moved = late.get(entry.source)
+        day = periods.bounds(moved.target)[0] if moved is not None else entry.date
+        return (day, moved is None, entry.source.path, entry.source.line)
+
+    return sorted(entries, key=key)
+
+
+def price_late(entry: Entry, moved: HeldFrom, term: Term, contract: Contract, ledger: Ledger) -> list[Line]:
+    """A moved entry, priced by the term of its own date as work of its new period's first day.
+
+    Allowances and blocks are drawn in the new period (a block must be usable then); each line
+    keeps the entry as logged, its own date included, and names the invoice it was held from.
+    """
+    start = periods.bounds(moved.target)[0]
+    lines = price_entry(replace(entry, date=start), term, contract, moved.target, ledger)
+    return [replace(line, entry=entry, held_from=moved) for line in lines]
 
 
 def no_term_message(contract: Contract, day: datetime.date) -> str:

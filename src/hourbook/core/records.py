@@ -308,6 +308,22 @@ UNCOVERED = "uncovered"
 STATUSES = (BILLED, COVERED, QUOTE, NO_CHARGE, HELD, UNCOVERED)
 
 
+@dataclass(frozen=True)
+class HeldFrom:
+    """Where a late-approved line comes from: held in an issued invoice, billed (or waived) in a later period.
+
+    The invoice it was held in never changes (docs/invoicing.md, "Late approval"); the line moves
+    to `period`, the first period not issued when it was approved, and names this invoice.
+    """
+
+    number: str                                 # the issued invoice the line was held in ("": its period was
+                                                # issued while its client had nothing to invoice)
+    issued: datetime.date                       # that invoice's date (the period's first issue date)
+    period: str                                 # that invoice's period (the entry's own)
+    item: str                                   # the held line's fingerprint in that invoice's register record
+    target: str                                 # the period the line is priced in now
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """A priced entry, or one part of an entry split by coverage."""
@@ -322,6 +338,7 @@ class Line:
     amount: Decimal
     cover: str | None = None                    # block id or "retainer"
     surcharge: Decimal = Decimal(0)             # the term's surcharges for the entry's tags (0.5 = +50 %); 0 for expenses
+    held_from: HeldFrom | None = None           # a held line approved or waived after its invoice was issued
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,16 @@ def line_json(line: Line, currency: str) -> dict:
         "amount": format_money(line.amount, currency),
         "cover": line.cover,
         "description": entry.description,
-    }
+    } | held_from_json(line)
+
+
+def held_from_json(line: Line) -> dict:
+    """`held_from` for a held line approved or waived after its invoice was issued (docs/pricing.md,
+    "Late approval"): the invoice it was held in, that invoice's date and period; {} for every other line."""
+    held = line.held_from
+    if held is None:
+        return {}
+    return {"held_from": {"invoice": held.number or None, "issued": held.issued.isoformat(), "period": held.period}}
 
 
 def block_json(state: BlockState) -> dict:
@@ -242,6 +251,9 @@ def _lines_text(lines, currency: str) -> str:
     parts = []
     append = parts.append
     for line in lines:
+        if line.held_from is not None:      # rare: the plain writer, which it is pinned to
+            append(json_text(line_json(line, currency), 6))
+            continue
         entry = line.entry
         date = dates.get(entry.date)
         if date is None:

@@ -122,12 +122,24 @@ def localised(invoice: Invoice) -> Invoice:
                                                                            locale)))
         parts += [filters.translate(messages, "surcharge_named", tag=name_of_tag(tag, invoice.show_tags, messages, locale),
                             rate=filters.format_rate(rate, locale)) for tag, rate in line.surcharges]
+        if line.held_from is not None:
+            parts.append(held_from_words(line.held_from))
         return "; ".join(parts)
 
+    def held_from_words(held) -> str:
+        day = filters.format_date(held.issued, locale, "medium")
+        if not held.number:     # its period was issued while the client had nothing to invoice
+            return filters.translate(messages, "held_from_period", period=filters.format_period(held.period, locale),
+                                     date=day)
+        return filters.translate(messages, "held_from", number=held.number, date=day)
+
+    def included_name(line) -> str:
+        name = (line.entry_description or ", ".join(names_of_shown(line.tags, invoice.show_tags, messages, locale))
+                or words["time"])
+        return f"{name} ({held_from_words(line.held_from)})" if line.held_from is not None else name
+
     lines = tuple(replace(line, description=name(line), detail=detail(line)) if line.kind else line for line in invoice.lines)
-    included = tuple(replace(line, description=line.entry_description
-                             or ", ".join(names_of_shown(line.tags, invoice.show_tags, messages, locale))
-                             or words["time"]) for line in invoice.included)
+    included = tuple(replace(line, description=included_name(line)) for line in invoice.included)
     return replace(invoice, lines=lines, included=included)
 
 

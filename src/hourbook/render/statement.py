@@ -273,6 +273,15 @@ def line_note(line: Line, contract: Contract, messages: Mapping[str, str], local
     return ""
 
 
+def held_from_note(line: Line, messages: Mapping[str, str], locale: str) -> str:
+    """`held from invoice 2026-0007 of 5 Nov 2026`: the invoice a late-approved line was held in."""
+    held = line.held_from
+    day = format_date(held.issued, locale, "medium")
+    if not held.number:         # its period was issued while the client had nothing to invoice
+        return translate(messages, "held_from_period", period=format_period(held.period, locale), date=day)
+    return translate(messages, "held_from", number=held.number, date=day)
+
+
 def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[str, str], locale: str = "en",
                 incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> tuple[LineGroup, ...]:
     """The lines in GROUPS order, each group in date-then-source order; empty groups left out.
@@ -287,7 +296,10 @@ def group_lines(lines: tuple[Line, ...], contract: Contract, messages: Mapping[s
     for line in sorted(lines, key=lambda ln: (ln.entry.date, ln.entry.source)):
         entry = line.entry
         incident = incidents.get((entry.source, line.cover or ""))
-        shown = ShownLine(line, line_note(line, contract, messages, locale, incident),
+        note = line_note(line, contract, messages, locale, incident)
+        if line.held_from is not None:
+            note = "; ".join(filter(None, (note, held_from_note(line, messages, locale))))
+        shown = ShownLine(line, note,
                           requester_name(entry.by, contract) if entry.by else "",
                           entry.source in split, line.surcharge,
                           # the tag that is the line's no-charge reason is named in the reason already
