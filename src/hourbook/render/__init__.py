@@ -19,6 +19,13 @@ public/ names another client or owner/.
 
 `check_books_templates` meets the problems of the books' own templates (templates/)
 without building: `check` reports them as a build would.
+
+Modules: `html` (the Jinja2 environment and filters), `pages` (one function per page),
+`locale_files` (the words of each language, `locales/<language>/*.yaml`), `statement`,
+`dashboard` and `monthly` (what pages show), `client_words` (tags, surcharges, incidents,
+expiry and mailto links in the client's words), `tax_ids` (tax-id names by country, why no
+VAT), `filters`, `charts` (SVG, drawn wide and narrow), `reflow` (tables that stack on phones),
+`invoice` (the invoice page) and `pdf` (the only PDF writer).
 """
 
 from __future__ import annotations
