@@ -115,3 +115,12 @@ def test_counted_says_one_or_many(number, words, shown):
 ])
 def test_summary_line_adds_up_errors_and_warnings(diagnostics, shown):
     assert summary_line(diagnostics) == shown
+
+
+def test_version_names_the_installed_package():
+    import importlib.metadata
+
+    from conftest import run_cli
+
+    code, out, err = run_cli("--version")
+    assert (code, out, err) == (0, f"hourbook {importlib.metadata.version('hourbook')}\n", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import datetime
 import os
 import sys
@@ -235,10 +236,19 @@ def cmd_links(args) -> int:
 # ----------------------------------------------------------------- parser
 
 
+def installed_version() -> str:
+    """hourbook's version as installed (pyproject.toml's `version`), or `unknown` from a bare checkout."""
+    try:
+        return importlib.metadata.version("hourbook")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per verb, each taking BOOKS (default .) and --as-of, its
     `cmd_*` function set as `func`."""
     parser = argparse.ArgumentParser(prog="hourbook", description="Plain-text support hours in, priced statements out.")
+    parser.add_argument("--version", action="version", version=f"hourbook {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func, help_text: str, *before_books: tuple[str, str]) -> argparse.ArgumentParser:
