@@ -461,3 +461,11 @@ def test_a_zero_tax_line_says_why_on_the_statement(rendered):
 def test_counts_take_the_languages_plural_form(locale, count, key):
     assert filters.plural_key(load_messages(locale), "owner_days", count, locale) == key
     assert "{count}" in language_words(language_of(locale))[key]
+
+
+def test_a_block_expiring_on_the_as_of_date_expires_today_on_the_owners_page(tmp_path):
+    root = books_in("es", tmp_path)
+    # Northwind's NW-2025-12 expires on 31 December 2026 with hours left: on that day it expires "hoy".
+    priced, _ = load_and_price(root, datetime.date(2026, 12, 31))
+    owner = visible_text(site_pages(priced, root, None)["owner/index.html"])
+    assert "hoy" in owner.split() and "dentro de 0 días" not in owner
