@@ -335,3 +335,46 @@ def test_service_days_of_a_client_issue():
                                                                    datetime.date(2026, 11, 15))
     assert service_days(doc, [first], None) == (datetime.date(2026, 11, 16), datetime.date(2026, 11, 30))
     assert Decimal("230.00") * Decimal("0.21") == Decimal("48.3000")
+
+
+# ------------------------------------------------------------------ the register's `through`
+
+def sample_record(number: str, through: datetime.date | None, seq: int = 1):
+    from hourbook.core.register import IssuedRecord  # here: only the register tests build records by hand
+    return IssuedRecord(number=number, type="invoice", corrects="", scope="invoice/2026", seq=seq, client="acme",
+                        period="2026-11", issued=datetime.date(2026, 11, 16), currency="EUR", rate=Decimal(21),
+                        net=Decimal("230.00"), tax=Decimal("48.30"), total=Decimal("278.30"), content="sha256:x",
+                        commit=COMMIT, pdf=f"invoices/{number}.pdf", lines=(), previous="0" * 64, through=through,
+                        source=Source("issued.yaml", 4 + seq))
+
+
+def test_a_register_where_two_invoices_cover_one_day_is_an_error():
+    from hourbook.checks.issued import check_coverage  # here: only this test calls it alone
+    first = sample_record("2026-0001", datetime.date(2026, 11, 15))
+    assert check_coverage([first, sample_record("2026-0002", datetime.date(2026, 11, 20), 2)]) == []
+    assert check_coverage([first, sample_record("2026-0002", None, 2)]) == []
+    (problem,) = check_coverage([first, sample_record("2026-0002", datetime.date(2026, 11, 10), 2)])
+    assert (str(problem.source), problem.message) == (
+        "issued.yaml:6", "invoice 2026-0002 (acme, 2026-11, through 2026-11-10) covers days that invoice 2026-0001 "
+        "(acme, 2026-11, through 2026-11-15) already invoiced (up to 2026-11-15): a line would be invoiced twice; "
+        "the register was edited by hand")
+    (problem,) = check_coverage([sample_record("2026-0001", None), sample_record("2026-0002", None, 2)])
+    assert "already invoiced (to the end of the period)" in problem.message
+
+
+def test_through_is_read_back_and_hashed_and_old_records_have_none():
+    from hourbook.core.register import record_text  # here: the register's text form
+    from hourbook.core.register import sealed  # here: the register's text form
+    from hourbook.load.register import read_register_text  # here: only these tests read register text
+    with_through = sealed(sample_record("2026-0001", datetime.date(2026, 11, 15)))
+    without = sealed(sample_record("2026-0001", None))
+    text = record_text(with_through)
+    assert '  through: "2026-11-15"\n' in text and "through" not in record_text(without)
+    assert with_through.hash != without.hash
+    (read,), problems = read_register_text(text)
+    assert problems == [] and read.through == datetime.date(2026, 11, 15) and read.read_hash == with_through.hash
+    (read,), problems = read_register_text(record_text(without))
+    assert problems == [] and read.through is None and read.read_hash == without.hash
+    _, problems = read_register_text(text.replace('"2026-11-15"', '"mid-November"', 1))
+    assert [(str(p.source), p.message) for p in problems] == [
+        ("issued.yaml:8", "register field 'through' is not a date: 'mid-November': the register was edited by hand")]
