@@ -378,3 +378,46 @@ def test_through_is_read_back_and_hashed_and_old_records_have_none():
     _, problems = read_register_text(text.replace('"2026-11-15"', '"mid-November"', 1))
     assert [(str(p.source), p.message) for p in problems] == [
         ("issued.yaml:8", "register field 'through' is not a date: 'mid-November': the register was edited by hand")]
+
+
+OCTOBER = """\
+# 2026-10-20
+
+## acme
+- 3h Data migration
+
+## beta
+- 30m Call
+"""
+
+
+def test_a_client_issue_also_invoices_its_earlier_open_periods(tmp_path, monkeypatch):
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    repo = make_repo(tmp_path / "books", {"contracts/acme.yaml": ACME, "contracts/beta.yaml": BETA,
+                                          "logbook/2026-10.md": OCTOBER, "logbook/2026-11.md": NOVEMBER})
+    # October, acme: fee 200.00 + (3h - 2h included) 1h at 60 = 260.00, tax 21 % = 54.60, total 314.60;
+    # its record goes through October's last day. November up to 11-15: 230.00 as in the first test.
+    code, out, err = issue_client(repo, "acme", "--through", "2026-11-15")
+    assert code == 0, err
+    assert [line.split()[:4] + line.split()[5:10:2] for line in out.splitlines()] == [
+        ["2026-0001", "invoice", "acme", "2026-10", "260.00", "54.60", "314.60"],
+        ["2026-0002", "invoice", "acme", "2026-11", "230.00", "48.30", "278.30"]]
+    assert [r.through for r in records(repo)] == [datetime.date(2026, 10, 31), datetime.date(2026, 11, 15)]
+    commit(repo, "issue acme")
+    # October for everyone: only beta is left (30m at 80 = 40.00, tax 7.60, total 47.60).
+    code, out, err = run_cli("issue", "2026-10", str(repo), "--as-of", "2026-11-16")
+    assert code == 0, err
+    assert [line.split()[:4] + line.split()[5:10:2] for line in out.splitlines()] == [
+        ["2026-0003", "invoice", "beta", "2026-10", "40.00", "7.60", "47.60"]]
+    commit(repo, "issue October")
+    assert check(repo, "2026-11-20") == (0, [])
+    # A new acme line in October is in the days of acme's October invoice (through 10-31): an addition to it.
+    with (repo / "logbook/2026-10.md").open("a", encoding="utf-8") as file:
+        file.write("\n# 2026-10-30\n\n## acme\n- 30m Late call\n")
+    commit(repo)
+    code, problems = check(repo, "2026-11-20")
+    assert code == 1 and len(problems) == 1
+    assert problems[0].startswith("logbook/2026-10.md:12: error: entry added after invoice 2026-0001 (acme, "
+                                  "2026-10, through 2026-10-31) was issued: billed 30m at 60.00 = 30.00; date it "
+                                  "in an open period instead")
