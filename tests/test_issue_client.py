@@ -421,3 +421,30 @@ def test_a_client_issue_also_invoices_its_earlier_open_periods(tmp_path, monkeyp
     assert problems[0].startswith("logbook/2026-10.md:12: error: entry added after invoice 2026-0001 (acme, "
                                   "2026-10, through 2026-10-31) was issued: billed 30m at 60.00 = 30.00; date it "
                                   "in an open period instead")
+
+
+def test_a_held_line_of_a_client_invoice_approved_after_the_period_is_issued_moves_on(tmp_path, monkeypatch):
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    acme = ACME.replace("tax: 21%\n", "tax: 21%\ncontacts:\n  ana: Ana García\n")
+    held = NOVEMBER.replace("- 1h30m Server migration", "- 1h30m Server migration\n- 30m @pedro Bigger logo")
+    repo = make_repo(tmp_path / "books", {"contracts/acme.yaml": acme, "contracts/beta.yaml": BETA,
+                                          "logbook/2026-11.md": held})
+    code, out, err = issue_client(repo, "acme", "--through", "2026-11-15")
+    assert code == 0, err
+    assert "held (requester 'pedro' is not an authorised contact) 30m at 60.00 = 0.00" in [
+        item.summary for item in records(repo)[0].lines]
+    commit(repo, "issue acme")
+    assert run_cli("issue", "2026-11", str(repo), "--as-of", "2026-12-01")[0] == 0
+    commit(repo, "issue November")
+    path = repo / "logbook/2026-11.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Bigger logo", "Bigger logo #approved"), "utf-8")
+    commit(repo, "pedro approved")
+    # Not a change to invoice 2026-0001: the line moves to December, the first open period, where the
+    # retainer's 2h cover its 30m (amount 0.00, beside December's own fee).
+    assert check(repo, "2026-12-02") == (0, [])
+    priced, _ = load_and_price(repo, datetime.date(2026, 12, 2))
+    (acme_client,) = [c for c in priced.clients if c.contract.id == "acme"]
+    december = next(s for s in acme_client.statements if s.period == "2026-12")
+    (line,) = [line for line in december.lines if line.held_from is not None]
+    assert (line.status, line.amount, line.held_from.number) == ("covered", Decimal("0.00"), "2026-0001")
