@@ -19,6 +19,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from hourbook.core.coverage import covered_pieces
+from hourbook.core.coverage import full_periods
+from hourbook.core.coverage import records_by_key
 from hourbook.core.documents import INVOICE
 from hourbook.core.documents import Document
 from hourbook.core.documents import Item
@@ -67,24 +70,59 @@ def check_frozen(records: list[IssuedRecord], priced: PricedBooks) -> list[Diagn
         return []
     issued_periods = {record.period for record in records}
     documents = current_documents(priced, records, issued_periods)
-    by_key = {record.key: record for record in records}
+    grouped = records_by_key(records)
+    closed = full_periods(records)
     moved = moved_items(priced)
-    problems = []
-    for record in records:
-        doc, contract = documents.get(record.key, (None, None))
-        problems += compare_document(record, doc, contract, moved.get(record.number, frozenset()))
-    for key, (doc, _) in sorted(documents.items()):
-        if key in by_key or doc.total == 0:
+    problems = check_coverage(records)
+    for key, key_records in grouped.items():
+        doc, contract = documents.get(key, (None, None))
+        if doc is None:
+            for record in key_records:
+                problems += compare_document(record, None, None, moved.get(record.number, frozenset()))
             continue
-        invoices = sorted({r.number for r in records if r.period == doc.period})
-        label = f"the invoices of {doc.period} ({', '.join(invoices)}) were issued"
-        number = next((r.number for r in records if r.period == doc.period and r.client == doc.client), "NUMBER")
-        for item, amount in zip(document_items(doc), [*(line.amount for line in doc.lines),
-                                                      *(fee.amount for fee in doc.fees)]):
-            if amount != 0:
-                what = "fee" if item.summary.startswith("fee ") else "entry"
-                problems.append(diagnostic_at(item.source, f"{what} for {doc.client} added to {doc.period} after "
-                                              f"{label}: {item.summary}; " + HOW_TO_ADD.format(number=number)))
+        pieces, rest = covered_pieces(doc, contract, key_records)
+        for record, piece in pieces:
+            problems += compare_document(record, piece, contract, moved.get(record.number, frozenset()))
+        if rest is not None and doc.period in closed:
+            problems += added_to_issued_period(rest, records)
+    for key, (doc, _) in sorted(documents.items()):
+        if key in grouped or doc.period not in closed:
+            continue                            # a period invoiced only for some clients (`--client`) is open
+        problems += added_to_issued_period(doc, records)
+    return problems
+
+
+def added_to_issued_period(doc: Document, records: list[IssuedRecord]) -> list[Diagnostic]:
+    """An error at every charged line and fee of `doc`, which no invoice of its issued period covers."""
+    if doc.total == 0:
+        return []
+    invoices = sorted({r.number for r in records if r.period == doc.period})
+    label = f"the invoices of {doc.period} ({', '.join(invoices)}) were issued"
+    number = next((r.number for r in records if r.period == doc.period and r.client == doc.client), "NUMBER")
+    problems = []
+    for item, amount in zip(document_items(doc), [*(line.amount for line in doc.lines),
+                                                  *(fee.amount for fee in doc.fees)]):
+        if amount != 0:
+            what = "fee" if item.summary.startswith("fee ") else "entry"
+            problems.append(diagnostic_at(item.source, f"{what} for {doc.client} added to {doc.period} after "
+                                          f"{label}: {item.summary}; " + HOW_TO_ADD.format(number=number)))
+    return problems
+
+
+def check_coverage(records: list[IssuedRecord]) -> list[Diagnostic]:
+    """No two invoices of one client and period cover the same days: each later one starts after the
+    `through` of the one before, and none follows one that covered the rest of the period. Pure."""
+    problems = []
+    for key_records in records_by_key(records).values():
+        previous = None
+        for record in key_records:
+            if previous is not None and (previous.through is None or (
+                    record.through is not None and record.through <= previous.through)):
+                upto = f"up to {previous.through}" if previous.through is not None else "to the end of the period"
+                problems.append(Diagnostic(record.source, f"{record.label} covers days that "
+                                           f"{previous.label} already invoiced ({upto}): a line would be invoiced "
+                                           "twice; the register was edited by hand", ERROR))
+            previous = record
     return problems
 
 

@@ -158,15 +158,37 @@ def cmd_serve(args) -> int:
                        pdf=not args.no_pdf, host=args.host, port=args.port)
 
 
+def issue_scope(args, parse_period) -> tuple[str, str, datetime.date | None]:
+    """(period, client, through) of `issue PERIOD` or `issue --client ID [--through DATE]`; UsageError else."""
+    if args.client:
+        if args.period is not None and args.books == ".":
+            args.period, args.books = None, args.period    # `issue --client acme BOOKS`: the one word is BOOKS
+        if args.period is not None:
+            raise UsageError("give PERIOD or --client ID, not both: --client invoices the client's work up to "
+                             "--through (default: the issue date) in every period not invoiced yet")
+        through = None
+        if args.through is not None:
+            try:
+                through = datetime.date.fromisoformat(args.through)
+            except ValueError:
+                raise UsageError(f"--through expects a date like 2026-11-15, got {args.through!r}") from None
+        return "", args.client, through
+    if args.through is not None:
+        raise UsageError("--through goes with --client ID: issue PERIOD invoices the whole period")
+    if args.period is None:
+        raise UsageError("issue needs a PERIOD (2026-10) or --client ID")
+    try:
+        return parse_period(args.period), "", None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_issue(args) -> int:
     """`issue PERIOD`: the issue date is --date, else the as-of date (--as-of, $HOURBOOK_TODAY, today);
     `invoicing.issue` refuses one after the real date, and takes the books priced as on it."""
     from hourbook.invoicing import issue as invoicing  # deferred: the invoice's PDF and XML libraries
 
-    try:
-        period = invoicing.parse_period(args.period)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    period, client, through = issue_scope(args, invoicing.parse_period)
     root = books_root(args.books)
     issued_on = parse_as_of(args.as_of)
     if args.date is not None:
@@ -185,7 +207,8 @@ def cmd_issue(args) -> int:
         try:
             progress.status("reading and pricing the books")
             priced, diagnostics = load_and_price(root, issued_on)
-            outcome = invoicing.issue(root, period, issued_on, priced, diagnostics, progress)
+            outcome = invoicing.issue(root, period, issued_on, priced, diagnostics, progress, client=client,
+                                      through=through)
         finally:
             progress.close()
     print_diagnostics(shown_diagnostics(outcome.diagnostics, quiet=args.quiet))
@@ -253,8 +276,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     def command(name: str, func, help_text: str, *before_books: tuple[str, str]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        for argument, argument_help in before_books:
-            sub.add_argument(argument, help=argument_help)
+        for argument, argument_help, *optional in before_books:
+            sub.add_argument(argument, help=argument_help, **({"nargs": "?"} if optional else {}))
         sub.add_argument("books", nargs="?", default=".", metavar="BOOKS", help="books folder (default: .)")
         sub.add_argument("--as-of", metavar="DATE",
                          help=f"price as on this date (default: ${TODAY_ENV}, else today)")
@@ -281,10 +304,15 @@ def make_parser() -> argparse.ArgumentParser:
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0: any free port)")
     command("links", cmd_links, "print each shared client's secret statement link")
-    command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write invoices/*.pdf",
-            ("period", "the period to invoice: 2026-10, 2026-Q4 for quarterly clients, 2026 for yearly ones")).add_argument(
-        "--date", metavar="DATE", help="the issue date, to back-date (default: the --as-of date, else today); "
-        "never after today, nor before the last invoice's date")
+    issue_ = command("issue", cmd_issue, "number and freeze the period's invoices in issued.yaml; write "
+                     "invoices/*.pdf", ("period", "the period to invoice: 2026-10, 2026-Q4 for quarterly clients, "
+                                        "2026 for yearly ones (not with --client)", "optional"))
+    issue_.add_argument("--date", metavar="DATE", help="the issue date, to back-date (default: the --as-of date, "
+                        "else today); never after today, nor before the last invoice's date")
+    issue_.add_argument("--client", metavar="ID", help="invoice only this client's work not invoiced yet, up to "
+                        "--through, leaving the period open for everyone else (instead of PERIOD)")
+    issue_.add_argument("--through", metavar="DATE", help="with --client: the last day of work to invoice "
+                        "(default: the issue date)")
     commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")

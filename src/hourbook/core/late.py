@@ -72,7 +72,10 @@ def plan_late(books: Books, records) -> dict[ClientId, dict[Source, HeldFrom]]:
     """
     issued_on: dict[str, datetime.date] = {}
     for record in records:
-        issued_on[record.period] = min(record.issued, issued_on.get(record.period, record.issued))
+        # An invoice of one client's work up to a date (`issue --client`, a record with `through`) leaves its
+        # period open: only periods issued for everyone move late-approved lines out (docs/invoicing.md).
+        if getattr(record, "through", None) is None:
+            issued_on[record.period] = min(record.issued, issued_on.get(record.period, record.issued))
     held_records: dict[tuple[str, str], list] = {}
     later: dict[str, list] = {}
     invoiced = set()

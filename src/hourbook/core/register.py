@@ -46,12 +46,12 @@ REGISTER_HEADER = (
     "# and compares every issued period with the books.\n"
 )
 # The fields of a record, in the order they are written. Every one is covered by its hash.
-RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "issued", "currency",
+RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "through", "issued", "currency",
                  "rate", "net", "tax", "total", "content", "commit", "pdf", "pdf_sha256", "lines", "previous")
 # Fields that records written by earlier versions lack. Such a record is read with the field
 # empty and hashed without it (as it was written), so its chain still verifies; a record that
 # has the field is hashed with it.
-LATER_FIELDS = ("pdf_sha256",)
+LATER_FIELDS = ("pdf_sha256", "through")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class IssuedRecord:
     lines: tuple[Item, ...]
     previous: str
     pdf_sha256: str = ""                        # hex SHA-256 of the PDF's bytes; "" in records from before it
+    # `issue --client ID --through DATE`: the last day of the client's work it covers in its period;
+    # None: the rest of the period (`hourbook issue PERIOD`, and records from before the field).
+    through: datetime.date | None = None
     hash: str = ""
     source: Source = field(default=Source(REGISTER, 0), compare=False)
     read_hash: str = field(default="", compare=False)   # the hash of the fields as read from the file
@@ -88,18 +91,23 @@ class IssuedRecord:
 
     @property
     def label(self) -> str:
-        """`invoice 2026-0001 (acme, 2026-10)`: the record as messages name it."""
+        """`invoice 2026-0001 (acme, 2026-10)`: the record as messages name it (`, through 2026-10-15`
+        for one that covers the client's work up to a date)."""
         what = "invoice" if self.type == INVOICE else "corrective invoice"
-        return f"{what} {self.number} ({self.client}, {self.period})"
+        through = f", through {self.through}" if self.through is not None else ""
+        return f"{what} {self.number} ({self.client}, {self.period}{through})"
 
     def fields(self) -> dict:
         """The record as written: strings, one int, and lists of strings.
 
-        `pdf_sha256` is left out when empty: a record from before that field is hashed as it was written.
+        `pdf_sha256` is left out when empty, and `through` when None: a record from before those fields is
+        hashed as it was written.
         """
         fields = {
             "number": self.number, "type": self.type, "corrects": self.corrects, "scope": self.scope,
-            "seq": self.seq, "client": self.client, "period": self.period, "issued": self.issued.isoformat(),
+            "seq": self.seq, "client": self.client, "period": self.period,
+            "through": self.through.isoformat() if self.through is not None else "",
+            "issued": self.issued.isoformat(),
             "currency": self.currency, "rate": f"{self.rate.normalize():f}",
             "net": format_money(self.net, self.currency),
             "tax": format_money(self.tax, self.currency), "total": format_money(self.total, self.currency),
@@ -108,6 +116,8 @@ class IssuedRecord:
         }
         if not self.pdf_sha256:
             del fields["pdf_sha256"]
+        if self.through is None:
+            del fields["through"]
         return fields
 
 

@@ -20,12 +20,17 @@ import os
 import re
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 from hourbook.checks import issued as issued_checks
 from hourbook.checks.register import check_append_only
 from hourbook.checks.register import read_verified_register
 from hourbook.core import periods
+from hourbook.core.coverage import CoverageRefusal
+from hourbook.core.coverage import client_documents
+from hourbook.core.coverage import period_documents
+from hourbook.core.coverage import service_days
 from hourbook.core.documents import INVOICE
 from hourbook.core.invoice import legal_problems
 from hourbook.core.incidents import number_incidents
@@ -38,7 +43,6 @@ from hourbook.core.register import GENESIS
 from hourbook.core.register import REGISTER
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import appended_register
-from hourbook.core.register import current_documents
 from hourbook.core.register import name_clashes
 from hourbook.core.register import plan_records
 from hourbook.core.register import seal_with_pdfs
@@ -137,8 +141,10 @@ def register_refusal(root: Path) -> str:
 
 
 def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks,
-          diagnostics: list[Diagnostic], progress: Progress | None = None) -> IssueOutcome:
-    """Number, record and write the invoices of one period: `hourbook issue PERIOD`.
+          diagnostics: list[Diagnostic], progress: Progress | None = None, client: str = "",
+          through: datetime.date | None = None) -> IssueOutcome:
+    """Number, record and write the invoices of one period: `hourbook issue PERIOD`; or, with `client`,
+    that client's work up to `through` (`hourbook issue --client ID --through DATE`, `core.coverage`).
 
     Refuses (nothing written) when the issue date is after today or before the last
     invoice's, the books have errors, a file the invoices are made from is not in git as
@@ -160,6 +166,9 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
         issued_on: the issue date (today, or earlier to back-date; `future_date_refusal` first).
         priced, diagnostics: the books priced as on `issued_on` (`pipeline.load_and_price`).
         progress: told of each invoice's PDF as it is made (`output.progress`).
+        client: a client id: invoice only its work not invoiced yet, up to `through` (`period` is then
+            ignored), leaving the period open for everyone else.
+        through: the last day of the client's work to invoice (default: the issue date).
     """
     outcome = IssueOutcome(diagnostics=list(diagnostics))
     if any(diagnostic.severity == ERROR for diagnostic in diagnostics):
@@ -172,6 +181,19 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
         return outcome
     outcome.refusal = books_refusal(root) or invoices_folder_problem(root)
     if outcome.refusal:
+        return outcome
+    if client:
+        through = through or issued_on
+        outcome.refusal = client_refusal(priced, client, through, issued_on)
+        if outcome.refusal:
+            return outcome
+        with register_lock(root):
+            issue_locked(root, "", issued_on, priced, commit, outcome, progress or Progress("issuing"),
+                         client=client, through=through)
+        if outcome.records:
+            outcome.notes.append(f"{client}'s work after {through} goes on its next invoice; commit the register "
+                                 "and the invoices: git add issued.yaml invoices && "
+                                 f"git commit -m 'Issue {client} through {through}'")
         return outcome
     start, end = periods.bounds(period)
     if start > issued_on:
@@ -188,8 +210,40 @@ def issue(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks
     return outcome
 
 
+def client_refusal(priced: PricedBooks, client: str, through: datetime.date, issued_on: datetime.date) -> str:
+    """Why `issue --client` cannot invoice `client` up to `through` ('' when it can, as far as the books say)."""
+    if priced.books.contract(client) is None:
+        known = ", ".join(sorted(contract.id for contract in priced.books.contracts)) or "none"
+        return f"unknown client {client!r}: the clients are {known} (contracts/<id>.yaml)"
+    if through > issued_on:
+        return (f"--through {through} is after the issue date {issued_on}: an invoice covers work done by the "
+                "day it is issued")
+    return ""
+
+
+def documents_to_issue(priced: PricedBooks, records: list[IssuedRecord], period: str, client: str,
+                       through: datetime.date | None) -> tuple[list, str]:
+    """(document, contract, through) of every invoice to issue, and why none can be ('' when they can)."""
+    if client:
+        try:
+            docs = client_documents(priced, records, client, through)
+        except CoverageRefusal as refusal:
+            return [], str(refusal)
+        if not docs:
+            return [], (f"nothing to invoice for {client} through {through}: no period of its work up to that "
+                        "day that is not invoiced yet has a non-zero total")
+        return docs, ""
+    already = [record for record in records if record.period == period and record.through is None]
+    if already:
+        return [], (f"period {period} was already issued on {already[0].issued}: "
+                    + ", ".join(f"{r.number} ({r.client})" for r in already)
+                    + "; an issued invoice never changes: correct it with a #correction entry in an open period")
+    return period_documents(priced, records, period), ""
+
+
 def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: PricedBooks, commit: str,
-                 outcome: IssueOutcome, progress: Progress) -> None:
+                 outcome: IssueOutcome, progress: Progress, client: str = "",
+                 through: datetime.date | None = None) -> None:
     """The part of `issue` that holds the register's lock: read it, number, write PDFs, append."""
     remove_stale_temp_files(root)
     records, problems, old_bytes = read_verified_register(root)
@@ -199,19 +253,14 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, problems)
         outcome.refusal = "the register issued.yaml has errors (above)"
         return
-    already = [record for record in records if record.period == period]
-    if already:
-        outcome.refusal = (f"period {period} was already issued on {already[0].issued}: "
-                           + ", ".join(f"{r.number} ({r.client})" for r in already)
-                           + "; an issued invoice never changes: correct it with a #correction entry "
-                           "in an open period")
+    pieces, outcome.refusal = documents_to_issue(priced, records, period, client, through)
+    if outcome.refusal:
         return
     outcome.refusal = register_refusal(root) or date_refusal(issued_on, records, issued_checks.real_today())
     if outcome.refusal:
         return
-    docs = [(doc, contract) for key, (doc, contract) in sorted(current_documents(priced, records, {period}).items())
-            if doc.total != 0]
-    docs.sort(key=lambda pair: (pair[0].kind != INVOICE, pair[0].client, pair[0].corrects))
+    pieces.sort(key=lambda piece: (piece[0].period, piece[0].kind != INVOICE, piece[0].client, piece[0].corrects))
+    docs = [(doc, contract) for doc, contract, _ in pieces]
     if not docs:
         outcome.notes.append(f"nothing to invoice in {period}: no client has a non-zero total; nothing written")
         return
@@ -221,7 +270,8 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, legal)
         outcome.refusal = "an invoice would lack what the law asks for (above)"
         return
-    planned = plan_records(docs, records, settings, issued_on, commit)
+    planned = [replace(record, through=piece[2])
+               for record, piece in zip(plan_records(docs, records, settings, issued_on, commit), pieces)]
     clashes = name_clashes(planned, records)
     if clashes:
         outcome.refusal = ("; ".join(clashes) + ": make the number patterns in hourbook.yaml (invoice: number, "
@@ -236,10 +286,12 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     pdfs = {}
     try:
         for (doc, contract), record in zip(docs, planned):
-            pdfs[record.pdf] = invoice_pdf(make_invoice(doc, record, contract, settings,
-                                                        issued_by_number.get(doc.corrects), info,
-                                                        wording=invoice_wording(contract),
-                                                        incidents=incidents.get(contract.id)), root)
+            invoice = make_invoice(doc, record, contract, settings, issued_by_number.get(doc.corrects), info,
+                                   wording=invoice_wording(contract), incidents=incidents.get(contract.id))
+            if doc.kind == INVOICE:             # one client's work up to a date: its own service days
+                start, end = service_days(doc, records, record.through)
+                invoice = replace(invoice, period_start=start, period_end=end)
+            pdfs[record.pdf] = invoice_pdf(invoice, root)
             progress.advance(pdfs=1)
     except TemplateProblem as problem:          # templates/invoice.html failed for an invoice check did not try
         outcome.diagnostics = sorted_diagnostics(outcome.diagnostics, [problem.diagnostic])

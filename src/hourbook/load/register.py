@@ -120,13 +120,20 @@ def parse_record(item, line: int) -> IssuedRecord:
     if "pdf_sha256" in item and not SHA256_HEX.match(pdf_sha256):
         raise RegisterError(item.line_of("pdf_sha256"), "register field 'pdf_sha256' must be 64 hexadecimal "
                             f"digits, got {pdf_sha256!r}: the register was edited by hand")
+    through = None
+    if "through" in item:
+        try:
+            through = datetime.date.fromisoformat(text_field("through"))
+        except ValueError:
+            raise RegisterError(item.line_of("through"), "register field 'through' is not a date: "
+                                f"{item['through']!r}: the register was edited by hand") from None
     return IssuedRecord(
         number=text_field("number"), type=kind, corrects=text_field("corrects"), scope=text_field("scope"), seq=seq,
         client=text_field("client"), period=text_field("period"), issued=issued, currency=text_field("currency"),
         rate=amount_field("rate"), net=amount_field("net"), tax=amount_field("tax"), total=amount_field("total"),
         content=text_field("content"), commit=text_field("commit"), pdf=text_field("pdf"),
         lines=tuple(Item(*entry) for entry in lines), previous=text_field("previous"), pdf_sha256=pdf_sha256,
-        hash=text_field("hash"), source=Source(REGISTER, line), read_hash=record_hash(plain_data(item)))
+        through=through, hash=text_field("hash"), source=Source(REGISTER, line), read_hash=record_hash(plain_data(item)))
 
 
 def plain_data(value):

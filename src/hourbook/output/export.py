@@ -36,6 +36,8 @@ from hourbook.core.money import format_money
 from hourbook.core.records import PricedBooks
 from hourbook.core.documents import INVOICE
 from hourbook.core.documents import split_statement
+from hourbook.core.coverage import covering_record
+from hourbook.core.coverage import records_by_key
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import client_numbers
 from hourbook.load.register import read_register
@@ -67,9 +69,15 @@ def one_line(text: str) -> str:
     return "".join(repr(char)[1:-1] if unicodedata.category(char) in LINE_BREAKING else char for char in text)
 
 
+def invoice_number(key_records: list[IssuedRecord], day) -> str:
+    """The number of the invoice (of one client, period and kind) whose dates hold `day`; '' if none yet."""
+    record = covering_record(key_records, day)
+    return record.number if record is not None else ""
+
+
 def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
     """Every priced line and fee as CSV rows; `invoice` names the issued invoice that holds it."""
-    by_key = {record.key: record.number for record in records}
+    grouped = records_by_key(records)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -78,9 +86,10 @@ def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
         numbers = client_numbers(records, contract.id)
         for statement in client.statements:
             for doc in split_statement(statement, contract, numbers):
-                number = by_key.get(doc.key, "")
+                key_records = grouped.get(doc.key, [])
                 for line in doc.lines:
                     entry = line.entry
+                    number = invoice_number(key_records, entry.date)
                     writer.writerow(csv_row([
                         contract.id, statement.period, entry.date.isoformat(), str(entry.source), entry.kind,
                         line.status, line.reason or "", entry.by, entry.worker, " ".join(entry.tags),
@@ -89,6 +98,7 @@ def lines_csv(priced: PricedBooks, records: list[IssuedRecord]) -> str:
                         format_money(line.value, currency), format_money(line.amount, currency), currency,
                         line.cover or "", number, entry.description]))
                 for fee in doc.fees:
+                    number = invoice_number(key_records, fee.date)
                     writer.writerow(csv_row([
                         contract.id, statement.period, fee.date.isoformat(), str(fee.source), fee.kind, "fee",
                         "", "", "", "", 0, 0, "", format_money(fee.amount, currency),
