@@ -2,9 +2,9 @@
 
 Two formats: ISO 20022 camt.053 XML (`BkToCstmrStmt`, any version camt.053.001.02 onwards;
 tested with .02, .04 and .08), and CSV with a column mapping (`CsvColumns`, from the command's
-flags). Only credits are read: camt entries with `CdtDbtInd` CRDT (and not reversals), CSV rows
-with a positive amount. The statement is not part of the books: nothing here reads the books,
-and nothing is written. Bad input is an error at its line (`statement.xml:12: error: …`).
+flags). Only credits are read: camt entries with `CdtDbtInd` CRDT, booked (`Sts` BOOK) and not
+reversals, and CSV rows with a positive amount. The statement is not part of the books:
+nothing here reads the books, and nothing is written. Bad input is an error at its line (`statement.xml:12: error: …`).
 """
 
 from __future__ import annotations
@@ -131,8 +131,9 @@ def _camt_entry(entry, ns: dict, label: str, account_currency: str) -> list[Bank
     indicator = _text(entry, "c:CdtDbtInd", ns)
     if indicator not in ("CRDT", "DBIT"):
         raise StatementError(line, f"entry's CdtDbtInd must be CRDT or DBIT, got {indicator!r}")
-    if indicator == "DBIT" or _text(entry, "c:RvslInd", ns).lower() == "true":
-        return []
+    status = _text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns)     # .08 wraps it in Cd
+    if indicator == "DBIT" or _text(entry, "c:RvslInd", ns).lower() == "true" or status not in ("", "BOOK"):
+        return []                               # money out, a returned payment, or not booked (PDNG, INFO)
     amount, currency = _camt_amount(entry.find("c:Amt", ns), line, account_currency)
     day = _camt_date(entry, ns, line)
     transactions = entry.findall("c:NtryDtls/c:TxDtls", ns)

@@ -47,7 +47,7 @@ def record_line(proposal: Proposal) -> str:
     fields.append("method: transfer")
     if line.ref:
         fields.append(f"ref: {yaml_text(line.ref)}")
-    return f"  - {{{', '.join(fields)}}}   # {comment_text(proposal.how)}"
+    return f"  - {{{', '.join(fields)}}}   # {escape_controls(' '.join(proposal.how.split()))}"
 
 
 def unmatched_line(proposal: Proposal) -> str:
