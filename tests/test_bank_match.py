@@ -141,3 +141,128 @@ def test_csv_with_a_column_mapping(books):
     assert code == 0, err
     assert out == CSV_YAML.replace("{path}", str(statement))
     assert err == "4 credit lines: 3 proposed, 1 not\n"
+
+
+CAMT_02 = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <Stmt>
+      <Acct><Id><IBAN>ES9121000418450200051332</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="EUR">72.60</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts>BOOK</Sts>
+        <BookgDt><DtTm>2026-12-10T09:30:00</DtTm></BookgDt>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>E2E-9</EndToEndId></Refs>
+          <RltdPties><Dbtr><Nm>Acme Industries</Nm></Dbtr></RltdPties>
+          <RmtInf><Ustrd>inv. 2026-0003</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+      <Ntry>
+        <Amt Ccy="EUR">{batch_total}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts>BOOK</Sts>
+        <ValDt><Dt>2026-12-11</Dt></ValDt>
+        <AcctSvcrRef>BATCH-5</AcctSvcrRef>
+        <NtryDtls>
+          <TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">226.88</Amt></TxAmt></AmtDtls>
+            <RmtInf><Ustrd>2026-0001</Ustrd></RmtInf></TxDtls>
+          <TxDtls><AmtDtls><TxAmt><Amt Ccy="EUR">205.16</Amt></TxAmt></AmtDtls>
+            <RmtInf><Ustrd>2026-0002</Ustrd></RmtInf></TxDtls>
+        </NtryDtls>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+"""
+
+
+def test_camt_053_001_02_and_batch_entries(books, tmp_path):
+    # .02: <Sts>BOOK</Sts>, Dbtr/Nm, a DtTm booking date; EndToEndId is the ref when the bank gives none.
+    # A batch entry of 226.88 + 205.16 = 432.04: one line per transaction, refs BATCH-5/1 and BATCH-5/2.
+    statement = tmp_path / "camt02.xml"
+    statement.write_text(CAMT_02.replace("{batch_total}", "432.04"), encoding="utf-8")
+    code, out, err = match(books, statement)
+    assert code == 0, err
+    assert out.splitlines()[2:] == [
+        "  - {date: 2026-12-10, invoice: 2026-0003, amount: 72.60, method: transfer, ref: E2E-9}   "
+        "# number in the text; pays it in full",
+        "  - {date: 2026-12-11, invoice: 2026-0001, amount: 226.88, method: transfer, ref: BATCH-5/1}   "
+        "# number in the text; pays it in full",
+        "  - {date: 2026-12-11, invoice: 2026-0002, amount: 205.16, method: transfer, ref: BATCH-5/2}   "
+        "# number in the text; pays it in full"]
+
+
+# ------------------------------------------------------------------ bad input: located errors, exit 1
+
+
+@pytest.mark.parametrize("name, text, flags, expected", [
+    ("not-xml.xml", "<Document><Stmt>\n</Document>\n", (),
+     "{path}:2: error: not well-formed XML: Opening and ending tag mismatch: Stmt line 1 and Document"),
+    ("camt054.xml", '<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"/>\n', (),
+     "{path}:2: error: not a camt.053 bank statement: expected <Document> in "
+     "urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN, got <Document> in urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"),
+    ("bad-amount.xml", CAMT_02.replace("{batch_total}", "4x2.04"), (),
+     "{path}:18: error: amount must be a number like 226.88, got '4x2.04'"),
+    ("bad-amount.csv", "Date,Amount,Description\n2026-12-01,12.00,ok\n2026-12-02,\"12,50\",no\n", (),
+     "{path}:3: error: amount must be a number like 226.88, got '12,50' "
+     "(give --decimal-comma for amounts like 1.234,56)"),
+    ("bad-date.csv", "Date,Amount,Description\n01/12/2026,12.00,ok\n", (),
+     "{path}:2: error: date '01/12/2026' does not match --date-format %Y-%m-%d"),
+    ("no-column.csv", "Datum;Betrag\n", (),
+     "{path}:1: error: no date column 'Date' in the CSV header; its columns are 'Datum', 'Betrag' "
+     "(give --date-column NAME or NUMBER)"),
+    ("latin1.csv", "Date,Amount,Description\n2026-12-01,12.00,Zahlung f\xfcr\n", (),
+     "{path}:2: error: the CSV is not utf-8 text; give its encoding with --encoding (e.g. cp1252)"),
+    ("empty.csv", "", (), "{path}:1: error: the CSV is empty: expected a header line, then one row per bank line"),
+])
+def test_bad_statements_are_located_errors(books, tmp_path, name, text, flags, expected):
+    statement = tmp_path / name
+    statement.write_bytes(text.encode("latin-1" if name == "latin1.csv" else "utf-8"))
+    code, out, err = match(books, statement, *flags)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [expected.replace("{path}", str(statement)),
+                                "payments match stopped: nothing was proposed"]
+
+
+def test_a_missing_statement_and_a_missing_books_folder(books, tmp_path):
+    code, out, err = match(books, tmp_path / "nope.xml")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0] == f"{tmp_path / 'nope.xml'}:1: error: cannot read the statement: No such file or directory"
+    assert match(tmp_path / "no-books", HERE / "statement.csv")[0] == 2
+
+
+def test_xml_entities_are_not_expanded(books, tmp_path):
+    # An external entity (XXE) must not be read into the remittance text.
+    statement = tmp_path / "xxe.xml"
+    statement.write_text(CAMT_02.replace("{batch_total}", "432.04").replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>').replace(
+        "inv. 2026-0003", "&x; 2026-0003"), encoding="utf-8")
+    code, out, _ = match(books, statement)
+    assert code == 0 and "root:" not in out
+
+
+# ------------------------------------------------------------------ the matcher alone
+
+
+def line(amount: str, text: str = "", payer: str = "", ref: str = "", currency: str = "EUR") -> BankLine:
+    return BankLine(datetime.date(2026, 12, 1), Decimal(amount), currency, text, ref, payer, Source("s.csv", 2))
+
+
+def test_number_in_text_not_inside_a_longer_number():
+    pattern = number_pattern("2026-0001")
+    assert pattern.search("Invoice 2026-0001.") and pattern.search("RE20260001 x") is None
+    assert pattern.search("inv 2026 0001") and pattern.search("2026/0001") and pattern.search("2026-00012") is None
+    assert pattern.search("12026-0001") is None
+
+
+def test_payer_names_without_legal_forms_and_accents():
+    names = {"acme": "ACME Industries S.L.", "beta": "Beta GmbH", "cafe": "Café Müller"}
+    assert client_by_name("ACME INDUSTRIES SL", names) == "acme"
+    assert client_by_name("Acme Industries, S.L.U.", names) == "acme"
+    assert client_by_name("CAFE MULLER", names) == "cafe"
+    assert client_by_name("Acme", names) == ""            # not every word of the contract's name
+    assert client_by_name("", names) == ""

@@ -100,7 +100,7 @@ def read_camt(data: bytes, label: str) -> tuple[list[BankLine], list[Diagnostic]
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        return [], [Diagnostic(Source(label, exc.lineno or 1), f"not well-formed XML: {exc.msg}", ERROR)]
+        return [], [Diagnostic(Source(label, exc.lineno or 1), "not well-formed XML: " + re.sub(r", line \d+, column \d+$", "", exc.msg), ERROR)]
     namespace = etree.QName(root).namespace or ""
     if not CAMT_053.match(namespace) or etree.QName(root).localname != "Document":
         return [], [Diagnostic(Source(label, root.sourceline or 1), "not a camt.053 bank statement: expected "
