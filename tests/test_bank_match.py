@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from test_invoicing import BOOKS
 from test_invoicing import GIT_IDENTITY
 from test_invoicing import commit
@@ -26,6 +29,7 @@ from hourbook.core.matching import client_by_name
 from hourbook.core.matching import match_lines
 from hourbook.core.matching import number_pattern
 from hourbook.core.records import Source
+from hourbook.core.register import IssuedRecord
 from hourbook.load.yaml_reader import parse_yaml
 
 HERE = Path(__file__).parent / "bank"
@@ -266,3 +270,55 @@ def test_payer_names_without_legal_forms_and_accents():
     assert client_by_name("CAFE MULLER", names) == "cafe"
     assert client_by_name("Acme", names) == ""            # not every word of the contract's name
     assert client_by_name("", names) == ""
+
+
+# ------------------------------------------------------------------ the law: every credit is accounted for once
+
+
+CLIENTS = {"acme": "ACME Industries S.L.", "beta": "Beta GmbH", "gamma": "Gamma Ltd"}
+
+
+def issued(number: str, client: str, total: str, currency: str = "EUR") -> IssuedRecord:
+    return IssuedRecord(number=number, type="invoice", corrects="", scope="invoice/2026", seq=1, client=client,
+                        period="2026-10", issued=datetime.date(2026, 11, 2), currency=currency, rate=Decimal(21),
+                        net=Decimal(total), tax=Decimal(0), total=Decimal(total), content="", commit="", pdf="",
+                        lines=(), previous="")
+
+
+amounts = st.sampled_from(["10.00", "72.60", "100.00", "205.16", "226.88", "0.01"])
+invoices = st.lists(st.tuples(st.sampled_from(sorted(CLIENTS)), amounts, st.sampled_from(["EUR", "USD"])),
+                    max_size=6)
+bank_lines = st.lists(st.tuples(amounts, st.integers(0, 8), st.sampled_from(["", *CLIENTS.values(), "Nobody"]),
+                                st.sampled_from(["", "R1", "R2", "R3"]), st.sampled_from(["EUR", "EUR", "USD"])),
+                      max_size=8)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(invoices, bank_lines, st.frozensets(st.sampled_from(["R1", "R2"])))
+def test_every_credit_line_is_proposed_or_said_why_exactly_once(invoice_specs, line_specs, known_refs):
+    records = [issued(f"2026-{index + 1:04d}", client, total, currency)
+               for index, (client, total, currency) in enumerate(invoice_specs)]
+    lines = [line(amount, f"Invoice 2026-{number:04d}" if number else "thanks", payer, ref, currency)
+             for amount, number, payer, ref, currency in line_specs]
+    proposals = match_lines(lines, records, CLIENTS, known_refs)
+    # One proposal per line, in order: proposed, or left out with a reason, never both.
+    assert [proposal.line for proposal in proposals] == lines
+    assert all(proposal.matched != bool(proposal.skipped) for proposal in proposals)
+    # A line naming one issued invoice, in its currency, with a new ref, pays that invoice.
+    seen = set(known_refs)
+    for proposal, (_, number, _, ref, currency) in zip(proposals, line_specs):
+        fresh = not ref or ref not in seen
+        seen.add(ref)
+        if number and number <= len(records) and fresh and records[number - 1].currency == currency:
+            assert proposal.invoice == records[number - 1].number, proposal
+    # A ref already in payments/, or on an earlier line, is never proposed again.
+    proposed_refs = [p.line.ref for p in proposals if p.matched and p.line.ref]
+    assert len(proposed_refs) == len(set(proposed_refs)) and not set(proposed_refs) & known_refs
+    # A proposed invoice is an issued one, of the client named, in the line's currency.
+    by_number = {record.number: record for record in records}
+    for proposal in proposals:
+        if proposal.matched:
+            assert proposal.client in CLIENTS
+            if proposal.invoice:
+                record = by_number[proposal.invoice]
+                assert (record.client, record.currency) == (proposal.client, proposal.line.currency)
