@@ -10,6 +10,8 @@ what every line is expected to match, and why (figures by hand).
 from __future__ import annotations
 
 import datetime
+import re
+import shlex
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -322,3 +324,27 @@ def test_every_credit_line_is_proposed_or_said_why_exactly_once(invoice_specs, l
             if proposal.invoice:
                 record = by_number[proposal.invoice]
                 assert (record.client, record.currency) == (proposal.client, proposal.line.currency)
+
+
+# ------------------------------------------------------------------ docs/payments.md's examples are these tests
+
+DOCS = Path(__file__).parent.parent / "docs" / "payments.md"
+
+
+def docs_blocks(language: str) -> list[str]:
+    text = DOCS.read_text(encoding="utf-8").split("## Bank statements", 1)[1]
+    return re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+
+
+def test_the_docs_camt_example_is_what_the_command_prints(books, tmp_path):
+    statement = tmp_path / "camt053-2026-12.xml"
+    shutil.copy(HERE / "statement-v08.xml", statement)
+    code, out, _ = match(books, statement)
+    assert code == 0
+    assert out.replace(str(statement), statement.name) == docs_blocks("yaml")[0]
+
+
+def test_the_docs_csv_command_gives_the_table_of_the_docs(books):
+    command = shlex.split(docs_blocks("sh")[1].replace("\\\n", " "))
+    assert command[:3] == ["hourbook", "payments", "match"]
+    assert tuple(command[4:]) == CSV_FLAGS            # test_csv_with_a_column_mapping pins what they give
