@@ -13,6 +13,7 @@ import datetime
 import re
 import shlex
 import shutil
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -274,6 +275,17 @@ def test_payer_names_without_legal_forms_and_accents():
     assert client_by_name("", names) == ""
 
 
+def test_several_numbers_of_one_client_pay_the_client():
+    # 226.88 + 72.60 = 299.48 for 2026-0001 and 2026-0003, both acme's: a client payment, oldest first.
+    records = [issued("2026-0001", "acme", "226.88"), issued("2026-0002", "beta", "205.16"),
+               issued("2026-0003", "acme", "72.60")]
+    both, mixed, dollars = match_lines([line("299.48", "2026-0001 + 2026-0003"), line("432.04", "2026-0001, 2026-0002"),
+                                        line("72.60", "2026-0003", currency="USD")], records, CLIENTS)
+    assert (both.client, both.invoice, both.invoices) == ("acme", "", ("2026-0001", "2026-0003"))
+    assert mixed.skipped == "it names invoices of several clients: 2026-0001, 2026-0002"
+    assert dollars.skipped == "it names 2026-0003 in EUR, but is in USD"
+
+
 # ------------------------------------------------------------------ the law: every credit is accounted for once
 
 
@@ -348,3 +360,14 @@ def test_the_docs_csv_command_gives_the_table_of_the_docs(books):
     command = shlex.split(docs_blocks("sh")[1].replace("\\\n", " "))
     assert command[:3] == ["hourbook", "payments", "match"]
     assert tuple(command[4:]) == CSV_FLAGS            # test_csv_with_a_column_mapping pins what they give
+
+
+def test_corrective_invoices_change_what_is_owed():
+    # 2026-0001 226.88, corrected by R2026-0001 of -54.45: 226.88 - 54.45 = 172.43 owed, so a payment
+    # of 172.43 without a number is matched by amount; R2026-0002 adds 60.00 and is paid by its number.
+    records = [issued("2026-0001", "acme", "226.88"),
+               replace(issued("R2026-0001", "acme", "-54.45"), type="credit", corrects="2026-0001"),
+               replace(issued("R2026-0002", "acme", "60.00"), type="credit", corrects="2026-0001")]
+    first, second = match_lines([line("172.43", "thanks"), line("60.00", "R2026-0002")], records, CLIENTS)
+    assert (first.invoice, first.how) == ("2026-0001", "amount: 2026-0001 (acme) is the one open invoice owed 172.43")
+    assert (second.invoice, second.how) == ("R2026-0002", "number in the text; pays it in full")

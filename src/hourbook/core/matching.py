@@ -96,11 +96,15 @@ def number_pattern(number: str) -> re.Pattern:
 
 
 def open_invoices(records: list[IssuedRecord], paid: dict[str, Decimal]) -> dict[str, _Open]:
-    """Invoice number -> what is still owed: the total, less corrective invoices and payments already booked."""
-    owed = {record.number: _Open(record, record.total) for record in records if record.type == INVOICE}
+    """Number -> what is still owed: invoices (and corrective invoices that add), their totals less the
+    corrective invoices that take off and the payments already booked."""
+    owed = {record.number: _Open(record, record.total) for record in records
+            if record.type == INVOICE or (record.type == CREDIT and record.total > 0)}
     for record in records:
-        if record.type == CREDIT and record.corrects in owed:
-            owed[record.corrects].outstanding += record.total     # a credit's total is negative
+        # A corrective invoice that takes money off lowers what its invoice is owed; one that adds
+        # (a forgotten hour) is a document of its own, paid by its own number.
+        if record.type == CREDIT and record.total < 0 and record.corrects in owed:
+            owed[record.corrects].outstanding += record.total
     for number, amount in paid.items():
         if number in owed:
             owed[number].outstanding -= amount
@@ -153,9 +157,6 @@ def match_lines(lines: list[BankLine], records: list[IssuedRecord], names: dict[
 def _by_number(line: BankLine, owed: dict[str, _Open], patterns: dict[str, re.Pattern]) -> Proposal | None:
     """The invoice(s) the remittance text names, or None when it names none."""
     named = [number for number, pattern in patterns.items() if pattern.search(line.text)]
-    # A number inside another one found (2026-1 in 2026-10) is the longer one's.
-    named = [number for number in named
-             if not any(other != number and number in other for other in named)]
     if not named:
         return None
     clients = {owed[number].record.client for number in named}
