@@ -223,6 +223,8 @@ def test_camt_053_001_02_and_batch_entries(books, tmp_path):
      "(give --date-column NAME or NUMBER)"),
     ("latin1.csv", "Date,Amount,Description\n2026-12-01,12.00,Zahlung f\xfcr\n", (),
      "{path}:2: error: the CSV is not utf-8 text; give its encoding with --encoding (e.g. cp1252)"),
+    ("cents.csv", "Date,Amount,Description\n2026-12-01,12.345,ok\n", (),
+     "{path}:2: error: amount 12.345 has more decimals than EUR has (2)"),
     ("empty.csv", "", (), "{path}:1: error: the CSV is empty: expected a header line, then one row per bank line"),
 ])
 def test_bad_statements_are_located_errors(books, tmp_path, name, text, flags, expected):

@@ -20,6 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from hourbook.core.matching import BankLine
+from hourbook.core.money import minor_digits
 from hourbook.core.records import ERROR
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
@@ -139,7 +140,7 @@ def _camt_entry(entry, ns: dict, label: str, account_currency: str) -> list[Bank
     transactions = entry.findall("c:NtryDtls/c:TxDtls", ns)
     entry_ref = _text(entry, "c:AcctSvcrRef", ns) or _text(entry, "c:NtryRef", ns)
     if not transactions:
-        return [BankLine(day, amount, currency, "", entry_ref, "", Source(label, line))]
+        return [BankLine(day, amount, currency, "", clean(entry_ref), "", Source(label, line))]
     result = []
     for index, tx in enumerate(transactions, 1):
         if _text(tx, "c:CdtDbtInd", ns) == "DBIT":
@@ -163,7 +164,8 @@ def _camt_entry(entry, ns: dict, label: str, account_currency: str) -> list[Bank
         payer = (_text(tx, "c:RltdPties/c:Dbtr/c:Nm", ns) or _text(tx, "c:RltdPties/c:Dbtr/c:Pty/c:Nm", ns)
                  or _text(tx, "c:RltdPties/c:UltmtDbtr/c:Nm", ns)
                  or _text(tx, "c:RltdPties/c:UltmtDbtr/c:Pty/c:Nm", ns))
-        result.append(BankLine(day, tx_amount, tx_currency, " ".join(texts), ref, payer, Source(label, tx_line)))
+        result.append(BankLine(day, tx_amount, tx_currency, clean(" ".join(texts)), clean(ref), clean(payer),
+                               Source(label, tx_line)))
     return result
 
 
@@ -178,7 +180,20 @@ def _camt_amount(element, line: int, account_currency: str) -> tuple[Decimal, st
     if not CURRENCY.match(currency or ""):
         raise StatementError(element.sourceline or line, f"amount's currency (Ccy) must be a code like EUR, "
                              f"got {currency!r}")
-    return Decimal(text), currency
+    return checked_digits(Decimal(text), currency, element.sourceline or line), currency
+
+
+def checked_digits(amount: Decimal, currency: str, line: int) -> Decimal:
+    """The amount, if it has no more decimals than the currency's minor unit (12.345 EUR is refused, not rounded)."""
+    if -amount.as_tuple().exponent > minor_digits(currency) and amount != amount.quantize(
+            Decimal(1).scaleb(-minor_digits(currency))):
+        raise StatementError(line, f"amount {amount} has more decimals than {currency} has ({minor_digits(currency)})")
+    return amount
+
+
+def clean(text: str) -> str:
+    """A field as one line: runs of white space (line breaks, tabs) one space, other control characters gone."""
+    return " ".join("".join(char for char in text if char.isprintable() or char.isspace()).split())
 
 
 def _camt_date(entry, ns: dict, line: int) -> datetime.date:
@@ -273,12 +288,12 @@ def _csv_row(row: list[str], index: dict[str, int], texts: list[int], columns: C
         day = datetime.datetime.strptime(raw_date, columns.date_format).date()
     except ValueError:
         raise StatementError(line, f"date {raw_date!r} does not match --date-format {columns.date_format}") from None
-    currency = cell(index["currency"]).upper() if "currency" in index else columns.default_currency
+    currency = (cell(index["currency"]).upper() if "currency" in index else "") or columns.default_currency
     if not CURRENCY.match(currency):
         raise StatementError(line, f"currency must be a code like EUR, got {currency!r}")
     text = " ".join(cell(position) for position in texts if cell(position))
-    return (day, amount, currency, text, cell(index["ref"]) if "ref" in index else "",
-            cell(index["payer"]) if "payer" in index else "")
+    return (day, checked_digits(amount, currency, line), currency, clean(text),
+            clean(cell(index["ref"])) if "ref" in index else "", clean(cell(index["payer"])) if "payer" in index else "")
 
 
 def parse_amount(text: str, decimal_comma: bool, line: int) -> Decimal:
