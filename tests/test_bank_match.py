@@ -80,7 +80,7 @@ payments:
   - {date: 2026-12-03, invoice: 2026-0002, amount: 100.00, method: transfer, ref: BK-1002}   # number in the text; part payment, 105.16 left
   - {date: 2026-12-04, invoice: 2026-0003, amount: 72.60, method: transfer, ref: BK-1004}   # amount: 2026-0003 (acme) is the one open invoice owed 72.60
 # Not proposed (credit lines of the statement):
-#   {path}:60: 2026-12-05 99.00 EUR from "Unknown Trading Ltd" "Order 5521" (ref BK-1005): no invoice number, payer unknown, and no open invoice of this amount
+#   {path}:60: 2026-12-05 99.00 EUR from "Unknown Trading Ltd" "Order 5521" (ref BK-1005): no issued invoice's number in the text, payer not a client, no open invoice of this amount
 """
 
 
@@ -135,7 +135,7 @@ payments:
   - {date: 2026-12-07, invoice: 2026-0002, amount: 205.16, method: transfer, ref: C-3}   # payer 'Beta GmbH' is beta, and 2026-0002 is owed 205.16
   - {date: 2026-12-08, client: beta, amount: 10.00, method: transfer, ref: C-4}   # payer 'BETA GMBH' is beta; no single open invoice of 10.00: oldest open invoice first
 # Not proposed (credit lines of the statement):
-#   {path}:6: 2026-12-09 1234.56 EUR from "Nobody" "Spende" (ref C-5): no invoice number, payer unknown, and no open invoice of this amount
+#   {path}:6: 2026-12-09 1234.56 EUR from "Nobody" "Spende" (ref C-5): no issued invoice's number in the text, payer not a client, no open invoice of this amount
 """
 CSV_FLAGS = ("--date-column", "Buchungstag", "--amount-column", "Betrag", "--text-column", "Verwendungszweck",
              "--payer-column", "Auftraggeber", "--ref-column", "Referenz", "--decimal-comma",
@@ -373,3 +373,23 @@ def test_corrective_invoices_change_what_is_owed():
     first, second = match_lines([line("172.43", "thanks"), line("60.00", "R2026-0002")], records, CLIENTS)
     assert (first.invoice, first.how) == ("2026-0001", "amount: 2026-0001 (acme) is the one open invoice owed 172.43")
     assert (second.invoice, second.how) == ("R2026-0002", "number in the text; pays it in full")
+
+
+def test_books_without_invoices_match_clients_by_name(tmp_path):
+    # No issued.yaml: ACME INDUSTRIES SL's 226.88 (BK-1001) goes to acme and Beta GmbH's 100.00 (BK-1002) to
+    # beta, by the payers' names; J. Smith and Unknown Trading Ltd are no client's.
+    root = tmp_path / "books"
+    root.mkdir()
+    for rel, text in BOOKS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    code, out, err = match(root, HERE / "statement-v08.xml")
+    assert code == 0
+    assert parse_yaml(out)["payments"] == [
+        {"date": datetime.date(2026, 12, 2), "client": "acme", "amount": Decimal("226.88"), "method": "transfer",
+         "ref": "BK-1001"},
+        {"date": datetime.date(2026, 12, 3), "client": "beta", "amount": Decimal("100.00"), "method": "transfer",
+         "ref": "BK-1002"}]
+    assert err.splitlines() == [
+        "hourbook: note: no invoice has been issued (issued.yaml): lines can only be matched to a client by the "
+        "payer's name", "4 credit lines: 2 proposed, 2 not"]

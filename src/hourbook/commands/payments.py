@@ -76,6 +76,9 @@ def match_statement(args, root: Path) -> int:
     if any(problem.severity == ERROR for problem in problems):
         print("payments match stopped: nothing was proposed", file=sys.stderr)
         return 1
+    if not records:
+        print("hourbook: note: no invoice has been issued (issued.yaml): lines can only be matched to a client "
+              "by the payer's name", file=sys.stderr)
     known = read_known_payments(root)
     proposals = match_lines(lines, records, {contract.id: contract.party.name for contract in contracts},
                             known.refs, known.paid)

@@ -196,9 +196,9 @@ def _by_client(line: BankLine, owed: dict[str, _Open], names: dict[ClientId, str
         return Proposal(line, invoice=record.number, client=record.client,
                         how=f"amount: {record.number} ({record.client}) is the one open invoice owed {line.amount}")
     if equal:
-        return Proposal(line, skipped=f"no invoice number, payer unknown, and {len(equal)} open invoices are owed "
+        return Proposal(line, skipped=f"no issued invoice's number in the text, payer not a client, and {len(equal)} open invoices are owed "
                         f"{line.amount}: {', '.join(entry.record.number for entry in equal)}")
-    return Proposal(line, skipped="no invoice number, payer unknown, and no open invoice of this amount")
+    return Proposal(line, skipped="no issued invoice's number in the text, payer not a client, no open invoice of this amount")
 
 
 def _against(amount: Decimal, outstanding: Decimal) -> str:
