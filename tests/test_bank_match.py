@@ -34,6 +34,7 @@ from hourbook.core.matching import number_pattern
 from hourbook.core.records import Source
 from hourbook.core.register import IssuedRecord
 from hourbook.load.yaml_reader import parse_yaml
+from hourbook.output.payment_proposals import yaml_text
 
 HERE = Path(__file__).parent / "bank"
 
@@ -393,3 +394,11 @@ def test_books_without_invoices_match_clients_by_name(tmp_path):
     assert err.splitlines() == [
         "hourbook: note: no invoice has been issued (issued.yaml): lines can only be matched to a client by the "
         "payer's name", "4 credit lines: 2 proposed, 2 not"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                                      blacklist_characters="\x85\ufeff"), max_size=20))
+def test_a_proposed_value_reads_back_as_itself(value):
+    # A ref, invoice number or client id is written plain only when hourbook's YAML reads it back the same.
+    assert parse_yaml(f"- {{ref: {yaml_text(value)}, amount: 1.00}}\n") == [{"ref": value, "amount": Decimal("1.00")}]

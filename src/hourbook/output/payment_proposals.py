@@ -22,11 +22,11 @@ MAX_SHOWN_TEXT = 60                             # characters of remittance text 
 def yaml_text(value: str) -> str:
     """A string as a YAML scalar that reads back as itself: plain when it does, else double-quoted."""
     try:
-        plain = parse_yaml(f"x: {value}\n")
+        plain = parse_yaml(f"- {{x: {value}, y: 1}}\n")      # as it stands in a record: inside a flow mapping
     except YamlError:
         plain = None
-    if isinstance(plain, dict) and plain.get("x") == value and isinstance(plain.get("x"), str) \
-            and not any(char in value for char in ",{}[]#&*!|>'\"%@`"):
+    if isinstance(plain, list) and plain[0] == {"x": value, "y": 1} and isinstance(plain[0]["x"], str) \
+            and not any(char in value for char in "#&*!|>'\"%@`"):
         return value
     return json.dumps(value, ensure_ascii=False)
 
