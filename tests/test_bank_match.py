@@ -242,6 +242,7 @@ def test_a_missing_statement_and_a_missing_books_folder(books, tmp_path):
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == f"{tmp_path / 'nope.xml'}:1: error: cannot read the statement: No such file or directory"
     assert match(tmp_path / "no-books", HERE / "statement.csv")[0] == 2
+    assert match(books, tmp_path)[2].splitlines()[0] == f"{tmp_path}:1: error: the statement is not a file: give the exported file"
 
 
 def test_xml_entities_are_not_expanded(books, tmp_path):
@@ -402,3 +403,19 @@ def test_books_without_invoices_match_clients_by_name(tmp_path):
 def test_a_proposed_value_reads_back_as_itself(value):
     # A ref, invoice number or client id is written plain only when hourbook's YAML reads it back the same.
     assert parse_yaml(f"- {{ref: {yaml_text(value)}, amount: 1.00}}\n") == [{"ref": value, "amount": Decimal("1.00")}]
+
+
+def test_a_client_payment_in_payments_pays_the_oldest_invoice_first(books):
+    # payments/ has 226.88 from acme without a number: it pays 2026-0001 (the oldest) in full, so
+    # BK-1001, naming 2026-0001, is 226.88 more than is owed, and BK-1004's 72.60 still goes by amount to
+    # 2026-0003. With 300.00 instead: 226.88 to 2026-0001, and 300.00 - 226.88 = 73.12 >= 72.60 pays 2026-0003
+    # too, so nothing is owed 72.60 and BK-1004 is not proposed.
+    (books / "payments").mkdir()
+    path = books / "payments" / "acme.yaml"
+    path.write_text("payments:\n  - {date: 2026-12-01, client: acme, amount: 226.88}\n", encoding="utf-8")
+    out = match(books, HERE / "statement-v08.xml")[1]
+    assert "ref: BK-1001}   # number in the text; pays 226.88 more than is owed (0.00)" in out
+    assert "ref: BK-1004}   # amount: 2026-0003 (acme) is the one open invoice owed 72.60" in out
+    path.write_text("payments:\n  - {date: 2026-12-01, client: acme, amount: 300.00}\n", encoding="utf-8")
+    out = match(books, HERE / "statement-v08.xml")[1]
+    assert "(ref BK-1004): no issued invoice's number in the text, payer not a client, no open invoice" in out

@@ -81,7 +81,7 @@ def match_statement(args, root: Path) -> int:
               "by the payer's name", file=sys.stderr)
     known = read_known_payments(root)
     proposals = match_lines(lines, records, {contract.id: contract.party.name for contract in contracts},
-                            known.refs, known.paid)
+                            known.refs, known.paid, known.client_paid)
     sys.stdout.write(proposals_yaml(proposals, f"hourbook payments match {Path(args.file).name}"))
     matched = sum(1 for proposal in proposals if proposal.matched)
     print(f"{counted(len(proposals), 'credit line')}: {matched} proposed, {len(proposals) - matched} not",

@@ -95,7 +95,8 @@ def number_pattern(number: str) -> re.Pattern:
     return re.compile(r"(?<![0-9A-Za-z])" + r"[\s\-/._]?".join(parts) + r"(?![0-9A-Za-z])", re.IGNORECASE)
 
 
-def open_invoices(records: list[IssuedRecord], paid: dict[str, Decimal]) -> dict[str, _Open]:
+def open_invoices(records: list[IssuedRecord], paid: dict[str, Decimal],
+                  client_paid: dict[ClientId, Decimal] | None = None) -> dict[str, _Open]:
     """Number -> what is still owed: invoices (and corrective invoices that add), their totals less the
     corrective invoices that take off and the payments already booked."""
     owed = {record.number: _Open(record, record.total) for record in records
@@ -108,6 +109,13 @@ def open_invoices(records: list[IssuedRecord], paid: dict[str, Decimal]) -> dict
     for number, amount in paid.items():
         if number in owed:
             owed[number].outstanding -= amount
+    # Payments that name only the client go to its oldest open invoices first (SPEC §8).
+    for client, amount in (client_paid or {}).items():
+        for entry in sorted((entry for entry in owed.values() if entry.record.client == client),
+                            key=lambda entry: (entry.record.issued, entry.record.seq)):
+            used = min(amount, max(entry.outstanding, Decimal(0)))
+            entry.outstanding -= used
+            amount -= used
     return owed
 
 
@@ -123,7 +131,8 @@ def client_by_name(payer: str, names: dict[ClientId, str]) -> ClientId:
 
 def match_lines(lines: list[BankLine], records: list[IssuedRecord], names: dict[ClientId, str],
                 known_refs: frozenset[str] = frozenset(),
-                paid: dict[str, Decimal] | None = None) -> list[Proposal]:
+                paid: dict[str, Decimal] | None = None,
+                client_paid: dict[ClientId, Decimal] | None = None) -> list[Proposal]:
     """Propose what each credit line pays, in the lines' order.
 
     Args:
@@ -132,11 +141,12 @@ def match_lines(lines: list[BankLine], records: list[IssuedRecord], names: dict[
         names: client id -> the contract's `name` (the party the payer's name is compared with).
         known_refs: bank references already in `payments/`.
         paid: invoice number -> the amount `payments/` already pays on it.
+        client_paid: client -> what `payments/` pays it without an invoice number (oldest invoice first).
 
     Returns:
         One Proposal per line. A proposed payment counts against its invoice for the lines after it.
     """
-    owed = open_invoices(records, paid or {})
+    owed = open_invoices(records, paid or {}, client_paid)
     patterns = {number: number_pattern(number) for number in owed}
     seen_refs = set(known_refs)
     proposals = []

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +72,8 @@ def read_statement(path: Path, label: str, columns: CsvColumns) -> tuple[list[Ba
         (its credit lines, in the file's order; errors). With an error the lines are those read before it.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):      # a folder, or a FIFO that would block the read
+            return [], [Diagnostic(Source(label, 1), "the statement is not a file: give the exported file", ERROR)]
         with open(path, "rb") as handle:
             data = handle.read(MAX_STATEMENT_BYTES + 1)
     except OSError as exc:

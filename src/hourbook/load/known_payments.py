@@ -10,6 +10,7 @@ it (the payments loader proper). Meant to be folded into that loader (`load/paym
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class KnownPayments:
     """Bank references already in `payments/`, and how much each invoice number is already paid."""
 
     refs: frozenset[str]
-    paid: dict[str, Decimal]
+    paid: dict[str, Decimal]                    # invoice number -> amount paid on it
+    client_paid: dict[str, Decimal] = field(default_factory=dict)   # client -> paid without an invoice number
 
 
 def read_known_payments(root: Path) -> KnownPayments:
@@ -39,6 +41,7 @@ def read_known_payments(root: Path) -> KnownPayments:
     """
     refs: set[str] = set()
     paid: dict[str, Decimal] = {}
+    client_paid: dict[str, Decimal] = {}
     folder = root / PAYMENTS_DIR
     if not folder.is_dir() or folder.is_symlink():
         return KnownPayments(frozenset(), {})
@@ -58,8 +61,11 @@ def read_known_payments(root: Path) -> KnownPayments:
             ref = record.get("ref")
             if isinstance(ref, (str, int)) and not isinstance(ref, bool) and str(ref):
                 refs.add(str(ref))
-            invoice, amount = record.get("invoice"), record.get("amount")
-            if isinstance(invoice, (str, int)) and isinstance(amount, (Decimal, int)) \
-                    and not isinstance(amount, bool) and not isinstance(invoice, bool):
+            invoice, client, amount = record.get("invoice"), record.get("client"), record.get("amount")
+            if not isinstance(amount, (Decimal, int)) or isinstance(amount, bool):
+                continue
+            if isinstance(invoice, (str, int)) and not isinstance(invoice, bool):
                 paid[str(invoice)] = paid.get(str(invoice), Decimal(0)) + Decimal(amount)
-    return KnownPayments(frozenset(refs), paid)
+            elif isinstance(client, str):
+                client_paid[client] = client_paid.get(client, Decimal(0)) + Decimal(amount)
+    return KnownPayments(frozenset(refs), paid, client_paid)
