@@ -419,3 +419,14 @@ def test_a_client_payment_in_payments_pays_the_oldest_invoice_first(books):
     path.write_text("payments:\n  - {date: 2026-12-01, client: acme, amount: 300.00}\n", encoding="utf-8")
     out = match(books, HERE / "statement-v08.xml")[1]
     assert "(ref BK-1004): no issued invoice's number in the text, payer not a client, no open invoice" in out
+
+
+def test_a_proposed_client_payment_counts_for_the_lines_after_it():
+    # Beta GmbH pays 102.58, 102.58, 205.16 without a number. The first goes to beta (no invoice is owed
+    # 102.58) and leaves 205.16 - 102.58 = 102.58 on 2026-0002, so the second pays 2026-0002 by amount;
+    # then nothing is owed, and the third goes to the client, not to 2026-0002 again.
+    records = [issued("2026-0002", "beta", "205.16")]
+    first, second, third = match_lines([line("102.58", payer="Beta GmbH"), line("102.58", payer="Beta GmbH"),
+                                        line("205.16", payer="Beta GmbH")], records, CLIENTS)
+    assert [(p.client, p.invoice) for p in (first, second, third)] == [("beta", ""), ("beta", "2026-0002"),
+                                                                        ("beta", "")]

@@ -111,12 +111,17 @@ def open_invoices(records: list[IssuedRecord], paid: dict[str, Decimal],
             owed[number].outstanding -= amount
     # Payments that name only the client go to its oldest open invoices first (SPEC §8).
     for client, amount in (client_paid or {}).items():
-        for entry in sorted((entry for entry in owed.values() if entry.record.client == client),
-                            key=lambda entry: (entry.record.issued, entry.record.seq)):
-            used = min(amount, max(entry.outstanding, Decimal(0)))
-            entry.outstanding -= used
-            amount -= used
+        pay_client(owed, client, amount)
     return owed
+
+
+def pay_client(owed: dict[str, _Open], client: ClientId, amount: Decimal) -> None:
+    """A payment naming only the client: its oldest open invoices first, what is left over a credit (not kept)."""
+    for entry in sorted((entry for entry in owed.values() if entry.record.client == client),
+                        key=lambda entry: (entry.record.issued, entry.record.seq)):
+        used = min(amount, max(entry.outstanding, Decimal(0)))
+        entry.outstanding -= used
+        amount -= used
 
 
 def client_by_name(payer: str, names: dict[ClientId, str]) -> ClientId:
@@ -160,6 +165,8 @@ def match_lines(lines: list[BankLine], records: list[IssuedRecord], names: dict[
         proposal = _by_number(line, owed, patterns) or _by_client(line, owed, names)
         if proposal.matched and proposal.invoice:
             owed[proposal.invoice].outstanding -= line.amount
+        elif proposal.matched:
+            pay_client(owed, proposal.client, line.amount)
         proposals.append(proposal)
     return proposals
 
