@@ -11,6 +11,8 @@ import traceback
 from pathlib import Path
 
 from hourbook.build.price_run import price_run
+from hourbook.commands.payments import add_match_arguments
+from hourbook.commands.payments import match_statement
 from hourbook.core.records import sorted_diagnostics
 from hourbook.output import export
 from hourbook.pipeline import has_errors
@@ -256,6 +258,11 @@ def cmd_links(args) -> int:
     return 1 if has_errors(diagnostics) else 0
 
 
+def cmd_payments_match(args) -> int:
+    """`payments match FILE`: proposed payment records from a bank statement, as YAML on stdout."""
+    return match_statement(args, books_root(args.books))
+
+
 # ----------------------------------------------------------------- parser
 
 
@@ -316,6 +323,16 @@ def make_parser() -> argparse.ArgumentParser:
     commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
+    payments = commands.add_parser("payments", help="payments: `payments match FILE` proposes records from a bank "
+                                   "statement", description="payments received")
+    payment_verbs = payments.add_subparsers(dest="payments_command", required=True, metavar="VERB")
+    match = payment_verbs.add_parser("match", help="bank statement (camt.053 XML or CSV) -> proposed payments "
+                                     "as YAML on stdout; never edits the books",
+                                     description="Read a bank statement and print proposed payment records as "
+                                     "YAML, to check and save under payments/. Never edits the books.")
+    add_match_arguments(match)
+    match.add_argument("books", nargs="?", default=".", metavar="BOOKS", help="books folder (default: .)")
+    match.set_defaults(func=cmd_payments_match)
     return parser
 
 
