@@ -343,3 +343,39 @@ def test_json_shape_and_the_fast_writer(tmp_path):
         assert client_text(client, receivables) == json_text(client_json(client, receivables), 2)
         assert client_text(client) == json_text(client_json(client), 2)
     json.loads(json_text(data))
+
+
+# ---------------------------------------------------------------- end to end: issue, pay, price --json
+
+
+def test_issued_and_paid_end_to_end(tmp_path, monkeypatch):
+    """`hourbook issue`, then payments/ in the books: `check` is clean and `price --json` shows the states."""
+    from conftest import run_cli
+    from test_invoicing import BOOKS
+    from test_invoicing import GIT_IDENTITY
+    from test_invoicing import make_repo
+
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    root = make_repo(tmp_path / "books", BOOKS)
+    code, out, err = run_cli("issue", "2026-10", str(root), "--as-of", "2026-11-05")
+    assert code == 0, err
+    # acme, October: 1h30m = 90.00; 45m #urgent = 45.00 + 50 % = 67.50; 20m rounded up to 30m = 30.00.
+    # net 187.50, VAT 21 % = 39.375 -> 39.38, total 226.88. beta: 2h at 80 = 160.00 + 12.40 = 172.40,
+    # VAT 19 % = 32.756 -> 32.76, total 205.16. Both issued 2026-11-05, due 30 days later: 2026-12-05.
+    write_books(root, {"payments/2026.yaml": """\
+        payments:
+          - {date: 2026-11-20, invoice: 2026-0001, amount: 100.00, method: transfer, ref: "BANK-1"}
+          - {date: 2026-11-25, client: beta, amount: 205.16}
+        """})
+    code, out, err = run_cli("check", str(root), "--as-of", "2026-12-10")
+    assert code == 0, err
+    code, out, err = run_cli("price", str(root), "--json", "--as-of", "2026-12-10")
+    data = json.loads(out)
+    acme, beta = (next(c for c in data["clients"] if c["id"] == cid) for cid in ("acme", "beta"))
+    # acme: 226.88 - 100.00 = 126.88 owed, 5 days after 2026-12-05.
+    assert [(i["number"], i["total"], i["due"], i["paid"], i["outstanding"], i["state"], i["days_overdue"])
+            for i in acme["invoices"]] == [("2026-0001", "226.88", "2026-12-05", "100.00", "126.88", "overdue", 5)]
+    assert acme["invoices"][0]["payments"][0]["source"] == "payments/2026.yaml:2"
+    assert (beta["invoices"][0]["state"], beta["outstanding"]) == ("paid", "0.00")
+    assert data["outstanding"] == {"EUR": "126.88"}
