@@ -13,6 +13,7 @@ currency, a payment before its invoice, a duplicate bank reference) is
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from hourbook.core.records import Payment
@@ -26,6 +27,7 @@ from hourbook.load.files import load_yaml_file
 from hourbook.load.files import readable_name
 from hourbook.load.listing import relative
 from hourbook.load.problems import Problems
+from hourbook.load.scalars import described
 from hourbook.load.scalars import parse_date
 from hourbook.load.scalars import parse_money
 from hourbook.load.yaml_reader import YList
@@ -78,7 +80,8 @@ def parse_payments(data, rel: str, diags: Problems) -> list[Payment]:
     if items is None:
         return []
     if not isinstance(items, YList):
-        diags.error(rel, data.line_of("payments"), f"'payments' must be a list of payments, got {yaml_kind(items)}")
+        diags.error(rel, data.line_of("payments"), "'payments' must be a list of payments, got "
+                    + (f"a number ({items})" if isinstance(items, (int, Decimal)) else described(items)))
         return []
     payments = []
     for index, item in enumerate(items):
