@@ -379,3 +379,43 @@ def test_issued_and_paid_end_to_end(tmp_path, monkeypatch):
     assert acme["invoices"][0]["payments"][0]["source"] == "payments/2026.yaml:2"
     assert (beta["invoices"][0]["state"], beta["outstanding"]) == ("paid", "0.00")
     assert data["outstanding"] == {"EUR": "126.88"}
+
+
+# ---------------------------------------------------------------- docs/payments.md
+
+
+def test_docs_example():
+    """docs/payments.md: its payments file reads as shown, and its four worked examples hold."""
+    from hourbook.load.payments import parse_payments
+    from hourbook.load.problems import Problems
+    from hourbook.load.yaml_reader import parse_yaml
+
+    text = DOCS.read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    diags = Problems()
+    read = parse_payments(parse_yaml(block), "payments/2026.yaml", diags)
+    assert not diags
+    assert [(p.invoice, p.client, p.amount, p.ref, str(p.source)) for p in read] == [
+        ("2026-0001", "", D("50.00"), "BANK-7781", "payments/2026.yaml:2"), ("", "acme", D("22.60"), "", "payments/2026.yaml:3")]
+    # 1. Paid late, in part: 22.60 outstanding, overdue 17 days.
+    _, found = states([INVOICE_1], [payment("2026-11-10", "50.00", invoice="2026-0001")], "2026-12-03")
+    assert (found["2026-0001"].outstanding, found["2026-0001"].days_overdue) == (D("22.60"), 17)
+    assert "outstanding 72.60 − 50.00 = **22.60**, **overdue 17 days**" in text
+    # 2. Overpaid: 30.00 credit, then 20.00 outstanding on the next invoice.
+    records = [record("2026-0001", "acme", "2026-11-02", "100.00"), record("2026-0002", "acme", "2026-12-01", "50.00")]
+    receivables, found = states(records, [payment("2026-11-10", "130.00", invoice="2026-0001")], "2026-12-03")
+    assert found["2026-0002"].outstanding == D("20.00") and receivables.client("acme").credit == 0
+    assert "**30.00**" in text and "**20.00** outstanding" in text
+    # 3. By client: 30.00 left on the second invoice.
+    records = [record("2026-0001", "acme", "2026-11-02", "40.00"), record("2026-0002", "acme", "2026-11-20", "60.00")]
+    _, found = states(records, [payment("2026-12-01", "70.00", client="acme")], "2026-12-03")
+    assert (found["2026-0001"].state, found["2026-0002"].state, found["2026-0002"].outstanding) == (
+        PAID, PART_PAID, D("30.00"))
+    assert "part paid with **30.00** outstanding" in text
+    # 4. Credited: paid 80.00, credited 20.00, 20.00 credit on the account.
+    invoice = record("2026-0001", "acme", "2026-11-02", "100.00")
+    note = record("2026-R-0001", "acme", "2026-11-05", "-40.00", kind="credit", corrects="2026-0001")
+    receivables, found = states([invoice, note], [payment("2026-11-04", "80.00", invoice="2026-0001")], "2026-12-03")
+    assert (found["2026-0001"].paid, found["2026-0001"].credited, receivables.client("acme").credit) == (
+        D("80.00"), D("20.00"), D("20.00"))
+    assert "and **20.00** is a credit on acme's account" in text
