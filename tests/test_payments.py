@@ -16,6 +16,7 @@ from conftest import write_books
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from hourbook.checks.payments import check_payments
 from hourbook.core.receivables import CREDITED
@@ -419,3 +420,40 @@ def test_docs_example():
     assert (found["2026-0001"].paid, found["2026-0001"].credited, receivables.client("acme").credit) == (
         D("80.00"), D("20.00"), D("20.00"))
     assert "and **20.00** is a credit on acme's account" in text
+
+
+# ---------------------------------------------------------------- due dates in the Factur-X XML
+
+
+def test_due_date_and_payment_terms_in_the_xml(tmp_path):
+    """A contract's due_days overrides hourbook.yaml's; the XML carries the due date (BT-9) and the terms (BT-20)."""
+    from test_einvoice import ISSUED
+    from test_einvoice import NS
+    from test_einvoice import SETTINGS
+    from test_einvoice import build
+    from test_invoicing import BOOKS
+    from test_invoicing import BETA
+
+    from hourbook.invoicing import cii
+    from hourbook.pipeline import load_and_price
+
+    from test_einvoice import OSLO
+    from test_einvoice import SOFIA
+    from test_einvoice import VOLGA
+
+    root = write_books(tmp_path / "books", {**BOOKS, "hourbook.yaml": SETTINGS, "contracts/sofia.yaml": SOFIA,
+                                            "contracts/volga.yaml": VOLGA, "contracts/oslo.yaml": OSLO,
+                                            "contracts/beta.yaml": BETA + "due_days: 10\n"})
+    priced, diagnostics = load_and_price(root, ISSUED)
+    assert [d for d in diagnostics if d.severity == "error"] == []
+    # acme: hourbook.yaml's 14 days, 2026-11-05 + 14 = 2026-11-19. beta (German): its own 10 days, 2026-11-15.
+    for client, due, terms in (("acme", "20261119", "Payment due by November 19, 2026"),
+                               ("beta", "20261115", "Zahlbar bis 15. November 2026")):
+        invoice = build(priced, client)
+        xml = cii.cii_xml(invoice)
+        cii.check_xml(xml)
+        root_xml = etree.fromstring(xml)
+        payment_terms = root_xml.xpath("//ram:SpecifiedTradePaymentTerms", namespaces=NS)[0]
+        assert [child.tag.split("}")[1] for child in payment_terms] == ["Description", "DueDateDateTime"]
+        assert payment_terms.xpath("ram:DueDateDateTime/udt:DateTimeString", namespaces=NS)[0].text == due
+        assert payment_terms.xpath("ram:Description", namespaces=NS)[0].text == terms
