@@ -457,3 +457,24 @@ def test_due_date_and_payment_terms_in_the_xml(tmp_path):
         assert [child.tag.split("}")[1] for child in payment_terms] == ["Description", "DueDateDateTime"]
         assert payment_terms.xpath("ram:DueDateDateTime/udt:DateTimeString", namespaces=NS)[0].text == due
         assert payment_terms.xpath("ram:Description", namespaces=NS)[0].text == terms
+
+
+def test_the_register_keeps_the_due_date_and_reads_records_without_it():
+    """`issue` records `due:`; a record from before it (no `due:`) still verifies and falls back to due_days."""
+    from dataclasses import replace
+
+    from hourbook.core.register import record_text
+    from hourbook.core.register import sealed
+    from hourbook.load.register import read_register_text
+
+    with_due = sealed(replace(INVOICE_1, due=day("2026-11-30")))
+    without = sealed(INVOICE_1)
+    assert '  due: "2026-11-30"\n' in record_text(with_due) and "due:" not in record_text(without)
+    for kept in (with_due, without):
+        (found,), problems = read_register_text(record_text(kept))
+        assert problems == [] and found.due == kept.due and found.read_hash == kept.hash
+    # The recorded date wins over due_days (14 days would be 2026-11-16): as of 12-03, 3 days overdue.
+    _, found = states([with_due], [], "2026-12-03")
+    assert (found["2026-0001"].due, found["2026-0001"].days_overdue) == (day("2026-11-30"), 3)
+    _, found = states([without], [], "2026-12-03")
+    assert (found["2026-0001"].due, found["2026-0001"].days_overdue) == (day("2026-11-16"), 17)

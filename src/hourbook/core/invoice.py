@@ -48,7 +48,7 @@ from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import ShownTag
 from hourbook.core.records import VatExemption
-from hourbook.core.receivables import client_due_days
+from hourbook.core.register import client_due_days
 from hourbook.core.register import IssuedRecord
 
 TYPE_INVOICE = "380"
@@ -267,8 +267,8 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
     if exempt:
         exemption_note = exemption.note.text_for(contract.locale) or dict(wording.vat_reasons).get(
             exemption.category, "")
-    # The contract's `due_days:` overrides hourbook.yaml's (docs/payments.md).
-    due = record.issued + datetime.timedelta(days=client_due_days(contract, settings))
+    # As the register keeps it; a record from before it kept one: the contract's `due_days:`, else hourbook.yaml's.
+    due = record.due or record.issued + datetime.timedelta(days=client_due_days(contract, settings))
     if doc.kind == INVOICE:
         type_code = TYPE_INVOICE
     else:

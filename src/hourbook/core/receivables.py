@@ -30,10 +30,9 @@ from hourbook.core.documents import CREDIT
 from hourbook.core.money import ZERO
 from hourbook.core.records import Books
 from hourbook.core.records import ClientId
-from hourbook.core.records import Contract
 from hourbook.core.records import Payment
-from hourbook.core.records import Settings
 from hourbook.core.register import IssuedRecord
+from hourbook.core.register import client_due_days
 
 OPEN = "open"
 PART_PAID = "part_paid"
@@ -106,8 +105,11 @@ class Receivables:
 
 
 def due_date(record: IssuedRecord, due_days: int) -> datetime.date:
-    """An invoice's due date: its issue date plus the days it gives (the contract's `due_days`, else
-    hourbook.yaml's `invoice.due_days`): what its PDF and its Factur-X XML say."""
+    """An invoice's due date: the one its register record keeps (what its PDF and its Factur-X XML say);
+    for a record from before the register kept it, its issue date plus the days the client's invoices
+    give now (the contract's `due_days`, else hourbook.yaml's `invoice.due_days`)."""
+    if record.due is not None:
+        return record.due
     return record.issued + datetime.timedelta(days=due_days)
 
 
@@ -265,10 +267,3 @@ def books_receivables(books: Books, records: list[IssuedRecord], payments: list[
     due_days = {contract.id: client_due_days(contract, books.settings) for contract in books.contracts}
     currencies = {contract.id: contract.currency for contract in books.contracts}
     return make_receivables(records, payments, due_days, as_of, currencies)
-
-
-def client_due_days(contract: Contract | None, settings: Settings) -> int:
-    """The days a client's invoices give for payment: its contract's `due_days`, else hourbook.yaml's."""
-    if contract is not None and contract.due_days is not None:
-        return contract.due_days
-    return settings.due_days

@@ -46,12 +46,12 @@ REGISTER_HEADER = (
     "# and compares every issued period with the books.\n"
 )
 # The fields of a record, in the order they are written. Every one is covered by its hash.
-RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "issued", "currency",
+RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "issued", "due", "currency",
                  "rate", "net", "tax", "total", "content", "commit", "pdf", "pdf_sha256", "lines", "previous")
 # Fields that records written by earlier versions lack. Such a record is read with the field
 # empty and hashed without it (as it was written), so its chain still verifies; a record that
 # has the field is hashed with it.
-LATER_FIELDS = ("pdf_sha256",)
+LATER_FIELDS = ("pdf_sha256", "due")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class IssuedRecord:
     lines: tuple[Item, ...]
     previous: str
     pdf_sha256: str = ""                        # hex SHA-256 of the PDF's bytes; "" in records from before it
+    due: datetime.date | None = None            # the due date the invoice states; None in records from before it
     hash: str = ""
     source: Source = field(default=Source(REGISTER, 0), compare=False)
     read_hash: str = field(default="", compare=False)   # the hash of the fields as read from the file
@@ -95,11 +96,12 @@ class IssuedRecord:
     def fields(self) -> dict:
         """The record as written: strings, one int, and lists of strings.
 
-        `pdf_sha256` is left out when empty: a record from before that field is hashed as it was written.
+        `pdf_sha256` and `due` are left out when empty: a record from before them is hashed as it was written.
         """
         fields = {
             "number": self.number, "type": self.type, "corrects": self.corrects, "scope": self.scope,
             "seq": self.seq, "client": self.client, "period": self.period, "issued": self.issued.isoformat(),
+            "due": self.due.isoformat() if self.due is not None else "",
             "currency": self.currency, "rate": f"{self.rate.normalize():f}",
             "net": format_money(self.net, self.currency),
             "tax": format_money(self.tax, self.currency), "total": format_money(self.total, self.currency),
@@ -108,6 +110,8 @@ class IssuedRecord:
         }
         if not self.pdf_sha256:
             del fields["pdf_sha256"]
+        if self.due is None:
+            del fields["due"]
         return fields
 
 
@@ -192,6 +196,13 @@ def pdf_name(number: str) -> str:
     return f"{INVOICES_DIR}/{'-' + stem[1:] if stem.startswith('.') else stem}.pdf"
 
 
+def client_due_days(contract: Contract | None, settings: Settings) -> int:
+    """The days a client's invoices give for payment: its contract's `due_days`, else hourbook.yaml's."""
+    if contract is not None and contract.due_days is not None:
+        return contract.due_days
+    return settings.due_days
+
+
 def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedRecord], settings: Settings,
                  issued: datetime.date, commit: str) -> list[IssuedRecord]:
     """Number the documents (next in each series) and chain them after the register."""
@@ -200,7 +211,8 @@ def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedReco
         next_seq[record.scope] = max(next_seq.get(record.scope, 0), record.seq)
     previous = records[-1].hash if records else GENESIS
     planned = []
-    for doc, _ in docs:
+    for doc, contract in docs:
+        due = issued + datetime.timedelta(days=client_due_days(contract, settings))
         pattern = settings.number_format if doc.kind == INVOICE else settings.credit_number_format
         scope = number_scope(doc.kind, pattern, issued.year)
         seq = next_seq.get(scope, 0) + 1
@@ -208,7 +220,7 @@ def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedReco
         number = pattern.format(year=issued.year, seq=seq)
         record = sealed(IssuedRecord(
             number=number, type=doc.kind, corrects=doc.corrects, scope=scope, seq=seq, client=doc.client,
-            period=doc.period, issued=issued, currency=doc.currency, rate=doc.tax_rate * 100, net=doc.net,
+            period=doc.period, issued=issued, due=due, currency=doc.currency, rate=doc.tax_rate * 100, net=doc.net,
             tax=doc.tax, total=doc.total,
             content=content_hash(doc), commit=commit, pdf=pdf_name(number), lines=tuple(document_items(doc)),
             previous=previous))
