@@ -478,3 +478,12 @@ def test_the_register_keeps_the_due_date_and_reads_records_without_it():
     assert (found["2026-0001"].due, found["2026-0001"].days_overdue) == (day("2026-11-30"), 3)
     _, found = states([without], [], "2026-12-03")
     assert (found["2026-0001"].due, found["2026-0001"].days_overdue) == (day("2026-11-16"), 17)
+
+
+def test_a_contracts_due_days_is_read_and_checked(tmp_path):
+    root = write_books(tmp_path / "books", {"contracts/acme.yaml": ACME + "due_days: 45\n",
+                                            "contracts/nihon.yaml": YEN.replace("due_days: 7", "due_days: -1")})
+    books, diagnostics = load_books(root)
+    assert books.contract("acme").due_days == 45
+    assert [f"{d.source}: {d.message}" for d in diagnostics] == [
+        "contracts/nihon.yaml:3: contract field 'due_days': expected a number of days from 0 to 3650, got -1"]
