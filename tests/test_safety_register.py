@@ -228,7 +228,7 @@ def test_a_pdf_path_outside_invoices_is_refused_before_any_read(tmp_path):
     found, problems = read_register_text(register.record_text(record))
     assert found == []
     assert [(d.source.line, d.message) for d in problems] == [
-        (16, "register field 'pdf' must name a file in invoices/ like invoices/2026-0001.pdf, got "
+        (17, "register field 'pdf' must name a file in invoices/ like invoices/2026-0001.pdf, got "
              "'invoices/../../../etc/passwd.pdf': the register was edited by hand")]
 
 

@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from dataclasses import replace
+
 from hourbook.core.late import plan_late
 from hourbook.core.pricing import price_books
 from hourbook.core.records import ERROR
@@ -30,6 +32,8 @@ from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
+from hourbook.core.receivables import books_receivables
+from hourbook.checks.payments import check_payments
 from hourbook.checks.issued import check_issued
 from hourbook.load.books import load_books
 from hourbook.load.register import read_register
@@ -62,8 +66,8 @@ def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, cont
 
 def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
                     price_one=None) -> tuple[PricedBooks, list[Diagnostic]]:
-    """The stages after the books are checked: price, compare with issued invoices, try the
-    books' templates.
+    """The stages after the books are checked: price, apply the payments to the issued invoices
+    (`PricedBooks.receivables`), compare with issued invoices, try the books' templates.
 
     `load_and_price` runs them; so does a forked process that inherited the loaded books,
     on its share of the clients (`price_one`).
@@ -71,8 +75,12 @@ def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
     Returns:
         (priced books, their diagnostics, unsorted).
     """
-    priced = price_books(books, as_of, price_one=price_one, late=plan_late(books, read_register(root)[0]))
-    return priced, list(priced.diagnostics) + check_issued(root, priced) + check_templates(root, priced)
+    records = read_register(root)[0]
+    priced = price_books(books, as_of, price_one=price_one, late=plan_late(books, records))
+    payments, payment_problems = check_payments(books, records, as_of)
+    priced = replace(priced, receivables=books_receivables(books, records, payments, as_of))
+    return priced, (list(priced.diagnostics) + payment_problems + check_issued(root, priced)
+                    + check_templates(root, priced))
 
 
 def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:

@@ -45,6 +45,7 @@ from hourbook.core.register import REGISTER
 from hourbook.output.json import client_text
 from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
+from hourbook.output.json import outstanding_json
 from hourbook.site.files import write_file_atomically
 
 NO_CACHE_ENV = "HOURBOOK_NO_CACHE"
@@ -167,13 +168,15 @@ def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: Pri
     run.diagnostics = sorted_diagnostics(run.diagnostics, *more)
     if count:
         write("\n  ]")
+    for key, value in outstanding_json(priced.receivables).items():
+        write(f',\n  "{key}": ' + json_text(value, 1))
     write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in run.diagnostics], 1) + "\n}\n")
 
 
 def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> None:
     """The JSON texts of clients [first, last), `,\\n    `-separated, written one by one to each sink."""
     for index in range(first, last):
-        chunk = client_text(priced.clients[index])
+        chunk = client_text(priced.clients[index], priced.receivables)
         if index > first:
             chunk = ",\n    " + chunk
         for sink in sinks:

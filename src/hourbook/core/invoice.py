@@ -48,6 +48,7 @@ from hourbook.core.records import Settings
 from hourbook.core.records import Source
 from hourbook.core.records import ShownTag
 from hourbook.core.records import VatExemption
+from hourbook.core.register import client_due_days
 from hourbook.core.register import IssuedRecord
 
 TYPE_INVOICE = "380"
@@ -66,6 +67,10 @@ def _fee_label_as_priced(fee: Fee) -> str:
     return fee.label
 
 
+def _payment_terms_in_english(due: datetime.date) -> str:
+    return f"Payment due by {due.isoformat()}"
+
+
 @dataclass(frozen=True)
 class Wording:
     """What an invoice says in the client's language that the books do not write themselves:
@@ -77,6 +82,7 @@ class Wording:
     fee_label: Callable[[Fee], str] = _fee_label_as_priced
     vat_reasons: tuple[tuple[str, str], ...] = ()   # VAT category -> why no VAT, in the client's language
     no_description: str = ""
+    payment_terms: Callable[[datetime.date], str] = _payment_terms_in_english   # BT-20, from the due date
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,7 @@ class Invoice:
     build_info: str                 # the commit, for the PDF's metadata only: never printed on the invoice
     show_tags: tuple[ShownTag, ...] = ()        # the client's shown tags (contract and books)
     hours_form: str = HOURS_CLOCK               # how the page shows hours; the XML's quantities stay decimal
+    payment_terms: str = ""                     # BT-20, in the client's language: "Payment due by 16 Nov 2026"
 
     @property
     def sign(self) -> int:
@@ -260,6 +267,8 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
     if exempt:
         exemption_note = exemption.note.text_for(contract.locale) or dict(wording.vat_reasons).get(
             exemption.category, "")
+    # As the register keeps it; a record from before it kept one: the contract's `due_days:`, else hourbook.yaml's.
+    due = record.due or record.issued + datetime.timedelta(days=client_due_days(contract, settings))
     if doc.kind == INVOICE:
         type_code = TYPE_INVOICE
     else:
@@ -267,7 +276,7 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
     start, end = periods.bounds(corrected.period if corrected is not None else doc.period)
     return Invoice(
         number=record.number, type_code=type_code, issued=record.issued,
-        due=record.issued + datetime.timedelta(days=settings.due_days),
+        due=due, payment_terms=wording.payment_terms(due),
         period=corrected.period if corrected is not None else doc.period, period_start=start, period_end=end,
         seller=settings.seller, seller_country=country_of(settings.seller) or "",
         buyer=contract.party, buyer_country=country_of(contract.party) or "", client=contract.id,

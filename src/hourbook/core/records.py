@@ -232,6 +232,7 @@ class Contract:
     quotes: tuple[Quote, ...] = ()
     show_tags: tuple[ShownTag, ...] = ()        # the books' and the contract's, merged (load.client_view)
     hours: str = HOURS_CLOCK                    # h:mm or decimal
+    due_days: int | None = None                 # `due_days:` of the contract; None: hourbook.yaml's invoice.due_days
 
     def term_on(self, day: datetime.date) -> Term | None:
         """The term with the latest `from` on or before `day`, if still in force."""
@@ -280,6 +281,20 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """One payment received, from payments/**/*.yaml (docs/payments.md)."""
+
+    date: datetime.date
+    amount: Decimal                             # more than 0, in the currency's minor digits
+    source: Source
+    invoice: str = ""                           # the invoice number it pays, as written; "" for none
+    client: ClientId = ""                       # the client who paid, when no invoice is named (or both agree)
+    method: str = ""
+    ref: str = ""                               # the bank's reference: unique over all payments
+    currency: str = ""                          # "" = the invoice's or the client's
+
+
+@dataclass(frozen=True)
 class Books:
     """Everything loaded from a books folder."""
 
@@ -287,6 +302,7 @@ class Books:
     contracts: tuple[Contract, ...]
     entries: tuple[Entry, ...]
     files: tuple[str, ...] = ()                 # every file read, relative paths
+    payments: tuple[Payment, ...] = ()          # payments/**/*.yaml, in file and line order
     broken_clients: frozenset[ClientId] = frozenset()   # contracts with errors, left out
 
     def contract(self, client: ClientId) -> Contract | None:
@@ -416,3 +432,4 @@ class PricedBooks:
     clients: tuple[PricedClient, ...]
     as_of: datetime.date
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    receivables: object = None                  # core.receivables.Receivables (set by the pipeline); None: not made

@@ -46,12 +46,12 @@ REGISTER_HEADER = (
     "# and compares every issued period with the books.\n"
 )
 # The fields of a record, in the order they are written. Every one is covered by its hash.
-RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "through", "issued", "currency",
+RECORD_FIELDS = ("number", "type", "corrects", "scope", "seq", "client", "period", "through", "issued", "due", "currency",
                  "rate", "net", "tax", "total", "content", "commit", "pdf", "pdf_sha256", "lines", "previous")
 # Fields that records written by earlier versions lack. Such a record is read with the field
 # empty and hashed without it (as it was written), so its chain still verifies; a record that
 # has the field is hashed with it.
-LATER_FIELDS = ("pdf_sha256", "through")
+LATER_FIELDS = ("pdf_sha256", "through", "due")
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class IssuedRecord:
     # `issue --client ID --through DATE`: the last day of the client's work it covers in its period;
     # None: the rest of the period (`hourbook issue PERIOD`, and records from before the field).
     through: datetime.date | None = None
+    due: datetime.date | None = None            # the due date the invoice states; None in records from before it
     hash: str = ""
     source: Source = field(default=Source(REGISTER, 0), compare=False)
     read_hash: str = field(default="", compare=False)   # the hash of the fields as read from the file
@@ -100,14 +101,15 @@ class IssuedRecord:
     def fields(self) -> dict:
         """The record as written: strings, one int, and lists of strings.
 
-        `pdf_sha256` is left out when empty, and `through` when None: a record from before those fields is
-        hashed as it was written.
+        `pdf_sha256` is left out when empty, and `through` and `due` when None: a record from before
+        those fields is hashed as it was written.
         """
         fields = {
             "number": self.number, "type": self.type, "corrects": self.corrects, "scope": self.scope,
             "seq": self.seq, "client": self.client, "period": self.period,
             "through": self.through.isoformat() if self.through is not None else "",
             "issued": self.issued.isoformat(),
+            "due": self.due.isoformat() if self.due is not None else "",
             "currency": self.currency, "rate": f"{self.rate.normalize():f}",
             "net": format_money(self.net, self.currency),
             "tax": format_money(self.tax, self.currency), "total": format_money(self.total, self.currency),
@@ -118,6 +120,8 @@ class IssuedRecord:
             del fields["pdf_sha256"]
         if self.through is None:
             del fields["through"]
+        if self.due is None:
+            del fields["due"]
         return fields
 
 
@@ -202,6 +206,13 @@ def pdf_name(number: str) -> str:
     return f"{INVOICES_DIR}/{'-' + stem[1:] if stem.startswith('.') else stem}.pdf"
 
 
+def client_due_days(contract: Contract | None, settings: Settings) -> int:
+    """The days a client's invoices give for payment: its contract's `due_days`, else hourbook.yaml's."""
+    if contract is not None and contract.due_days is not None:
+        return contract.due_days
+    return settings.due_days
+
+
 def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedRecord], settings: Settings,
                  issued: datetime.date, commit: str) -> list[IssuedRecord]:
     """Number the documents (next in each series) and chain them after the register."""
@@ -210,7 +221,8 @@ def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedReco
         next_seq[record.scope] = max(next_seq.get(record.scope, 0), record.seq)
     previous = records[-1].hash if records else GENESIS
     planned = []
-    for doc, _ in docs:
+    for doc, contract in docs:
+        due = issued + datetime.timedelta(days=client_due_days(contract, settings))
         pattern = settings.number_format if doc.kind == INVOICE else settings.credit_number_format
         scope = number_scope(doc.kind, pattern, issued.year)
         seq = next_seq.get(scope, 0) + 1
@@ -218,7 +230,7 @@ def plan_records(docs: list[tuple[Document, Contract]], records: list[IssuedReco
         number = pattern.format(year=issued.year, seq=seq)
         record = sealed(IssuedRecord(
             number=number, type=doc.kind, corrects=doc.corrects, scope=scope, seq=seq, client=doc.client,
-            period=doc.period, issued=issued, currency=doc.currency, rate=doc.tax_rate * 100, net=doc.net,
+            period=doc.period, issued=issued, due=due, currency=doc.currency, rate=doc.tax_rate * 100, net=doc.net,
             tax=doc.tax, total=doc.total,
             content=content_hash(doc), commit=commit, pdf=pdf_name(number), lines=tuple(document_items(doc)),
             previous=previous))

@@ -144,6 +144,8 @@ def cii_xml(invoice: Invoice) -> bytes:
     add_date(period, "ram:StartDateTime", invoice.period_start)
     add_date(period, "ram:EndDateTime", invoice.period_end)
     terms = sub(settlement, "ram:SpecifiedTradePaymentTerms")
+    if invoice.payment_terms:                   # BT-20, before the due date (BT-9) as the XSD orders them
+        sub(terms, "ram:Description", invoice.payment_terms)
     add_date(terms, "ram:DueDateDateTime", invoice.due)
     totals = sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     line_total = sum((line.net for line in invoice.lines), ZERO)

@@ -1,8 +1,8 @@
-"""Books folder -> records: hourbook.yaml, contracts/*.yaml, logbook/**/*.md|yaml, put together.
+"""Books folder -> records: hourbook.yaml, contracts/*.yaml, logbook/**/*.md|yaml, payments/**, put together.
 
 The load stage's one entry, `load_books`: it lists the files (`listing`), then reads the
-settings (`settings`), the contracts (`contracts`) and the logbooks (`markdown_logbook`,
-`yaml_logbook`) into the immutable records of `core.records`, each with its file and line.
+settings (`settings`), the contracts (`contracts`), the logbooks (`markdown_logbook`,
+`yaml_logbook`) and the payments (`payments`) into the immutable records of `core.records`, each with its file and line.
 Never raises for bad input: every problem becomes a located `Diagnostic` and loading goes on.
 It does not check what needs the whole books (unknown clients, overlaps, terms): that is
 `checks` and `core.pricing`.
@@ -26,6 +26,7 @@ from hourbook.load.listing import BooksFiles
 from hourbook.load.listing import list_books
 from hourbook.load.listing import relative
 from hourbook.load.markdown_logbook import parse_markdown_logbook
+from hourbook.load.payments import load_payments
 from hourbook.load.problems import Problems
 from hourbook.load.settings import load_settings
 from hourbook.load.tag_aliases import alias_contract
@@ -61,9 +62,10 @@ def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[
     entries = alias_entries(entries, settings.tag_aliases)
     contracts = [alias_contract(contract, settings.tag_aliases) for contract in contracts]
     files = [SETTINGS_FILE] if listed.settings else []
-    files += [relative(root, p) for p in (*listed.contracts, *listed.logbooks)]
+    payments = load_payments(root, listed.payments, diags)
+    files += [relative(root, p) for p in (*listed.contracts, *listed.logbooks, *listed.payments)]
     books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),
-                  broken_clients=frozenset(broken))
+                  payments=tuple(payments), broken_clients=frozenset(broken))
     return books, list(diags)
 
 

@@ -20,6 +20,7 @@ from hourbook.load import limits
 from hourbook.load.block_rules import settle_blocks
 from hourbook.load.block_rules import bonus_rule_field
 from hourbook.load.client_view import hours_form_field
+from hourbook.load.settings import due_days_field
 from hourbook.load.client_view import merge_show_tags
 from hourbook.load.client_view import read_show_tags
 from hourbook.load.contract_parts import parse_block
@@ -64,6 +65,7 @@ CONTRACT_FIELDS = {
     "quotes": Field(raw_field),
     "show_tags": Field(raw_field),
     "hours": Field(hours_form_field),
+    "due_days": Field(due_days_field),
     "bonus_rule": Field(bonus_rule_field),
 }
 
@@ -181,6 +183,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
         quotes=tuple(quotes),
         show_tags=merge_show_tags(settings.show_tags, show_tags),
         hours=values.get("hours", settings.hours),
+        due_days=values.get("due_days"),
     )
 
 

@@ -1,4 +1,4 @@
-"""Which files make the books: hourbook.yaml, contracts/*.yaml, logbook/**, templates/**.
+"""Which files make the books: hourbook.yaml, contracts/*.yaml, logbook/**, templates/**, payments/**.
 
 The one place that lists them, for the loader and for the build's digests. It opens no
 file. It follows a symbolic link only when the link stays inside the books folder: one
@@ -24,7 +24,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.load.problems import Problems
 
 SETTINGS_FILE = "hourbook.yaml"
-BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates")   # what hourbook reads as the books
+BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates", "payments")   # what hourbook reads as the books
 SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.secret): no link may lead to it
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
@@ -39,10 +39,12 @@ class BooksFiles:
     logbooks: tuple[Path, ...]
     templates: tuple[Path, ...]
     problems: tuple[Diagnostic, ...]
+    payments: tuple[Path, ...] = ()         # payments/**/*.yaml (docs/payments.md)
 
     def paths(self) -> list[Path]:
         """Every file, hourbook.yaml first."""
-        return ([self.settings] if self.settings else []) + [*self.contracts, *self.logbooks, *self.templates]
+        return ([self.settings] if self.settings else []) + [*self.contracts, *self.logbooks, *self.templates,
+                                                              *self.payments]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ FOLDERS = {
     "contracts": _Folder("contracts", _is_contract, lambda name: name.startswith("."), recursive=False, once=False),
     "logbook": _Folder("logbook", _is_logbook, _hidden_or_backup, recursive=True, once=True),
     "templates": _Folder("templates", lambda name: True, lambda name: False, recursive=True, once=False),
+    # Payments count money: a file reached twice by a link would count its payments twice.
+    "payments": _Folder("payments", _is_contract, _hidden_or_backup, recursive=True, once=True),
 }
 
 
@@ -90,11 +94,13 @@ def list_books(root: Path) -> BooksFiles:
     contracts = walk.folder(FOLDERS["contracts"])
     logbooks = walk.folder(FOLDERS["logbook"])
     templates = walk.folder(FOLDERS["templates"])
-    return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags))
+    payments = walk.folder(FOLDERS["payments"])
+    return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
+                      tuple(payments))
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
-    """One folder of the books (`contracts`, `logbook` or `templates`): (its files, the problems)."""
+    """One folder of the books (`contracts`, `logbook`, `templates` or `payments`): (its files, the problems)."""
     walk = _Walk(root)
     return walk.folder(FOLDERS[name]), list(walk.diags)
 

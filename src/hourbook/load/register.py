@@ -116,6 +116,12 @@ def parse_record(item, line: int) -> IssuedRecord:
     if not PDF_PATH.match(text_field("pdf")):
         raise RegisterError(item.line_of("pdf"), f"register field 'pdf' must name a file in invoices/ like "
                             f"invoices/2026-0001.pdf, got {item['pdf']!r}: the register was edited by hand")
+    due = None
+    if "due" in item:
+        try:
+            due = datetime.date.fromisoformat(text_field("due"))
+        except ValueError:
+            raise RegisterError(item.line_of("due"), f"register field 'due' is not a date: {item['due']!r}") from None
     pdf_sha256 = text_field("pdf_sha256") if "pdf_sha256" in item else ""
     if "pdf_sha256" in item and not SHA256_HEX.match(pdf_sha256):
         raise RegisterError(item.line_of("pdf_sha256"), "register field 'pdf_sha256' must be 64 hexadecimal "
@@ -132,7 +138,7 @@ def parse_record(item, line: int) -> IssuedRecord:
         client=text_field("client"), period=text_field("period"), issued=issued, currency=text_field("currency"),
         rate=amount_field("rate"), net=amount_field("net"), tax=amount_field("tax"), total=amount_field("total"),
         content=text_field("content"), commit=text_field("commit"), pdf=text_field("pdf"),
-        lines=tuple(Item(*entry) for entry in lines), previous=text_field("previous"), pdf_sha256=pdf_sha256,
+        lines=tuple(Item(*entry) for entry in lines), previous=text_field("previous"), pdf_sha256=pdf_sha256, due=due,
         through=through, hash=text_field("hash"), source=Source(REGISTER, line), read_hash=record_hash(plain_data(item)))
 
 

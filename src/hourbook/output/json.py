@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from decimal import ROUND_HALF_UP
 
+from hourbook.core.money import ZERO
 from hourbook.core.money import format_money
 from hourbook.core.money import quantum
 from hourbook.core.records import BlockState
@@ -29,6 +30,9 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import QuoteState
 from hourbook.core.records import Statement
+from hourbook.core.receivables import ClientReceivables
+from hourbook.core.receivables import InvoiceState
+from hourbook.core.receivables import Receivables
 
 # ---------------------------------------------------------------- the data of SPEC §8
 
@@ -103,17 +107,55 @@ def statement_json(statement: Statement, currency: str) -> dict:
     }
 
 
-def client_json(client: PricedClient) -> dict:
-    """One client: its id, currency and every period's statement."""
+def client_json(client: PricedClient, receivables: Receivables | None = None) -> dict:
+    """One client: its id, currency and every period's statement; with receivables to show (a
+    register or payments), its invoices, what it owes and its credit (SPEC §8 "Receivables")."""
     currency = client.contract.currency
     return {"id": client.contract.id, "currency": currency,
-            "periods": [statement_json(statement, currency) for statement in client.statements]}
+            "periods": [statement_json(statement, currency) for statement in client.statements]
+            } | client_receivables_json(client, receivables)
+
+
+def client_receivables_json(client: PricedClient, receivables: Receivables | None) -> dict:
+    """`invoices`, `outstanding` and `credit` of a client; {} when the books have no register and no payments."""
+    if receivables is None or not receivables.shown:
+        return {}
+    currency = client.contract.currency
+    found = receivables.client(client.contract.id) or ClientReceivables(client.contract.id, currency, (), ZERO, ZERO)
+    return {"invoices": [invoice_json(state) for state in found.invoices],
+            "outstanding": format_money(found.outstanding, found.currency or currency),
+            "credit": format_money(found.credit, found.currency or currency)}
+
+
+def invoice_json(state: InvoiceState) -> dict:
+    """An issued invoice or credit note as of the as-of date: due date, payments, state and outstanding."""
+    record = state.record
+    currency = record.currency
+    return {
+        "number": record.number, "kind": record.type, "corrects": record.corrects or None, "period": record.period,
+        "date": record.issued.isoformat(), "due": state.due.isoformat(), "total": format_money(record.total, currency),
+        "credited": format_money(state.credited, currency), "paid": format_money(state.paid, currency),
+        "outstanding": format_money(state.outstanding, currency), "state": state.state,
+        "days_overdue": state.days_overdue,
+        "payments": [{"date": part.payment.date.isoformat(), "amount": format_money(part.amount, currency),
+                      "source": str(part.payment.source), "from_credit": part.from_credit}
+                     for part in state.payments],
+    }
+
+
+def outstanding_json(receivables: Receivables | None) -> dict:
+    """`{"outstanding": {currency: amount}}` for the top level; {} without a register and payments."""
+    if receivables is None or not receivables.shown:
+        return {}
+    return {"outstanding": {currency: format_money(amount, currency)
+                            for currency, amount in receivables.outstanding().items()}}
 
 
 def priced_json(priced: PricedBooks, diagnostics: list[Diagnostic]) -> dict:
     """SPEC §8: the priced books as JSON-ready data, with the diagnostics that came with them."""
     return {
-        "clients": [client_json(client) for client in priced.clients],
+        "clients": [client_json(client, priced.receivables) for client in priced.clients],
+        **outstanding_json(priced.receivables),
         "diagnostics": [diagnostic_json(d) for d in diagnostics],
     }
 
@@ -301,13 +343,16 @@ def statement_text(statement: Statement, currency: str) -> str:
             + json_text([quote_json(state) for state in statement.quotes], 5) + _INDENTS[4] + "}")
 
 
-def client_text(client: PricedClient) -> str:
-    """`json_text(client_json(client), 2)`, straight from the records: a client's place in `price --json`."""
+def client_text(client: PricedClient, receivables: Receivables | None = None) -> str:
+    """`json_text(client_json(client, receivables), 2)`, straight from the records: a client's place in
+    `price --json` (its receivables, few, through `json_text`)."""
     currency = client.contract.currency
     head = (f'{{{_INDENTS[3]}"id": {_encode_string(client.contract.id)},'
             f'{_INDENTS[3]}"currency": {_encode_string(currency)},{_INDENTS[3]}"periods": ')
+    tail = "".join(f',{_INDENTS[3]}{_key(key)}{json_text(value, 3)}'
+                   for key, value in client_receivables_json(client, receivables).items())
     if not client.statements:
-        return head + "[]" + _INDENTS[2] + "}"
+        return head + "[]" + tail + _INDENTS[2] + "}"
     inner = _INDENTS[4]
     return (head + "[" + inner + ("," + inner).join(statement_text(s, currency) for s in client.statements)
-            + _INDENTS[3] + "]" + _INDENTS[2] + "}")
+            + _INDENTS[3] + "]" + tail + _INDENTS[2] + "}")

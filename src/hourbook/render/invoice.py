@@ -82,8 +82,11 @@ def invoice_wording(contract: Contract) -> Wording:
     def label(fee: Fee) -> str:
         return fee_label(fee, contract, messages, locale)
 
+    def payment_terms(due: datetime.date) -> str:
+        return filters.translate(messages, "payment_terms", date=filters.format_date(due, contract.locale))
+
     return Wording(fee_label=label, vat_reasons=vat_reasons(messages),
-                   no_description=filters.translate(messages, "no_description"))
+                   no_description=filters.translate(messages, "no_description"), payment_terms=payment_terms)
 
 
 def invoice_environment(root: Path | None) -> jinja2.Environment:
