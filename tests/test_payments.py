@@ -25,8 +25,6 @@ from hourbook.core.receivables import OVERDUE
 from hourbook.core.receivables import PAID
 from hourbook.core.receivables import PART_PAID
 from hourbook.core.receivables import make_receivables
-from hourbook.core.records import ERROR
-from hourbook.core.records import WARNING
 from hourbook.core.records import Payment
 from hourbook.core.records import Source
 from hourbook.core.register import IssuedRecord

@@ -1,7 +1,7 @@
 """`hourbook payments match FILE [BOOKS]`: a bank statement in, proposed payment records out.
 
 Reads the statement (`load.bank_statement`), the register issued.yaml, the contracts'
-names and what `payments/` already records (`load.known_payments`), matches the credit
+names and what `payments/` already records (`load.payments`), matches the credit
 lines (`core.matching`) and prints the proposals as YAML on stdout
 (`output.payment_proposals`). It never writes into the books: the user reads the
 proposal, then saves it under `payments/`. Exit 0, or 1 when the statement or the register
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 from hourbook.core.matching import match_lines
@@ -19,7 +21,7 @@ from hourbook.core.records import ERROR
 from hourbook.load.bank_statement import CsvColumns
 from hourbook.load.bank_statement import read_statement
 from hourbook.load.contracts import load_contracts
-from hourbook.load.known_payments import read_known_payments
+from hourbook.load.payments import load_payments
 from hourbook.load.listing import list_books
 from hourbook.load.problems import Problems
 from hourbook.load.register import read_register
@@ -79,9 +81,18 @@ def match_statement(args, root: Path) -> int:
     if not records:
         print("hourbook: note: no invoice has been issued (issued.yaml): lines can only be matched to a client "
               "by the payer's name", file=sys.stderr)
-    known = read_known_payments(root)
+    # What payments/ already records (read by the books' own loader; `check` reports its problems).
+    recorded = load_payments(root, listed.payments, Problems())
+    refs = frozenset(payment.ref for payment in recorded if payment.ref)
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    client_paid: dict[str, Decimal] = defaultdict(Decimal)
+    for payment in recorded:
+        if payment.invoice:
+            paid[payment.invoice] += payment.amount
+        elif payment.client:
+            client_paid[payment.client] += payment.amount
     proposals = match_lines(lines, records, {contract.id: contract.party.name for contract in contracts},
-                            known.refs, known.paid, known.client_paid)
+                            refs, dict(paid), dict(client_paid))
     sys.stdout.write(proposals_yaml(proposals, f"hourbook payments match {Path(args.file).name}"))
     matched = sum(1 for proposal in proposals if proposal.matched)
     print(f"{counted(len(proposals), 'credit line')}: {matched} proposed, {len(proposals) - matched} not",
