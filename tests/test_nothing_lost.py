@@ -130,7 +130,8 @@ SHORT = {
     "build": [["build"], ["build", "--no-pdf"]],
     "links": [["links"]],
     "export": [["export"]],
-    "issue": [["issue", "2026-10"]],
+    "issue": [["issue", "2026-10"], ["issue", "--client", "acme"]],
+    "payments": [["payments", "match"]],
 }
 LONG_RUNNING = {
     "watch": lambda: ["watch", "--no-pdf"],
@@ -159,13 +160,21 @@ def books(request, tmp_path):
 @pytest.mark.parametrize("argv", [pytest.param(argv, marks=pytest.mark.slow)      # PDFs, and the other output forms
                                   if argv == ["build"] or "--json" in argv or "--strict" in argv else argv
                                   for name, forms in SHORT.items() for argv in forms], ids=" ".join)
-def test_commands_never_write_to_the_books(books, argv):
+def test_commands_never_write_to_the_books(books, argv, tmp_path):
     if argv[0] not in cli_commands():
         pytest.skip(f"`hourbook {argv[0]}` does not exist yet")
     before = books_state(books)
     time.sleep(0.01)  # a write now would show a later mtime even on coarse clocks
-    code, _, err = run_cli(argv[0], *(argv[1:2] if argv[0] == "issue" else []), str(books),
-                           *argv[2 if argv[0] == "issue" else 1:], "--as-of", AS_OF)
+    if argv[0] == "payments":
+        # A bank statement from outside the books; what it proposes goes to stdout only.
+        statement = tmp_path / "bank.csv"
+        statement.write_text("Date,Amount,Description\n2026-11-20,10.00,Invoice 2026-0001\n", encoding="utf-8")
+        code, _, err = run_cli("payments", "match", str(statement), str(books))
+    elif argv[:2] == ["issue", "--client"]:
+        code, _, err = run_cli("issue", *argv[1:], str(books), "--as-of", AS_OF)
+    else:
+        code, _, err = run_cli(argv[0], *(argv[1:2] if argv[0] == "issue" else []), str(books),
+                               *argv[2 if argv[0] == "issue" else 1:], "--as-of", AS_OF)
     assert code in (0, 1), err
     assert books_state(books) == before
 
