@@ -115,3 +115,99 @@ def test_export_refuses_books_with_errors(repo, tmp_path):  # noqa: F811
     assert (code, out) == (1, "")
     assert err.splitlines()[-1] == "export stopped: 1 error, 0 warnings; nothing was written"
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ payments in the journals
+#
+# On top of `books_issued` (acme 2026-0001 226.88 and beta 2026-0002 205.16 issued 2026-11-05; acme 2026-0003
+# 72.60 and the credit note R2026-0001 -36.30 correcting 2026-0001 issued 2026-11-30):
+# - 2026-11-10 acme pays 100.00 of 2026-0001 (partial): 2026-0001 owes 126.88;
+# - 2026-11-12 beta pays 205.16 for 2026-0002 (full): beta owes 0;
+# - 2026-11-30 the credit note takes 36.30 off 2026-0001: it owes 126.88 - 36.30 = 90.58;
+# - 2026-12-01 acme pays 300.00 naming no invoice: the oldest first, 90.58 to 2026-0001, 72.60 to 2026-0003,
+#   and 300.00 - 90.58 - 72.60 = 136.82 is a credit on acme's account.
+# Receivables: acme 226.88 + 72.60 - 36.30 - 100.00 - 300.00 = -136.82 (outstanding 0.00 - credit 136.82),
+# beta 205.16 - 205.16 = 0.00; the bank holds 100.00 + 205.16 + 300.00 = 605.16.
+PAYMENTS = """payments:
+  - {date: 2026-11-10, invoice: 2026-0001, amount: 100.00, method: transfer, ref: "BANK-1"}
+  - {date: 2026-11-12, invoice: 2026-0002, amount: 205.16, method: card, ref: "BANK-2"}
+  - {date: 2026-12-01, client: acme, amount: 300.00, method: transfer, ref: "BANK-3"}
+"""
+RECEIVABLE = {"acme": Decimal("-136.82"), "beta": Decimal("0.00")}
+
+
+@pytest.fixture
+def books_paid(books_issued):
+    (books_issued / "payments").mkdir()
+    (books_issued / "payments" / "2026.yaml").write_text(PAYMENTS, encoding="utf-8")
+    commit(books_issued, "payments received")
+    code, _, err = run_cli("export", str(books_issued), "--as-of", "2026-12-01")
+    assert code == 0, err
+    return books_issued
+
+
+def price_receivables(root: Path) -> dict[str, Decimal]:
+    """hourbook's own figures: outstanding - credit per client (`price --json`)."""
+    import json
+
+    code, out, err = run_cli("price", str(root), "--as-of", "2026-12-01", "--json")
+    assert code == 0, err
+    return {client["id"]: Decimal(client["outstanding"]) - Decimal(client["credit"])
+            for client in json.loads(out)["clients"]}
+
+
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
+def test_payment_entries_follow_the_receivables(books_paid):
+    import datetime  # only this test needs them
+
+    from hourbook.pipeline import load_and_price
+
+    priced, _ = load_and_price(books_paid, datetime.date(2026, 12, 1))
+    entries = export.payment_entries(priced, read_register(books_paid)[0])
+    assert [(e.payment.ref, e.client, e.parts, e.credit) for e in entries] == [
+        ("BANK-1", "acme", (("2026-0001", Decimal("100.00")),), Decimal("0.00")),
+        ("BANK-2", "beta", (("2026-0002", Decimal("205.16")),), Decimal("0.00")),
+        ("BANK-3", "acme", (("2026-0001", Decimal("90.58")), ("2026-0003", Decimal("72.60"))), Decimal("136.82"))]
+
+
+@pytest.mark.slow  # validity: hledger reads the journal
+def test_hledger_receivables_after_payments_are_outstanding_minus_credit(books_paid):
+    hledger = shutil.which("hledger")
+    if hledger is None:
+        pytest.skip("hledger is not installed (apt-get install hledger)")
+    journal = books_paid / "export" / "invoices.journal"
+    text = journal.read_text(encoding="utf-8")
+    assert "payment:BANK-3" in text and "method:transfer" in text and "invoice:2026-0003" in text
+    for args in (["check"], ["check", "--strict"]):
+        result = subprocess.run([hledger, "-f", str(journal), *args], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    result = subprocess.run([hledger, "-f", str(journal), "balance", "--flat", "--no-total", "-O", "csv", "-E",
+                             "assets:receivable", "assets:bank"], capture_output=True, text=True, check=True)
+    balances = {row[0]: Decimal(row[1].split()[0] if row[1] != "0" else "0")
+                for row in csv.reader(io.StringIO(result.stdout)) if row[0] != "account"}
+    assert balances == {"assets:bank": Decimal("605.16"), "assets:receivable:acme": RECEIVABLE["acme"],
+                        "assets:receivable:beta": RECEIVABLE["beta"]}
+    assert price_receivables(books_paid) == RECEIVABLE
+
+
+@pytest.mark.slow  # an issued register first: git commits and invoice PDFs
+def test_beancount_receivables_after_payments_are_outstanding_minus_credit(books_paid):
+    ledger = books_paid / "export" / "invoices.beancount"
+    result = subprocess.run([BEAN_CHECK, str(ledger)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    from beancount import loader
+    from beancount.core import data
+
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert errors == []
+    sums = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                sums[posting.account] += posting.units.number
+    assert sums["Assets:Bank"] == Decimal("605.16")
+    assert {client: sums[f"Assets:Receivable:{client.capitalize()}"] for client in RECEIVABLE} == RECEIVABLE
+    assert price_receivables(books_paid) == RECEIVABLE
+    payment = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("ref") == "BANK-3"][0]
+    assert payment.meta["method"] == "transfer"
+    assert [p.meta.get("invoice") for p in payment.postings] == [None, "2026-0001", "2026-0003", None]

@@ -8,6 +8,16 @@ of `issued.yaml`: the receivable for the total, income for the net and output
 VAT (one account per rate) for the tax; credit notes carry negative figures, so
 they reverse. The journals are made from the register only, never re-priced.
 
+Payments received (payments/, as `checks.payments` lets them through, made on or before the
+day priced) follow the invoices: one transaction per payment on its date, the bank account
+(`assets:bank`, beancount `Assets:Bank`) debited with the amount and the client's receivable
+credited, one posting per invoice it paid as `core.receivables` applied it (a payment naming
+only a client pays the oldest invoices first) and one for what it paid beyond what was owed.
+That excess stays on the receivable: the account's balance goes negative, a credit balance
+in accounts receivable, as accountants keep a customer's prepayment until it is used (the
+next invoice's posting uses it up). So each client's receivable balance is hourbook's
+`outstanding` minus its `credit`. Books without payments export exactly as before.
+
 Nothing here decides figures: it formats what pricing and the register hold.
 
 What is exported is safe on its own, whatever the books and the register hold (the
@@ -29,6 +39,7 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +51,8 @@ from hourbook.core.coverage import covering_record
 from hourbook.core.coverage import records_by_key
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import client_numbers
+from hourbook.core.records import Payment
+from hourbook.checks.payments import check_payments
 from hourbook.load.register import read_register
 from hourbook.site.files import write_file_atomically
 
@@ -140,14 +153,18 @@ def hledger_commodity(currency: str) -> str:
     return '"' + re.sub(r"[^\w .-]+", "-", currency) + '"'
 
 
-def hledger_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
-    """The register as an hledger journal: declared accounts and commodities, one entry per record."""
+def hledger_journal(records: list[IssuedRecord], names: dict[str, str],
+                    payments: list[PaymentEntry] | None = None) -> str:
+    """The register as an hledger journal: declared accounts and commodities, one entry per record,
+    then one per payment received (`payment_entries`)."""
+    payments = payments or []
     out = ["; Issued invoices, exported by hourbook from issued.yaml. Do not edit: export again.", ""]
-    accounts = sorted({account for record in records for account, _ in journal_postings(record)})
+    accounts = sorted({account for record in records for account, _ in journal_postings(record)}
+                      | {posting[0] for entry in payments for posting in payment_postings(entry)})
     out += [f"account {account}" for account in accounts]
-    currencies = sorted({record.currency for record in records})
-    out += [f"commodity 1000{'.' + '0' * _digits(records, c) if _digits(records, c) else ''} {hledger_commodity(c)}"
-            for c in currencies]
+    currencies = sorted({record.currency for record in records} | {entry.currency for entry in payments})
+    out += [f"commodity 1000{'.' + '0' * _digits(records, c, payments) if _digits(records, c, payments) else ''} "
+            f"{hledger_commodity(c)}" for c in currencies]
     out.append("")
     for record in records:
         note = _description(record, names).replace(";", ",")
@@ -160,12 +177,15 @@ def hledger_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
             out.append(f"    {account:<44}  {format_money(amount, record.currency):>14} "
                        f"{hledger_commodity(record.currency)}")
         out.append("")
+    if payments:
+        out += ["; Payments received, from payments/.", ""] + hledger_payments(payments, names)
     return "\n".join(out)
 
 
-def _digits(records: list[IssuedRecord], currency: str) -> int:
-    record = next(r for r in records if r.currency == currency)
-    text = format_money(record.total, currency)
+def _digits(records: list[IssuedRecord], currency: str, payments: list[PaymentEntry] = ()) -> int:
+    amounts = [r.total for r in records if r.currency == currency] + \
+              [e.payment.amount for e in payments if e.currency == currency]
+    text = format_money(amounts[0], currency)
     return len(text.partition(".")[2])
 
 
@@ -195,19 +215,28 @@ def _quoted(text: str) -> str:
     return '"' + one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str:
-    """The register as a beancount ledger: accounts opened on the first invoice's date."""
+def beancount_journal(records: list[IssuedRecord], names: dict[str, str],
+                      payments: list[PaymentEntry] | None = None) -> str:
+    """The register as a beancount ledger: accounts opened on the first invoice's date (or the first
+    payment's), then one transaction per payment received (`payment_entries`)."""
+    payments = payments or []
     out = ["; Issued invoices, exported by hourbook from issued.yaml. Do not edit: export again.",
            'option "title" "Issued invoices"', ""]
     first_use: dict[str, str] = {}
     for record in records:
         for account, _ in journal_postings(record):
             first_use.setdefault(beancount_account(account), record.issued.isoformat())
-    currencies = sorted({record.currency for record in records})
+    for entry in payments:
+        for account, _, _ in payment_postings(entry):
+            name, day = beancount_account(account), entry.payment.date.isoformat()
+            first_use[name] = min(first_use.get(name, day), day)
+    currencies = sorted({record.currency for record in records} | {entry.currency for entry in payments})
     for account, day in sorted(first_use.items()):
         out.append(f"{day} open {account}")
+    first_day = min(([records[0].issued.isoformat()] if records else [])
+                    + [entry.payment.date.isoformat() for entry in payments], default="")
     for currency in sorted({beancount_currency(currency) for currency in currencies}):
-        out.append(f"{records[0].issued.isoformat()} commodity {currency}")
+        out.append(f"{first_day} commodity {currency}")
     out.append("")
     for record in records:
         out.append(f"{record.issued.isoformat()} * {_quoted(names.get(record.client, record.client))} "
@@ -219,7 +248,109 @@ def beancount_journal(records: list[IssuedRecord], names: dict[str, str]) -> str
             out.append(f"  {beancount_account(account):<44}  {format_money(amount, record.currency):>14} "
                        f"{beancount_currency(record.currency)}")
         out.append("")
+    if payments:
+        out += ["; Payments received, from payments/.", ""] + beancount_payments(payments, names)
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------ payments
+
+BANK = "assets:bank"
+
+
+@dataclass(frozen=True)
+class PaymentEntry:
+    """One payment received, as the journals post it: to the invoices it paid, the rest a credit."""
+
+    payment: Payment
+    client: str
+    currency: str
+    parts: tuple[tuple[str, Decimal], ...]      # (invoice number, amount) paid on the payment's date
+    credit: Decimal                             # what it paid beyond what was owed then
+
+
+def payment_entries(priced: PricedBooks, records: list[IssuedRecord]) -> list[PaymentEntry]:
+    """The payments the books apply (those `checks.payments` lets through, made on or before the day
+    priced), by date, each with the invoices `core.receivables` applied it to."""
+    receivables = priced.receivables
+    if receivables is None or not priced.books.payments:
+        return []
+    payments = [payment for payment in check_payments(priced.books, records, receivables.as_of)[0]
+                if payment.date <= receivables.as_of]
+    client_of = {record.number: record.client for record in records}
+    parts: dict[Payment, list[tuple[str, Decimal]]] = defaultdict(list)
+    currencies = {}
+    for client in receivables.clients:
+        currencies[client.client] = client.currency
+        for invoice in client.invoices:
+            for applied in invoice.payments:
+                if not applied.from_credit:
+                    parts[applied.payment].append((invoice.record.number, applied.amount))
+    entries = []
+    for payment in sorted(payments, key=lambda payment: (payment.date, str(payment.source))):
+        client = client_of.get(payment.invoice, payment.client) if payment.invoice else payment.client
+        paid = tuple(parts.get(payment, ()))
+        credit = payment.amount - sum((amount for _, amount in paid), Decimal(0))
+        entries.append(PaymentEntry(payment, client, payment.currency or currencies.get(client, ""), paid, credit))
+    return entries
+
+
+def payment_postings(entry: PaymentEntry) -> list[tuple[str, Decimal, str]]:
+    """(account path, amount, what it pays): the bank gets the amount, the receivable is cleared."""
+    receivable = f"assets:receivable:{account_part(entry.client)}"
+    postings = [(BANK, entry.payment.amount, "")]
+    postings += [(receivable, -amount, number) for number, amount in entry.parts]
+    if entry.credit > 0:
+        postings.append((receivable, -entry.credit, ""))
+    return postings
+
+
+def _payment_description(entry: PaymentEntry, names: dict[str, str]) -> str:
+    payment = entry.payment
+    what = f"Payment {payment.ref}" if payment.ref else "Payment"
+    paid = ", ".join(number for number, _ in entry.parts)
+    return one_line(f"{what}, {names.get(entry.client, entry.client)}" + (f", pays {paid}" if paid else "")
+                    + (f", {payment.method}" if payment.method else ""))
+
+
+def hledger_payments(entries: list[PaymentEntry], names: dict[str, str]) -> list[str]:
+    """The payments as hledger transactions: tags ref, method, client; each posting's invoice as a tag."""
+    out = []
+    for entry in entries:
+        payment = entry.payment
+        note = _payment_description(entry, names).replace(";", ",")
+        tags = ", ".join(f"{key}:{one_line(value).replace(',', ' ')}" for key, value in (
+            ("payment", payment.ref), ("method", payment.method), ("client", entry.client),
+            ("source", str(payment.source))) if value)
+        out.append(f"{payment.date.isoformat()} * {note}  ; {tags}")
+        for account, amount, number in payment_postings(entry):
+            comment = (f"  ; invoice:{one_line(number).replace(',', ' ')}" if number
+                       else "  ; credit on account" if account != BANK else "")
+            out.append(f"    {account:<44}  {format_money(amount, entry.currency):>14} "
+                       f"{hledger_commodity(entry.currency)}{comment}")
+        out.append("")
+    return out
+
+
+def beancount_payments(entries: list[PaymentEntry], names: dict[str, str]) -> list[str]:
+    """The payments as beancount transactions: ref and method as metadata; each posting's invoice too."""
+    out = []
+    for entry in entries:
+        payment = entry.payment
+        out.append(f"{payment.date.isoformat()} * {_quoted(names.get(entry.client, entry.client))} "
+                   f"{_quoted(_payment_description(entry, names))}")
+        for key, value in (("ref", payment.ref), ("method", payment.method), ("source", str(payment.source))):
+            if value:
+                out.append(f"  {key}: {_quoted(value)}")
+        for account, amount, number in payment_postings(entry):
+            out.append(f"  {beancount_account(account):<44}  {format_money(amount, entry.currency):>14} "
+                       f"{beancount_currency(entry.currency)}")
+            if number:
+                out.append(f"    invoice: {_quoted(number)}")
+            elif account != BANK:
+                out.append(f"    credit: {_quoted('on account')}")
+        out.append("")
+    return out
 
 
 def register_totals(records: list[IssuedRecord]) -> dict[str, dict[str, Decimal]]:
@@ -240,10 +371,11 @@ def write_exports(priced: PricedBooks, root: Path, out: Path) -> list[Path]:
     """
     records, _, _ = read_register(root)
     names = {contract.id: contract.party.name for contract in priced.books.contracts}
+    payments = payment_entries(priced, records)
     files = {
         "lines.csv": lines_csv(priced, records),
-        "invoices.journal": hledger_journal(records, names),
-        "invoices.beancount": beancount_journal(records, names),
+        "invoices.journal": hledger_journal(records, names, payments),
+        "invoices.beancount": beancount_journal(records, names, payments),
     }
     written = []
     for name, text in files.items():
