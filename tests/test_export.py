@@ -211,3 +211,38 @@ def test_beancount_receivables_after_payments_are_outstanding_minus_credit(books
     payment = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("ref") == "BANK-3"][0]
     assert payment.meta["method"] == "transfer"
     assert [p.meta.get("invoice") for p in payment.postings] == [None, "2026-0001", "2026-0003", None]
+
+
+def test_a_payment_before_any_invoice_is_a_credit_both_tools_accept(tmp_path):
+    """A client pays 50.00 before anything is invoiced: the bank +50.00, its receivable -50.00 (all credit),
+    and the journals declare the accounts and the commodity without any register record. The ref holds a
+    comma, a semicolon and a line break, which must stay inside the tag or string."""
+    import datetime  # only this test needs them
+
+    from hourbook.core.records import Payment
+    from hourbook.core.records import Source
+
+    payment = Payment(date=datetime.date(2026, 11, 3), amount=Decimal("50.00"), source=Source("payments/a.yaml", 2),
+                      client="acme", method="cash", ref="R-1, x; y\nz")
+    entry = export.PaymentEntry(payment, "acme", "EUR", (), Decimal("50.00"))
+    names = {"acme": "ACME"}
+    (tmp_path / "p.journal").write_text(export.hledger_journal([], names, [entry]), encoding="utf-8")
+    (tmp_path / "p.beancount").write_text(export.beancount_journal([], names, [entry]), encoding="utf-8")
+    result = subprocess.run([BEAN_CHECK, str(tmp_path / "p.beancount")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    from beancount import loader
+
+    entries, errors, _ = loader.load_file(str(tmp_path / "p.beancount"))
+    assert errors == []
+    assert [(p.account, p.units.number) for p in entries[-1].postings] == [
+        ("Assets:Bank", Decimal("50.00")), ("Assets:Receivable:Acme", Decimal("-50.00"))]
+    hledger = shutil.which("hledger")
+    if hledger is None:
+        pytest.skip("hledger is not installed (apt-get install hledger)")
+    result = subprocess.run([hledger, "-f", str(tmp_path / "p.journal"), "check", "--strict"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    result = subprocess.run([hledger, "-f", str(tmp_path / "p.journal"), "balance", "--flat", "--no-total",
+                             "-O", "csv"], capture_output=True, text=True, check=True)
+    assert [row for row in csv.reader(io.StringIO(result.stdout))][1:] == [
+        ["assets:bank", "50.00 EUR"], ["assets:receivable:acme", "-50.00 EUR"]]
