@@ -208,7 +208,7 @@ def test_beancount_receivables_after_payments_are_outstanding_minus_credit(books
     assert sums["Assets:Bank"] == Decimal("605.16")
     assert {client: sums[f"Assets:Receivable:{client.capitalize()}"] for client in RECEIVABLE} == RECEIVABLE
     assert price_receivables(books_paid) == RECEIVABLE
-    payment = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get("ref") == "BANK-3"][0]
+    payment = next(e for e in entries if isinstance(e, data.Transaction) and e.meta.get("ref") == "BANK-3")
     assert payment.meta["method"] == "transfer"
     assert [p.meta.get("invoice") for p in payment.postings] == [None, "2026-0001", "2026-0003", None]
 
