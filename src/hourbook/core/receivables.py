@@ -86,6 +86,7 @@ class Receivables:
     as_of: datetime.date
     clients: tuple[ClientReceivables, ...] = ()
     shown: bool = False
+    payments: tuple[Payment, ...] = ()          # the payments applied: found right, made on or before `as_of`
 
     def client(self, client: ClientId) -> ClientReceivables | None:
         """The receivables of `client`, or None when it has no invoice and no payment."""
@@ -230,7 +231,8 @@ def make_receivables(records: list[IssuedRecord], payments: list[Payment], due_d
             client=client, currency=currency, invoices=invoices,
             outstanding=sum((invoice.outstanding for invoice in invoices), ZERO),
             credit=sum((item[1] for item in account.credit), ZERO)))
-    return Receivables(as_of=as_of, clients=tuple(clients), shown=bool(records or payments))
+    return Receivables(as_of=as_of, clients=tuple(clients), shown=bool(records or payments),
+                       payments=tuple(payment for payment in payments if payment.date <= as_of))
 
 
 def invoice_state(record: IssuedRecord, account: _Account, due_days: int, as_of: datetime.date) -> InvoiceState:

@@ -52,7 +52,6 @@ from hourbook.core.coverage import records_by_key
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import client_numbers
 from hourbook.core.records import Payment
-from hourbook.checks.payments import check_payments
 from hourbook.load.register import read_register
 from hourbook.site.files import write_file_atomically
 
@@ -270,13 +269,12 @@ class PaymentEntry:
 
 
 def payment_entries(priced: PricedBooks, records: list[IssuedRecord]) -> list[PaymentEntry]:
-    """The payments the books apply (those `checks.payments` lets through, made on or before the day
-    priced), by date, each with the invoices `core.receivables` applied it to."""
+    """The payments the books apply (those `checks.payments` let through, made on or before the day
+    priced: `Receivables.payments`), by date, each with the invoices `core.receivables` applied it to."""
     receivables = priced.receivables
     if receivables is None or not priced.books.payments:
         return []
-    payments = [payment for payment in check_payments(priced.books, records, receivables.as_of)[0]
-                if payment.date <= receivables.as_of]
+    payments = receivables.payments
     client_of = {record.number: record.client for record in records}
     parts: dict[Payment, list[tuple[str, Decimal]]] = defaultdict(list)
     currencies = {}
