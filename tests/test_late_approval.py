@@ -17,9 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
 import re
-import subprocess
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +30,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from test_properties import books as generated_books
+
+from test_invoicing import GIT_IDENTITY
+from test_invoicing import commit
+from test_invoicing import edit
+from test_invoicing import git
 
 from hourbook.checks import issued as issued_checks
 from hourbook.checks.issued import check_frozen
@@ -48,9 +51,6 @@ from hourbook.core.records import Books
 from hourbook.core.register import IssuedRecord
 from hourbook.load.register import read_register
 
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-                "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-                "GIT_CONFIG_NOSYSTEM": "1"}
 ACME = """\
 name: ACME Industries S.L.
 address: "Av. Diagonal 1, 08019 Barcelona, España"
@@ -73,25 +73,6 @@ NOVEMBER = """\
 """
 HELD_LINE = "- 1h20m @pedro Label printer setup #support"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-
-
-def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, **GIT_IDENTITY})
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def commit(root: Path, message: str) -> None:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", message)
-
-
-def edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def check(root: Path, as_of: str) -> tuple[int, list[str]]:
