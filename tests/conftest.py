@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import textwrap
 from contextlib import redirect_stderr
 from contextlib import redirect_stdout
@@ -12,6 +13,24 @@ from pathlib import Path
 import pytest
 
 from hourbook.commands import cli
+
+REPO = Path(__file__).resolve().parent.parent
+# The repository is a books folder itself: the example books are these parts of it (issued.yaml and
+# invoices/ are the register of the invoices issued for 2026-07..10, payments/ the money received).
+EXAMPLE_PARTS = ("hourbook.yaml", "contracts", "logbook", "templates", "issued.yaml", "invoices", "payments")
+
+
+def copy_example_books(root: Path, parts: tuple[str, ...] = EXAMPLE_PARTS) -> Path:
+    """Copy the repository's example books (`parts` of them) into `root`, created if needed."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in parts:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        elif source.exists():
+            shutil.copy2(source, root / name)
+    return root
+
 
 # A link secret as strong as hourbook asks for (32 random bytes, as hex): tests that set one use it.
 TEST_SECRET = "5f0e3c9a7b2d41e6a8c4f19b0d7e2a63c1b8f4d90e6a2c7b35d1f08e4a9c6b27"

@@ -37,6 +37,7 @@ from hourbook.render import filters
 from hourbook.render import render_site
 from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.invoice import render_html as render_invoice
+from conftest import copy_example_books
 
 REPO = Path(__file__).resolve().parent.parent
 BOOKS_PARTS = ("hourbook.yaml", "contracts", "logbook", "templates")
@@ -51,14 +52,7 @@ PERIOD_LINK = re.compile(r"(?:^|/)(\d{4}-(?:\d{2}|Q[1-4]))\.(?:html|pdf)$")
 
 def example_books(tmp_path: Path, locale: str) -> Path:
     """A copy of the example books whose hourbook.yaml says `locale: <locale>` (the owner's pages' language)."""
-    root = tmp_path / f"books-{locale}"
-    for part in BOOKS_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, root / part)
-        elif source.exists():
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / part)
+    root = copy_example_books(tmp_path / f"books-{locale}")
     settings = root / "hourbook.yaml"
     text, count = re.subn(r"(?m)^locale: *\S+", f"locale: {locale}", settings.read_text(encoding="utf-8"))
     assert count == 1, "the example hourbook.yaml has no top-level locale line"

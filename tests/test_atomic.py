@@ -28,6 +28,7 @@ from conftest import TEST_SECRET
 import yaml
 
 from hourbook.site.files import SiteError
+from conftest import copy_example_books
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("HOURBOOK_KILL_RUNS", "0"))
@@ -78,12 +79,7 @@ def litter(root: Path) -> list[str]:
 
 def example_books(root: Path) -> Path:
     """The repository's example books, copied (the project is a books folder itself)."""
-    root.mkdir(parents=True)
-    shutil.copy(REPO / "hourbook.yaml", root / "hourbook.yaml")
-    for folder in ("contracts", "logbook", "templates"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_example_books(root)
 
 
 def kill_at(process: subprocess.Popen, root: Path, rng: random.Random, longest: float) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime
 import html.parser
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -52,6 +51,7 @@ from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
 from hourbook.render.tax_ids import COUNTRY_LABELS
 from hourbook.render.tax_ids import tax_id_label
+from conftest import copy_example_books
 
 EXAMPLE = Path(__file__).resolve().parent.parent
 LOCALES = ("en", "es", "de", "ru", "bg", "en_GB")
@@ -75,12 +75,7 @@ TAX_ID_NAMES = {piece for names in COUNTRY_LABELS.values() for name in names
 
 def books_in(locale: str, root: Path) -> Path:
     """The example books with the books' locale and every contract's set to `locale`."""
-    for name in ("hourbook.yaml", "contracts", "logbook", "templates"):
-        source = EXAMPLE / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy(source, root / name)
+    copy_example_books(root)
     for path in [root / "hourbook.yaml", *(root / "contracts").glob("*.yaml")]:
         text = path.read_text(encoding="utf-8")
         path.write_text(re.sub(r"(?m)^locale: *\S+", f"locale: {locale}", text), encoding="utf-8")

@@ -30,6 +30,7 @@ from hourbook.build import rendering
 from hourbook.build.builder import Builder
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
+from conftest import copy_example_books
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_PDF = (rendering.render_pdf, rendering.PARALLEL_PDFS)      # before fake_pdf replaces them
@@ -127,14 +128,7 @@ def test_uncommitted_books_show_on_the_owners_pages_only(books, tmp_path):
 
 def example_books(root: Path) -> Path:
     """The repository's example books, copied (hourbook.yaml, contracts/, logbook/, templates/)."""
-    root.mkdir()
-    for name in ("hourbook.yaml", "contracts", "logbook", "templates"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        elif source.exists():
-            shutil.copy2(source, root / name)
-    return root
+    return copy_example_books(root)
 
 
 @pytest.mark.slow

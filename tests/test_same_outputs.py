@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 
 from conftest import TEST_SECRET
 from conftest import run_cli
+from conftest import copy_example_books
 
 pytestmark = pytest.mark.slow
 
@@ -92,13 +92,7 @@ def outputs_of(root: Path, work: Path, *, pdf: bool, invoice: str | None) -> dic
 
 def example_books(tmp_path: Path) -> Path:
     root = tmp_path / "books"
-    root.mkdir()
-    for name in ("hourbook.yaml", "contracts", "logbook", "templates"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    copy_example_books(root)
     (root / ".hourbook-secret").write_text(TEST_SECRET + "\n", encoding="utf-8")
     (root / ".hourbook-secret").chmod(0o600)
     (root / ".gitignore").write_text("/site/\n/.hourbook-secret\n/.hourbook-cache/\n/export/\n", encoding="utf-8")
