@@ -7,10 +7,12 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/robots.txt                      "Allow: /", so crawlers read each page's noindex (names no client)
     public/<folder>/index.html             a shared client's statements, newest first
     public/<folder>/<period>.html|.pdf     a statement, web page and PDF
+    public/<folder>/invoices/<name>.pdf    the client's invoice PDFs, copied from the books (`account`)
     owner/index.html                       the owner's dashboard (never published)
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
+    owner/<client>/invoices/<name>.pdf     ... and the invoice PDFs of a client not shared
 
 Pages carry their CSS inline, so there are no asset files; an overriding template
 that wants a logo embeds it as a `data:` URL (allowed by the pages' CSP and by the
@@ -42,6 +44,11 @@ from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.git import Provenance
+from hourbook.render.account import INVOICES_FOLDER
+from hourbook.render.account import AccountView
+from hourbook.render.account import client_account
+from hourbook.render.account import invoice_pdfs
+from hourbook.render.account import published_numbers
 from hourbook.render.dashboard import client_report
 from hourbook.render.dashboard import make_dashboard
 from hourbook.render.html import BOOKS_TEMPLATES
@@ -114,7 +121,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
     files: dict[str, bytes] = {}
     for client in priced.clients if clients is None else clients:
         if documents:
-            files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf))
+            files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, root=root))
         files.update(client_report_files(env, priced, client, folders, provenance=provenance, report_of=report_of))
     if owner:
         files.update(owner_files(env, priced, folders, provenance=provenance, report_of=report_of))
@@ -212,21 +219,25 @@ def sample_pages(env, priced: PricedBooks) -> list:
 
 
 def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool,
-                 to_pdf) -> dict[str, bytes]:
-    """One client's documents: its statements, index and PDFs (public and the owner's copies).
+                 to_pdf, root: Path | None = None) -> dict[str, bytes]:
+    """One client's documents: its statements, index and PDFs (public and the owner's copies), and
+    its invoice PDFs from the books (`root`) under `invoices/` of its folder, that folder only.
 
-    They depend on this client, the settings and the templates only, never on another client
-    nor on the commit: an incremental build re-renders them when that client changes.
+    They depend on this client, its receivables, its invoice PDFs, the settings and the templates
+    only, never on another client nor on the commit: an incremental build re-renders them when
+    one of those changes (`account.account_inputs`).
     """
     cid = client.contract.id
     folder = public_folder(client, folders)
+    invoices = invoice_pdfs(root, priced, client)
+    account = client_account(priced, client, published_numbers(priced, client, invoices))
+    base = f"public/{folder}/" if folder is not None else f"owner/{cid}/"
+    files = client_pages(env, priced, client, base, pdf=pdf, pdf_prefix="", to_pdf=to_pdf, account=account)
+    files.update({f"{base}{INVOICES_FOLDER}/{name}": data for name, data in invoices.items()})
     if folder is not None:
-        files = client_pages(env, priced, client, f"public/{folder}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf)
         # The owner's copies point at the published PDFs rather than making them twice.
         files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
-                                  to_pdf=None))
-    else:
-        files = client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix="", to_pdf=to_pdf)
+                                  to_pdf=None, account=account))
     return files
 
 
@@ -276,21 +287,24 @@ def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
 
 
 def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *, pdf: bool, pdf_prefix: str,
-                 to_pdf) -> dict[str, bytes]:
+                 to_pdf, account: AccountView | None = None) -> dict[str, bytes]:
     """A client's index and statements under `prefix`; PDFs too when `to_pdf` is given.
 
     Args:
-        pdf_prefix: where the pages find the PDFs, relative to `prefix` ("" = alongside).
+        pdf_prefix: where the pages find the PDFs (statements' and invoices'), relative to `prefix`
+            ("" = alongside).
+        account: the client's invoices and balance (`account.client_account`); None: none shown.
     """
     files: dict[str, bytes] = {}
     for statement in client.statements:
         html = render_statement(env, priced, client, statement,
                                 pdf_href=f"{pdf_prefix}{statement.period}.pdf" if pdf else None,
-                                index_href="index.html")
+                                index_href="index.html", account=account, invoices_href=pdf_prefix)
         files[f"{prefix}{statement.period}.html"] = html.encode("utf-8")
         if pdf and to_pdf is not None:
             files[f"{prefix}{statement.period}.pdf"] = to_pdf(html)
     dashboard_href = "../index.html" if prefix.startswith("owner/") else None
     files[f"{prefix}index.html"] = render_client_index(env, priced, client, pdf=pdf, pdf_prefix=pdf_prefix,
-                                                       dashboard_href=dashboard_href).encode("utf-8")
+                                                       dashboard_href=dashboard_href,
+                                                       account=account).encode("utf-8")
     return files

@@ -21,6 +21,8 @@ from hourbook.core.records import Statement
 from hourbook.git import Provenance
 from hourbook.render import charts
 from hourbook.render import filters
+from hourbook.render.account import INVOICES_FOLDER
+from hourbook.render.account import AccountView
 from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
 from hourbook.render.dashboard import QUOTE_WARNING_SHARE
 from hourbook.render.dashboard import ClientReport
@@ -89,8 +91,14 @@ def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
 
 
 def render_statement(env: jinja2.Environment, priced: PricedBooks, client: PricedClient, statement: Statement,
-                     *, pdf_href: str | None, index_href: str | None) -> str:
-    """A client's statement for one period, in the contract's language (HTML that also feeds the PDF)."""
+                     *, pdf_href: str | None, index_href: str | None, account: AccountView | None = None,
+                     invoices_href: str = "") -> str:
+    """A client's statement for one period, in the contract's language (HTML that also feeds the PDF).
+
+    Args:
+        account: the client's invoices (`account.client_account`): the statement shows those of its period.
+        invoices_href: where the page finds the client's folder of invoice PDFs, relative ("" = alongside).
+    """
     contract = client.contract
     context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
     view, links = client_statement(client, statement, context["messages"], context["locale"], priced.as_of,
@@ -100,18 +108,22 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
     return env.get_template("statement.html").render(
         **context, view=view, statement=statement, contract=contract, seller=priced.books.settings.seller,
         as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
+        invoices=account.of_period(statement.period) if account is not None else (),
+        invoices_href=f"{invoices_href}{INVOICES_FOLDER}/",
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
         contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
         **statement_tax_words(contract, priced.books.settings, context["messages"]))
 
 
 def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,
-                        *, pdf: bool, pdf_prefix: str = "", dashboard_href: str | None = None) -> str:
+                        *, pdf: bool, pdf_prefix: str = "", dashboard_href: str | None = None,
+                        account: AccountView | None = None) -> str:
     """A client's list of statements, newest first, with its current balances and an hours chart.
 
     Args:
         pdf_prefix: where the PDFs are, relative to the page ("" = alongside).
         dashboard_href: a link back to the owner's dashboard, for the owner's copies only.
+        account: the client's invoices and balance (`account.client_account`); None: not shown.
     """
     contract = client.contract
     context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
@@ -125,6 +137,8 @@ def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: Pr
         **context, contract=contract, seller=priced.books.settings.seller, statements=statements,
         latest=latest, as_of=priced.as_of, pdf=pdf, dashboard_href=dashboard_href, quotes=quotes, links=links,
         balances=[block_balance(state, priced.as_of) for state in latest.prepaid] if latest else [], pdf_prefix=pdf_prefix, chart=chart,
+        account=account if account is not None and account.shown else None,
+        invoices_href=f"{pdf_prefix}{INVOICES_FOLDER}/",
         block_size=lambda block: block_size(block, context["messages"], context["locale"]),
         contact=lambda handle: requester_name(handle, contract),
         bar=bar_for(context["messages"], context["locale"]))
