@@ -10,7 +10,8 @@ inputs, and redoes only what an input change reaches:
   priced again only when its contract or entries changed (`caches`, plugged into
   `pipeline.load_and_price`);
 - a client's pages are rendered again only when a digest of everything they are made from
-  changed: its contract and entries, settings, as-of date, public folder, PDF switch,
+  changed: its contract and entries, its account (invoice states, payments, invoice PDFs:
+  `render.account.account_inputs`), settings, as-of date, public folder, PDF switch,
   the template files and hourbook's own code. The digest and the files it gave are kept
   in the build state, so a new process (`hourbook build`) reuses the pages of the site on
   disk too (`publish.PublishedSite.files_on_disk`);
@@ -49,6 +50,7 @@ from hourbook.build.caches import PricingCache
 from hourbook.build.caches import RenderedClient
 from hourbook.build.caches import ReportCache
 from hourbook.build.digests import code_digest
+from hourbook.build.digests import digest_of
 from hourbook.build.digests import inputs_digest
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import templates_digest
@@ -64,6 +66,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.output.json import diagnostic_json
 from hourbook.output.progress import Progress
+from hourbook.render.account import account_inputs
 from hourbook.render import client_page_count
 from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
@@ -236,12 +239,14 @@ class Builder:
         todo: list[tuple[int, str, tuple]] = []
         for index, client in enumerate(priced.clients):
             cid = client.contract.id
-            context = (common, folders.get(cid) if client.contract.share else None)
+            # What its pages show of its account: invoice states, payments, invoice PDFs (render/account.py).
+            account = digest_of(account_inputs(self.root, priced, client))
+            context = (common, folders.get(cid) if client.contract.share else None, account)
             same = self.pages.same_client(client, context)
             if same is not None:
                 kept[cid] = same
                 continue
-            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1])
+            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account)
             same = self.pages.same_key(cid, key)
             files = same.files if same is not None else self.published.files_on_disk(cid, key)
             if files is not None:

@@ -262,6 +262,7 @@ class PublishedSite:
                     folder.mkdir()
                     for rel in members[unit]:
                         target = folder / rel[len(unit) + 1:]
+                        target.parent.mkdir(parents=True, exist_ok=True)   # a client's invoices/ folder
                         if rel in old and old[rel][0] == hashes[rel]:
                             os.link(out / rel, target)
                             kept.add(rel)
@@ -319,7 +320,7 @@ def site_units(paths: list[str]) -> set[str] | None:
     units = set()
     for rel in paths:
         parts = rel.split("/")
-        if len(parts) == 2 or (len(parts) == 3 and parts[0] in ("public", "owner")):
+        if len(parts) == 2 or (len(parts) >= 3 and parts[0] in ("public", "owner")):
             units.add("/".join(parts[:2]))
         else:
             return None

@@ -36,11 +36,12 @@ def invoice_file_name(number: str) -> str:
     """The file name an invoice's PDF is published under: safe in a URL and on every file system.
 
     Letters, digits, '-' and '_' are kept; any run of other characters ('.', '/', spaces, '..')
-    becomes one '-'. A number that had to change gets 8 hex digits of its SHA-256 appended,
+    becomes one '-', and '-' or '_' at either end go. A number that had to change gets 8 hex
+    digits of its SHA-256 appended,
     so that two numbers never share a name: `2026-0012` -> `2026-0012.pdf`,
     `../x` -> `x-<hash>.pdf`. The name never starts with '.' and is one path segment.
     """
-    safe = _UNSAFE.sub("-", number).strip("-")[:80]
+    safe = _UNSAFE.sub("-", number).strip("-_")[:80]
     if safe != number or not safe:
         digest = hashlib.sha256(number.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         safe = f"{safe}-{digest}" if safe else f"invoice-{digest}"
