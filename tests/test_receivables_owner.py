@@ -289,7 +289,7 @@ def test_the_receivables_page_in_spanish(site):
     # The totals row of the ageing table: not due 4000.75, 1-30 0, 31-60 90.00, 61-90 78.75, over 90 0.
     assert "Total (EUR) 4.000,75 € 0,00 € 90,00 € 78,75 € 0,00 € 4.169,50 €" in page
     assert "Octubre de 2026 EUR 1.537,50 €" in page
-    assert "29,3" in page and "6,3" in page
+    assert "29,3" in page and "6,3" in page and "26,0" in page      # one decimal always
     for raw in ("part_paid", "not_due", "61_90", "recv_"):
         assert raw not in page
 
@@ -307,7 +307,7 @@ def test_each_client_report_lists_its_invoices(site):
     assert "Facturas y cobros" in volga
     assert "2026-0007 2 sept 2026 2 oct 2026 Vencida · 62 días 78,75 € 78,75 €" in volga
     assert "2026-0004 4 ago 2026 3 sept 2026 Pagada 112,50 € 0,00 € 112,50 € el 16 oct 2026" in volga
-    assert "a los 73 días de la factura, con 43 días de retraso" in volga
+    assert "a los 73,0 días de la factura, con 43,0 días de retraso (facturas pagadas: 1)" in volga
     sofia = text_of(site["owner/sofia-dent/dashboard.html"])
     assert "Saldo a favor: 50,00 €" in sofia
     globex = text_of(site["owner/globex/dashboard.html"])
@@ -326,3 +326,28 @@ def test_the_page_in_german(tmp_path):
     page = text_of(files["owner/receivables.html"].decode())
     assert "Offen (EUR) 4.169,50 €" in page and "Überfällige Rechnungen, die ältesten zuerst" in page
     assert "62 Tage" in page and "Noch nicht fällig" in page
+
+
+def test_books_without_invoices_get_the_page_but_no_summary(books):
+    root = books({
+        "hourbook.yaml": "seller:\n  name: Ana\nlocale: en\ncurrency: EUR\n",
+        "contracts/acme.yaml": "name: <b>Acme</b>\nshare: true\nterms:\n  - from: 2026-01-01\n    kind: hourly\n"
+                               "    rate: 50\n",
+        "logbook/2026.md": "---\nclient: acme\n---\n# 2026-11-05\n- 1h work\n"})
+    priced, _ = load_and_price(root, day("2026-11-30"))
+    files = render_site(priced, root, {"acme": "acme-0123"}, pdf=False)
+    page = files["owner/receivables.html"].decode()
+    assert "No invoices issued and no payments recorded yet." in page
+    assert "receivables.html" not in files["owner/index.html"].decode()      # no summary, no link
+    assert "Invoices and payments" not in files["owner/acme/dashboard.html"].decode()
+
+
+def test_names_are_escaped_on_the_page(books, examples, tmp_path):
+    root = copy_example_books(tmp_path)
+    contract = root / "contracts" / "volga.yaml"
+    text = contract.read_text(encoding="utf-8")
+    contract.write_text(re.sub(r"(?m)^name: .*$", 'name: "<script>alert(1)</script> Volga"', text, count=1),
+                        encoding="utf-8")
+    priced, _ = load_and_price(root, day("2026-12-03"))
+    page = render_site(priced, root, {}, pdf=False, clients=())["owner/receivables.html"].decode()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Volga" in page

@@ -31,6 +31,7 @@ from hourbook.render.monthly import first_date
 from hourbook.render.monthly import last_months
 from hourbook.render.monthly import minutes_by_month
 from hourbook.render.receivables import client_invoices
+from hourbook.render.receivables import days_text
 from hourbook.render.receivables import receivables_view
 from hourbook.render.statement import block_balance
 from hourbook.render.statement import block_size
@@ -165,7 +166,7 @@ def render_receivables(env: jinja2.Environment, priced: PricedBooks, *, provenan
     context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     return env.get_template("receivables.html").render(
         **context, view=receivables_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of,
-        number=lambda value: filters.format_amount(value, context["locale"]))
+        number=lambda value: days_text(value, context["locale"]))
 
 
 def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
@@ -182,7 +183,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
         statements_href=statements_href, invoices=client_invoices(priced, report.contract.id),
-        number=lambda value: filters.format_amount(value, locale),
+        number=lambda value: days_text(value, locale),
         chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 

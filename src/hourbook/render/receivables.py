@@ -9,6 +9,9 @@ are in the books' locale (`locales/<language>/receivables.yaml`); the invoices' 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_decimal
 
 from hourbook.core.ageing import BUCKETS
 from hourbook.core.ageing import Ageing
@@ -44,3 +47,8 @@ def client_invoices(priced: PricedBooks, client: ClientId) -> ClientAgeing | Non
     or the client has no invoice and no payment."""
     ageing = make_ageing(priced.receivables, priced.as_of)
     return ageing.client(client) if ageing.shown else None
+
+
+def days_text(value: Decimal, locale: str) -> str:
+    """A mean number of days with its one decimal, in the page's locale: 26.0 -> `26,0` (es)."""
+    return format_decimal(value, format="#,##0.0", locale=locale)
