@@ -275,7 +275,7 @@ def test_public_pages_keep_to_their_own_client(books):
         - 1h private work
     """}), "2026-11-30")
     public = [path for path in files if path.startswith("public/")]
-    assert "owner/index.html" in files
+    assert "owner/index.html" in files and "owner/receivables.html" in files
     assert not [path for path in public if "owner" in path]
     assert not [path for path in public if path.startswith("public/private")]
     assert [path for path in public if path.count("/") == 1] == ["public/robots.txt"]

@@ -142,6 +142,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
         "index": files[f"public/{cid}-0123/index.html"].decode(),
         "owner": files["owner/index.html"].decode(),
         "owner-client": files[f"owner/{cid}/dashboard.html"].decode(),
+        "receivables": files["owner/receivables.html"].decode(),
         "invoice": invoice,
     }
 

@@ -9,6 +9,7 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/<folder>/<period>.html|.pdf     a statement, web page and PDF
     public/<folder>/invoices/<name>.pdf    the client's invoice PDFs, copied from the books (`account`)
     owner/index.html                       the owner's dashboard (never published)
+    owner/receivables.html                 who owes what: ageing, overdue invoices, cash by month
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
@@ -60,6 +61,7 @@ from hourbook.render.html import make_environment
 from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
+from hourbook.render.pages import render_receivables
 from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
@@ -201,7 +203,8 @@ def sample_pages(env, priced: PricedBooks) -> list:
     sample = dataclasses.replace(priced, clients=(client,) if client is not None else ())
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
-    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None)]
+    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None),
+             lambda: render_receivables(env, sample, provenance=None)]
     if client is None:
         return pages
     pages += [
@@ -264,14 +267,16 @@ def client_report_files(env, priced: PricedBooks, client: PricedClient, folders:
 
 def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
                 report_of=client_report) -> dict[str, bytes]:
-    """robots.txt and the owner's dashboard: the files that depend on every client.
+    """robots.txt, the owner's dashboard and receivables: the files that depend on every client.
 
     Args:
         report_of: as for `make_dashboard`.
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
-    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
+    receivables = render_receivables(env, priced, provenance=provenance)
+    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
+            "owner/receivables.html": receivables.encode("utf-8")}
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:

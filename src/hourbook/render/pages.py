@@ -32,6 +32,9 @@ from hourbook.render.monthly import client_lines
 from hourbook.render.monthly import first_date
 from hourbook.render.monthly import last_months
 from hourbook.render.monthly import minutes_by_month
+from hourbook.render.receivables import client_invoices
+from hourbook.render.receivables import days_text
+from hourbook.render.receivables import receivables_view
 from hourbook.render.statement import block_balance
 from hourbook.render.statement import block_size
 from hourbook.render.statement import requester_name
@@ -166,7 +169,18 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
                                   priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
         rate_chart=rate_chart(dashboard, locale, messages),
         expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
-        bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale))
+        bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale),
+        receivables=receivables_view(priced).ageing)
+
+
+def render_receivables(env: jinja2.Environment, priced: PricedBooks, *, provenance: Provenance | None) -> str:
+    """The owner's receivables (owner/receivables.html), in the books' locale: totals per currency, the
+    overdue invoices, ageing by client, credits and days to pay, cash received and invoiced by month."""
+    settings = priced.books.settings
+    context = page_context(settings.locale, settings.currency, provenance, settings.hours)
+    return env.get_template("receivables.html").render(
+        **context, view=receivables_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of,
+        number=lambda value: days_text(value, context["locale"]))
 
 
 def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: ClientReport, statements_href: str,
@@ -182,7 +196,8 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
-        statements_href=statements_href,
+        statements_href=statements_href, invoices=client_invoices(priced, report.contract.id),
+        number=lambda value: days_text(value, locale),
         chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 
