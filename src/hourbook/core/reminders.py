@@ -122,6 +122,8 @@ def make_reminders(receivables: Receivables, contracts: dict[str, Contract]) -> 
                 parts = interest_parts(invoice, rule, receivables.as_of)
                 interest = late_interest(invoice, rule, receivables.as_of)
                 compensation = rule.compensation_in(invoice.record.currency)
+                if compensation is not None:
+                    compensation = round_money(compensation, invoice.record.currency)
             reminders.append(Reminder(contract=contract, invoice=invoice,
                                       level=reminder_level(invoice.days_overdue, contract.reminders),
                                       interest=interest, parts=parts or (), compensation=compensation))
