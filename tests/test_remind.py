@@ -173,7 +173,8 @@ def test_remind_writes_a_letter_per_overdue_invoice_and_only_in_the_owner_folder
         f"2 reminders as of {AS_OF} in {site / 'owner' / 'reminders' / AS_OF}; 0 errors, 1 warning",
     ]
     # The warning: northwind bills in GBP and the books state a compensation in EUR only.
-    assert "contracts/northwind.yaml:1: warning: late_interest states no compensation amount in GBP" in err
+    assert ("contracts/northwind.yaml:1: warning: late_interest states no compensation amount in GBP, "
+            "this client's currency") in err
     assert sorted(tree_digest(site)) == [".hourbook-site", f"owner/reminders/{AS_OF}/volga/2026-0007-final.html",
                                          f"owner/reminders/{AS_OF}/volga/2026-0012-final.html"]
     assert tree_digest(root) == before          # nothing written into the books

@@ -168,7 +168,7 @@ def contract_reminders(values: dict, data: YMap, rel: str, settings: Settings, c
         interest = None
     if interest is not None and interest.compensation_in(currency) is None:
         where = interest.source if "late_interest" in values else Source(rel, 1)
-        diags.append(Diagnostic(where, f"late_interest states no compensation amount in {currency}, the currency "
-                                f"of {rel}: its reminders show interest only "
-                                f"(add compensation: {{{currency}: AMOUNT}})", WARNING))
+        diags.append(Diagnostic(where, f"late_interest states no compensation amount in {currency}, this client's "
+                                f"currency: its reminders show the interest only (add compensation: "
+                                f"{{{currency}: AMOUNT}} to late_interest)", WARNING))
     return {"business": business, "reminders": reminders, "late_interest": interest}
