@@ -328,8 +328,14 @@ def test_bad_fields_are_located(tmp_path):
 def test_docs_example():
     """docs/reminders.md's worked example: the figures it prints are these."""
     text = DOCS.read_text(encoding="utf-8")
+    unpaid = state(record("2026-0007", "2026-09-02", "78.75", "2026-10-02"), AS_OF)
+    assert late_interest(unpaid, rule(), day(AS_OF)) == D("1.36")
     invoice = state(record("2026-0007", "2026-09-02", "78.75", "2026-10-02"), AS_OF, ("2026-11-01", "40.00"))
     assert late_interest(invoice, rule(), day(AS_OF)) == D("0.99")
-    for figure in ("78.75 × 0.1015 × 29 / 365 = 0.635070", "38.75 × 0.1015 × 33 / 365 = 0.355597",
-                   "0.990667", "0.99", "1.36"):
+    changed = state(record("2026-0001", "2026-05-02", "100.00", "2026-06-01"), "2026-08-01")
+    dated = rule(rates=((day("2026-01-01"), D("0.024")), (day("2026-07-01"), D("0.0215"))))
+    assert late_interest(changed, dated, day("2026-08-01")) == D("1.72")
+    for figure in ("78.75 × 0.1015 × 62 / 365 = 1.357736… → **1.36 EUR**",
+                   "78.75 × 0.1015 × 29 / 365 = 0.635070", "38.75 × 0.1015 × 33 / 365 = 0.355597",
+                   "0.990667… → **0.99 EUR**", "= 1.716164… → **1.72**", "reminders: {second: 15, final: 30}"):
         assert figure in text, figure
