@@ -139,8 +139,10 @@ late_interest:
 
 def books(tmp_path: Path, hourbook_extra: str = INTEREST, volga: tuple[tuple[str, str], ...] = ()) -> Path:
     root = copy_example_books(tmp_path / "books")
-    with open(root / "hourbook.yaml", "a", encoding="utf-8") as handle:
-        handle.write(hourbook_extra)
+    settings_file = root / "hourbook.yaml"
+    # The example books' own reminders and late_interest (EUR and GBP compensation) give way to the test's.
+    text = settings_file.read_text(encoding="utf-8").split("# Reminder letters", 1)[0]
+    settings_file.write_text(text + hourbook_extra, encoding="utf-8")
     contract = root / "contracts" / "volga.yaml"
     text = contract.read_text(encoding="utf-8")
     for old, new in volga:
@@ -339,3 +341,17 @@ def test_docs_example():
                    "78.75 × 0.1015 × 29 / 365 = 0.635070", "38.75 × 0.1015 × 33 / 365 = 0.355597",
                    "0.990667… → **0.99 EUR**", "= 1.716164… → **1.72**", "reminders: {second: 15, final: 30}"):
         assert figure in text, figure
+
+
+@pytest.mark.parametrize("locale", ["en", "es", "de", "ru", "bg"])
+def test_every_language_has_its_own_letter(tmp_path, locale):
+    """The letter in each of the five languages: its own title, and no English sentence left in it."""
+    html = letter(tmp_path, volga=(("locale: ru", f"locale: {locale}"),))
+    words = yaml.safe_load((LOCALES_DIR / locale / "reminders.yaml").read_text(encoding="utf-8"))
+    text = visible_text(html)
+    assert f'<html lang="{locale}">' in html
+    assert words["remind_title_final"] in text and words["remind_next_step_final"] in text
+    if locale != "en":
+        english = yaml.safe_load((LOCALES_DIR / "en" / "reminders.yaml").read_text(encoding="utf-8"))
+        left = [key for key, value in english.items() if len(value) > 8 and value in text]
+        assert left == [], left
