@@ -178,7 +178,12 @@ def test_remind_writes_a_letter_per_overdue_invoice_and_only_in_the_owner_folder
     assert ("contracts/northwind.yaml:1: warning: late_interest states no compensation amount in GBP, "
             "this client's currency") in err
     assert sorted(tree_digest(site)) == [".hourbook-site", f"owner/reminders/{AS_OF}/volga/2026-0007-final.html",
-                                         f"owner/reminders/{AS_OF}/volga/2026-0012-final.html"]
+                                         f"owner/reminders/{AS_OF}/volga/2026-0012-final.html",
+                                         "owner/reminders/index.html"]
+    # The owner's list, in the books' language (es), links each letter by a text that names its invoice.
+    index = (site / "owner" / "reminders" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Cartas de recordatorio</h1>" in index
+    assert f'<a href="{AS_OF}/volga/2026-0007-final.html">Abrir la carta de la factura 2026-0007</a>' in index
     assert tree_digest(root) == before          # nothing written into the books
 
 
@@ -268,7 +273,7 @@ def test_a_build_after_remind_keeps_the_letters(tmp_path):
     code, _, err = run_cli("remind", str(root), "--out", str(site), "--as-of", AS_OF, "--no-pdf")
     assert code == 0, err
     letters = {rel: digest for rel, digest in tree_digest(site).items() if rel.startswith("owner/reminders/")}
-    assert len(letters) == 2
+    assert len(letters) == 3                    # two letters and the owner's list
     code, _, err = run_cli("build", str(root), "--out", str(site), "--as-of", AS_OF, "--no-pdf", "--quiet")
     assert code == 0, err
     after = tree_digest(site)

@@ -12,6 +12,7 @@ written; sending the letters is the user's.
 from __future__ import annotations
 
 import datetime
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,9 @@ from hourbook.output.text import summary_line
 from hourbook.pipeline import has_errors
 from hourbook.pipeline import load_and_price
 from hourbook.render.html import books_template_problem
+from hourbook.render.reminder import ListedLetter
 from hourbook.render.reminder import reminder_pdf
+from hourbook.render.reminder import render_reminders_index
 from hourbook.render.reminder import render_reminder_html
 from hourbook.site.files import write_file_atomically
 from hourbook.site.folder import SITE_MARKER
@@ -48,6 +51,26 @@ def letter_paths(reminder: Reminder, as_of: datetime.date) -> tuple[str, str]:
     number = reminder.invoice.record.number.replace("/", "-")
     stem = f"{REMINDERS_FOLDER}/{as_of.isoformat()}/{reminder.contract.id}/{number}-{reminder.level}"
     return f"{stem}.html", f"{stem}.pdf"
+
+
+LETTER_NAME = re.compile(r"(?P<number>.+)-(?P<level>friendly|second|final)\.(?P<kind>html|pdf)")
+
+
+def listed_letters(folder: Path) -> list[ListedLetter]:
+    """Every letter in the reminders folder, by day, client and invoice: what earlier runs wrote too."""
+    found: dict[tuple, dict] = {}
+    for path in sorted(folder.glob("*/*/*")):
+        rel = path.relative_to(folder)
+        match = LETTER_NAME.fullmatch(path.name)
+        try:
+            letter_day = datetime.date.fromisoformat(rel.parts[0])
+        except ValueError:
+            continue
+        if match is None or not path.is_file():
+            continue
+        key = (letter_day, rel.parts[1], match["number"], match["level"])
+        found.setdefault(key, {})[match["kind"]] = rel.as_posix()
+    return [ListedLetter(*key, html=kinds.get("html", ""), pdf=kinds.get("pdf", "")) for key, kinds in found.items()]
 
 
 def letter_line(letter: Letter, out: Path) -> str:
@@ -110,6 +133,9 @@ def remind(root: Path, as_of: datetime.date, out: Path, *, pdf: bool = True, qui
         write_file_atomically(out / SITE_MARKER, SITE_MARKER_TEXT)
     for rel, data in sorted(files.items()):
         write_file_atomically(out / rel, data)
+    if letters:
+        index = render_reminders_index(listed_letters(out / REMINDERS_FOLDER), priced.books.settings.locale)
+        write_file_atomically(out / REMINDERS_FOLDER / "index.html", index.encode("utf-8"))
     for letter in letters:
         print(letter_line(letter, out), file=stdout)
     print(f"{len(letters)} reminder{'' if len(letters) == 1 else 's'} as of {as_of.isoformat()}"

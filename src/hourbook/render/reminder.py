@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,3 +74,28 @@ def reminder_pdf(html: str, root: Path | None = None) -> bytes:
 def points_text(points: Decimal, locale: str) -> str:
     """Percentage points as a plain number by the locale: 8 -> `8`, 8.5 -> `8,5` (es)."""
     return filters.format_amount(points, locale)
+
+
+@dataclass(frozen=True)
+class ListedLetter:
+    """A letter found in the reminders folder: by its path, `<day>/<client>/<number>-<level>.html|.pdf`."""
+
+    day: datetime.date
+    client: str
+    number: str
+    level: str
+    html: str = ""                              # relative to the index page; "" when that file is not there
+    pdf: str = ""
+
+
+def render_reminders_index(letters: list[ListedLetter], locale: str) -> str:
+    """The owner's list of letters (owner/reminders/index.html) in the books' language, newest day first."""
+    locale = filters.babel_locale(locale)
+    messages = load_messages(locale)
+    days: dict[datetime.date, list[ListedLetter]] = {}
+    for letter in sorted(letters, key=lambda item: (item.client, item.number)):
+        days.setdefault(letter.day, []).append(letter)
+    env = books_environment(None, REMINDER_TEMPLATES, TEMPLATES_DIR)
+    return env.get_template("reminder_index.html").render(
+        days=sorted(days.items(), reverse=True), lang=locale.replace("_", "-"), w=messages,
+        t=functools.partial(filters.translate, messages), day=lambda value: filters.format_date(value, locale, "long"))
