@@ -132,6 +132,7 @@ SHORT = {
     "export": [["export"]],
     "issue": [["issue", "2026-10"], ["issue", "--client", "acme"]],
     "payments": [["payments", "match"]],
+    "remind": [["remind"], ["remind", "--no-pdf"]],
 }
 LONG_RUNNING = {
     "watch": lambda: ["watch", "--no-pdf"],

@@ -38,6 +38,7 @@ from hourbook.site.files import write_file_atomically
 from hourbook.site.folder import SITE_MARKER
 from hourbook.site.folder import SITE_MARKER_TEXT
 from hourbook.site.folder import check_site_folder
+from hourbook.site.tree import carry_over
 from hourbook.site.tree import child_dies_with
 from hourbook.site.tree import new_staging
 from hourbook.site.tree import remove_folder
@@ -227,6 +228,7 @@ class PublishedSite:
                     shutil.copyfile(out / rel, target)   # no hard links here: copy what is on disk
                 else:
                     target.write_bytes(data)
+            carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
             swap_in(staging, out, remove_old=_remove_in_background if watch else None)
             remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile

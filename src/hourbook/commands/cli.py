@@ -263,6 +263,15 @@ def cmd_payments_match(args) -> int:
     return match_statement(args, books_root(args.books))
 
 
+def cmd_remind(args) -> int:
+    """`remind`: a reminder letter (HTML and PDF) per overdue invoice into SITE/owner/reminders/ (docs/reminders.md)."""
+    from hourbook.commands.remind import remind  # the renderer (Jinja2, WeasyPrint) is slow to import: only here
+
+    root = books_root(args.books)
+    out = Path(args.out) if args.out else root / "site"
+    return remind(root, parse_as_of(args.as_of), out, pdf=not args.no_pdf, quiet=args.quiet)
+
+
 # ----------------------------------------------------------------- parser
 
 
@@ -323,6 +332,11 @@ def make_parser() -> argparse.ArgumentParser:
     commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
+    remind_ = command("remind", cmd_remind, "a reminder letter (HTML and PDF, in the client's language) for each "
+                      "overdue invoice, into SITE/owner/reminders/; sending is yours")
+    remind_.add_argument("--out", metavar="SITE", help="site folder (default: BOOKS/site)")
+    remind_.add_argument("--no-pdf", action="store_true", help="HTML only")
+    remind_.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     payments = commands.add_parser("payments", help="payments: `payments match FILE` proposes records from a bank "
                                    "statement", description="payments received")
     payment_verbs = payments.add_subparsers(dest="payments_command", required=True, metavar="VERB")

@@ -138,6 +138,42 @@ class Settings:
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
     tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
     bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
+    reminders: ReminderRules | None = None      # `reminders:` (None: the defaults), docs/reminders.md
+    late_interest: LateInterest | None = None   # `late_interest:` (None: no interest), docs/reminders.md
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    """`reminders: {second: 15, final: 30}`: from how many days overdue a reminder is the second, the final one."""
+
+    second: int = 15
+    final: int = 30
+
+
+@dataclass(frozen=True)
+class LateInterest:
+    """`late_interest:` (EU Directive 2011/7/EU): a reference rate plus points a year, and a fixed compensation.
+
+    `rates` are (from, fraction) by date, the first from None (in force since always); `compensation`
+    is (currency, amount) pairs: a currency without one gets no compensation.
+    """
+
+    rates: tuple[tuple[datetime.date | None, Decimal], ...]
+    points: Decimal
+    compensation: tuple[tuple[str, Decimal], ...]
+    source: Source
+
+    def rate_on(self, day: datetime.date) -> Decimal:
+        """The annual rate in force on `day`: the reference rate of the latest `from` on or before it, plus the points."""
+        rate = None
+        for start, value in self.rates:
+            if start is None or start <= day:
+                rate = value
+        return (rate if rate is not None else Decimal(0)) + self.points
+
+    def compensation_in(self, currency: str) -> Decimal | None:
+        """The fixed compensation per invoice in `currency`, or None when the books state none for it."""
+        return dict(self.compensation).get(currency)
 
 
 # --------------------------------------------------------------- contracts
@@ -233,6 +269,11 @@ class Contract:
     show_tags: tuple[ShownTag, ...] = ()        # the books' and the contract's, merged (load.client_view)
     hours: str = HOURS_CLOCK                    # h:mm or decimal
     due_days: int | None = None                 # `due_days:` of the contract; None: hourbook.yaml's invoice.due_days
+    # Reminders (docs/reminders.md): the contract's or hourbook.yaml's, resolved when read; `business`
+    # from `business:`, else whether it has a tax_id; `late_interest` None for a consumer or when turned off.
+    business: bool = False
+    reminders: ReminderRules = ReminderRules()
+    late_interest: LateInterest | None = None
 
     def term_on(self, day: datetime.date) -> Term | None:
         """The term with the latest `from` on or before `day`, if still in force."""

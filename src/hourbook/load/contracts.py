@@ -20,6 +20,7 @@ from hourbook.load import limits
 from hourbook.load.block_rules import settle_blocks
 from hourbook.load.block_rules import bonus_rule_field
 from hourbook.load.client_view import hours_form_field
+from hourbook.load.reminder_fields import contract_reminders
 from hourbook.load.settings import due_days_field
 from hourbook.load.client_view import merge_show_tags
 from hourbook.load.client_view import read_show_tags
@@ -67,6 +68,9 @@ CONTRACT_FIELDS = {
     "hours": Field(hours_form_field),
     "due_days": Field(due_days_field),
     "bonus_rule": Field(bonus_rule_field),
+    "business": Field(flag_field),              # business, reminders, late_interest: load.reminder_fields
+    "reminders": Field(raw_field),
+    "late_interest": Field(raw_field),
 }
 
 
@@ -184,6 +188,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
         show_tags=merge_show_tags(settings.show_tags, show_tags),
         hours=values.get("hours", settings.hours),
         due_days=values.get("due_days"),
+        **contract_reminders(values, data, rel, settings, values.get("currency", settings.currency), diags),
     )
 
 

@@ -37,6 +37,7 @@ from hourbook.load.fields import yaml_kind
 from hourbook.load.files import load_yaml_file
 from hourbook.load.listing import SETTINGS_FILE
 from hourbook.load.problems import Problems
+from hourbook.load.reminder_fields import settings_reminders
 from hourbook.load.tag_aliases import alias_shown_tags
 from hourbook.load.tag_aliases import read_tag_aliases
 from hourbook.load.yaml_reader import YMap
@@ -77,6 +78,8 @@ SETTINGS_FIELDS = {
     "hours": Field(hours_form_field),
     "tags": Field(raw_field),                   # aliases: load.tag_aliases
     "bonus_rule": Field(bonus_rule_field),
+    "reminders": Field(raw_field),              # reminders and late_interest: load.reminder_fields
+    "late_interest": Field(raw_field),
 }
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
@@ -131,6 +134,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         show_tags=alias_shown_tags(show_tags, aliases),
         hours=values.get("hours", HOURS_CLOCK),
         tag_aliases=aliases,
+        **settings_reminders(values, data, rel, values.get("currency", "EUR"), diags),
     )
 
 

@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# Folders of the site that `hourbook remind` writes and no build does: every build carries them over.
+CARRIED_FOLDERS = ("owner/reminders",)
+
 # What `new_staging` and a swap leave beside the site: mkdtemp's 8 characters, or token_hex(4).
 STAGING_SUFFIX = r"\.(?:new|old)-[a-z0-9_]{8}"
 
@@ -34,6 +37,37 @@ def new_staging(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> P
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out, keep)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+
+
+def carry_over(out: Path, staging: Path, folders: tuple[str, ...] = CARRIED_FOLDERS) -> int:
+    """Hard-link (or copy, where links fail) the files of `out`'s `folders` into `staging`, before the swap.
+
+    What `hourbook remind` wrote survives the build that replaces the site. Symbolic links
+    are not followed nor carried; a file the new build wrote at the same path wins.
+
+    Returns:
+        The number of files carried.
+    """
+    carried = 0
+    for folder in folders:
+        source = out / folder
+        if not _is_folder(source):
+            continue
+        for here, names, files in os.walk(source):
+            names[:] = [name for name in names if _is_folder(Path(here) / name)]
+            target_dir = staging / Path(here).relative_to(out)
+            for name in files:
+                path = Path(here) / name
+                target = target_dir / name
+                if not stat.S_ISREG(os.lstat(path).st_mode) or os.path.lexists(target):
+                    continue
+                target_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(path, target)
+                except OSError:
+                    shutil.copy2(path, target)
+                carried += 1
+    return carried
 
 
 def remove_stale(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> None:
