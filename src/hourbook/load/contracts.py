@@ -73,6 +73,9 @@ CONTRACT_FIELDS = {
     "late_interest": Field(raw_field),
 }
 
+# Client ids that would share a folder of the site with something else: owner/<client>/ is a client's.
+RESERVED_IDS = {"reminders": "owner/reminders/ holds the letters `hourbook remind` writes"}
+
 
 def load_contracts(root: Path, settings: Settings, diags: Problems, listed: BooksFiles,
                    cache=None) -> tuple[list[Contract], set[str]]:
@@ -107,6 +110,11 @@ def load_contracts(root: Path, settings: Settings, diags: Problems, listed: Book
         if len(client_id) > limits.MAX_CLIENT_ID:
             diags.error(rel, 1, f"the client id (the file name) is {len(client_id)} characters long; it names "
                         f"folders and files of the site, so it may have up to {limits.MAX_CLIENT_ID}: rename the file")
+            continue
+        if client_id in RESERVED_IDS:
+            diags.error(rel, 1, f"the client id {client_id!r} (the file name) is taken: {RESERVED_IDS[client_id]}; "
+                        "rename the file")
+            broken.add(client_id)               # its entries are not also unknown clients
             continue
         if client_id in seen:
             diags.error(rel, 1, f"duplicate client id {client_id!r}: also {seen[client_id]}")
