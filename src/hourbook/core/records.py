@@ -138,6 +138,10 @@ class Settings:
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
     tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
     bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
+    owner_currency: str = ""                    # the owner's pages' currency; "": `currency`
+    # exchange_rates: ((from date, ((currency, owner currency per unit), ...)), ...), oldest first
+    exchange_rates: tuple[tuple[datetime.date, tuple[tuple[str, Decimal], ...]], ...] = ()
+    exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
 
 
 # --------------------------------------------------------------- contracts
