@@ -13,7 +13,8 @@ invoiced: that is the cash. Earned revenue (docs/owner.md, "Revenue when earned"
 
 What blocks still owe (not expired, not used) is `owed`, in units and money, so that over a
 client's history, block by block, used + expired + owed = the price billed, exactly.
-Amounts are in the client's currency, net of tax; `core.exchange` converts them. Pure: no I/O.
+Amounts are in the client's currency, net of tax; `core.exchange` converts them, a block's at the rate
+of the day it was bought whenever it is earned. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ QUOTE_WORK = "quote"    # a quote's share of its price for the work logged on it
 
 @dataclass(frozen=True)
 class Dated:
-    """An amount of the client's currency, net of tax, on a day: the unit of conversion."""
+    """An amount of the client's currency, net of tax, and the day whose exchange rate converts it: a line's
+    or fee's date; a block's purchase day for all of its price (the money came in then, at that rate)."""
 
     day: datetime.date
     amount: Decimal
@@ -58,7 +60,7 @@ class Owed:
     minutes: int                        # hours left, in minutes (0 for a pack)
     incidents: int                      # incidents left (0 for hours)
     amount: Decimal                     # its price not yet earned, client's currency, net
-    day: datetime.date                  # the as-of date (for conversion)
+    day: datetime.date                  # the day it was bought: its rate converts all of its price
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def block_revenue(client: PricedClient, statements, as_of: datetime.date, earned
             used = state.used_incidents if pack else state.used_minutes
             so_far = share_of(price, used, units, currency)
             if so_far != done:
-                earned[statement.period].append(Dated(min(statement.end, as_of), so_far - done, USED))
+                earned[statement.period].append(Dated(block.bought, so_far - done, USED))
                 done = so_far
         if units <= 0 and done != price:          # a block of nothing: earned when bought
             earned[periods.period_of(block.bought, contract.period)].append(Dated(block.bought, price - done, USED))
@@ -150,10 +152,10 @@ def block_revenue(client: PricedClient, statements, as_of: datetime.date, earned
         if block.expires is not None and block.expires <= as_of:
             if done != price:
                 earned[periods.period_of(block.expires, contract.period)].append(
-                    Dated(block.expires, price - done, EXPIRED))
+                    Dated(block.bought, price - done, EXPIRED))
             continue
         left = max(units - used, 0)
-        owed.append(Owed(block, 0 if pack else left, left if pack else 0, price - done, as_of))
+        owed.append(Owed(block, 0 if pack else left, left if pack else 0, price - done, block.bought))
     return owed
 
 
