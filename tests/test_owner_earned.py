@@ -170,3 +170,19 @@ def test_exchange_rates_are_read_from_hourbook_yaml_and_a_missing_one_is_located
     texts = [f"{d.source.path}:{d.source.line}: {d.message}" for d in diagnostics]
     # `exchange_rates:` is line 9 of hourbook.yaml (SELLER has 8 lines).
     assert any(t.startswith("hourbook.yaml:9: no exchange rate for GBP on or before 2026-07-03") for t in texts), texts
+
+
+def test_a_block_billed_before_the_books_earns_the_hours_used_since():
+    # 10 h for 650, billed before the books, 1 h used before them (earned then: 650 × 1/10 = 65.00).
+    block = PrepaidBlock("OLD", datetime.date(2025, 12, 1), SRC, minutes=600, price=D(650), used_before=60)
+    contract = Contract(id="c", party=Party("Client"), source=SRC, prepaid=(block,),
+                        terms=(Term("prepaid", datetime.date(2026, 1, 1), None, SRC, rate=D(60)),))
+    priced = price_books(Books(SETTINGS, (contract,), (entry(datetime.date(2026, 1, 12), 180),)),
+                         datetime.date(2026, 1, 31))
+    earned = earned_revenue(priced.clients[0], priced.as_of)
+    # 3 h in January: 650 × 4/10 − 65.00 = 260.00 − 65.00 = 195.00; nothing billed (it was, before).
+    assert [(i.kind, i.amount) for i in earned.earned["2026-01"]] == [(USED, D("195.00"))]
+    assert earned.cash.get("2026-01", ()) == ()
+    # Owed: 6 h (360 min) and 650 − 260 = 390.00.
+    (owed,) = earned.owed
+    assert (owed.minutes, owed.amount) == (360, D("390.00"))

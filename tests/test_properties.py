@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from hourbook.core.earned import EXPIRED
 from hourbook.core.earned import USED
 from hourbook.core.earned import earned_revenue
+from hourbook.core.earned import net_of_tax
+from hourbook.core.earned import share_of
 from hourbook.core.money import ZERO
 from hourbook.core.pricing import BUILT_IN_NO_CHARGE
 from hourbook.core.pricing import billable_minutes
@@ -279,11 +281,22 @@ def law_blocks_earned_as_billed(books_, priced) -> None:
     billed for blocks and packs, exactly (core.earned, docs/owner.md)."""
     for client in priced.clients:
         earned = earned_revenue(client, priced.as_of)
+        # A block billed before the books (`used_before`) earned part of its price before them too.
+        here = {block.id for block in client.contract.prepaid if not block.used_before}
         recognised = sum((item.amount for items in earned.earned.values() for item in items
-                          if item.kind in (USED, EXPIRED)), ZERO)
-        owed = sum((row.amount for row in earned.owed), ZERO)
+                          if item.kind in (USED, EXPIRED) and item.ref in here), ZERO)
+        owed = sum((row.amount for row in earned.owed if row.block.id in here), ZERO)
         billed = sum((item.amount for items in earned.cash.values() for item in items if item.kind == "prepaid"), ZERO)
         assert recognised + owed == billed, (recognised, owed, billed)
+        for block in client.contract.prepaid:
+            if block.used_before and block.price is not None and block.bought <= priced.as_of:
+                units = block.incidents if block.incidents is not None else block.minutes
+                before = share_of(net_of_tax(client.contract, block.price), block.used_before, units,
+                                  client.contract.currency)
+                since = sum((item.amount for items in earned.earned.values() for item in items
+                             if item.ref == block.id), ZERO)
+                left = sum((row.amount for row in earned.owed if row.block.id == block.id), ZERO)
+                assert before + since + left == net_of_tax(client.contract, block.price)
         for row in earned.owed:
             assert row.amount >= 0 and row.minutes >= 0 and row.incidents >= 0
 

@@ -12,7 +12,8 @@ invoiced: that is the cash. Earned revenue (docs/owner.md, "Revenue when earned"
 - everything else (time lines, expenses, retainer fees) when it is billed, as the cash.
 
 What blocks still owe (not expired, not used) is `owed`, in units and money, so that over a
-client's history, block by block, used + expired + owed = the price billed, exactly.
+client's history, block by block, used + expired + owed = the price billed, exactly (a block
+billed before the books, `used_before`, also earned its first units before them).
 Amounts are in the client's currency, net of tax; `core.exchange` converts them, a block's at the rate
 of the day it was bought whenever it is earned. Pure: no I/O.
 """
@@ -50,6 +51,7 @@ class Dated:
     day: datetime.date
     amount: Decimal
     kind: str = WORK
+    ref: str = ""                       # the block's or quote's id (a fee's ref for cash)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def earned_revenue(client: PricedClient, as_of: datetime.date) -> Earned:
                 cash[statement.period].append(item)
                 earned[statement.period].append(item)
         for fee in statement.fees:
-            item = Dated(fee.date, net_of_tax(contract, fee.amount), WORK if fee.kind == "retainer" else fee.kind)
+            item = Dated(fee.date, net_of_tax(contract, fee.amount), WORK if fee.kind == "retainer" else fee.kind,
+                         fee.ref)
             cash[statement.period].append(item)
             if fee.kind == "retainer":
                 earned[statement.period].append(item)
@@ -125,18 +128,20 @@ def earned_revenue(client: PricedClient, as_of: datetime.date) -> Earned:
 def block_revenue(client: PricedClient, statements, as_of: datetime.date, earned: dict) -> list[Owed]:
     """Add each priced block's used and expired revenue to `earned`; return what the blocks still owe.
 
-    A block used before the books began (`used_before`) was billed before them: it is left out.
+    A block used before the books began (`used_before`) was billed before them, and its `used_before`
+    units earned before them too: only its units used since (and its expiry) are earned here.
     """
     contract = client.contract
     currency = contract.currency
     owed = []
     for block in contract.prepaid:
-        if block.price is None or block.used_before or block.bought > as_of:
+        if block.price is None or block.bought > as_of:
             continue
         pack = block.incidents is not None
         units = block.incidents if pack else block.minutes
         price = net_of_tax(contract, block.price)
-        done, used = ZERO, 0
+        used = block.used_before
+        done = share_of(price, used, units, currency) if used else ZERO
         for statement in statements:
             state = next((s for s in statement.prepaid if s.block.id == block.id), None)
             if state is None:
@@ -144,15 +149,16 @@ def block_revenue(client: PricedClient, statements, as_of: datetime.date, earned
             used = state.used_incidents if pack else state.used_minutes
             so_far = share_of(price, used, units, currency)
             if so_far != done:
-                earned[statement.period].append(Dated(block.bought, so_far - done, USED))
+                earned[statement.period].append(Dated(block.bought, so_far - done, USED, block.id))
                 done = so_far
         if units <= 0 and done != price:          # a block of nothing: earned when bought
-            earned[periods.period_of(block.bought, contract.period)].append(Dated(block.bought, price - done, USED))
+            earned[periods.period_of(block.bought, contract.period)].append(
+                Dated(block.bought, price - done, USED, block.id))
             done = price
         if block.expires is not None and block.expires <= as_of:
             if done != price:
                 earned[periods.period_of(block.expires, contract.period)].append(
-                    Dated(block.bought, price - done, EXPIRED))
+                    Dated(block.bought, price - done, EXPIRED, block.id))
             continue
         left = max(units - used, 0)
         owed.append(Owed(block, 0 if pack else left, left if pack else 0, price - done, block.bought))
@@ -183,7 +189,7 @@ def quote_revenue(client: PricedClient, statements, as_of: datetime.date, earned
             else:
                 continue
             if so_far != done:
-                earned[statement.period].append(Dated(day, so_far - done, QUOTE_WORK))
+                earned[statement.period].append(Dated(day, so_far - done, QUOTE_WORK, quote.id))
                 done = so_far
             if closes:
                 break
