@@ -193,7 +193,7 @@ def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]
             seen(settings.currency, entry.date)
     for contract in books.contracts:
         for block in contract.prepaid:
-            if block.price is not None and not block.used_before:
+            if block.price is not None:     # a block's price is converted on the day it was bought
                 seen(contract.currency, block.bought)
         for quote in contract.quotes:
             if quote.price is not None and quote.invoice is not None:
