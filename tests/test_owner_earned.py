@@ -186,3 +186,32 @@ def test_a_block_billed_before_the_books_earns_the_hours_used_since():
     # Owed: 6 h (360 min) and 650 − 260 = 390.00.
     (owed,) = earned.owed
     assert (owed.minutes, owed.amount) == (360, D("390.00"))
+
+
+def test_the_owner_pages_show_earned_billed_owed_and_the_rates_used(tmp_path):
+    from hourbook.pipeline import load_and_price   # import here: the whole pipeline, for real pages
+    from hourbook.render import render_site        # import here: as above
+
+    settings = SELLER + "exchange_rates:\n  - {date: 2026-07-01, GBP: 1.1650}\n  - {date: 2026-10-01, GBP: 1.1520}\n"
+    root = write_books(tmp_path, {
+        "hourbook.yaml": settings,
+        "contracts/uk.yaml": ("name: UK Ltd\ncurrency: GBP\nterms:\n  - {from: 2026-01-01, kind: prepaid, rate: 50}\n"
+                              "prepaid:\n  - {id: B-1, bought: 2026-10-01, hours: 10, bonus: 2h, price: 600}\n"),
+        "logbook/2026-10.md": "# 2026-10-05\n\n## uk\n- 3h Server move\n",
+    })
+    priced, diagnostics = load_and_price(root, datetime.date(2026, 10, 31))
+    assert [d for d in diagnostics if d.severity == WARNING] == []
+    files = render_site(priced, root, {"uk": "uk-0123abcd"}, pdf=False, provenance=None)
+    owner = files["owner/index.html"].decode()
+    # 600 GBP / 12 h = 50 GBP an hour; 3 h used = 150 GBP at 1.1520 (bought 1 October) = 172.80 EUR earned;
+    # billed 600 × 1.1520 = 691.20 EUR; still owed 9 h, 450 GBP = 518.40 EUR.
+    assert "Revenue earned (net, EUR)" in owner and "€172.80" in owner and "billed: €691.20" in owner
+    assert "Still owed to clients" in owner and "€518.40" in owner and "unused: 9:00 h" in owner
+    assert "1 GBP = 1.165 from" in owner and "1 GBP = 1.152 from" in owner
+    assert "n/a" not in owner
+    report = files["owner/uk/dashboard.html"].decode()
+    assert "Still owed to the client" in report and "€518.40" in report and "All amounts in EUR" in report
+    # The client's own statement still bills 600 pounds.
+    statement = files["public/uk-0123abcd/2026-10.html"].decode()
+    body = statement[statement.index("<body"):]
+    assert "£600.00" in body and "€" not in body
