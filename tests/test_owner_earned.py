@@ -215,3 +215,16 @@ def test_the_owner_pages_show_earned_billed_owed_and_the_rates_used(tmp_path):
     statement = files["public/uk-0123abcd/2026-10.html"].decode()
     body = statement[statement.index("<body"):]
     assert "£600.00" in body and "€" not in body
+
+
+def test_an_owner_currency_of_its_own_converts_the_costs_too():
+    # The seller bills and costs in EUR but counts in GBP: 1 EUR = 0.8600 GBP from 1 January 2026.
+    settings = Settings(seller=Party("Seller"), currency="EUR", cost=D(35), owner_currency="GBP",
+                        exchange_rates=((datetime.date(2026, 1, 1), (("EUR", D("0.8600")),)),))
+    contract = Contract(id="c", party=Party("Client"), source=SRC,
+                        terms=(Term("hourly", datetime.date(2026, 1, 1), None, SRC, rate=D(50)),))
+    priced = price_books(Books(settings, (contract,), (entry(datetime.date(2026, 3, 2), 120),)),
+                         datetime.date(2026, 3, 31))
+    total = client_report(priced.clients[0], settings, priced.as_of).total
+    # 2 h × 50 EUR = 100.00 EUR -> 86.00 GBP; cost 2 h × 35 EUR = 70.00 EUR -> 60.20 GBP; margin 25.80 GBP.
+    assert (total.currency, total.revenue, total.cost, total.margin) == ("GBP", D("86.00"), D("60.20"), D("25.80"))
