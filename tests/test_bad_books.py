@@ -35,7 +35,7 @@ SRC = Path(limits.__file__).parent.parent   # the hourbook package
 SOURCES = ("load/listing.py", "load/files.py", "load/fields.py", "load/settings.py", "load/contracts.py",
            "load/contract_parts.py", "load/logbook_words.py", "load/markdown_logbook.py", "load/yaml_logbook.py",
            "load/books.py", "load/scalars.py", "load/yaml_reader.py", "load/client_view.py", "load/tag_aliases.py",
-           "load/payments.py", "checks/books.py", "checks/spelling.py", "checks/payments.py",
+           "load/payments.py", "load/exchange_rates.py", "checks/books.py", "checks/spelling.py", "checks/payments.py",
            "core/pricing.py", "load/reminder_fields.py")
 # Places that make a diagnostic no books can reach, each with the reason. Keyed by a piece
 # of the message as written in the source, so that moving code does not break the list.

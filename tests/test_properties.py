@@ -18,6 +18,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from hourbook.core.earned import EXPIRED
+from hourbook.core.earned import USED
+from hourbook.core.earned import earned_revenue
+from hourbook.core.earned import net_of_tax
+from hourbook.core.earned import share_of
 from hourbook.core.money import ZERO
 from hourbook.core.pricing import BUILT_IN_NO_CHARGE
 from hourbook.core.pricing import billable_minutes
@@ -80,7 +85,7 @@ def blocks(draw, index: int) -> PrepaidBlock:
     size = 0 if incidents else draw(st.integers(1, 1200))
     return PrepaidBlock(
         id=f"B-{index}", bought=bought, source=Source("contracts/c.yaml", 20 + index),
-        minutes=size, incidents=incidents,
+        minutes=size, incidents=incidents, bonus_minutes=draw(st.integers(0, size // 4)),
         used_before=draw(st.integers(0, incidents if incidents else size)) if draw(st.booleans()) else 0,
         price=draw(st.one_of(st.none(), money)),
         expires=draw(st.one_of(st.none(), st.dates(min_value=bought, max_value=datetime.date(2027, 6, 30)))),
@@ -250,9 +255,6 @@ def law_fees_start_with_the_books(books_, priced) -> None:
                 (term.start.month, term.start.day) == (2, 29) and (fee.date.month, fee.date.day) == (2, 28))
 
 
-LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative,
-        law_fees_start_with_the_books, law_no_charge_before_held,
-        law_deductible_comes_off_first]
 
 
 @pytest.mark.slow  # long property test: 300 generated books
@@ -272,6 +274,62 @@ def test_pricing_ignores_the_order_entries_arrive_in(books_, rnd: random.Random)
     rnd.shuffle(shuffled)
     again = Books(settings=books_.settings, contracts=books_.contracts, entries=tuple(shuffled))
     assert priced_json(price_books(again, AS_OF), []) == priced_json(price_books(books_, AS_OF), [])
+
+
+def law_blocks_earned_as_billed(books_, priced) -> None:
+    """Over a client's history, block by block: earned as used + earned on expiry + still owed = the price
+    billed for blocks and packs, exactly (core.earned, docs/owner.md)."""
+    for client in priced.clients:
+        earned = earned_revenue(client, priced.as_of)
+        # A block billed before the books (`used_before`) earned part of its price before them too.
+        here = {block.id for block in client.contract.prepaid if not block.used_before}
+        recognised = sum((item.amount for items in earned.earned.values() for item in items
+                          if item.kind in (USED, EXPIRED) and item.ref in here), ZERO)
+        owed = sum((row.amount for row in earned.owed if row.block.id in here), ZERO)
+        billed = sum((item.amount for items in earned.cash.values() for item in items if item.kind == "prepaid"), ZERO)
+        assert recognised + owed == billed, (recognised, owed, billed)
+        for block in client.contract.prepaid:
+            if block.used_before and block.price is not None and block.bought <= priced.as_of:
+                units = block.incidents if block.incidents is not None else block.minutes
+                before = share_of(net_of_tax(client.contract, block.price), block.used_before, units,
+                                  client.contract.currency)
+                since = sum((item.amount for items in earned.earned.values() for item in items
+                             if item.ref == block.id), ZERO)
+                left = sum((row.amount for row in earned.owed if row.block.id == block.id), ZERO)
+                assert before + since + left == net_of_tax(client.contract, block.price)
+        for row in earned.owed:
+            assert row.amount >= 0 and row.minutes >= 0 and row.incidents >= 0
+
+
+LAWS = [law_every_minute_once, law_splits_keep_billable_time, law_amounts_add_up, law_blocks_never_negative,
+        law_fees_start_with_the_books, law_no_charge_before_held,
+        law_deductible_comes_off_first, law_blocks_earned_as_billed]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books())
+def test_blocks_earn_exactly_what_they_billed(books_):
+    law_blocks_earned_as_billed(books_, price_books(books_, AS_OF))
+
+
+def test_the_earned_law_catches_a_lost_cent():
+    """The law can fail: a block that earned a cent less than it billed is caught."""
+    block = PrepaidBlock("B-0", datetime.date(2026, 3, 1), Source("contracts/c.yaml", 20), minutes=600,
+                         price=Decimal("100.00"))
+    contract = Contract(id="c", party=Party("C"), source=Source("contracts/c.yaml", 1), prepaid=(block,),
+                        terms=(Term("prepaid", datetime.date(2026, 1, 1), None, Source("x", 1), rate=Decimal(60)),))
+    entry = Entry(TIME, datetime.date(2026, 3, 3), "c", Source("logbook/a.md", 3), minutes=200)
+    books_ = Books(Settings(Party("S")), (contract,), (entry,))
+    priced = price_books(books_, AS_OF)
+    law_blocks_earned_as_billed(books_, priced)
+    import dataclasses   # here only: to break one statement's fee on purpose
+
+    statement = priced.clients[0].statements[0]
+    fee = dataclasses.replace(statement.fees[0], amount=Decimal("100.01"))
+    broken = dataclasses.replace(priced, clients=(dataclasses.replace(
+        priced.clients[0], statements=(dataclasses.replace(statement, fees=(fee,)),)),))
+    with pytest.raises(AssertionError):
+        law_blocks_earned_as_billed(books_, broken)
 
 
 def test_a_law_catches_a_broken_statement():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SELLER
 from conftest import run_cli
 from hourbook.build import digests
 from hourbook.load import listing
@@ -486,8 +487,9 @@ def test_prices_and_expenses_fit_the_currency_but_rates_may_not(base):
     assert check(root)[1] == ["contracts/acme.yaml:6: error: quote field 'price': 5000.25 has more decimals than JPY "
                               "has (0); an invoice cannot show it: round it"]
     contract = "name: ACME\ncurrency: BHD\nterms:\n  - {from: 2026-01-01, kind: hourly, rate: 10.125}\n"
-    root = base({"contracts/acme.yaml": contract, "logbook/2026-11.md": LOGBOOK + "- expense 4.125 taxi\n"
-                                                                                 "- expense 4.1255 bus\n"})
+    rates = SELLER + "exchange_rates: [{date: 2026-01-01, BHD: 2.4400}]\n"     # the owner's pages convert dinars
+    root = base({"contracts/acme.yaml": contract, "hourbook.yaml": rates,
+                 "logbook/2026-11.md": LOGBOOK + "- expense 4.125 taxi\n- expense 4.1255 bus\n"})
     assert check(root) == (1, ["logbook/2026-11.md:6: error: expense 4.1255 has more decimals than BHD has (3), the "
                                "currency of 'acme': round it"])
 

@@ -13,6 +13,9 @@ from collections import defaultdict
 from babel import Locale
 from babel import UnknownLocaleError
 
+from hourbook.core.exchange import missing_rates
+from hourbook.core.exchange import owner_currency
+from hourbook.core.exchange import rate_on
 from hourbook.core.money import minor_digits
 from hourbook.core.money import quantum
 from hourbook.core.records import ERROR
@@ -21,6 +24,7 @@ from hourbook.core.records import TIME
 from hourbook.core.records import WARNING
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import Source
 from hourbook.checks.spelling import check_requester_spelling
 from hourbook.checks.spelling import check_tag_spelling
 from hourbook.load.scalars import did_you_mean
@@ -171,8 +175,45 @@ def language_name(locale: str) -> str:
     return f"{name} ({locale})" if name else locale
 
 
+def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]:
+    """A warning for each currency the owner's pages convert (a client's, or the seller's costs when
+    `owner_currency` differs) that has no rate in force on its first dated amount (core.exchange)."""
+    settings = books.settings
+    owner = owner_currency(settings)
+    first: dict[str, datetime.date] = {}
+
+    def seen(currency: str, day: datetime.date) -> None:
+        if currency != owner and day <= as_of and (currency not in first or day < first[currency]):
+            first[currency] = day
+
+    currency_of = {contract.id: contract.currency for contract in books.contracts}
+    for entry in books.entries:
+        if entry.client in currency_of and entry.kind in (TIME, EXPENSE):
+            seen(currency_of[entry.client], entry.date)
+            seen(settings.currency, entry.date)
+    for contract in books.contracts:
+        for block in contract.prepaid:
+            if block.price is not None:     # a block's price is converted on the day it was bought
+                seen(contract.currency, block.bought)
+        for quote in contract.quotes:
+            if quote.price is not None and quote.invoice is not None:
+                seen(contract.currency, quote.invoice)
+    line = settings.exchange_rates_line or settings.source.line
+    where = "exchange_rates" if settings.exchange_rates_line else "hourbook.yaml (no exchange_rates)"
+    problems = []
+    for currency, day in missing_rates(settings, first):
+        rate, since = rate_on(settings, currency, day)
+        then = (f"the owner's pages use the first listed rate ({since.isoformat()}: {rate})" if since else
+                f"the owner's pages count it 1 {currency} = 1 {owner} until a rate is added")
+        problems.append(Diagnostic(Source(settings.source.path, line),
+                                   f"no exchange rate for {currency} on or before {day.isoformat()} in {where}, "
+                                   f"needed to show it in {owner}; {then}", WARNING))
+    return problems
+
+
 VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
-               check_note_languages, check_tag_spelling, check_requester_spelling]
+               check_note_languages, check_tag_spelling, check_requester_spelling,
+               check_exchange_rates]
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:

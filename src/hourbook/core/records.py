@@ -141,6 +141,11 @@ class Settings:
     reminders: ReminderRules | None = None      # `reminders:` (None: the defaults), docs/reminders.md
     late_interest: LateInterest | None = None   # `late_interest:` (None: no interest), docs/reminders.md
 
+    owner_currency: str = ""                    # the owner's pages' currency; "": `currency`
+    # exchange_rates: ((from date, ((currency, owner currency per unit), ...)), ...), oldest first
+    exchange_rates: tuple[tuple[datetime.date, tuple[tuple[str, Decimal], ...]], ...] = ()
+    exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
+
 
 @dataclass(frozen=True)
 class ReminderRules:

@@ -19,6 +19,7 @@ from hourbook.core.records import Source
 from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
 from hourbook.load.block_rules import bonus_rule_field
+from hourbook.load.exchange_rates import read_exchange_rates
 from hourbook.load.client_view import hours_form_field
 from hourbook.load.client_view import read_show_tags
 from hourbook.load.fields import Field
@@ -80,6 +81,8 @@ SETTINGS_FIELDS = {
     "bonus_rule": Field(bonus_rule_field),
     "reminders": Field(raw_field),              # reminders and late_interest: load.reminder_fields
     "late_interest": Field(raw_field),
+    "owner_currency": Field(currency_field),    # the owner's pages' currency (docs/owner.md)
+    "exchange_rates": Field(raw_field),         # load.exchange_rates
 }
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
@@ -117,6 +120,9 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
     aliases = read_tag_aliases(values["tags"], rel, data.line_of("tags"), diags) if "tags" in values else ()
     show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()
     invoice = read_invoice(values["invoice"], rel, data.line_of("invoice"), locale, diags) if "invoice" in values else {}
+    owner_currency = values.get("owner_currency", values.get("currency", "EUR"))
+    rates = (read_exchange_rates(values["exchange_rates"], rel, data.line_of("exchange_rates"), owner_currency, diags)
+             if "exchange_rates" in values else ())
     return Settings(
         seller=seller,
         currency=values.get("currency", "EUR"),
@@ -135,6 +141,9 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         hours=values.get("hours", HOURS_CLOCK),
         tag_aliases=aliases,
         **settings_reminders(values, data, rel, values.get("currency", "EUR"), diags),
+        owner_currency=values.get("owner_currency", ""),
+        exchange_rates=rates,
+        exchange_rates_line=data.line_of("exchange_rates") if "exchange_rates" in values else 0,
     )
 
 

@@ -7,9 +7,10 @@ retainers, the work done against the fee and a suggested fee; and the lists that
 need the owner's attention (blocks running low or expiring, quotes near their
 estimate, held lines, free lines an unauthorised contact asked for, open requests). Pure: no formatting, no I/O.
 
-Costs are in the seller's currency (`hourbook.yaml` `currency`). There is no
-exchange rate in the books, so a client billed in another currency gets no margin
-rather than a wrong one.
+Every amount is in the owner's currency (`owner_currency`, default `currency`), converted on
+its own date with hourbook.yaml's `exchange_rates` (render.owner_money), and revenue is counted
+when it is earned (core.earned: blocks as they are used, quotes as their work is done), with the
+cash billed beside it (docs/owner.md).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from hourbook.core.records import TIME
 from hourbook.core.records import Contract
 from hourbook.core.records import Entry
 from hourbook.core.records import Line
+from hourbook.core.records import Minutes
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import QuoteState
@@ -45,6 +47,12 @@ from hourbook.render.monthly import first_date
 from hourbook.render.monthly import minutes_by_month
 from hourbook.render.statement import Balance
 from hourbook.render.statement import block_balance
+from hourbook.render.owner_money import OwedRow
+from hourbook.render.owner_money import PeriodMoney
+from hourbook.render.owner_money import QuoteRow
+from hourbook.render.owner_money import client_money
+from hourbook.render.owner_money import period_money
+from hourbook.render.owner_money import target_currency
 
 LOW_BLOCK_SHARE = Decimal("0.2")        # a block with less than this left is running low
 EXPIRY_WARNING_DAYS = 30
@@ -79,9 +87,11 @@ class Figures:
     uncovered: int = 0
     given_away: Decimal = ZERO          # value of no-charge lines
     held_value: Decimal = ZERO          # value of held lines, billable once confirmed
-    revenue: Decimal = ZERO             # net of the statements
+    revenue: Decimal = ZERO             # earned (core.earned); net of the statements in statement_figures
     cost: Decimal = ZERO
     cost_known: bool = True             # every hour had a cost per hour
+    revenue_cash: Decimal = ZERO        # what was billed (the statements' net)
+    expired: Decimal = ZERO             # the part of `revenue` from blocks that expired unused
 
     def __add__(self, other: Figures) -> Figures:
         if (self.currency, self.cost_currency) != (other.currency, other.cost_currency):
@@ -92,7 +102,8 @@ class Figures:
             self.billed + other.billed, self.covered + other.covered, self.quote + other.quote,
             self.no_charge + other.no_charge, self.held + other.held, self.uncovered + other.uncovered,
             self.given_away + other.given_away, self.held_value + other.held_value,
-            self.revenue + other.revenue, self.cost + other.cost, self.cost_known and other.cost_known)
+            self.revenue + other.revenue, self.cost + other.cost, self.cost_known and other.cost_known,
+            self.revenue_cash + other.revenue_cash, self.expired + other.expired)
 
     @property
     def margin(self) -> Decimal | None:
@@ -117,47 +128,17 @@ class Figures:
         return round_money(self.revenue * MINUTES_PER_HOUR / self.logged, self.currency)
 
 
-def hourly_cost(worker: str, settings: Settings) -> Decimal | None:
-    """What an hour of `worker` costs: the team member's `cost`, else the seller's."""
-    for member in settings.team:
-        if member.id == worker and member.cost is not None:
-            return member.cost
-    return settings.cost
-
-
-def lines_cost(lines: tuple[Line, ...] | list[Line], settings: Settings) -> tuple[Decimal, bool]:
-    """(cost of the time and expenses of the lines, whether every hour had a cost).
-
-    Time costs whatever its status: held and no-charge hours were worked too.
-    Expenses cost their amount, billed on or not.
-    """
-    cost, known = ZERO, True
-    for line in lines:
-        if line.entry.kind == EXPENSE:
-            cost += line.entry.amount or ZERO
-        elif line.entry.kind == TIME:
-            per_hour = hourly_cost(line.entry.worker, settings)
-            if per_hour is None:
-                known = False
-                continue
-            cost += Decimal(line.logged_minutes) * per_hour / MINUTES_PER_HOUR
-    return round_money(cost, settings.currency), known
-
-
-def statement_figures(statement: Statement, contract: Contract, settings: Settings) -> Figures:
-    """A statement's figures: minutes by status, the value of no-charge and held lines, the net as
-    revenue, and the cost of the lines in the seller's currency."""
+def owner_figures(statement: Statement, money: PeriodMoney, currency: str) -> Figures:
+    """A statement's minutes with its money in the owner's `currency` (render.owner_money)."""
     minutes = statement.minutes
-    cost, known = lines_cost(statement.lines, settings)
     return Figures(
-        currency=contract.currency, cost_currency=settings.currency,
+        currency=currency, cost_currency=currency,
         logged=minutes.logged, billed_minutes=minutes.billed,
         billed=minutes.logged - minutes.covered - minutes.no_charge - minutes.held - minutes.quote - minutes.uncovered,
         covered=minutes.covered, quote=minutes.quote, no_charge=minutes.no_charge, held=minutes.held,
-        uncovered=minutes.uncovered,
-        given_away=sum((ln.value for ln in statement.lines if ln.status == NO_CHARGE), ZERO),
-        held_value=sum((ln.value for ln in statement.lines if ln.status == HELD), ZERO),
-        revenue=statement.net, cost=cost, cost_known=known)
+        uncovered=minutes.uncovered, given_away=money.given_away, held_value=money.held_value,
+        revenue=money.revenue, cost=money.cost, cost_known=money.cost_known,
+        revenue_cash=money.revenue_cash, expired=money.expired)
 
 
 def total_figures(figures: list[Figures], currency: str, cost_currency: str) -> Figures:
@@ -405,6 +386,18 @@ class ClientReport:
     monthly: dict = field(default_factory=dict)     # month -> status -> logged minutes, up to the as-of date
     first_day: datetime.date | None = None          # of its first line up to the as-of date
     rates: tuple[tuple[datetime.date, float], ...] = ()   # effective rate by period start, for the chart
+    owed: tuple[OwedRow, ...] = ()                  # blocks and packs still owing hours or incidents
+    quote_rows: tuple[QuoteRow, ...] = ()           # fixed-price quotes: price against the cost of the work
+
+    @property
+    def owed_amount(self) -> Decimal:
+        """What the client's blocks still owe, in the owner's currency."""
+        return sum((row.amount for row in self.owed), ZERO)
+
+    @property
+    def owed_pairs(self) -> tuple[tuple[Contract, OwedRow], ...]:
+        """(contract, row) for each block still owing: the shape of the owner's table of everyone's."""
+        return tuple((self.contract, row) for row in self.owed)
 
     @property
     def contract(self) -> Contract:
@@ -417,24 +410,51 @@ class Dashboard:
     as_of: datetime.date
     settings: Settings
     clients: tuple[ClientReport, ...]   # lowest margin first
-    totals: tuple[Figures, ...]         # one per currency, the seller's first
+    totals: tuple[Figures, ...]         # one, in the owner's currency
     blocks: tuple[BlockAlert, ...] = field(default=())
     quotes: tuple[QuoteAlert, ...] = field(default=())
     held: tuple[HeldLine, ...] = field(default=())
     free_held: tuple[FreeHeldLine, ...] = field(default=())
     requests: tuple[OpenRequest, ...] = field(default=())
 
+    @property
+    def owed(self) -> tuple[tuple[Contract, OwedRow], ...]:
+        """(contract, row) for every client's blocks still owing hours or incidents."""
+        return tuple(pair for report in self.clients for pair in report.owed_pairs)
+
+    @property
+    def owed_totals(self) -> tuple[int, int, Decimal]:
+        """(minutes, incidents, amount) all clients' blocks still owe, the amount in the owner's currency."""
+        pairs = self.owed
+        return (sum(row.minutes for _, row in pairs), sum(row.incidents for _, row in pairs),
+                sum((row.amount for _, row in pairs), ZERO))
+
 
 def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
-    """One client's report: figures by period (newest first) and in total, the retainer report, top tags,
-    and the chart data up to `as_of`."""
-    rows = [PeriodRow(s, statement_figures(s, client.contract, settings)) for s in client.statements]
-    total = total_figures([row.figures for row in rows], client.contract.currency, settings.currency)
+    """One client's report: figures by period (newest first) and in total in the owner's currency, revenue
+    counted when earned, what its blocks still owe, its quotes, the retainer report, top tags, and the chart
+    data up to `as_of`."""
+    currency = target_currency(settings)
+    earned, owed, quote_rows = client_money(client, settings, as_of)
+    statements = [s for s in client.statements if s.start <= as_of]
+    shown = {s.period for s in statements}
+    # A block can expire in a period with nothing else: an empty row shows what it earned then.
+    statements += [empty_statement(client.contract.id, period) for period in earned.earned if period not in shown]
+    statements.sort(key=lambda s: s.start)
+    rows = [PeriodRow(s, owner_figures(s, period_money(s, earned, client.contract.currency, settings), currency))
+            for s in statements]
+    total = total_figures([row.figures for row in rows], currency, currency)
     lines = client_lines(client, as_of)
     rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
                   if row.figures.rate is not None and row.statement.start <= as_of)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
-                        minutes_by_month(lines), first_date(lines), rates)
+                        minutes_by_month(lines), first_date(lines), rates, owed, quote_rows)
+
+
+def empty_statement(client: str, period: str) -> Statement:
+    """A statement with nothing in it, for a period that only earned (a block expiring)."""
+    start, end = periods.bounds(period)
+    return Statement(client, period, start, end, (), (), ZERO, ZERO, ZERO, Minutes())
 
 
 def margin_order(report: ClientReport) -> tuple:
@@ -452,9 +472,8 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
     """
     settings, as_of = priced.books.settings, priced.as_of
     reports = sorted((report_of(c, settings, as_of) for c in priced.clients), key=margin_order)
-    currencies = sorted({r.total.currency for r in reports}, key=lambda c: (c != settings.currency, c))
-    totals = tuple(total_figures([r.total for r in reports if r.total.currency == currency], currency, settings.currency)
-                   for currency in currencies)
+    currency = target_currency(settings)
+    totals = (total_figures([r.total for r in reports], currency, currency),)
     return Dashboard(
         as_of=as_of, settings=settings, clients=tuple(reports), totals=totals,
         blocks=tuple(a for c in priced.clients for a in block_alerts(c, as_of)),

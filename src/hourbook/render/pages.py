@@ -27,6 +27,7 @@ from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
 from hourbook.render.dashboard import QUOTE_WARNING_SHARE
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
+from hourbook.render.owner_money import exchange_note
 from hourbook.render.monthly import add_months
 from hourbook.render.monthly import client_lines
 from hourbook.render.monthly import first_date
@@ -168,6 +169,8 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
                                   min((r.first_day for r in dashboard.clients if r.first_day), default=None),
                                   priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
         rate_chart=rate_chart(dashboard, locale, messages),
+        exchange_note=exchange_note(settings, [settings.currency, *(r.contract.currency for r in dashboard.clients)],
+                                    messages, locale),
         expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale),
         receivables=receivables_view(priced).ageing)
@@ -198,6 +201,7 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
         statements_href=statements_href, invoices=client_invoices(priced, report.contract.id),
         number=lambda value: days_text(value, locale),
+        exchange_note=exchange_note(settings, [settings.currency, report.contract.currency], messages, locale),
         chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
 
 
@@ -213,7 +217,7 @@ def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -
         values = points.get(report.contract.id)
         if not values:
             continue
-        label = client_label(report.contract, dashboard.settings.currency)
+        label = client_label(report.contract, report.contract.currency)   # rates are all in the owner's currency
         series.append(charts.Series(label, charts.LINE_COLOURS[index % len(charts.LINE_COLOURS)],
                                     tuple(values.get(month) for month in months)))
     cost = dashboard.settings.cost
