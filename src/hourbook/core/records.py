@@ -138,6 +138,7 @@ class Settings:
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
     tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
     bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
+    given_away_alert: Decimal = Decimal("0.2")  # `alerts: {given_away: 20%}`: no-charge value / billed (core.alerts)
 
 
 # --------------------------------------------------------------- contracts
@@ -169,6 +170,7 @@ class Term:
     deductible: int = 0                         # minutes of every entry that are free
     deductible_tags: tuple[tuple[Tag, int], ...] = ()
     fee_per: str = ""                           # "": `fee` every period; "year": once a year, from `start`
+    planned: int | None = None                  # retainers: minutes planned per period (not billed; core.alerts)
 
     def in_force(self, day: datetime.date) -> bool:
         """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""
@@ -214,6 +216,17 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """Hourly work with an estimate: entries tagged `tag` count against `minutes`; it changes no price."""
+
+    id: str
+    minutes: int
+    tag: Tag
+    source: Source
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     """contracts/<id>.yaml."""
 
@@ -230,6 +243,7 @@ class Contract:
     terms: tuple[Term, ...] = ()
     prepaid: tuple[PrepaidBlock, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    estimates: tuple[Estimate, ...] = ()
     show_tags: tuple[ShownTag, ...] = ()        # the books' and the contract's, merged (load.client_view)
     hours: str = HOURS_CLOCK                    # h:mm or decimal
     due_days: int | None = None                 # `due_days:` of the contract; None: hourbook.yaml's invoice.due_days

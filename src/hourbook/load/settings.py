@@ -36,6 +36,7 @@ from hourbook.load.fields import text_field
 from hourbook.load.fields import yaml_kind
 from hourbook.load.files import load_yaml_file
 from hourbook.load.listing import SETTINGS_FILE
+from hourbook.load.scalars import parse_percent
 from hourbook.load.problems import Problems
 from hourbook.load.tag_aliases import alias_shown_tags
 from hourbook.load.tag_aliases import read_tag_aliases
@@ -77,7 +78,9 @@ SETTINGS_FIELDS = {
     "hours": Field(hours_form_field),
     "tags": Field(raw_field),                   # aliases: load.tag_aliases
     "bonus_rule": Field(bonus_rule_field),
+    "alerts": Field(raw_field),                 # {given_away: 20%}: core.alerts
 }
+ALERT_FIELDS = {"given_away": Field(parse_percent)}
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
 
@@ -114,6 +117,8 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
     aliases = read_tag_aliases(values["tags"], rel, data.line_of("tags"), diags) if "tags" in values else ()
     show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()
     invoice = read_invoice(values["invoice"], rel, data.line_of("invoice"), locale, diags) if "invoice" in values else {}
+    alerts = (read_fields(values["alerts"], ALERT_FIELDS, rel, data.line_of("alerts"), "alerts", diags) or {}
+              if "alerts" in values else {})
     return Settings(
         seller=seller,
         currency=values.get("currency", "EUR"),
@@ -131,6 +136,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         show_tags=alias_shown_tags(show_tags, aliases),
         hours=values.get("hours", HOURS_CLOCK),
         tag_aliases=aliases,
+        **({"given_away_alert": alerts["given_away"]} if "given_away" in alerts else {}),
     )
 
 
