@@ -5,7 +5,8 @@ status, revenue (the statements' net), the cost of the time spent (hours × the
 worker's cost per hour from hourbook.yaml), margin and effective hourly rate; for
 retainers, the work done against the fee and a suggested fee; and the lists that
 need the owner's attention (blocks running low or expiring, quotes near their
-estimate, held lines, free lines an unauthorised contact asked for, open requests). Pure: no formatting, no I/O.
+estimate, held lines, free lines an unauthorised contact asked for, open requests, and the alerts of
+`core.alerts`: plans, estimates, losing retainers, work given away, blocks expiring). Pure: no formatting, no I/O.
 
 Costs are in the seller's currency (`hourbook.yaml` `currency`). There is no
 exchange rate in the books, so a client billed in another currency gets no margin
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from hourbook.core import alerts as alert_rules
 from hourbook.core import periods
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
@@ -405,6 +407,9 @@ class ClientReport:
     monthly: dict = field(default_factory=dict)     # month -> status -> logged minutes, up to the as-of date
     first_day: datetime.date | None = None          # of its first line up to the as-of date
     rates: tuple[tuple[datetime.date, float], ...] = ()   # effective rate by period start, for the chart
+    plans: tuple[alert_rules.PlanPeriod, ...] = ()          # planned vs worked, oldest first (core.alerts)
+    estimates: tuple[alert_rules.EstimateState, ...] = ()
+    alerts: tuple[alert_rules.Alert, ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -423,6 +428,22 @@ class Dashboard:
     held: tuple[HeldLine, ...] = field(default=())
     free_held: tuple[FreeHeldLine, ...] = field(default=())
     requests: tuple[OpenRequest, ...] = field(default=())
+    alerts: tuple[OwnerAlert, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class OwnerAlert:
+    """An alert of core.alerts with the client's contract, for its name and the link to its report."""
+
+    contract: Contract
+    alert: alert_rules.Alert
+
+
+def retainer_margins(rows: list[PeriodRow], as_of: datetime.date) -> list[tuple[str, Decimal | None]]:
+    """The ended periods, oldest first, each with its margin when a retainer fee was billed in it (else None):
+    what `core.alerts.losing_alert` takes."""
+    return [(row.statement.period, row.figures.margin if any(f.kind == "retainer" for f in row.statement.fees)
+             else None) for row in rows if row.statement.end <= as_of]
 
 
 def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
@@ -433,8 +454,12 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
     lines = client_lines(client, as_of)
     rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
                   if row.figures.rate is not None and row.statement.start <= as_of)
+    alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, retainer_margins(rows, as_of),
+                                       settings.currency)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
-                        minutes_by_month(lines), first_date(lines), rates)
+                        minutes_by_month(lines), first_date(lines), rates,
+                        tuple(alert_rules.plan_periods(client, as_of)), tuple(alert_rules.estimate_states(client, as_of)),
+                        tuple(alerts))
 
 
 def margin_order(report: ClientReport) -> tuple:
@@ -464,4 +489,6 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
         free_held=tuple(sorted((h for c in priced.clients for h in free_held_lines(c)),
                                key=lambda h: (h.line.entry.date, h.line.entry.source))),
         requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
-                              key=lambda r: (-r.age_days, r.contract.id, r.entry.source))))
+                              key=lambda r: (-r.age_days, r.contract.id, r.entry.source))),
+        alerts=tuple(sorted((OwnerAlert(r.contract, a) for r in reports for a in r.alerts),
+                            key=lambda o: (alert_rules.KINDS.index(o.alert.kind), o.contract.id, o.alert.ref))))
