@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from hourbook.core.money import ZERO
 from hourbook.core.records import NO_CHARGE
+from hourbook.core.records import QUOTE
 from hourbook.core.records import TIME
 from hourbook.core.records import BlockState
 from hourbook.core.records import Estimate
@@ -106,17 +107,16 @@ def plan_periods(client: PricedClient, as_of: datetime.date) -> list[PlanPeriod]
 
     The plan is that of the retainer in force at the period's end (or its start, the term having
     ended within it); the time is every time line's logged minutes whose date falls under a
-    retainer with a plan, whatever its status (covered, billed, free or held).
+    retainer with a plan, whatever its status (covered, billed, free or held) except work on a
+    quote, which has its own price and estimate.
     """
     contract = client.contract
     rows = []
-    for statement in upto(client, as_of):
+    for statement in plan_statements(client, as_of):
         term = contract.term_on(statement.end) or contract.term_on(statement.start)
-        if term is None or term.kind != "retainer" or not term.planned:
-            continue
         actual = 0
         for line in statement.lines:
-            if line.entry.kind != TIME:
+            if line.entry.kind != TIME or line.status == QUOTE:
                 continue
             under = contract.term_on(line.entry.date)
             if under is not None and under.kind == "retainer" and under.planned:
@@ -129,7 +129,7 @@ def estimate_states(client: PricedClient, as_of: datetime.date) -> list[Estimate
     """Each of the contract's estimates (in contract order) with the time logged under its tag, by period.
 
     Every time line counts whatever its status (an estimate changes no price); a period appears
-    once work under the estimate has begun.
+    when work under the estimate was logged in it.
     """
     states = []
     statements = upto(client, as_of)
@@ -139,13 +139,13 @@ def estimate_states(client: PricedClient, as_of: datetime.date) -> list[Estimate
             minutes = sum(line.logged_minutes for line in statement.lines
                           if line.entry.kind == TIME and estimate.tag in line.entry.tags)
             total += minutes
-            if total:
+            if minutes:
                 rows.append(EstimatePeriod(statement.period, minutes, total))
         states.append(EstimateState(estimate, total, tuple(rows)))
     return states
 
 
-def share_kind(share: Decimal, near: str, past: str) -> str | None:
+def share_kind(share: Decimal, near: str | None, past: str) -> str | None:
     """`past` from PAST_SHARE, `near` from NEAR_SHARE, else None."""
     if share >= PAST_SHARE:
         return past
@@ -155,15 +155,30 @@ def share_kind(share: Decimal, near: str, past: str) -> str | None:
 
 
 def plan_alerts(client: PricedClient, as_of: datetime.date) -> list[Alert]:
-    """The period in progress on `as_of` (or the last one, the retainer having ended) at 80 % / 100 % of its plan."""
-    rows = plan_periods(client, as_of)
-    if not rows:
-        return []
-    row = rows[-1]
-    kind = share_kind(row.share, PLAN_NEAR, PLAN_PAST)
-    if kind is None:
-        return []
-    return [Alert(kind, client.contract.id, period=row.period, used=row.actual, limit=row.planned, share=row.share)]
+    """The period in progress on `as_of` at 80 % (PLAN_NEAR) or 100 % (PLAN_PAST) of its plan, and the last
+    ended period at 100 % (after its end, being near the plan is no news; going over it is)."""
+    ends = [statement.end for statement in plan_statements(client, as_of)]
+    rows = [(end <= as_of, row) for end, row in zip(ends, plan_periods(client, as_of))]
+    alerts = []
+    ended = [row for done, row in rows if done][-1:]
+    running = [row for done, row in rows if not done][-1:]
+    for row, near in [(r, None) for r in ended] + [(r, PLAN_NEAR) for r in running]:
+        kind = share_kind(row.share, near, PLAN_PAST)
+        if kind is not None:
+            alerts.append(Alert(kind, client.contract.id, period=row.period, used=row.actual, limit=row.planned,
+                                share=row.share))
+    return alerts
+
+
+def plan_statements(client: PricedClient, as_of: datetime.date) -> list[Statement]:
+    """The statements `plan_periods` makes a row of, in the same order."""
+    contract = client.contract
+    found = []
+    for statement in upto(client, as_of):
+        term = contract.term_on(statement.end) or contract.term_on(statement.start)
+        if term is not None and term.kind == "retainer" and term.planned:
+            found.append(statement)
+    return found
 
 
 def estimate_alerts(client: PricedClient, as_of: datetime.date) -> list[Alert]:
