@@ -248,7 +248,8 @@ def parse_quote(item, line: int, rel: str, diags: Problems, contacts, code: str 
         return None
     if "price" not in values:
         if item.get("price") is None:   # a price that cannot be read is reported already
-            diags.error(rel, line, f"quote {values['id']!r} has no 'price': its work would be free; "
+            written = str(item.get("id")).strip().lstrip("#")
+            diags.error(rel, line, f"quote {written!r} has no 'price': its work would be free; "
                         f"give its price (0 if it really is free)")
         return None
     approved_on, approved_by = None, ""

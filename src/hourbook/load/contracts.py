@@ -225,8 +225,8 @@ def check_estimate_tags(estimates, quotes, rel: str, diags: Problems) -> None:
     seen = {quote.id.lower(): f"quote {quote.id!r}" for quote in quotes}
     for estimate in estimates:
         if estimate.tag in seen:
-            diags.error(rel, estimate.source.line, f"estimate {estimate.id!r}: tag {estimate.tag!r} is already "
-                        f"{seen[estimate.tag]}'s; give each estimate a tag of its own")
+            diags.error(rel, estimate.source.line, f"estimate {estimate.id!r}: its tag {estimate.tag!r} already "
+                        f"counts the work of {seen[estimate.tag]}; give each estimate a tag of its own")
         else:
             seen[estimate.tag] = f"estimate {estimate.id!r}"
 
