@@ -219,7 +219,7 @@ def test_work_given_away_under_the_threshold_is_not(books):
     # hourbook.yaml's alerts.given_away: 25% raises the threshold over 1h's 20 %: no alert on the dashboard.
     priced, _ = priced_client(books, given_away_books("1h", "25%"), D(2026, 11, 30))
     assert priced.books.settings.given_away_alert == Decimal("0.25")
-    assert [a for a in make_dashboard(priced).alerts if a.alert.kind == alerts.GIVEN_AWAY] == []
+    assert [a for _, a in make_dashboard(priced).alerts if a.kind == alerts.GIVEN_AWAY] == []
 
 
 # --------------------------------------------------------------- prepaid blocks
@@ -279,18 +279,18 @@ def losing_books(november: str) -> dict[str, str]:
 def test_a_retainer_losing_money_two_periods_running(books):
     # Fee 100 a month; 3h at a cost of 35 = 105.00: margin −5.00 in October and in November.
     priced, _ = priced_client(books, losing_books("3h"), D(2026, 12, 5))
-    [item] = [a for a in make_dashboard(priced).alerts if a.alert.kind == alerts.RETAINER_LOSING]
-    assert (item.contract.id, item.alert.period, item.alert.amounts) == (
+    [(contract, alert)] = [(c, a) for c, a in make_dashboard(priced).alerts if a.kind == alerts.RETAINER_LOSING]
+    assert (contract.id, alert.period, alert.amounts) == (
         "acme", "2026-10 2026-11", (Decimal("-5.00"), Decimal("-5.00")))
 
 
 def test_a_retainer_losing_money_one_period_only_is_not_an_alert(books):
     # November 2h51m = 171 minutes at 35 = 99.75: margin +0.25, so only October lost money.
     priced, _ = priced_client(books, losing_books("2h51m"), D(2026, 12, 5))
-    assert [a for a in make_dashboard(priced).alerts if a.alert.kind == alerts.RETAINER_LOSING] == []
+    assert [a for _, a in make_dashboard(priced).alerts if a.kind == alerts.RETAINER_LOSING] == []
     # On 2026-11-20 November has not ended: one ended period, no alert whatever it holds.
     priced, _ = priced_client(books, losing_books("3h"), D(2026, 11, 20))
-    assert [a for a in make_dashboard(priced).alerts if a.alert.kind == alerts.RETAINER_LOSING] == []
+    assert [a for _, a in make_dashboard(priced).alerts if a.kind == alerts.RETAINER_LOSING] == []
 
 
 def test_losing_alert_needs_both_margins_negative():

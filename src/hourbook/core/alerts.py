@@ -268,6 +268,15 @@ def losing_alert(client: str, margins: list[tuple[str, Decimal | None]], currenc
     return [Alert(RETAINER_LOSING, client, period=f"{first} {second}", amounts=(one, two), currency=currency)]
 
 
+def retainer_margins(rows: list[tuple[Statement, Decimal | None]], as_of: datetime.date
+                     ) -> list[tuple[str, Decimal | None]]:
+    """(statement, its margin as the dashboard computes it) -> what `losing_alert` takes: the ended periods,
+    oldest first, each with its margin when a retainer fee was billed in it, else None."""
+    ended = sorted((pair for pair in rows if pair[0].end <= as_of), key=lambda pair: pair[0].start)
+    return [(statement.period, margin if any(fee.kind == "retainer" for fee in statement.fees) else None)
+            for statement, margin in ended]
+
+
 def client_alerts(client: PricedClient, as_of: datetime.date, given_away: Decimal,
                   margins: list[tuple[str, Decimal | None]] | None = None, cost_currency: str = "") -> list[Alert]:
     """Every alert of one client, in KINDS order. `margins`: see `losing_alert` (None: not checked)."""

@@ -428,22 +428,7 @@ class Dashboard:
     held: tuple[HeldLine, ...] = field(default=())
     free_held: tuple[FreeHeldLine, ...] = field(default=())
     requests: tuple[OpenRequest, ...] = field(default=())
-    alerts: tuple[OwnerAlert, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class OwnerAlert:
-    """An alert of core.alerts with the client's contract, for its name and the link to its report."""
-
-    contract: Contract
-    alert: alert_rules.Alert
-
-
-def retainer_margins(rows: list[PeriodRow], as_of: datetime.date) -> list[tuple[str, Decimal | None]]:
-    """The ended periods, oldest first, each with its margin when a retainer fee was billed in it (else None):
-    what `core.alerts.losing_alert` takes."""
-    return [(row.statement.period, row.figures.margin if any(f.kind == "retainer" for f in row.statement.fees)
-             else None) for row in rows if row.statement.end <= as_of]
+    alerts: tuple[tuple[Contract, alert_rules.Alert], ...] = field(default=())   # with its client's contract
 
 
 def client_report(client: PricedClient, settings: Settings, as_of: datetime.date) -> ClientReport:
@@ -454,8 +439,8 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
     lines = client_lines(client, as_of)
     rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
                   if row.figures.rate is not None and row.statement.start <= as_of)
-    alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, retainer_margins(rows, as_of),
-                                       settings.currency)
+    margins = alert_rules.retainer_margins([(row.statement, row.figures.margin) for row in rows], as_of)
+    alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, margins, settings.currency)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
                         minutes_by_month(lines), first_date(lines), rates,
                         tuple(alert_rules.plan_periods(client, as_of)), tuple(alert_rules.estimate_states(client, as_of)),
@@ -490,5 +475,5 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
                                key=lambda h: (h.line.entry.date, h.line.entry.source))),
         requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
                               key=lambda r: (-r.age_days, r.contract.id, r.entry.source))),
-        alerts=tuple(sorted((OwnerAlert(r.contract, a) for r in reports for a in r.alerts),
-                            key=lambda o: (alert_rules.KINDS.index(o.alert.kind), o.contract.id, o.alert.ref))))
+        alerts=tuple(sorted(((r.contract, a) for r in reports for a in r.alerts),
+                            key=lambda item: (alert_rules.KINDS.index(item[1].kind), item[0].id, item[1].ref))))

@@ -155,7 +155,7 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
         rate_chart=rate_chart(dashboard, locale, messages),
         expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale),
-        alert_items=[(item.contract, item.alert) for item in dashboard.alerts],
+        alert_items=dashboard.alerts,
         alert_text=alert_text_for(settings, messages, locale))
 
 
