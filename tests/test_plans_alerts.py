@@ -15,9 +15,13 @@ from conftest import price_json
 from conftest import run_cli
 from conftest import client as json_client
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hourbook.core import alerts
 from hourbook.pipeline import load_and_price
 from hourbook.render.alert_words import alert_message
+from hourbook.render.alert_words import alert_records
 from hourbook.render.dashboard import make_dashboard
 from hourbook.render.locale_files import language_words
 
@@ -326,6 +330,23 @@ def test_the_dashboard_links_each_alert_to_the_clients_report(books, tmp_path):
     assert "Work given away worth €60.00" in report
     # Owner data never goes to the client's pages.
     assert not [p for p in (out / "public").rglob("*.html") if "given away" in p.read_text(encoding="utf-8")]
+
+
+def test_the_dashboards_alerts_as_json(books):
+    # The given-away case above: 60.00 of 300.00 = 20 %.
+    priced, _ = priced_client(books, given_away_books("1h"), D(2026, 11, 30))
+    records = alert_records(make_dashboard(priced).alerts, language_words("en"), "en", threshold=Decimal("0.2"))
+    assert records == [{"kind": "given_away", "client": "acme", "share": "0.2000", "amounts": ["60.00", "300.00"],
+                        "currency": "EUR", "message": "Work given away worth €60.00, 20% of what was billed "
+                                                      "(€300.00); the limit is 20%."}]
+
+
+@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=5000))
+def test_a_share_alert_is_near_from_80_and_past_from_100_percent(used, limit):
+    # In whole numbers: near when 5 × used >= 4 × limit, past when used >= limit.
+    kind = alerts.share_kind(Decimal(used) / limit, alerts.ESTIMATE_NEAR, alerts.ESTIMATE_PAST)
+    expected = alerts.ESTIMATE_PAST if used >= limit else alerts.ESTIMATE_NEAR if 5 * used >= 4 * limit else None
+    assert kind == expected
 
 
 # --------------------------------------------------------------- the worked example of docs/pricing.md

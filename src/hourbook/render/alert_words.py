@@ -62,3 +62,9 @@ def alert_message(alert: rules.Alert, messages: Mapping[str, str], locale: str, 
     key = "alert_plan_past" if kind == rules.PLAN_PAST else "alert_plan_near"
     return t(key, period=filters.format_period(alert.period, locale), used=hours(alert.used),
              planned=hours(alert.limit), share=share())
+
+
+def alert_records(items, messages: Mapping[str, str], locale: str, hours_form: str = HOURS_CLOCK,
+                  threshold=None) -> list[dict]:
+    """The dashboard's alerts ((contract, alert) pairs) as SPEC §9 "alerts" gives them, each with its sentence."""
+    return [rules.to_json(alert, alert_message(alert, messages, locale, hours_form, threshold)) for _, alert in items]
