@@ -91,6 +91,9 @@ def test_a_plan_reached_is_past_and_an_ended_period_over_its_plan_stays_an_alert
     assert [(a.kind, a.period) for a in alerts.plan_alerts(client, D(2026, 11, 20))] == [(alerts.PLAN_PAST, "2026-11")]
     _, client = priced_client(books, plan_books("10h"), D(2026, 12, 2))
     assert [(a.kind, a.period) for a in alerts.plan_alerts(client, D(2026, 12, 2))] == [(alerts.PLAN_PAST, "2026-11")]
+    # Two periods later (December ended, 0 of 600) November's overrun is old news.
+    _, client = priced_client(books, plan_books("10h"), D(2027, 1, 5))
+    assert alerts.plan_alerts(client, D(2027, 1, 5)) == []
     # 9h59m = 599 minutes in an ended period: under the plan, no alert.
     _, client = priced_client(books, plan_books("9h59m"), D(2026, 12, 2))
     assert alerts.plan_alerts(client, D(2026, 12, 2)) == []
@@ -295,6 +298,16 @@ def test_a_retainer_losing_money_one_period_only_is_not_an_alert(books):
     # On 2026-11-20 November has not ended: one ended period, no alert whatever it holds.
     priced, _ = priced_client(books, losing_books("3h"), D(2026, 11, 20))
     assert [a for _, a in make_dashboard(priced).alerts if a.kind == alerts.RETAINER_LOSING] == []
+
+
+def test_a_retainer_that_ended_is_no_longer_losing_money(books):
+    # The term ends 2026-11-30: on 2027-01-05 its last periods (October, November) are not the one just before.
+    files = losing_books("3h")
+    files["contracts/acme.yaml"] = files["contracts/acme.yaml"].replace("fee: 100", "fee: 100\n            until: 2026-11-30")
+    priced, _ = priced_client(books, files, D(2026, 12, 5))
+    assert [a.kind for _, a in make_dashboard(priced).alerts] == [alerts.RETAINER_LOSING]
+    priced, _ = priced_client(books, files, D(2027, 1, 5))
+    assert [a.kind for _, a in make_dashboard(priced).alerts] == []
 
 
 def test_losing_alert_needs_both_margins_negative():

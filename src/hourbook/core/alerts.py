@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from hourbook.core import periods
 from hourbook.core.money import ZERO
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
@@ -155,12 +156,12 @@ def share_kind(share: Decimal, near: str | None, past: str) -> str | None:
 
 
 def plan_alerts(client: PricedClient, as_of: datetime.date) -> list[Alert]:
-    """The period in progress on `as_of` at 80 % (PLAN_NEAR) or 100 % (PLAN_PAST) of its plan, and the last
-    ended period at 100 % (after its end, being near the plan is no news; going over it is)."""
+    """The period in progress on `as_of` at 80 % (PLAN_NEAR) or 100 % (PLAN_PAST) of its plan, and the period
+    just before it at 100 % (after its end, being near the plan is no news; going over it is)."""
     ends = [statement.end for statement in plan_statements(client, as_of)]
     rows = [(end <= as_of, row) for end, row in zip(ends, plan_periods(client, as_of))]
     alerts = []
-    ended = [row for done, row in rows if done][-1:]
+    ended = [row for (done, row), end in zip(rows, ends) if done and just_before(row.period, end, as_of)][-1:]
     running = [row for done, row in rows if not done][-1:]
     for row, near in [(r, None) for r in ended] + [(r, PLAN_NEAR) for r in running]:
         kind = share_kind(row.share, near, PLAN_PAST)
@@ -168,6 +169,13 @@ def plan_alerts(client: PricedClient, as_of: datetime.date) -> list[Alert]:
             alerts.append(Alert(kind, client.contract.id, period=row.period, used=row.actual, limit=row.planned,
                                 share=row.share))
     return alerts
+
+
+def just_before(period: str, end: datetime.date, as_of: datetime.date) -> bool:
+    """Whether `period` (ending on `end`, by `as_of`) is the one just before the period holding `as_of`."""
+    kind = periods.YEAR if "-" not in period else periods.QUARTER if "-Q" in period else periods.MONTH
+    following = end + datetime.timedelta(days=1)
+    return following <= as_of <= periods.bounds(periods.period_of(following, kind))[1]
 
 
 def plan_statements(client: PricedClient, as_of: datetime.date) -> list[Statement]:
@@ -271,8 +279,14 @@ def losing_alert(client: str, margins: list[tuple[str, Decimal | None]], currenc
 def retainer_margins(rows: list[tuple[Statement, Decimal | None]], as_of: datetime.date
                      ) -> list[tuple[str, Decimal | None]]:
     """(statement, its margin as the dashboard computes it) -> what `losing_alert` takes: the ended periods,
-    oldest first, each with its margin when a retainer fee was billed in it, else None."""
+    oldest first, each with its margin when a retainer fee was billed in it, else None; none at all when the
+    last of them is not the period just before the one in progress (a client gone is no longer losing money)."""
     ended = sorted((pair for pair in rows if pair[0].end <= as_of), key=lambda pair: pair[0].start)
+    if not ended:
+        return []
+    last = ended[-1][0]
+    if not just_before(last.period, last.end, as_of):
+        return []
     return [(statement.period, margin if any(fee.kind == "retainer" for fee in statement.fees) else None)
             for statement, margin in ended]
 
