@@ -289,6 +289,8 @@ def test_a_retainer_losing_money_two_periods_running(books):
     [(contract, alert)] = [(c, a) for c, a in make_dashboard(priced).alerts if a.kind == alerts.RETAINER_LOSING]
     assert (contract.id, alert.period, alert.amounts) == (
         "acme", "2026-10 2026-11", (Decimal("-5.00"), Decimal("-5.00")))
+    assert alert_message(alert, language_words("en"), "en") == (
+        "The retainer lost money two periods running: a margin of -€5.00 (October 2026) and -€5.00 (November 2026).")
 
 
 def test_a_retainer_losing_money_one_period_only_is_not_an_alert(books):
