@@ -146,6 +146,8 @@ class Settings:
     exchange_rates: tuple[tuple[datetime.date, tuple[tuple[str, Decimal], ...]], ...] = ()
     exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
 
+    given_away_alert: Decimal = Decimal("0.2")  # `alerts: {given_away: 20%}`: no-charge value / billed (core.alerts)
+
 
 @dataclass(frozen=True)
 class ReminderRules:
@@ -210,6 +212,7 @@ class Term:
     deductible: int = 0                         # minutes of every entry that are free
     deductible_tags: tuple[tuple[Tag, int], ...] = ()
     fee_per: str = ""                           # "": `fee` every period; "year": once a year, from `start`
+    planned: int | None = None                  # retainers: minutes planned per period (not billed; core.alerts)
 
     def in_force(self, day: datetime.date) -> bool:
         """Whether `day` is from `start` to `until`, both included (no `until`: no end)."""
@@ -255,6 +258,17 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """Hourly work with an estimate: entries tagged `tag` count against `minutes`; it changes no price."""
+
+    id: str
+    minutes: int
+    tag: Tag
+    source: Source
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     """contracts/<id>.yaml."""
 
@@ -271,6 +285,7 @@ class Contract:
     terms: tuple[Term, ...] = ()
     prepaid: tuple[PrepaidBlock, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    estimates: tuple[Estimate, ...] = ()
     show_tags: tuple[ShownTag, ...] = ()        # the books' and the contract's, merged (load.client_view)
     hours: str = HOURS_CLOCK                    # h:mm or decimal
     due_days: int | None = None                 # `due_days:` of the contract; None: hourbook.yaml's invoice.due_days

@@ -1,4 +1,5 @@
-"""The items of a contract's lists -> records: `terms:` -> Term, `prepaid:` -> PrepaidBlock, `quotes:` -> Quote.
+"""The items of a contract's lists -> records: `terms:` -> Term, `prepaid:` -> PrepaidBlock, `quotes:` -> Quote,
+`estimates:` -> Estimate.
 
 Each item is read by its schema and checked on its own (a retainer's fee, a block's hours or
 incidents, a quote's approval); an item with an error is None, reported, and `contracts`
@@ -11,6 +12,7 @@ import datetime
 from decimal import Decimal
 
 from hourbook.core.money import minor_digits
+from hourbook.core.records import Estimate
 from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import Quote
 from hourbook.core.records import Source
@@ -57,8 +59,9 @@ TERM_FIELDS = {
     "fee": Field(fee_field),        # an amount per period, or {year: AMOUNT}
     "covers": Field(parse_tags),
     "included": Field(parse_duration),
+    "planned": Field(parse_duration),   # hours planned per period: not billed (core.alerts)
 }
-RETAINER_ONLY = ("fee", "covers", "included")
+RETAINER_ONLY = ("fee", "covers", "included", "planned")
 BLOCK_FIELDS = {
     "id": Field(text_field, required=True),
     "bought": Field(parse_date, required=True),
@@ -76,6 +79,12 @@ QUOTE_FIELDS = {
     "estimate": Field(hours_field),
     "approved": Field(raw_field),
     "invoice": Field(parse_date),
+}
+ESTIMATE_FIELDS = {
+    "id": Field(text_field, required=True),
+    "hours": Field(hours_field, required=True),
+    "tag": Field(parse_tag, required=True),
+    "description": Field(text_field),
 }
 
 
@@ -179,6 +188,7 @@ def parse_term(item, line: int, rel: str, diags: Problems, code: str | None = No
         covers=frozenset(values["covers"]) if "covers" in values else None,
         included=values.get("included"),
         fee_per=fee_per,
+        planned=values.get("planned"),
     )
 
 
@@ -236,6 +246,12 @@ def parse_quote(item, line: int, rel: str, diags: Problems, contacts, code: str 
         return None
     if not check_minor_units(values, item, "price", code, rel, "quote", diags):
         return None
+    if "price" not in values:
+        if item.get("price") is None:   # a price that cannot be read is reported already
+            written = str(item.get("id")).strip().lstrip("#")
+            diags.error(rel, line, f"quote {written!r} has no 'price': its work would be free; "
+                        f"give its price (0 if it really is free)")
+        return None
     approved_on, approved_by = None, ""
     raw = values.get("approved")
     if raw is not None:
@@ -263,3 +279,12 @@ def parse_quote(item, line: int, rel: str, diags: Problems, contacts, code: str 
         approved_by=approved_by,
         invoice=values.get("invoice"),
     )
+
+
+def parse_estimate(item, line: int, rel: str, diags: Problems) -> Estimate | None:
+    """One item of estimates: -> Estimate (id, hours, tag, description); None when it has an error."""
+    values = read_fields(item, ESTIMATE_FIELDS, rel, line, "estimate", diags)
+    if values is None or not {"id", "hours", "tag"} <= values.keys():
+        return None
+    return Estimate(id=values["id"], minutes=values["hours"], tag=values["tag"], source=Source(rel, line),
+                    description=values.get("description", ""))

@@ -26,6 +26,7 @@ from hourbook.load.client_view import merge_show_tags
 from hourbook.load.client_view import read_show_tags
 from hourbook.load.contract_parts import parse_block
 from hourbook.load.contract_parts import parse_list
+from hourbook.load.contract_parts import parse_estimate
 from hourbook.load.contract_parts import parse_quote
 from hourbook.load.contract_parts import parse_terms
 from hourbook.load.fields import Field
@@ -64,6 +65,7 @@ CONTRACT_FIELDS = {
     "terms": Field(raw_field, required=True),
     "prepaid": Field(raw_field),
     "quotes": Field(raw_field),
+    "estimates": Field(raw_field),
     "show_tags": Field(raw_field),
     "hours": Field(hours_form_field),
     "due_days": Field(due_days_field),
@@ -170,6 +172,10 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
     show_tags = read_show_tags(values["show_tags"], data, rel, diags) if "show_tags" in values else ()
     check_unique(prepaid, "prepaid block", rel, diags)
     check_unique(quotes, "quote", rel, diags)
+    # Estimates change no price: one with an error is reported and left out, the contract kept.
+    estimates = parse_list(values.get("estimates"), data, "estimates", rel, diags, parse_estimate)
+    check_unique(estimates, "estimate", rel, diags)
+    check_estimate_tags(estimates, quotes, rel, diags)
     # A contract missing a term, block or quote would price its entries wrongly:
     # leave it out whole rather than report made-up follow-on problems.
     for key, parsed in (("terms", terms), ("prepaid", prepaid), ("quotes", quotes)):
@@ -193,6 +199,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
         terms=tuple(terms),
         prepaid=tuple(prepaid),
         quotes=tuple(quotes),
+        estimates=tuple(estimates),
         show_tags=merge_show_tags(settings.show_tags, show_tags),
         hours=values.get("hours", settings.hours),
         due_days=values.get("due_days"),
@@ -224,6 +231,17 @@ def parse_contacts(raw, data: YMap, rel: str, diags: Problems) -> tuple[tuple[st
             diags.error(rel, raw.line_of(handle) if isinstance(raw, YMap) else line, f"contact {handle_text!r}: {exc}")
             diags.dropped += 1
     return tuple(contacts)
+
+
+def check_estimate_tags(estimates, quotes, rel: str, diags: Problems) -> None:
+    """An error for an estimate whose tag another estimate or a quote already has: the work would count twice."""
+    seen = {quote.id.lower(): f"quote {quote.id!r}" for quote in quotes}
+    for estimate in estimates:
+        if estimate.tag in seen:
+            diags.error(rel, estimate.source.line, f"estimate {estimate.id!r}: its tag {estimate.tag!r} already "
+                        f"counts the work of {seen[estimate.tag]}; give each estimate a tag of its own")
+        else:
+            seen[estimate.tag] = f"estimate {estimate.id!r}"
 
 
 def check_unique(records, what: str, rel: str, diags: Problems) -> None:

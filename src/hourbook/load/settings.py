@@ -37,6 +37,7 @@ from hourbook.load.fields import text_field
 from hourbook.load.fields import yaml_kind
 from hourbook.load.files import load_yaml_file
 from hourbook.load.listing import SETTINGS_FILE
+from hourbook.load.scalars import parse_percent
 from hourbook.load.problems import Problems
 from hourbook.load.reminder_fields import settings_reminders
 from hourbook.load.tag_aliases import alias_shown_tags
@@ -83,7 +84,9 @@ SETTINGS_FIELDS = {
     "late_interest": Field(raw_field),
     "owner_currency": Field(currency_field),    # the owner's pages' currency (docs/owner.md)
     "exchange_rates": Field(raw_field),         # load.exchange_rates
+    "alerts": Field(raw_field),                 # {given_away: 20%}: core.alerts
 }
+ALERT_FIELDS = {"given_away": Field(parse_percent)}
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
 
 
@@ -123,6 +126,8 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
     owner_currency = values.get("owner_currency", values.get("currency", "EUR"))
     rates = (read_exchange_rates(values["exchange_rates"], rel, data.line_of("exchange_rates"), owner_currency, diags)
              if "exchange_rates" in values else ())
+    alerts = (read_fields(values["alerts"], ALERT_FIELDS, rel, data.line_of("alerts"), "alerts", diags) or {}
+              if "alerts" in values else {})
     return Settings(
         seller=seller,
         currency=values.get("currency", "EUR"),
@@ -144,6 +149,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         owner_currency=values.get("owner_currency", ""),
         exchange_rates=rates,
         exchange_rates_line=data.line_of("exchange_rates") if "exchange_rates" in values else 0,
+        **({"given_away_alert": alerts["given_away"]} if "given_away" in alerts else {}),
     )
 
 

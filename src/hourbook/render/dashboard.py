@@ -5,7 +5,8 @@ status, revenue (the statements' net), the cost of the time spent (hours × the
 worker's cost per hour from hourbook.yaml), margin and effective hourly rate; for
 retainers, the work done against the fee and a suggested fee; and the lists that
 need the owner's attention (blocks running low or expiring, quotes near their
-estimate, held lines, free lines an unauthorised contact asked for, open requests). Pure: no formatting, no I/O.
+estimate, held lines, free lines an unauthorised contact asked for, open requests, and the alerts of
+`core.alerts`: plans, estimates, losing retainers, work given away, blocks expiring). Pure: no formatting, no I/O.
 
 Every amount is in the owner's currency (`owner_currency`, default `currency`), converted on
 its own date with hourbook.yaml's `exchange_rates` (render.owner_money), and revenue is counted
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from hourbook.core import alerts as alert_rules
 from hourbook.core import periods
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
@@ -398,6 +400,9 @@ class ClientReport:
     def owed_pairs(self) -> tuple[tuple[Contract, OwedRow], ...]:
         """(contract, row) for each block still owing: the shape of the owner's table of everyone's."""
         return tuple((self.contract, row) for row in self.owed)
+    plans: tuple[alert_rules.PlanPeriod, ...] = ()          # planned vs worked, oldest first (core.alerts)
+    estimates: tuple[alert_rules.EstimateState, ...] = ()
+    alerts: tuple[alert_rules.Alert, ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -416,6 +421,7 @@ class Dashboard:
     held: tuple[HeldLine, ...] = field(default=())
     free_held: tuple[FreeHeldLine, ...] = field(default=())
     requests: tuple[OpenRequest, ...] = field(default=())
+    alerts: tuple[tuple[Contract, alert_rules.Alert], ...] = field(default=())   # with its client's contract
 
     @property
     def owed(self) -> tuple[tuple[Contract, OwedRow], ...]:
@@ -447,8 +453,12 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
     lines = client_lines(client, as_of)
     rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
                   if row.figures.rate is not None and row.statement.start <= as_of)
+    margins = alert_rules.retainer_margins([(row.statement, row.figures.margin) for row in rows], as_of)
+    alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, margins, settings.currency)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
-                        minutes_by_month(lines), first_date(lines), rates, owed, quote_rows)
+                        minutes_by_month(lines), first_date(lines), rates, owed, quote_rows,
+                        tuple(alert_rules.plan_periods(client, as_of)), tuple(alert_rules.estimate_states(client, as_of)),
+                        tuple(alerts))
 
 
 def empty_statement(client: str, period: str) -> Statement:
@@ -483,4 +493,6 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
         free_held=tuple(sorted((h for c in priced.clients for h in free_held_lines(c)),
                                key=lambda h: (h.line.entry.date, h.line.entry.source))),
         requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
-                              key=lambda r: (-r.age_days, r.contract.id, r.entry.source))))
+                              key=lambda r: (-r.age_days, r.contract.id, r.entry.source))),
+        alerts=tuple(sorted(((r.contract, a) for r in reports for a in r.alerts),
+                            key=lambda item: (alert_rules.KINDS.index(item[1].kind), item[0].id, item[1].ref))))

@@ -17,12 +17,14 @@ from hourbook.core.records import STATUSES
 from hourbook.core.records import Contract
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
+from hourbook.core.records import Settings
 from hourbook.core.records import Statement
 from hourbook.git import Provenance
 from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render.account import INVOICES_FOLDER
 from hourbook.render.account import AccountView
+from hourbook.render.alert_words import alert_message
 from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
 from hourbook.render.dashboard import QUOTE_WARNING_SHARE
 from hourbook.render.dashboard import ClientReport
@@ -173,7 +175,9 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
                                     messages, locale),
         expiry_days=EXPIRY_WARNING_DAYS, quote_share=QUOTE_WARNING_SHARE,
         bar=bar_for(messages, locale), block_size=lambda block: block_size(block, messages, locale),
-        receivables=receivables_view(priced).ageing)
+        receivables=receivables_view(priced).ageing,
+        alert_items=dashboard.alerts,
+        alert_text=alert_text_for(settings, messages, locale))
 
 
 def render_receivables(env: jinja2.Environment, priced: PricedBooks, *, provenance: Provenance | None) -> str:
@@ -202,7 +206,14 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
         statements_href=statements_href, invoices=client_invoices(priced, report.contract.id),
         number=lambda value: days_text(value, locale),
         exchange_note=exchange_note(settings, [settings.currency, report.contract.currency], messages, locale),
-        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages))
+        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
+        alert_items=[(None, alert) for alert in report.alerts], alert_text=alert_text_for(settings, messages, locale),
+        bar=bar_for(messages, locale), share_of=filters.share_of)
+
+
+def alert_text_for(settings: Settings, messages: Mapping[str, str], locale: str):
+    """`alert_text(alert)` for the owner's templates: the alert's sentence (render/alert_words.py)."""
+    return lambda alert: alert_message(alert, messages, locale, settings.hours, settings.given_away_alert)
 
 
 def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -> str:
