@@ -13,8 +13,10 @@ separate processes, from start to exit:
 - `hledger -f sessions.timeclock bal` on the same sessions, when `hledger` is
   on PATH;
 - `hourbook build --no-pdf` from clean (no site, no cache), a no-change
-  rebuild, and a rebuild after a one-line edit (the line named in
-  `bench.json`, toggled each run so every run is a real change);
+  rebuild, a rebuild after a one-line edit (the line named in
+  `bench.json`, toggled each run so every run is a real change), and a
+  rebuild after appending one entry to that logbook (a new one each run;
+  `--append-only` times just that row, cold `price --json` and hledger);
 - in `hourbook watch --no-pdf`, the time from saving the one-line edit to the
   site being rewritten (read from `.hourbook-cache/watch.json`, which the
   watcher writes after each build);
@@ -182,9 +184,60 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
         edit = Edit(books)
         results["rebuild_edit"] = timed(cmd("build", "--no-pdf"), runs, before=edit.apply)
         edit.restore()
+        results["rebuild_append"] = timed_append(books, cmd("build", "--no-pdf"), runs)
         if watch:
             results["watch_edit"], results["watch_edit_all"] = watch_latency(books, as_of, runs, edit)
     out.unlink(missing_ok=True)
+    results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
+    return results
+
+
+class Append:
+    """One new entry appended to the logbook bench.json names, a new one each run (each a real
+    change); `restore` puts the file back as it was generated."""
+
+    def __init__(self, books: Path):
+        self.path = books / json.loads((books / "bench.json").read_text(encoding="utf-8"))["edit"]["path"]
+        self.original = self.path.read_bytes()
+        self.count = 0
+
+    def apply(self) -> None:
+        self.count += 1
+        with open(self.path, "a", encoding="utf-8") as logbook:   # under the file's last day and client
+            logbook.write(f"\n- {self.count * 5}m appended entry {self.count} #support\n")
+
+    def restore(self) -> None:
+        self.path.write_bytes(self.original)
+
+
+def timed_append(books: Path, argv: list[str], runs: int) -> dict:
+    """A new process `build --no-pdf` after appending one entry, the site and cache there already."""
+    append = Append(books)
+    try:
+        return timed(argv, runs, before=append.apply)
+    finally:
+        append.restore()
+
+
+def bench_append_only(books: Path, runs: int, as_of: str) -> dict:
+    """`--append-only`: hledger, `price --json` cold and the append rebuild, in one run (no clean-build
+    timings: one untimed clean build makes the site and the cache first)."""
+    hb = hourbook_command()
+
+    def cmd(*args):
+        return [*hb, *args, str(books), "--as-of", as_of]
+
+    load_before = os.getloadavg()[0]
+    results = {}
+    if shutil.which("hledger"):
+        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
+                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+    out = books.parent / f"{books.name}.price.json"
+    results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books), stdout_path=out)
+    out.unlink(missing_ok=True)
+    clean(books)
+    run_once(cmd("build", "--no-pdf"))
+    results["rebuild_append"] = timed_append(books, cmd("build", "--no-pdf"), runs)
     results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
     return results
 
@@ -354,6 +407,7 @@ LABELS = [
     ("build_html", "hourbook build --no-pdf, clean"),
     ("rebuild_nochange", "rebuild, no change"),
     ("rebuild_edit", "rebuild after a one-line edit"),
+    ("rebuild_append", "new process `build --no-pdf` after appending one entry"),
     ("watch_edit", "one-line edit: the client's pages rewritten, watch mode"),
     ("watch_edit_all", "one-line edit: whole site with owner dashboard, watch mode"),
 ]
@@ -386,6 +440,8 @@ def verdict(key: str, size: int, result: dict, results: dict) -> str:
         faster = result["median"] < results["hledger"]["median"]
         notes.append(f"{'faster' if faster else 'SLOWER'} than hledger bal "
                      f"({results['hledger']['median'] / result['median']:.1f}×)")
+    if key in ("rebuild_append", "build_html") and results.get("hledger", {}).get("code") == 0:
+        notes.append(f"{result['median'] / results['hledger']['median']:.2f}× hledger bal")
     if result.get("rss", 0) > MEMORY_TARGET:
         notes.append("memory over 1 GiB")
     return "; ".join(notes)
@@ -485,6 +541,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-watch", action="store_true", help="skip the watch-mode latency")
     parser.add_argument("--build-up-to", type=int, default=int(os.environ.get("BENCH_BUILD_UP_TO", 0)) or None,
                         help="time builds only for books of at most this many entries (default: all)")
+    parser.add_argument("--append-only", action="store_true",
+                        help="only hledger, cold `price --json` and the build after appending one entry")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
@@ -497,12 +555,15 @@ def main(argv=None) -> int:
         books = ensure_books(args.work, size, args.clients)
         manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
         runs = args.runs if size <= 200_000 else max(1, min(args.runs, 3))
+        if args.append_only:
+            by_size[size] = {"manifest": manifest, "results": bench_append_only(books, runs, manifest["as_of"])}
+            continue
         by_size[size] = {"manifest": manifest,
                          "results": bench_size(books, size, runs, manifest["as_of"], watch=not args.no_watch,
                                               build=args.build_up_to is None or size <= args.build_up_to)}
     pdf = None
     pdf_books = ""
-    if args.pdf_entries:
+    if args.pdf_entries and not args.append_only:
         books = ensure_books(args.work, args.pdf_entries, args.pdf_clients)
         manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
         pdf_books = f"{args.pdf_entries:,} entries for {args.pdf_clients} clients".replace(",", " ")

@@ -55,6 +55,9 @@ from hourbook.build.digests import inputs_digest
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import templates_digest
 from hourbook.build.digests import values_digest
+from hourbook.build.disk_cache import DiskContractCache
+from hourbook.build.disk_cache import DiskLogbookCache
+from hourbook.build.disk_cache import RecordStore
 from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
 from hourbook.build.rendering import SiteWork
@@ -123,6 +126,11 @@ class Builder:
         self.logbooks = LogbookCache()
         self.contracts = ContractCache()
         self.pricing = PricingCache()
+        self.records = None                     # records on disk behind the two file caches above (disk_cache)
+        if self.cache_dir is not None:
+            self.records = RecordStore(self.cache_dir)
+            self.logbooks = DiskLogbookCache(self.records)
+            self.contracts = DiskContractCache(self.records)
         self.reports = ReportCache()
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
@@ -193,6 +201,8 @@ class Builder:
             "provenance": provenance,               # what every client's owner report shows
             "diagnostics": [diagnostic_json(d) for d in diagnostics],
         }, in_background=self.background_cleanup)
+        if self.records is not None:
+            self.records.prune()                # the records this build did not use are of inputs gone
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
                            rendered_pdfs=pdfs, rendered_reports=reports, statements=statements,
                            clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)

@@ -6,6 +6,7 @@
     pdf/<key>.pdf    statements' PDFs by the digest of their HTML and templates (build/rendering.py)
     price.json       the last `check`/`price --json` run's inputs digest and report (build/price_run.py)
     price.txt        ... and the JSON that `price --json` wrote
+    records/<kind>/<key>  a logbook's or contract's parsed form, by its bytes (build/disk_cache.py)
 
 Any of it may go at any time: the next run only takes longer. Diagnostics are kept as
 `output.text.diagnostic_json` writes them.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import os
 import pickle
 import sys
@@ -115,8 +116,16 @@ def templates_digest(root: Path) -> str:
 
 def values_digest(*values) -> str:
     """A digest of `values` as pickled: pass a record that holds sets or dicts through
-    `stable_form` first, or it pickles differently in another process."""
-    return digest_of(pickle.dumps(values, protocol=5))
+    `stable_form` first, or it pickles differently in another process.
+
+    The pickler keeps no memo (`fast`): equal values give the same bytes whether or not they
+    share objects (entries read from the disk cache share fewer strings than freshly parsed ones).
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True             # no memo: the bytes follow the values, not which objects they share
+    pickler.dump(values)
+    return digest_of(buffer.getvalue())
 
 
 def stable_form(value):

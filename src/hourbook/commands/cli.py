@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import datetime
 import os
 import sys
@@ -277,6 +276,8 @@ def cmd_remind(args) -> int:
 
 def installed_version() -> str:
     """hourbook's version as installed (pyproject.toml's `version`), or `unknown` from a bare checkout."""
+    import importlib.metadata  # deferred: only --version asks, and it costs every command to import
+
     try:
         return importlib.metadata.version("hourbook")
     except importlib.metadata.PackageNotFoundError:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from lxml import etree
 
 from hourbook.core.matching import BankLine
 from hourbook.core.money import minor_digits
@@ -101,6 +100,8 @@ def read_camt(data: bytes, label: str) -> tuple[list[BankLine], list[Diagnostic]
     Returns:
         (lines, errors); an entry that cannot be read is an error at its line, and the others are read.
     """
+    from lxml import etree  # deferred: lxml costs every command (`price`, `check`) 40 ms to import
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)

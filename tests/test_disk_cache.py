@@ -1,0 +1,213 @@
+"""Records on disk (`build.disk_cache`): a new process re-reads only the files that changed, and a
+record that cannot be trusted is made again: the site is always a clean build's bytes.
+
+Each test builds with one `Builder`, changes the books, and builds again with a NEW `Builder`
+(what a new `hourbook build` process has: nothing in memory, only .hourbook-cache/ and the site).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from test_incremental import AS_OF
+from test_incremental import BOOKS
+from test_incremental import clean_build
+from test_incremental import edit
+from test_incremental import tree
+
+from hourbook.build import disk_cache
+from hourbook.build.builder import Builder
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.digests import code_digest
+from hourbook.build.digests import values_digest
+from hourbook.output.json import diagnostic_json
+from hourbook.pipeline import load_and_price
+
+APPENDED = "\n# 2026-11-05\n\n## initech\n- 20m appended lighthouse entry #support\n"
+
+
+def new_process_build(root: Path, pdf: bool = False):
+    """A build as a new `hourbook build` process makes it: a fresh Builder, the disk cache on."""
+    builder = Builder(root, lambda: AS_OF, pdf=pdf, jobs=1)
+    result = builder.build()
+    assert result.ok, result.diagnostics
+    return builder, result
+
+
+def records(root: Path, kind: str) -> list[Path]:
+    return sorted((root / CACHE_DIR / disk_cache.RECORDS / kind).iterdir())
+
+
+def record(payload: bytes, version: bytes) -> bytes:
+    """A record as `RecordStore.put` writes it, of any payload and version."""
+    return disk_cache.MAGIC + version + hashlib.blake2b(payload, digest_size=20).digest() + payload
+
+
+def truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def flip(data: bytes) -> bytes:
+    middle = len(data) * 3 // 4             # inside the payload: the header is some 76 bytes
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+
+
+def other_version(data: bytes) -> bytes:
+    """The same payload, its digest right, under another hourbook version's code digest."""
+    head = len(disk_cache.MAGIC) + len(code_digest()) + 20
+    return record(data[head:], ("0" * 40).encode())
+
+
+def empty(unused: bytes) -> bytes:
+    return b""
+
+
+def garbage_with_right_header(unused: bytes) -> bytes:
+    """A whole, well-formed record of this version whose payload is not what `get` expects.
+    (It cannot be made by accident: its digest is right. The loader still never raises.)"""
+    return record(b"not a pickle at all", code_digest().encode())
+
+
+CORRUPTIONS = [truncate, flip, other_version, empty]
+
+
+@pytest.mark.parametrize("kind", ["logbook", "contract"])
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__ for c in CORRUPTIONS])
+def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tmp_path, kind, corrupt):
+    root = books(BOOKS)
+    new_process_build(root)
+    kept = records(root, kind)
+    assert kept                              # the first build left records of this kind
+    for path in kept:
+        path.write_bytes(corrupt(path.read_bytes()))
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)               # a change, so that the build reads the books again
+    builder, result = new_process_build(root)
+    # Every corrupt record was refused and its file read again (the appended file has a new key).
+    assert builder.records.rejected == len(kept) - (kind == "logbook")
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+    # ... and rewritten whole: the next process reads them all from disk.
+    with open(root / "logbook/2026/10.md", "a", encoding="utf-8") as logbook:
+        logbook.write("\n# 2026-10-20\n\n## acme\n- 10m one more #support\n")
+    builder, _ = new_process_build(root)
+    assert builder.records.rejected == 0
+    assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-2", pdf=False)
+
+
+def test_a_record_of_the_right_version_that_is_not_a_pickle_is_refused(books, tmp_path):
+    root = books(BOOKS)
+    new_process_build(root)
+    for path in records(root, "logbook"):
+        path.write_bytes(garbage_with_right_header(path.read_bytes()))
+    edit(root / "contracts/acme.yaml", "rate: 60", "rate: 61")
+    builder, _ = new_process_build(root)
+    assert builder.records.rejected == 2 and builder.logbooks.parsed == 2
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_what_a_killed_writer_left_is_ignored_and_removed(books, tmp_path):
+    root = books(BOOKS)
+    new_process_build(root)
+    folder = root / CACHE_DIR / disk_cache.RECORDS / "logbook"
+    whole = records(root, "logbook")[0].read_bytes()
+    # A writer killed before its rename leaves a temporary file; one killed on a file system
+    # without atomic rename could leave a short file under a key's name.
+    (folder / ".tmp-killed").write_bytes(truncate(whole))
+    victim = records(root, "logbook")[1]
+    victim.write_bytes(truncate(victim.read_bytes()))
+    edit(root / "contracts/acme.yaml", "rate: 60", "rate: 62")
+    builder, _ = new_process_build(root)
+    assert builder.records.rejected == 1 and builder.logbooks.parsed == 1
+    assert not (folder / ".tmp-killed").exists()            # pruned with the records no build uses
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_are_redone(books, tmp_path):
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, result = new_process_build(root)
+    # 2 logbooks and 3 contracts in the books: the appended logbook is the one file parsed,
+    # the other logbook and every contract come from their records.
+    assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
+    assert builder.records.hits == 1 + 3
+    assert result.rendered_clients == 1                     # initech's pages only
+    pages = {rel: data for rel, data in tree(root / "site").items() if "appended lighthouse entry" in
+             data.decode("utf-8", "replace")}
+    assert pages and all("initech" in rel for rel in pages), sorted(pages)
+    assert any(rel.startswith("owner/") for rel in pages) and any(not rel.startswith("owner/") for rel in pages)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_a_problem_across_files_is_found_with_the_other_file_from_its_record(books):
+    """An overlap between an edited file and one read from its record: the check spans all entries."""
+    files = dict(BOOKS)
+    files["logbook/2026/11.md"] = BOOKS["logbook/2026/11.md"].replace("- 45m mailbox", "- 11:00-12:00 mailbox")
+    root = books(files)
+    new_process_build(root)
+    with open(root / "logbook/2026/10.md", "a", encoding="utf-8") as logbook:
+        logbook.write("\n# 2026-11-04\n\n## acme\n- 11:30-12:15 overlapping call #support\n")
+    builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
+    result = builder.build()
+    assert builder.logbooks.parsed == 1                     # 11.md came from its record
+    overlaps = [d for d in result.diagnostics if "overlaps" in d.message]
+    assert overlaps, result.diagnostics
+    plain = load_and_price(root, AS_OF)[1]
+    assert [diagnostic_json(d) for d in result.diagnostics] == [diagnostic_json(d) for d in plain]
+
+
+EDITS = [
+    ("append an entry", "logbook/2026/11.md", None, APPENDED),
+    ("change a line", "logbook/2026/10.md", "- 2h server update", "- 2h15m server update"),
+    ("a line that is wrong", "logbook/2026/10.md", "- 1h backup", "- 1x backup"),
+    ("a new logbook", "logbook/2026/12.md", None, "# 2026-12-01\n\n## globex\n- 1h new month #support\n"),
+    ("remove a logbook", "logbook/2026/10.md", None, None),
+    ("a contract", "contracts/initech.yaml", "rate: 80", "rate: 85"),
+    ("hourbook.yaml", "hourbook.yaml", "Ana Ruiz Consulting", "Ana Ruiz Consultora"),
+    ("back as it was", "logbook/2026/10.md", "- 2h server update", "- 2h server update"),
+]
+
+
+@pytest.mark.parametrize("what, rel, old, new", EDITS, ids=[e[0] for e in EDITS])
+def test_the_disk_cache_never_changes_a_result(books, tmp_path, what, rel, old, new):
+    root = books(BOOKS)
+    new_process_build(root)
+    path = root / rel
+    if new is None:
+        path.unlink()
+    elif old is None:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(new)
+    else:
+        edit(path, old, new)
+    builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
+    result = builder.build()
+    plain = Builder(root, lambda: AS_OF, out=tmp_path / "clean", pdf=False, disk_cache=False, jobs=1).build()
+    assert [diagnostic_json(d) for d in result.diagnostics] == [diagnostic_json(d) for d in plain.diagnostics]
+    assert result.ok == plain.ok
+    if result.ok:
+        assert tree(root / "site") == tree(tmp_path / "clean")
+
+
+def test_a_read_only_cache_folder_keeps_nothing_and_changes_nothing(books, tmp_path):
+    root = books(BOOKS)
+    (root / CACHE_DIR).mkdir()
+    (root / CACHE_DIR / disk_cache.RECORDS).write_text("a file where the records folder goes")
+    _, result = new_process_build(root)
+    assert result.ok
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_values_digest_follows_values_not_shared_objects():
+    """Entries read from records share fewer strings than freshly parsed ones: same digest."""
+    word = "".join(["sup", "port"])
+    shared = (word, word)
+    apart = ("support", "".join(["su", "pport"]))
+    assert shared[0] is shared[1] and apart[0] is not apart[1]
+    assert values_digest(shared) == values_digest(apart)
+    assert values_digest(("a",)) != values_digest(("b",))
