@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from hourbook.core.fee_rules import FeeRules
+
 ClientId = str
 Tag = str
 
@@ -147,6 +149,7 @@ class Settings:
     exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
 
     given_away_alert: Decimal = Decimal("0.2")  # `alerts: {given_away: 20%}`: no-charge value / billed (core.alerts)
+    fee: FeeRules = FeeRules()                  # `fee:`: the suggested fee and the schemes compared (core.fee)
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,7 @@ class Contract:
     business: bool = False
     reminders: ReminderRules = ReminderRules()
     late_interest: LateInterest | None = None
+    markup: Decimal | None = None               # `markup:` on the cost for the suggested fee; None: hourbook.yaml's
 
     def term_on(self, day: datetime.date) -> Term | None:
         """The term with the latest `from` on or before `day`, if still in force."""

@@ -46,6 +46,7 @@ from hourbook.load.listing import relative
 from hourbook.load.problems import Problems
 from hourbook.load.scalars import CLIENT_ID
 from hourbook.load.scalars import parse_percent
+from hourbook.load.fee_fields import markup_warning
 from hourbook.load.scalars import shown
 from hourbook.load.yaml_reader import YList
 from hourbook.load.yaml_reader import YMap
@@ -73,6 +74,7 @@ CONTRACT_FIELDS = {
     "business": Field(flag_field),              # business, reminders, late_interest: load.reminder_fields
     "reminders": Field(raw_field),
     "late_interest": Field(raw_field),
+    "markup": Field(parse_percent),             # on the cost, for the suggested fee (docs/owner.md)
 }
 
 # Client ids that would share a folder of the site with something else: owner/<client>/ is a client's.
@@ -184,6 +186,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
             return None
     if not terms:
         return None
+    markup_warning(values.get("markup"), rel, data.line_of("markup"), diags)
     return Contract(
         id=client_id,
         party=Party(name=values["name"], address=values.get("address", ""),
@@ -203,6 +206,7 @@ def parse_contract(client_id: str, data, rel: str, settings: Settings, diags: Pr
         show_tags=merge_show_tags(settings.show_tags, show_tags),
         hours=values.get("hours", settings.hours),
         due_days=values.get("due_days"),
+        markup=values.get("markup"),
         **contract_reminders(values, data, rel, settings, values.get("currency", settings.currency), diags),
     )
 

@@ -20,6 +20,7 @@ from hourbook.core.records import TeamMember
 from hourbook.core.records import VatExemption
 from hourbook.load.block_rules import bonus_rule_field
 from hourbook.load.exchange_rates import read_exchange_rates
+from hourbook.load.fee_fields import read_fee_rules
 from hourbook.load.client_view import hours_form_field
 from hourbook.load.client_view import read_show_tags
 from hourbook.load.fields import Field
@@ -85,6 +86,7 @@ SETTINGS_FIELDS = {
     "owner_currency": Field(currency_field),    # the owner's pages' currency (docs/owner.md)
     "exchange_rates": Field(raw_field),         # load.exchange_rates
     "alerts": Field(raw_field),                 # {given_away: 20%}: core.alerts
+    "fee": Field(raw_field),                    # the suggested fee and the schemes: load.fee_fields
 }
 ALERT_FIELDS = {"given_away": Field(parse_percent)}
 TEAM_MEMBER_FIELDS = {"name": Field(text_field), "cost": Field(amount_field)}
@@ -150,6 +152,7 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         exchange_rates=rates,
         exchange_rates_line=data.line_of("exchange_rates") if "exchange_rates" in values else 0,
         **({"given_away_alert": alerts["given_away"]} if "given_away" in alerts else {}),
+        **({"fee": read_fee_rules(values["fee"], rel, data.line_of("fee"), diags)} if "fee" in values else {}),
     )
 
 

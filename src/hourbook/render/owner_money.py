@@ -21,6 +21,7 @@ from hourbook.core.exchange import convert
 from hourbook.core.exchange import owner_currency
 from hourbook.core.exchange import rates_used
 from hourbook.core.money import MINUTES_PER_HOUR
+from hourbook.core.people import worker_cost
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
 from hourbook.core.records import EXPENSE
@@ -74,14 +75,6 @@ class QuoteRow:
     def margin(self) -> Decimal:
         """The quote's price minus the cost of its work."""
         return self.price - self.cost
-
-
-def worker_cost(worker: str, settings: Settings) -> Decimal | None:
-    """What an hour of `worker` costs: the team member's `cost`, else the seller's."""
-    for member in settings.team:
-        if member.id == worker and member.cost is not None:
-            return member.cost
-    return settings.cost
 
 
 def owner_cost(lines, settings: Settings) -> tuple[Decimal, bool]:

@@ -1,0 +1,146 @@
+"""Who did the work: each worker's hours, cost, billed value and no-charge value, per client and period.
+
+A worker is a time entry's `worker:` (a member of hourbook.yaml's `team:`), or the owner ("" in the
+entries, `OWNER` here) for lines without one. Every amount is in the owner's currency, converted on
+the line's date (core.exchange). An hour costs the team member's `cost`, else hourbook.yaml's `cost`
+(`worker_cost`): the margins, the verdict and the suggested fee all cost each line with it.
+
+- minutes: logged minutes of every time line, whatever its status.
+- paid minutes: logged minutes of lines the client pays for: billed, covered by a retainer, a block
+  or a pack, or done for a fixed-price quote.
+- billed value: the value of those lines at the client's rate (covered lines included).
+- no-charge value: the value of the no-charge lines (free and goodwill work).
+- utilisation: paid minutes / minutes (the billed share of logged time).
+Pure: no formatting, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hourbook.core import periods
+from hourbook.core.exchange import convert
+from hourbook.core.exchange import owner_currency
+from hourbook.core.money import MINUTES_PER_HOUR
+from hourbook.core.money import ZERO
+from hourbook.core.money import round_money
+from hourbook.core.records import BILLED
+from hourbook.core.records import COVERED
+from hourbook.core.records import NO_CHARGE
+from hourbook.core.records import QUOTE
+from hourbook.core.records import TIME
+from hourbook.core.records import Line
+from hourbook.core.records import PricedBooks
+from hourbook.core.records import Settings
+
+OWNER = "owner"                         # the worker id of lines logged without `worker:`
+PAID = frozenset({BILLED, COVERED, QUOTE})
+
+
+def worker_cost(worker: str, settings: Settings) -> Decimal | None:
+    """What an hour of `worker` costs: the team member's `cost`, else the seller's."""
+    for member in settings.team:
+        if member.id == worker and member.cost is not None:
+            return member.cost
+    return settings.cost
+
+
+def line_cost(line: Line, settings: Settings) -> Decimal | None:
+    """The cost of a time line's logged minutes in the owner's currency (rounded half up in `currency`,
+    then converted on its date); None when its worker has no cost."""
+    per_hour = worker_cost(line.entry.worker, settings)
+    if per_hour is None:
+        return None
+    amount = round_money(Decimal(line.logged_minutes) * per_hour / MINUTES_PER_HOUR, settings.currency)
+    return convert(amount, settings.currency, line.entry.date, settings)
+
+
+@dataclass(frozen=True)
+class WorkerFigures:
+    """One worker's time and money (in the owner's currency) over some lines."""
+
+    minutes: int = 0
+    paid_minutes: int = 0
+    cost: Decimal = ZERO
+    billed_value: Decimal = ZERO
+    no_charge_value: Decimal = ZERO
+    cost_known: bool = True
+
+    def __add__(self, other: WorkerFigures) -> WorkerFigures:
+        return WorkerFigures(self.minutes + other.minutes, self.paid_minutes + other.paid_minutes,
+                             self.cost + other.cost, self.billed_value + other.billed_value,
+                             self.no_charge_value + other.no_charge_value, self.cost_known and other.cost_known)
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Paid minutes / logged minutes, 0..1; None without logged time."""
+        return Decimal(self.paid_minutes) / self.minutes if self.minutes else None
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A worker's totals, and the same per client and per period (the books' `period`), sorted."""
+
+    id: str
+    name: str
+    total: WorkerFigures
+    clients: tuple[tuple[str, WorkerFigures], ...]
+    periods: tuple[tuple[str, WorkerFigures], ...]
+
+    def record(self, currency: str) -> dict:
+        """The SPEC §9 record: {id, minutes, cost, billed_value, no_charge_value, utilisation}."""
+        share = self.total.utilisation
+        return {"id": self.id, "minutes": self.total.minutes, "cost": str(round_money(self.total.cost, currency)),
+                "billed_value": str(round_money(self.total.billed_value, currency)),
+                "no_charge_value": str(round_money(self.total.no_charge_value, currency)),
+                "utilisation": None if share is None else str(share.quantize(Decimal("0.01")))}
+
+
+def line_figures(line: Line, currency: str, settings: Settings) -> WorkerFigures:
+    """One time line as a worker's figures."""
+    cost = line_cost(line, settings)
+    value = convert(line.value, currency, line.entry.date, settings)
+    paid = line.status in PAID
+    return WorkerFigures(line.logged_minutes, line.logged_minutes if paid else 0, cost or ZERO,
+                         value if paid else ZERO, value if line.status == NO_CHARGE else ZERO, cost is not None)
+
+
+def workers(priced: PricedBooks, as_of: datetime.date | None = None) -> tuple[Worker, ...]:
+    """Every worker who logged time up to `as_of` (default the books' as-of date), most minutes first.
+
+    The sum of the workers' minutes is every logged minute of every client (a property test checks it).
+    """
+    settings = priced.books.settings
+    as_of = as_of or priced.as_of
+    totals: dict[str, WorkerFigures] = {}
+    by_client: dict[tuple[str, str], WorkerFigures] = {}
+    by_period: dict[tuple[str, str], WorkerFigures] = {}
+    for client in priced.clients:
+        currency = client.contract.currency
+        for statement in client.statements:
+            for line in statement.lines:
+                entry = line.entry
+                if entry.kind != TIME or entry.date > as_of:
+                    continue
+                who = entry.worker or OWNER
+                figures = line_figures(line, currency, settings)
+                period = periods.period_of(entry.date, settings.period)
+                totals[who] = totals.get(who, WorkerFigures()) + figures
+                by_client[who, client.contract.id] = by_client.get((who, client.contract.id), WorkerFigures()) + figures
+                by_period[who, period] = by_period.get((who, period), WorkerFigures()) + figures
+    names = {member.id: member.name for member in settings.team}
+    result = []
+    for who, total in totals.items():
+        name = settings.seller.name if who == OWNER else names.get(who) or who
+        result.append(Worker(who, name, total,
+                             tuple(sorted(((c, f) for (w, c), f in by_client.items() if w == who),
+                                          key=lambda item: (-item[1].minutes, item[0]))),
+                             tuple(sorted(((p, f) for (w, p), f in by_period.items() if w == who), reverse=True))))
+    return tuple(sorted(result, key=lambda w: (-w.total.minutes, w.id)))
+
+
+def owner_currency_of(priced: PricedBooks) -> str:
+    """The owner's currency of the books (re-exported for the people page)."""
+    return owner_currency(priced.books.settings)
