@@ -47,6 +47,12 @@ class SuggestedFee:
     cost_known: bool = True             # every line's worker had a cost
 
     @property
+    def before_rounding(self) -> Decimal:
+        """average minutes / 60 × cost per hour × (1 + markup), to the cent: the figure rounded up to `round_to`."""
+        return round_money(Decimal(self.average_minutes) * self.cost_per_hour / MINUTES_PER_HOUR * (1 + self.markup),
+                           self.currency)
+
+    @property
     def window_periods(self) -> int:
         """How many periods the average is over."""
         return len(self.window)
@@ -118,6 +124,6 @@ def suggested_fee(client: PricedClient, settings: Settings, as_of: datetime.date
     per_hour = round_money(cost * MINUTES_PER_HOUR / minutes, currency)
     average = int((Decimal(minutes) / len(names)).to_integral_value(ROUND_HALF_UP))
     markup = markup_of(client, settings)
-    amount = round_up(Decimal(average) * per_hour / MINUTES_PER_HOUR * (1 + markup), settings.fee.round_to, currency)
-    return SuggestedFee(amount, names, average, per_hour, markup, settings.fee.round_to, currency,
+    exact = Decimal(average) * per_hour / MINUTES_PER_HOUR * (1 + markup)
+    return SuggestedFee(round_up(exact, settings.fee.round_to, currency), names, average, per_hour, markup, settings.fee.round_to, currency,
                         all(c is not None for c in costs))

@@ -64,6 +64,7 @@ class Scheme:
     client_pays: Decimal
     owner_margin: Decimal
     units: int = 0                      # blocks or packs bought
+    size: int = 0                       # a block's hours, a pack's incidents
     left_minutes: int = 0               # block hours left over at the window's end
     left_incidents: int = 0
     cheapest: bool = False              # the least the client pays
@@ -157,7 +158,7 @@ def schemes(client: PricedClient, settings: Settings, as_of: datetime.date,
     earned = earned_revenue(client, as_of)
     actual = sum((convert(item.amount, currency, item.day, settings)
                   for name in names for item in earned.earned.get(name, ())), ZERO)
-    rows = [(ACTUAL, actual, 0, 0, 0)]
+    rows = [(ACTUAL, actual, 0, 0, 0, 0)]
     base = contract.term_on(end) or sorted(contract.terms, key=lambda t: t.start)[-1]
     plain = dataclasses.replace(base, start=start, until=None, fee=None, covers=None, included=None, planned=None,
                                 fee_per="", source=_SOURCE)
@@ -165,22 +166,22 @@ def schemes(client: PricedClient, settings: Settings, as_of: datetime.date,
     if rate is not None:
         plain = dataclasses.replace(plain, rate=rate)
         rows.append((HOURLY, paid(priced_under(contract, dataclasses.replace(plain, kind="hourly"), (), entries,
-                                               start, end), settings), 0, 0, 0))
+                                               start, end), settings), 0, 0, 0, 0))
     back, _ = rate_on(settings, currency, end)          # the suggested fee in the client's currency
     retainer = dataclasses.replace(plain, kind="retainer", fee=round_money(fee.amount / back, currency))
-    rows.append((RETAINER, paid(priced_under(contract, retainer, (), entries, start, end), settings), 0, 0, 0))
+    rows.append((RETAINER, paid(priced_under(contract, retainer, (), entries, start, end), settings), 0, 0, 0, 0))
     prepaid = dataclasses.replace(plain, kind="prepaid")
     for hours in settings.fee.blocks if rate is not None else ():
         price = round_money(rate * hours, currency)
         priced, count = with_units(contract, prepaid, entries, start, end, lambda n, h=hours, p=price: PrepaidBlock(
             f"alt-{h}h-{n + 1}", start, _SOURCE, minutes=h * MINUTES_PER_HOUR, price=p))
-        rows.append((f"block-{hours}", paid(priced, settings), count, *left_over(priced)))
+        rows.append((f"block-{hours}", paid(priced, settings), count, hours, *left_over(priced)))
     if settings.fee.incident_pack is not None:
         incidents, price = settings.fee.incident_pack
         priced, count = with_units(contract, prepaid, entries, start, end, lambda n: PrepaidBlock(
             f"alt-pack-{n + 1}", start, _SOURCE, incidents=incidents, price=price))
-        rows.append((INCIDENT_PACK, paid(priced, settings), count, *left_over(priced)))
+        rows.append((INCIDENT_PACK, paid(priced, settings), count, incidents, *left_over(priced)))
     low = min(pays for _, pays, *_ in rows)
     best = max(pays - cost for _, pays, *_ in rows)
-    return tuple(Scheme(name, pays, pays - cost, units, minutes, incidents, pays == low, pays - cost == best)
-                 for name, pays, units, minutes, incidents in rows)
+    return tuple(Scheme(name, pays, pays - cost, units, size, minutes, incidents, pays == low, pays - cost == best)
+                 for name, pays, units, size, minutes, incidents in rows)

@@ -1,17 +1,15 @@
 """The owner's figures: what each client really brings in and costs, and what needs action.
 
-From priced books this computes, per client and period and in total: hours by
-status, revenue (the statements' net), the cost of the time spent (hours × the
-worker's cost per hour from hourbook.yaml), margin and effective hourly rate; for
-retainers, the work done against the fee and a suggested fee; and the lists that
-need the owner's attention (blocks running low or expiring, quotes near their
-estimate, held lines, free lines an unauthorised contact asked for, open requests, and the alerts of
-`core.alerts`: plans, estimates, losing retainers, work given away, blocks expiring). Pure: no formatting, no I/O.
+From priced books this computes, per client and period and in total: hours by status, revenue (the
+statements' net), the cost of the time spent (hours × the worker's cost per hour from hourbook.yaml),
+margin and effective hourly rate; for retainers, the work done against the fee; the suggested fee and
+the schemes compared (core.fee, core.schemes); and what needs the owner's attention (blocks running
+low or expiring, quotes near their estimate, held lines, free lines an unauthorised contact asked for,
+open requests, and core.alerts'). Pure: no formatting, no I/O.
 
-Every amount is in the owner's currency (`owner_currency`, default `currency`), converted on
-its own date with hourbook.yaml's `exchange_rates` (render.owner_money), and revenue is counted
-when it is earned (core.earned: blocks as they are used, quotes as their work is done), with the
-cash billed beside it (docs/owner.md).
+Every amount is in the owner's currency (`owner_currency`, default `currency`), converted on its own
+date with hourbook.yaml's `exchange_rates` (render.owner_money), and revenue is counted when it is earned
+(core.earned: blocks as used, quotes as their work is done), with the cash billed beside it (docs/owner.md).
 """
 
 from __future__ import annotations
@@ -24,6 +22,8 @@ from decimal import Decimal
 
 from hourbook.core import alerts as alert_rules
 from hourbook.core import periods
+from hourbook.core.fee import SuggestedFee
+from hourbook.core.fee import suggested_fee
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
@@ -44,6 +44,8 @@ from hourbook.core.records import PricedClient
 from hourbook.core.records import QuoteState
 from hourbook.core.records import Settings
 from hourbook.core.records import Statement
+from hourbook.core.schemes import Scheme
+from hourbook.core.schemes import schemes
 from hourbook.render.monthly import client_lines
 from hourbook.render.monthly import first_date
 from hourbook.render.monthly import minutes_by_month
@@ -59,7 +61,7 @@ from hourbook.render.owner_money import target_currency
 LOW_BLOCK_SHARE = Decimal("0.2")        # a block with less than this left is running low
 EXPIRY_WARNING_DAYS = 30
 QUOTE_WARNING_SHARE = Decimal("0.8")    # a quote past this share of its estimate
-SUGGESTION_PERIODS = 3                  # retainer fee suggested from this many last periods
+SUGGESTION_PERIODS = 3                  # a retainer's shortfall averaged over this many last periods
 TOP_TAGS = 5
 # Tags that say nothing about why the client asked.
 _NOISE_TAGS = frozenset({"approved"})
@@ -175,7 +177,6 @@ class RetainerReport:
     periods: tuple[RetainerPeriod, ...]  # newest first
     basis: tuple[str, ...]              # the periods the averages come from
     average_shortfall: Decimal
-    suggested_fee: Decimal              # average work value of the basis periods
 
 
 def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerReport | None:
@@ -184,9 +185,8 @@ def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerRepor
     An annual fee (`fee: {year: …}`) on shorter statements is one row: its period's work and that
     of the periods after it, up to the day before its next anniversary.
 
-    The suggested fee is the average work value (covered + billed time at the
-    client's rate) of the last SUGGESTION_PERIODS periods that have ended by `as_of`
-    (the period in progress when none has).
+    The shortfall is averaged over the last SUGGESTION_PERIODS periods ended by `as_of` (the period in
+    progress when none has); the fee to charge is core.fee's, for every client.
     """
     currency = client.contract.currency
     rows = []
@@ -215,8 +215,7 @@ def retainer_report(client: PricedClient, as_of: datetime.date) -> RetainerRepor
         fee=rows[-1][1].fee,
         periods=tuple(r for _, r in reversed(rows)),
         basis=tuple(r.period for r in basis),
-        average_shortfall=round_money(sum((r.shortfall for r in basis), ZERO) / count, currency),
-        suggested_fee=round_money(sum((r.work_value for r in basis), ZERO) / count, currency))
+        average_shortfall=round_money(sum((r.shortfall for r in basis), ZERO) / count, currency))
 
 
 def annual_end(day: datetime.date) -> datetime.date:
@@ -403,6 +402,8 @@ class ClientReport:
     plans: tuple[alert_rules.PlanPeriod, ...] = ()          # planned vs worked, oldest first (core.alerts)
     estimates: tuple[alert_rules.EstimateState, ...] = ()
     alerts: tuple[alert_rules.Alert, ...] = ()
+    fee: SuggestedFee | None = None                 # the right fee, its inputs beside it (core.fee)
+    schemes: tuple[Scheme, ...] = ()                # the window's work under each scheme (core.schemes)
 
     @property
     def contract(self) -> Contract:
@@ -455,10 +456,11 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
                   if row.figures.rate is not None and row.statement.start <= as_of)
     margins = alert_rules.retainer_margins([(row.statement, row.figures.margin) for row in rows], as_of)
     alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, margins, settings.currency)
+    fee = suggested_fee(client, settings, as_of)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
                         minutes_by_month(lines), first_date(lines), rates, owed, quote_rows,
                         tuple(alert_rules.plan_periods(client, as_of)), tuple(alert_rules.estimate_states(client, as_of)),
-                        tuple(alerts))
+                        tuple(alerts), fee, schemes(client, settings, as_of, fee))
 
 
 def empty_statement(client: str, period: str) -> Statement:
