@@ -10,6 +10,7 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/<folder>/invoices/<name>.pdf    the client's invoice PDFs, copied from the books (`account`)
     owner/index.html                       the owner's dashboard (never published)
     owner/receivables.html                 who owes what: ageing, overdue invoices, cash by month
+    owner/people.html                      who did the work: hours, cost, billed value, utilisation (render.people)
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
@@ -62,6 +63,7 @@ from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
 from hourbook.render.pages import render_receivables
+from hourbook.render.people import render_people
 from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
@@ -204,7 +206,8 @@ def sample_pages(env, priced: PricedBooks) -> list:
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
     pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None),
-             lambda: render_receivables(env, sample, provenance=None)]
+             lambda: render_receivables(env, sample, provenance=None),
+             lambda: render_people(env, sample, provenance=None)]
     if client is None:
         return pages
     pages += [
@@ -276,7 +279,8 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
-            "owner/receivables.html": receivables.encode("utf-8")}
+            "owner/receivables.html": receivables.encode("utf-8"),
+            "owner/people.html": render_people(env, priced, provenance=provenance).encode("utf-8")}
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
