@@ -134,7 +134,7 @@ def left_over(priced: PricedClient) -> tuple[int, int]:
     states = {}
     for statement in priced.statements:
         states.update((state.block.id, state) for state in statement.prepaid)
-    return (sum(s.remaining_minutes for s in states.values()), sum(s.remaining_incidents for s in states.values()))
+    return (int(sum(s.remaining_minutes for s in states.values())), int(sum(s.remaining_incidents for s in states.values())))
 
 
 def work_cost(client: PricedClient, names: tuple[str, ...], settings: Settings) -> Decimal:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from hourbook.core.fee_rules import MARKUP_HIGH
 from hourbook.core.fee_rules import MARKUP_LOW
 from hourbook.core.fee_rules import FeeRules
+from hourbook.core.fee import percent_text
 from hourbook.core.records import WARNING
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
@@ -42,8 +43,8 @@ PACK_FIELDS = {"incidents": Field(count_field, required=True), "price": Field(am
 def markup_warning(markup, rel: str, line: int, diags: Problems) -> None:
     """Warn about a markup outside the sane range (30 %..100 %); it is still used."""
     if markup is not None and not MARKUP_LOW <= markup <= MARKUP_HIGH:
-        diags.append(Diagnostic(Source(rel, line), f"markup {markup * 100:g}% is outside 30%..100%: the suggested "
-                                f"fee will hardly pay for the work or hardly sell; check it", WARNING))
+        diags.append(Diagnostic(Source(rel, line), f"markup {percent_text(markup)} is outside the usual 30%..100%; "
+                                f"the suggested fee uses it anyway: check it", WARNING))
 
 
 def read_fee_rules(raw, rel: str, line: int, diags: Problems) -> FeeRules:
