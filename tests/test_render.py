@@ -562,7 +562,6 @@ def test_dashboard_figures(books):
     assert retainer is not None
     # Ended periods by 2026-11-20: Aug, Sep, Oct; work 60, 120, 180 at 60 €/h, fee 100 each.
     assert retainer.basis == ("2026-08", "2026-09", "2026-10")
-    assert retainer.suggested_fee == Decimal("120.00")
     assert retainer.average_shortfall == Decimal("20.00")
     assert [p.period for p in retainer.periods][0] == "2026-11"
 

@@ -143,6 +143,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
         "owner": files["owner/index.html"].decode(),
         "owner-client": files[f"owner/{cid}/dashboard.html"].decode(),
         "receivables": files["owner/receivables.html"].decode(),
+        "people": files["owner/people.html"].decode(),
         "invoice": invoice,
     }
 
