@@ -111,22 +111,26 @@ def priced_under(contract: Contract, term: Term, blocks: tuple[PrepaidBlock, ...
     return price_client(alternative, entries, end, start)[0]
 
 
-def short_minutes(priced: PricedClient) -> int:
-    """Time the blocks did not cover: billed at the rate or uncovered."""
-    return sum(line.billed_minutes for s in priced.statements for line in s.lines
-               if line.entry.kind == TIME and line.status in (BILLED, UNCOVERED))
+def short(priced: PricedClient) -> tuple[int, int]:
+    """(minutes, lines) of time the blocks did not cover: billed at the rate or uncovered."""
+    lines = [line for s in priced.statements for line in s.lines
+             if line.entry.kind == TIME and line.status in (BILLED, UNCOVERED)]
+    return sum(line.billed_minutes for line in lines), len(lines)
 
 
 def with_units(contract: Contract, term: Term, entries: list[Entry], start: datetime.date, end: datetime.date,
-               block_of) -> tuple[PricedClient, int]:
-    """Priced with as many blocks `block_of(n)` as the work needs (at most MAX_UNITS): (priced, how many)."""
+               block_of, per_unit) -> tuple[PricedClient, int]:
+    """Priced with as many blocks `block_of(n)` as the work needs (at most MAX_UNITS): (priced, how many).
+
+    From one block, each round adds what the time left uncovered needs: `per_unit(minutes, lines)` more.
+    """
     count = 1
     while True:
-        blocks = tuple(block_of(n) for n in range(count))
-        priced = priced_under(contract, term, blocks, entries, start, end)
-        if not short_minutes(priced) or count >= MAX_UNITS:
+        priced = priced_under(contract, term, tuple(block_of(n) for n in range(count)), entries, start, end)
+        minutes, lines = short(priced)
+        if not lines or count >= MAX_UNITS:
             return priced, count
-        count += 1
+        count = min(MAX_UNITS, count + max(1, per_unit(minutes, lines)))
 
 
 def left_over(priced: PricedClient) -> tuple[int, int]:
@@ -174,12 +178,14 @@ def schemes(client: PricedClient, settings: Settings, as_of: datetime.date,
     for hours in settings.fee.blocks if rate is not None else ():
         price = round_money(rate * hours, currency)
         priced, count = with_units(contract, prepaid, entries, start, end, lambda n, h=hours, p=price: PrepaidBlock(
-            f"alt-{h}h-{n + 1}", start, _SOURCE, minutes=h * MINUTES_PER_HOUR, price=p))
+            f"alt-{h}h-{n + 1}", start, _SOURCE, minutes=h * MINUTES_PER_HOUR, price=p),
+            lambda minutes, lines, h=hours: -(-minutes // (h * MINUTES_PER_HOUR)))
         rows.append((f"block-{hours}", paid(priced, settings), count, hours, *left_over(priced)))
     if settings.fee.incident_pack is not None:
         incidents, price = settings.fee.incident_pack
         priced, count = with_units(contract, prepaid, entries, start, end, lambda n: PrepaidBlock(
-            f"alt-pack-{n + 1}", start, _SOURCE, incidents=incidents, price=price))
+            f"alt-pack-{n + 1}", start, _SOURCE, incidents=incidents, price=price),
+            lambda minutes, lines: -(-lines // incidents))
         rows.append((INCIDENT_PACK, paid(priced, settings), count, incidents, *left_over(priced)))
     low = min(pays for _, pays, *_ in rows)
     best = max(pays - cost for _, pays, *_ in rows)
