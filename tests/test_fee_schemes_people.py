@@ -174,3 +174,12 @@ def test_fee_settings_and_a_markup_outside_the_sane_range_are_read_and_warned(tm
     warnings = [(d.source.path, d.source.line, d.message) for d in diags if d.severity == WARNING]
     assert warnings == [("contracts/c.yaml", 2, "markup 150% is outside the usual 30%..100%; the suggested fee "
                          "uses it anyway: check it")]
+
+
+def test_the_verdict_costs_each_line_with_who_did_it():
+    priced = price_books(mixed_books(), AS_OF)
+    report = client_report(priced.clients[0], SETTINGS, AS_OF)
+    # Owner 6 × 58.33 = 349.98 plus Iván 6 × 46.67 = 280.02: 630.00, not 1200 min × 35 = 700.00.
+    assert report.total.cost == D("630.00")
+    # Billed: 1100 min × 60 = 1100.00 (June's 100 free minutes not); margin 1100 − 630 = 470.00.
+    assert (report.total.revenue, report.total.margin) == (D("1100.00"), D("470.00"))
