@@ -23,6 +23,7 @@ from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.checks.spelling import check_requester_spelling
 from hourbook.checks.spelling import check_tag_spelling
+from hourbook.checks.requests import check_reasons
 from hourbook.load.scalars import did_you_mean
 from hourbook.load.scalars import format_clock
 from hourbook.load.scalars import shown
@@ -172,7 +173,7 @@ def language_name(locale: str) -> str:
 
 
 VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
-               check_note_languages, check_tag_spelling, check_requester_spelling]
+               check_note_languages, check_tag_spelling, check_requester_spelling, check_reasons]
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:

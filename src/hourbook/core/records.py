@@ -138,6 +138,8 @@ class Settings:
     hours: str = HOURS_CLOCK                    # how client documents show hours (a contract may say otherwise)
     tag_aliases: tuple[tuple[Tag, Tag], ...] = ()   # `tags:` name typed -> the tag it stands for (load.tag_aliases)
     bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
+    reasons: tuple[ShownTag, ...] = ()          # tags that say why clients ask, with names (docs/requests.md)
+    reasons_line: int = 0                       # the line of `reasons:` in hourbook.yaml (0: none)
 
 
 # --------------------------------------------------------------- contracts
@@ -278,6 +280,7 @@ class Entry:
     details: str = ""                           # indented Markdown under the entry
     worker: str = ""                            # "" = the seller
     done: bool = False                          # requests
+    closed: datetime.date | None = None         # requests: the day a done one was closed (docs/requests.md)
 
 
 @dataclass(frozen=True)

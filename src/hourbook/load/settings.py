@@ -74,6 +74,7 @@ SETTINGS_FIELDS = {
     "site": Field(raw_field),
     "invoice": Field(raw_field),
     "show_tags": Field(raw_field),
+    "reasons": Field(raw_field),                # tags that say why clients ask: docs/requests.md
     "hours": Field(hours_form_field),
     "tags": Field(raw_field),                   # aliases: load.tag_aliases
     "bonus_rule": Field(bonus_rule_field),
@@ -131,6 +132,9 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         show_tags=alias_shown_tags(show_tags, aliases),
         hours=values.get("hours", HOURS_CLOCK),
         tag_aliases=aliases,
+        reasons=alias_shown_tags(read_show_tags(values["reasons"], data, rel, diags, "reasons"), aliases)
+        if "reasons" in values else (),
+        reasons_line=data.line_of("reasons") if "reasons" in values else 0,
     )
 
 

@@ -8,6 +8,7 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/<folder>/index.html             a shared client's statements, newest first
     public/<folder>/<period>.html|.pdf     a statement, web page and PDF
     owner/index.html                       the owner's dashboard (never published)
+    owner/requests.html                    requests across all clients: age, speed, repeats, reasons
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
@@ -53,6 +54,7 @@ from hourbook.render.html import make_environment
 from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
+from hourbook.render.requests import render_requests
 from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
@@ -194,7 +196,8 @@ def sample_pages(env, priced: PricedBooks) -> list:
     sample = dataclasses.replace(priced, clients=(client,) if client is not None else ())
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
-    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None)]
+    pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None),
+             lambda: render_requests(env, sample, links)]
     if client is None:
         return pages
     pages += [
@@ -260,7 +263,9 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
-    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8")}
+    requests = render_requests(env, priced, links, provenance=provenance)
+    return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
+            "owner/requests.html": requests.encode("utf-8")}
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
