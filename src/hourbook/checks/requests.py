@@ -24,7 +24,7 @@ from hourbook.load.tag_names import TAG_NAMES
 def flag_tags(books: Books) -> dict[Tag, str]:
     """Every flag of the books -> why it is one (English, for the owner's diagnostics)."""
     flags: dict[Tag, str] = {tag: "a built-in tag" for tag in TAG_NAMES}
-    flags[AGAIN_TAG] = "it marks a request logged again"
+    flags[AGAIN_TAG] = "the mark of a request logged again"
     for contract in books.contracts:
         for quote in contract.quotes:
             flags.setdefault(quote.id.lower(), "a quote id")
