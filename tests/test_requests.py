@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import textwrap
 from decimal import Decimal
 
 from hypothesis import given
@@ -26,6 +27,7 @@ from hourbook.core.requests import same_text
 from hourbook.core.requests import studio_figures
 from hourbook.output.text import format_diagnostic
 from hourbook.render import render_site
+from conftest import REPO
 
 D = datetime.date
 
@@ -122,6 +124,16 @@ def test_worked_example(books):
     assert [(p.period, p.opened, p.closed, p.again) for p in studio.trend[-2:]] == [
         ("2026-10", 3, 1, 0), ("2026-11", 2, 1, 1)]
     assert [c.client for c in clients] == ["acme"] and clients[0].total == 5
+
+
+def test_the_docs_show_this_example():
+    docs = (REPO / "docs" / "requests.md").read_text(encoding="utf-8")
+    worked = docs.split("## Worked example", 1)[1]
+    assert "```yaml\n" + textwrap.dedent(SETTINGS) + "```" in worked
+    assert "```markdown\n" + textwrap.dedent(LOGBOOK) + "```" in worked
+    for figure in ("**4 days**", "**60 days**", "**51 days**", "median **(0 + 4) / 2 = 2**", "mean **2.0**",
+                   "printer **3**", "**0 0 0 0 2 1**", "hourbook.yaml:5: warning: reasons: #urgent is a"):
+        assert figure in worked, figure
 
 
 def entry(day: D, text: str, *, kind: str = REQUEST, done: bool = True, closed: D | None = None,
