@@ -179,6 +179,15 @@ def test_reasons_are_tags_listed_and_never_flags(books):
     assert reason_tags(priced.books) == ("printer",)
 
 
+def test_reasons_not_a_list_is_a_located_error(books):
+    root = books({"hourbook.yaml": SETTINGS.replace("[printer, hardware, urgent]", "printer"),
+                  "contracts/acme.yaml": CONTRACT, "logbook/2026-11.md": LOGBOOK})
+    priced, diagnostics = pipeline.load_and_price(root, AS_OF)
+    assert [format_diagnostic(d) for d in diagnostics] == [
+        "hourbook.yaml:5: error: reasons must be a list of tags, or a mapping of tag: {language: name}, got str 'printer'"]
+    assert priced.books.settings.reasons == ()
+
+
 def test_closing_a_request_after_as_of_leaves_it_open():
     request = entry(D(2026, 11, 28), "toner", closed=D(2026, 12, 2))
     (made,) = requests_of([request], (), AS_OF)

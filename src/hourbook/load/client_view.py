@@ -42,7 +42,7 @@ def hours_form_field(value) -> str:
     return name
 
 
-def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, key: str = "show_tags") -> tuple[ShownTag, ...]:
+def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, field: str = "show_tags") -> tuple[ShownTag, ...]:
     """`show_tags:` of hourbook.yaml or a contract -> the tags shown, each problem an error at its line.
 
     Args:
@@ -50,15 +50,15 @@ def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, key: str = "show
         owner: the mapping that holds `show_tags` (for its line).
         rel: the file, relative to the books.
         diags: where the errors go; a bad item is left out (it changes no price, so the contract stays).
-        key: the field read: `show_tags`, or `reasons` (hourbook.yaml, docs/requests.md), the same shape.
+        field: the field read: `show_tags`, or `reasons` (hourbook.yaml, docs/requests.md), the same shape.
     """
-    line = owner.line_of(key)
+    line = owner.line_of(field)
     if isinstance(raw, YList):
         items = [(item, None, raw.line_of(index)) for index, item in enumerate(raw)]
     elif isinstance(raw, YMap):
         items = [(key, value, raw.line_of(key)) for key, value in raw.items()]
     else:
-        diags.error(rel, line, f"{key} must be a list of tags, or a mapping of tag: {language: name}, "
+        diags.error(rel, line, f"{field} must be a list of tags, or a mapping of tag: {{language: name}}, "
                     f"got {yaml_kind(raw)}")
         return ()
     shown_tags: dict[str, ShownTag] = {}
@@ -66,15 +66,15 @@ def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, key: str = "show
         try:
             tag = parse_tag(key)
         except ValueError as exc:
-            diags.error(rel, item_line, f"{key}: {exc}")
+            diags.error(rel, item_line, f"{field}: {exc}")
             continue
         if tag in shown_tags:
-            diags.error(rel, item_line, f"{key}: tag {tag!r} is listed twice")
+            diags.error(rel, item_line, f"{field}: tag {tag!r} is listed twice")
             continue
         try:
             shown_tags[tag] = ShownTag(tag, read_names(names, item_line, rel, diags))
         except ValueError as exc:
-            diags.error(rel, item_line, f"{key}: tag {tag!r}: {exc}")
+            diags.error(rel, item_line, f"{field}: tag {tag!r}: {exc}")
     return tuple(shown_tags.values())
 
 
