@@ -63,6 +63,8 @@ __all__ = ["TemplateProblem", "books_template_problem", "check_books_templates",
 
 # Crawlers must be allowed to fetch the pages, or they never see their noindex.
 ROBOTS = b"User-agent: *\nAllow: /\n"
+# The HTML pages `owner_files` makes from every client: owner/index.html and owner/requests.html.
+OWNER_PAGE_COUNT = 2
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The books' files that are pages or parts of pages, compiled by `check`; others (images, CSS
 # loaded by url()) are not templates, and what a page includes is checked by rendering it.
