@@ -188,6 +188,17 @@ def test_reasons_not_a_list_is_a_located_error(books):
     assert priced.books.settings.reasons == ()
 
 
+def test_reason_names_by_language_and_their_errors(books):
+    root = books({"hourbook.yaml": SETTINGS.replace("[printer, hardware, urgent]",
+                                                    "\n      printer: {es: impresora, xx: bad}\n      hardware: Hardware"),
+                  "contracts/acme.yaml": CONTRACT, "logbook/2026-11.md": LOGBOOK})
+    priced, diagnostics = pipeline.load_and_price(root, AS_OF)
+    assert [format_diagnostic(d) for d in diagnostics] == [
+        "hourbook.yaml:6: error: reasons: unknown language 'xx'; use a code like en, es, de, ru, bg (or en_GB)"]
+    assert [(r.tag, r.names) for r in priced.books.settings.reasons] == [
+        ("printer", (("es", "impresora"),)), ("hardware", (("*", "Hardware"),))]
+
+
 def test_closing_a_request_after_as_of_leaves_it_open():
     request = entry(D(2026, 11, 28), "toner", closed=D(2026, 12, 2))
     (made,) = requests_of([request], (), AS_OF)

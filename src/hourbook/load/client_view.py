@@ -72,14 +72,14 @@ def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, field: str = "sh
             diags.error(rel, item_line, f"{field}: tag {tag!r} is listed twice")
             continue
         try:
-            shown_tags[tag] = ShownTag(tag, read_names(names, item_line, rel, diags))
+            shown_tags[tag] = ShownTag(tag, read_names(names, item_line, rel, diags, field))
         except ValueError as exc:
             diags.error(rel, item_line, f"{field}: tag {tag!r}: {exc}")
     return tuple(shown_tags.values())
 
 
-def read_names(names, line: int, rel: str, diags: Problems) -> tuple[tuple[str, str], ...]:
-    """A tag's display names: nothing, one text for every language, or {language: name}."""
+def read_names(names, line: int, rel: str, diags: Problems, field: str = "show_tags") -> tuple[tuple[str, str], ...]:
+    """A tag's display names: nothing, one text for every language, or {language: name} (of `field`)."""
     if names is None or (isinstance(names, YMap) and not names):
         return ()
     if not isinstance(names, YMap):
@@ -92,16 +92,16 @@ def read_names(names, line: int, rel: str, diags: Problems) -> tuple[tuple[str, 
         try:
             Locale.parse(code)
         except (ValueError, TypeError, UnknownLocaleError):
-            diags.error(rel, names.line_of(language), f"show_tags: unknown language {shown(language)}; "
+            diags.error(rel, names.line_of(language), f"{field}: unknown language {shown(language)}; "
                         "use a code like en, es, de, ru, bg (or en_GB)")
             continue
         try:
             text = text_field(name).strip()
         except ValueError as exc:
-            diags.error(rel, names.line_of(language), f"show_tags: name in {code!r}: {exc}")
+            diags.error(rel, names.line_of(language), f"{field}: name in {code!r}: {exc}")
             continue
         if not text:
-            diags.error(rel, names.line_of(language), f"show_tags: the name in {code!r} is empty")
+            diags.error(rel, names.line_of(language), f"{field}: the name in {code!r} is empty")
             continue
         result.append((code, text))
     return tuple(result)
