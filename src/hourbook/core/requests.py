@@ -141,12 +141,21 @@ def requests_of(entries: Iterable[Entry], reasons: Iterable[Tag], as_of: datetim
     reason_set = frozenset(reasons)
     groups: dict[tuple[ClientId, Tag], list[Entry]] = defaultdict(list)
     lone: list[Entry] = []
-    for entry in sorted((e for e in entries if e.date <= as_of),
-                        key=lambda e: (e.client, e.date, e.source.path, e.source.line)):
-        ticket = ticket_of(entry)
+    # Only requests and ticketed entries are sorted: on big books most entries are neither.
+    tickets: dict[tuple[Tag, ...], Tag] = {}     # tags tuples are shared by the loaders: one look a kind
+    found = []
+    for entry in entries:
+        tags = entry.tags
+        ticket = tickets.get(tags)
+        if ticket is None:
+            ticket = tickets[tags] = ticket_of(entry)
+        if (ticket or entry.kind == REQUEST) and entry.date <= as_of:
+            found.append((entry, ticket))
+    found.sort(key=lambda pair: (pair[0].client, pair[0].date, pair[0].source.path, pair[0].source.line))
+    for entry, ticket in found:
         if ticket:
             groups[(entry.client, ticket)].append(entry)
-        elif entry.kind == REQUEST:
+        else:
             lone.append(entry)
     made = [_ticket_request(client, ticket, group, reason_set, as_of) for (client, ticket), group in groups.items()]
     made += [_ticket_request(entry.client, "", [entry], reason_set, as_of) for entry in lone]
