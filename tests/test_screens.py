@@ -125,7 +125,7 @@ def screenshots(pages: dict[str, str], folder: Path, tmp_path: Path) -> None:
 
 
 def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[str, str]:
-    """A client's statement and index, the owner's dashboard and client report, and an invoice;
+    """A client's statement and index, the owner's dashboard, requests page and client report, and an invoice;
     and the statements named in `more` ("globex/2026-10")."""
     priced, _ = load_and_price(root, AS_OF)
     folders = {c.contract.id: f"{c.contract.id}-0123" for c in priced.clients}
@@ -141,6 +141,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
         "statement": files[latest].decode(),
         "index": files[f"public/{cid}-0123/index.html"].decode(),
         "owner": files["owner/index.html"].decode(),
+        "requests": files["owner/requests.html"].decode(),
         "owner-client": files[f"owner/{cid}/dashboard.html"].decode(),
         "receivables": files["owner/receivables.html"].decode(),
         "invoice": invoice,
@@ -168,6 +169,7 @@ def hostile_books(books) -> Path:
             - 09:00-10:30 Revisado https://intranet.example.com/{LONG_WORD}/{LONG_WORD} #{LONG_WORD.lower()}
             # 2026-11-04
             - 3h Migración del servidor de correo a la nueva plataforma
+            - [ ] Revisar https://intranet.example.com/{LONG_WORD} #ticket-{LONG_WORD.lower()}
         """,
     })
 

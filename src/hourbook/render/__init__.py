@@ -10,6 +10,7 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/<folder>/invoices/<name>.pdf    the client's invoice PDFs, copied from the books (`account`)
     owner/index.html                       the owner's dashboard (never published)
     owner/receivables.html                 who owes what: ageing, overdue invoices, cash by month
+    owner/requests.html                    requests across all clients: age, speed, repeats, reasons
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
@@ -62,6 +63,7 @@ from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
 from hourbook.render.pages import render_receivables
+from hourbook.render.requests import render_requests
 from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
@@ -70,6 +72,8 @@ __all__ = ["TemplateProblem", "books_template_problem", "check_books_templates",
 
 # Crawlers must be allowed to fetch the pages, or they never see their noindex.
 ROBOTS = b"User-agent: *\nAllow: /\n"
+# The HTML pages `owner_files` makes from every client: owner/index.html, receivables.html, requests.html.
+OWNER_PAGE_COUNT = 3
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The books' files that are pages or parts of pages, compiled by `check`; others (images, CSS
 # loaded by url()) are not templates, and what a page includes is checked by rendering it.
@@ -204,7 +208,8 @@ def sample_pages(env, priced: PricedBooks) -> list:
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
     pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None),
-             lambda: render_receivables(env, sample, provenance=None)]
+             lambda: render_receivables(env, sample, provenance=None),
+             lambda: render_requests(env, sample, links)]
     if client is None:
         return pages
     pages += [
@@ -275,8 +280,9 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
+    requests = render_requests(env, priced, links, provenance=provenance)
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
-            "owner/receivables.html": receivables.encode("utf-8")}
+            "owner/receivables.html": receivables.encode("utf-8"), "owner/requests.html": requests.encode("utf-8")}
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
