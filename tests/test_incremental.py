@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SELLER
 from conftest import TEST_SECRET
 from conftest import slow_after_the_first
 
@@ -36,6 +37,7 @@ from hourbook.render import render_site
 AS_OF = datetime.date(2026, 12, 31)
 
 BOOKS = {
+    "hourbook.yaml": SELLER + "exchange_rates: [{date: 2026-01-01, GBP: 1.1650}]   # Initech's pounds on the owner's pages\n",
     "contracts/acme.yaml": """\
         name: ACME S.L.
         tax: 21%
