@@ -113,3 +113,22 @@ def test_pdf_with_the_kept_stylesheet_is_the_pdf_of_the_page_with_it_inline(exam
     assert html_to_pdf(first, dirs, stylesheet=css) == made
     inline = first.replace(STYLESHEET_LINK, "<style>\n" + css + "\n</style>")
     assert STYLESHEET_LINK in first and html_to_pdf(inline, dirs) == made
+
+
+def test_a_statements_chart_months_are_those_of_walking_every_line(example):
+    from hourbook.render.monthly import client_lines
+    from hourbook.render.monthly import first_date
+    from hourbook.render.monthly import minutes_by_month
+    from hourbook.render.pages import client_months
+
+    priced, _ = load_and_price(example, AS_OF)
+    checked = 0
+    for client in priced.clients:
+        days = {statement.end for statement in client.statements} | {statement.start for statement in client.statements}
+        days |= {line.entry.date for line in client_lines(client)}     # mid-month: the month counted up to that day
+        days |= {day - datetime.timedelta(days=1) for day in set(days)} | {datetime.date(2020, 1, 1), AS_OF}
+        for day in sorted(days):
+            lines = client_lines(client, day)
+            assert client_months(client, day) == (minutes_by_month(lines), first_date(lines)), (client.contract.id, day)
+            checked += 1
+    assert checked > 200
