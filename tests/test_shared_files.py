@@ -113,6 +113,9 @@ def test_pdf_with_the_kept_stylesheet_is_the_pdf_of_the_page_with_it_inline(exam
     assert html_to_pdf(first, dirs, stylesheet=css) == made
     inline = first.replace(STYLESHEET_LINK, "<style>\n" + css + "\n</style>")
     assert STYLESHEET_LINK in first and html_to_pdf(inline, dirs) == made
+    # Not handed the stylesheet, the writer takes the first style.css of the allowed folders (the built-in one:
+    # the example books' templates/ has none), as the page would.
+    assert not (example / "templates" / "style.css").exists() and html_to_pdf(first, dirs) == made
 
 
 def test_a_statements_chart_months_are_those_of_walking_every_line(example):

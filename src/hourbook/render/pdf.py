@@ -102,6 +102,19 @@ def parsed_stylesheet(css: str, folders: tuple[Path, ...]) -> weasyprint.CSS:
                           font_config=font_configuration())
 
 
+def folder_stylesheet(folders: list[Path], fetcher: AssetFetcher) -> str | None:
+    """The first allowed `style.css` of `folders` (the books' templates before the built-in
+    ones), as text; None when there is none. The build hands over the rendered template instead."""
+    for folder in folders:
+        path = fetcher.allowed_file((folder.resolve() / "style.css").as_uri())
+        if path is not None:
+            try:
+                return path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+    return None
+
+
 def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = None, attachments: Iterable = (),
                 finisher: Callable | None = None, adjust: Callable | None = None, stylesheet: str | None = None) -> bytes:
     """Lay out `html` on A4 pages (its print CSS) and return the PDF.
@@ -116,11 +129,14 @@ def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = Non
         adjust: called with the laid-out document before it is written (its metadata).
         stylesheet: the text of the `style.css` the page links (`STYLESHEET_LINK`), used in
             its place, parsed once per process; a page that does not link it is laid out as it is.
+            None: the first `style.css` of the allowed folders (`folder_stylesheet`).
     """
     folders = [Path(folder) for folder in allowed]
     fetcher = AssetFetcher(folders)
     base = folders[0].resolve().as_uri() + "/" if folders else None
     sheets = None
+    if stylesheet is None and STYLESHEET_LINK in html:
+        stylesheet = folder_stylesheet(folders, fetcher)
     if stylesheet is not None and STYLESHEET_LINK in html:
         html = html.replace(STYLESHEET_LINK, "", 1)
         sheets = [parsed_stylesheet(stylesheet, tuple(folders))]
