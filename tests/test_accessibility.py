@@ -383,6 +383,9 @@ def test_axe_finds_no_violation_on_any_page_kind_at_1280_and_390_px(tmp_path, sp
         target = tmp_path / "site" / books_locale / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
+        # The pages link the stylesheet beside them, as the build writes it (colours and sizes are judged).
+        (target.parent / "style.css").write_text((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"),
+                                                 encoding="utf-8")
     axe_script = axe_path.read_text(encoding="utf-8")
     browser = start_browser(chromium, driver)
     problems = []

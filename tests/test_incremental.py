@@ -101,7 +101,7 @@ def fake_pdf(monkeypatch):
     """PDFs as a digest of their HTML (WeasyPrint is slow); counts the PDFs made."""
     made = []
 
-    def render_pdf(html, unused_template_dirs):
+    def render_pdf(html, unused_template_dirs, unused_stylesheet=None):
         made.append(html)
         return b"%PDF-fake " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
 

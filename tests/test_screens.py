@@ -136,7 +136,10 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
     doc = split_statement(statement, client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
     invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
-    return {
+    # The frames are srcdoc pages, which cannot load the style.css beside a page: it goes inline, as the same text.
+    css = files["owner/style.css"].decode()
+    return {name: page.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}\n</style>", 1)
+            for name, page in {
         **{f"statement-{name}": files[f"public/{name.replace('/', '-0123/')}.html"].decode() for name in more},
         "statement": files[latest].decode(),
         "index": files[f"public/{cid}-0123/index.html"].decode(),
@@ -145,7 +148,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
         "owner-client": files[f"owner/{cid}/dashboard.html"].decode(),
         "receivables": files["owner/receivables.html"].decode(),
         "invoice": invoice,
-    }
+    }.items()}
 
 
 def hostile_books(books) -> Path:

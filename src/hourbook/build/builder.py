@@ -72,6 +72,7 @@ from hourbook.output.progress import Progress
 from hourbook.render.account import account_inputs
 from hourbook.render import OWNER_PAGE_COUNT
 from hourbook.render import client_page_count
+from hourbook.render import page_stylesheet
 from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
 from hourbook.render.html import make_environment
@@ -274,7 +275,8 @@ class Builder:
         rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
-        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress)
+        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
+                                   stylesheet=page_stylesheet(self.env[1]) if waiting else None)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
