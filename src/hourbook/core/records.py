@@ -1,7 +1,6 @@
 """The immutable records hourbook works on, from loaded books to priced statements.
 
-Every record loaded from a file carries a `Source`; records made by pricing carry
-the source of the entry or contract they come from. Nothing here does I/O.
+Every loaded record carries a `Source`; records made by pricing carry their entry's or contract's. No I/O here.
 """
 
 from __future__ import annotations
@@ -142,14 +141,14 @@ class Settings:
     bonus_rule: tuple[int, int] | None = None   # (every, bonus) minutes: a block's bonus per whole `every` bought
     reminders: ReminderRules | None = None      # `reminders:` (None: the defaults), docs/reminders.md
     late_interest: LateInterest | None = None   # `late_interest:` (None: no interest), docs/reminders.md
-
     owner_currency: str = ""                    # the owner's pages' currency; "": `currency`
     # exchange_rates: ((from date, ((currency, owner currency per unit), ...)), ...), oldest first
     exchange_rates: tuple[tuple[datetime.date, tuple[tuple[str, Decimal], ...]], ...] = ()
     exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
-
     given_away_alert: Decimal = Decimal("0.2")  # `alerts: {given_away: 20%}`: no-charge value / billed (core.alerts)
     fee: FeeRules = FeeRules()                  # `fee:`: the suggested fee and the schemes compared (core.fee)
+    reasons: tuple[ShownTag, ...] = ()          # tags that say why clients ask, with names (docs/requests.md)
+    reasons_line: int = 0                       # the line of `reasons:` in hourbook.yaml (0: none)
 
 
 @dataclass(frozen=True)
@@ -343,6 +342,7 @@ class Entry:
     details: str = ""                           # indented Markdown under the entry
     worker: str = ""                            # "" = the seller
     done: bool = False                          # requests
+    closed: datetime.date | None = None         # requests: the day a done one was closed (docs/requests.md)
 
 
 @dataclass(frozen=True)
