@@ -34,7 +34,7 @@ from conftest import copy_example_books
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_PDF = (rendering.render_pdf, rendering.PARALLEL_PDFS)      # before fake_pdf replaces them
-OWNER_PAGES = re.compile(r"^owner/(index\.html|requests\.html|[^/]+/dashboard\.html)$")
+OWNER_PAGES = re.compile(r"^owner/(index\.html|requests\.html|receivables\.html|[^/]+/dashboard\.html)$")
 
 
 @pytest.fixture(autouse=True)
