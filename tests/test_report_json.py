@@ -105,7 +105,7 @@ def test_the_small_book_by_hand(books):
     # shortfall 600 − 400 − 100 = 100; both periods ended by 30 November: suggested (400 + 600) / 2 = 500.
     retainer = acme["retainer"]
     assert [(p["period"], p["fee"], p["work_value"], p["billed"], p["shortfall"]) for p in retainer["periods"]] == [
-        ("2026-11", "400.00", "600.00", "100.00", "100.00"), ("2026-10", "400.00", "400.00", "0.00", "0.00")]
+        ("2026-10", "400.00", "400.00", "0.00", "0.00"), ("2026-11", "400.00", "600.00", "100.00", "100.00")]
     assert (retainer["suggested_fee"], retainer["average_shortfall"]) == ("500.00", "50.00")
     assert acme["suggested_fee"] == {"amount": "500.00", "currency": "EUR", "window_periods": 2,
                                      "basis": ["2026-10", "2026-11"]}
@@ -168,6 +168,13 @@ def test_the_json_agrees_with_the_owner_pages_of_the_example_books(tmp_path):
         page = html.unescape(files[f"owner/{client['id']}/dashboard.html"].decode())
         for period in client["periods"]:
             assert shown(period["margin"]) in page, (client["id"], period["period"])
+    # docs/report.md's reading of its example: the margin card 9.895,40 €; northwind (billed in GBP) in EUR,
+    # its two blocks owing 3 h + 21 h = 1440 minutes and 231.08 + 1540.50 = 1771.58.
+    assert totals["margin"] == "9895.40" and "9.895,40\xa0€" in index
+    northwind = next(c for c in data["clients"] if c["id"] == "northwind")
+    assert (northwind["contract_currency"], northwind["margin"]) == ("GBP", "261.37")
+    assert [(b["minutes"], b["amount"]) for b in northwind["owed"]["blocks"]] == [(180, "231.08"), (1260, "1540.50")]
+    assert northwind["owed"]["amount"] == "1771.58" and northwind["owed"]["minutes"] == 1440
     # Every alert's sentence is in "needs attention".
     assert data["alerts"] and all(alert["message"] in index for alert in data["alerts"])
     # The receivables page: the EUR outstanding (volga's 2026-0007 and 2026-0012 overdue among it).
@@ -186,12 +193,12 @@ def test_the_example_in_docs_report_md_has_the_keys_of_the_output(tmp_path):
     def keys(value, path="") -> set[str]:
         if isinstance(value, dict):
             return {f"{path}.{k}" for k in value} | {p for k, v in value.items() for p in keys(v, f"{path}.{k}")}
-        if isinstance(value, list) and value:
-            return keys(value[0], f"{path}[]")
+        if isinstance(value, list):
+            return {p for item in value for p in keys(item, f"{path}[]")}
         return set()
 
-    # The example is cut short (a client, a period, an alert ...), but every key it shows is real, and
-    # every key of the real output's first items is shown.
+    # The example is cut short (one client, one period, one alert ...), but every key it shows is real,
+    # and every key of the real output down to a client's fields is shown.
     documented, real = keys(example), keys(actual)
     assert documented <= real, documented - real
     assert {k for k in real if k.count(".") <= 2} <= documented, {k for k in real if k.count(".") <= 2} - documented

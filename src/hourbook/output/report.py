@@ -91,7 +91,8 @@ def owed_json(report: ClientReport, currency: str) -> dict:
 
 
 def retainer_json(retainer: RetainerReport | None, currency: str) -> dict | None:
-    """The retainer's fee against the work done, period by period (newest first), in the contract's currency;
+    """The retainer's fee against the work done, period by period (oldest first, as every `periods` here), in
+    the contract's currency;
     None for a client without a retainer."""
     if retainer is None:
         return None
@@ -103,7 +104,7 @@ def retainer_json(retainer: RetainerReport | None, currency: str) -> dict | None
         "basis": list(retainer.basis),
         "periods": [{"period": row.period, "fee": money(row.fee, currency), "work_value": money(row.work_value, currency),
                      "billed": money(row.billed, currency), "shortfall": money(row.shortfall, currency)}
-                    for row in retainer.periods],
+                    for row in reversed(retainer.periods)],
     }
 
 
