@@ -23,7 +23,9 @@ from decimal import Decimal
 from hourbook.core.ageing import Ageing
 from hourbook.core.ageing import ClientAgeing
 from hourbook.core.ageing import make_ageing
+from hourbook.core.exchange import rates_used
 from hourbook.core.money import format_money
+from hourbook.core.records import STATUSES
 from hourbook.core.records import PricedBooks
 from hourbook.render.alert_words import alert_records
 from hourbook.render.dashboard import ClientReport
@@ -145,7 +147,7 @@ def workers_json(dashboard: Dashboard) -> list[dict]:
 
 def client_json(report: ClientReport, currency: str) -> dict:
     """One client's figures: totals, what it is still owed, fee, schemes, retainer, quotes, plans,
-    estimates, top tags and periods (oldest first)."""
+    estimates, top tags, the minutes of its hours chart by month and status, and periods (oldest first)."""
     contract = report.contract
     return {
         "id": contract.id,
@@ -167,6 +169,9 @@ def client_json(report: ClientReport, currency: str) -> dict:
                        "periods": [{"period": p.period, "minutes": p.minutes, "total": p.total} for p in state.periods]}
                       for state in report.estimates],
         "top_tags": [{"tag": tag, "count": count, "minutes": minutes} for tag, count, minutes in report.tags],
+        "hours_by_month": [{"month": f"{month.year}-{month.month:02d}", **{status.replace("-", "_"): minutes.get(status, 0)
+                                                                         for status in STATUSES}}
+                           for month, minutes in sorted(report.monthly.items())],
         "periods": [{"period": row.statement.period, **figures_json(row.figures)} for row in reversed(report.rows)],
     }
 
@@ -256,9 +261,12 @@ def report_json(priced: PricedBooks, dashboard: Dashboard | None = None) -> dict
     currency = dashboard.totals[0].currency
     minutes, incidents, owed = dashboard.owed_totals
     messages = page_context(settings.locale, settings.currency, hours_form=settings.hours)["messages"]
+    contract_currencies = {report.contract.currency for report in dashboard.clients} | {settings.currency}
     return {
         "as_of": dashboard.as_of.isoformat(),
         "currency": currency,
+        "exchange_rates": [{"from": day.isoformat(), "currency": other, "rate": str(rate)}
+                           for day, other, rate in rates_used(settings, contract_currencies)],
         "totals": {**figures_json(dashboard.totals[0]),
                    "owed": {"minutes": minutes, "incidents": incidents, "amount": money(owed, currency)}},
         "clients": [client_json(report, currency) for report in dashboard.clients],
