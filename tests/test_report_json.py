@@ -182,6 +182,19 @@ def test_the_json_agrees_with_the_owner_pages_of_the_example_books(tmp_path):
     eur = next(t for t in data["receivables"]["totals"] if t["currency"] == "EUR")
     assert filters.format_money(Decimal(eur["outstanding"]), "EUR", locale) in receivables
     assert {o["number"] for o in data["receivables"]["overdue"] if o["client"] == "volga"} == {"2026-0007", "2026-0012"}
+    # 2026-0007, due 2 October: 29 days to 31 October + 30 in November + 3 = 62 days past due on 3 December.
+    first = data["receivables"]["overdue"][0]
+    assert (first["number"], first["due"], first["days"]) == ("2026-0007", "2026-10-02", 62)
+
+
+def test_periods_add_up_to_their_client_and_clients_to_the_totals(tmp_path, books):
+    for data in (report(books(SMALL)), report(copy_example_books(tmp_path / "examples"), "2026-12-03")):
+        for key in ("revenue_earned", "revenue_cash", "cost", "margin", "given_away", "expired"):
+            for client in data["clients"]:
+                assert sum(Decimal(p[key]) for p in client["periods"]) == Decimal(client[key]), (client["id"], key)
+            assert sum(Decimal(c[key]) for c in data["clients"]) == Decimal(data["totals"][key]), key
+        assert sum(c["minutes"]["logged"] for c in data["clients"]) == data["totals"]["minutes"]["logged"]
+        assert sum(Decimal(c["owed"]["amount"]) for c in data["clients"]) == Decimal(data["totals"]["owed"]["amount"])
 
 
 def test_the_example_in_docs_report_md_has_the_keys_of_the_output(tmp_path):
