@@ -21,6 +21,9 @@ from hourbook.render import render_site
 from conftest import REPO
 from conftest import copy_example_books
 from conftest import run_cli
+from test_requests import CONTRACT as REQUESTS_CONTRACT
+from test_requests import LOGBOOK as REQUESTS_LOGBOOK
+from test_requests import SETTINGS as REQUESTS_SETTINGS
 
 AS_OF = "2026-11-30"
 
@@ -175,6 +178,11 @@ def test_the_json_agrees_with_the_owner_pages_of_the_example_books(tmp_path):
     assert (northwind["contract_currency"], northwind["margin"]) == ("GBP", "261.37")
     assert [(b["minutes"], b["amount"]) for b in northwind["owed"]["blocks"]] == [(180, "231.08"), (1260, "1540.50")]
     assert northwind["owed"]["amount"] == "1771.58" and northwind["owed"]["minutes"] == 1440
+    # The requests page: the studio's open count, each reason's name and the oldest open requests' texts.
+    requests = html.unescape(files["owner/requests.html"].decode())
+    studio = data["requests"]["studio"]
+    assert studio["open"] == 6 and all(r["name"] in requests for r in studio["reasons"])
+    assert all(r["text"] in requests for r in studio["oldest_open"])
     # Every alert's sentence is in "needs attention".
     assert data["alerts"] and all(alert["message"] in index for alert in data["alerts"])
     # The receivables page: the EUR outstanding (volga's 2026-0007 and 2026-0012 overdue among it).
@@ -185,6 +193,32 @@ def test_the_json_agrees_with_the_owner_pages_of_the_example_books(tmp_path):
     # 2026-0007, due 2 October: 29 days to 31 October + 30 in November + 3 = 62 days past due on 3 December.
     first = data["receivables"]["overdue"][0]
     assert (first["number"], first["due"], first["days"]) == ("2026-0007", "2026-10-02", 62)
+
+
+def test_the_requests_of_the_worked_example_of_docs_requests_md(books):
+    root = books({"hourbook.yaml": REQUESTS_SETTINGS, "contracts/acme.yaml": REQUESTS_CONTRACT,
+                  "logbook/2026-11.md": REQUESTS_LOGBOOK})
+    data = report(root)
+    # A warning (#urgent listed as a reason is a flag) does not stop the report; it is in `diagnostics`.
+    assert [d["severity"] for d in data["diagnostics"]] == ["warning"]
+    studio = data["requests"]["studio"]
+    # docs/requests.md: five requests, 3 open (10, 51 and 60 days old), 2 closed (in 4 and 0 days).
+    assert (studio["total"], studio["open"], studio["closed"]) == (5, 3, 2)
+    assert [(b["from_days"], b["to_days"], b["count"]) for b in studio["open_by_age"]] == [
+        (0, 7, 0), (8, 30, 1), (31, 90, 2), (91, None, 0)]
+    assert [(r["text"], r["age_days"]) for r in studio["oldest_open"]] == [
+        ("new laptop for Ana", 60), ("printer drivers", 51), ("call about <billing>", 10)]
+    # Median of 0 and 4 is 2; mean 2.0.
+    assert studio["days_to_close"] == {"median": "2", "mean": "2.0"}
+    assert (studio["again"], studio["reopened"], studio["without_reason"]) == (1, 1, 1)
+    # printer: 2 requests opened in October, 1 in November, over the six periods 2026-06..2026-11.
+    assert [(r["tag"], r["requests"], r["per_period"]) for r in studio["reasons"]] == [
+        ("printer", 3, [0, 0, 0, 0, 2, 1]), ("hardware", 1, [0, 0, 0, 0, 1, 0])]
+    assert [(t["period"], t["opened"], t["closed"], t["again"]) for t in studio["trend"][-2:]] == [
+        ("2026-10", 3, 1, 0), ("2026-11", 2, 1, 1)]
+    # One client: its figures are the studio's.
+    (acme,) = data["requests"]["clients"]
+    assert acme["client"] == "acme" and {k: v for k, v in acme.items() if k != "client"} == studio
 
 
 def test_periods_add_up_to_their_client_and_clients_to_the_totals(tmp_path, books):

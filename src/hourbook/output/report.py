@@ -3,8 +3,8 @@
 Everything here is serialised from the records the owner's pages are rendered from, never
 computed a second way: `render.dashboard.make_dashboard` (each client's figures by period and in
 total, revenue earned and cash, cost, margin, what blocks still owe, quotes, plans, estimates,
-the retainer report and the alerts), `core.ageing.make_ageing` (the receivables page) and, when
-the books have them, the requests of `core.requests`. tests/test_report_json.py renders the pages
+the retainer report and the alerts), `core.ageing.make_ageing` (the receivables page) and
+`render.requests.make_requests_page` (the requests page). tests/test_report_json.py renders the pages
 and the JSON from the same books and checks that the figures agree.
 
 Money is a string with the currency's minor digits (`core.money.format_money`), in the owner's
@@ -17,6 +17,7 @@ are documented one by one in docs/report.md.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from hourbook.core.ageing import ClientAgeing
 from hourbook.core.ageing import make_ageing
 from hourbook.core.exchange import rates_used
 from hourbook.core.money import format_money
+from hourbook.core.requests import AGE_BUCKETS
+from hourbook.core.requests import RequestFigures
 from hourbook.core.records import STATUSES
 from hourbook.core.records import PricedBooks
 from hourbook.render.alert_words import alert_records
@@ -34,6 +37,7 @@ from hourbook.render.dashboard import Figures
 from hourbook.render.dashboard import RetainerReport
 from hourbook.render.dashboard import make_dashboard
 from hourbook.render.html import page_context
+from hourbook.render.requests import make_requests_page
 
 SHARE = Decimal("0.0001")
 
@@ -244,10 +248,33 @@ def receivables_json(ageing: Ageing) -> dict | None:
 # ---------------------------------------------------------------- the whole report
 
 
-def requests_json(priced: PricedBooks) -> dict | None:
-    """The requests page's figures (docs/requests.md); None until `core.requests` is in these books'
-    code (the `requests` branch), filled in by `report_json` when it is."""
-    return None
+def request_figures_json(figures: RequestFigures, names: Mapping[str, str], as_of: datetime.date) -> dict:
+    """One client's (or the studio's) request figures as owner/requests.html shows them (docs/requests.md)."""
+    return {
+        "total": figures.total, "open": figures.open, "closed": figures.closed,
+        "open_by_age": [{"from_days": first, "to_days": last, "count": count}
+                        for (first, last), count in zip(AGE_BUCKETS, figures.open_by_age)],
+        "oldest_open": [{"client": r.client, "ticket": r.ticket or None, "text": r.text, "opened": r.opened.isoformat(),
+                         "age_days": r.age(as_of), "source": str(r.source)} for r in figures.oldest],
+        "days_to_close": {"median": None if figures.median_days is None else str(figures.median_days),
+                          "mean": None if figures.mean_days is None else str(figures.mean_days)},
+        "again": figures.again, "reopened": figures.reopened,
+        "reasons": [{"tag": count.tag, "name": names.get(count.tag, count.tag), "requests": count.requests,
+                     "per_period": list(count.per_period)} for count in figures.reasons],
+        "without_reason": figures.without_reason,
+        "without_reason_per_period": list(figures.without_reason_per_period),
+        "trend": [{"period": row.period, "opened": row.opened, "closed": row.closed, "again": row.again}
+                  for row in figures.trend],
+    }
+
+
+def requests_json(priced: PricedBooks, messages: Mapping[str, str], locale: str) -> dict:
+    """The requests page (owner/requests.html, `render.requests.make_requests_page`): the studio's figures
+    and each client's with a request, by id; reasons named in the books' language."""
+    page = make_requests_page(priced, messages, locale)
+    return {"studio": request_figures_json(page.studio, page.reason_names, priced.as_of),
+            "clients": [{"client": figures.client, **request_figures_json(figures, page.reason_names, priced.as_of)}
+                        for figures in page.clients]}
 
 
 def report_json(priced: PricedBooks, dashboard: Dashboard | None = None) -> dict:
@@ -275,7 +302,7 @@ def report_json(priced: PricedBooks, dashboard: Dashboard | None = None) -> dict
                                 settings.given_away_alert),
         "attention": attention_json(dashboard),
         "receivables": receivables_json(make_ageing(priced.receivables, priced.as_of)),
-        "requests": requests_json(priced),
+        "requests": requests_json(priced, messages, settings.locale),
     }
 
 
