@@ -10,7 +10,13 @@ import datetime
 import html
 import json
 import re
+import tempfile
 from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from hourbook.output.json import json_text
 from hourbook.output.report import report_json
@@ -21,6 +27,7 @@ from hourbook.render import render_site
 from conftest import REPO
 from conftest import copy_example_books
 from conftest import run_cli
+from conftest import write_books
 from test_requests import CONTRACT as REQUESTS_CONTRACT
 from test_requests import LOGBOOK as REQUESTS_LOGBOOK
 from test_requests import SETTINGS as REQUESTS_SETTINGS
@@ -229,6 +236,40 @@ def test_periods_add_up_to_their_client_and_clients_to_the_totals(tmp_path, book
             assert sum(Decimal(c[key]) for c in data["clients"]) == Decimal(data["totals"][key]), key
         assert sum(c["minutes"]["logged"] for c in data["clients"]) == data["totals"]["minutes"]["logged"]
         assert sum(Decimal(c["owed"]["amount"]) for c in data["clients"]) == Decimal(data["totals"]["owed"]["amount"])
+
+
+# Days of work: (day of October or November, client, minutes, free?).
+WORK = st.lists(st.tuples(st.dates(datetime.date(2026, 10, 1), datetime.date(2026, 11, 30)),
+                          st.sampled_from(["acme", "blocky"]), st.integers(1, 600), st.booleans()),
+                min_size=1, max_size=12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(WORK)
+def test_property_margins_are_earned_minus_cost_and_everything_adds_up(work):
+    logbook = "".join(f"# {day}\n\n## {client}\n- {minutes}m job{' #training' if free else ''}\n\n"
+                      for day, client, minutes, free in sorted(work))
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_books(Path(folder), {**SMALL, "logbook/2026-11.md": logbook})
+        priced, diagnostics = load_and_price(root, datetime.date(2026, 11, 30))
+        assert not [d for d in diagnostics if d.severity == "error"], diagnostics
+        data = report_json(priced)
+    records = [data["totals"], *data["clients"], *(p for c in data["clients"] for p in c["periods"])]
+    for record in records:
+        assert Decimal(record["margin"]) == Decimal(record["revenue_earned"]) - Decimal(record["cost"])
+        minutes = record["minutes"]
+        assert minutes["logged"] == sum(v for k, v in minutes.items() if k not in ("logged", "charged"))
+    for key in ("revenue_earned", "revenue_cash", "cost", "given_away"):
+        assert sum(Decimal(c[key]) for c in data["clients"]) == Decimal(data["totals"][key])
+        for client in data["clients"]:
+            assert sum(Decimal(p[key]) for p in client["periods"]) == Decimal(client[key])
+    # The block of 10 h: while it lasts, what it earned plus what it still owes is its price, 600 (nothing
+    # expires); past its 600 minutes it owes nothing and the rest is billed by the hour.
+    blocky = next((c for c in data["clients"] if c["id"] == "blocky"), None)
+    if blocky is not None and blocky["minutes"]["logged"] <= 600:
+        assert Decimal(blocky["revenue_earned"]) + Decimal(blocky["owed"]["amount"]) == Decimal(600)
+    elif blocky is not None:
+        assert blocky["owed"]["amount"] == "0.00" and Decimal(blocky["revenue_earned"]) > Decimal(600)
 
 
 def test_the_example_in_docs_report_md_has_the_keys_of_the_output(tmp_path):
