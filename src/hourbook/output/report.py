@@ -105,7 +105,6 @@ def retainer_json(retainer: RetainerReport | None, currency: str) -> dict | None
     return {
         "currency": currency,
         "fee": money(retainer.fee, currency),
-        "suggested_fee": money(retainer.suggested_fee, currency),
         "average_shortfall": money(retainer.average_shortfall, currency),
         "basis": list(retainer.basis),
         "periods": [{"period": row.period, "fee": money(row.fee, currency), "work_value": money(row.work_value, currency),
@@ -114,39 +113,68 @@ def retainer_json(retainer: RetainerReport | None, currency: str) -> dict | None
     }
 
 
-def suggested_fee_json(report: ClientReport, currency: str) -> dict | None:
-    """SPEC §9 `suggested_fee`.
+def suggested_fee_json(report: ClientReport, contract_currency: str) -> dict | None:
+    """SPEC §9 `suggested_fee`: the fee the client's report suggests, with the inputs shown beside it.
 
-    Hook for issue #15 item 3 (the `fee` branch): when its record lands, serialise it here with
-    SPEC §9's names (amount, window_periods, average_minutes, cost_per_hour, markup, round_to).
-    Until then this is the suggestion the owner's pages show today, the retainer's (the average work
-    value of its last ended periods, in the contract's currency): {amount, currency, window_periods,
-    basis}; None for a client without a retainer.
+    With core.fee (issue #15 item 3, the `fee` branch) the report carries `fee`, a `SuggestedFee`: its
+    SPEC §9 record {amount, window_periods, average_minutes, cost_per_hour, markup, round_to} in the owner's
+    currency, plus `currency`, `window` (its periods) and `cost_known`. Before it, the pages suggest a
+    retainer's fee from the average work value of its last ended periods: {amount, currency,
+    window_periods, window} in the contract's currency. None when the report suggests nothing.
     """
+    fee = getattr(report, "fee", None)          # ClientReport.fee arrives with the fee branch
+    if fee is not None:
+        return {"amount": money(fee.amount, fee.currency), "currency": fee.currency,
+                "window_periods": len(fee.window), "window": list(fee.window),
+                "average_minutes": fee.average_minutes, "cost_per_hour": money(fee.cost_per_hour, fee.currency),
+                "markup": percent(fee.markup), "round_to": format(fee.round_to.normalize(), "f"),
+                "cost_known": fee.cost_known}
     retainer = report.retainer
-    if retainer is None:
+    amount = getattr(retainer, "suggested_fee", None)       # the fee branch takes it off RetainerReport
+    if retainer is None or amount is None:
         return None
-    return {"amount": money(retainer.suggested_fee, currency), "currency": currency,
-            "window_periods": len(retainer.basis), "basis": list(retainer.basis)}
+    return {"amount": money(amount, contract_currency), "currency": contract_currency,
+            "window_periods": len(retainer.basis), "window": list(retainer.basis)}
 
 
-def schemes_json(report: ClientReport) -> list[dict]:
-    """SPEC §9 `schemes`: what the client's history would have cost it under each scheme.
-
-    Hook for issue #15 item 4 (the `fee` branch): the owner's pages do not compare schemes yet,
-    so there is nothing to serialise; when its record lands, one dict per scheme here
-    ({scheme, client_pays, owner_margin, cheapest_for_client, best_for_owner}).
-    """
-    return []
+def percent(share: Decimal) -> str:
+    """A fraction as SPEC §9 writes a markup: 0.5 -> "50%", 0.375 -> "37.5%"."""
+    return f"{format((share * 100).normalize(), 'f')}%"
 
 
-def workers_json(dashboard: Dashboard) -> list[dict]:
-    """SPEC §9 `workers`: each worker's minutes, cost, billed value and utilisation.
+def schemes_json(report: ClientReport, currency: str) -> list[dict]:
+    """SPEC §9 `schemes`: what the window's work would have cost the client, and left the owner, under each
+    scheme (issue #15 item 4, `ClientReport.schemes` of the fee branch; [] before it), in the owner's
+    currency: {scheme, client_pays, owner_margin, units, size, left_minutes, left_incidents, cheapest,
+    best_margin}."""
+    return [{"scheme": s.scheme, "client_pays": money(s.client_pays, currency),
+             "owner_margin": money(s.owner_margin, currency), "units": s.units, "size": s.size,
+             "left_minutes": s.left_minutes, "left_incidents": s.left_incidents,
+             "cheapest": s.cheapest, "best_margin": s.best_margin}
+            for s in getattr(report, "schemes", ())]       # ClientReport.schemes arrives with the fee branch
 
-    Hook for issue #15 item 5 (the `fee` branch, "people"): the owner's pages have no per-worker
-    figures yet, so there is nothing to serialise; when its record lands, one dict per worker here.
-    """
-    return []
+
+def worker_figures_json(figures, currency: str) -> dict:
+    """A worker's minutes and money (core.people.WorkerFigures) over some lines."""
+    share = figures.utilisation
+    return {"minutes": figures.minutes, "paid_minutes": figures.paid_minutes, "cost": money(figures.cost, currency),
+            "cost_known": figures.cost_known, "billed_value": money(figures.billed_value, currency),
+            "no_charge_value": money(figures.no_charge_value, currency), "utilisation": share_text(share)}
+
+
+def workers_json(priced: PricedBooks, currency: str) -> list[dict]:
+    """SPEC §9 `workers`: each worker's minutes, cost, billed and no-charge value and utilisation, in total,
+    per client and per period, as owner/people.html shows them (issue #15 item 5, core.people of the fee
+    branch); [] before it."""
+    try:
+        # core.people arrives with the fee branch: until it is merged there are no per-worker figures.
+        from hourbook.core.people import workers
+    except ImportError:
+        return []
+    return [{"id": w.id, "name": w.name, **worker_figures_json(w.total, currency),
+             "clients": [{"client": client, **worker_figures_json(f, currency)} for client, f in w.clients],
+             "periods": [{"period": period, **worker_figures_json(f, currency)} for period, f in w.periods]}
+            for w in workers(priced)]
 
 
 def client_json(report: ClientReport, currency: str) -> dict:
@@ -160,7 +188,7 @@ def client_json(report: ClientReport, currency: str) -> dict:
         **figures_json(report.total),
         "owed": owed_json(report, currency),
         "suggested_fee": suggested_fee_json(report, contract.currency),
-        "schemes": schemes_json(report),
+        "schemes": schemes_json(report, currency),
         "retainer": retainer_json(report.retainer, contract.currency),
         "quotes": [{"id": row.quote.id, "price": money(row.price, currency), "used_minutes": row.used_minutes,
                     "earned": money(row.earned, currency), "cost": money(row.cost, currency),
@@ -297,7 +325,7 @@ def report_json(priced: PricedBooks, dashboard: Dashboard | None = None) -> dict
         "totals": {**figures_json(dashboard.totals[0]),
                    "owed": {"minutes": minutes, "incidents": incidents, "amount": money(owed, currency)}},
         "clients": [client_json(report, currency) for report in dashboard.clients],
-        "workers": workers_json(dashboard),
+        "workers": workers_json(priced, currency),
         "alerts": alert_records(dashboard.alerts, messages, settings.locale, settings.hours,
                                 settings.given_away_alert),
         "attention": attention_json(dashboard),
