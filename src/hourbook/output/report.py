@@ -26,10 +26,11 @@ from hourbook.core.ageing import ClientAgeing
 from hourbook.core.ageing import make_ageing
 from hourbook.core.exchange import rates_used
 from hourbook.core.money import format_money
-from hourbook.core.requests import AGE_BUCKETS
-from hourbook.core.requests import RequestFigures
 from hourbook.core.records import STATUSES
 from hourbook.core.records import PricedBooks
+from hourbook.core.requests import AGE_BUCKETS
+from hourbook.core.requests import RequestFigures
+from hourbook.output.text import counted
 from hourbook.render.alert_words import alert_records
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
@@ -344,5 +345,5 @@ def report_summary(report: dict) -> list[str]:
     for client in report["clients"]:
         lines.append(f"{client['id']:<20} earned {client['revenue_earned']:>12} cost {client['cost']:>12} "
                      f"margin {client['margin'] or '-':>12} given away {client['given_away']:>10}")
-    lines.append(f"{len(report['alerts'])} alerts")
+    lines.append(counted(len(report["alerts"]), "alert"))
     return lines
