@@ -26,6 +26,7 @@ from hourbook.core.ageing import ClientAgeing
 from hourbook.core.ageing import make_ageing
 from hourbook.core.exchange import rates_used
 from hourbook.core.money import format_money
+from hourbook.core.people import workers
 from hourbook.core.records import STATUSES
 from hourbook.core.records import PricedBooks
 from hourbook.core.requests import AGE_BUCKETS
@@ -165,13 +166,7 @@ def worker_figures_json(figures, currency: str) -> dict:
 
 def workers_json(priced: PricedBooks, currency: str) -> list[dict]:
     """SPEC §9 `workers`: each worker's minutes, cost, billed and no-charge value and utilisation, in total,
-    per client and per period, as owner/people.html shows them (issue #15 item 5, core.people of the fee
-    branch); [] before it."""
-    try:
-        # core.people arrives with the fee branch: until it is merged there are no per-worker figures.
-        from hourbook.core.people import workers
-    except ImportError:
-        return []
+    per client and per period, as owner/people.html shows them (issue #15 item 5, core.people)."""
     return [{"id": w.id, "name": w.name, **worker_figures_json(w.total, currency),
              "clients": [{"client": client, **worker_figures_json(f, currency)} for client, f in w.clients],
              "periods": [{"period": period, **worker_figures_json(f, currency)} for period, f in w.periods]}
