@@ -183,3 +183,17 @@ def test_the_verdict_costs_each_line_with_who_did_it():
     assert report.total.cost == D("630.00")
     # Billed: 1100 min × 60 = 1100.00 (June's 100 free minutes not); margin 1100 − 630 = 470.00.
     assert (report.total.revenue, report.total.margin) == (D("1100.00"), D("470.00"))
+
+
+def test_time_without_a_cost_is_left_out_of_the_cost_per_hour_not_counted_as_free():
+    # No `cost:` in hourbook.yaml: the owner's lines have no cost, Iván's cost 28.
+    settings = dataclasses.replace(SETTINGS, cost=None)
+    fee = suggested_fee(price_books(dataclasses.replace(mixed_books(), settings=settings), AS_OF).clients[0],
+                        settings, AS_OF)
+    # Only Iván's 600 minutes are costed: 6 × 46.67 = 280.02 × 60 / 600 = 28.002, 28.00 an hour (not 14.00);
+    # the average still counts all 1200 minutes: 200 / 60 × 28 × 1.5 = 140.00, rounded up to 150.00.
+    assert (fee.average_minutes, fee.cost_per_hour, fee.amount, fee.cost_known) == (200, D("28.00"), D("150.00"), False)
+    nobody = dataclasses.replace(settings, team=(TeamMember("ivan", "Iván", None),))
+    fee = suggested_fee(price_books(dataclasses.replace(mixed_books(), settings=nobody), AS_OF).clients[0],
+                        nobody, AS_OF)
+    assert (fee.cost_per_hour, fee.amount, fee.cost_known) == (D("0.00"), D("0.00"), False)

@@ -6,7 +6,8 @@ status: billed, covered, free, goodwill, held. Each line costs its worker's `cos
 (core.people.line_cost, in the owner's currency). Then:
 
     average minutes = all logged minutes / periods in the window, rounded half up to a minute
-    cost per hour   = cost of those minutes × 60 / those minutes, rounded half up to the cent
+    cost per hour   = cost of those minutes × 60 / those minutes, rounded half up to the cent (minutes
+                      whose worker has no cost are left out of this average)
     fee             = average minutes / 60 × cost per hour × (1 + markup), rounded UP to `round_to`
 
 so the owner can redo it by hand from the figures shown beside it (docs/owner.md, "The right fee").
@@ -121,7 +122,9 @@ def suggested_fee(client: PricedClient, settings: Settings, as_of: datetime.date
     currency = owner_currency(settings)
     costs = [line_cost(line, settings) for line in lines]
     cost = sum((c for c in costs if c is not None), ZERO)
-    per_hour = round_money(cost * MINUTES_PER_HOUR / minutes, currency)
+    costed = sum(line.logged_minutes for line, c in zip(lines, costs) if c is not None)
+    # Minutes without a cost are left out of the cost per hour (the page says so), not counted as free.
+    per_hour = round_money(cost * MINUTES_PER_HOUR / costed if costed else ZERO, currency)
     average = int((Decimal(minutes) / len(names)).to_integral_value(ROUND_HALF_UP))
     markup = markup_of(client, settings)
     exact = Decimal(average) * per_hour / MINUTES_PER_HOUR * (1 + markup)
