@@ -197,3 +197,16 @@ def test_time_without_a_cost_is_left_out_of_the_cost_per_hour_not_counted_as_fre
     fee = suggested_fee(price_books(dataclasses.replace(mixed_books(), settings=nobody), AS_OF).clients[0],
                         nobody, AS_OF)
     assert (fee.cost_per_hour, fee.amount, fee.cost_known) == (D("0.00"), D("0.00"), False)
+
+
+def test_prices_that_include_tax_are_compared_net_of_it():
+    books = even_books()
+    contract = dataclasses.replace(books.contracts[0], tax=D("0.21"), prices_include_tax=True)
+    priced = price_books(dataclasses.replace(books, contracts=(contract,)), AS_OF)
+    fee = suggested_fee(priced.clients[0], SETTINGS, AS_OF)
+    table = {s.scheme: s for s in schemes(priced.clients[0], SETTINGS, AS_OF, fee)}
+    # The fee of 100.00 (net, as the cost and markup are) is written 121.00 on a tax-inclusive contract:
+    # net 121.00 / 1.21 = 100.00 a month, 600.00 for the six.
+    assert table["retainer"].client_pays == D("600.00")
+    # Hourly at 60 a line, tax included: each line nets 60 / 1.21 = 49.59, 12 lines 595.08, as earned.
+    assert table["actual"].client_pays == table["hourly"].client_pays == D("595.08")

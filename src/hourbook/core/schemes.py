@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from hourbook.core import periods
 from hourbook.core.earned import earned_revenue
+from hourbook.core.earned import net_of_tax
 from hourbook.core.exchange import convert
 from hourbook.core.exchange import owner_currency
 from hourbook.core.exchange import rate_on
@@ -95,12 +96,15 @@ def client_rate(contract: Contract, day: datetime.date) -> Decimal | None:
 
 
 def paid(client: PricedClient, settings: Settings) -> Decimal:
-    """The net a priced client is billed, lines and fees, each converted on its date."""
-    currency = client.contract.currency
+    """The net a priced client is billed, lines and fees, each net of tax (as core.earned counts it) and
+    converted on its date."""
+    contract, currency = client.contract, client.contract.currency
     total = ZERO
     for statement in client.statements:
-        total += sum((convert(line.amount, currency, line.entry.date, settings) for line in statement.lines), ZERO)
-        total += sum((convert(fee.amount, currency, fee.date, settings) for fee in statement.fees), ZERO)
+        total += sum((convert(net_of_tax(contract, line.amount), currency, line.entry.date, settings)
+                      for line in statement.lines), ZERO)
+        total += sum((convert(net_of_tax(contract, fee.amount), currency, fee.date, settings)
+                      for fee in statement.fees), ZERO)
     return total
 
 
@@ -171,8 +175,9 @@ def schemes(client: PricedClient, settings: Settings, as_of: datetime.date,
         plain = dataclasses.replace(plain, rate=rate)
         rows.append((HOURLY, paid(priced_under(contract, dataclasses.replace(plain, kind="hourly"), (), entries,
                                                start, end), settings), 0, 0, 0, 0))
-    back, _ = rate_on(settings, currency, end)          # the suggested fee in the client's currency
-    retainer = dataclasses.replace(plain, kind="retainer", fee=round_money(fee.amount / back, currency))
+    back, _ = rate_on(settings, currency, end)          # the suggested fee (net) in the client's currency,
+    gross = 1 + contract.tax if contract.prices_include_tax else 1      # as its prices are written
+    retainer = dataclasses.replace(plain, kind="retainer", fee=round_money(fee.amount / back * gross, currency))
     rows.append((RETAINER, paid(priced_under(contract, retainer, (), entries, start, end), settings), 0, 0, 0, 0))
     prepaid = dataclasses.replace(plain, kind="prepaid")
     for hours in settings.fee.blocks if rate is not None else ():
