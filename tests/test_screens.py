@@ -135,7 +135,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
     statement = client.statements[-1]
     doc = split_statement(statement, client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-    invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
+    invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None), root)
     # The frames are srcdoc pages, which cannot load the style.css beside a page: it goes inline, as the same text.
     css = files["owner/style.css"].decode()
     return {name: page.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}\n</style>", 1)
