@@ -174,6 +174,11 @@ def hostile_books(books) -> Path:
             - 3h Migración del servidor de correo a la nueva plataforma
             - [ ] Revisar https://intranet.example.com/{LONG_WORD} #ticket-{LONG_WORD.lower()}
         """,
+        # Money received before any invoice: a credit, so the owner's receivables page names the client too.
+        "payments/2026/bank.yaml": """\
+            payments:
+              - {date: 2026-11-02, client: long, amount: 50.00, method: transfer}
+        """,
     })
 
 
