@@ -69,7 +69,7 @@ def invoice_pages(root: Path, priced) -> dict[str, str]:
             docs = split_statement(statement, client.contract, {})
             if docs:
                 record = plan_records([(docs[0], client.contract)], [], settings, AS_OF, "0" * 40)[0]
-                invoice = make_invoice(docs[0], record, client.contract, settings, None, "")
+                invoice = make_invoice(docs[0], record, client.contract, settings, None)
                 pages[f"invoices/{client.contract.id}.html"] = render_invoice(invoice, root)
                 break
     return pages
