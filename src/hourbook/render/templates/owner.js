@@ -11,7 +11,7 @@
  *  - a text box: rows that do not contain every word typed are hidden (accents and case ignored);
  *  - a "Download as CSV" link: the rows shown, in the order shown, total rows included; a column
  *    whose header is right-aligned (class "num") holds plain decimals ("1234.50", "-3", "2.25" for
- *    2:15 hours), the first line of each cell only.
+ *    2:15 hours), the first line of each cell only; text starting with = + - @ gets a ' first (no formulas).
  * Total rows (tr.total) stay at the bottom, never sorted or hidden.
  */
 (function () {
@@ -93,7 +93,9 @@
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
+  // A field as CSV; text that a spreadsheet would read as a formula (=, +, -, @ first) is kept as text with a '.
   function csvField(text) {
+    if (/^[=+\-@\t\r]/.test(text) && !/^-?\d+(\.\d+)?$/.test(text)) { text = "'" + text; }
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
