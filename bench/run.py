@@ -20,6 +20,10 @@ separate processes, from start to exit:
 - in `hourbook watch --no-pdf`, the time from saving the one-line edit to the
   site being rewritten (read from `.hourbook-cache/watch.json`, which the
   watcher writes after each build);
+- after the clean build, the site's size (files, bytes stored: a hard-linked
+  file once) and the CPU time of a statement's PDF, on a sample of the site's
+  statements in one warm process (BENCH_ROWS=site: only the clean build and
+  these two rows);
 - a full build with PDFs, once, on smaller books (BENCH_PDF_ENTRIES, default
   1000 entries for 40 clients; 0 skips it), the edit rebuild with PDFs, and
   WeasyPrint's own time for one statement page, to compare the cost per PDF.
@@ -58,6 +62,9 @@ TARGETS = {  # (command key, size) -> seconds; memory is checked separately
 }
 TARGET_SIZE = 100_000
 MEMORY_TARGET = 1 * GIB
+SITE_TARGET = 250 * 1000 * 1000     # bytes stored at TARGET_SIZE (issue 16)
+PDF_CPU_TARGET = 0.12               # CPU seconds per statement PDF (issue 16)
+PDF_SAMPLE = 24                     # statement pages the CPU per PDF is taken on
 
 
 # --------------------------------------------------------------- running things
@@ -166,11 +173,13 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
     print(f"bench: {books.name}", file=sys.stderr)
     load_before = os.getloadavg()[0]
     clean(books)
-    results["check_cold"] = timed(cmd("check"), runs, before=lambda: clean(books))
-    results["check"] = timed(cmd("check"), runs)
-    results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books), stdout_path=out)
-    results["price"] = timed(cmd("price", "--json"), runs, stdout_path=out)
-    if shutil.which("hledger"):
+    only_site = os.environ.get("BENCH_ROWS") == "site"
+    if not only_site:
+        results["check_cold"] = timed(cmd("check"), runs, before=lambda: clean(books))
+        results["check"] = timed(cmd("check"), runs)
+        results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books), stdout_path=out)
+        results["price"] = timed(cmd("price", "--json"), runs, stdout_path=out)
+    if shutil.which("hledger") and not only_site:
         results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
                                    stdout_path=books.parent / f"{books.name}.hledger.txt")
     if not build:
@@ -180,6 +189,10 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
     # A clean build renders every page: minutes at 100 000 entries, so fewer runs there.
     results["build_html"] = timed(cmd("build", "--no-pdf"), runs if size < 50_000 else 1, before=lambda: clean(books))
     if results["build_html"]["code"] == 0:
+        results["site_size"] = site_size(books / "site")
+        results["pdf_cpu"] = weasyprint_cost(statement_pages(books, sorted((books / "site" / "public").rglob("*.pdf"))
+                                                             or site_statements(books / "site"), count=PDF_SAMPLE))
+    if results["build_html"]["code"] == 0 and not only_site:
         results["rebuild_nochange"] = timed(cmd("build", "--no-pdf"), runs)
         edit = Edit(books)
         results["rebuild_edit"] = timed(cmd("build", "--no-pdf"), runs, before=edit.apply)
@@ -334,10 +347,29 @@ def bench_pdf(books: Path, as_of: str, runs: int) -> dict:
 
 
 def statement_pages(books: Path, pdfs: list[Path], count: int = 40) -> list[Path]:
-    """Up to `count` statement pages that have a PDF beside them, a fixed sample (every n-th)."""
+    """Up to `count` statement pages that have a PDF beside them (or, given pages, those), a fixed
+    sample (every n-th)."""
     pages = [pdf.with_suffix(".html") for pdf in sorted(pdfs) if pdf.with_suffix(".html").is_file()]
     step = max(1, len(pages) // count)
     return pages[::step][:count]
+
+
+def site_statements(site: Path) -> list[Path]:
+    """The public statement pages of a site built without PDFs, as the PDFs they would have (for
+    `statement_pages`, which samples them by their pages)."""
+    return [page.with_suffix(".pdf") for page in sorted((site / "public").rglob("*.html")) if page.name != "index.html"]
+
+
+def site_size(site: Path) -> dict:
+    """What a site holds: its files, their bytes as listed, the bytes stored (a hard-linked file
+    once, as `du` counts) and the files stored."""
+    files = [path for path in site.rglob("*") if path.is_file() and not path.is_symlink()]
+    inodes = {}
+    for path in files:
+        info = path.stat()
+        inodes[info.st_ino] = info.st_size
+    return {"files": len(files), "listed": sum(path.stat().st_size for path in files),
+            "stored": sum(inodes.values()), "inodes": len(inodes)}
 
 
 def weasyprint_cost(pages: list[Path]) -> dict:
@@ -349,10 +381,12 @@ def weasyprint_cost(pages: list[Path]) -> dict:
         "from hourbook.render.pdf import html_to_pdf\n"
         "from hourbook.render.html import TEMPLATES_DIR\n"
         "pages = [Path(p).read_text(encoding='utf-8') for p in sys.argv[1:]]\n"
-        "html_to_pdf(pages[0], [TEMPLATES_DIR])\n"
+        "css = Path(sys.argv[1]).with_name('style.css')\n"                  # as the build hands it over
+        "css = {'stylesheet': css.read_text(encoding='utf-8')} if css.is_file() else {}\n"
+        "html_to_pdf(pages[0], [TEMPLATES_DIR], **css)\n"
         "t, c = time.perf_counter(), time.process_time()\n"
         "for page in pages:\n"
-        "    html_to_pdf(page, [TEMPLATES_DIR])\n"
+        "    html_to_pdf(page, [TEMPLATES_DIR], **css)\n"
         "print((time.perf_counter() - t) / len(pages), (time.process_time() - c) / len(pages))\n"
     )
     result = subprocess.run([sys.executable, "-c", code, *map(str, pages)], capture_output=True, text=True)
@@ -447,6 +481,23 @@ def verdict(key: str, size: int, result: dict, results: dict) -> str:
     return "; ".join(notes)
 
 
+def site_rows(size: int, results: dict) -> list[str]:
+    """The site a clean --no-pdf build wrote, and the CPU time of a statement's PDF on its pages."""
+    rows = []
+    site, pdf = results.get("site_size"), results.get("pdf_cpu")
+    if site:
+        target = f" (target at {TARGET_SIZE:,} entries: under {SITE_TARGET / 1e6:.0f} MB".replace(",", " ") + (
+            f": {'met' if site['stored'] < SITE_TARGET else 'NOT met'})" if size == TARGET_SIZE else ")")
+        rows.append(f"Site of the clean build: {site['files']} files, {site['stored'] / 1e6:.1f} MB stored in "
+                    f"{site['inodes']} files (identical files are hard links), {site['listed'] / 1e6:.1f} MB as "
+                    f"listed{target}.")
+    if pdf and pdf.get("median") == pdf.get("median"):
+        rows.append(f"CPU per statement PDF: {pdf['cpu']:.3f} s ({pdf['median']:.3f} s wall), mean of "
+                    f"{pdf['pages']} statements of this site through hourbook's PDF writer in one warm process "
+                    f"(target under {PDF_CPU_TARGET} s: {'met' if pdf['cpu'] < PDF_CPU_TARGET else 'NOT met'}).")
+    return rows + [""] if rows else []
+
+
 def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: str, runs: int, when: str) -> str:
     out = ["# hourbook benchmarks", "",
            "Made by `make bench` (bench/run.py; books from bench/generate.py, seed 1, 500 clients over every "
@@ -486,6 +537,7 @@ def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: str, runs: int,
                        f"{fmt_seconds(result['max'])} | {result['runs']} | {fmt_bytes(result.get('rss', 0))} | "
                        f"{verdict(key, size, result, data['results'])} |")
         out.append("")
+        out += site_rows(size, data["results"])
     if len(sizes) > 1:
         out += ["## Scaling", "", "| entries | " + " | ".join(label for key, label in LABELS[:6]) + " |",
                 "| --- |" + " --- |" * 6]

@@ -100,6 +100,8 @@ def page_kind(path: str) -> str:
         return "owner dashboard"
     if path == "owner/receivables.html":
         return "owner receivables"
+    if path == "owner/requests.html":
+        return "owner requests"
     if path.endswith("/dashboard.html"):
         return "owner client report"
     return "client index" if path.endswith("/index.html") else "statement"
@@ -107,7 +109,7 @@ def page_kind(path: str) -> str:
 
 def test_the_example_books_have_every_page_kind(spanish_pages):
     kinds = {page_kind(path) for path in spanish_pages}
-    assert kinds == {"invoice", "owner dashboard", "owner receivables", "owner client report", "client index",
+    assert kinds == {"invoice", "owner dashboard", "owner receivables", "owner requests", "owner client report", "client index",
                      "statement"}
     languages = {Page.of(html).lang for path, html in spanish_pages.items() if path.startswith("public/")}
     assert languages >= {"es", "en", "de", "ru", "bg"}
@@ -377,12 +379,15 @@ def test_axe_finds_no_violation_on_any_page_kind_at_1280_and_390_px(tmp_path, sp
     # With the books in German, what changes is the owner's pages (the clients keep their contracts' languages).
     runs += [("de", path, html) for path, html in german_pages.items()
              if path in pages_to_check(german_pages) and (html != spanish_pages.get(path) or path.startswith("owner/"))]
-    assert {page_kind(path) for _, path, _ in runs} == {"invoice", "owner dashboard", "owner receivables",
+    assert {page_kind(path) for _, path, _ in runs} == {"invoice", "owner dashboard", "owner receivables", "owner requests",
                                                          "owner client report", "client index", "statement"}
     for books_locale, path, html in runs:
         target = tmp_path / "site" / books_locale / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
+        # The pages link the stylesheet beside them, as the build writes it (colours and sizes are judged).
+        (target.parent / "style.css").write_text((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"),
+                                                 encoding="utf-8")
     for books_locale in ("es", "de"):     # the owner's tables with their sort buttons, filter boxes and CSV links
         (tmp_path / "site" / books_locale / "owner" / OWNER_SCRIPT).write_bytes(OWNER_SCRIPT_BYTES)
     axe_script = axe_path.read_text(encoding="utf-8")

@@ -250,7 +250,7 @@ def test_a_missing_invoice_pdf_is_reported_at_its_record_and_the_statement_shows
 @pytest.fixture
 def fake_pdf(monkeypatch):
     """Statement PDFs as a digest of their HTML (WeasyPrint is slow)."""
-    monkeypatch.setattr(rendering, "render_pdf", lambda html, dirs: b"%PDF-fake " + hashlib.sha256(
+    monkeypatch.setattr(rendering, "render_pdf", lambda html, dirs, stylesheet=None: b"%PDF-fake " + hashlib.sha256(
         html.encode("utf-8")).hexdigest().encode())
     monkeypatch.setattr(rendering, "PARALLEL_PDFS", 10**9)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SELLER
 from conftest import TEST_SECRET
 from conftest import slow_after_the_first
 
@@ -36,6 +37,7 @@ from hourbook.render import render_site
 AS_OF = datetime.date(2026, 12, 31)
 
 BOOKS = {
+    "hourbook.yaml": SELLER + "exchange_rates: [{date: 2026-01-01, GBP: 1.1650}]   # Initech's pounds on the owner's pages\n",
     "contracts/acme.yaml": """\
         name: ACME S.L.
         tax: 21%
@@ -99,7 +101,7 @@ def fake_pdf(monkeypatch):
     """PDFs as a digest of their HTML (WeasyPrint is slow); counts the PDFs made."""
     made = []
 
-    def render_pdf(html, unused_template_dirs):
+    def render_pdf(html, unused_template_dirs, unused_stylesheet=None):
         made.append(html)
         return b"%PDF-fake " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
 

@@ -158,8 +158,8 @@ ACME = {
 def test_statement_golden_html(books):
     files = site(books(ACME), "2026-11-30", pdf=True)
     html = files["public/acme-0123abcd/2026-11.html"].decode()
-    # The stylesheet is inlined in every page; keep it out of the snapshot so a CSS tweak is not a diff here.
-    html = re.sub(r"<style>.*?</style>", "<style>/* style.css */</style>", html, count=1, flags=re.S)
+    # The stylesheet is a file beside the page (its own test below), so a CSS tweak is not a diff here.
+    assert "<style" not in html and html.count('<link rel="stylesheet" href="style.css">') == 1
     assert_snapshot("test_render-statement-acme-2026-11.html", html)
 
 
@@ -235,7 +235,7 @@ HOSTILE = {
 
 
 OWNER_SCRIPT_TAG = re.compile(r'<script src="(?:\.\./)?owner\.js" defer( data-[a-z-]+="[^"<>]*")+></script>')
-OWNER_OWN_PAGES = re.compile(r"^owner/(index|receivables|[^/]+/dashboard)\.html$")
+OWNER_OWN_PAGES = re.compile(r"^owner/(index|receivables|requests|[^/]+/dashboard)\.html$")
 
 
 def test_hostile_logbook_text_leaves_nothing_executable(books):
@@ -315,8 +315,10 @@ def test_templates_are_autoescaped_whatever_their_name(books, tmp_path):
 def test_a_books_template_overrides_the_built_in_one(books):
     css = (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
     root = books({**ACME, "templates/style.css": "/* house style */\n" + css})
-    html = site(root, "2026-11-30")["public/acme-0123abcd/2026-11.html"].decode()
-    assert "/* house style */" in html
+    files = site(root, "2026-11-30")
+    # The books' style.css is the stylesheet beside every page, public and owner's.
+    for folder in ("public/acme-0123abcd/", "owner/acme/", "owner/"):
+        assert files[folder + "style.css"].decode().startswith("/* house style */"), folder
 
 
 def test_the_example_books_brand_header_replaces_the_built_in_one(books):

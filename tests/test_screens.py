@@ -125,7 +125,7 @@ def screenshots(pages: dict[str, str], folder: Path, tmp_path: Path) -> None:
 
 
 def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[str, str]:
-    """A client's statement and index, the owner's dashboard and client report, and an invoice;
+    """A client's statement and index, the owner's dashboard, requests page and client report, and an invoice;
     and the statements named in `more` ("globex/2026-10")."""
     priced, _ = load_and_price(root, AS_OF)
     folders = {c.contract.id: f"{c.contract.id}-0123" for c in priced.clients}
@@ -136,15 +136,19 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
     doc = split_statement(statement, client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
     invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
-    return {
+    # The frames are srcdoc pages, which cannot load the style.css beside a page: it goes inline, as the same text.
+    css = files["owner/style.css"].decode()
+    return {name: page.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}\n</style>", 1)
+            for name, page in {
         **{f"statement-{name}": files[f"public/{name.replace('/', '-0123/')}.html"].decode() for name in more},
         "statement": files[latest].decode(),
         "index": files[f"public/{cid}-0123/index.html"].decode(),
         "owner": files["owner/index.html"].decode(),
+        "requests": files["owner/requests.html"].decode(),
         "owner-client": files[f"owner/{cid}/dashboard.html"].decode(),
         "receivables": files["owner/receivables.html"].decode(),
         "invoice": invoice,
-    }
+    }.items()}
 
 
 def hostile_books(books) -> Path:
@@ -168,6 +172,7 @@ def hostile_books(books) -> Path:
             - 09:00-10:30 Revisado https://intranet.example.com/{LONG_WORD}/{LONG_WORD} #{LONG_WORD.lower()}
             # 2026-11-04
             - 3h Migración del servidor de correo a la nueva plataforma
+            - [ ] Revisar https://intranet.example.com/{LONG_WORD} #ticket-{LONG_WORD.lower()}
         """,
     })
 

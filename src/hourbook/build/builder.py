@@ -70,7 +70,9 @@ from hourbook.core.records import PricedBooks
 from hourbook.output.json import diagnostic_json
 from hourbook.output.progress import Progress
 from hourbook.render.account import account_inputs
+from hourbook.render import OWNER_PAGE_COUNT
 from hourbook.render import client_page_count
+from hourbook.render import page_stylesheet
 from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
 from hourbook.render.html import make_environment
@@ -187,7 +189,7 @@ class Builder:
             files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress)
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages)
-            progress.advance(pages=1)                       # the owner's dashboard
+            progress.advance(pages=OWNER_PAGE_COUNT)        # the owner's dashboard, receivables and requests pages
         except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
         except TemplateProblem as problem:        # a books template that fails for a client check did not try
@@ -266,14 +268,15 @@ class Builder:
                 todo.append((index, key, context))
         stale = [cid for cid, page in kept.items() if page.provenance != provenance]
         changed = [priced.clients[index] for index, _, _ in todo]
-        progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + 1,
+        progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates)
         rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
-        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress)
+        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
+                                   stylesheet=page_stylesheet(self.env[1]) if waiting else None)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,

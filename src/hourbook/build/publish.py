@@ -2,7 +2,10 @@
 
 `hourbook build` fills a new folder beside the site and swaps it in at once
 (`site.tree.swap_in`); files that did not change are hard-linked from the current site
-rather than written again, so the cost is a link per file plus the changed bytes. A build
+rather than written again, so the cost is a link per file plus the changed bytes. Files
+written with the same bytes as one written before in the same build (every folder's
+style.css, a statement's owner copy) are hard links to it: the site holds those bytes
+once. Nothing is ever written through a link (each file is written anew). A build
 killed at any moment leaves the old site or the new one, never a mix.
 
 Watch mode, when an edit reached a few folders only (`MAX_UNIT_SWAPS`), swaps just those:
@@ -215,6 +218,7 @@ class PublishedSite:
         try:
             linked = _link_tree(out, staging, old, same) if same else set()
             made = set()
+            first: dict[str, Path] = {}     # digest -> the file written with those bytes, in this build
             for rel in sorted(files):
                 if rel in linked:
                     continue
@@ -226,8 +230,11 @@ class PublishedSite:
                 data = files[rel]
                 if isinstance(data, OnDisk):
                     shutil.copyfile(out / rel, target)   # no hard links here: copy what is on disk
+                elif hashes[rel] in first:
+                    os.link(first[hashes[rel]], target)  # the same bytes again (style.css, an owner copy): once
                 else:
                     target.write_bytes(data)
+                    first[hashes[rel]] = target
             carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
             swap_in(staging, out, remove_old=_remove_in_background if watch else None)

@@ -121,19 +121,21 @@ def _render_clients_forked(indexes: list[int]) -> list[tuple[int, dict, dict[str
     return render_clients(make_environment(work.root), work, indexes)
 
 
-def render_pdf(html: str, template_dirs: list[str]) -> bytes:
-    """One statement's PDF, loading files from `template_dirs` only."""
+def render_pdf(html: str, template_dirs: list[str], stylesheet: str | None = None) -> bytes:
+    """One statement's PDF, loading files from `template_dirs` only, with the pages' `stylesheet`
+    (parsed once per process: `render.pdf.parsed_stylesheet`)."""
     from hourbook.render.pdf import html_to_pdf   # WeasyPrint is slow to import: only when a PDF is made
 
-    return html_to_pdf(html, [Path(folder) for folder in template_dirs])
+    return html_to_pdf(html, [Path(folder) for folder in template_dirs], stylesheet=stylesheet)
 
 
 def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cache: Path | None,
-                        jobs: int, progress: Progress | None = None) -> dict[str, bytes]:
+                        jobs: int, progress: Progress | None = None, stylesheet: str | None = None) -> dict[str, bytes]:
     """Make the PDFs that `DeferredPdfs` left waiting, in processes when many, and keep them in the cache.
 
     Args:
         progress: told of each PDF as it comes back to this process.
+        stylesheet: the text of the style.css the pages link (`render.page_stylesheet`).
 
     Returns:
         cache key -> PDF bytes.
@@ -147,11 +149,12 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
     made = []
     if pool is None:
         for key in keys:
-            made.append(render_pdf(waiting[key], dirs))
+            made.append(render_pdf(waiting[key], dirs, stylesheet))
             progress.advance(pdfs=1)
     else:
         with pool:
-            for pdf in pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys), chunksize=1):
+            for pdf in pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys),
+                                [stylesheet] * len(keys), chunksize=1):
                 made.append(pdf)
                 progress.advance(pdfs=1)
     pdfs = dict(zip(keys, made))

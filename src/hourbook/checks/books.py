@@ -27,6 +27,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
 from hourbook.checks.spelling import check_requester_spelling
 from hourbook.checks.spelling import check_tag_spelling
+from hourbook.checks.requests import check_reasons
 from hourbook.load.scalars import did_you_mean
 from hourbook.load.scalars import format_clock
 from hourbook.load.scalars import shown
@@ -213,7 +214,7 @@ def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]
 
 VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
                check_note_languages, check_tag_spelling, check_requester_spelling,
-               check_exchange_rates]
+               check_exchange_rates, check_reasons]
 
 
 def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:

@@ -147,6 +147,8 @@ class Settings:
     exchange_rates_line: int = 0                # the `exchange_rates:` line of hourbook.yaml (0: none)
 
     given_away_alert: Decimal = Decimal("0.2")  # `alerts: {given_away: 20%}`: no-charge value / billed (core.alerts)
+    reasons: tuple[ShownTag, ...] = ()          # tags that say why clients ask, with names (docs/requests.md)
+    reasons_line: int = 0                       # the line of `reasons:` in hourbook.yaml (0: none)
 
 
 @dataclass(frozen=True)
@@ -339,6 +341,7 @@ class Entry:
     details: str = ""                           # indented Markdown under the entry
     worker: str = ""                            # "" = the seller
     done: bool = False                          # requests
+    closed: datetime.date | None = None         # requests: the day a done one was closed (docs/requests.md)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def hours_form_field(value) -> str:
     return name
 
 
-def read_show_tags(raw, owner: YMap, rel: str, diags: Problems) -> tuple[ShownTag, ...]:
+def read_show_tags(raw, owner: YMap, rel: str, diags: Problems, field: str = "show_tags") -> tuple[ShownTag, ...]:
     """`show_tags:` of hourbook.yaml or a contract -> the tags shown, each problem an error at its line.
 
     Args:
@@ -50,14 +50,15 @@ def read_show_tags(raw, owner: YMap, rel: str, diags: Problems) -> tuple[ShownTa
         owner: the mapping that holds `show_tags` (for its line).
         rel: the file, relative to the books.
         diags: where the errors go; a bad item is left out (it changes no price, so the contract stays).
+        field: the field read: `show_tags`, or `reasons` (hourbook.yaml, docs/requests.md), the same shape.
     """
-    line = owner.line_of("show_tags")
+    line = owner.line_of(field)
     if isinstance(raw, YList):
         items = [(item, None, raw.line_of(index)) for index, item in enumerate(raw)]
     elif isinstance(raw, YMap):
         items = [(key, value, raw.line_of(key)) for key, value in raw.items()]
     else:
-        diags.error(rel, line, "show_tags must be a list of tags, or a mapping of tag: {language: name}, "
+        diags.error(rel, line, f"{field} must be a list of tags, or a mapping of tag: {{language: name}}, "
                     f"got {yaml_kind(raw)}")
         return ()
     shown_tags: dict[str, ShownTag] = {}
@@ -65,20 +66,20 @@ def read_show_tags(raw, owner: YMap, rel: str, diags: Problems) -> tuple[ShownTa
         try:
             tag = parse_tag(key)
         except ValueError as exc:
-            diags.error(rel, item_line, f"show_tags: {exc}")
+            diags.error(rel, item_line, f"{field}: {exc}")
             continue
         if tag in shown_tags:
-            diags.error(rel, item_line, f"show_tags: tag {tag!r} is listed twice")
+            diags.error(rel, item_line, f"{field}: tag {tag!r} is listed twice")
             continue
         try:
-            shown_tags[tag] = ShownTag(tag, read_names(names, item_line, rel, diags))
+            shown_tags[tag] = ShownTag(tag, read_names(names, item_line, rel, diags, field))
         except ValueError as exc:
-            diags.error(rel, item_line, f"show_tags: tag {tag!r}: {exc}")
+            diags.error(rel, item_line, f"{field}: tag {tag!r}: {exc}")
     return tuple(shown_tags.values())
 
 
-def read_names(names, line: int, rel: str, diags: Problems) -> tuple[tuple[str, str], ...]:
-    """A tag's display names: nothing, one text for every language, or {language: name}."""
+def read_names(names, line: int, rel: str, diags: Problems, field: str = "show_tags") -> tuple[tuple[str, str], ...]:
+    """A tag's display names: nothing, one text for every language, or {language: name} (of `field`)."""
     if names is None or (isinstance(names, YMap) and not names):
         return ()
     if not isinstance(names, YMap):
@@ -91,16 +92,16 @@ def read_names(names, line: int, rel: str, diags: Problems) -> tuple[tuple[str, 
         try:
             Locale.parse(code)
         except (ValueError, TypeError, UnknownLocaleError):
-            diags.error(rel, names.line_of(language), f"show_tags: unknown language {shown(language)}; "
+            diags.error(rel, names.line_of(language), f"{field}: unknown language {shown(language)}; "
                         "use a code like en, es, de, ru, bg (or en_GB)")
             continue
         try:
             text = text_field(name).strip()
         except ValueError as exc:
-            diags.error(rel, names.line_of(language), f"show_tags: name in {code!r}: {exc}")
+            diags.error(rel, names.line_of(language), f"{field}: name in {code!r}: {exc}")
             continue
         if not text:
-            diags.error(rel, names.line_of(language), f"show_tags: the name in {code!r} is empty")
+            diags.error(rel, names.line_of(language), f"{field}: the name in {code!r} is empty")
             continue
         result.append((code, text))
     return tuple(result)

@@ -228,9 +228,19 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
     rel, lineno = source.path, source.line
     kind, done = TIME, False
     checkbox = _CHECKBOX.match(body) if body[:1] == "[" else None
+    closed = None
     if checkbox:
         done = checkbox.group(1) != " "
         body = checkbox.group(2)
+        if done and (closed_match := _DATE_TEXT.match(body)):
+            # `- [x] 2026-11-05 ...`: the day it was closed (docs/requests.md)
+            try:
+                closed = datetime.date.fromisoformat(closed_match.group(1))
+            except ValueError:
+                diags.error(rel, lineno, f"cannot read the closing date {closed_match.group(1)!r}: "
+                            "expected YYYY-MM-DD, as in - [x] 2026-11-05 ...")
+                return None
+            body = body[closed_match.end():].lstrip()
     words = body.split(maxsplit=1)
     first_word = words[0] if words else ""
     rest = words[1] if len(words) > 1 else ""
@@ -262,6 +272,9 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
         elif checkbox:
             kind = REQUEST
             rest = body
+            if closed is not None and day is not None and closed < day:
+                raise ValueError(f"the request is closed on {closed.isoformat()}, before the day it is "
+                                 f"logged under ({day.isoformat()}): log it under the day it was opened")
         else:
             if first_word[:1] in _MISREAD_SIGNS and _misread_time(first_word):
                 diags.append(Diagnostic(source, f"{shown(first_word)} is not read as a time: "
@@ -281,7 +294,7 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
     by, tags, approved, description = parse_words(rest, rel, lineno, diags)
     return Entry(kind=kind, date=day, client=client, source=source, minutes=minutes, start=start, end=end,
                  amount=amount, by=by, tags=tags, approved=approved, description=description,
-                 details=details, worker=worker, done=done)
+                 details=details, worker=worker, done=done, closed=closed)
 
 
 def parse_words(rest: str, rel: str, lineno: int, diags: Problems) -> tuple[str, tuple[str, ...], bool, str]:

@@ -77,6 +77,7 @@ SETTINGS_FIELDS = {
     "site": Field(raw_field),
     "invoice": Field(raw_field),
     "show_tags": Field(raw_field),
+    "reasons": Field(raw_field),                # tags that say why clients ask: docs/requests.md
     "hours": Field(hours_form_field),
     "tags": Field(raw_field),                   # aliases: load.tag_aliases
     "bonus_rule": Field(bonus_rule_field),
@@ -150,6 +151,9 @@ def load_settings(root: Path, path: Path | None, diags: Problems) -> Settings:
         exchange_rates=rates,
         exchange_rates_line=data.line_of("exchange_rates") if "exchange_rates" in values else 0,
         **({"given_away_alert": alerts["given_away"]} if "given_away" in alerts else {}),
+        reasons=alias_shown_tags(read_show_tags(values["reasons"], data, rel, diags, "reasons"), aliases)
+        if "reasons" in values else (),
+        reasons_line=data.line_of("reasons") if "reasons" in values else 0,
     )
 
 

@@ -72,6 +72,7 @@ ENTRY_FIELDS = {   # made once, not for every entry
     "approved": Field(flag_field),
     "request": Field(flag_field),
     "done": Field(flag_field),
+    "closed": Field(parse_date),            # a done request's closing day (docs/requests.md)
 }
 # Fields whose text values recur from entry to entry, each with what its texts read as (str keys
 # only: True == 1, so a bool or a number must never find a text's value).
@@ -148,7 +149,8 @@ def parse_yaml_entry(item, line: int, rel: str, defaults: FileDefaults, diags: P
     return Entry(kind=kind, date=values["date"], client=client, source=Source(rel, line), minutes=minutes,
                  start=start, end=end, amount=values.get("expense"), by=values.get("by", ""), tags=tags,
                  approved=approved, description=values.get("note", ""), details=values.get("details", ""),
-                 worker=values.get("worker", defaults.worker), done=values.get("done", False))
+                 worker=values.get("worker", defaults.worker),
+                 done=values.get("done", False) or "closed" in values, closed=values.get("closed"))
 
 
 def read_entry_fast(item) -> dict | None:

@@ -10,16 +10,20 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     public/<folder>/invoices/<name>.pdf    the client's invoice PDFs, copied from the books (`account`)
     owner/index.html                       the owner's dashboard (never published)
     owner/receivables.html                 who owes what: ageing, overdue invoices, cash by month
+    owner/requests.html                    requests across all clients: age, speed, repeats, reasons
     owner/owner.js                         the owner's tables sort, filter and download as CSV
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
     owner/<client>/invoices/<name>.pdf     ... and the invoice PDFs of a client not shared
 
-Pages carry their CSS inline, so there are no asset files; an overriding template
-that wants a logo embeds it as a `data:` URL (allowed by the pages' CSP and by the
-PDF's URL fetcher). A public page links only to its own folder; nothing under
-public/ names another client or owner/.
+    <every folder above with pages>/style.css   the stylesheet (`page_stylesheet`), the same bytes in each
+
+Pages link their stylesheet from their own folder, so a client's folder is self-contained
+and names nothing outside it; the writer stores the identical copies once (hard links,
+`build.publish`). An overriding template that wants a logo embeds it as a `data:` URL
+(allowed by the pages' CSP and by the PDF's URL fetcher). A public page links only to its
+own folder; nothing under public/ names another client or owner/.
 
 `check_books_templates` meets the problems of the books' own templates (templates/)
 without building: `check` reports them as a build would.
@@ -64,20 +68,34 @@ from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
 from hourbook.render.pages import render_receivables
+from hourbook.render.requests import render_requests
 from hourbook.render.pages import render_statement
 from hourbook.render.html import template_folders
 from hourbook.render.invoice import sample_invoice_pages
 
-__all__ = ["TemplateProblem", "books_template_problem", "check_books_templates", "render_site"]
+__all__ = ["TemplateProblem", "books_template_problem", "check_books_templates", "page_stylesheet", "render_site"]
 
 # Crawlers must be allowed to fetch the pages, or they never see their noindex.
 ROBOTS = b"User-agent: *\nAllow: /\n"
 # The owner's tables sort, filter and download as CSV (templates/owner.js; owner pages only, never public/).
 OWNER_SCRIPT_BYTES = (Path(__file__).parent / "templates" / OWNER_SCRIPT).read_bytes()
+# The HTML pages `owner_files` makes from every client: owner/index.html, receivables.html, requests.html.
+OWNER_PAGE_COUNT = 3
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The books' files that are pages or parts of pages, compiled by `check`; others (images, CSS
 # loaded by url()) are not templates, and what a page includes is checked by rendering it.
 TEMPLATE_SUFFIXES = (".html", ".htm", ".j2", ".jinja", ".jinja2")
+STYLESHEET = "style.css"         # beside every page (base.html links it), rendered once per environment
+
+
+def page_stylesheet(env) -> str:
+    """The pages' stylesheet: the `style.css` template (the books' own when they have one), rendered once
+    per environment and kept on it, as the compiled templates are."""
+    css = getattr(env, "hourbook_stylesheet", None)
+    if css is None:
+        css = env.get_template(STYLESHEET).render()
+        env.hourbook_stylesheet = css
+    return css
 
 
 def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool = True,
@@ -122,7 +140,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
 
         def to_pdf(html: str) -> bytes:
             from hourbook.render.pdf import html_to_pdf  # WeasyPrint is slow to import: only when a PDF is made
-            return html_to_pdf(html, allowed)
+            return html_to_pdf(html, allowed, stylesheet=page_stylesheet(env))
 
     files: dict[str, bytes] = {}
     for client in priced.clients if clients is None else clients:
@@ -208,7 +226,8 @@ def sample_pages(env, priced: PricedBooks) -> list:
     settings = priced.books.settings
     links = {c.contract.id: f"{c.contract.id}/dashboard.html" for c in sample.clients}
     pages = [lambda: render_owner(env, sample, make_dashboard(sample, client_report), links, provenance=None),
-             lambda: render_receivables(env, sample, provenance=None)]
+             lambda: render_receivables(env, sample, provenance=None),
+             lambda: render_requests(env, sample, links)]
     if client is None:
         return pages
     pages += [
@@ -242,9 +261,16 @@ def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[s
     files = client_pages(env, priced, client, base, pdf=pdf, pdf_prefix="", to_pdf=to_pdf, account=account)
     files.update({f"{base}{INVOICES_FOLDER}/{name}": data for name, data in invoices.items()})
     if folder is not None:
-        # The owner's copies point at the published PDFs rather than making them twice.
+        # The owner's copies point at the published PDFs rather than making them twice. Without PDFs
+        # a statement's owner copy is the public page itself (nothing on it says where it lies), unless
+        # it links the period's invoices, which are published in the public folder only.
+        linked = {line.period for line in account.invoices if line.pdf}
+        same = {f"owner/{cid}/{rel[len(f'public/{folder}/'):]}": data for rel, data in files.items()
+                if not pdf and rel.endswith(".html") and not rel.endswith("/index.html")
+                and rel[len(f'public/{folder}/'):-len(".html")] not in linked}
+        files.update(same)
         files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
-                                  to_pdf=None, account=account))
+                                  to_pdf=None, account=account, skip=same))
     return files
 
 
@@ -266,7 +292,7 @@ def client_report_files(env, priced: PricedBooks, client: PricedClient, folders:
     statements = f"../../public/{folder}/index.html" if folder is not None else "index.html"
     report = report_of(client, priced.books.settings, priced.as_of)
     html = render_owner_client(env, priced, report, statements, provenance=provenance)
-    return {f"owner/{cid}/dashboard.html": html.encode("utf-8")}
+    return {f"owner/{cid}/dashboard.html": html.encode("utf-8"), f"owner/{cid}/{STYLESHEET}": stylesheet_bytes(env)}
 
 
 def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
@@ -279,8 +305,15 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
+    requests = render_requests(env, priced, links, provenance=provenance)
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
-            "owner/receivables.html": receivables.encode("utf-8"), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
+            "owner/receivables.html": receivables.encode("utf-8"), "owner/requests.html": requests.encode("utf-8"),
+            f"owner/{STYLESHEET}": stylesheet_bytes(env), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
+
+
+def stylesheet_bytes(env) -> bytes:
+    """`page_stylesheet` as the file written beside the pages."""
+    return page_stylesheet(env).encode("utf-8")
 
 
 def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
@@ -296,16 +329,19 @@ def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
 
 
 def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *, pdf: bool, pdf_prefix: str,
-                 to_pdf, account: AccountView | None = None) -> dict[str, bytes]:
-    """A client's index and statements under `prefix`; PDFs too when `to_pdf` is given.
+                 to_pdf, account: AccountView | None = None, skip: Iterable[str] = ()) -> dict[str, bytes]:
+    """A client's index and statements under `prefix`, and their stylesheet; PDFs too when `to_pdf` is given.
 
     Args:
         pdf_prefix: where the pages find the PDFs (statements' and invoices'), relative to `prefix`
             ("" = alongside).
         account: the client's invoices and balance (`account.client_account`); None: none shown.
+        skip: paths the caller already has (a statement's owner copy equal to its public page).
     """
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes] = {f"{prefix}{STYLESHEET}": stylesheet_bytes(env)}
     for statement in client.statements:
+        if f"{prefix}{statement.period}.html" in skip:
+            continue
         html = render_statement(env, priced, client, statement,
                                 pdf_href=f"{pdf_prefix}{statement.period}.pdf" if pdf else None,
                                 index_href="index.html", account=account, invoices_href=pdf_prefix)

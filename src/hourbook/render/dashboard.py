@@ -31,7 +31,6 @@ from hourbook.core.pricing import held_reason
 from hourbook.core.records import BILLED
 from hourbook.core.records import BlockState
 from hourbook.core.records import COVERED
-from hourbook.core.records import EXPENSE
 from hourbook.core.records import HELD
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import TIME

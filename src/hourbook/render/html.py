@@ -60,8 +60,15 @@ def _read_messages(language: str) -> dict[str, str]:
 
 
 def load_messages(locale: str) -> dict[str, str]:
-    """The messages for a locale's language, English filling every gap."""
-    return {**_read_messages(FALLBACK_LANGUAGE), **_read_messages(filters.language_of(locale))}
+    """The messages for a locale's language, English filling every gap (one dict per language,
+    shared by every page: read it, never change it)."""
+    return _merged_messages(filters.language_of(locale))
+
+
+@functools.lru_cache(maxsize=None)
+def _merged_messages(language: str) -> dict[str, str]:
+    # Merged once per language: every page asked for it, a few percent of a page's cost.
+    return {**_read_messages(FALLBACK_LANGUAGE), **_read_messages(language)}
 
 
 # --------------------------------------------------------------- the books' templates

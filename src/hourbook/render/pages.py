@@ -41,6 +41,7 @@ from hourbook.render.monthly import minutes_by_month
 from hourbook.render.receivables import client_invoices
 from hourbook.render.receivables import days_text
 from hourbook.render.receivables import receivables_view
+from hourbook.render.monthly import month_of
 from hourbook.render.statement import block_balance
 from hourbook.render.statement import block_size
 from hourbook.render.statement import requester_name
@@ -67,8 +68,28 @@ def status_labels(messages: Mapping[str, str]) -> dict[str, str]:
 def hours_chart(client: PricedClient, upto: datetime.date, months: int,
                 locale: str, messages: Mapping[str, str]) -> str:
     """A client's hours per month by status, stacked, for the months up to `upto`; "" without logged time."""
-    lines = client_lines(client, upto)
-    return monthly_chart(minutes_by_month(lines), first_date(lines), upto, months, locale, messages)
+    monthly, first = client_months(client, upto)
+    return monthly_chart(monthly, first, upto, months, locale, messages)
+
+
+_CLIENT_MONTHS: list = []    # [client, its minutes by month, its lines by month, its first date]: the last client
+
+
+def client_months(client: PricedClient, upto: datetime.date) -> tuple[dict, datetime.date | None]:
+    """`minutes_by_month` and `first_date` of `client_lines(client, upto)`, without walking every line
+    of the client for each of its statements: the months are counted once per client (the last one
+    asked about is kept), and only the month of `upto` is counted again, up to that day."""
+    if not _CLIENT_MONTHS or _CLIENT_MONTHS[0] is not client:
+        lines = client_lines(client)
+        by_month: dict[datetime.date, list] = {}
+        for line in lines:
+            by_month.setdefault(month_of(line.entry.date), []).append(line)
+        _CLIENT_MONTHS[:] = [client, minutes_by_month(lines), by_month, first_date(lines)]
+    _, whole, by_month, first = _CLIENT_MONTHS
+    current = month_of(upto)
+    monthly = {month: counts for month, counts in whole.items() if month < current}
+    monthly.update(minutes_by_month(line for line in by_month.get(current, ()) if line.entry.date <= upto))
+    return monthly, first if first is not None and first <= upto else None
 
 
 def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,
