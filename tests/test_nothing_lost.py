@@ -130,6 +130,7 @@ SHORT = {
     "build": [["build"], ["build", "--no-pdf"]],
     "links": [["links"]],
     "export": [["export"]],
+    "report": [["report"], ["report", "--json"]],
     "issue": [["issue", "2026-10"], ["issue", "--client", "acme"]],
     "payments": [["payments", "match"]],
     "remind": [["remind"], ["remind", "--no-pdf"]],

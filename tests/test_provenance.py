@@ -34,7 +34,7 @@ from conftest import copy_example_books
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_PDF = (rendering.render_pdf, rendering.PARALLEL_PDFS)      # before fake_pdf replaces them
-OWNER_PAGES = re.compile(r"^owner/(index\.html|requests\.html|[^/]+/dashboard\.html)$")
+OWNER_PAGES = re.compile(r"^owner/(index\.html|requests\.html|receivables\.html|[^/]+/dashboard\.html)$")
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +91,7 @@ def test_a_commit_alone_re_renders_no_statement_and_no_pdf(books, tmp_path, fake
     after = tree(root / "site")
     changed = sorted(rel for rel in after if after[rel] != before.get(rel))
     assert changed == ["owner/acme/dashboard.html", "owner/globex/dashboard.html", "owner/index.html",
-                       "owner/initech/dashboard.html", "owner/requests.html"]
+                       "owner/initech/dashboard.html", "owner/receivables.html", "owner/requests.html"]
     assert f"built from commit {head[:7]}".encode() in after["owner/index.html"]
     assert f'<meta name="hourbook-build" content="commit {head}">'.encode() in after["owner/globex/dashboard.html"]
 

@@ -21,6 +21,8 @@ from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
 from hourbook.output.text import counted
 from hourbook.output.progress import make_progress
+from hourbook.output.report import report_json
+from hourbook.output.report import report_summary
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
@@ -238,6 +240,24 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """`report`: the owner's figures, with --json every one of them as SPEC §9 on stdout, else a short
+    summary. Diagnostics go to stderr; with errors in the books no figure is printed (exit 1)."""
+    root = books_root(args.books)
+    priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
+    print_diagnostics(diagnostics)
+    if has_errors(diagnostics):
+        print(f"report stopped: {summary_line(diagnostics)}; no figure was printed", file=sys.stderr)
+        return 1
+    report = report_json(priced)
+    if args.json:
+        report["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
+        sys.stdout.write(json_text(report) + "\n")
+    else:
+        print("\n".join(report_summary(report)))
+    return 0
+
+
 def cmd_links(args) -> int:
     """`links`: `client<TAB>link` on stdout for each shared client. Without a usable link secret
     no link is printed (exit 1); errors in the books print the links and exit 1 too."""
@@ -331,6 +351,9 @@ def make_parser() -> argparse.ArgumentParser:
     issue_.add_argument("--through", metavar="DATE", help="with --client: the last day of work to invoice "
                         "(default: the issue date)")
     commands.choices["issue"].add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    report_ = command("report", cmd_report, "the owner's figures: margins, what is owed, receivables, alerts "
+                      "(SPEC §9 with --json)")
+    report_.add_argument("--json", action="store_true", help="JSON on stdout")
     export_ = command("export", cmd_export, "priced lines as CSV; issued invoices as hledger and beancount journals")
     export_.add_argument("--out", metavar="DIR", help="folder to write (default: BOOKS/export)")
     remind_ = command("remind", cmd_remind, "a reminder letter (HTML and PDF, in the client's language) for each "
