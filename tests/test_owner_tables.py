@@ -20,6 +20,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hourbook.pipeline import load_and_price
 from hourbook.render import OWNER_SCRIPT_BYTES
@@ -60,6 +62,20 @@ def test_eleven_items_are_all_drawn_a_group_of_one_is_no_group():
     assert charts.top_and_rest(items, lambda n: n) == (items, [])
     top, rest = charts.top_and_rest(list(range(12)), lambda n: n)
     assert top == list(range(11, 1, -1)) and rest == [0, 1]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), max_size=40), st.integers(min_value=1, max_value=12))
+def test_top_and_rest_splits_every_item_once_and_the_top_weigh_most(weights, count):
+    items = list(enumerate(weights))                      # (position, weight): every item distinct
+    top, rest = charts.top_and_rest(items, lambda item: item[1], count)
+    assert sorted(top + rest) == items                    # nothing lost, nothing twice
+    assert rest == sorted(rest)                           # the rest keep the given order
+    if len(items) <= count + 1:
+        assert (top, rest) == (items, [])                 # few enough: all drawn, no group
+    else:
+        assert len(top) == count and len(rest) >= 2
+        assert min(w for _, w in top) >= max(w for _, w in rest)
+        assert [w for _, w in top] == sorted((w for _, w in top), reverse=True)
 
 
 def _report(*rows: tuple[datetime.date, int, str]) -> SimpleNamespace:
