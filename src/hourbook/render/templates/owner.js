@@ -35,9 +35,9 @@
     return copy.textContent.replace(/\s+/g, " ").trim();
   }
 
-  // "1.234,50 €" (es) -> "1234.50"; "−3" -> "-3"; "2:15" -> "2.25"; "45 %" -> "45"; no number -> null.
+  // "1.234,50 €" (es) -> "1234.50"; "−3" -> "-3"; "2:15" and "2:15 h" -> "2.25"; "45 %" -> "45"; none -> null.
   function plainNumber(text) {
-    var clock = /^([−-]?)(\d+):(\d\d)$/.exec(text.replace(/\s/g, ""));
+    var clock = /^([−-]?)(\d+):(\d\d)(\D*)$/.exec(text.replace(/\s/g, ""));   // "3:00 h", "2:50 Std."
     if (clock) {
       var minutes = parseInt(clock[2], 10) * 60 + parseInt(clock[3], 10);
       var hours = (minutes / 60).toFixed(2).replace(/\.?0+$/, "");
