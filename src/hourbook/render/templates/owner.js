@@ -7,7 +7,8 @@
  *
  * Every <table> with a <thead> that is not a chart's hidden table of figures gets:
  *  - a button in each column header: sorts the rows by that column (numbers as numbers, dates by a
- *    cell's data-value, text in the page's language), again to reverse; aria-sort says which;
+ *    cell's data-value, text in the page's language), again to reverse; aria-sort says which; the same
+ *    sorts, and the page's own order, in a list beside the filter (shown on phones, where headers hide);
  *  - a text box: rows that do not contain every word typed are hidden (accents and case ignored);
  *  - a "Download as CSV" link: the rows shown, in the order shown, total rows included; a column
  *    whose header is right-aligned (class "num") holds plain decimals ("1234.50", "-3", "2.25" for
@@ -167,34 +168,65 @@
       refresh();
     });
 
+    // On a phone the headers are out of sight (the table stacks): a list offers the same sorts.
+    var pick = document.createElement("select");
+    pick.id = "table-sort-" + number;
+    var pickLabel = document.createElement("label");
+    pickLabel.setAttribute("for", pick.id);
+    pickLabel.textContent = words.sortBy || "Sort";
+    var narrow = document.createElement("span");
+    narrow.className = "table-sort";
+    narrow.appendChild(pickLabel);
+    narrow.appendChild(pick);
+    tools.insertBefore(narrow, count);
+    var original = rows();
+    pick.appendChild(new Option(words.pageOrder || "–", ""));
+
+    function sortBy(index, ascending) {
+      var th = headers[index];
+      headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      pick.value = index + (ascending ? "+" : "-");
+      var numeric = isNumeric(th);
+      bodies.forEach(function (body) {
+        var all = Array.prototype.slice.call(body.rows);
+        var totals = all.filter(function (row) { return row.classList.contains("total"); });
+        var sortable = all.filter(function (row) { return !row.classList.contains("total"); });
+        var keyed = sortable.map(function (row) {
+          return {row: row, key: value(cellOf(row, index), numeric), order: original.indexOf(row)};
+        });
+        keyed.sort(function (a, b) {
+          var c = compare(a.key, b.key, numeric);
+          return (ascending ? c : -c) || a.order - b.order;
+        });
+        keyed.forEach(function (item) { body.appendChild(item.row); });
+        totals.forEach(function (row) { body.appendChild(row); });
+      });
+      refresh();
+    }
+
     headers.forEach(function (th, index) {
       if (th.getAttribute("scope") !== "col" || th.colSpan > 1) { return; }
+      var name = mainText(th);
+      pick.appendChild(new Option(say(words.ascending || "{column} ↑", {column: name}), index + "+"));
+      pick.appendChild(new Option(say(words.descending || "{column} ↓", {column: name}), index + "-"));
       var button = document.createElement("button");
       button.type = "button";
       button.className = "sort";
       while (th.firstChild) { button.appendChild(th.firstChild); }
       th.appendChild(button);
       button.addEventListener("click", function () {
-        var ascending = th.getAttribute("aria-sort") !== "ascending";
-        headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-        var numeric = isNumeric(th);
-        bodies.forEach(function (body) {
-          var all = Array.prototype.slice.call(body.rows);
-          var totals = all.filter(function (row) { return row.classList.contains("total"); });
-          var sortable = all.filter(function (row) { return !row.classList.contains("total"); });
-          var keyed = sortable.map(function (row, order) {
-            return {row: row, key: value(cellOf(row, index), numeric), order: order};
-          });
-          keyed.sort(function (a, b) {
-            var c = compare(a.key, b.key, numeric);
-            return (ascending ? c : -c) || a.order - b.order;
-          });
-          keyed.forEach(function (item) { body.appendChild(item.row); });
-          totals.forEach(function (row) { body.appendChild(row); });
-        });
-        refresh();
+        sortBy(index, th.getAttribute("aria-sort") !== "ascending");
       });
+    });
+    pick.addEventListener("change", function () {
+      if (pick.value) {
+        sortBy(parseInt(pick.value, 10), pick.value.slice(-1) === "+");
+        return;
+      }
+      headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
+      original.forEach(function (row) { row.parentNode.appendChild(row); });
+      refresh();
     });
     refresh();
   }
