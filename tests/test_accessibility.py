@@ -35,6 +35,8 @@ from hourbook.pipeline import load_and_price
 from hourbook.render import charts
 from hourbook.render import filters
 from hourbook.render import render_site
+from hourbook.render import OWNER_SCRIPT_BYTES
+from hourbook.render.pages import OWNER_SCRIPT
 from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.invoice import render_html as render_invoice
 from conftest import copy_example_books
@@ -69,7 +71,7 @@ def invoice_pages(root: Path, priced) -> dict[str, str]:
             docs = split_statement(statement, client.contract, {})
             if docs:
                 record = plan_records([(docs[0], client.contract)], [], settings, AS_OF, "0" * 40)[0]
-                invoice = make_invoice(docs[0], record, client.contract, settings, None, "")
+                invoice = make_invoice(docs[0], record, client.contract, settings, None)
                 pages[f"invoices/{client.contract.id}.html"] = render_invoice(invoice, root)
                 break
     return pages
@@ -389,6 +391,8 @@ def test_axe_finds_no_violation_on_any_page_kind_at_1280_and_390_px(tmp_path, sp
         # The pages link the stylesheet beside them, as the build writes it (colours and sizes are judged).
         (target.parent / "style.css").write_text((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"),
                                                  encoding="utf-8")
+    for books_locale in ("es", "de"):     # the owner's tables with their sort buttons, filter boxes and CSV links
+        (tmp_path / "site" / books_locale / "owner" / OWNER_SCRIPT).write_bytes(OWNER_SCRIPT_BYTES)
     axe_script = axe_path.read_text(encoding="utf-8")
     browser = start_browser(chromium, driver)
     problems = []

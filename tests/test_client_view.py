@@ -216,7 +216,7 @@ def test_incidents_are_numbered_by_ticket(books):
     settings = priced.books.settings
     doc = split_statement(client.statements[0], client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], settings, datetime.date(2026, 10, 1), "0" * 40)[0]
-    invoice = text_of(render_html(make_invoice(doc, record, client.contract, settings, None, "", incidents=uses)))
+    invoice = text_of(render_html(make_invoice(doc, record, client.contract, settings, None, incidents=uses)))
     assert "from prepaid block P-1: incident 1 of 3, ticket 201" in invoice
     assert "from prepaid block P-1: incident 2 of 3" in invoice
     site = pages(root, "2026-10-31")
@@ -294,7 +294,7 @@ def test_invoice_lines_speak_the_clients_words(books):
     settings = priced.books.settings
     doc = split_statement(client.statements[0], client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], settings, datetime.date(2026, 12, 1), "0" * 40)[0]
-    page = render_html(make_invoice(doc, record, client.contract, settings, None, ""))
+    page = render_html(make_invoice(doc, record, client.contract, settings, None))
     text = text_of(page)
     assert "Marta Sánchez (CTO); tarifa presencial; urgente, +50 %" in text
     assert "1:15 h" in text and "0:30 h" in text

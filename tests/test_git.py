@@ -35,13 +35,13 @@ def commit_all(root: Path) -> str:
 
 
 def no_answers(root: Path) -> tuple:
-    return (git.build_info(root), git.git_head(root), git.git_uncommitted_books(root),
+    return (git.provenance(root), git.git_head(root), git.git_uncommitted_books(root),
             git.git_unrecorded(root, ("logbook",)), git.git_register_uncommitted(root),
             git.git_committed_register(root))
 
 
 def test_outside_git_every_answer_is_no(books):
-    assert no_answers(books) == ("", None, [], [], False, None)
+    assert no_answers(books) == (None, None, [], [], False, None)
 
 
 def test_without_git_every_answer_is_no(books, monkeypatch):
@@ -49,24 +49,24 @@ def test_without_git_every_answer_is_no(books, monkeypatch):
     commit_all(books)
     monkeypatch.setenv("PATH", "")                  # git cannot be found
     assert git.git(books, "status") is None
-    assert no_answers(books) == ("", None, [], [], False, None)
+    assert no_answers(books) == (None, None, [], [], False, None)
 
 
 def test_before_the_first_commit_there_is_no_head(books):
     run_git(books, "init", "-q")
-    assert git.git_head(books) is None and git.build_info(books) == ""
+    assert git.git_head(books) is None and git.provenance(books) is None
 
 
-def test_build_info_names_the_commit_and_uncommitted_books(books):
+def test_provenance_names_the_commit_and_uncommitted_books(books):
     run_git(books, "init", "-q")
     head = commit_all(books)
     assert git.git_head(books) == head
-    assert git.build_info(books) == f"built from commit {head[:7]}"
+    assert git.provenance(books) == git.Provenance(head, False) and git.provenance(books).short == head[:7]
     (books / "notes.txt").write_text("not part of the books\n", encoding="utf-8")
-    assert git.build_info(books) == f"built from commit {head[:7]}"
+    assert git.provenance(books) == git.Provenance(head, False)
     (books / "logbook" / "extra.md").write_text("# 2026-10-07\n\n## acme\n- 1h More\n", encoding="utf-8")
     assert git.git_uncommitted_books(books) == ["?? logbook/extra.md"]
-    assert git.build_info(books) == f"built from commit {head[:7]} (with uncommitted changes)"
+    assert git.provenance(books) == git.Provenance(head, True)
 
 
 def test_the_committed_register_is_what_head_holds(books):

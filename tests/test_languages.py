@@ -63,7 +63,6 @@ ENGLISH_MARKERS = ("Statement", "Statements", "Quote", "Owner", "Revenue", "hour
                    "Private", "Date", "Work", "Rate", "Value", "Net", "VAT", "Tax ID", "Bill to", "From")
 DEVELOPER_TEXT = re.compile(r"\b(commit|uncommitted|no-charge|free_under|free_up_to|uncovered)\b")
 DEVELOPER_BUILD = Provenance("7b54edc" + "0" * 33, True)     # a build from uncommitted books
-DEVELOPER_BUILD_INFO = "built from commit 7b54edc (with uncommitted changes)"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 STATEMENTS = 3
 TAX_ID_NAMES = {piece for names in COUNTRY_LABELS.values() for name in names
@@ -117,7 +116,7 @@ def site_pages(priced, root: Path, provenance: Provenance | None) -> dict[str, s
     return pages
 
 
-def invoice_pages(priced, root: Path, build_info: str = "") -> dict[str, str]:
+def invoice_pages(priced, root: Path) -> dict[str, str]:
     """Each client's invoice for its latest statement that charges something, as `issue` renders it."""
     pages = {}
     settings = priced.books.settings
@@ -127,7 +126,7 @@ def invoice_pages(priced, root: Path, build_info: str = "") -> dict[str, str]:
             docs = [doc for doc in split_statement(statement, contract, {}) if doc.total]
             if docs:
                 record = plan_records([(docs[0], contract)], [], settings, priced.as_of, "0" * 40)[0]
-                invoice = make_invoice(docs[0], record, contract, settings, None, build_info,
+                invoice = make_invoice(docs[0], record, contract, settings, None,
                                        invoice_wording(contract))
                 pages[f"invoices/{contract.id}.html"] = render_html(invoice, root)
                 break
@@ -307,7 +306,7 @@ def test_fees_on_invoices_are_in_the_clients_language(rendered, tmp_path):
     client, statement = fees[0]
     doc = next(doc for doc in split_statement(statement, client.contract, {}) if doc.total)
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-    invoice = make_invoice(doc, record, client.contract, priced.books.settings, None, "",
+    invoice = make_invoice(doc, record, client.contract, priced.books.settings, None,
                            invoice_wording(client.contract))
     labels = [line.description for line in invoice.lines if line.date == next(
         fee.date for fee in statement.fees if fee.kind == "quote") and line.minutes is None]
@@ -321,7 +320,7 @@ def test_no_developer_text_on_client_documents(tmp_path):
     priced, _ = load_and_price(root, datetime.date.fromisoformat(AS_OF))
     pages = {path: visible_text(page) for path, page in site_pages(priced, root, DEVELOPER_BUILD).items()}
     pages.update({path: visible_text(page) for path, page in
-                  invoice_pages(priced, root, DEVELOPER_BUILD_INFO).items()})
+                  invoice_pages(priced, root).items()})
     strings = book_strings(priced)
     found = {path: sorted(set(DEVELOPER_TEXT.findall(without_books(text, strings))))
              for path, text in pages.items() if is_client_document(path)}
@@ -391,7 +390,7 @@ def first_invoice(priced, client_id: str):
         docs = [doc for doc in split_statement(statement, client.contract, {}) if doc.total]
         if docs:
             record = plan_records([(docs[0], client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-            return make_invoice(docs[0], record, client.contract, priced.books.settings, None, "",
+            return make_invoice(docs[0], record, client.contract, priced.books.settings, None,
                                 invoice_wording(client.contract))
     raise AssertionError(f"no invoice for {client_id}")
 

@@ -72,14 +72,14 @@ def invoice_html(priced, root: Path, cid: str, statement=None) -> str:
     client = next(c for c in priced.clients if c.contract.id == cid)
     doc = split_statement(statement or client.statements[-1], client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-    return render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
+    return render_html(make_invoice(doc, record, client.contract, priced.books.settings, None), root)
 
 
 def invoice_of(priced, cid: str):
     client = next(c for c in priced.clients if c.contract.id == cid)
     doc = split_statement(client.statements[-1], client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-    return make_invoice(doc, record, client.contract, priced.books.settings, None, "")
+    return make_invoice(doc, record, client.contract, priced.books.settings, None)
 
 
 def to_pdf(html: str, root: Path, kind: str) -> tuple[bytes, list[set[str]]]:

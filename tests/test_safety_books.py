@@ -252,7 +252,7 @@ def test_a_one_line_field_holds_no_line_break_or_control(base, field, value, wha
 @pytest.mark.parametrize("yaml_text, line", [
     ("terms:\n  - {from: 2026-01-01, kind: hourly, rate: 60, label: \"Support\\n= 1000\"}\n", 3),
     ("terms:\n  - {from: 2026-01-01, kind: prepaid}\nprepaid:\n  - {id: \"B-1\\n\", bought: 2026-01-10, hours: 2}\n", 5),
-    ("terms:\n  - {from: 2026-01-01, kind: hourly, rate: 60}\nquotes:\n  - {id: Q-1, title: \"v3\\nupdate\"}\n", 5),
+    ("terms:\n  - {from: 2026-01-01, kind: hourly, rate: 60}\nquotes:\n  - {id: Q-1, price: 100, title: \"v3\\nupdate\"}\n", 5),
 ])
 def test_labels_ids_and_titles_are_one_line(base, yaml_text, line):
     root = base({"contracts/acme.yaml": "name: ACME\n" + yaml_text})

@@ -135,7 +135,7 @@ def every_page_kind(root: Path, cid: str, more: tuple[str, ...] = ()) -> dict[st
     statement = client.statements[-1]
     doc = split_statement(statement, client.contract, {})[0]
     record = plan_records([(doc, client.contract)], [], priced.books.settings, priced.as_of, "0" * 40)[0]
-    invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None, ""), root)
+    invoice = render_html(make_invoice(doc, record, client.contract, priced.books.settings, None), root)
     # The frames are srcdoc pages, which cannot load the style.css beside a page: it goes inline, as the same text.
     css = files["owner/style.css"].decode()
     return {name: page.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}\n</style>", 1)
@@ -174,6 +174,11 @@ def hostile_books(books) -> Path:
             # 2026-11-04
             - 3h Migración del servidor de correo a la nueva plataforma
             - [ ] Revisar https://intranet.example.com/{LONG_WORD} #ticket-{LONG_WORD.lower()}
+        """,
+        # Money received before any invoice: a credit, so the owner's receivables page names the client too.
+        "payments/2026/bank.yaml": """\
+            payments:
+              - {date: 2026-11-02, client: long, amount: 50.00, method: transfer}
         """,
     })
 

@@ -122,6 +122,17 @@ def test_each_page_gets_its_own_nonce():
     assert re.search(r"nonce-([^']+)", first).group(1) != re.search(r"nonce-([^']+)", second).group(1)
 
 
+def test_an_owner_page_keeps_one_script_src_with_its_own_script_and_the_nonce():
+    owner_page = PAGE.replace("default-src 'none';", "default-src 'none'; script-src 'self';", 1)
+    assert owner_page != PAGE
+    served = inject_reload(owner_page, PreviewState())
+    nonce = re.search(r'<script nonce="([^"]+)">', served).group(1)
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', served).group(1)
+    # A second script-src would be ignored by the browser: the nonce joins owner.js's 'self'.
+    assert policy.count("script-src") == 1
+    assert f"script-src 'self' 'nonce-{nonce}'" in policy and policy.endswith("; connect-src 'self'")
+
+
 def test_other_files_are_served_as_they_are(server):
     status, kind, body = get(server, "/public/acme-0123/2026-11.pdf")
     assert status == 200 and kind == "application/pdf" and body == "%PDF-1.7 fake"

@@ -57,18 +57,6 @@ def provenance(root: Path) -> Provenance | None:
     return Provenance(commit, bool(git_uncommitted_books(root)))
 
 
-def build_info(root: Path) -> str:
-    """`built from commit abc1234`, marked when the books have uncommitted changes; '' outside git.
-
-    English, for what only programs read (an invoice PDF's metadata); pages word it in their
-    language from `provenance`.
-    """
-    found = provenance(root)
-    if found is None:
-        return ""
-    return f"built from commit {found.short}{' (with uncommitted changes)' if found.uncommitted else ''}"
-
-
 def git_uncommitted_books(root: Path) -> list[str]:
     """`git status --porcelain` lines for the books' own files (untracked ones too)."""
     result = git(root, "status", "--porcelain", "--untracked-files=all", "--", *BOOKS_PARTS)

@@ -126,7 +126,11 @@ def inject_reload(page: str, state: PreviewState) -> str:
     script = RELOAD_SCRIPT % {"state": json.dumps(data).replace("</", "<\\/")}
 
     def relax(match: re.Match) -> str:
-        return f"{match.group(1)}{match.group(2)}; script-src 'nonce-{nonce}'; connect-src 'self'{match.group(3)}"
+        policy = match.group(2)
+        if "script-src 'self'" in policy:       # an owner's page already loads owner/owner.js: one script-src
+            policy = policy.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'", 1)
+            return f"{match.group(1)}{policy}; connect-src 'self'{match.group(3)}"
+        return f"{match.group(1)}{policy}; script-src 'nonce-{nonce}'; connect-src 'self'{match.group(3)}"
 
     page, count = _CSP_META.subn(relax, page, count=1)
     tag = f'<script nonce="{nonce}">{script}</script>'

@@ -174,6 +174,8 @@ def plan_alerts(client: PricedClient, as_of: datetime.date) -> list[Alert]:
 def just_before(period: str, end: datetime.date, as_of: datetime.date) -> bool:
     """Whether `period` (ending on `end`, by `as_of`) is the one just before the period holding `as_of`."""
     kind = periods.YEAR if "-" not in period else periods.QUARTER if "-Q" in period else periods.MONTH
+    if end >= datetime.date.max:
+        return False                            # the calendar's last period has none after it
     following = end + datetime.timedelta(days=1)
     return following <= as_of <= periods.bounds(periods.period_of(following, kind))[1]
 

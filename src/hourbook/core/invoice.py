@@ -152,7 +152,6 @@ class Invoice:
     prices_include_tax: bool
     corrects: str
     corrects_issued: datetime.date | None
-    build_info: str                 # the commit, for the PDF's metadata only: never printed on the invoice
     show_tags: tuple[ShownTag, ...] = ()        # the client's shown tags (contract and books)
     hours_form: str = HOURS_CLOCK               # how the page shows hours; the XML's quantities stay decimal
     payment_terms: str = ""                     # BT-20, in the client's language: "Payment due by 16 Nov 2026"
@@ -247,7 +246,7 @@ def legal_problems(doc: Document, contract: Contract, settings: Settings) -> lis
 
 
 def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settings: Settings,
-                 corrected: IssuedRecord | None, build_info: str, wording: Wording = Wording(),
+                 corrected: IssuedRecord | None, wording: Wording = Wording(),
                  incidents: Mapping[tuple[Source, str], IncidentUse] | None = None) -> Invoice:
     """The invoice of an issued document (after `legal_problems` found nothing). Pure.
 
@@ -285,7 +284,7 @@ def make_invoice(doc: Document, record: IssuedRecord, contract: Contract, settin
         tax_rate=doc.tax_rate, vat_category=exemption.category if exempt else STANDARD, exemption_note=exemption_note,
         note=settings.invoice_note.text_for(contract.locale), prices_include_tax=doc.prices_include_tax,
         corrects=record.corrects, corrects_issued=corrected.issued if corrected is not None else None,
-        build_info=build_info, show_tags=contract.show_tags, hours_form=contract.hours,
+        show_tags=contract.show_tags, hours_form=contract.hours,
     )
 
 

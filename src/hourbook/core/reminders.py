@@ -86,6 +86,8 @@ def interest_parts(invoice: InvoiceState, rule: LateInterest, as_of: datetime.da
             parts[-1] = RatePart(last.start, day, last.days + 1, principal, rate)
         elif principal > 0:
             parts.append(RatePart(day, day, 1, principal, rate))
+        if day >= datetime.date.max:
+            break                               # the calendar ends here
         day += datetime.timedelta(days=1)
     return tuple(part for part in parts if part.principal > 0)
 

@@ -241,6 +241,8 @@ def trend_periods(as_of: datetime.date, kind: str, count: int = TREND_PERIODS) -
     names = [periods.period_of(as_of, kind)]
     while len(names) < count:
         start = periods.bounds(names[-1])[0]
+        if start <= datetime.date.min:
+            break                               # the calendar's first period has none before it
         names.append(periods.period_of(start - datetime.timedelta(days=1), kind))
     return tuple(reversed(names))
 

@@ -46,7 +46,6 @@ from hourbook.core.register import appended_register
 from hourbook.core.register import name_clashes
 from hourbook.core.register import plan_records
 from hourbook.core.register import seal_with_pdfs
-from hourbook.git import build_info
 from hourbook.git import git_committed_register
 from hourbook.git import git_head
 from hourbook.git import git_register_uncommitted
@@ -278,7 +277,6 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
                            "credit_number) tell the series apart by more than case or punctuation")
         return
     issued_by_number = {record.number: record for record in records}
-    info = build_info(root)
     incidents = {client.contract.id: number_incidents([line for s in client.statements for line in s.lines],
                                                       client.contract) for client in priced.clients}
     # Gather every file before writing any (STYLE §1).
@@ -286,7 +284,7 @@ def issue_locked(root: Path, period: str, issued_on: datetime.date, priced: Pric
     pdfs = {}
     try:
         for (doc, contract), record in zip(docs, planned):
-            invoice = make_invoice(doc, record, contract, settings, issued_by_number.get(doc.corrects), info,
+            invoice = make_invoice(doc, record, contract, settings, issued_by_number.get(doc.corrects),
                                    wording=invoice_wording(contract), incidents=incidents.get(contract.id))
             if doc.kind == INVOICE:             # one client's work up to a date: its own service days
                 start, end = service_days(doc, records, record.through)

@@ -12,6 +12,7 @@ through it too, a few clients at a time, its caches passed as arguments. Layout 
     owner/receivables.html                 who owes what: ageing, overdue invoices, cash by month
     owner/people.html                      who did the work: hours, cost, billed value, utilisation (render.people)
     owner/requests.html                    requests across all clients: age, speed, repeats, reasons
+    owner/owner.js                         the owner's tables sort, filter and download as CSV
     owner/<client>/dashboard.html          one client's report for the owner
     owner/<client>/index.html              every client's statements, owner copies
     owner/<client>/<period>.html           ... and for clients not shared, the PDF too
@@ -63,6 +64,7 @@ from hourbook.render.html import TemplateProblem
 from hourbook.render.html import books_template_problem
 from hourbook.render.html import books_templates_folder
 from hourbook.render.html import make_environment
+from hourbook.render.pages import OWNER_SCRIPT
 from hourbook.render.pages import render_client_index
 from hourbook.render.pages import render_owner
 from hourbook.render.pages import render_owner_client
@@ -77,6 +79,8 @@ __all__ = ["TemplateProblem", "books_template_problem", "check_books_templates",
 
 # Crawlers must be allowed to fetch the pages, or they never see their noindex.
 ROBOTS = b"User-agent: *\nAllow: /\n"
+# The owner's tables sort, filter and download as CSV (templates/owner.js; owner pages only, never public/).
+OWNER_SCRIPT_BYTES = (Path(__file__).parent / "templates" / OWNER_SCRIPT).read_bytes()
 # The HTML pages `owner_files` makes from every client: owner/index.html, receivables.html, requests.html.
 OWNER_PAGE_COUNT = 3
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -308,7 +312,7 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
             "owner/receivables.html": receivables.encode("utf-8"), "owner/requests.html": requests.encode("utf-8"),
             "owner/people.html": render_people(env, priced, provenance=provenance).encode("utf-8"),
-            f"owner/{STYLESHEET}": stylesheet_bytes(env)}
+            f"owner/{STYLESHEET}": stylesheet_bytes(env), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
 
 
 def stylesheet_bytes(env) -> bytes:

@@ -54,6 +54,7 @@ PATTERNS = ("", "stripes", "dots", "back", "cross", "grid")
 LINE_COLOURS = ("#2f6fab", "#d0573c", "#358f6e", "#8c6bc0", "#a87a12", "#4a4a4a", "#1b7f8c", "#b5487a")
 MARKERS = ("circle", "square", "diamond", "ring", "box", "rhombus", "plus", "cross")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
+OTHERS_COLOUR = "#1f2937"   # the grouped rest of a chart's clients: near black, 14.7:1 on white
 GOOD, NEAR, OVER = "#358f6e", "#a87a12", "#d0573c"
 AXIS = "#6b7280"
 GRID = "#e5e7eb"
@@ -63,6 +64,7 @@ FONT_SIZE = 12          # text height in SVG units, in both drawings
 NARROW_WIDTH = 320      # the phone drawing: shown 292-480 px wide, text 11-18 px
 NARROW_HEIGHT = 220
 NARROW_MONTHS = 6
+TOP_SERIES = 10         # a chart of many clients draws this many, and the rest as one series
 MIN_PLOT = 110          # the least height of the plot area, whatever the legend takes
 
 Number = float | int | Decimal
@@ -86,6 +88,20 @@ class Axis:
     labels: tuple[str, ...]
     sublabels: tuple[str, ...] = ()
     names: tuple[str, ...] = ()     # each slot's full name, for the table of figures ("November 2026")
+
+
+def top_and_rest(items: Sequence, weight: Callable, count: int = TOP_SERIES) -> tuple[list, list]:
+    """The `count` items of most `weight` (heaviest first, ties in the given order) and the rest, in order.
+
+    A chart of 500 clients draws the top ones and one series for the rest ("others (490 clients)");
+    when there are no more than `count` + 1 items, all are drawn (a group of one is no group).
+    """
+    items = list(items)
+    if len(items) <= count + 1:
+        return items, []
+    ranked = sorted(range(len(items)), key=lambda index: (-weight(items[index]), index))
+    top = set(ranked[:count])
+    return [items[index] for index in ranked[:count]], [item for index, item in enumerate(items) if index not in top]
 
 
 def nice_ceiling(value: float, ticks: int = 4) -> tuple[float, float]:
@@ -254,6 +270,15 @@ def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: fl
     return parts
 
 
+def _y_label(text: str, top: float, plot_h: float) -> list[str]:
+    """The y axis's name and unit ("Hours (h)", "EUR per hour"), turned up along the axis at the left edge."""
+    if not text:
+        return []
+    middle = top + plot_h / 2
+    return [f'<text x="{_num(FONT_SIZE)}" y="{_num(middle)}" text-anchor="middle" fill="{AXIS}" '
+            f'transform="rotate(-90 {_num(FONT_SIZE)} {_num(middle)})" class="y-label">{escape(text)}</text>']
+
+
 def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
     parts = []
     widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
@@ -288,7 +313,7 @@ def wide_and_narrow(wide: Markup, narrow: Markup) -> Markup:
 
 def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
                  width: int = 640, height: int = 230, row_header: str = "", total_header: str = "",
-                 narrow: bool = True) -> Markup:
+                 narrow: bool = True, y_label: str = "") -> Markup:
     """Bars stacked by series (e.g. hours per month by status), with a y axis and a legend.
 
     Segments are parted by a white gap and carry their series' pattern (PATTERNS by
@@ -302,14 +327,16 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
         total_header: the table's last column, each bar's total.
         narrow: also draw the phone's drawing, the last `NARROW_MONTHS` slots (`wide_and_narrow`).
+        y_label: the y axis's name with its unit, written up its left side ("" = none, as before).
     """
     shown = [s for s in series if any(v for v in s.values)]
     if narrow:
         cut_axis, cut_series = last_slots(axis, series, NARROW_MONTHS)
         drawings = wide_and_narrow(
-            stacked_bars(axis, series, title=title, fmt=fmt, width=width, height=height, narrow=False),
+            stacked_bars(axis, series, title=title, fmt=fmt, width=width, height=height, narrow=False,
+                         y_label=y_label),
             stacked_bars(cut_axis, cut_series, title=title, fmt=fmt, width=NARROW_WIDTH, height=NARROW_HEIGHT,
-                         narrow=False))
+                         narrow=False, y_label=y_label))
         if not row_header:
             return drawings
         return drawings + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt,
@@ -317,7 +344,7 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     if not any(s.pattern for s in shown):
         shown = [Series(s.label, s.colour, s.values, PATTERNS[i % len(PATTERNS)]) for i, s in enumerate(shown)]
     prefix = _chart_id(title, axis, shown)
-    left, right, top = 46.0, 8.0, 10.0
+    left, right, top = 46.0 + (FONT_SIZE + 6 if y_label else 0), 8.0, 10.0
     legend_rows = _legend_rows(shown, width - left - right)
     bottom = 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows
     height = max(height, int(top + MIN_PLOT + bottom))      # a long legend makes the drawing taller
@@ -327,6 +354,7 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     slot = plot_w / max(len(axis.labels), 1)
     bar = min(slot * 0.7, 42)
     body = [_patterns(prefix, {s.pattern for s in shown})] + _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
+    body += _y_label(y_label, top, plot_h)
     for index, label in enumerate(axis.labels):
         y = top + plot_h
         x = left + slot * index + (slot - bar) / 2
@@ -348,7 +376,7 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
                reference: tuple[str, float] | None = None, width: int = 640, height: int = 230,
-               row_header: str = "", narrow: bool = True) -> Markup:
+               row_header: str = "", narrow: bool = True, y_label: str = "") -> Markup:
     """Lines over time (e.g. effective hourly rate per client), gaps where a value is None.
 
     Values far above the rest (over 3× the median) would flatten every other line, so the
@@ -359,18 +387,19 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
         reference: a dashed horizontal line, (label, value), e.g. the cost of an hour.
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
         narrow: also draw the phone's drawing, the last `NARROW_MONTHS` slots (`wide_and_narrow`).
+        y_label: the y axis's name with its unit, written up its left side ("" = none).
     """
     shown = [s for s in series if any(v is not None for v in s.values)]
     if narrow:
         cut_axis, cut_series = last_slots(axis, series, NARROW_MONTHS)
         drawings = wide_and_narrow(
             line_chart(axis, series, title=title, fmt=fmt, reference=reference, width=width, height=height,
-                       narrow=False),
+                       narrow=False, y_label=y_label),
             line_chart(cut_axis, cut_series, title=title, fmt=fmt, reference=reference, width=NARROW_WIDTH,
-                       height=NARROW_HEIGHT, narrow=False))
+                       height=NARROW_HEIGHT, narrow=False, y_label=y_label))
         return drawings + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt) if row_header else drawings
     values = sorted(float(v) for s in shown for v in s.values if v is not None)
-    left, right, top = 46.0, 8.0, 10.0
+    left, right, top = 46.0 + (FONT_SIZE + 6 if y_label else 0), 8.0, 10.0
     styles = [(MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]) for i in range(len(shown))]
     legend_items = shown + ([Series(reference[0], AXIS, ())] if reference else [])
     legend_styles = styles + ([("", "5 4")] if reference else [])
@@ -387,7 +416,7 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
         cap = max(cap, reference[1] * 1.2)
     top_value, step = nice_ceiling(cap)
     slot = plot_w / max(len(axis.labels), 1)
-    body = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
+    body = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
 
     def point(index: int, value: float) -> tuple[float, float]:
         return left + slot * (index + 0.5), top + plot_h - plot_h * min(value, top_value) / top_value

@@ -209,6 +209,6 @@ def sample_invoice_pages(root: Path, priced: PricedBooks) -> list[Callable[[], s
     def render() -> str:
         doc = split_statement(client.statements[0], contract, {})[0]
         record = plan_records([(doc, contract)], [], settings, priced.as_of, SAMPLE_COMMIT)[0]
-        return render_html(make_invoice(doc, record, contract, settings, None, "", wording=invoice_wording(contract)), root)
+        return render_html(make_invoice(doc, record, contract, settings, None, wording=invoice_wording(contract)), root)
 
     return [render]

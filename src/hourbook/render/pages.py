@@ -9,9 +9,12 @@ writes files.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Callable
 from typing import Mapping
 import jinja2
+from babel.numbers import get_decimal_symbol
+from babel.numbers import get_group_symbol
 import jinja2.sandbox
 from hourbook.core.records import STATUSES
 from hourbook.core.records import Contract
@@ -51,6 +54,7 @@ from hourbook.render.html import page_context
 STATEMENT_CHART_MONTHS = 12
 INDEX_CHART_MONTHS = 18
 DASHBOARD_CHART_MONTHS = 18
+OWNER_SCRIPT = "owner.js"       # owner/owner.js: the owner's tables sort, filter and download (templates/owner.js)
 
 
 # --------------------------------------------------------------- charts
@@ -89,8 +93,10 @@ def client_months(client: PricedClient, upto: datetime.date) -> tuple[dict, date
 
 
 def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,
-                  upto: datetime.date, months: int, locale: str, messages: Mapping[str, str]) -> str:
-    """`hours_chart` from minutes already counted by month (`figures.minutes_by_month`)."""
+                  upto: datetime.date, months: int, locale: str, messages: Mapping[str, str],
+                  y_label: str = "") -> str:
+    """`hours_chart` from minutes already counted by month (`figures.minutes_by_month`); `y_label` names the
+    y axis (the owner's pages: "Hours (h)")."""
     if not any(sum(v.values()) for v in monthly.values()):
         return ""
     axis_months = last_months(upto, months, first)
@@ -103,7 +109,7 @@ def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: dat
     return charts.stacked_bars(axis, series, title=filters.translate(messages, "chart_hours"),
                                fmt=lambda value: filters.format_amount(value, locale),
                                row_header=filters.translate(messages, "chart_month"),
-                               total_header=filters.translate(messages, "chart_total"))
+                               total_header=filters.translate(messages, "chart_total"), y_label=y_label)
 
 
 def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
@@ -115,6 +121,13 @@ def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
 
 
 # --------------------------------------------------------------- pages
+
+
+def owner_script(src: str, locale: str) -> dict[str, str]:
+    """The owner's page script (owner/owner.js, `src` relative to the page) and the locale's decimal and group
+    symbols, which it needs to read the page's numbers back as plain decimals for sorting and CSV."""
+    name = filters.babel_locale(locale)
+    return {"src": src, "decimal": get_decimal_symbol(name), "group": get_group_symbol(name)}
 
 
 def render_statement(env: jinja2.Environment, priced: PricedBooks, client: PricedClient, statement: Statement,
@@ -188,9 +201,11 @@ def render_owner(env: jinja2.Environment, priced: PricedBooks, dashboard: Dashbo
     messages, locale = context["messages"], context["locale"]
     return env.get_template("owner.html").render(
         **context, dashboard=dashboard, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
+        owner_script=owner_script(OWNER_SCRIPT, locale),
         hours_chart=monthly_chart(add_months(report.monthly for report in dashboard.clients),
                                   min((r.first_day for r in dashboard.clients if r.first_day), default=None),
-                                  priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
+                                  priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages,
+                                  filters.translate(messages, "tables_axis_hours")),
         rate_chart=rate_chart(dashboard, locale, messages),
         exchange_note=exchange_note(settings, [settings.currency, *(r.contract.currency for r in dashboard.clients)],
                                     messages, locale),
@@ -208,6 +223,7 @@ def render_receivables(env: jinja2.Environment, priced: PricedBooks, *, provenan
     context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     return env.get_template("receivables.html").render(
         **context, view=receivables_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of,
+        owner_script=owner_script(OWNER_SCRIPT, context["locale"]),
         number=lambda value: days_text(value, context["locale"]))
 
 
@@ -225,9 +241,11 @@ def render_owner_client(env: jinja2.Environment, priced: PricedBooks, report: Cl
     return env.get_template("owner_client.html").render(
         **context, report=report, settings=settings, seller=settings.seller, as_of=priced.as_of,
         statements_href=statements_href, invoices=client_invoices(priced, report.contract.id),
+        owner_script=owner_script(f"../{OWNER_SCRIPT}", locale),
         number=lambda value: days_text(value, locale),
         exchange_note=exchange_note(settings, [settings.currency, report.contract.currency], messages, locale),
-        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages),
+        chart=monthly_chart(report.monthly, report.first_day, priced.as_of, DASHBOARD_CHART_MONTHS, locale, messages,
+                            filters.translate(messages, "tables_axis_hours")),
         alert_items=[(None, alert) for alert in report.alerts], alert_text=alert_text_for(settings, messages, locale),
         bar=bar_for(messages, locale), share_of=filters.share_of)
 
@@ -238,28 +256,54 @@ def alert_text_for(settings: Settings, messages: Mapping[str, str], locale: str)
 
 
 def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -> str:
-    """Effective hourly rate per client and period, against the cost of an hour; "" without data."""
-    points = {report.contract.id: dict(report.rates) for report in dashboard.clients if report.rates}
-    if not points:
+    """Effective hourly rate per client and period, against the cost of an hour; "" without data.
+
+    The `charts.TOP_SERIES` clients that earned most in the charted months each get a line; the
+    rest one line, "others (N clients)": their revenue over their hours, period by period. Every
+    rate is in the owner's currency (the y axis says which).
+    """
+    reports = [report for report in dashboard.clients if report.rates]
+    if not reports:
         return ""
-    first = min(day for values in points.values() for day in values)
+    first = min(day for report in reports for day, _ in report.rates)
     months = last_months(dashboard.as_of, DASHBOARD_CHART_MONTHS, first)
+    shown = set(months)
+
+    def earned(report: ClientReport) -> float:
+        return float(sum(row.figures.revenue for row in report.rows if row.statement.start in shown))
+
+    top, rest = charts.top_and_rest(reports, earned)
     series = []
-    for index, report in enumerate(dashboard.clients):
-        values = points.get(report.contract.id)
-        if not values:
-            continue
-        label = client_label(report.contract, report.contract.currency)   # rates are all in the owner's currency
-        series.append(charts.Series(label, charts.LINE_COLOURS[index % len(charts.LINE_COLOURS)],
+    for index, report in enumerate(top):
+        values = dict(report.rates)
+        series.append(charts.Series(client_label(report.contract, report.contract.currency),
+                                    charts.LINE_COLOURS[index % len(charts.LINE_COLOURS)],
                                     tuple(values.get(month) for month in months)))
+    if rest:
+        series.append(charts.Series(filters.translate(messages, filters.plural_key(messages, "tables_others", len(rest), locale), count=len(rest)), charts.OTHERS_COLOUR,
+                                    others_rates(rest, months)))
     cost = dashboard.settings.cost
     reference = None
     if cost is not None:
         amount = filters.format_money(cost, dashboard.settings.currency, locale)
         reference = (filters.translate(messages, "owner_cost_of_hour", amount=amount), float(cost))
+    currency = dashboard.totals[0].currency if dashboard.totals else dashboard.settings.currency
     return charts.line_chart(month_axis(months, locale), series, title=filters.translate(messages, "owner_chart_rate"),
                              fmt=lambda value: filters.format_amount(round(value), locale), reference=reference,
-                             row_header=filters.translate(messages, "chart_month"))
+                             row_header=filters.translate(messages, "chart_month"),
+                             y_label=filters.translate(messages, "tables_axis_rate", currency=currency))
+
+
+def others_rates(reports: list[ClientReport], months: list[datetime.date]) -> tuple[float | None, ...]:
+    """The grouped clients' effective rate per slot: their revenue summed over their logged hours summed
+    (a client without logged time in a period adds its revenue and no hours), None without hours."""
+    values = []
+    for month in months:
+        figures = [row.figures for report in reports for row in report.rows if row.statement.start == month]
+        minutes = sum(f.logged for f in figures)
+        revenue = sum((f.revenue for f in figures), Decimal(0))
+        values.append(float(revenue * 60 / minutes) if minutes else None)
+    return tuple(values)
 
 
 def client_label(contract: Contract, seller_currency: str) -> str:

@@ -17,6 +17,8 @@ from hourbook.core.records import ClientId
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.render.html import page_context
+from hourbook.render.pages import OWNER_SCRIPT
+from hourbook.render.pages import owner_script
 
 
 @dataclass(frozen=True)
@@ -45,4 +47,5 @@ def render_people(env: jinja2.Environment, priced: PricedBooks, *, provenance: P
     settings = priced.books.settings
     context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     return env.get_template("people.html").render(
-        **context, view=people_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of)
+        **context, view=people_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of,
+        owner_script=owner_script(OWNER_SCRIPT, context["locale"]))

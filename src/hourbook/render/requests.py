@@ -25,6 +25,8 @@ from hourbook.git import Provenance
 from hourbook.render import filters
 from hourbook.render.client_words import name_of_tag
 from hourbook.render.html import page_context
+from hourbook.render.pages import OWNER_SCRIPT
+from hourbook.render.pages import owner_script
 
 
 @dataclass(frozen=True)
@@ -87,4 +89,5 @@ def render_requests(env: jinja2.Environment, priced: PricedBooks, links: Mapping
     return env.get_template("owner_requests.html").render(
         **context, page=page, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
         age_labels=age_labels(context["messages"]), has_reasons=bool(page.reason_names),
-        again_days=AGAIN_WITHIN_DAYS, number=lambda value: filters.format_amount(value, context["locale"]))
+        again_days=AGAIN_WITHIN_DAYS, number=lambda value: filters.format_amount(value, context["locale"]),
+        owner_script=owner_script(OWNER_SCRIPT, context["locale"]))
