@@ -235,7 +235,7 @@ HOSTILE = {
 
 
 OWNER_SCRIPT_TAG = re.compile(r'<script src="(?:\.\./)?owner\.js" defer( data-[a-z-]+="[^"<>]*")+></script>')
-OWNER_OWN_PAGES = re.compile(r"^owner/(index|receivables|requests|[^/]+/dashboard)\.html$")
+OWNER_OWN_PAGES = re.compile(r"^owner/(index|receivables|requests|people|[^/]+/dashboard)\.html$")
 
 
 def test_hostile_logbook_text_leaves_nothing_executable(books):
