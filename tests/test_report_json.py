@@ -117,17 +117,12 @@ def test_the_small_book_by_hand(books):
     assert [(p["period"], p["fee"], p["work_value"], p["billed"], p["shortfall"]) for p in retainer["periods"]] == [
         ("2026-10", "400.00", "400.00", "0.00", "0.00"), ("2026-11", "400.00", "600.00", "100.00", "100.00")]
     assert retainer["average_shortfall"] == "50.00"     # (0 + 100) / 2
-    if "average_minutes" in acme["suggested_fee"]:
-        # core.fee (the fee branch): 480 + 780 = 1260 minutes over 2 periods = 630 a period, at 35.00 an hour:
-        # 10.5 h × 35 = 367.50, × 1.5 (markup 50 %) = 551.25, rounded up to a multiple of 50: 600.00.
-        assert acme["suggested_fee"] == {"amount": "600.00", "currency": "EUR", "window_periods": 2,
-                                         "window": ["2026-10", "2026-11"], "average_minutes": 630,
-                                         "cost_per_hour": "35.00", "markup": "50%", "round_to": "50",
-                                         "cost_known": True}
-    else:
-        # Before it, the retainer's suggestion: its work value averaged, (400 + 600) / 2 = 500.00.
-        assert acme["suggested_fee"] == {"amount": "500.00", "currency": "EUR", "window_periods": 2,
-                                         "window": ["2026-10", "2026-11"]}
+    # core.fee: 480 + 780 = 1260 minutes over 2 periods = 630 a period, at 35.00 an hour:
+    # 10.5 h × 35 = 367.50, × 1.5 (markup 50 %) = 551.25, rounded up to a multiple of 50: 600.00.
+    assert acme["suggested_fee"] == {"amount": "600.00", "currency": "EUR", "window_periods": 2,
+                                     "window": ["2026-10", "2026-11"], "average_minutes": 630,
+                                     "cost_per_hour": "35.00", "markup": "50%", "round_to": "50",
+                                     "cost_known": True}
     # blocky: the block's 600 is billed (cash) in October; 600 / 10 h = 60 an hour, 3 h used in November
     # earns 180; cost 3 h × 35 = 105; margin 75. Still owed: 7 h = 420 minutes, 600 − 180 = 420.00.
     assert (blocky["revenue_earned"], blocky["revenue_cash"], blocky["cost"], blocky["margin"]) == (
@@ -303,8 +298,8 @@ def test_the_example_in_docs_report_md_has_the_keys_of_the_output(tmp_path):
     # and every key of the real output down to a client's fields is shown.
     documented, real = keys(example), keys(actual)
     assert documented <= real, documented - real
-    # The fee, the schemes and the workers differ before and after the fee branch (issue #15 items 3-5);
-    # the table of fields names both.
+    # The example leaves out the workers, the schemes and the fee's inputs to stay short; the table of
+    # fields documents them.
     pending = (".workers[]", ".clients[].schemes[]", ".clients[].suggested_fee.")
     shown = {k for k in real if k.count(".") <= 2 and not k.startswith(pending)}
     assert shown <= documented, shown - documented

@@ -28,7 +28,6 @@ from hourbook.core import periods
 from hourbook.core.earned import earned_revenue
 from hourbook.core.earned import net_of_tax
 from hourbook.core.exchange import convert
-from hourbook.core.exchange import owner_currency
 from hourbook.core.exchange import rate_on
 from hourbook.core.fee import SuggestedFee
 from hourbook.core.fee import window_lines

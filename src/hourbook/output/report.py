@@ -115,28 +115,19 @@ def retainer_json(retainer: RetainerReport | None, currency: str) -> dict | None
     }
 
 
-def suggested_fee_json(report: ClientReport, contract_currency: str) -> dict | None:
-    """SPEC §9 `suggested_fee`: the fee the client's report suggests, with the inputs shown beside it.
-
-    With core.fee (issue #15 item 3, the `fee` branch) the report carries `fee`, a `SuggestedFee`: its
-    SPEC §9 record {amount, window_periods, average_minutes, cost_per_hour, markup, round_to} in the owner's
-    currency, plus `currency`, `window` (its periods) and `cost_known`. Before it, the pages suggest a
-    retainer's fee from the average work value of its last ended periods: {amount, currency,
-    window_periods, window} in the contract's currency. None when the report suggests nothing.
+def suggested_fee_json(report: ClientReport) -> dict | None:
+    """SPEC §9 `suggested_fee`: the fee the client's report suggests (core.fee), with the inputs shown beside
+    it: {amount, window_periods, average_minutes, cost_per_hour, markup, round_to} in the owner's currency,
+    plus `currency`, `window` (its periods) and `cost_known`. None when the report suggests nothing.
     """
-    fee = getattr(report, "fee", None)          # ClientReport.fee arrives with the fee branch
-    if fee is not None:
-        return {"amount": money(fee.amount, fee.currency), "currency": fee.currency,
-                "window_periods": len(fee.window), "window": list(fee.window),
-                "average_minutes": fee.average_minutes, "cost_per_hour": money(fee.cost_per_hour, fee.currency),
-                "markup": percent(fee.markup), "round_to": format(fee.round_to.normalize(), "f"),
-                "cost_known": fee.cost_known}
-    retainer = report.retainer
-    amount = getattr(retainer, "suggested_fee", None)       # the fee branch takes it off RetainerReport
-    if retainer is None or amount is None:
+    fee = report.fee
+    if fee is None:
         return None
-    return {"amount": money(amount, contract_currency), "currency": contract_currency,
-            "window_periods": len(retainer.basis), "window": list(retainer.basis)}
+    return {"amount": money(fee.amount, fee.currency), "currency": fee.currency,
+            "window_periods": len(fee.window), "window": list(fee.window),
+            "average_minutes": fee.average_minutes, "cost_per_hour": money(fee.cost_per_hour, fee.currency),
+            "markup": percent(fee.markup), "round_to": format(fee.round_to.normalize(), "f"),
+            "cost_known": fee.cost_known}
 
 
 def percent(share: Decimal) -> str:
@@ -146,14 +137,14 @@ def percent(share: Decimal) -> str:
 
 def schemes_json(report: ClientReport, currency: str) -> list[dict]:
     """SPEC §9 `schemes`: what the window's work would have cost the client, and left the owner, under each
-    scheme (issue #15 item 4, `ClientReport.schemes` of the fee branch; [] before it), in the owner's
+    scheme (core.schemes, `ClientReport.schemes`), in the owner's
     currency: {scheme, client_pays, owner_margin, units, size, left_minutes, left_incidents, cheapest,
     best_margin}."""
     return [{"scheme": s.scheme, "client_pays": money(s.client_pays, currency),
              "owner_margin": money(s.owner_margin, currency), "units": s.units, "size": s.size,
              "left_minutes": s.left_minutes, "left_incidents": s.left_incidents,
              "cheapest": s.cheapest, "best_margin": s.best_margin}
-            for s in getattr(report, "schemes", ())]       # ClientReport.schemes arrives with the fee branch
+            for s in report.schemes]
 
 
 def worker_figures_json(figures, currency: str) -> dict:
@@ -183,7 +174,7 @@ def client_json(report: ClientReport, currency: str) -> dict:
         "contract_currency": contract.currency,
         **figures_json(report.total),
         "owed": owed_json(report, currency),
-        "suggested_fee": suggested_fee_json(report, contract.currency),
+        "suggested_fee": suggested_fee_json(report),
         "schemes": schemes_json(report, currency),
         "retainer": retainer_json(report.retainer, contract.currency),
         "quotes": [{"id": row.quote.id, "price": money(row.price, currency), "used_minutes": row.used_minutes,
