@@ -81,8 +81,8 @@ __all__ = ["TemplateProblem", "books_template_problem", "check_books_templates",
 ROBOTS = b"User-agent: *\nAllow: /\n"
 # The owner's tables sort, filter and download as CSV (templates/owner.js; owner pages only, never public/).
 OWNER_SCRIPT_BYTES = (Path(__file__).parent / "templates" / OWNER_SCRIPT).read_bytes()
-# The HTML pages `owner_files` makes from every client: owner/index.html, receivables.html, requests.html.
-OWNER_PAGE_COUNT = 3
+# The HTML pages `owner_files` makes from every client: owner/index.html, receivables.html, requests.html, people.html.
+OWNER_PAGE_COUNT = 4
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The books' files that are pages or parts of pages, compiled by `check`; others (images, CSS
 # loaded by url()) are not templates, and what a page includes is checked by rendering it.
