@@ -57,6 +57,7 @@ from hourbook.build.digests import templates_digest
 from hourbook.build.digests import values_digest
 from hourbook.build.disk_cache import DiskContractCache
 from hourbook.build.disk_cache import DiskLogbookCache
+from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
 from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
@@ -133,7 +134,7 @@ class Builder:
             self.records = RecordStore(self.cache_dir)
             self.logbooks = DiskLogbookCache(self.records)
             self.contracts = DiskContractCache(self.records)
-        self.reports = ReportCache()
+        self.reports = ReportCache() if self.records is None else DiskReportCache(self.records)
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
         self.background_cleanup = False         # watch mode: swap changed folders only, clean up in threads
@@ -259,6 +260,8 @@ class Builder:
                 kept[cid] = same
                 continue
             key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account)
+            if isinstance(self.reports, DiskReportCache):
+                self.reports.expect(client, key)     # its owner report: on disk under the same key
             same = self.pages.same_key(cid, key)
             files = same.files if same is not None else self.published.files_on_disk(cid, key)
             if files is not None:
