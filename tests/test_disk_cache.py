@@ -136,8 +136,10 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     # 2 logbooks and 3 contracts in the books: the appended logbook is the one file parsed,
     # the other logbook and every contract come from their records.
     assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
-    # ... and the owner reports of the 2 clients that did not change (acme, globex) too.
-    assert builder.records.hits == 1 + 3 + 2
+    # ... and the owner reports of the 2 clients that did not change (acme, globex) too, and
+    # every compiled template this build used (none compiled again).
+    assert builder.env[1].bytecode_cache.compiled == 0
+    assert builder.records.hits == 1 + 3 + 2 + len(records(root, "template"))
     assert builder.reports.made == 1                        # initech's owner report only
     assert result.rendered_clients == 1                     # initech's pages only
     pages = {rel: data for rel, data in tree(root / "site").items() if "appended lighthouse entry" in
@@ -168,6 +170,29 @@ def test_owner_reports_from_disk_equal_the_plain_ones(books, tmp_path):
     builder, _ = new_process_build(root)
     assert builder.reports.made == 0
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)
+def test_compiled_templates_come_from_records_and_a_bad_one_is_compiled_again(books, tmp_path, corrupt):
+    """The seam `TemplateCodeCache` pinned to Jinja2 compiling: a new process compiles no template
+    the last one compiled, and the site is a clean build's bytes; a record that cannot be trusted
+    is compiled again."""
+    root = books(BOOKS)
+    first, _ = new_process_build(root)
+    assert first.env[1].bytecode_cache.compiled > 0
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, _ = new_process_build(root)
+    assert builder.env[1].bytecode_cache.compiled == 0
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+    kept = records(root, "template")
+    for path in kept:
+        path.write_bytes(corrupt(path.read_bytes()))
+    edit(root / "logbook/2026/11.md", APPENDED, APPENDED + "\n- 5m one more #support\n")
+    builder, _ = new_process_build(root)
+    assert builder.env[1].bytecode_cache.compiled == len(kept)
+    assert builder.records.rejected >= len(kept)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-2", pdf=False)
 
 
 def test_a_problem_across_files_is_found_with_the_other_file_from_its_record(books):

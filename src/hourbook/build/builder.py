@@ -59,6 +59,7 @@ from hourbook.build.disk_cache import DiskContractCache
 from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
+from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
 from hourbook.build.rendering import SiteWork
@@ -245,6 +246,8 @@ class Builder:
         templates = templates_digest(self.root)
         if self.env is None or self.env[0] != (templates, template_dirs):
             self.env = ((templates, template_dirs), make_environment(self.root))  # compiled templates are kept
+            if self.records is not None:
+                self.env[1].bytecode_cache = TemplateCodeCache(self.records)   # ... and on disk, for a new process
         common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
         on_disk = self.published.state.get("provenance")         # what the reports on disk show
         on_disk = git.Provenance(*on_disk) if on_disk else None
