@@ -155,7 +155,7 @@ class PublishedSite:
         if not recorded or recorded[0] != key:
             return None
         files = {}
-X
+        out = f"{self.out}/"        # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
         for rel in recorded[1]:
             entry = manifest.get(rel)
             try:
