@@ -221,6 +221,9 @@ EDITS = [
     ("a contract", "contracts/initech.yaml", "rate: 80", "rate: 85"),
     ("hourbook.yaml", "hourbook.yaml", "Ana Ruiz Consulting", "Ana Ruiz Consultora"),
     ("back as it was", "logbook/2026/10.md", "- 2h server update", "- 2h server update"),
+    # The books' first day moves back (acme's new entry): globex's retainer bills from then on,
+    # though neither its contract nor its entries changed (`core.period_figures.books_begin`).
+    ("an earlier first day", "logbook/2026/03.md", None, "# 2026-03-02\n\n## acme\n- 1h early work #support\n"),
 ]
 
 

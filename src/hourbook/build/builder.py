@@ -262,7 +262,10 @@ class Builder:
             if same is not None:
                 kept[cid] = same
                 continue
-            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account)
+            # The books' first day and the late moves too: a retainer bills from the books' first day
+            # (`core.period_figures.books_begin`), which another client's entry can move.
+            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account,
+                                stable_form(self.pricing.priced_with(client)))
             if isinstance(self.reports, DiskReportCache):
                 self.reports.expect(client, key)     # its owner report: on disk under the same key
             same = self.pages.same_key(cid, key)
