@@ -11,8 +11,9 @@ inputs, and redoes only what an input change reaches:
   `pipeline.load_and_price`);
 - a client's pages are rendered again only when a digest of everything they are made from
   changed: its contract and entries, its account (invoice states, payments, invoice PDFs:
-  `render.account.account_inputs`), settings, as-of date, public folder, PDF switch,
-  the template files and hourbook's own code. The digest and the files it gave are kept
+  `render.account.account_inputs`), settings, as-of date, the books' first day and its
+  late moves (pricing inputs beside its entries), public folder, PDF switch, the
+  template files and hourbook's own code. The digest and the files it gave are kept
   in the build state, so a new process (`hourbook build`) reuses the pages of the site on
   disk too (`publish.PublishedSite.files_on_disk`);
 - the commit the books are at (`git.provenance`) is shown on the owner's pages only, so a
@@ -25,7 +26,8 @@ inputs, and redoes only what an input change reaches:
   build with errors writes nothing.
 
 The owner's index page depends on every client and is rendered on every build, from
-client reports kept for the clients that did not change. Tests check that an incremental
+client reports kept for the clients that did not change (on disk too, keyed by the
+client's page digest: `disk_cache.DiskReportCache`). Tests check that an incremental
 build and a clean build give byte-identical sites, and the same as `render_site`.
 """
 
