@@ -74,7 +74,7 @@ def garbage_with_right_header(unused: bytes) -> bytes:
 CORRUPTIONS = [truncate, flip, other_version, empty]
 
 
-@pytest.mark.parametrize("kind", ["logbook", "contract"])
+@pytest.mark.parametrize("kind", ["logbook", "contract", "report"])
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__ for c in CORRUPTIONS])
 def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tmp_path, kind, corrupt):
     root = books(BOOKS)
@@ -87,7 +87,8 @@ def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tm
         logbook.write(APPENDED)               # a change, so that the build reads the books again
     builder, result = new_process_build(root)
     # Every corrupt record was refused and its file read again (the appended file has a new key).
-    assert builder.records.rejected == len(kept) - (kind == "logbook")
+    # (The appended client's report is made anew under a new key: its old record is not asked for.)
+    assert builder.records.rejected == len(kept) - (kind in ("logbook", "report"))
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
     # ... and rewritten whole: the next process reads them all from disk.
     with open(root / "logbook/2026/10.md", "a", encoding="utf-8") as logbook:
@@ -135,13 +136,63 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     # 2 logbooks and 3 contracts in the books: the appended logbook is the one file parsed,
     # the other logbook and every contract come from their records.
     assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
-    assert builder.records.hits == 1 + 3
+    # ... and the owner reports of the 2 clients that did not change (acme, globex) too, and
+    # every compiled template this build used (none compiled again).
+    assert builder.env[1].bytecode_cache.compiled == 0
+    assert builder.records.hits == 1 + 3 + 2 + len(records(root, "template"))
+    assert builder.reports.made == 1                        # initech's owner report only
     assert result.rendered_clients == 1                     # initech's pages only
     pages = {rel: data for rel, data in tree(root / "site").items() if "appended lighthouse entry" in
              data.decode("utf-8", "replace")}
     assert pages and all("initech" in rel for rel in pages), sorted(pages)
     assert any(rel.startswith("owner/") for rel in pages) and any(not rel.startswith("owner/") for rel in pages)
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_owner_reports_from_disk_equal_the_plain_ones(books, tmp_path):
+    """The seam `DiskReportCache` pinned to `render.dashboard.client_report`: a new process's
+    reports read from disk are equal, field by field, to reports made afresh."""
+    from hourbook.render.dashboard import client_report
+
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, _ = new_process_build(root)
+    assert builder.reports.made == 1
+    priced, _ = load_and_price(root, AS_OF)
+    for client in priced.clients:
+        cached = builder.reports.reports[client.contract.id][3]
+        assert cached == client_report(client, priced.books.settings, AS_OF), client.contract.id
+    # Nothing changed in the books' reports: a third process reads every one of them from disk
+    # (the build is up to date, so force a read by a change that reaches no client).
+    edit(root / "logbook/2026/11.md", APPENDED, APPENDED + "\n")
+    builder, _ = new_process_build(root)
+    assert builder.reports.made == 0
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)
+def test_compiled_templates_come_from_records_and_a_bad_one_is_compiled_again(books, tmp_path, corrupt):
+    """The seam `TemplateCodeCache` pinned to Jinja2 compiling: a new process compiles no template
+    the last one compiled, and the site is a clean build's bytes; a record that cannot be trusted
+    is compiled again."""
+    root = books(BOOKS)
+    first, _ = new_process_build(root)
+    assert first.env[1].bytecode_cache.compiled > 0
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, _ = new_process_build(root)
+    assert builder.env[1].bytecode_cache.compiled == 0
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+    kept = records(root, "template")
+    for path in kept:
+        path.write_bytes(corrupt(path.read_bytes()))
+    edit(root / "logbook/2026/11.md", APPENDED, APPENDED + "\n- 5m one more #support\n")
+    builder, _ = new_process_build(root)
+    assert builder.env[1].bytecode_cache.compiled == len(kept)
+    assert builder.records.rejected >= len(kept)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-2", pdf=False)
 
 
 def test_a_problem_across_files_is_found_with_the_other_file_from_its_record(books):
@@ -170,6 +221,9 @@ EDITS = [
     ("a contract", "contracts/initech.yaml", "rate: 80", "rate: 85"),
     ("hourbook.yaml", "hourbook.yaml", "Ana Ruiz Consulting", "Ana Ruiz Consultora"),
     ("back as it was", "logbook/2026/10.md", "- 2h server update", "- 2h server update"),
+    # The books' first day moves back (acme's new entry): globex's retainer bills from then on,
+    # though neither its contract nor its entries changed (`core.period_figures.books_begin`).
+    ("an earlier first day", "logbook/2026/03.md", None, "# 2026-03-02\n\n## acme\n- 1h early work #support\n"),
 ]
 
 

@@ -11,8 +11,9 @@ inputs, and redoes only what an input change reaches:
   `pipeline.load_and_price`);
 - a client's pages are rendered again only when a digest of everything they are made from
   changed: its contract and entries, its account (invoice states, payments, invoice PDFs:
-  `render.account.account_inputs`), settings, as-of date, public folder, PDF switch,
-  the template files and hourbook's own code. The digest and the files it gave are kept
+  `render.account.account_inputs`), settings, as-of date, the books' first day and its
+  late moves (pricing inputs beside its entries), public folder, PDF switch, the
+  template files and hourbook's own code. The digest and the files it gave are kept
   in the build state, so a new process (`hourbook build`) reuses the pages of the site on
   disk too (`publish.PublishedSite.files_on_disk`);
 - the commit the books are at (`git.provenance`) is shown on the owner's pages only, so a
@@ -25,7 +26,8 @@ inputs, and redoes only what an input change reaches:
   build with errors writes nothing.
 
 The owner's index page depends on every client and is rendered on every build, from
-client reports kept for the clients that did not change. Tests check that an incremental
+client reports kept for the clients that did not change (on disk too, keyed by the
+client's page digest: `disk_cache.DiskReportCache`). Tests check that an incremental
 build and a clean build give byte-identical sites, and the same as `render_site`.
 """
 
@@ -57,7 +59,9 @@ from hourbook.build.digests import templates_digest
 from hourbook.build.digests import values_digest
 from hourbook.build.disk_cache import DiskContractCache
 from hourbook.build.disk_cache import DiskLogbookCache
+from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
+from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
 from hourbook.build.rendering import SiteWork
@@ -133,7 +137,7 @@ class Builder:
             self.records = RecordStore(self.cache_dir)
             self.logbooks = DiskLogbookCache(self.records)
             self.contracts = DiskContractCache(self.records)
-        self.reports = ReportCache()
+        self.reports = ReportCache() if self.records is None else DiskReportCache(self.records)
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
         self.background_cleanup = False         # watch mode: swap changed folders only, clean up in threads
@@ -244,6 +248,8 @@ class Builder:
         templates = templates_digest(self.root)
         if self.env is None or self.env[0] != (templates, template_dirs):
             self.env = ((templates, template_dirs), make_environment(self.root))  # compiled templates are kept
+            if self.records is not None:
+                self.env[1].bytecode_cache = TemplateCodeCache(self.records)   # ... and on disk, for a new process
         common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
         on_disk = self.published.state.get("provenance")         # what the reports on disk show
         on_disk = git.Provenance(*on_disk) if on_disk else None
@@ -258,7 +264,12 @@ class Builder:
             if same is not None:
                 kept[cid] = same
                 continue
-            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account)
+            # The books' first day and the late moves too: a retainer bills from the books' first day
+            # (`core.period_figures.books_begin`), which another client's entry can move.
+            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account,
+                                stable_form(self.pricing.priced_with(client)))
+            if isinstance(self.reports, DiskReportCache):
+                self.reports.expect(client, key)     # its owner report: on disk under the same key
             same = self.pages.same_key(cid, key)
             files = same.files if same is not None else self.published.files_on_disk(cid, key)
             if files is not None:

@@ -112,6 +112,12 @@ class PricingCache:
         self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
         return result
 
+    def priced_with(self, client: PricedClient) -> tuple:
+        """What else `client` was priced from: ((as_of, the books' first day), its late moves);
+        () when this cache did not price it."""
+        hit = self.clients.get(client.contract.id)
+        return (hit[1], hit[4]) if hit is not None and hit[3][0] is client else ()
+
     def entries_of(self, client: PricedClient) -> tuple[Entry, ...]:
         """The entries `client` was priced from; () when this cache did not price it."""
         hit = self.clients.get(client.contract.id)
