@@ -21,8 +21,6 @@ from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
 from hourbook.output.text import counted
 from hourbook.output.progress import make_progress
-from hourbook.output.report import report_json
-from hourbook.output.report import report_summary
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
@@ -249,6 +247,8 @@ def cmd_report(args) -> int:
     if has_errors(diagnostics):
         print(f"report stopped: {summary_line(diagnostics)}; no figure was printed", file=sys.stderr)
         return 1
+    # deferred: the report pulls in the renderer (Jinja2, Markdown, Babel), a third of `price`'s start-up
+    from hourbook.output.report import report_json, report_summary
     report = report_json(priced)
     if args.json:
         report["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
