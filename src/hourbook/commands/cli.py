@@ -304,11 +304,19 @@ def installed_version() -> str:
         return "unknown"
 
 
+class _VersionOnAsking(argparse._VersionAction):
+    """`--version`, its text looked up only when asked for: importlib.metadata costs every command 13 ms."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = f"hourbook {installed_version()}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per verb, each taking BOOKS (default .) and --as-of, its
     `cmd_*` function set as `func`."""
     parser = argparse.ArgumentParser(prog="hourbook", description="Plain-text support hours in, priced statements out.")
-    parser.add_argument("--version", action="version", version=f"hourbook {installed_version()}")
+    parser.add_argument("--version", action=_VersionOnAsking)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func, help_text: str, *before_books: tuple[str, str]) -> argparse.ArgumentParser:
