@@ -21,8 +21,6 @@ from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
 from hourbook.output.text import counted
 from hourbook.output.progress import make_progress
-from hourbook.output.report import report_json
-from hourbook.output.report import report_summary
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
@@ -249,6 +247,8 @@ def cmd_report(args) -> int:
     if has_errors(diagnostics):
         print(f"report stopped: {summary_line(diagnostics)}; no figure was printed", file=sys.stderr)
         return 1
+    # deferred: the report pulls in the renderer (Jinja2, Markdown, Babel), a third of `price`'s start-up
+    from hourbook.output.report import report_json, report_summary
     report = report_json(priced)
     if args.json:
         report["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
@@ -304,11 +304,19 @@ def installed_version() -> str:
         return "unknown"
 
 
+class _VersionOnAsking(argparse._VersionAction):
+    """`--version`, its text looked up only when asked for: importlib.metadata costs every command 13 ms."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = f"hourbook {installed_version()}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser: one subcommand per verb, each taking BOOKS (default .) and --as-of, its
     `cmd_*` function set as `func`."""
     parser = argparse.ArgumentParser(prog="hourbook", description="Plain-text support hours in, priced statements out.")
-    parser.add_argument("--version", action="version", version=f"hourbook {installed_version()}")
+    parser.add_argument("--version", action=_VersionOnAsking)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func, help_text: str, *before_books: tuple[str, str]) -> argparse.ArgumentParser:

@@ -339,8 +339,10 @@ def statement_text(statement: Statement, currency: str) -> str:
             f'{_I6}"logged": {minutes.logged},{_I6}"billed": {minutes.billed},{_I6}"covered": {minutes.covered},'
             f'{_I6}"no_charge": {minutes.no_charge},{_I6}"held": {minutes.held},{_I6}"quote": {minutes.quote},'
             f'{_I6}"uncovered": {minutes.uncovered}{_I5}}},{_I5}"prepaid": ')
-    return (text + json_text([block_json(state) for state in statement.prepaid], 5) + "," + _I5 + '"quotes": '
-            + json_text([quote_json(state) for state in statement.quotes], 5) + _INDENTS[4] + "}")
+    # Most statements have neither blocks nor quotes: `json_text([], 5)` is "[]", written without the call.
+    prepaid = json_text([block_json(state) for state in statement.prepaid], 5) if statement.prepaid else "[]"
+    quotes = json_text([quote_json(state) for state in statement.quotes], 5) if statement.quotes else "[]"
+    return text + prepaid + "," + _I5 + '"quotes": ' + quotes + _INDENTS[4] + "}"
 
 
 def client_text(client: PricedClient, receivables: Receivables | None = None) -> str:
