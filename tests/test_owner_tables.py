@@ -114,7 +114,8 @@ def test_the_dashboard_names_its_axes_in_the_books_language(example_site):
     # The legend sits below the plot: every legend label's baseline is under the x axis's month labels.
     wide = re.search(r'<svg[^>]*class="chart chart-wide"[^>]*aria-label="Tarifa horaria efectiva por cliente".*?</svg>',
                      page, re.S).group(0)
-    months = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" text-anchor="middle" fill="#6b7280">Ene</text>', wide)]
+    axis = re.search(r'<g text-anchor="middle" fill="#6b7280">(.*?)</g>', wide).group(1)     # the x axis's labels
+    months = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)">Ene</text>', axis)]
     legend = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" fill="#374151">', wide)]
     assert months and legend and min(legend) > max(months)
 

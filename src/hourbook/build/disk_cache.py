@@ -191,6 +191,7 @@ class DiskContractCache(ContractCache):
         super().__init__()
         self.store = store
         self.parsed = 0
+        self.settings: tuple = ()           # (settings, their digest): the same for every contract of a build
 
     def __call__(self, root: Path, path: Path, rel: str, load: Callable, settings=None):
         """`load(root, path, rel, settings)`, or what it gave for the same file and settings before."""
@@ -201,7 +202,9 @@ class DiskContractCache(ContractCache):
         if data is None:
             self.parsed += 1
             return load(root, path, rel, settings)
-        key = file_key("contract", rel, data, values_digest(stable_form(settings)).encode())
+        if not self.settings or self.settings[0] != settings:
+            self.settings = (settings, values_digest(stable_form(settings)).encode())
+        key = file_key("contract", rel, data, self.settings[1])
         hit = self.store.get("contract", key)
         if hit is not None:
             return hit[0], list(hit[1])

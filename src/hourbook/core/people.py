@@ -50,11 +50,17 @@ def worker_cost(worker: str, settings: Settings) -> Decimal | None:
 def line_cost(line: Line, settings: Settings) -> Decimal | None:
     """The cost of a time line's logged minutes in the owner's currency (rounded half up in `currency`,
     then converted on its date); None when its worker has no cost."""
-    per_hour = worker_cost(line.entry.worker, settings)
+    return _cost(line.logged_minutes, worker_cost(line.entry.worker, settings), line.entry.date,
+                 settings)
+
+
+def _cost(minutes: int, per_hour: Decimal | None, day: datetime.date,
+          settings: Settings) -> Decimal | None:
+    """`minutes` at `per_hour` (in the books' currency), rounded half up, in the owner's currency on `day`."""
     if per_hour is None:
         return None
-    amount = round_money(Decimal(line.logged_minutes) * per_hour / MINUTES_PER_HOUR, settings.currency)
-    return convert(amount, settings.currency, line.entry.date, settings)
+    amount = round_money(Decimal(minutes) * per_hour / MINUTES_PER_HOUR, settings.currency)
+    return convert(amount, settings.currency, day, settings)
 
 
 @dataclass(frozen=True)
@@ -114,22 +120,43 @@ def workers(priced: PricedBooks, as_of: datetime.date | None = None) -> tuple[Wo
     """
     settings = priced.books.settings
     as_of = as_of or priced.as_of
-    totals: dict[str, WorkerFigures] = {}
-    by_client: dict[tuple[str, str], WorkerFigures] = {}
-    by_period: dict[tuple[str, str], WorkerFigures] = {}
+    # Sums are kept as lists while they grow (minutes, paid minutes, cost, billed value, no-charge
+    # value, cost known), made records at the end: a record per line cost more than the rest of the page.
+    sums: tuple[dict, dict, dict] = ({}, {}, {})     # totals by worker, by (worker, client), by (worker, period)
+    period_of: dict[datetime.date, str] = {}
+    costs: dict[str, Decimal | None] = {}
     for client in priced.clients:
         currency = client.contract.currency
+        cid = client.contract.id
         for statement in client.statements:
             for line in statement.lines:
                 entry = line.entry
                 if entry.kind != TIME or entry.date > as_of:
                     continue
+                period = period_of.get(entry.date)
+                if period is None:
+                    period = period_of[entry.date] = periods.period_of(entry.date, settings.period)
                 who = entry.worker or OWNER
-                figures = line_figures(line, currency, settings)
-                period = periods.period_of(entry.date, settings.period)
-                totals[who] = totals.get(who, WorkerFigures()) + figures
-                by_client[who, client.contract.id] = by_client.get((who, client.contract.id), WorkerFigures()) + figures
-                by_period[who, period] = by_period.get((who, period), WorkerFigures()) + figures
+                if entry.worker not in costs:
+                    costs[entry.worker] = worker_cost(entry.worker, settings)
+                cost = _cost(line.logged_minutes, costs[entry.worker], entry.date, settings)
+                value = convert(line.value, currency, entry.date, settings)
+                paid = line.status in PAID
+                for by, key in zip(sums, (who, (who, cid), (who, period))):
+                    cell = by.get(key)
+                    if cell is None:
+                        cell = by[key] = [0, 0, ZERO, ZERO, ZERO, True]
+                    cell[0] += line.logged_minutes
+                    if paid:
+                        cell[1] += line.logged_minutes
+                        cell[3] += value
+                    elif line.status == NO_CHARGE:
+                        cell[4] += value
+                    if cost is None:
+                        cell[5] = False
+                    else:
+                        cell[2] += cost
+    totals, by_client, by_period = ({key: WorkerFigures(*cell) for key, cell in by.items()} for by in sums)
     names = {member.id: member.name for member in settings.team}
     result = []
     for who, total in totals.items():

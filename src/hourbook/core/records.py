@@ -6,8 +6,10 @@ Every loaded record carries a `Source`; records made by pricing carry their entr
 from __future__ import annotations
 
 import datetime
+import operator
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from decimal import Decimal
 
 from hourbook.core.fee_rules import FeeRules
@@ -19,6 +21,19 @@ ERROR = "error"
 WARNING = "warning"
 
 
+def _pickled_as_arguments(cls):
+    """Pickle `cls` (a frozen dataclass with slots) as its constructor's arguments.
+
+    The dataclass default for slots calls `fields()` for every record pickled and again for every
+    record loaded: most of the time a build spends on the logbooks in its disk cache, and on the
+    digests of each client's entries. The arguments, in field order, give the same record.
+    """
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+    cls.__reduce__ = lambda self: (cls, values(self))
+    return cls
+
+
+@_pickled_as_arguments
 @dataclass(frozen=True, order=True, slots=True)  # slots: a million entries, each with a Source
 class Source:
     """Where a record came from: a path relative to the books root, and a 1-based line."""
@@ -323,6 +338,7 @@ EXPENSE = "expense"
 REQUEST = "request"
 
 
+@_pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One logged item: time, an expense, or a request (`[ ]`/`[x]`)."""
@@ -405,6 +421,7 @@ class HeldFrom:
     target: str                                 # the period the line is priced in now
 
 
+@_pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Line:
     """A priced entry, or one part of an entry split by coverage."""

@@ -156,8 +156,9 @@ def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
     return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
-def _patterns(prefix: str, kinds: set[str]) -> str:
-    """<defs> of white strokes over a colour: stripes, dots, back(ward stripes), cross(hatch), grid."""
+def _patterns(prefix: str, fills: set[tuple[str, str]]) -> str:
+    """<defs> of each (pattern, colour) the chart fills with: white strokes over the colour
+    (stripes, dots, back(ward stripes), cross(hatch), grid), so that one shape draws both."""
     shapes = {
         "stripes": '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#fff" stroke-width="1.6"/>',
         "back": '<path d="M-1,5 l2,2 M0,0 l6,6 M5,-1 l2,2" stroke="#fff" stroke-width="1.6"/>',
@@ -165,20 +166,26 @@ def _patterns(prefix: str, kinds: set[str]) -> str:
         "cross": '<path d="M0,0 l6,6 M6,0 l-6,6" stroke="#fff" stroke-width="1.1"/>',
         "grid": '<path d="M3,0 v6 M0,3 h6" stroke="#fff" stroke-width="1.2"/>',
     }
-    defs = "".join(f'<pattern id="{prefix}-{kind}" width="6" height="6" patternUnits="userSpaceOnUse">{shapes[kind]}</pattern>'
-                   for kind in sorted(kinds) if kind in shapes)
+    defs = "".join(f'<pattern id="{_pattern_id(prefix, kind, colour)}" width="6" height="6" patternUnits="userSpaceOnUse">'
+                   f'<rect width="6" height="6" fill="{colour}"/>{shapes[kind]}</pattern>'
+                   for kind, colour in sorted(fills) if kind in shapes)
     return f"<defs>{defs}</defs>" if defs else ""
+
+
+def _pattern_id(prefix: str, kind: str, colour: str) -> str:
+    return f"{prefix}-{kind}-{colour.lstrip('#')}"
 
 
 def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, tip: str = "",
             extra: str = "") -> str:
-    """A rectangle in `colour`, its pattern over it (and a tooltip on both)."""
-    geometry = f'x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra}'
+    """A rectangle in `colour`, or in its pattern drawn over the colour (`_patterns`), with a tooltip.
+
+    One shape a segment: a statement's charts were most of its page's bytes when the pattern
+    was a second rectangle over the first.
+    """
+    fill = f"url(#{_pattern_id(prefix, pattern, colour)})" if pattern else colour
     tip_part = f"<title>{tip}</title>" if tip else ""
-    part = f'<rect {geometry} fill="{colour}">{tip_part}</rect>'
-    if pattern:
-        part += f'<rect {geometry} fill="url(#{prefix}-{pattern})">{tip_part}</rect>'
-    return part
+    return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra} fill="{fill}">{tip_part}</rect>'
 
 
 def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
@@ -245,9 +252,11 @@ def data_table(axis: Axis, series: Sequence[Series], *, caption: str, row_header
             cells += f"<td>{escape(fmt(sum(float(value or 0) for value in values)))}</td>"
         rows.append(f'<tr><th scope="row">{escape(name)}</th>{cells}</tr>')
     # The wrapper hides the table: a table grows to its content whatever its own width and height.
+    # No <thead>: the column headers are named by scope, and a table no one sees needs no labels
+    # for a phone (`reflow.label_cells` labels only tables with a <thead>).
     return Markup(f'<div class="visually-hidden"><table class="chart-data"><caption>{escape(caption)}</caption>'  # noqa: S704
-                  f'<thead><tr><th scope="col">{escape(row_header)}</th>{head}</tr></thead>'
-                  f'<tbody>{"".join(rows)}</tbody></table></div>')
+                  f'<tr><th scope="col">{escape(row_header)}</th>{head}</tr>'
+                  f'{"".join(rows)}</table></div>')
 
 
 def _describe(axis: Axis, series: Sequence[Series]) -> str:
@@ -259,15 +268,16 @@ def _describe(axis: Axis, series: Sequence[Series]) -> str:
 
 def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: float, step: float,
             fmt: Format) -> list[str]:
-    parts = []
+    lines, labels = [], []
     ticks = round(top_value / step) if step else 0
     for index in range(ticks + 1):
         value = step * index
         y = top + plot_h - plot_h * value / top_value
-        parts.append(f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(y)}" y2="{_num(y)}" '
-                     f'stroke="{GRID if index else AXIS}" stroke-width="1"/>'
-                     f'<text x="{_num(left - 6)}" y="{_num(y + 4)}" text-anchor="end" fill="{AXIS}">{escape(fmt(value))}</text>')
-    return parts
+        lines.append(f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(y)}" y2="{_num(y)}" '
+                     f'stroke="{GRID if index else AXIS}"/>')
+        labels.append(f'<text x="{_num(left - 6)}" y="{_num(y + 4)}">{escape(fmt(value))}</text>')
+    return (['<g stroke-width="1">', *lines, f'</g><g text-anchor="end" fill="{AXIS}">', *labels, "</g>"]
+            if lines else [])
 
 
 def _y_label(text: str, top: float, plot_h: float) -> list[str]:
@@ -280,18 +290,17 @@ def _y_label(text: str, top: float, plot_h: float) -> list[str]:
 
 
 def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
-    parts = []
+    parts = [f'<g text-anchor="middle" fill="{AXIS}">']
     widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
     every = max(1, math.ceil(widest / slot)) if slot else 1
     for index, label in enumerate(axis.labels):
         x = left + slot * (index + 0.5)
         if index % every == 0:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + font + 3)}" text-anchor="middle" fill="{AXIS}">{escape(label)}</text>')
+            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + font + 3)}">{escape(label)}</text>')
         sub = axis.sublabels[index] if index < len(axis.sublabels) else ""
         if sub:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 2 * font + 5)}" text-anchor="middle" fill="{AXIS}">'
-                         f'{escape(sub)}</text>')
-    return parts
+            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 2 * font + 5)}">{escape(sub)}</text>')
+    return parts + ["</g>"]
 
 
 def last_slots(axis: Axis, series: Sequence[Series], count: int) -> tuple[Axis, list[Series]]:
@@ -353,8 +362,9 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     top_value, step = nice_ceiling(max(totals, default=0))
     slot = plot_w / max(len(axis.labels), 1)
     bar = min(slot * 0.7, 42)
-    body = [_patterns(prefix, {s.pattern for s in shown})] + _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
-    body += _y_label(y_label, top, plot_h)
+    body = [_patterns(prefix, {(s.pattern, s.colour) for s in shown})]
+    body += _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
+    body.append('<g stroke="#fff" stroke-width="1">')           # a white gap between segments
     for index, label in enumerate(axis.labels):
         y = top + plot_h
         x = left + slot * index + (slot - bar) / 2
@@ -365,7 +375,8 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
             h = plot_h * value / top_value
             y -= h
             tip = f"{escape(label)} · {escape(item.label)}: {escape(fmt(value))}"
-            body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip, ' stroke="#fff" stroke-width="1"'))
+            body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip))
+    body.append("</g>")
     body += _x_axis(axis, left, slot, top + plot_h)
     body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
     svg = _svg(width, height, title, body, desc=_describe(axis, shown))
