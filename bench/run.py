@@ -853,7 +853,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", DEFAULT_SIZES),
                         help="entries, comma-separated (default: $BENCH_SIZES or 10000,100000)")
     parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", 500)))
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 5)))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 3)))
     parser.add_argument("--pdf-entries", type=int, default=int(os.environ.get("BENCH_PDF_ENTRIES", 5000)))
     parser.add_argument("--pdf-clients", type=int, default=int(os.environ.get("BENCH_PDF_CLIENTS", 20)))
     parser.add_argument("--work", type=Path,

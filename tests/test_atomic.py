@@ -149,6 +149,27 @@ def test_killed_build_leaves_old_or_new_site(tmp_path):
     assert litter(root) == []
 
 
+def test_links_made_early_are_used_or_removed(tmp_path):
+    """A build links the old site into its staging folder while it reads the books
+    (`PublishedSite.link_early`): a good build swaps that folder in (the site equals a clean
+    build's), a build that fails on the books removes it and leaves the old site as it was."""
+    root = example_books(tmp_path / "books")
+    out = root / "site"
+    assert run_hourbook("build", str(root), "--no-pdf")[0] == 0
+    december = root / "logbook" / "2026" / "12.md"
+    december.write_text(DECEMBER, encoding="utf-8")
+    assert run_hourbook("build", str(root), "--no-pdf")[0] == 0
+    assert litter(root) == []
+    clean = tmp_path / "clean"
+    assert run_hourbook("build", str(root), "--no-pdf", "--out", str(clean))[0] == 0
+    assert tree(out) == tree(clean)
+    good = tree(out)
+    december.write_text(DECEMBER + "\n## no-such-client\n- 1h work for a client without a contract\n", encoding="utf-8")
+    code, output = run_hourbook("build", str(root), "--no-pdf")
+    assert code != 0 and "error" in output
+    assert litter(root) == [] and tree(out) == good
+
+
 def site_writer(tmp_path: Path, out: Path):
     """The writer `hourbook build` uses: a Builder's `PublishedSite`, on an empty books folder."""
     from hourbook.build.builder import Builder

@@ -178,6 +178,16 @@ class Builder:
                                up_to_date=True, statements=state.get("statements", 0),
                                clients=state.get("clients", 0), shared=state.get("shared", 0),
                                seconds=time.perf_counter() - started)
+        if not self.background_cleanup:
+            self.published.link_early()         # the site's links are made while the books are read
+        try:
+            return self._build(as_of, provenance, digest, progress, on_pages, started)
+        finally:
+            self.published.discard_early()      # what the build did not use (it wrote nothing)
+
+    def _build(self, as_of: datetime.date, provenance: git.Provenance | None, digest: str, progress: Progress,
+               on_pages: Callable[[], None] | None, started: float) -> BuildResult:
+        """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
         priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
                                                       contract_cache=self.contracts, price_one=self.pricing)

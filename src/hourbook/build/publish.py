@@ -74,6 +74,7 @@ class PublishedSite:
         self.hashes = FileHashes()
         self.state = self.read_state()
         self._saving: threading.Thread | None = None     # watch mode: the thread saving the last state
+        self._linking: tuple[Path, subprocess.Popen] | None = None   # (staging, `cp -al`) started by `link_early`
 
     # -- the state
 
@@ -173,6 +174,49 @@ class PublishedSite:
 
     # -- writing
 
+    def link_early(self) -> None:
+        """Start hard-linking the site into a new staging folder now, in a `cp` process beside this
+        one, so that the links are made while the books are read and priced rather than after.
+
+        `_write_swap` takes that folder (after dropping what changed), `discard_early` removes it
+        when the build writes nothing. Nothing is started when the site is not intact, when it
+        may not be written, or where there is no GNU cp.
+        """
+        self.discard_early()
+        cp = shutil.which("cp")
+        if cp is None or self.folder_problem() or not self.intact():
+            return
+        staging = new_staging(self.out, keep=_BEING_REMOVED)
+        try:
+            process = subprocess.Popen([cp, "-al", "--", f"{self.out}/.", str(staging)], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL,
+                                       preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        self._linking = (staging, process)
+
+    def discard_early(self) -> None:
+        """Stop and remove what `link_early` started, if it was not used."""
+        linking, self._linking = self._linking, None
+        if linking is not None:
+            staging, process = linking
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _take_early(self) -> Path | None:
+        """The staging folder `link_early` filled, once its `cp` succeeded; else None (nothing left)."""
+        linking, self._linking = self._linking, None
+        if linking is None:
+            return None
+        staging, process = linking
+        if process.wait() == 0:
+            return staging
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+
     def write(self, files: dict[str, bytes | OnDisk], *, watch: bool = False) -> tuple[dict[str, list], int]:
         """Write the site: as a whole, or (`watch`, few folders changed) folder by folder.
 
@@ -214,10 +258,13 @@ class PublishedSite:
         intact = self.intact()
         for rel in files:
             _check_relative(rel)
-        staging = new_staging(out, keep=_BEING_REMOVED)
+        early = self._take_early() if intact else None
+        if early is None:
+            self.discard_early()
+        staging = early or new_staging(out, keep=_BEING_REMOVED)
         same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
         try:
-            linked = _link_tree(out, staging, old, same) if same else set()
+            linked = _link_tree(out, staging, old, same, linked=early is not None) if same or early else set()
             made = set()
             first: dict[str, Path] = {}     # digest -> the file written with those bytes, in this build
             for rel in sorted(files):
@@ -362,12 +409,16 @@ def _remove_in_background(folder: Path) -> None:
     threading.Thread(target=remove, name="hourbook-remove-old-site", daemon=True).start()
 
 
-def _link_tree(out: Path, staging: Path, old: dict, same: set[str]) -> set[str]:
+def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool = False) -> set[str]:
     """Hard-link the old site into `staging` (GNU `cp -al` when there is one: one process for
-    fifty thousand links), then drop what is not to be kept. Returns the paths kept."""
+    fifty thousand links), then drop what is not to be kept. Returns the paths kept.
+
+    Args:
+        linked: `staging` holds the links already (`PublishedSite.link_early`).
+    """
     cp = shutil.which("cp")
-    done = False
-    if cp is not None:
+    done = linked
+    if cp is not None and not linked:
         result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
                                 preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
         done = result.returncode == 0
