@@ -64,6 +64,8 @@ from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
+from hourbook.build.publish import Spool
+from hourbook.build.rendering import EveryEntryPages
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
 from hourbook.build.rendering import render_changed_clients
@@ -198,16 +200,30 @@ class Builder:
         if pipeline.has_errors(diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = public_folders(priced, secret)
+        meanwhile = spool = None
         try:
+            if not self.background_cleanup:      # no fork beside a watcher's threads
+                meanwhile = EveryEntryPages.start(self.environment(), priced, provenance, self.jobs)
+                # A new process keeps what it rendered on disk until it writes the site (watch keeps
+                # the bytes: it compares the next build's with them).
+                spool = Spool(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
-            files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress)
+            files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress,
+                                                         keep=spool.keep if spool is not None else None)
             progress.status("writing the site")
-            manifest, written = self._write(priced, folders, provenance, files, on_pages)
+            manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile)
+            if spool is not None:
+                self.pages.written(spool)       # the pages kept for the next build are in the site now
             progress.advance(pages=OWNER_PAGE_COUNT)        # the owner's dashboard, receivables and requests pages
         except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
         except TemplateProblem as problem:        # a books template that fails for a client check did not try
             return BuildResult(False, [*diagnostics, problem.diagnostic], seconds=time.perf_counter() - started)
+        finally:
+            if meanwhile is not None:
+                meanwhile.close()
+            if spool is not None:
+                spool.remove()
         statements = sum(len(c.statements) for c in priced.clients)
         self.published.save_state({
             "format": FORMAT, "out": str(self.out), "inputs": digest,
@@ -224,7 +240,7 @@ class Builder:
                            clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
 
     def _write(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None, files: dict,
-               on_pages: Callable[[], None] | None) -> tuple[dict, int]:
+               on_pages: Callable[[], None] | None, meanwhile: EveryEntryPages | None = None) -> tuple[dict, int]:
         """Add the owner's files to the clients' `files` and write them all (`PublishedSite.write`);
         in watch mode the clients' pages first when the site is intact (see `build`)."""
         old = self.published.state.get("manifest") or {}
@@ -235,12 +251,23 @@ class Builder:
             self.published.state = {**self.published.state, "manifest": manifest}
             on_pages()
         files.update(render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
-                                 environment=self.env[1], report_of=self.reports))
+                                 environment=self.env[1], report_of=self.reports,
+                                 every_entry_pages=meanwhile.result() if meanwhile is not None else None))
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 
+    def environment(self):
+        """The Jinja2 environment of the books' templates as they are now: compiled templates are
+        kept from one build to the next (and on disk, for a new process)."""
+        key = (templates_digest(self.root), template_folders(self.root))
+        if self.env is None or self.env[0] != key:
+            self.env = (key, make_environment(self.root))
+            if self.records is not None:
+                self.env[1].bytecode_cache = TemplateCodeCache(self.records)
+        return self.env[1]
+
     def render(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
-               progress: Progress | None = None) -> tuple[dict, int, int, int]:
+               progress: Progress | None = None, keep: Callable[[dict], dict] | None = None) -> tuple[dict, int, int, int]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
         The provenance is no input of a client's documents: when it alone changed (a commit),
@@ -255,11 +282,8 @@ class Builder:
         """
         progress = progress or Progress()
         template_dirs = template_folders(self.root)   # what a PDF may load: never a folder linked out
-        templates = templates_digest(self.root)
-        if self.env is None or self.env[0] != (templates, template_dirs):
-            self.env = ((templates, template_dirs), make_environment(self.root))  # compiled templates are kept
-            if self.records is not None:
-                self.env[1].bytecode_cache = TemplateCodeCache(self.records)   # ... and on disk, for a new process
+        self.environment()
+        templates = self.env[0][0]
         common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
         on_disk = self.published.state.get("provenance")         # what the reports on disk show
         on_disk = git.Provenance(*on_disk) if on_disk else None
@@ -293,7 +317,8 @@ class Builder:
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates)
-        rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress)
+        rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
+                                          keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
         pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,

@@ -172,6 +172,17 @@ class PageCache:
         """What this build rendered or kept, for the next one (clients that went are forgotten)."""
         self.clients = clients
 
+    def written(self, spool) -> None:
+        """The site is written: files that waited in `spool` (`publish.Spooled`, about to go) are
+        now in the site, as a file the last build wrote is (`publish.OnDisk`)."""
+        from hourbook.build.publish import OnDisk
+        from hourbook.build.publish import Spooled
+
+        for page in self.clients.values():
+            for rel, data in page.files.items():
+                if isinstance(data, Spooled):
+                    page.files[rel] = OnDisk(data.sha256)
+
 
 class FileHashes:
     """Site path -> (the bytes last written there, their sha256)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from concurrent.futures import as_completed
 from pathlib import Path
+from typing import Callable
 
 from hourbook.build.digests import code_digest
 from hourbook.build.digests import digest_of
@@ -22,12 +23,14 @@ from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
+from hourbook.render import every_entry_files
 from hourbook.render import render_site
 from hourbook.render.html import make_environment
 from hourbook.site.files import write_file_atomically
 
 PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
 PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
+PARALLEL_OWNER_ENTRIES = 20_000     # ... and the owner's every-entry pages beside them, from this many entries
 _PENDING = b"\0hourbook-pdf-pending:"
 
 
@@ -83,30 +86,35 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
 
 
 def render_changed_clients(environment, work: SiteWork, indexes: list[int], jobs: int,
-                           progress: Progress | None = None) -> list[tuple[dict, dict[str, str]]]:
+                           progress: Progress | None = None,
+                           keep: Callable[[dict], dict] | None = None) -> list[tuple[dict, dict[str, str]]]:
     """`render_clients`, in `jobs` forked processes when there are many (same results, same order).
 
     Args:
         progress: told of each client's pages as they come back to this process.
+        keep: each client's files go through it as they come back (`publish.Spool.keep`: the
+            bytes wait on disk rather than in memory).
 
     Raises:
         TemplateProblem: a books template failed for one of the clients (located).
     """
     progress = progress or Progress()
+    keep = keep or (lambda files: files)
     pool = fork_pool(jobs, work=work) if jobs > 1 and len(indexes) >= PARALLEL_CLIENTS else None
     if pool is None:
         rendered = []
         for index in indexes:
-            rendered += render_clients(environment, work, [index])
-            progress.advance(pages=count_pages(rendered[-1][1]))
-        return [(files, waiting) for _, files, waiting in rendered]
+            (_, files, waiting), = render_clients(environment, work, [index])
+            progress.advance(pages=count_pages(files))
+            rendered.append((keep(files), waiting))
+        return rendered
     chunks = [indexes[i::jobs * 4] for i in range(min(len(indexes), jobs * 4))]
     by_index = {}
     with pool:
         for future in as_completed([pool.submit(_render_clients_forked, chunk) for chunk in chunks]):
             for index, files, waiting in future.result():
-                by_index[index] = (files, waiting)
                 progress.advance(pages=count_pages(files))
+                by_index[index] = (keep(files), waiting)
     return [by_index[index] for index in indexes]
 
 
@@ -170,3 +178,46 @@ def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
     for rel, data in files.items():
         if isinstance(data, bytes) and data.startswith(_PENDING):
             files[rel] = pdfs[data[len(_PENDING):-1].decode()]
+
+
+class EveryEntryPages:
+    """The owner's pages made from every entry (`render.every_entry_files`: people, requests),
+    made in a forked process while this one renders the clients' pages and the owner's others.
+
+    The same bytes as made here: the process inherits the priced books and the compiled
+    templates. When it fails, `result` gives None and the caller makes them itself (a books
+    template that fails is then reported from this process, located).
+    """
+
+    def __init__(self, pool, future):
+        self.pool = pool
+        self.future = future
+
+    @classmethod
+    def start(cls, environment, priced: PricedBooks, provenance: Provenance | None, jobs: int) -> EveryEntryPages | None:
+        """Start making them; None when the books are too small to gain from it, or there is one core."""
+        if jobs < 2 or len(priced.books.entries) < PARALLEL_OWNER_ENTRIES:
+            return None
+        pool = fork_pool(1, every_entry=(environment, priced, provenance))
+        if pool is None:
+            return None
+        return cls(pool, pool.submit(_every_entry_forked))
+
+    def result(self) -> dict[str, bytes] | None:
+        """The pages, or None (made here then)."""
+        try:
+            return self.future.result()
+        except Exception:           # noqa: BLE001 - any failure there: the caller renders them here
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process (when the build ends before asking for the pages)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _every_entry_forked() -> dict[str, bytes]:
+    """In the forked process: `every_entry_files` of what was handed down."""
+    environment, priced, provenance = handed_down("every_entry")
+    return every_entry_files(environment, priced, provenance=provenance)

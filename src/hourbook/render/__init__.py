@@ -103,7 +103,8 @@ def page_stylesheet(env) -> str:
 def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf: bool = True,
                 provenance: Provenance | None = None, clients: Iterable[PricedClient] | None = None,
                 owner: bool = True, documents: bool = True, environment=None,
-                to_pdf: Callable[[str], bytes] | None = None, report_of=client_report) -> dict[str, bytes]:
+                to_pdf: Callable[[str], bytes] | None = None, report_of=client_report,
+                every_entry_pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
@@ -128,6 +129,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
         to_pdf: a statement's HTML -> its PDF (default: WeasyPrint, loading files from
             `template_folders(root)` only).
         report_of: as for `make_dashboard`.
+        every_entry_pages: as for `owner_files`.
 
     Returns:
         {relative path: content}; nothing is written.
@@ -150,7 +152,8 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
             files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, root=root))
         files.update(client_report_files(env, priced, client, folders, provenance=provenance, report_of=report_of))
     if owner:
-        files.update(owner_files(env, priced, folders, provenance=provenance, report_of=report_of))
+        files.update(owner_files(env, priced, folders, provenance=provenance, report_of=report_of,
+                                 every_entry_pages=every_entry_pages))
     return files
 
 
@@ -299,20 +302,31 @@ def client_report_files(env, priced: PricedBooks, client: PricedClient, folders:
 
 
 def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
-                report_of=client_report) -> dict[str, bytes]:
+                report_of=client_report, every_entry_pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """robots.txt, the owner's dashboard and receivables: the files that depend on every client.
 
     Args:
         report_of: as for `make_dashboard`.
+        every_entry_pages: `every_entry_files` of the same books, when the caller made them
+            (in another process, meanwhile).
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
-    requests = render_requests(env, priced, links, provenance=provenance)
+    if every_entry_pages is None:
+        every_entry_pages = every_entry_files(env, priced, provenance=provenance)
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
-            "owner/receivables.html": receivables.encode("utf-8"), "owner/requests.html": requests.encode("utf-8"),
-            "owner/people.html": render_people(env, priced, provenance=provenance).encode("utf-8"),
+            "owner/receivables.html": receivables.encode("utf-8"), **every_entry_pages,
             f"owner/{STYLESHEET}": stylesheet_bytes(env), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
+
+
+def every_entry_files(env, priced: PricedBooks, *, provenance: Provenance | None) -> dict[str, bytes]:
+    """The owner's pages made from every entry of every client rather than from the clients'
+    reports: people and requests. Half the time of the owner's files on big books, and
+    independent of the rest: `hourbook build` makes them in another process meanwhile."""
+    links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
+    return {"owner/requests.html": render_requests(env, priced, links, provenance=provenance).encode("utf-8"),
+            "owner/people.html": render_people(env, priced, provenance=provenance).encode("utf-8")}
 
 
 def stylesheet_bytes(env) -> bytes:
