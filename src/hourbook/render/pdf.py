@@ -17,6 +17,11 @@ A statement's page links its stylesheet (`<link href="style.css">`); its PDF get
 stylesheet's text instead (`stylesheet=`), parsed once per process and kept with one
 `FontConfiguration` (`parsed_stylesheet`): a build makes hundreds of PDFs in each worker,
 and parsing the same CSS and looking up the same fonts for each was a third of a PDF's cost.
+
+What a page holds for screens only goes before WeasyPrint reads it (`paper_only`): each
+chart's phone drawing and its table of figures for screen readers (`render.charts`), which
+style.css never shows on paper. WeasyPrint still parsed and styled them, a quarter of a
+statement's PDF; the pages on paper are the same (`tests/test_pdf_paper_only.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import contextlib
 import functools
 import mimetypes
 import os
+import re
 from pathlib import Path
 from typing import Callable
 from typing import Iterable
@@ -115,6 +121,17 @@ def folder_stylesheet(folders: list[Path], fetcher: AssetFetcher) -> str | None:
     return None
 
 
+# The chart markup `render.charts` writes for screens: the phone's drawing, and the figures for a
+# screen reader. Their text is escaped there, so neither can hold its own closing tag.
+_SCREEN_ONLY = re.compile(r'<svg [^>]*class="chart chart-narrow"[^>]*>.*?</svg>'
+                          r'|<div class="visually-hidden"><table class="chart-data">.*?</table></div>', re.S)
+
+
+def paper_only(html: str) -> str:
+    """`html` without what is shown on screens only (see the module): the same pages on paper."""
+    return _SCREEN_ONLY.sub("", html)
+
+
 def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = None, attachments: Iterable = (),
                 finisher: Callable | None = None, adjust: Callable | None = None, stylesheet: str | None = None) -> bytes:
     """Lay out `html` on A4 pages (its print CSS) and return the PDF.
@@ -140,7 +157,7 @@ def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = Non
     if stylesheet is not None and STYLESHEET_LINK in html:
         html = html.replace(STYLESHEET_LINK, "", 1)
         sheets = [parsed_stylesheet(stylesheet, tuple(folders))]
-    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher, media_type="print").render(
+    document = weasyprint.HTML(string=paper_only(html), base_url=base, url_fetcher=fetcher, media_type="print").render(
         stylesheets=sheets, font_config=font_configuration())
     if adjust is not None:
         adjust(document)

@@ -1,0 +1,61 @@
+"""A statement's PDF is laid out without what its page shows on screens only (`render.pdf.paper_only`):
+each chart's phone drawing and its table of figures for screen readers. The pages on paper must
+be the very same as when WeasyPrint is given the whole page: the speed trick is pinned here to
+the plain version, pixel for pixel."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_example_books
+from hourbook.render import pdf
+from hourbook.render.html import TEMPLATES_DIR
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                                reason="pdftoppm (poppler-utils) is not installed: .ci/run installs it")
+
+
+def pages_as_images(data: bytes, folder: Path, name: str) -> list[bytes]:
+    """Each page of the PDF `data` as PNG bytes at 50 dpi (pdftoppm)."""
+    source = folder / f"{name}.pdf"
+    source.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(source), str(folder / name)], check=True)
+    return [path.read_bytes() for path in sorted(folder.glob(f"{name}-*.png"))]
+
+
+@pytest.fixture(scope="module")
+def statement_pages(tmp_path_factory) -> list[Path]:
+    """Statement pages of the example books with charts, in two languages."""
+    root = copy_example_books(tmp_path_factory.mktemp("books"))
+    from hourbook.commands.cli import main
+    assert main(["build", str(root), "--no-pdf", "--as-of", "2026-12-03"]) in (0, None)
+    public = root / "site" / "public"
+    chosen = [*sorted(public.glob("acme-*/2026-1[01].html")), *sorted(public.glob("volga-*/2026-09.html"))]
+    assert len(chosen) == 3
+    return chosen
+
+
+def test_the_statement_holds_screen_only_parts_that_paper_only_removes(statement_pages):
+    html = statement_pages[0].read_text(encoding="utf-8")
+    assert 'class="chart chart-narrow"' in html and 'class="chart-data"' in html
+    paper = pdf.paper_only(html)
+    assert 'class="chart chart-narrow"' not in paper and 'class="chart-data"' not in paper
+    assert 'class="chart chart-wide"' in paper                 # the drawing paper shows stays
+    assert paper.count("<table") == html.count("<table") - html.count('class="chart-data"')
+
+
+def test_paper_only_pdfs_are_the_same_pages_as_whole_page_pdfs(statement_pages, tmp_path, monkeypatch):
+    for index, page in enumerate(statement_pages):
+        html = page.read_text(encoding="utf-8")
+        stylesheet = (page.parent / "style.css").read_text(encoding="utf-8")
+        fast = pdf.html_to_pdf(html, [TEMPLATES_DIR], stylesheet=stylesheet)
+        with monkeypatch.context() as patch:
+            patch.setattr(pdf, "paper_only", lambda text: text)
+            whole = pdf.html_to_pdf(html, [TEMPLATES_DIR], stylesheet=stylesheet)
+        fast_pages = pages_as_images(fast, tmp_path, f"fast{index}")
+        whole_pages = pages_as_images(whole, tmp_path, f"whole{index}")
+        assert fast_pages and fast_pages == whole_pages, page.name
