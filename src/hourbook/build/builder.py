@@ -62,9 +62,9 @@ from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
-from hourbook.build.publish import OnDisk
 from hourbook.build.publish import PublishedSite
-from hourbook.build.publish import Spool
+from hourbook.build.spool import OnDisk
+from hourbook.build.spool import Spool
 from hourbook.build.rendering import EveryEntryPages
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs

@@ -34,6 +34,8 @@ import hashlib
 from pathlib import Path
 from typing import Callable
 
+from hourbook.build.spool import OnDisk
+from hourbook.build.spool import Spooled
 from hourbook.core.pricing import price_client
 from hourbook.core.records import Contract
 from hourbook.core.records import Entry
@@ -145,7 +147,7 @@ class RenderedClient:
     """One client's files as a build rendered (or kept) them."""
 
     key: str                    # digest of everything the files are made from (`build.digests`)
-    files: dict                 # site path -> bytes, or `publish.OnDisk` for a file kept on disk
+    files: dict                 # site path -> bytes, or `spool.OnDisk` (`spool.Spooled`) for a file kept on disk
     client: PricedClient        # the priced client they were made from
     context: tuple              # what else they depend on that the client does not hold (digests, folder)
     provenance: Provenance | None = None    # the commit its owner report shows (no other file shows one)
@@ -173,11 +175,8 @@ class PageCache:
         self.clients = clients
 
     def written(self, spool) -> None:
-        """The site is written: files that waited in `spool` (`publish.Spooled`, about to go) are
-        now in the site, as a file the last build wrote is (`publish.OnDisk`)."""
-        from hourbook.build.publish import OnDisk
-        from hourbook.build.publish import Spooled
-
+        """The site is written: files that waited in `spool` (`Spooled`, about to go) are now in
+        the site, as a file the last build wrote is (`OnDisk`)."""
         for page in self.clients.values():
             for rel, data in page.files.items():
                 if isinstance(data, Spooled):

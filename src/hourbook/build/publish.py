@@ -23,14 +23,11 @@ the manifest records (`OnDisk`: its digest, not its bytes).
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -38,6 +35,9 @@ from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import STATE_FILE
 from hourbook.build.cache_folder import WRITING_MARK
 from hourbook.build.caches import FileHashes
+from hourbook.build.spool import OnDisk
+from hourbook.build.spool import Spooled
+from hourbook.build.spool import put_file
 from hourbook.site.files import SiteError
 from hourbook.site.files import write_file_atomically
 from hourbook.site.folder import SITE_MARKER
@@ -51,55 +51,6 @@ from hourbook.site.tree import remove_stale
 from hourbook.site.tree import swap_in
 
 MAX_UNIT_SWAPS = 16                 # watch mode swaps folders one by one up to this many; beyond, the whole site
-SPOOL_BYTES = 4096                  # a rendered file this big waits in the spool, not in memory
-SPOOL_PREFIX = "spool-"
-
-
-@dataclasses.dataclass(frozen=True)
-class OnDisk:
-    """A site file the last build wrote and nothing changed since: its digest, not its bytes."""
-
-    sha256: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Spooled:
-    """A file rendered in this build that waits in the `Spool` until the site is written."""
-
-    path: str                       # the spool's file, named by the digest
-    sha256: str
-
-
-class Spool:
-    """Where `hourbook build` keeps the pages it rendered until it writes the site, so that a clean
-    build of big books does not hold the whole site in memory (some 400 MB at 100 000 entries).
-
-    A file is written once by its digest (identical pages once) and hard-linked into the new
-    site (copied where the site is on another file system). The spool is a folder of the
-    cache, removed when the build ends; one a killed build left is removed by the next.
-    """
-
-    def __init__(self, cache_dir: Path):
-        for stale in cache_dir.glob(f"{SPOOL_PREFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=cache_dir))
-
-    def keep(self, files: dict) -> dict:
-        """`files` with each big one's bytes written to the spool and replaced by `Spooled`."""
-        kept = {}
-        for rel, data in files.items():
-            if isinstance(data, bytes) and len(data) >= SPOOL_BYTES:
-                digest = hashlib.sha256(data).hexdigest()
-                path = self.folder / digest
-                if not path.exists():
-                    path.write_bytes(data)
-                data = Spooled(str(path), digest)
-            kept[rel] = data
-        return kept
-
-    def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class PublishedSite:
@@ -325,7 +276,7 @@ class PublishedSite:
                 elif hashes[rel] in first:
                     os.link(first[hashes[rel]], target)  # the same bytes again (style.css, an owner copy): once
                 else:
-                    _put(data, target)
+                    put_file(data, target)
                     first[hashes[rel]] = target
             carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
@@ -370,7 +321,7 @@ class PublishedSite:
                         elif isinstance(files[rel], OnDisk):
                             shutil.copyfile(out / rel, target)
                         else:
-                            _put(files[rel], target)
+                            put_file(files[rel], target)
                     if members[unit]:
                         os.chmod(folder, 0o755)
                         (out / unit).parent.mkdir(parents=True, exist_ok=True)
@@ -383,7 +334,7 @@ class PublishedSite:
                     if isinstance(data, OnDisk):
                         shutil.copyfile(out / unit, target)
                     else:
-                        _put(data, target)
+                        put_file(data, target)
                     os.chmod(target, 0o644)
                     (out / unit).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(target, out / unit)
@@ -492,17 +443,6 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool
             except OSError:
                 pass
     return set(same)
-
-
-def _put(data: bytes | Spooled, target: Path) -> None:
-    """Write a new file of the site: its bytes, or a link to (a copy of) its spooled file."""
-    if isinstance(data, Spooled):
-        try:
-            os.link(data.path, target)
-        except OSError:
-            shutil.copyfile(data.path, target)
-        return
-    target.write_bytes(data)
 
 
 def _check_relative(rel: str) -> None:

@@ -6,13 +6,12 @@ Every loaded record carries a `Source`; records made by pricing carry their entr
 from __future__ import annotations
 
 import datetime
-import operator
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import fields
 from decimal import Decimal
 
 from hourbook.core.fee_rules import FeeRules
+from hourbook.core.pickling import pickled_as_arguments
 
 ClientId = str
 Tag = str
@@ -21,19 +20,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
-def _pickled_as_arguments(cls):
-    """Pickle `cls` (a frozen dataclass with slots) as its constructor's arguments.
-
-    The dataclass default for slots calls `fields()` for every record pickled and again for every
-    record loaded: most of the time a build spends on the logbooks in its disk cache, and on the
-    digests of each client's entries. The arguments, in field order, give the same record.
-    """
-    values = operator.attrgetter(*(f.name for f in fields(cls)))
-    cls.__reduce__ = lambda self: (cls, values(self))
-    return cls
-
-
-@_pickled_as_arguments
+@pickled_as_arguments
 @dataclass(frozen=True, order=True, slots=True)  # slots: a million entries, each with a Source
 class Source:
     """Where a record came from: a path relative to the books root, and a 1-based line."""
@@ -314,14 +301,9 @@ class Contract:
     markup: Decimal | None = None               # `markup:` on the cost for the suggested fee; None: hourbook.yaml's
 
     def term_on(self, day: datetime.date) -> Term | None:
-        """The term with the latest `from` on or before `day`, if still in force."""
-        best = None
-        for term in self.terms:
-            if term.start <= day and (best is None or term.start >= best.start):
-                best = term
-        if best is not None and best.in_force(day):
-            return best
-        return None
+        """The term with the latest `from` on or before `day` (of equal ones the last listed), if still in force."""
+        best = max((term for term in reversed(self.terms) if term.start <= day), key=lambda term: term.start, default=None)
+        return best if best is not None and best.in_force(day) else None
 
     def quote(self, tag: Tag) -> Quote | None:
         """The quote whose id is `tag`, whatever the id's case (tags are lowercase); None if there is none."""
@@ -338,7 +320,7 @@ EXPENSE = "expense"
 REQUEST = "request"
 
 
-@_pickled_as_arguments
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One logged item: time, an expense, or a request (`[ ]`/`[x]`)."""
@@ -421,7 +403,7 @@ class HeldFrom:
     target: str                                 # the period the line is priced in now
 
 
-@_pickled_as_arguments
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Line:
     """A priced entry, or one part of an entry split by coverage."""

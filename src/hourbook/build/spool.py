@@ -1,0 +1,81 @@
+"""The files of a site being built that are not bytes in memory: kept on disk, by digest.
+
+- `OnDisk`: a file the last build wrote into the site and nothing changed since (its
+  digest; the writer links or copies it from the site);
+- `Spooled`: a file rendered by this build that waits in the `Spool` (a folder of
+  `.hourbook-cache/`) until the site is written, so that a clean build of big books does
+  not hold the whole site in one process.
+
+`put_file` writes a new file of the site from bytes or from the spool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+SPOOL_BYTES = 4096                  # a rendered file this big waits in the spool, not in memory
+SPOOL_PREFIX = "spool-"
+
+
+@dataclasses.dataclass(frozen=True)
+class OnDisk:
+    """A site file the last build wrote and nothing changed since: its digest, not its bytes."""
+
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Spooled:
+    """A file rendered in this build that waits in the `Spool` until the site is written."""
+
+    path: str                       # the spool's file, named by the digest
+    sha256: str
+
+
+class Spool:
+    """Where `hourbook build` keeps the pages it rendered until it writes the site, so that a clean
+    build of big books does not hold the whole site in memory (some 400 MB at 100 000 entries).
+
+    A file is written once by its digest (identical pages once) and hard-linked into the new
+    site (copied where the site is on another file system). The spool is a folder of the
+    cache, removed when the build ends; one a killed build left is removed by the next.
+    """
+
+    def __init__(self, cache_dir: Path):
+        for stale in cache_dir.glob(f"{SPOOL_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=cache_dir))
+
+    def keep(self, files: dict) -> dict:
+        """`files` with each big one's bytes written to the spool and replaced by `Spooled`."""
+        kept = {}
+        for rel, data in files.items():
+            if isinstance(data, bytes) and len(data) >= SPOOL_BYTES:
+                digest = hashlib.sha256(data).hexdigest()
+                path = self.folder / digest
+                if not path.exists():
+                    path.write_bytes(data)
+                data = Spooled(str(path), digest)
+            kept[rel] = data
+        return kept
+
+    def remove(self) -> None:
+        """Remove the spool (the site holds its own links to what it needed)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def put_file(data: bytes | Spooled, target: Path) -> None:
+    """Write a new file of the site: its bytes, or a link to (a copy of) its spooled file."""
+    if isinstance(data, Spooled):
+        try:
+            os.link(data.path, target)
+        except OSError:
+            shutil.copyfile(data.path, target)
+        return
+    target.write_bytes(data)
