@@ -23,6 +23,7 @@ this process parses the first ones (`price --json` on big books).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -76,6 +77,9 @@ def fork_pool(workers: int, **values) -> ProcessPoolExecutor | None:
     """
     if workers < 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    # What this process holds now is what the forked ones inherit: frozen, the cyclic collector of
+    # each never walks it again (nor writes to it, which would copy its memory page by page).
+    gc.freeze()
     pool = _ForkPool(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     if values:
         _HANDED_DOWN.clear()

@@ -118,7 +118,9 @@ def nice_ceiling(value: float, ticks: int = 4) -> tuple[float, float]:
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A coordinate with one decimal at most: 12.0 -> "12", 12.25 -> "12.2"."""
+    text = "%.1f" % value
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "",
