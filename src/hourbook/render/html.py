@@ -215,9 +215,12 @@ def books_environment(root: Path | None, builtin: Path, *shared: Path, **options
 
     Books without templates get a plain environment over the built-in templates (the
     sandbox costs time on every attribute, and hourbook's own templates need none).
+    Templates are not reloaded when their file changes (Jinja2 would stat every file a page
+    includes, on every page): whoever keeps an environment makes a new one when templates/
+    changes (`build.builder.Builder.environment`, `render.check_books_templates`).
     """
     options = dict(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                   **options)
+                   auto_reload=False, **options)
     builtin_loader = jinja2.FileSystemLoader([str(builtin), *map(str, shared)])
     if root is None or not os.path.lexists(Path(root) / BOOKS_TEMPLATES):
         return jinja2.Environment(loader=builtin_loader, **options)
