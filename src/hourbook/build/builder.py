@@ -316,7 +316,7 @@ class Builder:
         progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
-        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates)
+        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
         rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
                                           keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}

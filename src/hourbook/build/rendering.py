@@ -24,6 +24,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
 from hourbook.render import every_entry_files
+from hourbook.render.dashboard import client_report
 from hourbook.render import render_site
 from hourbook.site.files import write_file_atomically
 
@@ -44,6 +45,8 @@ class SiteWork:
     provenance: Provenance | None   # shown on the clients' owner reports only
     pdf_cache: Path | None          # where PDFs made before are kept (None: nowhere)
     templates: str                  # digest of the books' templates (`digests.templates_digest`)
+    report_of: Callable = client_report   # a client's owner report (the builder's cache: a forked
+    #                                       process's reports reach the dashboard through its records)
 
 
 class DeferredPdfs:
@@ -79,7 +82,8 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
     for index in indexes:
         pdfs = DeferredPdfs(work.pdf_cache, work.templates)
         files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, provenance=work.provenance,
-                            clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs)
+                            clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs,
+                            report_of=work.report_of)
         rendered.append((index, files, pdfs.waiting))
     return rendered
 
