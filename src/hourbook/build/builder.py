@@ -206,7 +206,7 @@ class Builder:
                 meanwhile = EveryEntryPages.start(self.environment(), priced, provenance, self.jobs)
                 # A new process keeps what it rendered on disk until it writes the site (watch keeps
                 # the bytes: it compares the next build's with them).
-                spool = Spool(self.cache_dir) if self.cache_dir is not None else None
+                spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
             files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress,
                                                          keep=spool.keep if spool is not None else None)

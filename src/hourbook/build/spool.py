@@ -46,22 +46,37 @@ class Spool:
     cache, removed when the build ends; one a killed build left is removed by the next.
     """
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @classmethod
+    def open(cls, cache_dir: Path) -> Spool | None:
+        """A new spool in `cache_dir` (removing what a killed build left there); None where none can be
+        made (a read-only books folder): the pages then wait in memory, as in watch mode."""
         for stale in cache_dir.glob(f"{SPOOL_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=cache_dir))
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            return cls(Path(tempfile.mkdtemp(prefix=SPOOL_PREFIX, dir=cache_dir)))
+        except OSError:
+            return None
 
     def keep(self, files: dict) -> dict:
-        """`files` with each big one's bytes written to the spool and replaced by `Spooled`."""
+        """`files` with each big one's bytes written to the spool and replaced by `Spooled` (kept as
+        bytes when the spool cannot take them: a full disk must not fail the build here)."""
         kept = {}
         for rel, data in files.items():
             if isinstance(data, bytes) and len(data) >= SPOOL_BYTES:
                 digest = hashlib.sha256(data).hexdigest()
                 path = self.folder / digest
-                if not path.exists():
-                    path.write_bytes(data)
-                data = Spooled(str(path), digest)
+                try:
+                    if not path.exists():
+                        partial = self.folder / f".{digest}"      # whole under its name, or not there
+                        partial.write_bytes(data)
+                        os.replace(partial, path)
+                    data = Spooled(str(path), digest)
+                except OSError:
+                    pass
             kept[rel] = data
         return kept
 

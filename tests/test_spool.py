@@ -1,0 +1,71 @@
+"""The spool: a new `hourbook build` keeps the pages it rendered on disk until it writes the site
+(`build.spool`), never in a way that can change, lose or leave behind a page."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from conftest import copy_example_books
+from hourbook.build.builder import Builder
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.spool import SPOOL_BYTES
+from hourbook.build.spool import SPOOL_PREFIX
+from hourbook.build.spool import Spool
+from hourbook.build.spool import Spooled
+
+AS_OF = datetime.date(2026, 12, 3)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_a_spooled_build_writes_the_site_a_build_in_memory_writes_and_leaves_no_spool(tmp_path):
+    root = copy_example_books(tmp_path / "books")
+    spooled = Builder(root, lambda: AS_OF, out=tmp_path / "spooled", pdf=False).build()
+    in_memory = Builder(root, lambda: AS_OF, out=tmp_path / "memory", pdf=False, disk_cache=False).build()
+    assert spooled.ok and in_memory.ok
+    assert tree(tmp_path / "spooled") == tree(tmp_path / "memory")
+    assert not list((root / CACHE_DIR).glob(f"{SPOOL_PREFIX}*"))
+
+
+def test_a_long_lived_builder_keeps_spooled_pages_as_pages_on_disk(tmp_path):
+    """After the spool goes, the pages a builder keeps for its next build are the site's files."""
+    root = copy_example_books(tmp_path / "books")
+    builder = Builder(root, lambda: AS_OF, pdf=False)
+    assert builder.build().ok
+    kept = [data for page in builder.pages.clients.values() for data in page.files.values()]
+    assert kept and not any(isinstance(data, Spooled) for data in kept)
+    november = root / "logbook" / "2026" / "11.md"
+    november.write_text(november.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (root / "hourbook.yaml").write_text((root / "hourbook.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert builder.build().ok          # every page again, some kept from the first build's spool
+    fresh = tmp_path / "fresh"
+    assert Builder(root, lambda: AS_OF, out=fresh, pdf=False, disk_cache=False).build().ok
+    assert tree(root / "site") == tree(fresh)
+
+
+def test_a_spool_that_cannot_be_written_keeps_the_bytes(tmp_path, monkeypatch):
+    spool = Spool.open(tmp_path / "cache")
+    big, small = b"x" * SPOOL_BYTES, b"small"
+    kept = spool.keep({"a.html": big, "b.html": small, "c.html": big})
+    assert isinstance(kept["a.html"], Spooled) and kept["b.html"] is small
+    assert kept["a.html"] == kept["c.html"] and len(list(spool.folder.iterdir())) == 1   # the same bytes once
+    assert Path(kept["a.html"].path).read_bytes() == big
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    other = b"y" * SPOOL_BYTES
+    assert spool.keep({"d.html": other})["d.html"] is other      # kept in memory, nothing half-written
+    assert len(list(spool.folder.iterdir())) == 1
+    spool.remove()
+    assert not spool.folder.exists()
+
+
+def test_no_spool_where_the_cache_cannot_be_made(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go", encoding="utf-8")
+    assert Spool.open(blocker / CACHE_DIR) is None
