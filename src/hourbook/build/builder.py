@@ -201,9 +201,10 @@ class Builder:
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
         folders = public_folders(priced, secret)
         meanwhile = spool = None
+        environment = self.environment()        # the templates as they are now, once a build
         try:
             if not self.background_cleanup:      # no fork beside a watcher's threads
-                meanwhile = EveryEntryPages.start(self.environment(), priced, provenance, self.jobs)
+                meanwhile = EveryEntryPages.start(environment, priced, provenance, self.jobs)
                 # A new process keeps what it rendered on disk until it writes the site (watch keeps
                 # the bytes: it compares the next build's with them).
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
@@ -213,7 +214,7 @@ class Builder:
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile)
             if spool is not None:
-                self.pages.written(spool)       # the pages kept for the next build are in the site now
+                self.pages.written()            # the pages kept for the next build are in the site now
             progress.advance(pages=OWNER_PAGE_COUNT)        # the owner's dashboard, receivables and requests pages
         except SiteError as exc:
             return BuildResult(False, diagnostics, error=str(exc), seconds=time.perf_counter() - started)
@@ -281,9 +282,9 @@ class Builder:
                 pipeline's try of the templates did not meet); a problem in the books, located.
         """
         progress = progress or Progress()
-        template_dirs = template_folders(self.root)   # what a PDF may load: never a folder linked out
-        self.environment()
-        templates = self.env[0][0]
+        if self.env is None:                    # `build` made it for this build's templates
+            self.environment()
+        (templates, template_dirs), _ = self.env    # template_dirs: what a PDF may load, never a folder linked out
         common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
         on_disk = self.published.state.get("provenance")         # what the reports on disk show
         on_disk = git.Provenance(*on_disk) if on_disk else None

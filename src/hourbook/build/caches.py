@@ -174,8 +174,8 @@ class PageCache:
         """What this build rendered or kept, for the next one (clients that went are forgotten)."""
         self.clients = clients
 
-    def written(self, spool) -> None:
-        """The site is written: files that waited in `spool` (`Spooled`, about to go) are now in
+    def written(self) -> None:
+        """The site is written: files that waited in the spool (`Spooled`, about to go) are now in
         the site, as a file the last build wrote is (`OnDisk`)."""
         for page in self.clients.values():
             for rel, data in page.files.items():

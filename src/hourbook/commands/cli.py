@@ -224,15 +224,25 @@ def cmd_issue(args) -> int:
     return 0
 
 
+def priced_or_stopped(root: Path, args, stopped: str):
+    """(priced books, diagnostics) of `root` on `args.as_of`, every diagnostic printed; None when there
+    are errors, after `stopped` (its `{}` the summary of the diagnostics) on stderr."""
+    priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
+    print_diagnostics(diagnostics)
+    if has_errors(diagnostics):
+        print(stopped.format(summary_line(diagnostics)), file=sys.stderr)
+        return None
+    return priced, diagnostics
+
+
 def cmd_export(args) -> int:
     """`export`: the exports into --out, else BOOKS/export, each path printed; with errors in the
     books nothing is written (exit 1)."""
     root = books_root(args.books)
-    priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    print_diagnostics(diagnostics)
-    if has_errors(diagnostics):
-        print(f"export stopped: {summary_line(diagnostics)}; nothing was written", file=sys.stderr)
+    loaded = priced_or_stopped(root, args, "export stopped: {}; nothing was written")
+    if loaded is None:
         return 1
+    priced, _ = loaded
     for path in export.write_exports(priced, root, Path(args.out) if args.out else root / "export"):
         print(path)
     return 0
@@ -242,11 +252,10 @@ def cmd_report(args) -> int:
     """`report`: the owner's figures, with --json every one of them as SPEC §9 on stdout, else a short
     summary. Diagnostics go to stderr; with errors in the books no figure is printed (exit 1)."""
     root = books_root(args.books)
-    priced, diagnostics = load_and_price(root, parse_as_of(args.as_of))
-    print_diagnostics(diagnostics)
-    if has_errors(diagnostics):
-        print(f"report stopped: {summary_line(diagnostics)}; no figure was printed", file=sys.stderr)
+    loaded = priced_or_stopped(root, args, "report stopped: {}; no figure was printed")
+    if loaded is None:
         return 1
+    priced, diagnostics = loaded
     # deferred: the report pulls in the renderer (Jinja2, Markdown, Babel), a third of `price`'s start-up
     from hourbook.output.report import report_json, report_summary
     report = report_json(priced)

@@ -104,15 +104,6 @@ class Worker:
                 "utilisation": None if share is None else str(share.quantize(Decimal("0.01")))}
 
 
-def line_figures(line: Line, currency: str, settings: Settings) -> WorkerFigures:
-    """One time line as a worker's figures."""
-    cost = line_cost(line, settings)
-    value = convert(line.value, currency, line.entry.date, settings)
-    paid = line.status in PAID
-    return WorkerFigures(line.logged_minutes, line.logged_minutes if paid else 0, cost or ZERO,
-                         value if paid else ZERO, value if line.status == NO_CHARGE else ZERO, cost is not None)
-
-
 def workers(priced: PricedBooks, as_of: datetime.date | None = None) -> tuple[Worker, ...]:
     """Every worker who logged time up to `as_of` (default the books' as-of date), most minutes first.
 
