@@ -170,6 +170,35 @@ def test_links_made_early_are_used_or_removed(tmp_path):
     assert litter(root) == [] and tree(out) == good
 
 
+def test_a_big_old_site_is_removed_after_the_build(tmp_path, monkeypatch):
+    """The old site of a big one goes in an `rm` that outlives the build (`_remove_detached`): the
+    new site is in place when the build returns, the old one gone soon after, and what a killed
+    `rm` left is taken for litter by the next build."""
+    from hourbook.build import publish
+
+    monkeypatch.setattr(publish, "DETACHED_REMOVAL_FILES", 1)     # the example books' site counts as big
+    out = tmp_path / "site"
+    writer = site_writer(tmp_path, out)
+    writer.state = {"manifest": {}}
+    first = writer.write({"public/a.html": b"a", "owner/index.html": b"one"})[0]
+    writer.state = {"manifest": first, "probe": sorted(first)}
+    writer.write({"public/a.html": b"a", "owner/index.html": b"two"})
+    assert (out / "owner" / "index.html").read_bytes() == b"two"
+    deadline = time.monotonic() + 20
+    while litter(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert litter(tmp_path) == []
+    # An old site an `rm` did not finish (killed): the next build removes it.
+    left = tmp_path / ".site.old-abcd1234"
+    (left / "public").mkdir(parents=True)
+    (left / "public" / "x.html").write_bytes(b"x")
+    site_writer(tmp_path, out).write({"public/a.html": b"a", "owner/index.html": b"three"})
+    deadline = time.monotonic() + 20
+    while litter(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert litter(tmp_path) == [] and (out / "owner" / "index.html").read_bytes() == b"three"
+
+
 def site_writer(tmp_path: Path, out: Path):
     """The writer `hourbook build` uses: a Builder's `PublishedSite`, on an empty books folder."""
     from hourbook.build.builder import Builder

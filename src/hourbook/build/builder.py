@@ -301,7 +301,8 @@ class Builder:
                 continue
             # The books' first day and the late moves too: a retainer bills from the books' first day
             # (`core.period_figures.books_begin`), which another client's entry can move.
-            key = values_digest(common, stable_form(client.contract), self.pricing.entries_of(client), context[1], account,
+            key = values_digest(common, stable_form(client.contract),
+                                self.logbooks.entries_digest(cid, self.pricing.entries_of(client)), context[1], account,
                                 stable_form(self.pricing.priced_with(client)))
             if isinstance(self.reports, DiskReportCache):
                 self.reports.expect(client, key)     # its owner report: on disk under the same key

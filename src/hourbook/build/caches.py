@@ -34,6 +34,7 @@ import hashlib
 from pathlib import Path
 from typing import Callable
 
+from hourbook.build.digests import values_digest
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
 from hourbook.core.pricing import price_client
@@ -51,6 +52,21 @@ class LogbookCache:
 
     def __init__(self):
         self.files: dict[str, tuple] = {}
+        # rel -> {client id: digest of that client's entries in the file}, for the files whose
+        # entries have such digests (`disk_cache.DiskLogbookCache`); see `entries_digest`.
+        self.client_digests: dict[str, dict[str, str]] = {}
+
+    def entries_digest(self, client_id: str, entries) -> str:
+        """A digest of `entries` (one client's, as loaded from the files this cache read): from the
+        digests of the client's entries in each file when every file has them, else of the entries
+        themselves. Either way it changes exactly when the client's entries do (for the same
+        settings, which alias their tags, and the same code)."""
+        paths = sorted({entry.source.path for entry in entries})
+        try:
+            parts = tuple((rel, self.client_digests[rel][client_id]) for rel in paths)
+        except KeyError:
+            return values_digest("entries", tuple(entries))
+        return values_digest("files", parts)
 
     def __call__(self, root: Path, path: Path, rel: str, load: Callable):
         """`load(root, path, rel)`, or what it gave last time for the same file."""
@@ -75,6 +91,7 @@ class LogbookCache:
         """Drop the files that are no longer in the books (`seen`: the files loaded last)."""
         for rel in set(self.files) - seen:
             del self.files[rel]
+            self.client_digests.pop(rel, None)
 
 
 class ContractCache(LogbookCache):

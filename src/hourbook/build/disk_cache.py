@@ -170,18 +170,32 @@ class DiskLogbookCache(LogbookCache):
         return super().__call__(root, path, rel, lambda *args: self._load(load, *args))
 
     def _load(self, load: Callable, root: Path, path: Path, rel: str):
+        self.client_digests.pop(rel, None)
         data = _plain_file(path)
         if data is None:
             self.parsed += 1
             return load(root, path, rel)
         key = file_key("logbook", rel, data)
         hit = self.store.get("logbook", key)
-        if hit is not None:
+        if hit is not None and len(hit) == 3:
+            self.client_digests[rel] = hit[2]
             return list(hit[0]), list(hit[1])
         self.parsed += 1
         entries, diags = load(root, path, rel)
-        self.store.put("logbook", key, (tuple(entries), tuple(diags)))
+        digests = client_entry_digests(entries)
+        self.client_digests[rel] = digests
+        self.store.put("logbook", key, (tuple(entries), tuple(diags), digests))
         return entries, diags
+
+
+def client_entry_digests(entries) -> dict[str, str]:
+    """Client id -> a digest of its entries among `entries` (one logbook file's, in file order):
+    what `LogbookCache.entries_digest` puts together, so that a new process digests a client's
+    entries without pickling them (0.7 s at 100 000 entries)."""
+    by_client: dict[str, list] = {}
+    for entry in entries:
+        by_client.setdefault(entry.client, []).append(entry)
+    return {client: values_digest(tuple(mine)) for client, mine in by_client.items()}
 
 
 class DiskContractCache(ContractCache):

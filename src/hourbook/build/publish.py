@@ -6,7 +6,8 @@ rather than written again, so the cost is a link per file plus the changed bytes
 written with the same bytes as one written before in the same build (every folder's
 style.css, a statement's owner copy) are hard links to it: the site holds those bytes
 once. Nothing is ever written through a link (each file is written anew). A build
-killed at any moment leaves the old site or the new one, never a mix.
+killed at any moment leaves the old site or the new one, never a mix. The old site of a
+big one (`DETACHED_REMOVAL_FILES`) is removed by an `rm` that outlives the command.
 
 Watch mode, when an edit reached a few folders only (`MAX_UNIT_SWAPS`), swaps just those:
 each changed client folder is made anew beside the site and exchanged with the old one,
@@ -51,6 +52,7 @@ from hourbook.site.tree import remove_stale
 from hourbook.site.tree import swap_in
 
 MAX_UNIT_SWAPS = 16                 # watch mode swaps folders one by one up to this many; beyond, the whole site
+DETACHED_REMOVAL_FILES = 5_000      # an old site this big goes in a process that outlives the build
 
 
 class PublishedSite:
@@ -280,7 +282,8 @@ class PublishedSite:
                     first[hashes[rel]] = target
             carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
-            swap_in(staging, out, remove_old=_remove_in_background if watch else None)
+            swap_in(staging, out, remove_old=_remove_in_background if watch
+                    else _remove_detached if len(old) >= DETACHED_REMOVAL_FILES else None)
             remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
@@ -402,6 +405,28 @@ def _remove_in_background(folder: Path) -> None:
         _BEING_REMOVED.discard(old)
 
     threading.Thread(target=remove, name="hourbook-remove-old-site", daemon=True).start()
+
+
+def _remove_detached(folder: Path) -> None:
+    """A build's own process: a big old site (50 000 links at 100 000 entries, half a second to
+    unlink) goes in an `rm` that outlives the build, so that the command ends once the new site
+    is in place. Renamed `.<site>.old-…` first: whatever a killed `rm` leaves, the next build
+    takes for litter (`site.tree.remove_stale`). Without `rm`, removed here."""
+    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
+    try:
+        os.rename(folder, old)
+    except OSError:
+        old = folder
+    rm = shutil.which("rm")
+    if rm is not None:
+        try:
+            subprocess.Popen([rm, "-rf", "--", str(old)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+            _BEING_REMOVED.add(old)         # not litter for this process's builds: the `rm` has it
+            return
+        except OSError:
+            pass
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool = False) -> set[str]:
