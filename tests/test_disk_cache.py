@@ -19,12 +19,22 @@ from test_incremental import edit
 from test_incremental import tree
 
 from hourbook.build import disk_cache
+from hourbook.build import file_index
 from hourbook.build.builder import Builder
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.digests import code_digest
 from hourbook.build.digests import values_digest
 from hourbook.output.json import diagnostic_json
 from hourbook.pipeline import load_and_price
+
+
+
+@pytest.fixture(autouse=True)
+def trusted_index(monkeypatch):
+    """The file index trusts the files these tests wrote a moment ago (`file_index.RACY_SECONDS`
+    of 0), so that a new process finds unchanged files by their `stat`, as it does days later."""
+    monkeypatch.setattr(file_index, "RACY_SECONDS", 0)
+
 
 APPENDED = "\n# 2026-11-05\n\n## initech\n- 20m appended lighthouse entry #support\n"
 
@@ -139,7 +149,10 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     # ... and the owner reports of the 2 clients that did not change (acme, globex) too, and
     # every compiled template this build used (none compiled again).
     assert builder.env[1].bytecode_cache.compiled == 0
-    assert builder.records.hits == 1 + 3 + 2 + len(records(root, "template"))
+    # ... and the file index, by which no file was read but the appended logbook (once) and the
+    # link secret the first build made (too new then to be kept: `file_index.RACY_SECONDS`).
+    assert builder.records.hits == 1 + 3 + 2 + len(records(root, "template")) + 1
+    assert builder.file_index.read == 2
     assert builder.reports.made == 1                        # initech's owner report only
     assert result.rendered_clients == 1                     # initech's pages only
     pages = {rel: data for rel, data in tree(root / "site").items() if "appended lighthouse entry" in

@@ -62,6 +62,7 @@ from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
+from hourbook.build.file_index import FileIndex
 from hourbook.build.publish import PublishedSite
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
@@ -135,10 +136,12 @@ class Builder:
         self.contracts = ContractCache()
         self.pricing = PricingCache()
         self.records = None                     # records on disk behind the two file caches above (disk_cache)
+        self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
         if self.cache_dir is not None:
             self.records = RecordStore(self.cache_dir)
-            self.logbooks = DiskLogbookCache(self.records)
-            self.contracts = DiskContractCache(self.records)
+            self.file_index = FileIndex(self.records)
+            self.logbooks = DiskLogbookCache(self.records, self.file_index)
+            self.contracts = DiskContractCache(self.records, self.file_index)
         self.reports = ReportCache() if self.records is None else DiskReportCache(self.records)
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
@@ -170,8 +173,17 @@ class Builder:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
         provenance = git.provenance(self.root)
+        self.file_index.begin()
+        try:
+            return self._build_if_changed(as_of, provenance, progress, on_pages, started)
+        finally:
+            self.file_index.save()
+
+    def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
+                          on_pages: Callable[[], None] | None, started: float) -> BuildResult:
+        """`build` once the site folder may be written: nothing when no input changed."""
         digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", repr(provenance), str(self.out),
-                               secret_file_mode(self.root))
+                               secret_file_mode(self.root), index=self.file_index)
         state = self.published.state
         if state.get("inputs") == digest and self.published.intact():
             self.published.remove_litter()          # a build killed after its site was in place

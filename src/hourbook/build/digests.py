@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from hourbook.build.cache_folder import FORMAT
+from hourbook.build.file_index import FileIndex
 from hourbook.checks.issued import register_inputs
 from hourbook.core.register import REGISTER
 from hourbook.load import listing
@@ -73,13 +74,15 @@ def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Pa
     return sorted(found)
 
 
-def inputs_digest(root: Path, *extra: str) -> str:
+def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None) -> str:
     """A digest of every input file's path and bytes, plus `extra` (as-of date, switches).
 
     Also what `check` reads besides files: the names of invoices/*.pdf and, when there is a
     register, issued.yaml as committed in git (the register must only grow); and what the
-    listing found wrong (a link out, a folder that cannot be read).
+    listing found wrong (a link out, a folder that cannot be read). With `index`, a file
+    whose `stat` did not change since the index met it is not read (`file_index`).
     """
+    index = index or FileIndex()
     digest = hashlib.blake2b(digest_size=20)
     listed = listing.list_books(root)
     problems = [f"{problem.source}: {problem.message}" for problem in listed.problems]
@@ -87,10 +90,7 @@ def inputs_digest(root: Path, *extra: str) -> str:
                  "\0".join(problems).encode("utf-8", "surrogateescape")):
         digest.update(len(part).to_bytes(8, "little") + part)
     for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = b"<unreadable>"
+        data = (index.digest(path)[0] or "<unreadable>").encode()
         name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)

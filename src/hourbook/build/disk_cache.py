@@ -5,6 +5,9 @@ content, never by time:
 
     DiskLogbookCache    logbook file -> (entries, diagnostics)    key: its path and bytes
     DiskContractCache   contract file -> (contract, diagnostics)  key: its path, bytes and the settings
+
+(the digest of a file's bytes comes from `file_index.FileIndex`, which reads only the files
+whose `stat` changed)
     DiskReportCache     priced client -> its owner report          key: the digest of its pages' inputs
     TemplateCodeCache   template source -> Jinja2's compiled code  key: its name, file and source
 
@@ -45,6 +48,7 @@ from hourbook.build.digests import code_digest
 from hourbook.build.digests import digest_of
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
+from hourbook.build.file_index import FileIndex
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
 
@@ -142,27 +146,30 @@ class RecordStore:
         self.used = None
 
 
-def file_key(kind: str, rel: str, data: bytes, *extra: bytes) -> str:
-    """The key of a file's record: its kind, path and bytes, and what else its reading depends on."""
-    return digest_of(kind.encode(), code_digest().encode(), os.fsencode(rel), data, *extra)
+def file_key(kind: str, rel: str, digest: str, *extra: bytes) -> str:
+    """The key of a file's record: its kind, path and the digest of its bytes (`file_index`), and
+    what else its reading depends on."""
+    return digest_of(kind.encode(), code_digest().encode(), os.fsencode(rel), digest.encode(), *extra)
 
 
-def _plain_file(path: Path) -> bytes | None:
-    """The bytes of `path` when it is a regular file (no link: the loader judges those), else None."""
+def _plain_file(index: FileIndex, path: Path) -> str | None:
+    """The digest of the bytes of `path` when it is a regular file (no link: the loader judges
+    those), else None."""
     try:
         if path.is_symlink():
             return None
-        return path.read_bytes()
     except OSError:
         return None
+    return index.digest(path)[0]
 
 
 class DiskLogbookCache(LogbookCache):
     """`LogbookCache` (memory, by stat) with records on disk (by bytes) behind it."""
 
-    def __init__(self, store: RecordStore):
+    def __init__(self, store: RecordStore, index: FileIndex):
         super().__init__()
         self.store = store
+        self.index = index
         self.parsed = 0                     # files parsed (not answered from memory or disk), for tests
 
     def __call__(self, root: Path, path: Path, rel: str, load: Callable):
@@ -171,7 +178,7 @@ class DiskLogbookCache(LogbookCache):
 
     def _load(self, load: Callable, root: Path, path: Path, rel: str):
         self.client_digests.pop(rel, None)
-        data = _plain_file(path)
+        data = _plain_file(self.index, path)
         if data is None:
             self.parsed += 1
             return load(root, path, rel)
@@ -201,9 +208,10 @@ def client_entry_digests(entries) -> dict[str, str]:
 class DiskContractCache(ContractCache):
     """`ContractCache` (memory, by stat and settings) with records on disk (by bytes and settings)."""
 
-    def __init__(self, store: RecordStore):
+    def __init__(self, store: RecordStore, index: FileIndex):
         super().__init__()
         self.store = store
+        self.index = index
         self.parsed = 0
         self.settings: tuple = ()           # (settings, their digest): the same for every contract of a build
 
@@ -212,7 +220,7 @@ class DiskContractCache(ContractCache):
         return super().__call__(root, path, rel, lambda *args: self._load(load, *args), settings)
 
     def _load(self, load: Callable, root: Path, path: Path, rel: str, settings):
-        data = _plain_file(path)
+        data = _plain_file(self.index, path)
         if data is None:
             self.parsed += 1
             return load(root, path, rel, settings)

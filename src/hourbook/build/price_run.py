@@ -30,6 +30,8 @@ from hourbook.build.cache_folder import PRICE_REPORT
 from hourbook.build.cache_folder import PRICE_TEXT
 from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.digests import inputs_digest
+from hourbook.build.disk_cache import RecordStore
+from hourbook.build.file_index import FileIndex
 from hourbook.build.workers import ForkedLogbooks
 from hourbook.build.workers import cpu_count
 from hourbook.build.workers import fork_pool
@@ -76,8 +78,11 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     """
     use_cache = not os.environ.get(NO_CACHE_ENV)
     folder = root / CACHE_DIR
-    key = inputs_digest(root, as_of.isoformat(), "price") if use_cache else ""
+    key = ""
     if use_cache:
+        index = FileIndex(RecordStore(folder))
+        key = inputs_digest(root, as_of.isoformat(), "price", index=index)
+        index.save()
         cached = _read_price_cache(folder, key, out)
         if cached is not None:
             return cached

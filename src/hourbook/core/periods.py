@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime
 
 MONTH = "month"
@@ -11,6 +12,7 @@ YEAR = "year"
 KINDS = (MONTH, QUARTER, YEAR)
 
 
+@functools.lru_cache(maxsize=1 << 16)      # books have a few thousand days: each named once a process
 def period_of(day: datetime.date, kind: str) -> str:
     """The name of the period holding `day`: `2026-11` for a month, `2026-Q4` for a quarter, `2026` for a year."""
     if kind == YEAR:

@@ -194,18 +194,21 @@ def uncovered_message(line: Line, contract: Contract, term: Term) -> str:
 
 def rate_for(term: Term, tags: tuple[str, ...]) -> Decimal | None:
     """The rate of the first of `tags` that `term.rates` names, else the term's `rate`; None if neither."""
-    rates = dict(term.rates)
-    for tag in tags:
-        if tag in rates:
-            return rates[tag]
+    if term.rates:
+        rates = dict(term.rates)
+        for tag in tags:
+            if tag in rates:
+                return rates[tag]
     return term.rate
 
 
 def surcharge_for(term: Term, tags: tuple[str, ...]) -> Decimal:
     """The sum of the term's surcharges for `tags` (fractions: 0.5 = +50 %); zero when none applies."""
-    if not term.surcharge:
-        return ZERO
-    return sum((pct for tag, pct in term.surcharge if tag in tags), ZERO)
+    total = ZERO
+    for tag, pct in term.surcharge:
+        if tag in tags:
+            total += pct
+    return total
 
 
 def billable_minutes(term: Term, logged: int, tags: tuple[str, ...] = ()) -> int:
@@ -229,8 +232,8 @@ def held_reason(entry: Entry, contract: Contract) -> str | None:
     Held: a requester who is not one of the contract's contacts (when it lists any), unless the
     entry is approved; or work on a quote not approved yet.
     """
-    handles = [handle for handle, _ in contract.contacts]
-    if entry.by and handles and entry.by not in handles and not entry.approved:
+    if entry.by and contract.contacts and not entry.approved and all(entry.by != handle
+                                                                     for handle, _ in contract.contacts):
         return f"requester '{entry.by}' is not an authorised contact"
     quote = entry_quote(entry, contract)
     if quote is not None and not quote.approved:
@@ -258,6 +261,8 @@ def no_charge_reason(entry: Entry, term: Term) -> str | None:
 
 def entry_quote(entry: Entry, contract: Contract):
     """The contract's quote named by the first of the entry's tags that is one of its quote ids, or None."""
+    if not contract.quotes:
+        return None
     for tag in entry.tags:
         quote = contract.quote(tag)
         if quote is not None:
