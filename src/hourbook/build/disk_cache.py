@@ -5,11 +5,13 @@ content, never by time:
 
     DiskLogbookCache    logbook file -> (entries, diagnostics)    key: its path and bytes
     DiskContractCache   contract file -> (contract, diagnostics)  key: its path, bytes and the settings
-
-(the digest of a file's bytes comes from `file_index.FileIndex`, which reads only the files
-whose `stat` changed)
     DiskReportCache     priced client -> its owner report          key: the digest of its pages' inputs
     TemplateCodeCache   template source -> Jinja2's compiled code  key: its name, file and source
+
+A file's bytes are known by their digest (`file_index.FileIndex`, which reads only the files
+whose `stat` changed). A logbook's record also holds, for each client in the file, a digest of
+that client's entries there: the builder puts a client's entries' digest together from them
+(`caches.LogbookCache.entries_digest`) instead of pickling every entry again.
 
 Priced clients are not kept on disk: pricing the 100 clients of the 10 000-entry bench books
 costs 0.23 s of CPU, reading their priced records back 0.19-0.33 s plus 0.15 s to digest the
@@ -19,10 +21,8 @@ Each is the memory cache of `caches` (watch mode keeps using memory first) with 
 so they plug into the same seams of `pipeline.load_and_price`. Every key also holds hourbook's own
 code digest (`digests.code_digest`): a record of another version is never looked up.
 
-A record is one file, `records/<kind>/<key>`: a header (magic, the code digest, the BLAKE2b of the
-payload) and the payload, a pickle of hourbook's own frozen records. It is written to a temporary
-file and renamed into place, so a reader sees a whole record or none; a truncated, flipped, empty
-or foreign file fails the header or the digest and is made again (and rewritten), never trusted.
+A record is one file, `records/<kind>/<key>` (`record_store`): whole and of this version, or
+ignored and made again.
 Checks that span files (overlaps, duplicates, contract gaps) are not cached: they run over all the
 entries every time (`checks.books.validate`), so a cached file cannot hide a problem another file
 makes. Only a file's own parse diagnostics are kept with its entries.
@@ -31,11 +31,9 @@ makes. Only a file's own parse diagnostics are kept with its entries.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -49,102 +47,11 @@ from hourbook.build.digests import digest_of
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
 from hourbook.build.file_index import FileIndex
+from hourbook.build.record_store import MAGIC  # noqa: F401 (tests build records by hand)
+from hourbook.build.record_store import RECORDS  # noqa: F401
+from hourbook.build.record_store import RecordStore
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
-
-RECORDS = "records"
-MAGIC = b"hourbook-record\n"
-_DIGEST = 20                        # bytes of a BLAKE2b digest in the header
-
-
-class RecordStore:
-    """`records/<kind>/<key>` files in the cache folder: `get` gives what `put` stored, or None.
-
-    The counters say what a run did, for tests (never timed).
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder) / RECORDS
-        self.version = code_digest().encode("ascii")
-        self.hits = 0
-        self.misses = 0
-        self.rejected = 0                   # present, but not a whole record of this version
-        self.used: dict[str, set[str]] | None = {}  # kind -> keys asked for or stored since the last prune
-
-    def _path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key
-
-    def get(self, kind: str, key: str):
-        """The value stored under `key`, or None when there is none or it cannot be trusted."""
-        if self.used is not None:
-            self.used.setdefault(kind, set()).add(key)
-        try:
-            data = self._path(kind, key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        value = self._decode(data)
-        if value is None:
-            self.rejected += 1
-            self.misses += 1
-            return None
-        self.hits += 1
-        return value[0]
-
-    def _decode(self, data: bytes):
-        """(value,) when `data` is a whole record of this version, else None."""
-        head = len(MAGIC) + len(self.version)
-        if len(data) < head + _DIGEST or not data.startswith(MAGIC) or data[len(MAGIC):head] != self.version:
-            return None
-        payload = data[head + _DIGEST:]
-        if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != data[head:head + _DIGEST]:
-            return None
-        try:
-            return (pickle.loads(payload),)
-        except Exception:           # a payload whose digest matches is ours; still, never a traceback
-            return None
-
-    def put(self, kind: str, key: str, value) -> None:
-        """Store `value` under `key`: a temporary file renamed into place (no fsync: a torn record
-        fails its digest and is made again). A read-only books folder keeps nothing."""
-        payload = pickle.dumps(value, protocol=5)
-        data = MAGIC + self.version + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
-        folder = self.folder / kind
-        if self.used is not None:
-            self.used.setdefault(kind, set()).add(key)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                os.replace(temp, folder / key)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
-
-    def prune(self) -> None:
-        """Remove the records of the kinds used since the last prune that were not used (inputs that
-        changed or went), and the temporary files of a killed writer. Only the first build of a
-        process asks the disk for every file; later ones (watch) answer most from memory, so
-        pruning is done once."""
-        if self.used is None:
-            return
-        for kind, keys in self.used.items():
-            try:
-                names = os.listdir(self.folder / kind)
-            except OSError:
-                continue
-            for name in names:
-                if name not in keys:
-                    try:
-                        os.unlink(self.folder / kind / name)
-                    except OSError:
-                        pass
-        self.used = None
-
 
 def file_key(kind: str, rel: str, digest: str, *extra: bytes) -> str:
     """The key of a file's record: its kind, path and the digest of its bytes (`file_index`), and

@@ -13,7 +13,7 @@ A file changed within the same tick of the file system's clock as it was read co
 file's change time is `RACY_SECONDS` older than the moment this run started: a file changed
 just before or during the run is read again by the next one. The change time cannot be set
 by hand (`touch` sets the modification time only). The index is one record of the cache
-folder (`disk_cache.RecordStore`): a torn or foreign one is ignored and made again.
+folder (`record_store.RecordStore`): a torn or foreign one is ignored and made again.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class FileIndex:
     """Path -> the digest of its bytes, from the index when its `stat` did not change.
 
     Args:
-        store: the cache folder's records (`disk_cache.RecordStore`); None keeps nothing.
+        store: the cache folder's records (`record_store.RecordStore`); None keeps nothing.
     """
 
     def __init__(self, store=None):

@@ -30,7 +30,7 @@ from hourbook.build.cache_folder import PRICE_REPORT
 from hourbook.build.cache_folder import PRICE_TEXT
 from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.digests import inputs_digest
-from hourbook.build.disk_cache import RecordStore
+from hourbook.build.record_store import RecordStore
 from hourbook.build.file_index import FileIndex
 from hourbook.build.workers import ForkedLogbooks
 from hourbook.build.workers import cpu_count
