@@ -136,6 +136,24 @@ def test_clean_build_is_render_site(books, tmp_path):
     assert files == render_site(priced, root, folders, pdf=False, provenance=git.provenance(root))
 
 
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_the_owner_page_made_in_another_process_is_the_one_made_here(books, tmp_path, monkeypatch):
+    """Big books have the people page made in a forked process meanwhile (`EveryEntryPages`):
+    the site is byte for byte the one-process build's."""
+    root = books(BOOKS)
+    plain = clean_build(root, tmp_path / "plain", pdf=False)
+    monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
+    made = []
+    real = rendering.EveryEntryPages.result
+    monkeypatch.setattr(rendering.EveryEntryPages, "result", lambda self: made.append(real(self)) or made[-1])
+    result = Builder(root, lambda: AS_OF, out=tmp_path / "forked", pdf=False, disk_cache=False, jobs=2).build()
+    assert result.ok
+    assert [sorted(pages) for pages in made] == [["owner/people.html"]]    # from the forked process
+    forked = tree(tmp_path / "forked")
+    assert forked == plain
+    assert "· People ·".encode() in forked["owner/people.html"] and "· Requests ·".encode() in forked["owner/requests.html"]
+
+
 CHANGES = [
     ("one logbook line", "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox"),
     ("a new entry", "logbook/2026/10.md", "- 1h backup #support", "- 1h backup #support\n- 30m restore test"),

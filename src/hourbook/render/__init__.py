@@ -307,26 +307,38 @@ def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance
 
     Args:
         report_of: as for `make_dashboard`.
-        every_entry_pages: `every_entry_files` of the same books, when the caller made them
-            (in another process, meanwhile).
+        every_entry_pages: of `every_entry_files`, those the caller made (in another process,
+            meanwhile); the others are made here.
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
-    if every_entry_pages is None:
-        every_entry_pages = every_entry_files(env, priced, provenance=provenance)
+    made = every_entry_pages or {}
+    every_entry_pages = {**every_entry_files(env, priced, provenance=provenance,
+                                             pages=[page for page in (REQUESTS_PAGE, PEOPLE_PAGE) if page not in made]),
+                         **made}
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
             "owner/receivables.html": receivables.encode("utf-8"), **every_entry_pages,
             f"owner/{STYLESHEET}": stylesheet_bytes(env), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
 
 
-def every_entry_files(env, priced: PricedBooks, *, provenance: Provenance | None) -> dict[str, bytes]:
+PEOPLE_PAGE = "owner/people.html"
+REQUESTS_PAGE = "owner/requests.html"
+
+
+def every_entry_files(env, priced: PricedBooks, *, provenance: Provenance | None,
+                      pages: Iterable[str] = (REQUESTS_PAGE, PEOPLE_PAGE)) -> dict[str, bytes]:
     """The owner's pages made from every entry of every client rather than from the clients'
-    reports: people and requests. Half the time of the owner's files on big books, and
-    independent of the rest: `hourbook build` makes them in another process meanwhile."""
-    links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
-    return {"owner/requests.html": render_requests(env, priced, links, provenance=provenance).encode("utf-8"),
-            "owner/people.html": render_people(env, priced, provenance=provenance).encode("utf-8")}
+    reports: people and requests (or those of them in `pages`). Half the time of the owner's
+    files on big books, and independent of the rest: `hourbook build` makes the people page,
+    the longer, in another process meanwhile."""
+    files = {}
+    if REQUESTS_PAGE in pages:
+        links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
+        files[REQUESTS_PAGE] = render_requests(env, priced, links, provenance=provenance).encode("utf-8")
+    if PEOPLE_PAGE in pages:
+        files[PEOPLE_PAGE] = render_people(env, priced, provenance=provenance).encode("utf-8")
+    return files
 
 
 def stylesheet_bytes(env) -> bytes:
