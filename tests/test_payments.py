@@ -292,6 +292,26 @@ def test_each_bad_payment_is_located(tmp_path):
     assert [str(p.source) for p in good] == [f"{at}:8", f"{at}:16"]
 
 
+def test_a_day_that_does_not_exist_hides_none_of_the_files_other_errors(tmp_path):
+    # 2026-02-30 parses as a YAML date that cannot be made: it is reported at its own line, as a field
+    # error, and the reader goes on to the other payments rather than giving up on the whole file.
+    _, good, problems = checked(tmp_path, """\
+        payments:
+          - {date: 2026-11-10, invoice: 2026-0001, amount: 1.00}
+          - {date: 2026-02-30, invoice: 2026-0001, amount: 1.00}
+          - {date: 2026-11-10, invoice: 2026-0001, amount: -5}
+          - {date: 2026-11-10, invoice: 2026-0001, amount: 1.00, bank: x}
+        """)
+    at = "payments/2026/november.yaml"
+    assert problems == [
+        f"{at}:3: error: payment field 'date': not a valid date: '2026-02-30' (there is no such day)",
+        f"{at}:4: error: a payment's amount must be more than 0, got -5: money paid back to a client is a "
+        "credit note, not a payment",
+        f"{at}:5: error: unknown payment field 'bank'",
+    ]
+    assert [str(p.source) for p in good] == [f"{at}:2"]
+
+
 def test_a_file_out_of_shape(tmp_path):
     assert checked(tmp_path, "- {date: 2026-11-10, client: acme, amount: 1}\n")[2] == [
         "payments/2026/november.yaml:1: error: a payments file must be a mapping with 'payments:', a list of "

@@ -190,7 +190,7 @@ def test_parse_date(value, day):
 
 @pytest.mark.parametrize("value, message", [
     ("03.11.2026", "expected a date like 2026-11-03, got '03.11.2026'"),
-    ("2026-02-30", "expected a date like 2026-11-03, got '2026-02-30'"),
+    ("2026-02-30", "not a valid date: '2026-02-30' (there is no such day)"),
     (20261103, "expected a date like 2026-11-03, got 20261103"),
     (None, "expected a date like 2026-11-03, got nothing"),
 ])

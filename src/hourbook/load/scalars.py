@@ -244,6 +244,9 @@ def parse_percent(value: object) -> Decimal:
     return percent / 100
 
 
+_DAY_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")     # a date's shape, whether or not the day exists
+
+
 def parse_date(value: object) -> datetime.date:
     """A date from a YAML date or ISO text (`2026-11-03`)."""
     if isinstance(value, datetime.date):
@@ -252,7 +255,8 @@ def parse_date(value: object) -> datetime.date:
         try:
             return datetime.date.fromisoformat(value.strip())
         except ValueError:
-            pass
+            if _DAY_SHAPE.fullmatch(value.strip()):
+                raise ValueError(f"not a valid date: {described(value)} (there is no such day)") from None
     raise ValueError(f"expected a date like 2026-11-03, got {described(value)}")
 
 

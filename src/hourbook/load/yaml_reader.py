@@ -384,5 +384,7 @@ def _scalar(node: ScalarNode, line: int):
         try:
             return datetime.date.fromisoformat(text)
         except ValueError:
-            raise YamlError(line, f"not a valid date: {_shown(text)}") from None
+            # No such day (2026-02-30): the text, which the field that wants a date reports at its
+            # line (`scalars.parse_date`), so that the rest of the file is still read and checked.
+            return _text(text, line)
     raise YamlError(line, f"unsupported YAML tag {tag!r}")
