@@ -10,7 +10,8 @@ command fast plugs in through its arguments, never by running the stages again e
 - `price_one`: price a client again only when its inputs changed (`build.caches.PricingCache`),
   or price only this process's share of the clients (`build.price_run.ClientShares`);
 - `on_loaded`: called with the books once read, before they are checked, so that forked
-  processes can price shares of the clients meanwhile (`build.price_run.ClientShares`).
+  processes can price shares of the clients meanwhile (`build.price_run.ClientShares`);
+- `validator`: check again only the workers whose entries changed (`build.caches.ValidationCache`).
 
 Those processes inherit the loaded books and run the stages after the checks on their share
 with `price_and_check`.
@@ -41,7 +42,7 @@ from hourbook.checks.books import validate
 
 
 def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, contract_cache=None,
-                   price_one=None, on_loaded: Callable[[Books], None] | None = None
+                   price_one=None, on_loaded: Callable[[Books], None] | None = None, validator=None
                    ) -> tuple[PricedBooks, list[Diagnostic]]:
     """Read, check and price a books folder.
 
@@ -52,6 +53,7 @@ def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, cont
             (see `load_books`); the result is the same.
         price_one: stands in for `price_client` (see `price_books`).
         on_loaded: called with the books as soon as they are read, before they are checked.
+        validator: stands in for `checks.books.validate`; the diagnostics are the same.
 
     Returns:
         (priced books, every diagnostic sorted by path and line).
@@ -59,7 +61,7 @@ def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, cont
     books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache)
     if on_loaded is not None:
         on_loaded(books)
-    diagnostics += validate(books, as_of)
+    diagnostics += (validator or validate)(books, as_of)
     priced, more = price_and_check(root, books, as_of, price_one=price_one)
     return priced, sorted_diagnostics(diagnostics, more)
 

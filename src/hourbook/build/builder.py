@@ -49,6 +49,7 @@ from hourbook.build.caches import ContractCache
 from hourbook.build.caches import LogbookCache
 from hourbook.build.caches import PageCache
 from hourbook.build.caches import PricingCache
+from hourbook.build.caches import ValidationCache
 from hourbook.build.caches import RenderedClient
 from hourbook.build.caches import ReportCache
 from hourbook.build.digests import code_digest
@@ -135,6 +136,7 @@ class Builder:
         self.logbooks = LogbookCache()
         self.contracts = ContractCache()
         self.pricing = PricingCache()
+        self.validation = ValidationCache()
         self.records = None                     # records on disk behind the two file caches above (disk_cache)
         self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
         if self.cache_dir is not None:
@@ -203,8 +205,11 @@ class Builder:
                on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
+        # Watch and serve check again only the workers whose entries changed; a one-off build has
+        # nothing kept, and telling its diagnostics apart by worker would be work for nothing.
         priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
-                                                      contract_cache=self.contracts, price_one=self.pricing)
+                                                      contract_cache=self.contracts, price_one=self.pricing,
+                                                      validator=self.validation if self.background_cleanup else None)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(set(priced.books.files))
         secret, secret_problems = read_secret(self.root)

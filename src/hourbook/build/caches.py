@@ -6,6 +6,7 @@ through their arguments:
 
     LogbookCache    logbook file -> (entries, diagnostics)      `logbook_cache` of load_and_price
     ContractCache   contract file -> (contract, diagnostics)    `contract_cache`
+    ValidationCache a worker's entries -> their diagnostics     `validator`
     PricingCache    (contract, entries, date) -> priced client  `price_one`
     ReportCache     priced client -> its owner report           `report_of` of render_site
     PageCache       priced client -> its rendered files        (the builder's, by client)
@@ -16,6 +17,9 @@ so identity (`is`) tells that nothing changed, at no cost:
 
 - a logbook file that did not change on disk gives the very same Entry objects, and an
   edited one keeps the objects of the entries the edit did not touch (`LogbookCache`);
+- a worker whose entries are those very objects, under equal contracts, settings and date,
+  has the same diagnostics of the checks that look at one entry or one worker's time
+  (`ValidationCache`);
 - a client whose contract and date are equal and whose entries are those very objects is
   answered with the very same PricedClient (`PricingCache`);
 - a client priced to the very same object has the same report (`ReportCache`) and the
@@ -31,14 +35,20 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import operator
 from pathlib import Path
 from typing import Callable
 
 from hourbook.build.digests import values_digest
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
+from hourbook.checks.books import BY_WORKER
+from hourbook.checks.books import WHOLE_BOOKS
+from hourbook.checks.books import validate
 from hourbook.core.pricing import price_client
+from hourbook.core.records import Books
 from hourbook.core.records import Contract
+from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
@@ -110,6 +120,81 @@ class ContractCache(LogbookCache):
         contract, diags = load(root, path, rel, settings)
         self.files[rel] = (key, contract, diags)
         return contract, diags
+
+
+class ValidationCache:
+    """`checks.books.validate` that checks again only the workers whose entries changed.
+
+    The checks of `BY_WORKER` look at one entry, or at one worker's time, so their diagnostics
+    are kept by worker: a worker whose entries are the very objects of the last build, under
+    equal contracts, settings and date, has the same ones. The checks of `WHOLE_BOOKS` run
+    every time. The diagnostics are those of `validate`, in another order (the pipeline sorts).
+    """
+
+    def __init__(self):
+        self.context: tuple | None = None   # (contracts, settings, broken clients, date) of the kept ones
+        self.workers: dict[str, tuple[list[Entry], list[Diagnostic]]] = {}
+        self.checked = 0                    # workers checked apart (not kept, nor in a whole-books run), for tests
+
+    def __call__(self, books: Books, as_of: datetime.date) -> list[Diagnostic]:
+        """`validate(books, as_of)`, as a list in another order."""
+        context = (books.contracts, books.settings, books.broken_clients, as_of)
+        if self.context is None or not _same_context(self.context, context):
+            self.workers = {}
+        self.context = context
+        by_worker: dict[str, list[Entry]] = {}
+        for entry in books.entries:
+            mine = by_worker.get(entry.worker)
+            if mine is None:
+                mine = by_worker[entry.worker] = []
+            mine.append(entry)
+        kept = self.workers
+        changed = [worker for worker, mine in by_worker.items() if not _same_entries(kept.get(worker), mine)]
+        if len(changed) == len(by_worker):
+            # Nothing to keep: every worker at once (a check's setup, once), then told apart by line.
+            found = _by_worker(validate(books, as_of, BY_WORKER), by_worker)
+        else:
+            found = {worker: kept[worker][1] for worker in by_worker if worker not in changed}
+            for worker in changed:
+                found[worker] = validate(dataclasses.replace(books, entries=tuple(by_worker[worker])), as_of,
+                                         BY_WORKER)
+                self.checked += 1
+        if found is None:                   # diagnostics that no one worker's lines tell apart: keep none
+            self.workers = {}
+            return validate(books, as_of)
+        self.workers = {worker: (mine, found[worker]) for worker, mine in by_worker.items()}
+        return [diagnostic for mine in found.values() for diagnostic in mine] + validate(books, as_of, WHOLE_BOOKS)
+
+
+def _same_context(kept: tuple, now: tuple) -> bool:
+    """Whether the contracts, settings, broken clients and date of two builds are equal (the
+    contracts by identity first: `ContractCache` gives an unchanged one back)."""
+    (contracts, settings, broken, as_of), (contracts_now, settings_now, broken_now, as_of_now) = kept, now
+    return (as_of == as_of_now and broken == broken_now and len(contracts) == len(contracts_now)
+            and all(a is b or a == b for a, b in zip(contracts, contracts_now))
+            and (settings is settings_now or settings == settings_now))
+
+
+def _same_entries(kept: tuple | None, entries: list[Entry]) -> bool:
+    """Whether a worker's `entries` are the very objects `kept` holds."""
+    return kept is not None and len(kept[0]) == len(entries) and all(map(operator.is_, kept[0], entries))
+
+
+def _by_worker(diagnostics: list[Diagnostic], by_worker: dict[str, list[Entry]]) -> dict[str, list] | None:
+    """`diagnostics` (each at an entry's line) by the worker of that entry; None when a line holds
+    entries of two workers, or a diagnostic is at no entry's line."""
+    worker_at: dict = {}
+    for worker, mine in by_worker.items():
+        for entry in mine:
+            if worker_at.setdefault(entry.source, worker) != worker:
+                return None
+    found: dict[str, list] = {worker: [] for worker in by_worker}
+    for diagnostic in diagnostics:
+        worker = worker_at.get(diagnostic.source)
+        if worker is None:
+            return None
+        found[worker].append(diagnostic)
+    return found
 
 
 class PricingCache:

@@ -23,9 +23,10 @@ code digest (`digests.code_digest`): a record of another version is never looked
 
 A record is one file, `records/<kind>/<key>` (`record_store`): whole and of this version, or
 ignored and made again.
-Checks that span files (overlaps, duplicates, contract gaps) are not cached: they run over all the
-entries every time (`checks.books.validate`), so a cached file cannot hide a problem another file
-makes. Only a file's own parse diagnostics are kept with its entries.
+Checks that span files (overlaps, duplicates, contract gaps) are not kept on disk: a new process
+runs them over all the entries (`checks.books.validate`), so a cached file cannot hide a problem
+another file makes (watch keeps them in memory by worker, `caches.ValidationCache`). Only a file's
+own parse diagnostics are kept with its entries.
 """
 
 from __future__ import annotations

@@ -217,9 +217,18 @@ VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, c
                check_exchange_rates, check_reasons]
 
 
-def validate(books: Books, as_of: datetime.date) -> list[Diagnostic]:
-    """The diagnostics of every check in `VALIDATIONS`, in that order."""
+# The checks that look at one entry at a time, or at one worker's time (`check_overlaps`), each
+# diagnostic at its entry's line: over any split of the entries that keeps each worker's together,
+# their diagnostics are those over the whole books. `build.caches.ValidationCache` (watch mode)
+# checks again only the workers whose entries changed; the others, `WHOLE_BOOKS`, run every time.
+BY_WORKER = (check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
+             check_tag_spelling, check_requester_spelling)
+WHOLE_BOOKS = tuple(check for check in VALIDATIONS if check not in BY_WORKER)
+
+
+def validate(books: Books, as_of: datetime.date, checks=VALIDATIONS) -> list[Diagnostic]:
+    """The diagnostics of every check in `checks` (all of `VALIDATIONS` by default), in that order."""
     problems = []
-    for check in VALIDATIONS:
+    for check in checks:
         problems.extend(check(books, as_of))
     return problems
