@@ -187,11 +187,17 @@ def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]
         if currency != owner and day <= as_of and (currency not in first or day < first[currency]):
             first[currency] = day
 
-    currency_of = {contract.id: contract.currency for contract in books.contracts}
+    earliest: dict[str, datetime.date] = {}     # client -> its first priced day on or before as_of
     for entry in books.entries:
-        if entry.client in currency_of and entry.kind in (TIME, EXPENSE):
-            seen(currency_of[entry.client], entry.date)
-            seen(settings.currency, entry.date)
+        day = entry.date
+        if entry.kind in (TIME, EXPENSE) and day <= as_of:
+            known = earliest.get(entry.client)
+            if known is None or day < known:
+                earliest[entry.client] = day
+    for contract in books.contracts:
+        if contract.id in earliest:
+            seen(contract.currency, earliest[contract.id])
+            seen(settings.currency, earliest[contract.id])
     for contract in books.contracts:
         for block in contract.prepaid:
             if block.price is not None:     # a block's price is converted on the day it was bought

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterator
 
+from hourbook.build import collector
 from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
 from hourbook.build.cache_folder import CACHE_DIR
@@ -231,7 +232,8 @@ class SiteBuilder:
         # The first build makes every page and PDF: it shows its progress; the later ones are quick.
         progress = make_progress(self.log, quiet=self.quiet) if self.count == 0 else None
         try:
-            result = self.builder.build(on_pages=self.pages_written, progress=progress)
+            with collector.paused():            # no full collection in the middle of the edit
+                result = self.builder.build(on_pages=self.pages_written, progress=progress)
         except Exception:
             result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
         finally:
@@ -243,6 +245,7 @@ class SiteBuilder:
         self.write_status(result)
         if self.on_build is not None:
             self.on_build(result)
+        collector.settle()                      # while the user reads the page: see build/collector.py
         return result
 
     def flush(self) -> None:

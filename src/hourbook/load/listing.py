@@ -123,7 +123,13 @@ def top_file(root: Path, name: str) -> Path | None:
 
 def relative(root: Path, path: Path) -> str:
     """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
-    rel = path.relative_to(root).as_posix()
+    # The books' files are listed under their root as named: cut the root off the text when it
+    # is there (thousands of files a build), as `relative_to` would.
+    whole, top = str(path), str(root)
+    if os.sep == "/" and whole.startswith(top) and whole[len(top):len(top) + 1] == "/":
+        rel = whole[len(top) + 1:]
+    else:
+        rel = path.relative_to(root).as_posix()
     if rel.isascii():
         return rel
     # A name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 output can carry.
