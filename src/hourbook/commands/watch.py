@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterator
 
-from hourbook.build import collector
 from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
+from hourbook.core import memory
 from hourbook.core.register import REGISTER
 from hourbook.load.listing import BOOKS_PARTS
 from hourbook.load.listing import SECRET_FILE
@@ -232,7 +232,7 @@ class SiteBuilder:
         # The first build makes every page and PDF: it shows its progress; the later ones are quick.
         progress = make_progress(self.log, quiet=self.quiet) if self.count == 0 else None
         try:
-            with collector.paused():            # no full collection in the middle of the edit
+            with memory.no_cyclic_gc():         # no full collection in the middle of the edit
                 result = self.builder.build(on_pages=self.pages_written, progress=progress)
         except Exception:
             result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
@@ -245,7 +245,7 @@ class SiteBuilder:
         self.write_status(result)
         if self.on_build is not None:
             self.on_build(result)
-        collector.settle()                      # while the user reads the page: see build/collector.py
+        memory.settle()                         # while the user reads the page (core/memory.py)
         return result
 
     def flush(self) -> None:

@@ -13,5 +13,5 @@
     invoice     the invoice record the law asks for, made from an issued document
     register    the register of issued invoices as records: hash chain, text, numbering
     printable   the one escaping of control characters for a terminal line
-    memory      memory habits of the big passes (`no_cyclic_gc`)
+    memory      memory habits of the big passes and of watch (`no_cyclic_gc`, `settle`)
 """

@@ -1,4 +1,4 @@
-"""Memory habits of hourbook's big passes."""
+"""Memory habits of hourbook's big passes, and of a process that keeps the books (watch)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def no_cyclic_gc() -> Iterator[None]:
     Loading and pricing make millions of small objects (YAML nodes, entries, priced lines) and
     no reference cycles, so the collector's passes over them (a sixth of a big load, a tenth of
     a price run) find nothing. Reference counting still frees everything as usual.
+
+    A watch build runs whole in such a block: the watching process holds the books for good
+    (at 100 000 entries millions of objects, the pages kept to compare with the next build's),
+    and a full collection in the middle of an edit walks all of them, 0.3-0.4 s on two cores.
     """
     collecting = gc.isenabled()
     gc.disable()
@@ -22,3 +26,15 @@ def no_cyclic_gc() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def settle() -> None:
+    """Between two watch builds: free the reference cycles the last one let go, and keep what
+    survived (the books) out of later collections (`gc.freeze`).
+
+    Each settle thaws what the one before froze first, so a cycle let go by a build is freed at
+    the next settle: memory stays the books plus at most one build's cycles.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

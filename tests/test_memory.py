@@ -1,4 +1,4 @@
-"""The cycle collector around watch builds (build/collector.py): off during a build, a ring the
+"""The cycle collector around watch builds (core/memory.py): off during a build, a ring the
 last build let go freed by the next settle, and the books frozen between builds."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import weakref
 
 import pytest
 
-from hourbook.build import collector
+from hourbook.core import memory
 from hourbook.build.builder import BuildResult
 from hourbook.commands.watch import SiteBuilder
 
@@ -34,23 +34,23 @@ def thawed():
     gc.enable()
 
 
-def test_paused_turns_the_collector_off_inside_and_back_on_after():
+def test_no_cyclic_gc_turns_the_collector_off_inside_and_back_on_after():
     assert gc.isenabled()
-    with collector.paused():
+    with memory.no_cyclic_gc():
         assert not gc.isenabled()
     assert gc.isenabled()
 
 
-def test_paused_leaves_a_collector_that_was_off_off():
+def test_no_cyclic_gc_leaves_a_collector_that_was_off_off():
     gc.disable()
-    with collector.paused():
+    with memory.no_cyclic_gc():
         assert not gc.isenabled()
     assert not gc.isenabled()
 
 
-def test_paused_turns_the_collector_back_on_when_the_build_raises():
+def test_no_cyclic_gc_turns_the_collector_back_on_when_the_build_raises():
     with pytest.raises(RuntimeError):
-        with collector.paused():
+        with memory.no_cyclic_gc():
             raise RuntimeError("a bug in a build")
     assert gc.isenabled()
 
@@ -58,16 +58,16 @@ def test_paused_turns_the_collector_back_on_when_the_build_raises():
 def test_settle_frees_a_ring_let_go_since_the_last_settle_and_freezes_the_rest():
     kept = ring()
     alive = kept()                         # still held: it survives and is frozen
-    collector.settle()
+    memory.settle()
     assert gc.get_freeze_count() > 0
-    with collector.paused():
+    with memory.no_cyclic_gc():
         dropped = ring()                   # let go during a build, while the collector is off
         assert dropped() is not None
-    collector.settle()
+    memory.settle()
     assert dropped() is None
     assert kept() is alive
     del alive
-    collector.settle()                     # thawed first: a frozen ring let go later is freed too
+    memory.settle()                     # thawed first: a frozen ring let go later is freed too
     assert kept() is None
 
 
