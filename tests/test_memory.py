@@ -1,5 +1,6 @@
-"""The cycle collector around watch builds (core/memory.py): off during a build, a ring the
-last build let go freed by the next settle, and the books frozen between builds."""
+"""The cycle collector around builds (core/memory.py): off while a build reads, prices and
+writes, on while it renders; between watch builds a ring the last build let go is freed and the
+books are frozen."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ import weakref
 
 import pytest
 
-from hourbook.core import memory
+from hourbook import pipeline
+from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import WATCH_STATUS
+from hourbook.build.caches import FileHashes
 from hourbook.commands.watch import SiteBuilder
+from hourbook.core import memory
+from conftest import copy_example_books
 
 
 class Ring:
@@ -71,19 +78,36 @@ def test_settle_frees_a_ring_let_go_since_the_last_settle_and_freezes_the_rest()
     assert kept() is None
 
 
-def test_a_watch_build_runs_with_the_collector_off_and_settles_after(tmp_path):
-    seen = []
-
+def test_a_watch_build_settles_after_it_has_reported(tmp_path):
     class FakeBuilder:
         out = tmp_path / "site"
 
         def build(self, on_pages=None, progress=None):
-            seen.append(gc.isenabled())
+            assert gc.get_freeze_count() == 0
             return BuildResult(True, [], up_to_date=True)
 
+    gc.unfreeze()
     site_builder = SiteBuilder(tmp_path, lambda: datetime.date(2026, 12, 4), log=io.StringIO())
     site_builder.builder = FakeBuilder()
     site_builder()
-    assert seen == [False]
+    assert (tmp_path / CACHE_DIR / WATCH_STATUS).is_file()
+    assert gc.get_freeze_count() > 0       # settled: what the build left is frozen
+
+
+def test_a_build_reads_prices_and_writes_with_the_collector_off_and_renders_with_it_on(tmp_path, monkeypatch):
+    root = copy_example_books(tmp_path / "books")
+    seen = {}
+
+    def spy(name, function):
+        def spied(*args, **kwargs):
+            seen.setdefault(name, gc.isenabled())
+            return function(*args, **kwargs)
+        return spied
+
+    monkeypatch.setattr(pipeline, "load_and_price", spy("price", pipeline.load_and_price))
+    monkeypatch.setattr(FileHashes, "sha256", spy("write", FileHashes.sha256))
+    monkeypatch.setattr(Builder, "render", spy("render", Builder.render))
+    result = Builder(root, lambda: datetime.date(2026, 12, 4), pdf=False, jobs=1).build()
+    assert result.ok
+    assert seen == {"price": False, "render": True, "write": False}
     assert gc.isenabled()
-    assert gc.get_freeze_count() > 0       # settled: the objects the build left are frozen

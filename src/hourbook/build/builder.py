@@ -73,6 +73,7 @@ from hourbook.build.rendering import fill_pdfs
 from hourbook.build.rendering import render_changed_clients
 from hourbook.build.rendering import render_waiting_pdfs
 from hourbook.build.workers import cpu_count
+from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.output.json import diagnostic_json
@@ -207,9 +208,13 @@ class Builder:
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
         # nothing kept, and telling its diagnostics apart by worker would be work for nothing.
-        priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
-                                                      contract_cache=self.contracts, price_one=self.pricing,
-                                                      validator=self.validation if self.background_cleanup else None)
+        # No cycle collection meanwhile: these stages make no reference cycles, and in a watching
+        # process a full collection would walk the books kept from the last build (core.memory).
+        with no_cyclic_gc():
+            priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
+                                                          contract_cache=self.contracts, price_one=self.pricing,
+                                                          validator=self.validation if self.background_cleanup
+                                                          else None)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(set(priced.books.files))
         secret, secret_problems = read_secret(self.root)

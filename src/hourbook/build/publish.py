@@ -39,6 +39,7 @@ from hourbook.build.caches import FileHashes
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
 from hourbook.build.spool import put_file
+from hourbook.core.memory import no_cyclic_gc
 from hourbook.site.files import SiteError
 from hourbook.site.files import write_file_atomically
 from hourbook.site.folder import SITE_MARKER
@@ -214,6 +215,7 @@ class PublishedSite:
         shutil.rmtree(staging, ignore_errors=True)
         return None
 
+    @no_cyclic_gc()         # a dict or two of every site file, no cycles: no collection walking the books
     def write(self, files: dict[str, bytes | OnDisk], *, watch: bool = False) -> tuple[dict[str, list], int]:
         """Write the site: as a whole, or (`watch`, few folders changed) folder by folder.
 

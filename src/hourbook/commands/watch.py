@@ -232,8 +232,7 @@ class SiteBuilder:
         # The first build makes every page and PDF: it shows its progress; the later ones are quick.
         progress = make_progress(self.log, quiet=self.quiet) if self.count == 0 else None
         try:
-            with memory.no_cyclic_gc():         # no full collection in the middle of the edit
-                result = self.builder.build(on_pages=self.pages_written, progress=progress)
+            result = self.builder.build(on_pages=self.pages_written, progress=progress)
         except Exception:
             result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
         finally:
