@@ -226,6 +226,7 @@ class SiteBuilder:
         self.quiet = quiet
         self.count = 0
         self.last: BuildResult | None = None
+        self.pdf_noted = False              # the note on slow PDF font subsetting was said (`report`)
 
     def __call__(self) -> BuildResult:
         self.pages_finished = None
@@ -275,6 +276,12 @@ class SiteBuilder:
             print(f"[{stamp}] built {self.builder.out}: {result.written} of {result.files} files changed, "
                   f"{counted(result.rendered_clients, 'client')} and {counted(result.rendered_pdfs, 'PDF')} rendered, "
                   f"{result.seconds:.2f} s; {counts}", file=self.log)
+            if result.rendered_pdfs and not self.quiet and not self.pdf_noted:
+                self.pdf_noted = True             # once a watch: the library will not appear meanwhile
+                from hourbook.render.pdf import font_subsetting_note   # WeasyPrint: only once PDFs were made
+                note = font_subsetting_note()
+                if note:
+                    print(f"[{stamp}] hourbook: note: {note}", file=self.log)
         self.log.flush()
 
     def write_status(self, result: BuildResult) -> None:

@@ -1,0 +1,69 @@
+"""The note after a build that made PDFs without HarfBuzz-Subset (render/pdf.py): said once, in
+`build` and in watch, only when PDFs were made, never with --quiet."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+
+from conftest import run_cli
+from conftest import write_books
+from hourbook.commands.watch import SiteBuilder
+from hourbook.render import pdf
+
+CONTRACT = """\
+    name: Acme GmbH
+    currency: EUR
+    terms:
+      - from: 2026-01-01
+        kind: hourly
+        rate: 80
+    """
+LOGBOOK = """\
+    # 2026-11-03
+    ## acme
+    - 1h Printer fixed
+    """
+NOTE = "hourbook: note: the PDFs' fonts were subset with fontTools"
+
+
+@pytest.fixture
+def small_books(tmp_path):
+    return write_books(tmp_path / "books", {"contracts/acme.yaml": CONTRACT, "logbook/2026/11.md": LOGBOOK})
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_build_says_once_when_pdfs_were_made_without_harfbuzz_subset(small_books, monkeypatch, fast):
+    monkeypatch.setattr(pdf, "fast_font_subsetting", lambda: fast)
+    code, _, err = run_cli("build", str(small_books), "--as-of", "2026-11-30")
+    assert code == 0, err
+    assert err.count(NOTE) == (0 if fast else 1)
+    assert "apt-get install libharfbuzz-subset0" in err or fast
+
+
+def test_no_note_without_pdfs_or_with_quiet(small_books, monkeypatch):
+    monkeypatch.setattr(pdf, "fast_font_subsetting", lambda: False)
+    code, _, err = run_cli("build", str(small_books), "--as-of", "2026-11-30", "--no-pdf")
+    assert code == 0 and NOTE not in err
+    code, _, err = run_cli("build", str(small_books), "--as-of", "2026-11-30", "--quiet")
+    assert code == 0 and NOTE not in err
+
+
+def test_watch_says_it_on_the_first_build_that_made_pdfs_only(small_books, monkeypatch):
+    monkeypatch.setattr(pdf, "fast_font_subsetting", lambda: False)
+    log = io.StringIO()
+    site_builder = SiteBuilder(small_books, lambda: datetime.date(2026, 11, 30), log=log)
+    assert site_builder().rendered_pdfs >= 1
+    logbook = small_books / "logbook/2026/11.md"
+    logbook.write_text(logbook.read_text(encoding="utf-8") + "- 2h Printer fixed again\n", encoding="utf-8")
+    assert site_builder().rendered_pdfs >= 1
+    assert log.getvalue().count("hourbook: note: the PDFs' fonts were subset with fontTools") == 1
+
+
+def test_the_check_follows_weasyprints_own_choice():
+    from weasyprint.text.ffi import harfbuzz
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    assert pdf.fast_font_subsetting() == (bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0)))
