@@ -357,6 +357,8 @@ def test_a_statement_pdf_names_its_invoice_but_links_no_path_of_this_computer(ex
     objects = b"\n".join([pdf, *(inflated(pdf[m.end():pdf.find(b"endstream", m.end())])
                                  for m in re.finditer(rb"stream\r?\n", pdf))])
     assert b"/URI" not in objects and b"file:" not in objects and str(root).encode() not in objects
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: the PDF links no path (checked), its text was not read")
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "Factura 2026-0001" in text                        # the facts stay readable on paper
 
