@@ -84,7 +84,7 @@ def test_a_watch_build_settles_after_it_has_reported(tmp_path):
 
         def build(self, on_pages=None, progress=None):
             assert gc.get_freeze_count() == 0
-            return BuildResult(True, [], up_to_date=True)
+            return BuildResult(True, [], files=3, written=1, rendered_clients=1)
 
     gc.unfreeze()
     site_builder = SiteBuilder(tmp_path, lambda: datetime.date(2026, 12, 4), log=io.StringIO())

@@ -198,7 +198,6 @@ def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]
         if contract.id in earliest:
             seen(contract.currency, earliest[contract.id])
             seen(settings.currency, earliest[contract.id])
-    for contract in books.contracts:
         for block in contract.prepaid:
             if block.price is not None:     # a block's price is converted on the day it was bought
                 seen(contract.currency, block.bought)

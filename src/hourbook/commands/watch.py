@@ -245,7 +245,8 @@ class SiteBuilder:
         self.write_status(result)
         if self.on_build is not None:
             self.on_build(result)
-        memory.settle()                         # while the user reads the page (core/memory.py)
+        if not result.up_to_date:               # a build that loaded nothing left nothing to settle
+            memory.settle()                     # while the user reads the page (core/memory.py)
         return result
 
     def flush(self) -> None:
