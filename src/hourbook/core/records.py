@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from hourbook.core.fee_rules import FeeRules
 from hourbook.core.pickling import pickled_as_arguments
+from hourbook.core.slots import quick_init
 
 ClientId = str
 Tag = str
@@ -21,6 +22,7 @@ WARNING = "warning"
 
 
 @pickled_as_arguments
+@quick_init
 @dataclass(frozen=True, order=True, slots=True)  # slots: a million entries, each with a Source
 class Source:
     """Where a record came from: a path relative to the books root, and a 1-based line."""
@@ -321,6 +323,7 @@ REQUEST = "request"
 
 
 @pickled_as_arguments
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One logged item: time, an expense, or a request (`[ ]`/`[x]`)."""
@@ -404,6 +407,7 @@ class HeldFrom:
 
 
 @pickled_as_arguments
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Line:
     """A priced entry, or one part of an entry split by coverage."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -41,6 +40,7 @@ from hourbook.load.logbook_words import FileDefaults
 from hourbook.load.logbook_words import read_duration
 from hourbook.load.logbook_words import read_range
 from hourbook.load.logbook_words import read_tag
+from hourbook.load.logbook_words import remember
 from hourbook.load.logbook_words import warn_overnight
 from hourbook.load.problems import Problems
 from hourbook.load.scalars import RANGE
@@ -71,13 +71,41 @@ _CLIENT_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*\Z")    # a heading of one 
 FRONT_MATTER_FIELDS = {"client": Field(client_id_field), "worker": Field(handle_field), "date": Field(parse_date)}
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Scope:
-    """A heading in force: the date or client it names, until a heading of its level or above."""
+    """A heading: the date or client it names, in force until a heading of its level or above."""
 
     level: int
     date: datetime.date | None = None
     client: str | None = None
+    bad_date: str = ""          # a date heading whose date is no date: the error says so
+
+
+# Headings by their line: the same `# 2026-11-03` and `## acme` head every worker's files.
+_HEADINGS: dict[str, _Scope] = {}
+_HEADINGS_KEPT = 100_000
+
+
+def _read_heading(line: str) -> _Scope | None:
+    """A heading line -> its scope (neither date nor client for a heading that names neither), None
+    for a line that is no heading; remembered."""
+    heading = _HEADING.match(line)
+    if not heading:
+        return None
+    level, title = len(heading.group(1)), heading.group(2).rstrip().rstrip("#").rstrip()
+    date_match = _DATE_TEXT.match(title)
+    if date_match:
+        try:
+            scope = _Scope(level, date=datetime.date.fromisoformat(date_match.group(1)))
+        except ValueError:
+            scope = _Scope(level, bad_date=date_match.group(1))
+    elif _CLIENT_WORD.match(title):   # `## ACME` too: the checks say it is not 'acme'
+        scope = _Scope(level, client=title)
+    else:
+        scope = _Scope(level)
+    if len(_HEADINGS) < _HEADINGS_KEPT:
+        _HEADINGS[line] = scope
+    return scope
 
 
 def parse_markdown_logbook(text: str, rel: str, diags: Problems) -> list[Entry]:
@@ -106,19 +134,14 @@ def parse_markdown_logbook(text: str, rel: str, diags: Problems) -> list[Entry]:
         if fence_match:
             fence = fence_match.group(1)
             continue
-        heading = _HEADING.match(line) if first_char == "#" else None
+        heading = (_HEADINGS.get(line) or _read_heading(line)) if first_char == "#" else None
         if heading:
-            level, title = len(heading.group(1)), heading.group(2).rstrip().rstrip("#").rstrip()
+            level = heading.level
             scopes = [scope for scope in scopes if scope.level < level]
-            date_match = _DATE_TEXT.match(title)
-            if date_match:
-                try:
-                    scopes.append(_Scope(level, date=datetime.date.fromisoformat(date_match.group(1))))
-                except ValueError:
-                    diags.error(rel, lineno, f"{date_match.group(1)!r} is not a valid date")
-                    scopes.append(_Scope(level, date=None, client=None))
-            elif _CLIENT_WORD.match(title):   # `## ACME` too: the checks say it is not 'acme'
-                scopes.append(_Scope(level, client=title))
+            if heading.bad_date:
+                diags.error(rel, lineno, f"{heading.bad_date!r} is not a valid date")
+            if heading.date is not None or heading.client is not None:
+                scopes.append(heading)
             day = client = None
             continue
         item = _ITEM.match(line) if first_char in "-*+" else None
@@ -299,35 +322,53 @@ def parse_item(body: str, day, client: str, worker: str, source: Source, details
 
 def parse_words(rest: str, rel: str, lineno: int, diags: Problems) -> tuple[str, tuple[str, ...], bool, str]:
     """The rest of an entry line -> (requester, tags, approved, description)."""
+    if "@" not in rest and "#" not in rest:
+        return "", (), False, " ".join(rest.split())    # no requester and no tag: all description
     by, approved, words, conflict = "", False, [], False
     tags: dict[str, None] = {}  # ordered, and a membership test in constant time (a line may hold 10^5 tags)
     for word in rest.split():
         first = word[0]     # split() gives no empty word
-        if first != "@" and first != "#":
+        if (first != "@" and first != "#") or len(word) == 1:
             words.append(word)  # the commonest word: description
-        elif first == "@" and len(word) > 1:
-            name = word[1:].rstrip(".,;:").lower()
-            if not name.isascii():
-                name = unicodedata.normalize("NFC", name)   # @lucía with the accent typed apart is @lucía
+        elif first == "@":
+            name = _REQUESTERS.get(word)
+            if name is None:
+                name = remember(_REQUESTERS, word, _requester)
             if by and name != by:
                 if not conflict:  # once per entry, however many more there are
                     diags.error(rel, lineno, f"two requesters, @{by} and @{name}: an entry has one")
                 conflict = True
-            by = sys.intern(name)  # a handful of names and tags, repeated on every line: share them
-        elif first == "#" and len(word) > 1:
-            try:
-                tag = read_tag(word[1:].rstrip(".,;:)"))
-            except ValueError:
-                words.append(word)
-                continue
+            by = name
+        else:
+            tag = _TAG_WORDS.get(word)
+            if tag is None:
+                try:
+                    tag = remember(_TAG_WORDS, word, _tag)
+                except ValueError:
+                    words.append(word)
+                    continue
             if tag == APPROVED:
                 approved = True
             elif tag not in tags:
-                tags[sys.intern(tag)] = None
-        else:
-            words.append(word)
+                tags[tag] = None
     tags_tuple = tuple(tags)
     return by, _TAG_TUPLES.setdefault(tags_tuple, tags_tuple), approved, " ".join(words)
+
+
+def _requester(word: str) -> str:
+    """`@Lucía,` -> 'lucía': the requester a word names (NFC, so that an accent typed apart is the same)."""
+    name = word[1:].rstrip(".,;:").lower()
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
+def _tag(word: str) -> str:
+    """`#Urgent.` -> 'urgent' (ValueError for a word that is no tag)."""
+    return read_tag(word[1:].rstrip(".,;:)"))
+
+
+# What `@` and `#` words read as, the words whole (interned, and shared by every entry).
+_REQUESTERS: dict[str, str] = {}
+_TAG_WORDS: dict[str, str] = {}
 
 
 # The tags of an entry, shared by every entry with the same ones (a few hundred kinds, a million entries).
