@@ -39,6 +39,8 @@ from hourbook.load import listing
 
 PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
 CHILD_COST = 1.25                   # what parsing a file costs a forked process, against this one
+YAML_COST = 2                       # what reading a byte of a YAML logbook costs, against a Markdown one
+CONTRACT_COST = 6                   # ... and a byte of a contract (with the rest this process reads: settings, payments)
 
 _HANDED_DOWN: dict[str, object] = {}     # the values of the pool that hands some down ...
 _HANDED_DOWN_BY: list[ProcessPoolExecutor] = []   # ... and that pool
@@ -118,7 +120,7 @@ class ForkedLogbooks:
         paths = listing.list_folder(root, "logbook")[0]
         try:
             sizes = [path.stat().st_size for path in paths]
-            weights = [size * (1.5 if path.suffix.lower() in (".yaml", ".yml") else 1)   # YAML: 1.5 times the work a byte
+            weights = [size * (YAML_COST if path.suffix.lower() in (".yaml", ".yml") else 1)
                        for path, size in zip(paths, sizes)]
         except OSError:
             return None                         # the loader reports it, on its own
@@ -128,10 +130,10 @@ class ForkedLogbooks:
         pool = fork_pool(jobs - 1)
         if pool is None:
             return None
-        # This process first reads the contracts (some 2.5 times the work of a logbook byte). A
+        # This process first reads the contracts (CONTRACT_COST times the work of a logbook byte). A
         # forked process takes a quarter longer for the same files (it pickles what it read): so
         # that all finish together, this process's share is `own` and each other `own / CHILD_COST`.
-        done = 2.5 * sum(path.stat().st_size for path in listing.list_folder(root, "contracts")[0])
+        done = CONTRACT_COST * sum(path.stat().st_size for path in listing.list_folder(root, "contracts")[0])
         own = (done + sum(weights)) / (1 + (jobs - 1) / CHILD_COST)
         shares, first = [], 0
         for index, weight in enumerate(weights):

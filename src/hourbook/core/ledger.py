@@ -31,6 +31,9 @@ class Ledger:
     # used by a day is a bisection, not a pass over its draws for every statement.
     running: dict = field(default_factory=dict)
     in_order: bool = True                                                    # draws came in date order
+    # (id(term), kind, minutes, tags, amount) -> `pricing.entry_figures`: what an entry costs before
+    # anything is drawn depends on no more, and the same few recur on every line.
+    figures: dict = field(default_factory=dict)
 
     def block_used(self, block_id: str) -> tuple[int, int]:
         """(minutes, incidents) the block has given so far."""

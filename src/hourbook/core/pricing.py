@@ -270,9 +270,10 @@ def entry_quote(entry: Entry, contract: Contract):
     return None
 
 
-def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledger: Ledger) -> list[Line]:
-    """Status and money of one entry; several lines when coverage splits it."""
-    currency = contract.currency
+def entry_figures(entry: Entry, term: Term, currency: str):
+    """(rate, surcharge, billable minutes, value, no-charge reason) of an entry under `term`, before
+    anything is drawn: they depend on its kind, minutes, tags and amount only (`price_entry` keeps
+    them by those in the ledger)."""
     if entry.kind == EXPENSE:
         rate, surcharge, billable = None, ZERO, 0
         value = round_money(entry.amount, currency)
@@ -281,6 +282,17 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
         surcharge = surcharge_for(term, entry.tags)
         billable = billable_minutes(term, entry.minutes, entry.tags)
         value = time_value(billable, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency)
+    return rate, surcharge, billable, value, no_charge_reason(entry, term)
+
+
+def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledger: Ledger) -> list[Line]:
+    """Status and money of one entry; several lines when coverage splits it."""
+    currency = contract.currency
+    key = (id(term), entry.kind, entry.minutes, entry.tags, entry.amount)
+    figures = ledger.figures.get(key)
+    if figures is None:
+        figures = ledger.figures[key] = entry_figures(entry, term, currency)
+    rate, surcharge, billable, value, reason = figures
 
     def whole(status: str, reason: str | None, amount: Decimal = ZERO) -> list[Line]:
         return [Line(entry, status, reason, entry.minutes, billable, rate, value,
@@ -288,7 +300,6 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
 
     # No-charge before held: free work is free whoever asked (the requester stays on the line,
     # and the owner's dashboard still lists it: render.dashboard.free_but_held).
-    reason = no_charge_reason(entry, term)
     if reason:
         return whole(NO_CHARGE, reason)
     reason = held_reason(entry, contract)

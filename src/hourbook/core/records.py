@@ -304,7 +304,10 @@ class Contract:
 
     def term_on(self, day: datetime.date) -> Term | None:
         """The term with the latest `from` on or before `day` (of equal ones the last listed), if still in force."""
-        best = max((term for term in reversed(self.terms) if term.start <= day), key=lambda term: term.start, default=None)
+        best = None
+        for term in self.terms:     # a loop, not max(): called for every entry priced
+            if term.start <= day and (best is None or term.start >= best.start):
+                best = term
         return best if best is not None and best.in_force(day) else None
 
     def quote(self, tag: Tag) -> Quote | None:
