@@ -470,3 +470,49 @@ def test_price_json_with_a_register_is_priced_whole_and_written_on_every_core(bo
         result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
         assert out.getvalue() == reference and result.diagnostics == diagnostics
     assert forked == [(False, False), (False, True), (False, True)]
+
+
+@pytest.mark.parametrize("pattern", ["all here", "all in the other process", "every other chunk"])
+def test_price_json_is_the_same_whichever_process_takes_which_clients(books, monkeypatch, pattern):
+    """The chunks of clients go to whichever process claims them first: every way they can fall gives
+    the bytes of one process, and check's diagnostics."""
+    import io
+    import os as os_
+
+    root = books({**BOOKS, "logbook/2026/12.md": (
+        "# 2026-12-01\n\n## acme\n- 09:00-10:00 first\n- 09:30-10:30 overlapping\n\n"
+        "## initech\n- 10h beyond the block #support\n")})
+    monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
+    priced, diagnostics = load_and_price(root, AS_OF)
+    reference = json_text(priced_json(priced, diagnostics)) + "\n"
+    here = os_.getpid()
+
+    class Decided:
+        """Claims decided in advance: this process's chunks by the pattern, the other's the rest."""
+
+        def __init__(self, chunks):
+            self.chunks = chunks
+
+        def claim(self, chunk):
+            ours = {"all here": True, "all in the other process": False, "every other chunk": chunk % 2 == 0}[pattern]
+            return ours == (os_.getpid() == here)
+
+    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_run, "Claims", Decided)
+    taken = []
+    claimed_pricer = price_run.claimed_pricer
+
+    def spy(books_, chunks, claims):
+        price_one, mine = claimed_pricer(books_, chunks, claims)
+        if os_.getpid() == here:
+            taken.append((len(chunks), mine))
+        return price_one, mine
+
+    monkeypatch.setattr(price_run, "claimed_pricer", spy)
+    out = io.StringIO()
+    result = price_run.price_run(root, AS_OF, out=out, jobs=2)
+    assert out.getvalue() == reference and result.diagnostics == diagnostics
+    assert price_run.price_run(root, AS_OF, jobs=2).diagnostics == diagnostics
+    chunks, mine = taken[0]
+    assert chunks == 3 and mine == {"all here": [0, 1, 2], "all in the other process": [],
+                                    "every other chunk": [0, 2]}[pattern]

@@ -32,6 +32,7 @@ from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.digests import inputs_digest
 from hourbook.build.record_store import RecordStore
 from hourbook.build.file_index import FileIndex
+from hourbook.build.workers import Claims
 from hourbook.build.workers import ForkedLogbooks
 from hourbook.build.workers import cpu_count
 from hourbook.build.workers import fork_pool
@@ -140,7 +141,7 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
         if sinks:
             _write_json(priced, shares, sinks, run)
         elif shares.split:
-            run.diagnostics = sorted_diagnostics(diagnostics, *(more for _, more in shares.results()))
+            run.diagnostics = sorted_diagnostics(diagnostics, *(more for _, _, more in shares.results()))
     finally:
         if logbooks is not None:
             logbooks.close()
@@ -149,15 +150,29 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
 
 
 def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: PriceRun) -> None:
-    """The JSON of `dump_json(priced_json(...))`: each share's clients in order, then the diagnostics."""
+    """The JSON of `dump_json(priced_json(...))`: the clients in order, then the diagnostics."""
     def write(chunk: str) -> None:
         for sink in sinks:
             sink.write(chunk)
 
     count = len(priced.books.contracts)
     write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
+    if shares.split:
+        run.diagnostics = sorted_diagnostics(run.diagnostics, *shares.write_chunks(priced, write))
+    else:
+        _write_shares(priced, shares, sinks, write, run)
+    if count:
+        write("\n  ]")
+    for key, value in outstanding_json(priced.receivables).items():
+        write(f',\n  "{key}": ' + json_text(value, 1))
+    write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in run.diagnostics], 1) + "\n}\n")
+
+
+def _write_shares(priced: PricedBooks, shares: ClientShares, sinks: list, write, run: PriceRun) -> None:
+    """The clients of books priced whole here: the first share written here, the others by the
+    processes of `write_later_shares` (one share each), copied in order."""
     shares.write_later_shares(priced)
-    first, last = shares.bounds[0] if shares.pool is not None else (0, count)
+    first, last = shares.bounds[0] if shares.pool is not None else (0, len(priced.books.contracts))
     write_clients(priced, first, last, sinks)
     more = []
     for (first, last), (path, diagnostics) in zip(shares.bounds[1:], shares.results()):
@@ -171,11 +186,6 @@ def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: Pri
         finally:
             os.unlink(path)
     run.diagnostics = sorted_diagnostics(run.diagnostics, *more)
-    if count:
-        write("\n  ]")
-    for key, value in outstanding_json(priced.receivables).items():
-        write(f',\n  "{key}": ' + json_text(value, 1))
-    write(',\n  "diagnostics": ' + json_text([diagnostic_json(d) for d in run.diagnostics], 1) + "\n}\n")
 
 
 def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> None:
@@ -192,19 +202,23 @@ def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> No
 
 
 class ClientShares:
-    """The clients of big books in shares (in id order, the order of `price_books`), one a process.
+    """The clients of big books priced on every core, in chunks (runs of clients in id order, the
+    order of `price_books`) that each process takes as it comes to them.
 
-    Plugs into `pipeline.load_and_price`: `start` runs from its `on_loaded`, `price_one` is
-    its `price_one`. Once the books are loaded, forked processes (which inherit them) each price
-    a share of the clients and write its JSON to a temporary file, while this process checks
-    the books and prices the first share. The other clients are priced here as having no
+    Plugs into `pipeline.load_and_price`: `start` runs from its `on_loaded`, `price_one` is its
+    `price_one`. Once the books are loaded, forked processes (which inherit them) go through the
+    clients in order, each pricing the chunks no other process has claimed (`workers.Claims`),
+    while this process checks the books first and then does the same. A process that falls behind
+    (this one, which checks the books; or one the machine slows down) takes fewer chunks: no
+    share is fixed in advance. Each process writes its chunks' JSON to a temporary file, and this
+    one copies them out in order. The clients a process does not price it takes as having no
     statements; what `check_issued` says about them is then nothing, since with no issued.yaml
-    register (the only case the shares are priced apart) it only looks at exemptions (the same
-    in every share; duplicates go) and at each client's own lines.
+    register (the only case the clients are priced apart) it only looks at exemptions (the same
+    in every process; duplicates go) and at each client's own lines.
 
     With a register, the books are priced whole here (the register is compared with all of
-    them) and the processes only write their share's JSON, from the priced books they inherit
-    (`write_later_shares`).
+    them) and the processes only write a share of the JSON each, from the priced books they
+    inherit (`write_later_shares`).
     """
 
     def __init__(self, root: Path, jobs: int, *, writes_json: bool):
@@ -212,14 +226,16 @@ class ClientShares:
         self.jobs = jobs
         self.writes_json = writes_json      # `check` writes none: processes help only when they price
         self.pool = None
-        self.split = False                  # the shares are priced apart (else all here)
+        self.split = False                  # the clients are priced apart, in claimed chunks (else all here)
         self.shares = 1                     # with a register: the processes that write the JSON
-        self.bounds: list[tuple[int, int]] = []
-        self._price = price_client          # what `price_one` does: all clients, or the first share's
+        self.bounds: list[tuple[int, int]] = []   # with a register: each process's clients [first, last)
+        self.chunks: list[tuple[int, int]] = []   # split: each chunk's clients [first, last), in id order
+        self.mine: list[int] = []           # split: the chunks this process priced
+        self._price = price_client          # what `price_one` does: all clients, or the claimed chunks'
         self.futures: list = []
 
     def start(self, books: Books, as_of: datetime.date) -> None:
-        """Cut the clients in shares when the books are big, and start pricing the later shares."""
+        """Cut the clients in chunks when the books are big, and start the processes that price them."""
         count = len(books.contracts)
         if len(books.entries) < PARALLEL_PRICING_ENTRIES or count < self.jobs or self.jobs < 2:
             return
@@ -229,16 +245,19 @@ class ClientShares:
                 self.bounds = [(count * share // self.jobs, count * (share + 1) // self.jobs)
                                for share in range(self.jobs)]
             return
-        self.pool = fork_pool(self.jobs - 1, books=books, as_of=as_of, root=self.root, writes_json=self.writes_json)
+        chunks = client_chunks(books, as_of, max(self.jobs * CHUNKS_PER_PROCESS, len(books.entries) // CHUNK_ENTRIES))
+        claims = Claims(len(chunks))
+        self.pool = fork_pool(self.jobs - 1, books=books, as_of=as_of, root=self.root, writes_json=self.writes_json,
+                              chunks=chunks, claims=claims)
         if self.pool is None:
             return
         self.split = True
-        self.bounds = client_bounds(books, as_of, self.jobs)
-        self._price = price_share(books, *self.bounds[0])
-        self.futures = [self.pool.submit(_price_share_forked, first, last) for first, last in self.bounds[1:]]
+        self.chunks = chunks
+        self._price, self.mine = claimed_pricer(books, chunks, claims)
+        self.futures = [self.pool.submit(_price_chunks_forked) for _ in range(self.jobs - 1)]
 
     def price_one(self, contract, entries, as_of: datetime.date, begins: datetime.date | None = None, late=None):
-        """`price_client`; once the shares are priced apart, for the first share's clients only."""
+        """`price_client`; once the clients are priced apart, for the chunks this process claims only."""
         return self._price(contract, entries, as_of, begins, late)
 
     def write_later_shares(self, priced: PricedBooks) -> None:
@@ -249,8 +268,35 @@ class ClientShares:
         if self.pool is not None:
             self.futures = [self.pool.submit(_write_share_forked, first, last) for first, last in self.bounds[1:]]
 
+    def write_chunks(self, priced: PricedBooks, write) -> list[list[Diagnostic]]:
+        """Split: every chunk's JSON in order, `,\\n    `-separated, to `write`: this process's written to a
+        temporary file first (while the others write theirs), then all copied. The others' diagnostics."""
+        files, more = {}, []
+        try:
+            own = chunks_json(priced, self.chunks, self.mine)
+            files[own[0]] = None
+            pieces = {chunk: (own[0], start, end) for chunk, start, end in own[1]}
+            for path, their_pieces, diagnostics in self.results():
+                files[path] = None
+                more.append(diagnostics)
+                pieces.update((chunk, (path, start, end)) for chunk, start, end in their_pieces)
+            for path in files:
+                files[path] = open(path, "rb")
+            for chunk in range(len(self.chunks)):
+                path, start, end = pieces[chunk]
+                text = files[path]
+                text.seek(start)
+                write(("" if chunk == 0 else ",\n    ") + text.read(end - start).decode("utf-8"))
+        finally:
+            for path, text in files.items():
+                if text is not None:
+                    text.close()
+                os.unlink(path)
+        return more
+
     def results(self):
-        """Each later share's (file of its JSON or None, diagnostics), in order, as they come."""
+        """Each other process's result, as they come: split, (file of its chunks' JSON or None,
+        [(chunk, start, end)] in it, diagnostics); with a register, (file of its share's JSON, [])."""
         for future in self.futures:
             result = future.result()
             yield result if self.split else (result, [])
@@ -261,45 +307,73 @@ class ClientShares:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def client_bounds(books: Books, as_of: datetime.date, shares: int) -> list[tuple[int, int]]:
-    """Shares of the clients in id order (the order of `price_books`), about as many entries each."""
+CHUNKS_PER_PROCESS = 16     # chunks of clients a process, at least: a slow process gives up little
+CHUNK_ENTRIES = 20_000      # at most about this many entries a chunk (its JSON is read back whole)
+
+
+def client_chunks(books: Books, as_of: datetime.date, chunks: int) -> list[tuple[int, int]]:
+    """About `chunks` runs of clients in id order (the order of `price_books`), about as many entries each."""
     counts = Counter(entry.client for entry in books.entries if entry.date <= as_of)
     sizes = [counts.get(contract.id, 0) + 1 for contract in sorted(books.contracts, key=lambda c: c.id)]
-    # This process checks the books first, some 15% of the work of pricing them: it takes less.
-    done = len(books.entries) * 15 // 100
-    total, bounds, first = sum(sizes) + done, [], 0
+    total, bounds, first, done = sum(sizes), [], 0, 0
     for index, size in enumerate(sizes):
         done += size
-        if len(bounds) < shares - 1 and done * shares >= total * (len(bounds) + 1):
+        if done * chunks >= total * (len(bounds) + 1) or index == len(sizes) - 1:
             bounds.append((first, index + 1))
             first = index + 1
-    bounds.append((first, len(sizes)))
-    return bounds + [(len(sizes), len(sizes))] * (shares - len(bounds))
+    return bounds
 
 
-def price_share(books: Books, first: int, last: int):
-    """A `price_one` that prices the clients [first, last) in id order, the others as having no statements."""
-    wanted = frozenset(sorted(contract.id for contract in books.contracts)[first:last])
+def claimed_pricer(books: Books, chunks: list[tuple[int, int]], claims: Claims):
+    """A `price_one` that prices the clients of the chunks it claims as it comes to them (in id order,
+    as `price_books` goes), the others as having no statements; and the list of the chunks it claimed."""
+    ids = sorted(contract.id for contract in books.contracts)
+    chunk_of = {client: chunk for chunk, (first, last) in enumerate(chunks) for client in ids[first:last]}
+    decided: dict[int, bool] = {}
+    mine: list[int] = []
 
     def price_one(contract, entries, as_of, begins=None, late=None):
-        if contract.id in wanted:
+        chunk = chunk_of[contract.id]
+        ours = decided.get(chunk)
+        if ours is None:
+            ours = decided[chunk] = claims.claim(chunk)
+            if ours:
+                mine.append(chunk)
+        if ours:
             return price_client(contract, entries, as_of, begins, late)
         return PricedClient(contract, ()), []
 
-    return price_one
+    return price_one, mine
 
 
-def _price_share_forked(first: int, last: int) -> tuple[str | None, list[Diagnostic]]:
-    """In a forked process: price the clients [first, last) with the pipeline's stages after the
-    checks, and write their JSON to a temporary file (none for `check`); the file and the diagnostics."""
-    books, as_of, root = handed_down("books"), handed_down("as_of"), handed_down("root")
-    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_share(books, first, last))
-    if not handed_down("writes_json"):
-        return None, diagnostics
+def chunks_json(priced: PricedBooks, chunks: list[tuple[int, int]], mine: list[int]) -> tuple[str, list]:
+    """The JSON of the clients of chunks `mine`, chunk after chunk, in a temporary file (UTF-8):
+    (its path, [(chunk, first byte, end byte)])."""
     fd, path = tempfile.mkstemp(prefix="hourbook-price-")
-    with os.fdopen(fd, "w", encoding="utf-8") as sink:
-        write_clients(priced, first, last, [sink])
-    return path, diagnostics
+    pieces = []
+    with os.fdopen(fd, "wb") as sink:
+        for chunk in mine:
+            first, last = chunks[chunk]
+            start = sink.tell()
+            for index in range(first, last):
+                text = client_text(priced.clients[index], priced.receivables)
+                sink.write((text if index == first else ",\n    " + text).encode("utf-8"))
+            pieces.append((chunk, start, sink.tell()))
+    return path, pieces
+
+
+def _price_chunks_forked() -> tuple[str | None, list, list[Diagnostic]]:
+    """In a forked process: price the chunks of clients no other process has claimed, with the pipeline's
+    stages after the checks, and write their JSON to a temporary file (none for `check`): the file,
+    [(chunk, first byte, end byte)] in it, and the diagnostics."""
+    books, as_of, root = handed_down("books"), handed_down("as_of"), handed_down("root")
+    chunks = handed_down("chunks")
+    price_one, mine = claimed_pricer(books, chunks, handed_down("claims"))
+    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_one)
+    if not handed_down("writes_json"):
+        return None, [], diagnostics
+    path, pieces = chunks_json(priced, chunks, mine)
+    return path, pieces, diagnostics
 
 
 def _write_share_forked(first: int, last: int) -> str:

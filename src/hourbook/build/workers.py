@@ -95,6 +95,35 @@ def handed_down(name: str):
     return _HANDED_DOWN[name]
 
 
+class Claims:
+    """Chunks of work that processes forked from this one (and this one) take as they come.
+
+    Made before the processes fork, so that all share it: each chunk is taken by the first
+    process that claims it, whatever the order; a process that is slowed down (by the machine,
+    or by work of its own first) simply takes fewer. Where there is no fork, this process
+    claims every chunk.
+    """
+
+    def __init__(self, chunks: int):
+        self.taken = multiprocessing.get_context("fork").Array("b", chunks) if chunks else None
+
+    def claim(self, chunk: int) -> bool:
+        """Take `chunk` for this process: True if no process had it."""
+        with self.taken.get_lock():
+            if self.taken[chunk]:
+                return False
+            self.taken[chunk] = 1
+            return True
+
+    def last_free(self, after: int) -> int | None:
+        """The last chunk after `after` that no process has claimed yet, or None."""
+        with self.taken.get_lock():
+            for chunk in range(len(self.taken) - 1, after, -1):
+                if not self.taken[chunk]:
+                    return chunk
+        return None
+
+
 # ---------------------------------------------------------------- forked logbook loading
 
 
