@@ -38,3 +38,81 @@ def test_no_pool_for_no_workers():
     assert fork_pool(0, numbers=[1]) is None
     with pytest.raises(KeyError):
         handed_down("numbers")
+
+
+# ---------------------------------------------------------------- logbooks parsed on every core
+
+
+def _logbooks(root):
+    """Twelve logbooks (Markdown and YAML), some lines wrong, two clients."""
+    (root / "contracts").mkdir(parents=True)
+    for client in ("acme", "globex"):
+        (root / "contracts" / f"{client}.yaml").write_text(
+            f"client: {client}\nname: {client.title()}\ncurrency: EUR\nterms:\n  - from: 2026-01-01\n"
+            "    kind: hourly\n    rate: 80\n", encoding="utf-8")
+    for month in range(1, 13):
+        folder = root / "logbook" / "2026"
+        folder.mkdir(parents=True, exist_ok=True)
+        if month % 4 == 0:
+            (folder / f"{month:02d}.yaml").write_text(
+                f"client: globex\nentries:\n  - date: 2026-{month:02d}-02\n    time: 1h\n    description: backup {month}\n"
+                f"  - date: 2026-{month:02d}-40\n    time: 1h\n", encoding="utf-8")
+        else:
+            (folder / f"{month:02d}.md").write_text(
+                f"# 2026-{month:02d}-03\n\n## acme\n- 09:00-10:{month:02d} printer {month} @laura #urgent\n"
+                f"- 2025 not a time\n\n## globex\n- {month}h server\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("pattern", ["real", "all here", "all in the other process", "every other chunk",
+                                     "the other process is slow"])
+def test_logbooks_parsed_on_every_core_are_the_books_one_process_reads(tmp_path, monkeypatch, pattern):
+    """Chunks of logbooks go to whichever process claims them (this one takes them from the end
+    while it waits): every way they fall gives the entries and diagnostics of one process."""
+    import os
+    import time
+
+    from hourbook.build import workers
+    from hourbook.load.books import load_books
+
+    _logbooks(tmp_path)
+    reference = load_books(tmp_path)
+    assert reference[0].entries and reference[1]
+    monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 0)
+    monkeypatch.setattr(workers, "CHUNKS_PER_PROCESS", 3)         # 6 chunks of 2 files
+    here = os.getpid()
+    if pattern == "the other process is slow":
+        load_logbook = workers.load_logbook
+
+        def slow(*args):
+            if os.getpid() != here:
+                time.sleep(0.2)
+            return load_logbook(*args)
+
+        monkeypatch.setattr(workers, "load_logbook", slow)
+    elif pattern != "real":
+        class Decided(workers.Claims):
+            def claim(self, chunk):
+                ours = {"all here": True, "all in the other process": False,
+                        "every other chunk": chunk % 2 == 0}[pattern]
+                return ours == (os.getpid() == here)
+
+            def last_free(self, after):
+                return None
+
+        monkeypatch.setattr(workers, "Claims", Decided)
+    logbooks = workers.ForkedLogbooks.start(tmp_path, 2)
+    if pattern == "the other process is slow":
+        deadline = time.monotonic() + 10
+        while not logbooks.claims.taken[0] and time.monotonic() < deadline:
+            time.sleep(0.01)                                    # the other process has the first chunk
+    try:
+        assert load_books(tmp_path, logbook_cache=logbooks) == reference
+    finally:
+        logbooks.close()
+    parsed_here = sorted(chunk for chunk, ours in logbooks.here.items() if ours)
+    assert len(logbooks.chunks) == 6
+    expected = {"all here": [0, 1, 2, 3, 4, 5], "all in the other process": [], "every other chunk": [0, 2, 4]}
+    if pattern in expected:
+        assert parsed_here == expected[pattern]
+    elif pattern == "the other process is slow":
+        assert 0 not in parsed_here and parsed_here == list(range(6 - len(parsed_here), 6)) and 5 in parsed_here   # taken from the end while it waited

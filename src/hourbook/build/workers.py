@@ -16,8 +16,9 @@ its processes at its first task, so they see the values as they were then. One p
 time hands values down. Where there is no fork (not on Linux or macOS), there is no pool
 and the caller does the work itself, in the same order, to the same result.
 
-Also here: `ForkedLogbooks`, which has forked processes parse the later logbook files while
-this process parses the first ones (`price --json` on big books).
+Also here: `Claims`, chunks of work that the processes take as they come to them, and
+`ForkedLogbooks`, which has forked processes parse chunks of the logbook files while this
+process reads the contracts and then parses chunks from the end (`price --json` on big books).
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from hourbook.load.books import load_logbook
 from hourbook.load import listing
 
 PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
-CHILD_COST = 1.25                   # what parsing a file costs a forked process, against this one
 YAML_COST = 2                       # what reading a byte of a YAML logbook costs, against a Markdown one
-CONTRACT_COST = 6                   # ... and a byte of a contract (with the rest this process reads: settings, payments)
+FILE_COST = 2_000                   # ... and opening a file, in Markdown bytes
+CHUNKS_PER_PROCESS = 16             # chunks of logbooks a process, at least: a slow process gives up little
 
 _HANDED_DOWN: dict[str, object] = {}     # the values of the pool that hands some down ...
 _HANDED_DOWN_BY: list[ProcessPoolExecutor] = []   # ... and that pool
@@ -128,61 +129,79 @@ class Claims:
 
 
 class ForkedLogbooks:
-    """A `logbook_cache` for `pipeline.load_and_price` whose later files forked processes parse meanwhile.
+    """A `logbook_cache` for `pipeline.load_and_price` whose files forked processes parse meanwhile.
 
-    This process parses the first share of the files (in path order, as `load_logbooks` asks
-    for them) while each forked process parses one of the other shares and sends back its
-    entries as tuples of fields (an Entry pickles field by field through Python code, ten
-    times slower). The entries are the same as this process would read.
+    The logbooks, in path order (as `load_logbooks` asks for them), are cut in chunks of about
+    the same work. The forked processes go through the chunks from the first, each parsing the
+    ones no process has claimed yet (`Claims`) and sending back their entries as tuples of fields
+    (an Entry pickles field by field through Python code, slower). This process first reads the
+    contracts; then, asked for a file of a chunk another process has, it takes chunks from the
+    end while it waits, so that all finish together whatever the machine does. The entries are
+    the same as this process would read.
     """
 
-    def __init__(self, pool: ProcessPoolExecutor, futures: list):
+    def __init__(self, pool: ProcessPoolExecutor, chunks: list[list[Path]], claims: Claims, futures: list):
         self.pool = pool
-        self.share_of = {path: index for index, (paths, _) in enumerate(futures) for path in paths}
-        self.futures = [future for _, future in futures]
-        self.results: dict = {}
+        self.chunks = chunks
+        self.claims = claims
+        self.futures = futures
+        self.chunk_of = {path: index for index, paths in enumerate(chunks) for path in paths}
+        self.here: dict[int, bool] = {}     # chunk -> parsed here (claimed in order, or taken from the end)
+        self.read: dict[str, tuple] = {}    # path -> (entries, diagnostics): what was read ahead
 
     @classmethod
     def start(cls, root: Path, jobs: int) -> ForkedLogbooks | None:
-        """Start parsing the later logbooks in `jobs - 1` processes; None when the books are too
-        small to gain from it (or too big to be read at all, or there is no fork)."""
+        """Start parsing the logbooks in `jobs - 1` processes; None when the books are too small to
+        gain from it (or too big to be read at all, or there is no fork)."""
         paths = listing.list_folder(root, "logbook")[0]
         try:
             sizes = [path.stat().st_size for path in paths]
-            weights = [size * (YAML_COST if path.suffix.lower() in (".yaml", ".yml") else 1)
-                       for path, size in zip(paths, sizes)]
         except OSError:
             return None                         # the loader reports it, on its own
         total = sum(sizes)
         if total < PARALLEL_LOAD_BYTES or total > limits.MAX_LOGBOOK_BYTES or _ENTRY_FIELDS[3] != "source.line":
             return None
-        pool = fork_pool(jobs - 1)
+        # Chunks of about the same work: a YAML byte costs YAML_COST times a Markdown one, and every file
+        # FILE_COST bytes' worth (opening and reading it), so that many small files weigh what they cost.
+        weights = [FILE_COST + size * (YAML_COST if path.suffix.lower() in (".yaml", ".yml") else 1)
+                   for path, size in zip(paths, sizes)]
+        count = min(len(paths), jobs * CHUNKS_PER_PROCESS)
+        chunks, done, whole = [[]], 0, sum(weights)
+        for path, weight in zip(paths, weights):
+            if chunks[-1] and done * count >= whole * len(chunks):
+                chunks.append([])
+            chunks[-1].append(path)
+            done += weight
+        claims = Claims(len(chunks))
+        pool = fork_pool(jobs - 1, claims=claims)
         if pool is None:
             return None
-        # This process first reads the contracts (CONTRACT_COST times the work of a logbook byte). A
-        # forked process takes a quarter longer for the same files (it pickles what it read): so
-        # that all finish together, this process's share is `own` and each other `own / CHILD_COST`.
-        done = CONTRACT_COST * sum(path.stat().st_size for path in listing.list_folder(root, "contracts")[0])
-        own = (done + sum(weights)) / (1 + (jobs - 1) / CHILD_COST)
-        shares, first = [], 0
-        for index, weight in enumerate(weights):
-            done += weight
-            if done >= own + len(shares) * own / CHILD_COST and len(shares) < jobs - 1:
-                shares.append((first, index + 1))
-                first = index + 1
-        shares.append((first, len(paths)))
-        futures = [(paths[a:b], pool.submit(_load_logbooks_forked, str(root), [str(p) for p in paths[a:b]]))
-                   for a, b in shares[1:]]
-        return cls(pool, futures)
+        futures = [pool.submit(_load_chunk_forked, str(root), index, [str(p) for p in chunk])
+                   for index, chunk in enumerate(chunks)]
+        return cls(pool, chunks, claims, futures)
 
     def __call__(self, root: Path, path: Path, rel: str, load):
         """The entries and diagnostics of one logbook: parsed here, or by the process that had it."""
-        share = self.share_of.get(path)
-        if share is None:
+        chunk = self.chunk_of.get(path)
+        if chunk is None:
             return load(root, path, rel)
-        if share not in self.results:
-            self.results[share] = self.futures[share].result()
-        rows, diagnostics = self.results[share].pop(str(path))
+        if path in self.read:
+            return self.read.pop(path)
+        here = self.here.get(chunk)
+        if here is None:
+            here = self.here[chunk] = self.claims.claim(chunk)
+        if here:
+            return load(root, path, rel)
+        future = self.futures[chunk]
+        while not future.done():        # the other process is at it: take a chunk from the end meanwhile
+            spare = self.claims.last_free(chunk)
+            if spare is None:
+                break
+            if self.claims.claim(spare):
+                self.here[spare] = True
+                for spare_path in self.chunks[spare]:
+                    self.read[spare_path] = load(root, spare_path, listing.relative(root, spare_path))
+        rows, diagnostics = future.result().pop(str(path))
         return [Entry(row[0], row[1], row[2], Source(rel, row[3]), *row[4:]) for row in rows], diagnostics
 
     def close(self) -> None:
@@ -196,8 +215,11 @@ class ForkedLogbooks:
 _ENTRY_FIELDS = tuple("source.line" if f.name == "source" else f.name for f in dataclasses.fields(Entry))
 
 
-def _load_logbooks_forked(root: str, paths: list[str]) -> dict:
-    """In a forked process: path -> (entry fields with the source's line for the source, diagnostics)."""
+def _load_chunk_forked(root: str, chunk: int, paths: list[str]) -> dict | None:
+    """In a forked process: a chunk of logbooks, if no process has claimed it yet: path -> (entry fields
+    with the source's line for the source, diagnostics); None when another process has it."""
+    if not handed_down("claims").claim(chunk):
+        return None
     fields = attrgetter(*_ENTRY_FIELDS)
     result = {}
     with no_cyclic_gc():
