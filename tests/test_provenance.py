@@ -18,6 +18,7 @@ import pytest
 
 from conftest import SELLER
 from conftest import run_cli
+from conftest import write_books
 from test_incremental import AS_OF
 from test_incremental import BOOKS
 from test_incremental import clean_build
@@ -87,8 +88,11 @@ def test_a_commit_alone_re_renders_no_statement_and_no_pdf(books, tmp_path, fake
     head = commit_all(root, "nothing changed")
     result = builder.build()
     assert result.ok and not result.up_to_date
-    assert (result.rendered_clients, result.rendered_pdfs, result.rendered_reports) == (0, 0, 3)
+    # Nothing rendered: the owner's pages are the last ones, made to show the new commit (render.restamp).
+    assert (result.rendered_clients, result.rendered_pdfs, result.rendered_reports, result.restamped) == (0, 0, 0, 7)
     after = tree(root / "site")
+    assert after == clean_build(root, tmp_path / "clean-1")
+    made = len(fake_pdf)                # the clean build made its own
     changed = sorted(rel for rel in after if after[rel] != before.get(rel))
     assert changed == ["owner/acme/dashboard.html", "owner/globex/dashboard.html", "owner/index.html",
                        "owner/initech/dashboard.html", "owner/people.html", "owner/receivables.html",
@@ -100,13 +104,54 @@ def test_a_commit_alone_re_renders_no_statement_and_no_pdf(books, tmp_path, fake
     (root / "NOTES.txt").write_text("call ACME on Monday\n", encoding="utf-8")
     head = commit_all(root, "a note")
     result = Builder(root, lambda: AS_OF, jobs=1).build()
-    assert result.ok and (result.rendered_clients, result.rendered_pdfs, result.rendered_reports) == (0, 0, 3)
+    assert result.ok and (result.rendered_clients, result.rendered_pdfs, result.rendered_reports) == (0, 0, 0)
+    assert result.restamped == 7
     assert f"built from commit {head[:7]}".encode() in (root / "site/owner/initech/dashboard.html").read_bytes()
     assert len(fake_pdf) == made
     assert tree(root / "site") == clean_build(root, tmp_path / "clean")
 
     # Nothing changed since: up to date, nothing rendered at all.
     assert Builder(root, lambda: AS_OF, jobs=1).build().up_to_date
+
+
+def test_committing_an_edit_restamps_the_owners_pages_as_a_clean_build_would_render_them(books, tmp_path, fake_pdf):
+    """An edit (built: "with uncommitted changes"), then its commit (no input changed, the commit and
+    the mark did): the owner's pages are restamped, the site is a clean build's bytes; in another
+    language too."""
+    assert "locale: en\n" in BOOKS["hourbook.yaml"]
+    root = books({**BOOKS, "hourbook.yaml": BOOKS["hourbook.yaml"].replace("locale: en\n", "locale: es-ES\n")})
+    commit_all(root)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    dirty = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert dirty.ok and dirty.rendered_clients == 1 and dirty.restamped == 0
+    commit_all(root, "the edit")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (0, 0, 7)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+
+
+def test_no_restamp_where_it_could_be_wrong(books, tmp_path, fake_pdf):
+    """Books templates that show the commit themselves, or an owner's page changed by hand: the
+    pages are rendered again, and the site is a clean build's bytes."""
+    root = books({**BOOKS, "templates/brand.html": (
+        '<div class="brand">{{ seller.name }}{% if provenance is defined and provenance %} ({{ provenance.commit[:10] }}){% endif %}</div>')})
+    commit_all(root)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    commit_all(root, "nothing changed")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and result.restamped == 0 and result.rendered_reports == 3
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-templates")
+
+    root = write_books(tmp_path / "by-hand", BOOKS)
+    commit_all(root)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    page = root / "site/owner/index.html"
+    page.write_bytes(page.read_bytes().replace(b"</footer>", b"hand-made</footer>"))
+    commit_all(root, "nothing changed")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and result.restamped == 0
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-by-hand")
 
 
 def test_uncommitted_books_show_on_the_owners_pages_only(books, tmp_path):

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -86,6 +88,8 @@ from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
 from hourbook.render.html import make_environment
 from hourbook.render.html import template_folders
+from hourbook.render.restamp import restamped
+from hourbook.render.restamp import shows_provenance
 from hourbook.site.files import SiteError
 from hourbook.site.folder import SITE_MARKER
 from hourbook.site.secret import public_folders
@@ -93,6 +97,8 @@ from hourbook.site.secret import read_secret
 from hourbook.site.secret import secret_file_mode
 
 OWNER_FILES = ("public/robots.txt", "owner/index.html")     # made from every client, not one
+# The owner's pages, which show the commit the books are at (no other page does).
+OWNER_PAGES = re.compile(r"^owner/(?:[^/]+\.html|[^/]+/dashboard\.html)$")
 
 
 @dataclasses.dataclass
@@ -106,6 +112,7 @@ class BuildResult:
     rendered_clients: int = 0       # clients whose statements and indexes were rendered
     rendered_pdfs: int = 0
     rendered_reports: int = 0       # owner reports rendered alone (their client's pages kept): after a commit
+    restamped: int = 0              # owner's pages made to show a new commit without rendering (`_restamp`)
     statements: int = 0
     clients: int = 0
     shared: int = 0
@@ -185,25 +192,75 @@ class Builder:
     def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site folder may be written: nothing when no input changed."""
-        digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", repr(provenance), str(self.out),
-                               secret_file_mode(self.root), index=self.file_index)
+        # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
+        books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", str(self.out),
+                                     secret_file_mode(self.root), index=self.file_index)
+        digest = digest_of(books_digest.encode(), repr(provenance).encode())
         state = self.published.state
         if state.get("inputs") == digest and self.published.intact():
             self.published.remove_litter()          # a build killed after its site was in place
-            return BuildResult(True, diagnostics_from_json(state.get("diagnostics", [])),
-                               files=len(state["manifest"]) - (SITE_MARKER in state["manifest"]),
-                               up_to_date=True, statements=state.get("statements", 0),
-                               clients=state.get("clients", 0), shared=state.get("shared", 0),
-                               seconds=time.perf_counter() - started)
+            return self._result(state, started, up_to_date=True)
         if not self.background_cleanup:
             self.published.link_early()         # the site's links are made while the books are read
         try:
-            return self._build(as_of, provenance, digest, progress, on_pages, started)
+            if state.get("books") == books_digest and not self.background_cleanup:
+                restamped = self._restamp(provenance, digest, started)
+                if restamped is not None:
+                    return restamped
+            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started)
         finally:
             self.published.discard_early()      # what the build did not use (it wrote nothing)
 
-    def _build(self, as_of: datetime.date, provenance: git.Provenance | None, digest: str, progress: Progress,
-               on_pages: Callable[[], None] | None, started: float) -> BuildResult:
+    def _result(self, state: dict, started: float, **counts) -> BuildResult:
+        """The result of a build that kept the last build's books: its diagnostics and counts."""
+        return BuildResult(True, diagnostics_from_json(state.get("diagnostics", [])),
+                           files=len(state["manifest"]) - (SITE_MARKER in state["manifest"]),
+                           statements=state.get("statements", 0), clients=state.get("clients", 0),
+                           shared=state.get("shared", 0), seconds=time.perf_counter() - started, **counts)
+
+    def _restamp(self, provenance: git.Provenance | None, digest: str, started: float) -> BuildResult | None:
+        """No input changed but the commit (a `git commit`, or its files committed): the site on disk
+        with the owner's pages made to show the new commit (`render.restamp`), nothing rendered.
+
+        None when that cannot be done safely, and the site is then built as usual: no commit shown
+        before or now (outside git), a site changed since it was written, books templates that show
+        the commit themselves, or a page that does not show it where `base.html` puts it.
+        """
+        state = self.published.state
+        old = state.get("provenance")
+        old = git.Provenance(*old) if old else None
+        locale = state.get("owner_locale")
+        if old is None or provenance is None or locale is None or not self.published.intact() \
+                or shows_provenance(self.root):
+            return None
+        manifest = state["manifest"]
+        files: dict[str, bytes | OnDisk] = {rel: OnDisk(entry[0]) for rel, entry in manifest.items()
+                                            if rel != SITE_MARKER}
+        pages = [rel for rel in files if OWNER_PAGES.match(rel)]
+        for rel in pages:
+            try:
+                data = (self.out / rel).read_bytes()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != manifest[rel][0]:
+                return None             # changed by hand since
+            new = restamped(data, old, provenance, locale)
+            if new is None:
+                return None
+            files[rel] = new
+        manifest, written = self.published.write(files)
+        self.published.save_state({**state, "inputs": digest, "manifest": manifest,
+                                   "probe": sorted(manifest)[:: max(1, len(manifest) // 64)], "provenance": provenance},
+                                  in_background=False)
+        for cid, page in self.pages.clients.items():     # a builder kept in memory: what its clients' files are now
+            report = f"owner/{cid}/dashboard.html"
+            if report in page.files and report in files:
+                self.pages.clients[cid] = dataclasses.replace(page, files={**page.files, report: files[report]},
+                                                              provenance=provenance)
+        return self._result(state, started, written=written, restamped=len(pages))
+
+    def _build(self, as_of: datetime.date, provenance: git.Provenance | None, books_digest: str, digest: str,
+               progress: Progress, on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
@@ -249,11 +306,12 @@ class Builder:
                 spool.remove()
         statements = sum(len(c.statements) for c in priced.clients)
         self.published.save_state({
-            "format": FORMAT, "out": str(self.out), "inputs": digest,
+            "format": FORMAT, "out": str(self.out), "inputs": digest, "books": books_digest,
             "manifest": manifest, "probe": sorted(manifest)[:: max(1, len(manifest) // 64)],
             "statements": statements, "clients": len(priced.clients), "shared": len(folders),
             "pages": {cid: [page.key, sorted(page.files)] for cid, page in self.pages.clients.items()},
             "provenance": provenance,               # what every client's owner report shows
+            "owner_locale": priced.books.settings.locale,   # the language of the owner's pages (`_restamp`)
             "diagnostics": [diagnostic_json(d) for d in diagnostics],
         }, in_background=self.background_cleanup)
         if self.records is not None:
