@@ -58,15 +58,16 @@ def _lower_file_limit(monkeypatch, unused_root: Path) -> None:
 
 def _unreadable_logbook(monkeypatch, root: Path) -> None:
     # The tests may run as root, which reads files of any mode: refuse the read instead.
+    from hourbook.load import files
+
     target = root / "logbook" / "2026-11.md"
-    real = Path.read_bytes
 
-    def read_bytes(path: Path) -> bytes:
-        if path == target:
+    def refusing_open(path, *args, **kwargs):
+        if Path(path) == target:
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(files, "open", refusing_open, raising=False)     # what load.files.read_file opens with
 
 
 def _lower_limit(name: str, value: int):

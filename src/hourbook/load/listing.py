@@ -128,6 +128,8 @@ def relative(root: Path, path: Path) -> str:
     whole, top = str(path), str(root)
     if os.sep == "/" and whole.startswith(top) and whole[len(top):len(top) + 1] == "/":
         rel = whole[len(top) + 1:]
+    elif os.sep == "/" and top == "." and not whole.startswith(("/", "..")):
+        rel = whole                 # `hourbook build` in the books folder: Path(".") / name is the name
     else:
         rel = path.relative_to(root).as_posix()
     if rel.isascii():

@@ -180,15 +180,28 @@ def parse_front_matter(lines: list[str], rel: str, diags: Problems) -> tuple[Fil
     else:
         diags.error(rel, 1, "front matter starts with '---' but never ends: add a closing '---' line")
         return FileDefaults(), len(lines)
+    text = "\n".join(lines[1:index])
+    known = _FRONT_MATTERS.get(text)     # many files, one front matter (`worker: laura`): read once
+    if known is not None:
+        return known, index + 1
     try:
-        data = parse_yaml("\n".join(lines[1:index]), first_line=2)
+        data = parse_yaml(text, first_line=2)
     except YamlError as exc:
         diags.error(rel, exc.line, exc.message)
         return FileDefaults(), index + 1
     if data is None:
         return FileDefaults(), index + 1
+    problems = len(diags)
     values = read_fields(data, FRONT_MATTER_FIELDS, rel, 2, "front matter", diags) or {}
-    return FileDefaults(values.get("client", ""), values.get("worker", ""), values.get("date")), index + 1
+    defaults = FileDefaults(values.get("client", ""), values.get("worker", ""), values.get("date"))
+    if len(diags) == problems and len(_FRONT_MATTERS) < _FRONT_MATTERS_KEPT:
+        _FRONT_MATTERS[text] = defaults     # one that says something wrong is read (and reported) every time
+    return defaults, index + 1
+
+
+# Front matters read without a problem, by their text: what one says depends on nothing else.
+_FRONT_MATTERS: dict[str, FileDefaults] = {}
+_FRONT_MATTERS_KEPT = 10_000
 
 
 # Lines that look like entries but are not read: what each is, and how to write it.
