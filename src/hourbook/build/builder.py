@@ -43,6 +43,7 @@ from typing import Callable
 
 from hourbook import git
 from hourbook import pipeline
+from hourbook.load import listing
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import PDF_FOLDER
@@ -193,8 +194,9 @@ class Builder:
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site folder may be written: nothing when no input changed."""
         # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
+        listed = listing.list_books(self.root)      # once, for the digest and for reading the books
         books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", str(self.out),
-                                     secret_file_mode(self.root), index=self.file_index)
+                                     secret_file_mode(self.root), index=self.file_index, listed=listed)
         digest = digest_of(books_digest.encode(), repr(provenance).encode())
         state = self.published.state
         if state.get("inputs") == digest and self.published.intact():
@@ -207,7 +209,7 @@ class Builder:
                 restamped = self._restamp(provenance, digest, started)
                 if restamped is not None:
                     return restamped
-            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started)
+            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started, listed)
         finally:
             self.published.discard_early()      # what the build did not use (it wrote nothing)
 
@@ -260,7 +262,8 @@ class Builder:
         return self._result(state, started, written=written, restamped=len(pages))
 
     def _build(self, as_of: datetime.date, provenance: git.Provenance | None, books_digest: str, digest: str,
-               progress: Progress, on_pages: Callable[[], None] | None, started: float) -> BuildResult:
+               progress: Progress, on_pages: Callable[[], None] | None, started: float,
+               listed: listing.BooksFiles | None = None) -> BuildResult:
         """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
@@ -271,7 +274,7 @@ class Builder:
             priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
                                                           contract_cache=self.contracts, price_one=self.pricing,
                                                           validator=self.validation if self.background_cleanup
-                                                          else None)
+                                                          else None, listed=listed)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(set(priced.books.files))
         secret, secret_problems = read_secret(self.root)

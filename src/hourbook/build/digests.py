@@ -74,17 +74,19 @@ def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Pa
     return sorted(found)
 
 
-def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None) -> str:
+def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
+                  listed: listing.BooksFiles | None = None) -> str:
     """A digest of every input file's path and bytes, plus `extra` (as-of date, switches).
 
     Also what `check` reads besides files: the names of invoices/*.pdf and, when there is a
     register, issued.yaml as committed in git (the register must only grow); and what the
     listing found wrong (a link out, a folder that cannot be read). With `index`, a file
-    whose `stat` did not change since the index met it is not read (`file_index`).
+    whose `stat` did not change since the index met it is not read (`file_index`). With `listed`,
+    the files as `listing.list_books(root)` just listed them (not listed again).
     """
     index = index or FileIndex()
     digest = hashlib.blake2b(digest_size=20)
-    listed = listing.list_books(root)
+    listed = listed or listing.list_books(root)
     problems = [f"{problem.source}: {problem.message}" for problem in listed.problems]
     for part in (code_digest().encode(), os.environ.get(SECRET_ENV, "").encode(), *(e.encode() for e in extra),
                  "\0".join(problems).encode("utf-8", "surrogateescape")):

@@ -45,6 +45,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.register import REGISTER
+from hourbook.load import listing
 from hourbook.output.json import client_text
 from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
@@ -80,9 +81,10 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     use_cache = not os.environ.get(NO_CACHE_ENV)
     folder = root / CACHE_DIR
     key = ""
+    listed = listing.list_books(root)       # once: thousands of files are not listed for nothing
     if use_cache:
         index = FileIndex(RecordStore(folder))
-        key = inputs_digest(root, as_of.isoformat(), "price", index=index)
+        key = inputs_digest(root, as_of.isoformat(), "price", index=index, listed=listed)
         index.save()
         cached = _read_price_cache(folder, key, out)
         if cached is not None:
@@ -99,7 +101,7 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
             cache_text = None
     try:
         with no_cyclic_gc():
-            run = stream_priced_books(root, as_of, sinks, jobs or cpu_count())
+            run = stream_priced_books(root, as_of, sinks, jobs or cpu_count(), listed)
     except BaseException:
         if cache_text is not None:
             cache_text.close()
@@ -118,14 +120,16 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     return run
 
 
-def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int) -> PriceRun:
+def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int,
+                        listed: listing.BooksFiles | None = None) -> PriceRun:
     """`pipeline.load_and_price`, its JSON written to each of `sinks` (none for `check`), on `jobs` cores.
 
     On big books, forked processes parse part of the logbooks, then price and write a share of
     the clients each (or only write them, when an issued.yaml register asks for the whole
     priced books at once: `ClientShares`).
     """
-    logbooks = ForkedLogbooks.start(root, jobs) if jobs > 1 else None
+    listed = listed or listing.list_books(root)
+    logbooks = ForkedLogbooks.start(root, jobs, listed.logbooks) if jobs > 1 else None
     shares = ClientShares(root, jobs, writes_json=bool(sinks))
 
     def on_loaded(books: Books) -> None:
@@ -135,7 +139,7 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
 
     try:
         priced, diagnostics = pipeline.load_and_price(root, as_of, logbook_cache=logbooks,
-                                                      price_one=shares.price_one, on_loaded=on_loaded)
+                                                      price_one=shares.price_one, on_loaded=on_loaded, listed=listed)
         books = priced.books
         run = PriceRun(diagnostics, len(books.contracts) + len(books.broken_clients), len(books.entries))
         if sinks:

@@ -150,10 +150,10 @@ class ForkedLogbooks:
         self.read: dict[str, tuple] = {}    # path -> (entries, diagnostics): what was read ahead
 
     @classmethod
-    def start(cls, root: Path, jobs: int) -> ForkedLogbooks | None:
-        """Start parsing the logbooks in `jobs - 1` processes; None when the books are too small to
-        gain from it (or too big to be read at all, or there is no fork)."""
-        paths = listing.list_folder(root, "logbook")[0]
+    def start(cls, root: Path, jobs: int, paths: list[Path] | tuple[Path, ...]) -> ForkedLogbooks | None:
+        """Start parsing the logbooks (`paths`, as `listing.list_books` lists them) in `jobs - 1`
+        processes; None when the books are too small to gain from it (or too big to be read at all,
+        or there is no fork)."""
         try:
             sizes = [path.stat().st_size for path in paths]
         except OSError:

@@ -34,7 +34,8 @@ from hourbook.load.tag_aliases import alias_entries
 from hourbook.load.yaml_logbook import parse_yaml_logbook
 
 
-def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Books, list[Diagnostic]]:
+def load_books(root: Path, logbook_cache=None, contract_cache=None,
+               listed: BooksFiles | None = None) -> tuple[Books, list[Diagnostic]]:
     """Read a whole books folder.
 
     Args:
@@ -42,17 +43,18 @@ def load_books(root: Path, logbook_cache=None, contract_cache=None) -> tuple[Boo
         logbook_cache: optional `cache(root, path, rel, load_logbook)` that may reuse what an
             unchanged logbook file gave last time (watch mode; see `hourbook.build.builder`).
         contract_cache: the same for contract files, `cache(root, path, rel, load_contract, settings)`.
+        listed: the books' files as `listing.list_books(root)` just listed them, when the caller
+            needed the listing first (thousands of files: listing them is not free); else listed here.
 
     Returns:
         (books, diagnostics): entries sorted by date, then path, then line.
     """
     with no_cyclic_gc():
-        return _load_books(root, logbook_cache, contract_cache)
+        return _load_books(root, logbook_cache, contract_cache, listed or list_books(root))
 
 
-def _load_books(root: Path, logbook_cache, contract_cache) -> tuple[Books, list[Diagnostic]]:
+def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles) -> tuple[Books, list[Diagnostic]]:
     diags = Problems()
-    listed = list_books(root)
     diags.extend(listed.problems)
     settings = load_settings(root, listed.settings, diags)
     contracts, broken = load_contracts(root, settings, diags, listed, contract_cache)
