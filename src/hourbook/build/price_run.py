@@ -53,7 +53,7 @@ from hourbook.output.json import outstanding_json
 from hourbook.site.files import write_file_atomically
 
 NO_CACHE_ENV = "HOURBOOK_NO_CACHE"
-PARALLEL_PRICING_ENTRIES = 20_000   # price the clients on every core from this many entries
+PARALLEL_PRICING_ENTRIES = 5_000    # price the clients on every core from this many entries
 _CHUNK = 1 << 20
 
 

@@ -38,7 +38,7 @@ from hourbook.load import limits
 from hourbook.load.books import load_logbook
 from hourbook.load import listing
 
-PARALLEL_LOAD_BYTES = 2_000_000     # price --json parses the logbooks on every core from this many bytes
+PARALLEL_LOAD_BYTES = 500_000       # price --json parses the logbooks on every core from this many bytes
 YAML_COST = 2                       # what reading a byte of a YAML logbook costs, against a Markdown one
 FILE_COST = 2_000                   # ... and opening a file, in Markdown bytes
 CHUNKS_PER_PROCESS = 16             # chunks of logbooks a process, at least: a slow process gives up little
