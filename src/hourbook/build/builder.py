@@ -252,7 +252,7 @@ class Builder:
             files[rel] = new
         manifest, written = self.published.write(files)
         self.published.save_state({**state, "inputs": digest, "manifest": manifest,
-                                   "probe": sorted(manifest)[:: max(1, len(manifest) // 64)], "provenance": provenance},
+                                   "probe": self.published.probe(manifest), "provenance": provenance},
                                   in_background=False)
         for cid, page in self.pages.clients.items():     # a builder kept in memory: what its clients' files are now
             report = f"owner/{cid}/dashboard.html"
@@ -310,7 +310,7 @@ class Builder:
         statements = sum(len(c.statements) for c in priced.clients)
         self.published.save_state({
             "format": FORMAT, "out": str(self.out), "inputs": digest, "books": books_digest,
-            "manifest": manifest, "probe": sorted(manifest)[:: max(1, len(manifest) // 64)],
+            "manifest": manifest, "probe": self.published.probe(manifest),
             "statements": statements, "clients": len(priced.clients), "shared": len(folders),
             "pages": {cid: [page.key, sorted(page.files)] for cid, page in self.pages.clients.items()},
             "provenance": provenance,               # what every client's owner report shows

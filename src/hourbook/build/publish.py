@@ -119,6 +119,11 @@ class PublishedSite:
         if saving is not None:
             saving.join()
 
+    @staticmethod
+    def probe(manifest: dict) -> list[str]:
+        """The paths `intact` looks at: one in 64 of the manifest's, in path order (the state's `probe`)."""
+        return sorted(manifest)[:: max(1, len(manifest) // 64)]
+
     def intact(self) -> bool:
         """The site on disk is the one the state describes (nobody changed or removed it)."""
         manifest = self.state.get("manifest") or {}
