@@ -102,7 +102,7 @@ def test_logbooks_parsed_on_every_core_are_the_books_one_process_reads(tmp_path,
         monkeypatch.setattr(workers, "Claims", Decided)
     from hourbook.load import listing
 
-    logbooks = workers.ForkedLogbooks.start(tmp_path, 2, listing.list_books(tmp_path).logbooks)
+    logbooks = workers.ForkedLogbooks.start(tmp_path, 2, listing.list_books(tmp_path))
     if pattern == "the other process is slow":
         deadline = time.monotonic() + 10
         while not logbooks.claims.taken[0] and time.monotonic() < deadline:

@@ -93,7 +93,7 @@ def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
         digest.update(len(part).to_bytes(8, "little") + part)
     for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
         data = (index.digest(path)[0] or "<unreadable>").encode()
-        name = os.fsencode(path.relative_to(root).as_posix())   # names need not be UTF-8
+        name = os.fsencode(listing.relative_posix(root, path))   # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest_of(digest.hexdigest().encode(), register_inputs(root))

@@ -18,19 +18,16 @@ folder (`record_store.RecordStore`): a torn or foreign one is ignored and made a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
 
+from hourbook.load.files import content_digest
+from hourbook.load.files import stat_mark
+
 INDEX_KIND = "index"
 INDEX_KEY = "files"
 RACY_SECONDS = 2
-
-
-def content_digest(data: bytes) -> str:
-    """The digest of a file's bytes, as the index keeps it."""
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 class FileIndex:
@@ -48,11 +45,13 @@ class FileIndex:
         self.seen: dict[str, tuple] = {}     # what this run met and may keep
         self.met: dict[str, tuple] = {}      # what this run met (racy ones too): a file is read once a run
         self.read = 0                       # files read and hashed (not answered by the index), for tests
+        self.loaded: dict[str, tuple] = {}  # what the loader read in this run (`learn`)
 
     def begin(self) -> None:
         """A new run of the same process (watch): what the last one met is what is known."""
         self.started = time.time_ns()
         self.met = {}
+        self.loaded = {}
         if self.seen:
             self.known, self.seen = self.seen, {}
 
@@ -62,11 +61,14 @@ class FileIndex:
         (None, None) when the file cannot be read. Links are followed, as reading them does.
         """
         name = os.fsdecode(path)
+        loaded = self.loaded.get(name)
+        if loaded is not None:
+            return loaded[1], None
         try:
             info = os.stat(name)
         except OSError:
             return None, None
-        mark = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        mark = stat_mark(info)
         met = self.met.get(name)
         if met is not None and met[0] == mark:
             return met[1], None
@@ -81,10 +83,21 @@ class FileIndex:
             return None, None
         self.read += 1
         digest = content_digest(data)
-        self.met[name] = (mark, digest)
-        if info.st_ctime_ns < self.started - RACY_SECONDS * 1_000_000_000 and len(data) == info.st_size:
-            self.seen[name] = (mark, digest)
+        self._meet(name, mark, digest, len(data) == info.st_size)
         return digest, data
+
+    def _meet(self, name: str, mark: tuple, digest: str, whole: bool = True) -> None:
+        self.met[name] = (mark, digest)
+        if mark[2] < self.started - RACY_SECONDS * 1_000_000_000 and whole:
+            self.seen[name] = (mark, digest)
+
+    def learn(self, reads: dict[str, tuple]) -> None:
+        """What the loader read in this run (`files.recorded_reads`): the digest of those files, for the
+        rest of the run, is of the bytes it read, whatever the file holds now (not even `stat`ed again):
+        what was made of them is what the digest names."""
+        for name, (mark, digest) in reads.items():
+            self._meet(name, mark, digest)
+        self.loaded.update(reads)
 
     def save(self) -> None:
         """Keep the digests of the files this run met (and could trust) for the next run."""

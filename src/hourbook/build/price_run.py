@@ -16,6 +16,7 @@ are kept in the cache folder and given again while no input changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -45,6 +46,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.register import REGISTER
+from hourbook.load import files
 from hourbook.load import listing
 from hourbook.output.json import client_text
 from hourbook.output.json import diagnostic_json
@@ -82,8 +84,11 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     folder = root / CACHE_DIR
     key = ""
     listed = listing.list_books(root)       # once: thousands of files are not listed for nothing
-    if use_cache:
-        index = FileIndex(RecordStore(folder))
+    index = FileIndex(RecordStore(folder)) if use_cache else None
+    # With no report kept, nothing can be reused: the key is worked out after the run, from the
+    # bytes the loader read (`files.recorded_reads`), instead of reading every file twice.
+    cold = not (folder / PRICE_REPORT).is_file()
+    if index is not None and not cold:
         key = inputs_digest(root, as_of.isoformat(), "price", index=index, listed=listed)
         index.save()
         cached = _read_price_cache(folder, key, out)
@@ -99,15 +104,20 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
             sinks.append(cache_text)
         except OSError:
             cache_text = None
+    recording = files.recorded_reads() if index is not None and cold else contextlib.nullcontext({})
     try:
-        with no_cyclic_gc():
+        with no_cyclic_gc(), recording as reads:
             run = stream_priced_books(root, as_of, sinks, jobs or cpu_count(), listed)
+        if index is not None and cold:
+            index.learn(reads)
+            key = inputs_digest(root, as_of.isoformat(), "price", index=index, listed=listed)
+            index.save()
     except BaseException:
         if cache_text is not None:
             cache_text.close()
             Path(cache_path).unlink(missing_ok=True)
         raise
-    if use_cache:
+    if index is not None:
         wrote_text = False
         if cache_text is not None:
             cache_text.close()
@@ -129,7 +139,7 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
     priced books at once: `ClientShares`).
     """
     listed = listed or listing.list_books(root)
-    logbooks = ForkedLogbooks.start(root, jobs, listed.logbooks) if jobs > 1 else None
+    logbooks = ForkedLogbooks.start(root, jobs, listed) if jobs > 1 else None
     shares = ClientShares(root, jobs, writes_json=bool(sinks))
 
     def on_loaded(books: Books) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Entry
 from hourbook.core.records import Source
+from hourbook.load import files
 from hourbook.load import limits
 from hourbook.load.books import load_logbook
 from hourbook.load import listing
@@ -150,13 +151,12 @@ class ForkedLogbooks:
         self.read: dict[str, tuple] = {}    # path -> (entries, diagnostics): what was read ahead
 
     @classmethod
-    def start(cls, root: Path, jobs: int, paths: list[Path] | tuple[Path, ...]) -> ForkedLogbooks | None:
-        """Start parsing the logbooks (`paths`, as `listing.list_books` lists them) in `jobs - 1`
-        processes; None when the books are too small to gain from it (or too big to be read at all,
-        or there is no fork)."""
-        try:
-            sizes = [path.stat().st_size for path in paths]
-        except OSError:
+    def start(cls, root: Path, jobs: int, listed: listing.BooksFiles) -> ForkedLogbooks | None:
+        """Start parsing the logbooks (as `listing.list_books` lists them) in `jobs - 1` processes;
+        None when the books are too small to gain from it (or too big to be read at all, or there
+        is no fork)."""
+        paths, sizes = listed.logbooks, listed.logbook_sizes
+        if None in sizes:
             return None                         # the loader reports it, on its own
         total = sum(sizes)
         if total < PARALLEL_LOAD_BYTES or total > limits.MAX_LOGBOOK_BYTES or _ENTRY_FIELDS[3] != "source.line":
@@ -201,7 +201,9 @@ class ForkedLogbooks:
                 self.here[spare] = True
                 for spare_path in self.chunks[spare]:
                     self.read[spare_path] = load(root, spare_path, listing.relative(root, spare_path))
-        rows, diagnostics = future.result().pop(str(path))
+        rows, diagnostics, read = future.result().pop(str(path))
+        if read is not None:
+            files.record_read(str(path), *read)
         return [Entry(row[0], row[1], row[2], Source(rel, row[3]), *row[4:]) for row in rows], diagnostics
 
     def close(self) -> None:
@@ -217,13 +219,14 @@ _ENTRY_FIELDS = tuple("source.line" if f.name == "source" else f.name for f in d
 
 def _load_chunk_forked(root: str, chunk: int, paths: list[str]) -> dict | None:
     """In a forked process: a chunk of logbooks, if no process has claimed it yet: path -> (entry fields
-    with the source's line for the source, diagnostics); None when another process has it."""
+    with the source's line for the source, diagnostics, what `files.recorded_reads` noted of the file or
+    None); None when another process has it."""
     if not handed_down("claims").claim(chunk):
         return None
     fields = attrgetter(*_ENTRY_FIELDS)
     result = {}
-    with no_cyclic_gc():
+    with no_cyclic_gc(), files.recorded_reads() as reads:
         for path in paths:
             entries, diagnostics = load_logbook(Path(root), Path(path), listing.relative(Path(root), Path(path)))
-            result[path] = ([fields(entry) for entry in entries], diagnostics)
+            result[path] = ([fields(entry) for entry in entries], diagnostics, reads.get(path))
     return result

@@ -65,7 +65,9 @@ def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles) -
     contracts = [alias_contract(contract, settings.tag_aliases) for contract in contracts]
     files = [SETTINGS_FILE] if listed.settings else []
     payments = load_payments(root, listed.payments, diags)
-    files += [relative(root, p) for p in (*listed.contracts, *listed.logbooks, *listed.payments)]
+    files += [relative(root, p) for p in listed.contracts]
+    files += listed.logbook_names if listed.root == root else [relative(root, p) for p in listed.logbooks]
+    files += [relative(root, p) for p in listed.payments]
     books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),
                   payments=tuple(payments), broken_clients=frozenset(broken))
     return books, list(diags)
@@ -82,20 +84,18 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
             (see `hourbook.build.builder`).
     """
     entries: list[Entry] = []
-    paths = [path for path in listed.logbooks if readable_name(relative(root, path), diags)]
+    named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
+    files = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, listed.logbook_sizes)
+             if readable_name(rel, diags)]
     total = 0
-    for path in paths:
-        try:
-            total += path.stat().st_size
-        except OSError:
-            continue  # read_file reports it
+    for path, rel, size in files:
+        total += size or 0       # a file that cannot be `stat`ed: read_file reports it
         if total > limits.MAX_LOGBOOK_BYTES:  # before reading any: all that reading would be for nothing
-            diags.error(relative(root, path), 1, f"the logbooks are more than {limits.MAX_LOGBOOK_BYTES} bytes "
+            diags.error(rel, 1, f"the logbooks are more than {limits.MAX_LOGBOOK_BYTES} bytes "
                         "in all (up to this file), more than hourbook reads; none was read (see docs/limits.md)")
             return entries
     max_entries = limits.MAX_ENTRIES
-    for path in paths:
-        rel = relative(root, path)
+    for path, rel, _ in files:
         file_entries, file_diags = (load_logbook(root, path, rel) if cache is None
                                     else cache(root, path, rel, load_logbook))
         entries.extend(file_entries)

@@ -8,9 +8,12 @@ are is `listing`'s business; what they say is the business of the readers of eac
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 
 from pathlib import Path
+from typing import Iterator
 
 from hourbook.load import limits
 from hourbook.load.listing import relative
@@ -21,6 +24,42 @@ from hourbook.load.scalars import LINE_CONTROLS
 from hourbook.load.scalars import character_name
 from hourbook.load.yaml_reader import YamlError
 from hourbook.load.yaml_reader import parse_yaml
+
+
+def content_digest(data: bytes) -> str:
+    """The digest of a file's bytes, as `recorded_reads` and `hourbook.build.file_index` keep it."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+# The records `recorded_reads` keeps open: each file read whole is told to all of them.
+_RECORDS: list[dict[str, tuple]] = []
+
+
+@contextlib.contextmanager
+def recorded_reads() -> Iterator[dict[str, tuple]]:
+    """Within the block, every file `read_file` reads is recorded: name -> (its `stat` mark, the
+    digest of the bytes read), the mark as `hourbook.build.file_index` takes it.
+
+    A cold `price --json` keys its cache by the digest of every input file: the files just read
+    need not be read a second time for it (thousands of small logbooks cost two opens each).
+    """
+    record: dict[str, tuple] = {}
+    _RECORDS.append(record)
+    try:
+        yield record
+    finally:
+        _RECORDS.remove(record)
+
+
+def record_read(name: str, mark: tuple, digest: str) -> None:
+    """Tell the open records (`recorded_reads`) of a file read elsewhere (by a forked process)."""
+    for record in _RECORDS:
+        record[name] = (mark, digest)
+
+
+def stat_mark(info: os.stat_result) -> tuple:
+    """What `stat` says of a file that changes when its bytes do (size, times in ns, inode, device)."""
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
 
 
 def read_file(root: Path, path: Path, diags: Problems) -> str | None:
@@ -34,36 +73,41 @@ def read_file(root: Path, path: Path, diags: Problems) -> str | None:
     Returns:
         The text with `\\n` line ends, or None.
     """
-    rel = relative(root, path)
     yaml_file = path.suffix.lower() in (".yaml", ".yml")
     limit = limits.MAX_YAML_BYTES if yaml_file else limits.MAX_FILE_BYTES
     try:
         with open(path, "rb") as handle:    # one open and its fstat: thousands of small files a build
-            size = os.fstat(handle.fileno()).st_size
+            info = os.fstat(handle.fileno())
+            size = info.st_size
             if size <= limit:
                 data = handle.read()
+                if _RECORDS and len(data) == size:
+                    record_read(os.fsdecode(path), stat_mark(info), content_digest(data))
                 size = len(data)  # the file may have grown, or be one whose size stat does not tell
         if size > limit:
+            rel = relative(root, path)
             kind = "YAML files" if yaml_file else "files"
             diags.error(rel, 1, f"file is {size} bytes; hourbook reads {kind} up to {limit} bytes"
                         + (" (split it, e.g. one file per year)" if yaml_file and rel.startswith("logbook/") else ""))
             return None
     except OSError as exc:
-        diags.error(rel, 1, f"cannot read file: {exc.strerror or exc}")
+        diags.error(relative(root, path), 1, f"cannot read file: {exc.strerror or exc}")
         return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        rel = relative(root, path)
         line = data[: exc.start].count(b"\n") + 1
         diags.error(rel, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                     "save the file as UTF-8")
         return None
     if "\x00" in text:
+        rel = relative(root, path)
         line = text[: text.index("\x00")].count("\n") + 1
         diags.error(rel, line, "file contains a NUL byte; is it a text file?")
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if data.translate(None, _PLAIN_BYTES) and not report_controls(text, rel, diags):
+    if data.translate(None, _PLAIN_BYTES) and not report_controls(text, relative(root, path), diags):
         return None
     return text
 

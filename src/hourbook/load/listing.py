@@ -13,6 +13,7 @@ What the files say is the loader's business; which names it wants is said here.
 from __future__ import annotations
 
 import errno
+import functools
 import heapq
 import os
 import stat
@@ -40,6 +41,27 @@ class BooksFiles:
     templates: tuple[Path, ...]
     problems: tuple[Diagnostic, ...]
     payments: tuple[Path, ...] = ()         # payments/**/*.yaml (docs/payments.md)
+    root: Path = Path(".")                  # the books folder the paths are under
+
+    @functools.cached_property
+    def logbook_sizes(self) -> tuple[int | None, ...]:
+        """Each logbook's size in bytes as `stat` gives it (None: it cannot be `stat`ed; reading it says why).
+
+        Asked once: thousands of small logbooks are weighed before any is read, to refuse books too
+        big to read and to share them among processes.
+        """
+        sizes = []
+        for path in self.logbooks:
+            try:
+                sizes.append(os.stat(path).st_size)
+            except OSError:
+                sizes.append(None)
+        return tuple(sizes)
+
+    @functools.cached_property
+    def logbook_names(self) -> tuple[str, ...]:
+        """Each logbook's path as diagnostics show it (`relative`)."""
+        return tuple(relative(self.root, path) for path in self.logbooks)
 
     def paths(self) -> list[Path]:
         """Every file, hourbook.yaml first."""
@@ -96,7 +118,7 @@ def list_books(root: Path) -> BooksFiles:
     templates = walk.folder(FOLDERS["templates"])
     payments = walk.folder(FOLDERS["payments"])
     return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
-                      tuple(payments))
+                      tuple(payments), root)
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
@@ -121,17 +143,21 @@ def top_file(root: Path, name: str) -> Path | None:
     return _Walk(root).top_file(name)
 
 
-def relative(root: Path, path: Path) -> str:
-    """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
+def relative_posix(root: Path, path: Path) -> str:
+    """`path.relative_to(root).as_posix()`, surrogate escapes (bytes that are not UTF-8) kept."""
     # The books' files are listed under their root as named: cut the root off the text when it
     # is there (thousands of files a build), as `relative_to` would.
     whole, top = str(path), str(root)
     if os.sep == "/" and whole.startswith(top) and whole[len(top):len(top) + 1] == "/":
-        rel = whole[len(top) + 1:]
-    elif os.sep == "/" and top == "." and not whole.startswith(("/", "..")):
-        rel = whole                 # `hourbook build` in the books folder: Path(".") / name is the name
-    else:
-        rel = path.relative_to(root).as_posix()
+        return whole[len(top) + 1:]
+    if os.sep == "/" and top == "." and not whole.startswith(("/", "..")):
+        return whole                # `hourbook build` in the books folder: Path(".") / name is the name
+    return path.relative_to(root).as_posix()
+
+
+def relative(root: Path, path: Path) -> str:
+    """The path as shown in diagnostics; bytes of a file name that are not UTF-8 appear as `\\xff`."""
+    rel = relative_posix(root, path)
     if rel.isascii():
         return rel
     # A name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 output can carry.
