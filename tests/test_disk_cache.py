@@ -84,25 +84,34 @@ def garbage_with_right_header(unused: bytes) -> bytes:
 CORRUPTIONS = [truncate, flip, other_version, empty]
 
 
-@pytest.mark.parametrize("kind", ["logbook", "contract", "report"])
+ONE_MORE = "\n# 2026-10-20\n\n## acme\n- 10m one more #support\n"
+
+
+def append(path: Path, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as logbook:
+        logbook.write(text)
+
+
+@pytest.mark.parametrize("kind", [disk_cache.PACK_KIND, "logbook", "contract", "report"])
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__ for c in CORRUPTIONS])
 def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tmp_path, kind, corrupt):
     root = books(BOOKS)
     new_process_build(root)
+    if kind == "logbook":                   # a file's own record: made when the pack is behind the file
+        append(root / "logbook/2026/10.md", ONE_MORE)
+        new_process_build(root)
     kept = records(root, kind)
-    assert kept                              # the first build left records of this kind
+    assert kept                              # the builds left records of this kind
     for path in kept:
         path.write_bytes(corrupt(path.read_bytes()))
-    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
-        logbook.write(APPENDED)               # a change, so that the build reads the books again
+    append(root / "logbook/2026/11.md", APPENDED)    # a change, so that the build reads the books again
     builder, result = new_process_build(root)
     # Every corrupt record was refused and its file read again (the appended file has a new key).
     # (The appended client's report is made anew under a new key: its old record is not asked for.)
-    assert builder.records.rejected == len(kept) - (kind in ("logbook", "report"))
+    assert builder.records.rejected == len(kept) - (kind == "report")
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
     # ... and rewritten whole: the next process reads them all from disk.
-    with open(root / "logbook/2026/10.md", "a", encoding="utf-8") as logbook:
-        logbook.write("\n# 2026-10-20\n\n## acme\n- 10m one more #support\n")
+    append(root / "logbook/2026/10.md", ONE_MORE)
     builder, _ = new_process_build(root)
     assert builder.records.rejected == 0
     assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
@@ -112,23 +121,24 @@ def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tm
 def test_a_record_of_the_right_version_that_is_not_a_pickle_is_refused(books, tmp_path):
     root = books(BOOKS)
     new_process_build(root)
-    for path in records(root, "logbook"):
+    for path in records(root, disk_cache.PACK_KIND):
         path.write_bytes(garbage_with_right_header(path.read_bytes()))
     edit(root / "contracts/acme.yaml", "rate: 60", "rate: 61")
     builder, _ = new_process_build(root)
-    assert builder.records.rejected == 2 and builder.logbooks.parsed == 2
+    assert builder.records.rejected == 1 and builder.logbooks.parsed == 2     # the pack of both logbooks
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
 
 
 def test_what_a_killed_writer_left_is_ignored_and_removed(books, tmp_path):
     root = books(BOOKS)
     new_process_build(root)
+    append(root / "logbook/2026/10.md", ONE_MORE)
+    new_process_build(root)                 # the pack, and 10.md's own record
     folder = root / CACHE_DIR / disk_cache.RECORDS / "logbook"
-    whole = records(root, "logbook")[0].read_bytes()
+    [victim] = records(root, "logbook")
     # A writer killed before its rename leaves a temporary file; one killed on a file system
     # without atomic rename could leave a short file under a key's name.
-    (folder / ".tmp-killed").write_bytes(truncate(whole))
-    victim = records(root, "logbook")[1]
+    (folder / ".tmp-killed").write_bytes(truncate(victim.read_bytes()))
     victim.write_bytes(truncate(victim.read_bytes()))
     edit(root / "contracts/acme.yaml", "rate: 60", "rate: 62")
     builder, _ = new_process_build(root)
@@ -278,3 +288,24 @@ def test_values_digest_follows_values_not_shared_objects():
     assert shared[0] is shared[1] and apart[0] is not apart[1]
     assert values_digest(shared) == values_digest(apart)
     assert values_digest(("a",)) != values_digest(("b",))
+
+
+def test_the_pack_of_logbooks_is_written_again_only_when_it_is_far_behind(books, tmp_path, monkeypatch):
+    """One appended entry costs its file's own record, not the whole pack written again; the pack
+    catches up once it is more than `PACK_SLACK` files behind, and the files' own records then go."""
+    monkeypatch.setattr(disk_cache, "PACK_SLACK", 1)
+    root = books(BOOKS)
+    new_process_build(root)
+    [pack] = records(root, disk_cache.PACK_KIND)
+    assert not (root / CACHE_DIR / disk_cache.RECORDS / "logbook").exists()     # a clean build: the pack only
+    first = pack.read_bytes()
+    append(root / "logbook/2026/10.md", ONE_MORE)
+    builder, _ = new_process_build(root)
+    assert pack.read_bytes() == first and len(records(root, "logbook")) == 1 and builder.logbooks.parsed == 1
+    append(root / "logbook/2026/11.md", APPENDED)
+    builder, _ = new_process_build(root)        # two files behind: the pack is written again
+    assert pack.read_bytes() != first and builder.logbooks.parsed == 1
+    edit(root / "contracts/acme.yaml", "rate: 60", "rate: 61")
+    builder, _ = new_process_build(root)
+    assert builder.logbooks.parsed == 0 and not records(root, "logbook")
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)

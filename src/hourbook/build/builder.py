@@ -189,6 +189,7 @@ class Builder:
             return self._build_if_changed(as_of, provenance, progress, on_pages, started)
         finally:
             self.file_index.save()
+            self.logbooks.save()
 
     def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:

@@ -78,11 +78,15 @@ class LogbookCache:
             return values_digest("entries", tuple(entries))
         return values_digest("files", parts)
 
+    def stat_key(self, path: Path) -> tuple:
+        """What says the file changed: its size, modification and change times, inode (OSError if none)."""
+        stat = path.stat()
+        return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+
     def __call__(self, root: Path, path: Path, rel: str, load: Callable):
         """`load(root, path, rel)`, or what it gave last time for the same file."""
         try:
-            stat = path.stat()
-            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            key = self.stat_key(path)
         except OSError:
             return load(root, path, rel)
         hit = self.files.get(rel)
@@ -103,6 +107,9 @@ class LogbookCache:
             del self.files[rel]
             self.client_digests.pop(rel, None)
 
+    def save(self) -> None:
+        """Keep what the next process may reuse: nothing, for a cache in memory."""
+
 
 class ContractCache(LogbookCache):
     """Contract file -> (contract, diagnostics), read again when the file or hourbook.yaml changed."""
@@ -110,8 +117,7 @@ class ContractCache(LogbookCache):
     def __call__(self, root: Path, path: Path, rel: str, load: Callable, settings=None):
         """`load(root, path, rel, settings)`, or what it gave last time for the same file and settings."""
         try:
-            stat = path.stat()
-            key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, settings)
+            key = (*self.stat_key(path), settings)
         except OSError:
             return load(root, path, rel, settings)
         hit = self.files.get(rel)

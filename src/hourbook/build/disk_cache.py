@@ -9,7 +9,8 @@ content, never by time:
     TemplateCodeCache   template source -> Jinja2's compiled code  key: its name, file and source
 
 A file's bytes are known by their digest (`file_index.FileIndex`, which reads only the files
-whose `stat` changed). A logbook's record also holds, for each client in the file, a digest of
+whose `stat` changed). The logbooks' records are kept together in one pack, read with one open
+(books of thousands of small logbooks), a file changed since with a record of its own beside it. A logbook's record also holds, for each client in the file, a digest of
 that client's entries there: the builder puts a client's entries' digest together from them
 (`caches.LogbookCache.entries_digest`) instead of pickling every entry again.
 
@@ -71,36 +72,90 @@ def _plain_file(index: FileIndex, path: Path) -> str | None:
     return index.digest(path)[0]
 
 
+PACK_KIND = "logbook-pack"
+PACK_KEY = "pack"
+PACK_SLACK = 64             # files the pack may be behind by before it is written again ...
+PACK_SHARE = 50             # ... or one in this many of the logbooks, if more
+
+
 class DiskLogbookCache(LogbookCache):
-    """`LogbookCache` (memory, by stat) with records on disk (by bytes) behind it."""
+    """`LogbookCache` (memory, by stat) with records on disk (by bytes) behind it.
+
+    The records of a build's logbooks are kept together in one pack (rel -> digest of the bytes,
+    entries, diagnostics, client digests), read with one open: books of thousands of small
+    logbooks cost a record each to open otherwise, as much as reading the logbooks. A file whose
+    bytes are not the pack's has a record of its own (`file_key`); the pack is written again when
+    it is `PACK_SLACK` files (or one in `PACK_SHARE`) behind, so one appended entry does not cost
+    writing every entry again. With no pack (a clean build) no file's own record is written: the
+    pack written at the end holds them all.
+    """
 
     def __init__(self, store: RecordStore, index: FileIndex):
         super().__init__()
         self.store = store
         self.index = index
         self.parsed = 0                     # files parsed (not answered from memory or disk), for tests
+        self.pack: dict[str, tuple] | None = None   # the pack on disk, read when first needed
+        self.current: dict[str, tuple] = {}  # rel -> (digest, entries, diagnostics, client digests) now
+        self.behind: set[str] = set()        # the files whose bytes are not the pack's
 
     def __call__(self, root: Path, path: Path, rel: str, load: Callable):
         """`load(root, path, rel)`, or what it gave for the same file in this process or a former one."""
         return super().__call__(root, path, rel, lambda *args: self._load(load, *args))
 
+    def stat_key(self, path: Path) -> tuple:
+        """The file's `stat` as the index took it in this run (for the inputs' digest), else asked now."""
+        mark = self.index.mark(path)
+        return mark[:4] if mark is not None else super().stat_key(path)
+
     def _load(self, load: Callable, root: Path, path: Path, rel: str):
         self.client_digests.pop(rel, None)
+        self.current.pop(rel, None)
         data = _plain_file(self.index, path)
         if data is None:
             self.parsed += 1
+            self.behind.add(rel)
             return load(root, path, rel)
+        if self.pack is None:
+            pack = self.store.get(PACK_KIND, PACK_KEY)
+            self.pack = pack if isinstance(pack, dict) else {}
+        packed = self.pack.get(rel)
+        if packed is not None and packed[0] == data:
+            self.behind.discard(rel)
+            return self._keep(rel, packed)
+        self.behind.add(rel)
         key = file_key("logbook", rel, data)
-        hit = self.store.get("logbook", key)
+        hit = self.store.get("logbook", key) if self.pack else None
         if hit is not None and len(hit) == 3:
-            self.client_digests[rel] = hit[2]
-            return list(hit[0]), list(hit[1])
+            return self._keep(rel, (data, *hit))
         self.parsed += 1
         entries, diags = load(root, path, rel)
-        digests = client_entry_digests(entries)
-        self.client_digests[rel] = digests
-        self.store.put("logbook", key, (tuple(entries), tuple(diags), digests))
+        record = (tuple(entries), tuple(diags), client_entry_digests(entries))
+        if self.pack:                       # else the pack written at the end holds it
+            self.store.put("logbook", key, record)
+        self._keep(rel, (data, *record))
         return entries, diags
+
+    def _keep(self, rel: str, packed: tuple):
+        self.current[rel] = packed
+        self.client_digests[rel] = packed[3]
+        return list(packed[1]), list(packed[2])
+
+    def forget_missing(self, seen: set[str]) -> None:
+        super().forget_missing(seen)
+        for rel in set(self.current) - seen:
+            del self.current[rel]
+        self.behind &= seen
+
+    def save(self) -> None:
+        """Write the pack again when it is far behind the files (or there is none)."""
+        if self.pack is None or not self.current:
+            return                          # nothing was loaded through the disk (or nothing at all)
+        if not self.pack or len(self.behind) > max(PACK_SLACK, len(self.current) // PACK_SHARE):
+            self.pack = dict(self.current)
+            self.store.put(PACK_KIND, PACK_KEY, self.pack)
+            self.store.drop("logbook")      # the files' own records: the pack holds them now
+            self.behind = set()
 
 
 def client_entry_digests(entries) -> dict[str, str]:

@@ -45,13 +45,11 @@ class FileIndex:
         self.seen: dict[str, tuple] = {}     # what this run met and may keep
         self.met: dict[str, tuple] = {}      # what this run met (racy ones too): a file is read once a run
         self.read = 0                       # files read and hashed (not answered by the index), for tests
-        self.loaded: dict[str, tuple] = {}  # what the loader read in this run (`learn`)
 
     def begin(self) -> None:
         """A new run of the same process (watch): what the last one met is what is known."""
         self.started = time.time_ns()
         self.met = {}
-        self.loaded = {}
         if self.seen:
             self.known, self.seen = self.seen, {}
 
@@ -61,17 +59,14 @@ class FileIndex:
         (None, None) when the file cannot be read. Links are followed, as reading them does.
         """
         name = os.fsdecode(path)
-        loaded = self.loaded.get(name)
-        if loaded is not None:
-            return loaded[1], None
+        met = self.met.get(name)
+        if met is not None:             # once a run: the digest and the records looked up by it agree
+            return met[1], None
         try:
             info = os.stat(name)
         except OSError:
             return None, None
         mark = stat_mark(info)
-        met = self.met.get(name)
-        if met is not None and met[0] == mark:
-            return met[1], None
         known = self.known.get(name)
         if known is not None and known[0] == mark:
             self.seen[name] = self.met[name] = known
@@ -93,11 +88,15 @@ class FileIndex:
 
     def learn(self, reads: dict[str, tuple]) -> None:
         """What the loader read in this run (`files.recorded_reads`): the digest of those files, for the
-        rest of the run, is of the bytes it read, whatever the file holds now (not even `stat`ed again):
+        rest of the run, is of the bytes it read, whatever the file holds now (not `stat`ed again):
         what was made of them is what the digest names."""
         for name, (mark, digest) in reads.items():
             self._meet(name, mark, digest)
-        self.loaded.update(reads)
+
+    def mark(self, path: Path) -> tuple | None:
+        """What `stat` said of the file when this run first asked for its digest, or None."""
+        met = self.met.get(os.fsdecode(path))
+        return met[0] if met is not None else None
 
     def save(self) -> None:
         """Keep the digests of the files this run met (and could trust) for the next run."""

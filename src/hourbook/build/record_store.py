@@ -91,6 +91,18 @@ class RecordStore:
         except OSError:
             pass
 
+    def drop(self, kind: str) -> None:
+        """Remove every record of `kind` (what another record now holds)."""
+        try:
+            names = os.listdir(self.folder / kind)
+        except OSError:
+            return
+        for name in names:
+            try:
+                os.unlink(self.folder / kind / name)
+            except OSError:
+                pass
+
     def prune(self) -> None:
         """Remove the records of the kinds used since the last prune that were not used (inputs that
         changed or went), and the temporary files of a killed writer. Only the first build of a
