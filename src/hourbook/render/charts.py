@@ -178,16 +178,24 @@ def _pattern_id(prefix: str, kind: str, colour: str) -> str:
     return f"{prefix}-{kind}-{colour.lstrip('#')}"
 
 
-def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, tip: str = "",
-            extra: str = "") -> str:
-    """A rectangle in `colour`, or in its pattern drawn over the colour (`_patterns`), with a tooltip.
+def _fill(prefix: str, pattern: str, colour: str) -> str:
+    """`colour`, or its pattern drawn over the colour (`_patterns`)."""
+    return f"url(#{_pattern_id(prefix, pattern, colour)})" if pattern else colour
+
+
+def _rect(x: float, y: float, w: float, h: float, extra: str = "", tip: str = "") -> str:
+    """A rectangle, with a tooltip when `tip` is given (already escaped)."""
+    box = f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra}'
+    return f"{box}><title>{tip}</title></rect>" if tip else f"{box}/>"
+
+
+def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, extra: str = "") -> str:
+    """A rectangle in `colour`, or in its pattern drawn over the colour (a legend's swatch).
 
     One shape a segment: a statement's charts were most of its page's bytes when the pattern
     was a second rectangle over the first.
     """
-    fill = f"url(#{_pattern_id(prefix, pattern, colour)})" if pattern else colour
-    tip_part = f"<title>{tip}</title>" if tip else ""
-    return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra} fill="{fill}">{tip_part}</rect>'
+    return _rect(x, y, w, h, f'{extra} fill="{_fill(prefix, pattern, colour)}"')
 
 
 def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
@@ -270,16 +278,19 @@ def _describe(axis: Axis, series: Sequence[Series]) -> str:
 
 def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: float, step: float,
             fmt: Format) -> list[str]:
-    lines, labels = [], []
+    grid, labels = [], []
     ticks = round(top_value / step) if step else 0
     for index in range(ticks + 1):
         value = step * index
         y = top + plot_h - plot_h * value / top_value
-        lines.append(f'<line x1="{_num(left)}" x2="{_num(left + plot_w)}" y1="{_num(y)}" y2="{_num(y)}" '
-                     f'stroke="{GRID if index else AXIS}"/>')
+        grid.append(f"M{_num(left)} {_num(y)}H{_num(left + plot_w)}")
         labels.append(f'<text x="{_num(left - 6)}" y="{_num(y + 4)}">{escape(fmt(value))}</text>')
-    return (['<g stroke-width="1">', *lines, f'</g><g text-anchor="end" fill="{AXIS}">', *labels, "</g>"]
-            if lines else [])
+    if not grid:
+        return []
+    # The axis (the first line) and the grid above it: one path each, a line a segment.
+    lines = [f'<path d="{grid[0]}" stroke="{AXIS}"/>'] + ([f'<path d="{"".join(grid[1:])}" stroke="{GRID}"/>']
+                                                        if len(grid) > 1 else [])
+    return ['<g stroke-width="1" fill="none">', *lines, f'</g><g text-anchor="end" fill="{AXIS}">', *labels, "</g>"]
 
 
 def _y_label(text: str, top: float, plot_h: float) -> list[str]:
@@ -366,18 +377,22 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     bar = min(slot * 0.7, 42)
     body = [_patterns(prefix, {(s.pattern, s.colour) for s in shown})]
     body += _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
-    body.append('<g stroke="#fff" stroke-width="1">')           # a white gap between segments
+    segments: list[list[str]] = [[] for _ in shown]             # each series' segments, bottom-up per bar
     for index, label in enumerate(axis.labels):
         y = top + plot_h
         x = left + slot * index + (slot - bar) / 2
-        for item in shown:
+        for number, item in enumerate(shown):
             value = float(item.values[index] or 0)
             if value <= 0:
                 continue
             h = plot_h * value / top_value
             y -= h
-            tip = f"{escape(label)} · {escape(item.label)}: {escape(fmt(value))}"
-            body.append(_filled(prefix, item.pattern, x, y, bar, h, item.colour, tip))
+            segments[number].append(_rect(x, y, bar, h, tip=f"{escape(label)} · {escape(item.label)}: "
+                                                            f"{escape(fmt(value))}"))
+    body.append('<g stroke="#fff" stroke-width="1">')           # a white gap between segments
+    for item, drawn in zip(shown, segments):                    # one fill a series: segments never overlap
+        if drawn:
+            body += [f'<g fill="{_fill(prefix, item.pattern, item.colour)}">', *drawn, "</g>"]
     body.append("</g>")
     body += _x_axis(axis, left, slot, top + plot_h)
     body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
