@@ -62,7 +62,7 @@ class RecordStore:
         head = len(MAGIC) + len(self.version)
         if len(data) < head + _DIGEST or not data.startswith(MAGIC) or data[len(MAGIC):head] != self.version:
             return None
-        payload = data[head + _DIGEST:]
+        payload = memoryview(data)[head + _DIGEST:]      # not copied: a pack is tens of MB
         if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != data[head:head + _DIGEST]:
             return None
         try:
@@ -74,7 +74,9 @@ class RecordStore:
         """Store `value` under `key`: a temporary file renamed into place (no fsync: a torn record
         fails its digest and is made again). A read-only books folder keeps nothing."""
         payload = pickle.dumps(value, protocol=5)
-        data = MAGIC + self.version + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+        # The header and the payload written one after the other: a pack of every logbook's entries
+        # is tens of MB, not to be copied once more to be joined.
+        header = MAGIC + self.version + hashlib.blake2b(payload, digest_size=_DIGEST).digest()
         folder = self.folder / kind
         if self.used is not None:
             self.used.setdefault(kind, set()).add(key)
@@ -83,7 +85,8 @@ class RecordStore:
             fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.write(data)
+                    out.write(header)
+                    out.write(payload)
                 os.replace(temp, folder / key)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
