@@ -190,11 +190,8 @@ def _rect(x: float, y: float, w: float, h: float, extra: str = "", tip: str = ""
 
 
 def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, extra: str = "") -> str:
-    """A rectangle in `colour`, or in its pattern drawn over the colour (a legend's swatch).
-
-    One shape a segment: a statement's charts were most of its page's bytes when the pattern
-    was a second rectangle over the first.
-    """
+    """A rectangle in `colour`, or in its pattern drawn over the colour (a legend's swatch): one shape,
+    not a pattern's rectangle over the colour's (a statement's charts were most of its bytes)."""
     return _rect(x, y, w, h, f'{extra} fill="{_fill(prefix, pattern, colour)}"')
 
 
