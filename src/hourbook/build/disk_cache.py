@@ -142,6 +142,7 @@ class DiskLogbookCache(LogbookCache):
         return list(packed[1]), list(packed[2])
 
     def forget_missing(self, seen: set[str]) -> None:
+        """Drop the files no longer in the books, from memory and from the next pack."""
         super().forget_missing(seen)
         for rel in set(self.current) - seen:
             del self.current[rel]

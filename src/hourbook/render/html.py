@@ -220,6 +220,7 @@ class CompactLoader(jinja2.FileSystemLoader):
     """
 
     def get_source(self, environment: jinja2.Environment, template: str):
+        """Jinja's (text, path, up-to-date check), an .html template's lines unindented."""
         source, filename, uptodate = super().get_source(environment, template)
         if template.endswith(".html"):
             source = _INDENT.sub("", source)
