@@ -92,7 +92,7 @@ def append(path: Path, text: str) -> None:
         logbook.write(text)
 
 
-@pytest.mark.parametrize("kind", [disk_cache.PACK_KIND, "logbook", "contract", "report"])
+@pytest.mark.parametrize("kind", [disk_cache.PACK_KIND, "logbook", "contract", "priced", "report"])
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__ for c in CORRUPTIONS])
 def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tmp_path, kind, corrupt):
     root = books(BOOKS)
@@ -107,8 +107,9 @@ def test_a_corrupt_record_is_made_again_and_the_site_is_a_clean_builds(books, tm
     append(root / "logbook/2026/11.md", APPENDED)    # a change, so that the build reads the books again
     builder, result = new_process_build(root)
     # Every corrupt record was refused and its file read again (the appended file has a new key).
-    # (The appended client's report is made anew under a new key: its old record is not asked for.)
-    assert builder.records.rejected == len(kept) - (kind == "report")
+    # (The appended client's report and priced client are made anew under a new key: their old
+    # records are not asked for.)
+    assert builder.records.rejected == len(kept) - (kind in ("report", "priced"))
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
     # ... and rewritten whole: the next process reads them all from disk.
     append(root / "logbook/2026/10.md", ONE_MORE)
@@ -156,12 +157,13 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     # 2 logbooks and 3 contracts in the books: the appended logbook is the one file parsed,
     # the other logbook and every contract come from their records.
     assert (builder.logbooks.parsed, builder.contracts.parsed) == (1, 0)
-    # ... and the owner reports of the 2 clients that did not change (acme, globex) too, and
-    # every compiled template this build used (none compiled again).
+    # ... and the priced clients and owner reports of the 2 clients that did not change (acme,
+    # globex) too, and every compiled template this build used (none compiled again).
     assert builder.env[1].bytecode_cache.compiled == 0
     # ... and the file index, by which no file was read but the appended logbook (once) and the
     # link secret the first build made (too new then to be kept: `file_index.RACY_SECONDS`).
-    assert builder.records.hits == 1 + 3 + 2 + len(records(root, "template")) + 1
+    assert builder.records.hits == 1 + 3 + 2 + 2 + len(records(root, "template")) + 1
+    assert builder.pricing.priced == 1                      # initech only
     assert builder.file_index.read == 2
     assert builder.reports.made == 1                        # initech's owner report only
     assert result.rendered_clients == 1                     # initech's pages only
@@ -193,6 +195,44 @@ def test_owner_reports_from_disk_equal_the_plain_ones(books, tmp_path):
     builder, _ = new_process_build(root)
     assert builder.reports.made == 0
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_priced_clients_from_disk_equal_the_plain_ones_and_hold_the_loaded_entries(books, tmp_path):
+    """The seam `DiskPricingCache` pinned to `core.pricing.price_client`: a new process's priced
+    clients read from disk are equal, field by field, to clients priced afresh, and their lines
+    hold the very entries the process loaded (not copies kept in the record)."""
+    from hourbook.core.pricing import price_books
+
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, _ = new_process_build(root)
+    assert builder.pricing.priced == 1                      # initech; acme and globex from their records
+    priced, _ = load_and_price(root, AS_OF)
+    plain = {client.contract.id: client for client in priced.clients}
+    for cid, hit in builder.pricing.clients.items():
+        contract, _, entries, (client, problems), _ = hit
+        assert client == plain[cid], cid
+        assert client.contract is contract
+        loaded = {id(entry) for entry in entries}
+        assert all(id(line.entry) in loaded for statement in client.statements for line in statement.lines), cid
+    assert {cid for cid in builder.pricing.clients} == set(plain)
+    assert price_books(priced.books, AS_OF).clients == priced.clients
+
+
+def test_a_priced_record_that_refers_to_an_entry_the_client_has_not_is_refused(books):
+    """A priced client's record refers to its entries by their places; read back with fewer
+    entries than it names (a record of other entries under a colliding key), it is refused."""
+    root = books(BOOKS)
+    builder, _ = new_process_build(root)
+    pricing = builder.pricing
+    contract, (as_of, begins), entries, result, late = max(pricing.clients.values(), key=lambda hit: len(hit[2]))
+    assert len(entries) > 1
+    key = pricing.key_of(contract, entries, as_of, begins, late)
+    assert pricing._read(key, contract, entries) == result
+    assert pricing._read(key, contract, entries[:-1]) is None
+    assert pricing._read("no such key", contract, entries) is None
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)

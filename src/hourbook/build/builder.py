@@ -8,7 +8,7 @@ inputs, and redoes only what an input change reaches:
   the build reports the site up to date (`digests.inputs_digest`);
 - a logbook or contract file is read again only when it changed on disk, and a client is
   priced again only when its contract or entries changed (`caches`, plugged into
-  `pipeline.load_and_price`);
+  `pipeline.load_and_price`; on disk too, `disk_cache`);
 - a client's pages are rendered again only when a digest of everything they are made from
   changed: its contract and entries, its account (invoice states, payments, invoice PDFs:
   `render.account.account_inputs`), settings, as-of date, the books' first day and its
@@ -63,6 +63,7 @@ from hourbook.build.digests import templates_digest
 from hourbook.build.digests import values_digest
 from hourbook.build.disk_cache import DiskContractCache
 from hourbook.build.disk_cache import DiskLogbookCache
+from hourbook.build.disk_cache import DiskPricingCache
 from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
@@ -153,6 +154,7 @@ class Builder:
             self.file_index = FileIndex(self.records)
             self.logbooks = DiskLogbookCache(self.records, self.file_index)
             self.contracts = DiskContractCache(self.records, self.file_index)
+            self.pricing = DiskPricingCache(self.records, self.logbooks)
         self.reports = ReportCache() if self.records is None else DiskReportCache(self.records)
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
@@ -190,6 +192,7 @@ class Builder:
         finally:
             self.file_index.save()
             self.logbooks.save()
+            self.pricing.save()
 
     def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:

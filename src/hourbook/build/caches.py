@@ -213,14 +213,23 @@ class PricingCache:
     def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None,
                  late=None):
         """`price_client(contract, entries, as_of, begins, late)`, the very same result when nothing changed."""
+        result = self.remembered(contract, entries, as_of, begins, late)
+        if result is None:
+            result = price_client(contract, entries, as_of, begins, late)
+            self.priced += 1
+            self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
+        return result
+
+    def remembered(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None, late):
+        """The result kept for these very entries (by identity) and an equal contract, date and moves, or None."""
         hit = self.clients.get(contract.id)
         if (hit is not None and hit[1] == (as_of, begins) and len(hit[2]) == len(entries)
                 and all(a is b for a, b in zip(hit[2], entries)) and hit[0] == contract and hit[4] == late):
             return hit[3]
-        result = price_client(contract, entries, as_of, begins, late)
-        self.priced += 1
-        self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
-        return result
+        return None
+
+    def save(self) -> None:
+        """Keep what the next process may reuse: nothing, for a cache in memory."""
 
     def priced_with(self, client: PricedClient) -> tuple:
         """What else `client` was priced from: ((as_of, the books' first day), its late moves);

@@ -5,6 +5,7 @@ content, never by time:
 
     DiskLogbookCache    logbook file -> (entries, diagnostics)    key: its path and bytes
     DiskContractCache   contract file -> (contract, diagnostics)  key: its path, bytes and the settings
+    DiskPricingCache    contract, entries, date -> priced client   key: contract, entries' digest, date, moves
     DiskReportCache     priced client -> its owner report          key: the digest of its pages' inputs
     TemplateCodeCache   template source -> Jinja2's compiled code  key: its name, file and source
 
@@ -14,9 +15,11 @@ whose `stat` changed). The logbooks' records are kept together in one pack, read
 that client's entries there: the builder puts a client's entries' digest together from them
 (`caches.LogbookCache.entries_digest`) instead of pickling every entry again.
 
-Priced clients are not kept on disk: pricing the 100 clients of the 10 000-entry bench books
-costs 0.23 s of CPU, reading their priced records back 0.19-0.33 s plus 0.15 s to digest the
-key (contract and entries), so pricing again is cheaper than reading (docs/performance.md).
+A priced client (`DiskPricingCache`) is kept without its entries: they are stored as their
+places among the entries it was priced from (pickle's persistent ids), and a new process puts
+back its own loaded entries there. Reading one back costs a quarter of pricing it again (0.38 s
+against 1.5 s for the 500 clients of the 100 000-entry bench books); a priced client that held
+its entries cost as much to read as to price (docs/performance.md).
 
 Each is the memory cache of `caches` (watch mode keeps using memory first) with the disk behind it,
 so they plug into the same seams of `pipeline.load_and_price`. Every key also holds hourbook's own
@@ -43,6 +46,7 @@ import jinja2
 
 from hourbook.build.caches import ContractCache
 from hourbook.build.caches import LogbookCache
+from hourbook.build.caches import PricingCache
 from hourbook.build.caches import ReportCache
 from hourbook.build.digests import code_digest
 from hourbook.build.digests import digest_of
@@ -52,6 +56,9 @@ from hourbook.build.file_index import FileIndex
 from hourbook.build.record_store import MAGIC  # noqa: F401 (tests build records by hand)
 from hourbook.build.record_store import RECORDS  # noqa: F401
 from hourbook.build.record_store import RecordStore
+from hourbook.core.pricing import price_client
+from hourbook.core.records import Contract
+from hourbook.core.records import Entry
 from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
 
@@ -198,6 +205,85 @@ class DiskContractCache(ContractCache):
         contract, diags = load(root, path, rel, settings)
         self.store.put("contract", key, (contract, tuple(diags)))
         return contract, diags
+
+
+class DiskPricingCache(PricingCache):
+    """`PricingCache` (memory, by identity) with each priced client on disk behind it, so a new
+    process prices again only the clients whose inputs changed.
+
+    `price_client` reads nothing but its arguments, so the key is their digest: the contract, the
+    client's entries (`LogbookCache.entries_digest`, from the logbooks' per-file digests), the date,
+    the books' first day and the late moves. The record holds the result without the contract and
+    the entries it was priced from: they are stored as references (pickle's persistent ids) and
+    taken from this call's arguments, equal by value (same key), so what is read is small and its
+    lines hold the very entries this process loaded. Priced clients are written by `save`, once
+    the site is in place.
+    """
+
+    def __init__(self, store: RecordStore, logbooks: LogbookCache):
+        super().__init__()
+        self.store = store
+        self.logbooks = logbooks
+        self.waiting: dict[str, tuple] = {}     # client id -> (key, contract, entries, result): to write
+
+    def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None,
+                 late=None):
+        """`price_client(contract, entries, as_of, begins, late)`: from memory, from disk, or priced."""
+        result = self.remembered(contract, entries, as_of, begins, late)
+        if result is not None:
+            return result
+        key = self.key_of(contract, entries, as_of, begins, late)
+        result = self._read(key, contract, entries)
+        if result is None:
+            result = price_client(contract, entries, as_of, begins, late)
+            self.priced += 1
+            self.waiting[contract.id] = (key, contract, tuple(entries), result)
+        self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
+        return result
+
+    def key_of(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None, late) -> str:
+        """The digest of everything `price_client` reads: the record's key."""
+        return values_digest("priced", stable_form(contract), self.logbooks.entries_digest(contract.id, entries),
+                             as_of, begins, stable_form(late))
+
+    def _read(self, key: str, contract: Contract, entries):
+        """The priced client stored under `key`, its references put back from `contract` and
+        `entries`; None when there is none or it cannot be trusted."""
+        data = self.store.get("priced", key)
+        if not isinstance(data, bytes):
+            return None
+        unpickler = pickle.Unpickler(io.BytesIO(data))
+        unpickler.persistent_load = lambda ref: contract if ref == -1 else _entry_at(entries, ref)
+        try:
+            result = unpickler.load()
+        except Exception:                   # a reference these entries have not (never trusted)
+            return None
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], PricedClient)):
+            return None
+        return result
+
+    def save(self) -> None:
+        """Write the clients priced in this process (a clean build: all of them; after an edit: the
+        edited ones)."""
+        waiting, self.waiting = self.waiting, {}
+        for key, contract, entries, result in waiting.values():
+            ids = {id(entry): index for index, entry in enumerate(entries)}
+            ids[id(contract)] = -1
+            buffer = io.BytesIO()
+            pickler = pickle.Pickler(buffer, protocol=5)
+            pickler.persistent_id = lambda obj: ids.get(id(obj)) if type(obj) in _REFERENCED else None
+            pickler.dump(result)
+            self.store.put("priced", key, buffer.getvalue())
+
+
+_REFERENCED = (Entry, Contract)     # what a stored priced client refers to rather than holds
+
+
+def _entry_at(entries, ref) -> Entry:
+    """The entry a stored priced client refers to by its place (ValueError for no such place)."""
+    if type(ref) is not int or not 0 <= ref < len(entries):
+        raise ValueError(f"no entry {ref!r} among {len(entries)}")
+    return entries[ref]
 
 
 class DiskReportCache(ReportCache):
