@@ -137,8 +137,8 @@ def test_clean_build_is_render_site(books, tmp_path):
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
-def test_the_owner_page_made_in_another_process_is_the_one_made_here(books, tmp_path, monkeypatch):
-    """Big books have the people page made in a forked process meanwhile (`EveryEntryPages`):
+def test_the_owner_pages_made_in_another_process_are_the_ones_made_here(books, tmp_path, monkeypatch):
+    """Big books have the people and requests pages made in a forked process meanwhile (`EveryEntryPages`):
     the site is byte for byte the one-process build's."""
     root = books(BOOKS)
     plain = clean_build(root, tmp_path / "plain", pdf=False)
@@ -148,7 +148,7 @@ def test_the_owner_page_made_in_another_process_is_the_one_made_here(books, tmp_
     monkeypatch.setattr(rendering.EveryEntryPages, "result", lambda self: made.append(real(self)) or made[-1])
     result = Builder(root, lambda: AS_OF, out=tmp_path / "forked", pdf=False, disk_cache=False, jobs=2).build()
     assert result.ok
-    assert [sorted(pages) for pages in made] == [["owner/people.html"]]    # from the forked process
+    assert [sorted(pages) for pages in made] == [["owner/people.html", "owner/requests.html"]]  # from the fork
     forked = tree(tmp_path / "forked")
     assert forked == plain
     assert "· People ·".encode() in forked["owner/people.html"] and "· Requests ·".encode() in forked["owner/requests.html"]

@@ -340,7 +340,7 @@ class Builder:
             on_pages()
         files.update(render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
                                  environment=self.env[1], report_of=self.reports,
-                                 every_entry_pages=meanwhile.result() if meanwhile is not None else None))
+                                 every_entry_pages=meanwhile.result if meanwhile is not None else None))
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 
@@ -388,7 +388,7 @@ class Builder:
                 continue
             # The books' first day and the late moves too: a retainer bills from the books' first day
             # (`core.period_figures.books_begin`), which another client's entry can move.
-            key = values_digest(common, stable_form(client.contract),
+            key = values_digest(common, self.pricing.contract_form(client.contract),
                                 self.logbooks.entries_digest(cid, self.pricing.entries_of(client)), context[1], account,
                                 stable_form(self.pricing.priced_with(client)))
             if isinstance(self.reports, DiskReportCache):

@@ -39,6 +39,7 @@ import operator
 from pathlib import Path
 from typing import Callable
 
+from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
@@ -65,12 +66,21 @@ class LogbookCache:
         # rel -> {client id: digest of that client's entries in the file}, for the files whose
         # entries have such digests (`disk_cache.DiskLogbookCache`); see `entries_digest`.
         self.client_digests: dict[str, dict[str, str]] = {}
+        self.digested: dict[str, tuple] = {}    # client id -> (entries, their digest): asked twice a build
 
     def entries_digest(self, client_id: str, entries) -> str:
         """A digest of `entries` (one client's, as loaded from the files this cache read): from the
         digests of the client's entries in each file when every file has them, else of the entries
         themselves. Either way it changes exactly when the client's entries do (for the same
         settings, which alias their tags, and the same code)."""
+        hit = self.digested.get(client_id)
+        if hit is not None and hit[0] is entries:   # the very tuple (held here, so never another's id)
+            return hit[1]
+        digest = self._entries_digest(client_id, entries)
+        self.digested[client_id] = (entries, digest)
+        return digest
+
+    def _entries_digest(self, client_id: str, entries) -> str:
         paths = sorted({entry.source.path for entry in entries})
         try:
             parts = tuple((rel, self.client_digests[rel][client_id]) for rel in paths)
@@ -209,16 +219,25 @@ class PricingCache:
     def __init__(self):
         self.clients: dict[str, tuple] = {}
         self.priced = 0                     # clients priced (not answered from the cache), for tests
+        self.forms: dict[str, tuple] = {}   # client id -> (contract, its stable form)
 
     def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None,
                  late=None):
         """`price_client(contract, entries, as_of, begins, late)`, the very same result when nothing changed."""
+        entries = tuple(entries)
         result = self.remembered(contract, entries, as_of, begins, late)
         if result is None:
             result = price_client(contract, entries, as_of, begins, late)
             self.priced += 1
-            self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
+            self.clients[contract.id] = (contract, (as_of, begins), entries, result, late)
         return result
+
+    def contract_form(self, contract: Contract) -> tuple:
+        """`digests.stable_form(contract)`, made once for each contract read (asked twice a build)."""
+        hit = self.forms.get(contract.id)
+        if hit is None or hit[0] is not contract:
+            hit = self.forms[contract.id] = (contract, stable_form(contract))
+        return hit[1]
 
     def remembered(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None, late):
         """The result kept for these very entries (by identity) and an equal contract, date and moves, or None."""

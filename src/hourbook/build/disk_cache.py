@@ -229,6 +229,7 @@ class DiskPricingCache(PricingCache):
     def __call__(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None = None,
                  late=None):
         """`price_client(contract, entries, as_of, begins, late)`: from memory, from disk, or priced."""
+        entries = tuple(entries)            # one tuple: its digest is made once (`entries_digest`)
         result = self.remembered(contract, entries, as_of, begins, late)
         if result is not None:
             return result
@@ -237,13 +238,13 @@ class DiskPricingCache(PricingCache):
         if result is None:
             result = price_client(contract, entries, as_of, begins, late)
             self.priced += 1
-            self.waiting[contract.id] = (key, contract, tuple(entries), result)
-        self.clients[contract.id] = (contract, (as_of, begins), tuple(entries), result, late)
+            self.waiting[contract.id] = (key, contract, entries, result)
+        self.clients[contract.id] = (contract, (as_of, begins), entries, result, late)
         return result
 
     def key_of(self, contract: Contract, entries, as_of: datetime.date, begins: datetime.date | None, late) -> str:
         """The digest of everything `price_client` reads: the record's key."""
-        return values_digest("priced", stable_form(contract), self.logbooks.entries_digest(contract.id, entries),
+        return values_digest("priced", self.contract_form(contract), self.logbooks.entries_digest(contract.id, entries),
                              as_of, begins, stable_form(late))
 
     def _read(self, key: str, contract: Contract, entries):

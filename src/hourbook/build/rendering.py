@@ -23,7 +23,6 @@ from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
-from hourbook.render import PEOPLE_PAGE
 from hourbook.render import every_entry_files
 from hourbook.render.dashboard import client_report
 from hourbook.render.html import TEMPLATES_DIR
@@ -203,9 +202,9 @@ def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
 
 
 class EveryEntryPages:
-    """The longest of the owner's pages made from every entry (`render.every_entry_files`: the
-    people page), made in a forked process while this one renders the clients' pages and the
-    owner's others (the requests page among them: the two processes end about together).
+    """The owner's pages made from every entry (`render.every_entry_files`: people and requests),
+    made in a forked process while this one renders the changed clients' pages and the owner's
+    dashboard (after an edit at 100 000 entries the two processes end about together: 2.5 s each).
 
     The same bytes as made here: the process inherits the priced books and the compiled
     templates. When it fails, `result` gives None and the caller makes them itself (a books
@@ -243,4 +242,4 @@ class EveryEntryPages:
 def _every_entry_forked() -> dict[str, bytes]:
     """In the forked process: `every_entry_files` of what was handed down."""
     environment, priced, provenance = handed_down("every_entry")
-    return every_entry_files(environment, priced, provenance=provenance, pages=(PEOPLE_PAGE,))
+    return every_entry_files(environment, priced, provenance=provenance)

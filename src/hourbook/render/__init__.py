@@ -104,7 +104,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
                 provenance: Provenance | None = None, clients: Iterable[PricedClient] | None = None,
                 owner: bool = True, documents: bool = True, environment=None,
                 to_pdf: Callable[[str], bytes] | None = None, report_of=client_report,
-                every_entry_pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
+                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
@@ -302,18 +302,20 @@ def client_report_files(env, priced: PricedBooks, client: PricedClient, folders:
 
 
 def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
-                report_of=client_report, every_entry_pages: dict[str, bytes] | None = None) -> dict[str, bytes]:
+                report_of=client_report,
+                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None) -> dict[str, bytes]:
     """robots.txt, the owner's dashboard and receivables: the files that depend on every client.
 
     Args:
         report_of: as for `make_dashboard`.
-        every_entry_pages: of `every_entry_files`, those the caller made (in another process,
-            meanwhile); the others are made here.
+        every_entry_pages: gives those of `every_entry_files` the caller made (in another
+            process, meanwhile), or None; asked once the dashboard is made, so that both
+            processes work at once. The others are made here.
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
-    made = every_entry_pages or {}
+    made = (every_entry_pages() if every_entry_pages is not None else None) or {}
     every_entry_pages = {**every_entry_files(env, priced, provenance=provenance,
                                              pages=[page for page in (REQUESTS_PAGE, PEOPLE_PAGE) if page not in made]),
                          **made}
