@@ -16,6 +16,7 @@ Nothing here is kept on disk: the builder and the price run keep the digests the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import os
@@ -91,9 +92,10 @@ def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
     for part in (code_digest().encode(), os.environ.get(SECRET_ENV, "").encode(), *(e.encode() for e in extra),
                  "\0".join(problems).encode("utf-8", "surrogateescape")):
         digest.update(len(part).to_bytes(8, "little") + part)
+    named = listed.posix_name if listed.root == root else functools.partial(listing.relative_posix, root)
     for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
-        data = (index.digest(path)[0] or "<unreadable>").encode()
-        name = os.fsencode(listing.relative_posix(root, path))   # names need not be UTF-8
+        data = (index.digest(path, listed.stats.get(str(path)))[0] or "<unreadable>").encode()
+        name = os.fsencode(named(path))     # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest_of(digest.hexdigest().encode(), register_inputs(root))

@@ -71,11 +71,12 @@ def file_key(kind: str, rel: str, digest: str, *extra: bytes) -> str:
 def _plain_file(index: FileIndex, path: Path) -> str | None:
     """The digest of the bytes of `path` when it is a regular file (no link: the loader judges
     those), else None."""
-    try:
-        if path.is_symlink():
+    if not index.plain(path):               # the listing said so: no `lstat` again
+        try:
+            if path.is_symlink():
+                return None
+        except OSError:
             return None
-    except OSError:
-        return None
     return index.digest(path)[0]
 
 

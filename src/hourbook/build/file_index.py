@@ -45,27 +45,38 @@ class FileIndex:
         self.seen: dict[str, tuple] = {}     # what this run met and may keep
         self.met: dict[str, tuple] = {}      # what this run met (racy ones too): a file is read once a run
         self.read = 0                       # files read and hashed (not answered by the index), for tests
+        self.listed: set[str] = set()       # the files this run's listing found plain (`digest`'s `listed`)
 
     def begin(self) -> None:
         """A new run of the same process (watch): what the last one met is what is known."""
         self.started = time.time_ns()
         self.met = {}
+        self.listed = set()
         if self.seen:
             self.known, self.seen = self.seen, {}
 
-    def digest(self, path: Path) -> tuple[str | None, bytes | None]:
+    def digest(self, path: Path, listed: os.stat_result | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).
 
         (None, None) when the file cannot be read. Links are followed, as reading them does.
+
+        Args:
+            listed: what `lstat` said of the file when this run listed it, if it is no link
+                (`listing.BooksFiles.stats`): taken for its `stat`, which is not asked again,
+                and the file is known for a plain file (`plain`).
         """
         name = os.fsdecode(path)
         met = self.met.get(name)
         if met is not None:             # once a run: the digest and the records looked up by it agree
             return met[1], None
-        try:
-            info = os.stat(name)
-        except OSError:
-            return None, None
+        if listed is not None:
+            info = listed
+            self.listed.add(name)
+        else:
+            try:
+                info = os.stat(name)
+            except OSError:
+                return None, None
         mark = stat_mark(info)
         known = self.known.get(name)
         if known is not None and known[0] == mark:
@@ -92,6 +103,10 @@ class FileIndex:
         what was made of them is what the digest names."""
         for name, (mark, digest) in reads.items():
             self._meet(name, mark, digest)
+
+    def plain(self, path: Path) -> bool:
+        """Whether this run's listing found `path` a plain file, no link (else: not known)."""
+        return os.fsdecode(path) in self.listed
 
     def mark(self, path: Path) -> tuple | None:
         """What `stat` said of the file when this run first asked for its digest, or None."""

@@ -297,9 +297,15 @@ def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -
 def others_rates(reports: list[ClientReport], months: list[datetime.date]) -> tuple[float | None, ...]:
     """The grouped clients' effective rate per slot: their revenue summed over their logged hours summed
     (a client without logged time in a period adds its revenue and no hours), None without hours."""
+    by_month: dict[datetime.date, list] = {month: [] for month in months}
+    for report in reports:                  # one pass over the rows (500 clients: 30 000 of them)
+        for row in report.rows:
+            found = by_month.get(row.statement.start)
+            if found is not None:
+                found.append(row.figures)
     values = []
     for month in months:
-        figures = [row.figures for report in reports for row in report.rows if row.statement.start == month]
+        figures = by_month[month]
         minutes = sum(f.logged for f in figures)
         revenue = sum((f.revenue for f in figures), Decimal(0))
         values.append(float(revenue * 60 / minutes) if minutes else None)
