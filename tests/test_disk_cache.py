@@ -349,3 +349,26 @@ def test_the_pack_of_logbooks_is_written_again_only_when_it_is_far_behind(books,
     builder, _ = new_process_build(root)
     assert builder.logbooks.parsed == 0 and not records(root, "logbook")
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)
+def test_a_build_state_that_cannot_be_trusted_is_ignored(books, tmp_path, corrupt):
+    """The build state (`publish.encode_state`: the manifest and each client's page digest)
+    truncated, flipped, emptied or foreign: the next process trusts none of it, renders every
+    client again, and the site is a clean build's bytes."""
+    from hourbook.build.cache_folder import STATE_FILE
+    from hourbook.build.publish import decode_state
+    from hourbook.build.publish import encode_state
+
+    root = books(BOOKS)
+    new_process_build(root)
+    path = root / CACHE_DIR / STATE_FILE
+    state = decode_state(path.read_bytes())
+    assert state["clients"] == 3 and state == decode_state(encode_state(state))
+    path.write_bytes(corrupt(path.read_bytes()))
+    assert decode_state(path.read_bytes()) == {}
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, result = new_process_build(root)
+    assert result.rendered_clients == 3
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)

@@ -140,7 +140,7 @@ def test_inputs_are_the_books_not_the_site_or_the_cache(tmp_path):
     assert is_input(tmp_path, str(tmp_path / "hourbook.yaml"))
     assert is_input(tmp_path, str(tmp_path / "templates" / "base.html"))
     assert not is_input(tmp_path, str(tmp_path / "site" / "owner" / "index.html"))
-    assert not is_input(tmp_path, str(tmp_path / CACHE_DIR / "build.json"))
+    assert not is_input(tmp_path, str(tmp_path / CACHE_DIR / "build.state"))
     assert not is_input(tmp_path, str(tmp_path / ".git" / "index"))
     assert not is_input(tmp_path, "/etc/passwd")
 

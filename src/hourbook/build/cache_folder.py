@@ -1,7 +1,7 @@
 """The cache folder, .hourbook-cache/ in the books folder: what one run leaves for the next.
 
-    build.json       the last build's state: inputs digest, manifest, pages (build/publish.py)
-    writing          there while watch mode swaps folders: build.json is stale (build/publish.py)
+    build.state      the last build's state: inputs digest, manifest, pages (build/publish.py)
+    writing          there while watch mode swaps folders: build.state is stale (build/publish.py)
     watch.json       what watch mode's last build did (commands/watch.py)
     pdf/<key>.pdf    statements' PDFs by the digest of their HTML and templates (build/rendering.py)
     price.json       the last `check`/`price --json` run's inputs digest and report (build/price_run.py)
@@ -19,7 +19,7 @@ from hourbook.core.records import Source
 
 CACHE_DIR = ".hourbook-cache"
 FORMAT = 1                          # bump when the layout of the cache folder changes
-STATE_FILE = "build.json"
+STATE_FILE = "build.state"
 WRITING_MARK = "writing"
 WATCH_STATUS = "watch.json"
 PDF_FOLDER = "pdf"
