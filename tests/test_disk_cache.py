@@ -357,8 +357,8 @@ def test_a_build_state_that_cannot_be_trusted_is_ignored(books, tmp_path, corrup
     truncated, flipped, emptied or foreign: the next process trusts none of it, renders every
     client again, and the site is a clean build's bytes."""
     from hourbook.build.cache_folder import STATE_FILE
-    from hourbook.build.publish import decode_state
-    from hourbook.build.publish import encode_state
+    from hourbook.build.cache_folder import decode_state
+    from hourbook.build.cache_folder import encode_state
 
     root = books(BOOKS)
     new_process_build(root)

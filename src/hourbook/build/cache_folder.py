@@ -1,6 +1,7 @@
 """The cache folder, .hourbook-cache/ in the books folder: what one run leaves for the next.
 
-    build.state      the last build's state: inputs digest, manifest, pages (build/publish.py)
+    build.state      the last build's state: inputs digest, manifest, pages (build/publish.py;
+                     a checked pickle: `encode_state`, `decode_state`)
     writing          there while watch mode swaps folders: build.state is stale (build/publish.py)
     watch.json       what watch mode's last build did (commands/watch.py)
     pdf/<key>.pdf    statements' PDFs by the digest of their HTML and templates (build/rendering.py)
@@ -13,6 +14,9 @@ Any of it may go at any time: the next run only takes longer. Diagnostics are ke
 """
 
 from __future__ import annotations
+
+import hashlib
+import pickle
 
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
@@ -30,3 +34,27 @@ PRICE_TEXT = "price.txt"
 def diagnostics_from_json(items: list[dict]) -> list[Diagnostic]:
     """Diagnostics kept as `diagnostic_json` wrote them, read back."""
     return [Diagnostic(Source(item["path"], item["line"]), item["message"], item["severity"]) for item in items]
+
+
+_STATE_MAGIC = b"hourbook-state\n"
+_STATE_DIGEST = 20
+
+
+def encode_state(state: dict) -> bytes:
+    """The build state as saved: a magic line, the BLAKE2b of the payload, the payload (a pickle)."""
+    payload = pickle.dumps(state, protocol=5)
+    return _STATE_MAGIC + hashlib.blake2b(payload, digest_size=_STATE_DIGEST).digest() + payload
+
+
+def decode_state(data: bytes) -> dict:
+    """What `encode_state` saved, or {} for anything else (truncated, changed, foreign, another format)."""
+    head = len(_STATE_MAGIC) + _STATE_DIGEST
+    payload = data[head:]
+    if not data.startswith(_STATE_MAGIC) or \
+            hashlib.blake2b(payload, digest_size=_STATE_DIGEST).digest() != data[len(_STATE_MAGIC):head]:
+        return {}
+    try:
+        state = pickle.loads(payload)
+    except Exception:                   # noqa: BLE001 - whole and ours, yet not loadable: not trusted
+        return {}
+    return state if isinstance(state, dict) else {}

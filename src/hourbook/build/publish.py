@@ -27,9 +27,7 @@ the manifest records (`OnDisk`: its digest, not its bytes).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -38,6 +36,8 @@ from pathlib import Path
 
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import STATE_FILE
+from hourbook.build.cache_folder import decode_state
+from hourbook.build.cache_folder import encode_state
 from hourbook.build.cache_folder import WRITING_MARK
 from hourbook.build.caches import FileHashes
 from hourbook.build.spool import OnDisk
@@ -487,26 +487,3 @@ def _check_relative(rel: str) -> None:
             or any(part in ("", ".", "..") for part in rel.split("/"))):
         raise SiteError(f"refusing to write {rel!r}: outside the site folder")
 
-
-_STATE_MAGIC = b"hourbook-state\n"
-_STATE_DIGEST = 20
-
-
-def encode_state(state: dict) -> bytes:
-    """The build state as saved: a magic line, the BLAKE2b of the payload, the payload (a pickle)."""
-    payload = pickle.dumps(state, protocol=5)
-    return _STATE_MAGIC + hashlib.blake2b(payload, digest_size=_STATE_DIGEST).digest() + payload
-
-
-def decode_state(data: bytes) -> dict:
-    """What `encode_state` saved, or {} for anything else (truncated, changed, foreign, another format)."""
-    head = len(_STATE_MAGIC) + _STATE_DIGEST
-    payload = data[head:]
-    if not data.startswith(_STATE_MAGIC) or \
-            hashlib.blake2b(payload, digest_size=_STATE_DIGEST).digest() != data[len(_STATE_MAGIC):head]:
-        return {}
-    try:
-        state = pickle.loads(payload)
-    except Exception:                   # noqa: BLE001 - whole and ours, yet not loadable: not trusted
-        return {}
-    return state if isinstance(state, dict) else {}
