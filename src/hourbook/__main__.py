@@ -1,5 +1,3 @@
-import sys
+from hourbook.commands.cli import run
 
-from hourbook.commands.cli import main
-
-sys.exit(main())
+run()

@@ -6,6 +6,7 @@ import argparse
 import datetime
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -400,6 +401,25 @@ def make_parser() -> argparse.ArgumentParser:
     match.add_argument("books", nargs="?", default=".", metavar="BOOKS", help="books folder (default: .)")
     match.set_defaults(func=cmd_payments_match)
     return parser
+
+
+def run() -> None:
+    """The `hourbook` command: `main`, then out of the process without taking it apart.
+
+    A build or a price run at 100 000 entries leaves some 300 MB of objects; Python frees them one
+    by one on the way out, 0.3 s of a 4 s build. When no thread but this one is left (nothing is
+    being written meanwhile: every file is whole and closed by then), the process ends at once
+    after its output is flushed; else it exits as usual.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):           # a reader gone, a stream closed: Python's usual way out
+        sys.exit(code)
+    if threading.active_count() == 1:
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
