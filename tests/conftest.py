@@ -101,6 +101,14 @@ def period(data: dict, cid: str, name: str) -> dict:
     return matches[0]
 
 
+@pytest.fixture(autouse=True)
+def no_statement_pages_kept():
+    """A test that watches (or keeps pages itself) leaves the next one rendering every page."""
+    yield
+    from hourbook.render.pages import STATEMENT_PAGES
+    STATEMENT_PAGES.keep(0)
+
+
 @pytest.fixture
 def books(tmp_path):
     """Return a function that writes `{path: text}` into a fresh books folder."""

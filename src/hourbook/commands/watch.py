@@ -42,8 +42,10 @@ from hourbook.output.text import counted
 from hourbook.output.text import format_diagnostic
 from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
+from hourbook.render.pages import STATEMENT_PAGES
 
 DEBOUNCE_SECONDS = 0.1
+KEPT_STATEMENT_PAGES = 2000     # statement pages a watching process keeps with their inputs (`StatementPages`)
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.
 WATCHED = (*BOOKS_PARTS, REGISTER, SECRET_FILE)
 
@@ -218,6 +220,8 @@ class SiteBuilder:
                  on_pages: Callable[[], None] | None = None, log=None, quiet: bool = False):
         self.builder = Builder(root, as_of, out=out, pdf=pdf)
         self.builder.background_cleanup = True   # a long-running process: the old site goes in a thread
+        # After an edit, the edited client's statements that did not change are not rendered again.
+        STATEMENT_PAGES.keep(KEPT_STATEMENT_PAGES)
         self.root = root
         self.on_build = on_build
         self.on_pages = on_pages

@@ -8,6 +8,7 @@ writes files.
 
 from __future__ import annotations
 
+import collections
 import datetime
 from decimal import Decimal
 from typing import Callable
@@ -97,19 +98,28 @@ def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: dat
                   y_label: str = "") -> str:
     """`hours_chart` from minutes already counted by month (`figures.minutes_by_month`); `y_label` names the
     y axis (the owner's pages: "Hours (h)")."""
-    if not any(sum(v.values()) for v in monthly.values()):
+    window = chart_window(monthly, first, upto, months)
+    if window is None:
         return ""
-    axis_months = last_months(upto, months, first)
     labels = status_labels(messages)
     series = [charts.Series(labels[status], charts.STATUS_COLOURS[status],
-                            tuple(monthly.get(month, {}).get(status, 0) / 60 for month in axis_months),
+                            tuple(counts.get(status, 0) / 60 for _, counts in window),
                             charts.STATUS_PATTERNS[status])
               for status in STATUSES]
-    axis = month_axis(axis_months, locale)
+    axis = month_axis([month for month, _ in window], locale)
     return charts.stacked_bars(axis, series, title=filters.translate(messages, "chart_hours"),
                                fmt=lambda value: filters.format_amount(value, locale),
                                row_header=filters.translate(messages, "chart_month"),
                                total_header=filters.translate(messages, "chart_total"), y_label=y_label)
+
+
+def chart_window(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,
+                 upto: datetime.date, months: int) -> tuple | None:
+    """What `monthly_chart` draws of `monthly`: ((month, its minutes by status), ...) for the months it
+    shows; None when no month has logged time (no chart)."""
+    if not any(sum(v.values()) for v in monthly.values()):
+        return None
+    return tuple((month, monthly.get(month, {})) for month in last_months(upto, months, first))
 
 
 def month_axis(months: list[datetime.date], locale: str) -> charts.Axis:
@@ -143,16 +153,68 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
     context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
     view, links = client_statement(client, statement, context["messages"], context["locale"], priced.as_of,
                                    priced.books.settings.seller.email)
-    chart = hours_chart(client, min(statement.end, priced.as_of), STATEMENT_CHART_MONTHS,
-                        context["locale"], context["messages"])
-    return env.get_template("statement.html").render(
-        **context, view=view, statement=statement, contract=contract, seller=priced.books.settings.seller,
-        as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
-        invoices=account.of_period(statement.period) if account is not None else (),
-        invoices_href=f"{invoices_href}{INVOICES_FOLDER}/",
-        block_size=lambda block: block_size(block, context["messages"], context["locale"]),
-        contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
-        **statement_tax_words(contract, priced.books.settings, context["messages"]))
+    upto = min(statement.end, priced.as_of)
+    monthly, first = client_months(client, upto)
+    invoices = account.of_period(statement.period) if account is not None else ()
+    settings = priced.books.settings
+    # Everything the page is made of (the rest follows from these): `STATEMENT_PAGES` gives the last text
+    # made of equal ones back, unrendered.
+    inputs = (env, contract, settings, priced.as_of, statement, view, links, invoices, pdf_href, index_href,
+              invoices_href, chart_window(monthly, first, upto, STATEMENT_CHART_MONTHS))
+
+    def render() -> str:
+        chart = monthly_chart(monthly, first, upto, STATEMENT_CHART_MONTHS, context["locale"], context["messages"])
+        return env.get_template("statement.html").render(
+            **context, view=view, statement=statement, contract=contract, seller=settings.seller,
+            as_of=priced.as_of, pdf_href=pdf_href, index_href=index_href, chart=chart, links=links,
+            invoices=invoices, invoices_href=f"{invoices_href}{INVOICES_FOLDER}/",
+            block_size=lambda block: block_size(block, context["messages"], context["locale"]),
+            contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
+            **statement_tax_words(contract, settings, context["messages"]))
+
+    return STATEMENT_PAGES.page((contract.id, statement.period, pdf_href, index_href, invoices_href), inputs, render)
+
+
+class StatementPages:
+    """The statement pages made last, each with everything it was made of: a page whose inputs
+    equal its last ones is the same text, given back without rendering it again.
+
+    A watching process turns it on (`limit`, in pages kept; 0, the default, keeps none): after an
+    edit, the edited client is priced again whole, but of its statements only those whose lines,
+    invoices or chart changed are rendered again (the edited period, and the later ones whose
+    chart shows its month), not the client's five years. The inputs are compared by value, so a
+    page is never older than what it shows; the environment by identity (a builder makes a new
+    one when the templates change). Pinned to rendering every page by tests/test_statement_pages.py.
+    """
+
+    def __init__(self, limit: int = 0):
+        self.limit = limit
+        self.kept: collections.OrderedDict = collections.OrderedDict()   # slot -> (inputs, text), oldest first
+        self.rendered = 0                   # pages rendered (not given back), for tests
+
+    def page(self, slot: tuple, inputs: tuple, render: Callable[[], str]) -> str:
+        """`render()`, or the text kept for `slot` when it was made of inputs equal to `inputs`."""
+        kept = self.kept.get(slot)
+        if kept is not None and kept[0] == inputs:
+            self.kept.move_to_end(slot)
+            return kept[1]
+        text = render()
+        self.rendered += 1
+        if self.limit > 0:
+            self.kept[slot] = (inputs, text)
+            self.kept.move_to_end(slot)
+            while len(self.kept) > self.limit:
+                self.kept.popitem(last=False)
+        return text
+
+    def keep(self, limit: int) -> None:
+        """Keep the last `limit` pages from now on (0: none, and forget those kept)."""
+        self.limit = limit
+        while len(self.kept) > max(limit, 0):
+            self.kept.popitem(last=False)
+
+
+STATEMENT_PAGES = StatementPages()
 
 
 def render_client_index(env: jinja2.Environment, priced: PricedBooks, client: PricedClient,
