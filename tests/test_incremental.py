@@ -202,7 +202,7 @@ def test_watch_swaps_only_the_changed_folders_and_a_killed_watch_is_not_trusted(
     assert tree(out) == clean_build(root, tmp_path / "clean-again")
 
 
-def test_watch_checks_again_only_the_worker_whose_entries_changed(books):
+def test_watch_checks_again_only_the_file_and_day_an_edit_changed(books):
     # An overlap made and unmade by edits: watch's diagnostics are always a fresh pipeline's.
     root = books({**BOOKS, "hourbook.yaml": BOOKS["hourbook.yaml"] + "team:\n  ivan: {name: Iván Petrov, cost: 28}\n",
                   "logbook/ivan/2026-11.md": "---\nworker: ivan\n---\n# 2026-11-03\n\n## acme\n- 10:00-11:00 cabling\n"})
@@ -218,7 +218,7 @@ def test_watch_checks_again_only_the_worker_whose_entries_changed(books):
         assert result.ok
         assert result.diagnostics == load_and_price(root, AS_OF)[1]
         assert any(d.message == overlap for d in result.diagnostics) is shown
-    assert builder.validation.checked == 2       # the seller's entries, once an edit; never Iván's
+    assert builder.validation.checked == 4       # the edited file and its day, once an edit; never Iván's
 
 
 def test_template_override_rebuilds_every_page_that_uses_it(books, tmp_path):

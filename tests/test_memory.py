@@ -105,7 +105,7 @@ def test_a_build_reads_prices_and_writes_with_the_collector_off_and_renders_with
         return spied
 
     monkeypatch.setattr(pipeline, "load_and_price", spy("price", pipeline.load_and_price))
-    monkeypatch.setattr(FileHashes, "sha256", spy("write", FileHashes.sha256))
+    monkeypatch.setattr(FileHashes, "of_files", spy("write", FileHashes.of_files))
     monkeypatch.setattr(Builder, "render", spy("render", Builder.render))
     result = Builder(root, lambda: datetime.date(2026, 12, 4), pdf=False, jobs=1).build()
     assert result.ok

@@ -43,10 +43,13 @@ from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
-from hourbook.checks.books import BY_WORKER
+from hourbook.checks.books import PER_ENTRY
+from hourbook.checks.books import check_overlaps
+from hourbook.checks.books import day_overlaps
 from hourbook.checks.books import WHOLE_BOOKS
 from hourbook.checks.books import validate
 from hourbook.core.pricing import price_client
+from hourbook.core.records import TIME
 from hourbook.core.records import Books
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
@@ -139,18 +142,25 @@ class ContractCache(LogbookCache):
 
 
 class ValidationCache:
-    """`checks.books.validate` that checks again only the workers whose entries changed.
+    """`checks.books.validate` that checks again only what changed since the last build.
 
-    The checks of `BY_WORKER` look at one entry, or at one worker's time, so their diagnostics
-    are kept by worker: a worker whose entries are the very objects of the last build, under
-    equal contracts, settings and date, has the same ones. The checks of `WHOLE_BOOKS` run
-    every time. The diagnostics are those of `validate`, in another order (the pipeline sorts).
+    The checks of `BY_WORKER` look at one entry, or at one worker's time: their diagnostics are
+    kept by worker, and a worker whose entries are the very objects of the last build, under equal
+    contracts, settings and date, has the same ones. Within a worker whose entries changed, the
+    checks of one entry (`PER_ENTRY`) are kept by logbook file, and overlaps (`check_overlaps`) by
+    day (`checks.books.day_overlaps`: a day whose time ranges are the very same entries, after the
+    same latest range of the days before, has the same ones). So an edit costs the checks of its
+    file and its day, whether the books have many workers or one (a freelancer's 100 000 entries
+    are all one worker's). The checks of `WHOLE_BOOKS` run every time. The diagnostics are those
+    of `validate`, in another order (the pipeline sorts).
     """
 
     def __init__(self):
         self.context: tuple | None = None   # (contracts, settings, broken clients, date) of the kept ones
-        self.workers: dict[str, tuple[list[Entry], list[Diagnostic]]] = {}
-        self.checked = 0                    # workers checked apart (not kept, nor in a whole-books run), for tests
+        # worker -> (its entries, {file: (its entries, diagnostics)}, {date: (its ranges, latest range
+        # before, diagnostics, latest after)}, all its diagnostics)
+        self.workers: dict[str, tuple] = {}
+        self.checked = 0                    # files and days checked apart (not kept, nor in a whole-books run), for tests
 
     def __call__(self, books: Books, as_of: datetime.date) -> list[Diagnostic]:
         """`validate(books, as_of)`, as a list in another order."""
@@ -165,21 +175,98 @@ class ValidationCache:
                 mine = by_worker[entry.worker] = []
             mine.append(entry)
         kept = self.workers
-        changed = [worker for worker, mine in by_worker.items() if not _same_entries(kept.get(worker), mine)]
-        if len(changed) == len(by_worker):
-            # Nothing to keep: every worker at once (a check's setup, once), then told apart by line.
-            found = _by_worker(validate(books, as_of, BY_WORKER), by_worker)
-        else:
-            found = {worker: kept[worker][1] for worker in by_worker if worker not in changed}
-            for worker in changed:
-                found[worker] = validate(dataclasses.replace(books, entries=tuple(by_worker[worker])), as_of,
-                                         BY_WORKER)
+        fresh = None
+        if not any(worker in kept for worker in by_worker):
+            # Nothing to keep: every entry at once (a check's setup, once), then told apart by line.
+            fresh = _by_worker(validate(books, as_of, PER_ENTRY), by_worker)
+            if fresh is None:               # diagnostics that no one worker's lines tell apart: keep none
+                self.workers = {}
+                return validate(books, as_of)
+        workers, found = {}, []
+        for worker, mine in by_worker.items():
+            hit = kept.get(worker)
+            if hit is None or not _same_entries(hit[0], mine):
+                hit = self._check_worker(books, as_of, mine, hit, fresh.get(worker, {}) if fresh is not None else None)
+            workers[worker] = hit
+            found += hit[3]
+        self.workers = workers
+        return found + validate(books, as_of, WHOLE_BOOKS)
+
+    def _check_worker(self, books: Books, as_of: datetime.date, entries: list[Entry], hit: tuple | None,
+                      fresh: dict[str, list[Diagnostic]] | None) -> tuple:
+        """One worker's diagnostics, from those of its files and days that did not change (`hit`, the
+        last build's) and the others checked again; `fresh`: those of `PER_ENTRY` by file, already made."""
+        by_file: dict[str, list[Entry]] = {}
+        by_day: dict[datetime.date, list[Entry]] = {}
+        for entry in entries:
+            mine = by_file.get(entry.source.path)
+            if mine is None:
+                mine = by_file[entry.source.path] = []
+            mine.append(entry)
+            if entry.kind == TIME and entry.start is not None:
+                mine = by_day.get(entry.date)
+                if mine is None:
+                    mine = by_day[entry.date] = []
+                mine.append(entry)
+        kept_files = hit[1] if hit is not None else {}
+        files = {}
+        for rel, mine in by_file.items():
+            if fresh is not None:
+                files[rel] = (mine, fresh.get(rel, []))
+                continue
+            kept = kept_files.get(rel)
+            if kept is None or not _same_entries(kept[0], mine):
+                kept = (mine, validate(dataclasses.replace(books, entries=tuple(mine)), as_of, PER_ENTRY))
                 self.checked += 1
-        if found is None:                   # diagnostics that no one worker's lines tell apart: keep none
-            self.workers = {}
-            return validate(books, as_of)
-        self.workers = {worker: (mine, found[worker]) for worker, mine in by_worker.items()}
-        return [diagnostic for mine in found.values() for diagnostic in mine] + validate(books, as_of, WHOLE_BOOKS)
+            files[rel] = kept
+        days = self._days(by_day, hit[2] if hit is not None else {}, counted=fresh is None)
+        if days is None:                    # a range that starts outside its day: the worker's time whole
+            days, overlaps = {}, check_overlaps(dataclasses.replace(books, entries=tuple(entries)), as_of)
+        else:
+            overlaps = [diagnostic for day in days.values() for diagnostic in day[2]]
+        return entries, files, days, [diagnostic for _, mine in files.values() for diagnostic in mine] + overlaps
+
+    def _days(self, by_day: dict[datetime.date, list[Entry]], kept: dict, counted: bool) -> dict | None:
+        """A worker's days of time ranges, in order, kept or checked again (`day_overlaps`); None when a
+        range starts outside its day (the days cannot be taken one by one)."""
+        days, latest = {}, None
+        for date in sorted(by_day):
+            mine = by_day[date]
+            if any(not 0 <= entry.start < MINUTES_A_DAY for entry in mine):
+                return None
+            hit = kept.get(date)
+            if hit is None or not _same_entries(hit[0], mine) or not _same_latest(hit[1], latest):
+                hit = (mine, latest, *day_overlaps(mine, latest))
+                self.checked += counted
+            days[date] = hit
+            latest = hit[3]
+        return days
+
+
+def _by_worker(diagnostics: list[Diagnostic], by_worker: dict[str, list[Entry]]) -> dict[str, dict] | None:
+    """`diagnostics` (each at an entry's line) by the worker of that entry and its file; None when a
+    line holds entries of two workers, or a diagnostic is at no entry's line."""
+    worker_at: dict = {}
+    for worker, mine in by_worker.items():
+        for entry in mine:
+            if worker_at.setdefault(entry.source, worker) != worker:
+                return None
+    found: dict[str, dict[str, list[Diagnostic]]] = {worker: {} for worker in by_worker}
+    for diagnostic in diagnostics:
+        worker = worker_at.get(diagnostic.source)
+        if worker is None:
+            return None
+        found[worker].setdefault(diagnostic.source.path, []).append(diagnostic)
+    return found
+
+
+MINUTES_A_DAY = 24 * 60
+
+
+def _same_latest(kept: tuple | None, now: tuple | None) -> bool:
+    """Whether two `day_overlaps` carries are the same range: same start and end, the very entry."""
+    return kept is now or (kept is not None and now is not None and kept[0] == now[0] and kept[1] == now[1]
+                           and kept[2] is now[2])
 
 
 def _same_context(kept: tuple, now: tuple) -> bool:
@@ -191,26 +278,9 @@ def _same_context(kept: tuple, now: tuple) -> bool:
             and (settings is settings_now or settings == settings_now))
 
 
-def _same_entries(kept: tuple | None, entries: list[Entry]) -> bool:
-    """Whether a worker's `entries` are the very objects `kept` holds."""
-    return kept is not None and len(kept[0]) == len(entries) and all(map(operator.is_, kept[0], entries))
-
-
-def _by_worker(diagnostics: list[Diagnostic], by_worker: dict[str, list[Entry]]) -> dict[str, list] | None:
-    """`diagnostics` (each at an entry's line) by the worker of that entry; None when a line holds
-    entries of two workers, or a diagnostic is at no entry's line."""
-    worker_at: dict = {}
-    for worker, mine in by_worker.items():
-        for entry in mine:
-            if worker_at.setdefault(entry.source, worker) != worker:
-                return None
-    found: dict[str, list] = {worker: [] for worker in by_worker}
-    for diagnostic in diagnostics:
-        worker = worker_at.get(diagnostic.source)
-        if worker is None:
-            return None
-        found[worker].append(diagnostic)
-    return found
+def _same_entries(kept: list[Entry], entries: list[Entry]) -> bool:
+    """Whether `entries` are the very objects of `kept`, in the same order."""
+    return len(kept) == len(entries) and all(map(operator.is_, kept, entries))
 
 
 class PricingCache:
@@ -325,10 +395,20 @@ class FileHashes:
     def __init__(self):
         self.files: dict[str, tuple[bytes, str]] = {}
 
-    def sha256(self, rel: str, data: bytes) -> str:
-        """The sha256 of `data`, known without hashing when they are the very bytes last written to `rel`."""
-        known = self.files.get(rel)
-        return known[1] if known is not None and known[0] is data else hashlib.sha256(data).hexdigest()
+    def of_files(self, files: dict) -> dict[str, str]:
+        """Each path's sha256: known without hashing for the very bytes last written there, the one it
+        holds for a file kept on disk or in the spool (one loop over the whole site's paths, each
+        build of a watching process)."""
+        known, hashes = self.files, {}
+        for rel, data in files.items():
+            hit = known.get(rel)
+            if hit is not None and hit[0] is data:
+                hashes[rel] = hit[1]
+            elif isinstance(data, (OnDisk, Spooled)):
+                hashes[rel] = data.sha256
+            else:
+                hashes[rel] = hashlib.sha256(data).hexdigest()
+        return hashes
 
     def replace(self, files: dict[str, tuple[bytes, str]]) -> None:
         """The bytes and hashes of the site just written."""

@@ -41,7 +41,6 @@ from hourbook.build.cache_folder import encode_state
 from hourbook.build.cache_folder import WRITING_MARK
 from hourbook.build.caches import FileHashes
 from hourbook.build.spool import OnDisk
-from hourbook.build.spool import Spooled
 from hourbook.build.spool import put_file
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.site.files import SiteError
@@ -240,8 +239,7 @@ class PublishedSite:
         if problem:
             raise SiteError(problem)
         files = {**files, SITE_MARKER: SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
-        hashes = {rel: data.sha256 if isinstance(data, (OnDisk, Spooled)) else self.hashes.sha256(rel, data)
-                  for rel, data in files.items()}
+        hashes = self.hashes.of_files(files)
         old = self.state.get("manifest") or {}
         changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
         removed = [rel for rel in old if rel not in files]
@@ -310,12 +308,12 @@ class PublishedSite:
         out = self.out
         kept = set()                # outside the changed units every file is as it was (`site_units`)
         members: dict[str, list[str]] = {unit: [] for unit in units}
+        inside = tuple(f"{unit}/" for unit in units)
         for rel in files:
-            unit = unit_of(rel)
-            if unit not in members:
+            if rel.startswith(inside):
+                members[unit_of(rel)].append(rel)
+            elif rel not in members:        # a changed top-level file is its own unit
                 kept.add(rel)
-            elif rel != unit:
-                members[unit].append(rel)
         for unit, rels in members.items():
             for rel in rels or [unit]:
                 _check_relative(rel)

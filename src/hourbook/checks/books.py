@@ -24,6 +24,7 @@ from hourbook.core.records import TIME
 from hourbook.core.records import WARNING
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
+from hourbook.core.records import Entry
 from hourbook.core.records import Source
 from hourbook.checks.spelling import check_requester_spelling
 from hourbook.checks.spelling import check_tag_spelling
@@ -116,18 +117,41 @@ def check_overlaps(books: Books, unused_as_of: datetime.date) -> list[Diagnostic
     problems = []
     for spans in by_worker.values():
         spans.sort()
-        latest = None
-        for start, _, _, _, end, entry in spans:
-            if latest is not None and start < latest[1]:
-                other = latest[2]
-                problems.append(Diagnostic(
-                    entry.source,
-                    f"{format_clock(entry.start)}-{format_clock(entry.end)} overlaps "
-                    f"{format_clock(other.start)}-{format_clock(other.end)} on {other.date} at {other.source}",
-                    WARNING))
-            if latest is None or end > latest[1]:
-                latest = (start, end, entry)
+        problems += _overlaps(spans, None)[0]
     return problems
+
+
+def _overlaps(spans: list[tuple], latest: tuple | None) -> tuple[list[Diagnostic], tuple | None]:
+    """The overlaps among one worker's `spans` (sorted, as `check_overlaps` makes them), after ranges
+    of which the one that ends latest is `latest` ((start, end, entry), or None): (the diagnostics,
+    the range that ends latest after them)."""
+    problems = []
+    for start, _, _, _, end, entry in spans:
+        if latest is not None and start < latest[1]:
+            other = latest[2]
+            problems.append(Diagnostic(
+                entry.source,
+                f"{format_clock(entry.start)}-{format_clock(entry.end)} overlaps "
+                f"{format_clock(other.start)}-{format_clock(other.end)} on {other.date} at {other.source}",
+                WARNING))
+        if latest is None or end > latest[1]:
+            latest = (start, end, entry)
+    return problems, latest
+
+
+def day_overlaps(entries: list[Entry], latest: tuple | None) -> tuple[list[Diagnostic], tuple | None]:
+    """`check_overlaps` one day at a time: the overlaps among one worker's time ranges of one day
+    (`entries`, each with a start within the day, in the books' order), after that worker's days
+    before it, of whose ranges the one that ends latest is `latest` (or None). Returns the
+    diagnostics and the range that ends latest after the day, for the next one. Going over a
+    worker's days in order, one after the other, gives what `check_overlaps` gives
+    (`build.caches.ValidationCache` keeps each day's answer)."""
+    spans = []
+    for index, entry in enumerate(entries):
+        base = entry.date.toordinal() * 1440
+        spans.append((base + entry.start, entry.source.path, entry.source.line, index, base + entry.end, entry))
+    spans.sort()
+    return _overlaps(spans, latest)
 
 
 def check_future(books: Books, as_of: datetime.date) -> list[Diagnostic]:
@@ -228,6 +252,9 @@ VALIDATIONS = [check_clients, check_workers, check_quote_tags, check_overlaps, c
 # checks again only the workers whose entries changed; the others, `WHOLE_BOOKS`, run every time.
 BY_WORKER = (check_clients, check_workers, check_quote_tags, check_overlaps, check_future, check_expenses,
              check_tag_spelling, check_requester_spelling)
+# Of those, the ones that look at one entry at a time: over any split of the entries at all, their
+# diagnostics are those over the whole books (the cache keeps them by logbook file).
+PER_ENTRY = tuple(check for check in BY_WORKER if check is not check_overlaps)
 WHOLE_BOOKS = tuple(check for check in VALIDATIONS if check not in BY_WORKER)
 
 
