@@ -27,6 +27,7 @@ from hourbook.core.documents import Document
 from hourbook.core.documents import Item
 from hourbook.core.documents import content_hash
 from hourbook.core.documents import corrected_number
+from hourbook.core.documents import corrects
 from hourbook.core.documents import document_items
 from hourbook.core.documents import is_correction
 from hourbook.core.late import plan_late
@@ -244,7 +245,12 @@ def rate_change_term(old: Item, now: Item, line: Line | None, contract: Contract
 def check_corrections(records: list[IssuedRecord], priced: PricedBooks) -> list[Diagnostic]:
     """Every `#correction` entry names one of its client's issued invoices by number. Pure."""
     problems = []
+    # Few entries correct an invoice: only their clients' lines are looked at (a build after an edit
+    # does not go through every line of the books for none).
+    correcting = {entry.client for entry in priced.books.entries if corrects(entry)}
     for client in priced.clients:
+        if client.contract.id not in correcting:
+            continue
         numbers = client_numbers(records, client.contract.id)
         seen = set()
         for statement in client.statements:

@@ -24,6 +24,7 @@ from hourbook.core.period_figures import totals
 from hourbook.core.records import EXPENSE
 from hourbook.core.records import ClientId
 from hourbook.core.records import Contract
+from hourbook.core.records import Entry
 from hourbook.core.records import Fee
 from hourbook.core.records import Line
 from hourbook.core.records import Statement
@@ -63,7 +64,12 @@ class Document:
 
 def is_correction(line: Line) -> bool:
     """Whether the line's entry is tagged #correction."""
-    return CORRECTION_TAG in line.entry.tags
+    return corrects(line.entry)
+
+
+def corrects(entry: Entry) -> bool:
+    """Whether the entry is tagged #correction."""
+    return CORRECTION_TAG in entry.tags
 
 
 def corrected_number(line: Line, numbers: dict[str, str]) -> str:

@@ -28,6 +28,8 @@ from hourbook.core.records import TIME
 from hourbook.core.records import UNCOVERED
 from hourbook.core.records import WARNING
 from hourbook.core.records import Books
+from hourbook.core.records import SortedEntries
+from hourbook.core.records import pricing_order
 from hourbook.core.records import Contract
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
@@ -95,7 +97,8 @@ def client_entries(books: Books, as_of: datetime.date) -> dict[str, list[Entry]]
     """Each client's entries up to `as_of`, in pricing order (what `price_client` takes)."""
     by_client: dict[str, list[Entry]] = defaultdict(list)
     # The pricing order, whatever order the entries came in: allowances and blocks depend on it.
-    for entry in sorted(books.entries, key=lambda e: (e.date, e.source.path, e.source.line)):
+    entries = books.entries
+    for entry in entries if type(entries) is SortedEntries else sorted(entries, key=pricing_order):
         if entry.date <= as_of:
             by_client[entry.client].append(entry)
     return by_client

@@ -331,6 +331,23 @@ class Payment:
     currency: str = ""                          # "" = the invoice's or the client's
 
 
+def pricing_order(entry: Entry) -> tuple:
+    """The order entries are priced in, whatever order they came in: by date, then file and line
+    (allowances and prepaid blocks are used up in it)."""
+    return entry.date, entry.source.path, entry.source.line
+
+
+class SortedEntries(tuple):
+    """Entries in `pricing_order`, as the loader sorted them: `core.pricing.client_entries` need not
+    sort them again (100 000 entries: 22 ms a build). Only `sorted_entries` makes one, and a tuple
+    cannot change; a slice or a sum of it is a plain tuple again."""
+
+
+def sorted_entries(entries) -> SortedEntries:
+    """`entries` in `pricing_order`, marked as such."""
+    return SortedEntries(sorted(entries, key=pricing_order))
+
+
 @dataclass(frozen=True)
 class Books:
     """Everything loaded from a books folder."""

@@ -17,6 +17,7 @@ from hourbook.core.records import ERROR
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
+from hourbook.core.records import sorted_entries
 from hourbook.load import limits
 from hourbook.load.contracts import load_contracts
 from hourbook.load.files import read_file
@@ -58,17 +59,16 @@ def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles) -
     diags.extend(listed.problems)
     settings = load_settings(root, listed.settings, diags)
     contracts, broken = load_contracts(root, settings, diags, listed, contract_cache)
-    entries = load_logbooks(root, diags, listed, logbook_cache)
-    entries.sort(key=lambda e: (e.date, e.source.path, e.source.line))
-    # hourbook.yaml's `tags:` aliases: the tags they stand for, in the entries and the contracts.
-    entries = alias_entries(entries, settings.tag_aliases)
+    # hourbook.yaml's `tags:` aliases: the tags they stand for, in the entries and the contracts
+    # (an aliased entry keeps its date and place: the order holds).
+    entries = sorted_entries(alias_entries(load_logbooks(root, diags, listed, logbook_cache), settings.tag_aliases))
     contracts = [alias_contract(contract, settings.tag_aliases) for contract in contracts]
     files = [SETTINGS_FILE] if listed.settings else []
     payments = load_payments(root, listed.payments, diags)
     files += [relative(root, p) for p in listed.contracts]
     files += listed.logbook_names if listed.root == root else [relative(root, p) for p in listed.logbooks]
     files += [relative(root, p) for p in listed.payments]
-    books = Books(settings=settings, contracts=tuple(contracts), entries=tuple(entries), files=tuple(files),
+    books = Books(settings=settings, contracts=tuple(contracts), entries=entries, files=tuple(files),
                   payments=tuple(payments), broken_clients=frozenset(broken))
     return books, list(diags)
 
