@@ -30,3 +30,39 @@ def test_the_loaded_entries_are_sorted_and_priced_as_any_order_of_them(tmp_path)
     assert priced.clients == priced_plain.clients and priced.diagnostics == priced_plain.diagnostics
     # A slice of it is a plain tuple: never taken as sorted.
     assert type(books.entries[1:]) is tuple and type(books.entries + ()) is tuple
+
+
+def test_the_exchange_rate_check_stops_early_only_in_date_order(tmp_path):
+    # Two clients in foreign currencies without rates: the check names each one's first day, whether
+    # it stops once every contract's first day is seen (sorted entries) or goes through them all.
+    from test_owner_earned import SETTINGS
+    from test_owner_earned import SRC
+    from test_owner_earned import entry
+
+    from hourbook.checks.books import check_exchange_rates
+    from hourbook.core.money import D
+    from hourbook.core.records import Books
+    from hourbook.core.records import Contract
+    from hourbook.core.records import Party
+    from hourbook.core.records import Term
+    from hourbook.core.records import sorted_entries
+
+    def contract(cid, currency):
+        return Contract(id=cid, party=Party(cid), source=SRC, currency=currency,
+                        terms=(Term("hourly", datetime.date(2026, 1, 1), None, SRC, rate=D(50)),))
+
+    days = [datetime.date(2026, month, day) for month in (2, 3, 5) for day in (3, 17)]
+    entries = [entry(day, 60, client=client) for day in days for client in ("us", "ch", "es")]
+    entries.append(entry(datetime.date(2027, 1, 4), 60, client="jp"))      # after the date: never first
+    random.Random(3).shuffle(entries)
+    contracts = (contract("us", "USD"), contract("ch", "CHF"), contract("es", "EUR"), contract("jp", "JPY"))
+    plain = Books(SETTINGS, contracts, tuple(entries))
+    ordered = Books(SETTINGS, contracts, sorted_entries(entries))
+    found = check_exchange_rates(ordered, AS_OF)
+    assert found == check_exchange_rates(plain, AS_OF)
+    assert sorted(d.message[:40] for d in found) == ["no exchange rate for CHF on or before 20",
+                                                     "no exchange rate for USD on or before 20"]
+    assert all("2026-02-03" in d.message for d in found)
+    # Without the late client every contract's first day is seen on 3 February: the same warnings.
+    early = [e for e in entries if e.client != "jp"]
+    assert check_exchange_rates(Books(SETTINGS, contracts[:3], sorted_entries(early)), AS_OF) == found

@@ -25,6 +25,7 @@ from hourbook.core.records import WARNING
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Entry
+from hourbook.core.records import SortedEntries
 from hourbook.core.records import Source
 from hourbook.checks.spelling import check_requester_spelling
 from hourbook.checks.spelling import check_tag_spelling
@@ -212,12 +213,18 @@ def check_exchange_rates(books: Books, as_of: datetime.date) -> list[Diagnostic]
             first[currency] = day
 
     earliest: dict[str, datetime.date] = {}     # client -> its first priced day on or before as_of
+    # Entries in date order (the loader's) are gone through only until every contract's first day is seen.
+    in_order = type(books.entries) is SortedEntries
+    wanted = {contract.id for contract in books.contracts}
     for entry in books.entries:
         day = entry.date
+        if in_order and (day > as_of or not wanted):
+            break
         if entry.kind in (TIME, EXPENSE) and day <= as_of:
             known = earliest.get(entry.client)
             if known is None or day < known:
                 earliest[entry.client] = day
+                wanted.discard(entry.client)
     for contract in books.contracts:
         if contract.id in earliest:
             seen(contract.currency, earliest[contract.id])

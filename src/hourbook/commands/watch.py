@@ -44,7 +44,7 @@ from hourbook.output.text import shown_diagnostics
 from hourbook.output.text import summary_line
 from hourbook.render.pages import STATEMENT_PAGES
 
-DEBOUNCE_SECONDS = 0.1
+DEBOUNCE_SECONDS = 0.05      # editors save in a few writes or a rename, all within milliseconds
 KEPT_STATEMENT_PAGES = 2000     # statement pages a watching process keeps with their inputs (`StatementPages`)
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.
 WATCHED = (*BOOKS_PARTS, REGISTER, SECRET_FILE)
