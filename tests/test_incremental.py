@@ -360,6 +360,14 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
         result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
         return out.getvalue(), result
 
+    def run_to_file(root, jobs):
+        # A file as standard output is: the chunks' bytes go to its buffer as they are (`write_utf8`).
+        path = root.parent / "price.json"
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("")               # text before the bytes stays before them
+            price_run.price_run(root, AS_OF, out=out, jobs=jobs)
+        return path.read_text(encoding="utf-8")
+
     root = books(BOOKS)
     priced, diagnostics = load_and_price(root, AS_OF)
     reference = json_text(priced_json(priced, diagnostics)) + "\n"
@@ -370,14 +378,19 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
         assert result.diagnostics == diagnostics and result.clients == 3
         cached, result = run(root, jobs)     # from .hourbook-cache/
         assert cached == reference and result.diagnostics == diagnostics
+        assert run_to_file(root, jobs) == reference
         price_run.price_run(root, AS_OF)    # check does not spoil the cached JSON
         assert run(root, jobs)[0] == reference
         monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
         assert run(root, jobs)[0] == reference
         monkeypatch.delenv(price_run.NO_CACHE_ENV)
-    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m buzón, ñandú — 東京")
     priced, diagnostics = load_and_price(root, AS_OF)
-    assert run(root, 2)[0] == json_text(priced_json(priced, diagnostics)) + "\n"
+    reference = json_text(priced_json(priced, diagnostics)) + "\n"
+    assert "東京" in reference
+    assert run(root, 2)[0] == reference and run_to_file(root, 2) == reference
+    monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
+    assert run_to_file(root, 2) == reference
 
 
 def test_price_json_of_books_without_clients(books):
@@ -516,3 +529,34 @@ def test_price_json_is_the_same_whichever_process_takes_which_clients(books, mon
     chunks, mine = taken[0]
     assert chunks == 3 and mine == {"all here": [0, 1, 2], "all in the other process": [],
                                     "every other chunk": [0, 2]}[pattern]
+
+
+def test_watch_looks_only_at_the_files_whose_bytes_changed_and_writes_the_same_site(books, tmp_path, monkeypatch):
+    from hourbook.build.caches import FileHashes
+
+    root = books(BOOKS)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = True
+    looked = []
+    of_files = FileHashes.of_files
+
+    def spied(self, files, manifest):
+        hashes, fresh = of_files(self, files, manifest)
+        looked.append((len(files), len(fresh)))
+        return hashes, fresh
+
+    monkeypatch.setattr(FileHashes, "of_files", spied)
+    assert builder.build().ok
+    assert looked[0][0] == looked[0][1]                  # the first build: every file
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")      # initech only
+    looked.clear()
+    assert builder.build().ok
+    ((total, fresh),) = looked
+    assert 0 < fresh < total / 2                        # Initech's pages and the owner's, not the rest
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+    # A manifest the last write did not make (a state read from disk) is trusted for nothing.
+    files = {"public/robots.txt": b"x"}
+    hashes = FileHashes()
+    assert hashes.of_files(files, {})[1] == ["public/robots.txt"]
+    hashes.replace(files, {"public/robots.txt": "0" * 64}, manifest := {"public/robots.txt": ["0" * 64, 1, 1]})
+    assert hashes.of_files(files, manifest)[1] == [] and hashes.of_files(files, dict(manifest))[1] == ["public/robots.txt"]

@@ -390,26 +390,33 @@ class PageCache:
 
 
 class FileHashes:
-    """Site path -> (the bytes last written there, their sha256)."""
+    """Site path -> the bytes last written there and their sha256, and the manifest that write made."""
 
     def __init__(self):
-        self.files: dict[str, tuple[bytes, str]] = {}
+        self.data: dict = {}                # rel -> the bytes (or `OnDisk`, `Spooled`) last written
+        self.sha: dict[str, str] = {}       # rel -> their sha256
+        self.manifest: dict | None = None   # the manifest of that write
 
-    def of_files(self, files: dict) -> dict[str, str]:
-        """Each path's sha256: known without hashing for the very bytes last written there, the one it
-        holds for a file kept on disk or in the spool (one loop over the whole site's paths, each
-        build of a watching process)."""
-        known, hashes = self.files, {}
-        for rel, data in files.items():
-            hit = known.get(rel)
-            if hit is not None and hit[0] is data:
-                hashes[rel] = hit[1]
-            elif isinstance(data, (OnDisk, Spooled)):
-                hashes[rel] = data.sha256
-            else:
-                hashes[rel] = hashlib.sha256(data).hexdigest()
-        return hashes
+    def of_files(self, files: dict, manifest: dict) -> tuple[dict[str, str], list[str]]:
+        """Each path's sha256, and the paths that may differ from `manifest` (the others are as it says).
 
-    def replace(self, files: dict[str, tuple[bytes, str]]) -> None:
-        """The bytes and hashes of the site just written."""
-        self.files = files
+        When `manifest` is the very one the last write made, a path whose bytes are the very object
+        written then is as it says, and only the others are looked at: a watching process's site of
+        51 000 files after an edit, a few hundred (one loop over the paths, in C, not five in Python).
+        Otherwise every path is looked at."""
+        if manifest is self.manifest and manifest is not None:
+            data = self.data
+            fresh = [rel for rel, value in files.items() if data.get(rel) is not value]
+            hashes = dict(self.sha)
+            for rel in data.keys() - files.keys():
+                del hashes[rel]
+        else:
+            fresh, hashes = list(files), {}
+        for rel in fresh:
+            value = files[rel]
+            hashes[rel] = value.sha256 if isinstance(value, (OnDisk, Spooled)) else hashlib.sha256(value).hexdigest()
+        return hashes, fresh
+
+    def replace(self, files: dict, hashes: dict[str, str], manifest: dict) -> None:
+        """The site just written: its files, their hashes and its manifest."""
+        self.data, self.sha, self.manifest = files, hashes, manifest

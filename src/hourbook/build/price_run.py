@@ -16,11 +16,13 @@ are kept in the cache folder and given again while no input changed.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import datetime
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -169,10 +171,14 @@ def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: Pri
         for sink in sinks:
             sink.write(chunk)
 
+    def write_encoded(data: bytes) -> None:
+        for sink in sinks:
+            write_utf8(sink, data)
+
     count = len(priced.books.contracts)
     write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
     if shares.split:
-        run.diagnostics = sorted_diagnostics(run.diagnostics, *shares.write_chunks(priced, write))
+        run.diagnostics = sorted_diagnostics(run.diagnostics, *shares.write_chunks(priced, write, write_encoded))
     else:
         _write_shares(priced, shares, sinks, write, run)
     if count:
@@ -282,9 +288,10 @@ class ClientShares:
         if self.pool is not None:
             self.futures = [self.pool.submit(_write_share_forked, first, last) for first, last in self.bounds[1:]]
 
-    def write_chunks(self, priced: PricedBooks, write) -> list[list[Diagnostic]]:
-        """Split: every chunk's JSON in order, `,\\n    `-separated, to `write`: this process's written to a
-        temporary file first (while the others write theirs), then all copied. The others' diagnostics."""
+    def write_chunks(self, priced: PricedBooks, write, write_encoded) -> list[list[Diagnostic]]:
+        """Split: every chunk's JSON in order, `,\\n    `-separated, to `write` (text) and `write_encoded`
+        (the same as UTF-8 bytes): this process's written to a temporary file first (while the others
+        write theirs), then all copied. The others' diagnostics."""
         files, more = {}, []
         try:
             own = chunks_json(priced, self.chunks, self.mine)
@@ -300,7 +307,9 @@ class ClientShares:
                 path, start, end = pieces[chunk]
                 text = files[path]
                 text.seek(start)
-                write(("" if chunk == 0 else ",\n    ") + text.read(end - start).decode("utf-8"))
+                if chunk:
+                    write(",\n    ")
+                write_encoded(text.read(end - start))
         finally:
             for path, text in files.items():
                 if text is not None:
@@ -401,13 +410,42 @@ def _write_share_forked(first: int, last: int) -> str:
 # ---------------------------------------------------------------- the cached report
 
 
+def write_utf8(sink, data: bytes) -> None:
+    """`data`, UTF-8 text whole, to the text stream `sink`: as bytes to the buffer under it when it writes
+    UTF-8 and translates no newline (a file, standard output: 70 MB of JSON not decoded and encoded
+    again, 0.1 s at 100 000 entries), else as text."""
+    raw = _raw_buffer(sink)
+    if raw is None:
+        sink.write(data.decode("utf-8"))
+    else:
+        sink.flush()                        # what was written as text goes first
+        raw.write(data)
+
+
+def _raw_buffer(sink):
+    """The byte stream under `sink` when bytes written to it are what `sink.write` of their text would
+    write (UTF-8, newlines as they are), else None."""
+    buffer, encoding = getattr(sink, "buffer", None), getattr(sink, "encoding", None)
+    if buffer is None or not isinstance(encoding, str) or os.linesep != "\n":
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
+
+
 def _read_price_cache(folder: Path, key: str, out) -> PriceRun | None:
     """The last run's report when its inputs digest is `key`, its JSON copied to `out`; else None."""
     try:
         report = json.loads((folder / PRICE_REPORT).read_text(encoding="utf-8"))
         if report.get("key") != key or (out is not None and report.get("text_key") != key):
             return None
-        if out is not None:
+        raw = _raw_buffer(out) if out is not None else None
+        if raw is not None:
+            out.flush()
+            with open(folder / PRICE_TEXT, "rb") as cached:
+                shutil.copyfileobj(cached, raw, _CHUNK)
+        elif out is not None:
             with open(folder / PRICE_TEXT, encoding="utf-8") as cached:
                 while chunk := cached.read(_CHUNK):
                     out.write(chunk)

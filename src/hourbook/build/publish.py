@@ -239,23 +239,30 @@ class PublishedSite:
         if problem:
             raise SiteError(problem)
         files = {**files, SITE_MARKER: SITE_MARKER_TEXT}   # the folder is a site: the next build may replace it
-        hashes = self.hashes.of_files(files)
         old = self.state.get("manifest") or {}
-        changed = [rel for rel in files if rel not in old or old[rel][0] != hashes[rel]]
-        removed = [rel for rel in old if rel not in files]
+        hashes, fresh = self.hashes.of_files(files, old)
+        changed = [rel for rel in fresh if rel not in old or old[rel][0] != hashes[rel]]
+        removed = sorted(old.keys() - files.keys())
         units = site_units(changed + removed) if watch and self.intact() else None
         if units is not None and len(units) <= MAX_UNIT_SWAPS:
-            linked = self._write_units(files, hashes, old, units)
-        else:
-            linked = self._write_swap(files, hashes, old, watch)
-        self.hashes.replace({rel: (data, hashes[rel]) for rel, data in files.items()})
-        manifest = {}
-        for rel in files:
-            if rel in linked:
-                manifest[rel] = old[rel]          # the same inode: same size and mtime
-            else:
+            # Outside the changed folders every file is as the old manifest says; inside, those linked too.
+            written = self._write_units(files, hashes, old, units)
+            manifest = dict(old)
+            for rel in removed:
+                del manifest[rel]
+            for rel in written:
                 stat = (self.out / rel).stat()
                 manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
+        else:
+            linked = self._write_swap(files, hashes, old, watch)
+            manifest = {}
+            for rel in files:
+                if rel in linked:
+                    manifest[rel] = old[rel]          # the same inode: same size and mtime
+                else:
+                    stat = (self.out / rel).stat()
+                    manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
+        self.hashes.replace(files, hashes, manifest)
         return manifest, len(changed) + len(removed)
 
     def _write_swap(self, files: dict, hashes: dict[str, str], old: dict, watch: bool) -> set[str]:
@@ -304,16 +311,13 @@ class PublishedSite:
 
     def _write_units(self, files: dict, hashes: dict[str, str], old: dict, units: set[str]) -> set[str]:
         """Watch mode: make each changed folder anew beside the site and swap it in; replace changed
-        top-level files by rename. Returns the paths left as they were (the same inode)."""
+        top-level files by rename. Returns the paths written anew (the others are the same inodes)."""
         out = self.out
-        kept = set()                # outside the changed units every file is as it was (`site_units`)
+        written = set()             # outside the changed units every file is as it was (`site_units`)
         members: dict[str, list[str]] = {unit: [] for unit in units}
         inside = tuple(f"{unit}/" for unit in units)
-        for rel in files:
-            if rel.startswith(inside):
-                members[unit_of(rel)].append(rel)
-            elif rel not in members:        # a changed top-level file is its own unit
-                kept.add(rel)
+        for rel in [rel for rel in files if rel.startswith(inside)]:
+            members[unit_of(rel)].append(rel)
         for unit, rels in members.items():
             for rel in rels or [unit]:
                 _check_relative(rel)
@@ -329,11 +333,12 @@ class PublishedSite:
                         target.parent.mkdir(parents=True, exist_ok=True)   # a client's invoices/ folder
                         if rel in old and old[rel][0] == hashes[rel]:
                             os.link(out / rel, target)
-                            kept.add(rel)
-                        elif isinstance(files[rel], OnDisk):
+                            continue
+                        if isinstance(files[rel], OnDisk):
                             shutil.copyfile(out / rel, target)
                         else:
                             put_file(files[rel], target)
+                        written.add(rel)
                     if members[unit]:
                         os.chmod(folder, 0o755)
                         (out / unit).parent.mkdir(parents=True, exist_ok=True)
@@ -350,6 +355,7 @@ class PublishedSite:
                     os.chmod(target, 0o644)
                     (out / unit).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(target, out / unit)
+                    written.add(unit)
                 else:
                     (out / unit).unlink(missing_ok=True)
             except OSError as exc:
@@ -360,7 +366,7 @@ class PublishedSite:
                 raise
             finally:
                 remove_folder(staging)
-        return kept
+        return written
 
     def _mark_writing(self, on: bool) -> None:
         """While folders are swapped one by one, the state on disk no longer describes the site:
