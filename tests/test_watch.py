@@ -26,6 +26,7 @@ from hourbook.commands.watch import WatchdogWatcher
 from hourbook.commands.watch import WatcherBase
 from hourbook.commands.watch import WatchLoop
 from hourbook.commands.watch import is_input
+from hourbook.commands.watch import saved_by
 
 AS_OF = datetime.date(2026, 12, 31)
 WAIT = 30  # seconds: only a bound for a hung test
@@ -109,6 +110,34 @@ def test_the_callback_only_sets_a_flag(tmp_path):
     loop = WatchLoop(CountingBuild(), FakeWatcher(), tmp_path)
     loop.notify()
     assert loop.changed is True
+
+
+@pytest.mark.parametrize("event_type, is_directory, saved", [
+    ("closed", False, True),        # a file closed after writing: the write is done
+    ("moved", False, True),         # renamed into place
+    ("modified", False, False),     # a write may go on
+    ("created", False, False),
+    ("deleted", False, False),
+    ("created", True, False),
+    ("modified", True, None),       # a folder's own change says nothing of the write
+])
+def test_a_change_that_ends_a_save_is_told_apart(event_type, is_directory, saved):
+    assert saved_by(event_type, is_directory) is saved
+
+
+def test_the_quiet_waited_for_is_short_only_after_a_change_that_ended_a_save(tmp_path):
+    loop = WatchLoop(CountingBuild(), FakeWatcher(), tmp_path, debounce=0.05, saved=0.01)
+    loop.notify()
+    assert loop.quiet_time() == 0.05
+    loop.notify(True)                 # the file closed after writing
+    assert loop.quiet_time() == 0.01
+    loop.notify(None)                 # its folder's own change keeps it so
+    assert loop.quiet_time() == 0.01
+    loop.notify(False)                # another write began
+    assert loop.quiet_time() == 0.05
+    loop.notify(True)
+    assert loop.wait_for_change()     # a change is pending: it returns after the quiet
+    assert loop.saved is False        # the next change starts from the long wait
 
 
 def test_a_failing_build_is_reported_and_watching_goes_on(tmp_path):
@@ -220,8 +249,14 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
     target.write_text("# 2026-11-03\n", encoding="utf-8")
     (root / "site").mkdir()
     seen = threading.Event()
+    saves = []
+
+    def on_change(saved):
+        saves.append(saved)
+        seen.set()
+
     watcher = WatchdogWatcher()
-    watcher.start(root, seen.set)
+    watcher.start(root, on_change)
     try:
         (root / "site" / "index.html").write_text("not an input", encoding="utf-8")
         assert not seen.wait(0.5)
@@ -231,9 +266,14 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
         os.replace(temp, target)
         assert seen.wait(WAIT)
         seen.clear()
-        # ... and the next save, to the new inode, is seen too.
+        # ... and the next save, to the new inode, is seen too; its close ends the save.
+        saves.clear()
         target.write_text("# 2026-11-05\n", encoding="utf-8")
         assert seen.wait(WAIT)
+        deadline = time.monotonic() + WAIT
+        while True not in saves and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert True in saves and [s for s in saves if s is not None][-1] is True
         seen.clear()
         # A templates/ folder made after the start is watched too.
         (root / "templates").mkdir()

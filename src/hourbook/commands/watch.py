@@ -3,7 +3,9 @@
 The file watcher's callback only sets a flag under a `threading.Condition`; one loop
 waits for it, waits again until the books have been quiet for a moment (editors
 write a file in several steps, some by writing a temporary file and renaming it
-over the old one), then builds. A build with errors prints its diagnostics and
+over the old one), then builds. The moment is shorter when the last change ended a
+save (a file closed after writing, or renamed into place): what follows a save comes
+within a millisecond or two. A build with errors prints its diagnostics and
 leaves the site as it was; the loop goes on watching. The watcher sits behind
 `WatcherBase`, so tests drive the loop with a fake one.
 
@@ -45,6 +47,7 @@ from hourbook.output.text import summary_line
 from hourbook.render.pages import STATEMENT_PAGES
 
 DEBOUNCE_SECONDS = 0.05      # editors save in a few writes or a rename, all within milliseconds
+SAVED_SECONDS = 0.01         # the quiet waited for after a change that ended a save (`saved_by`)
 KEPT_STATEMENT_PAGES = 2000     # statement pages a watching process keeps with their inputs (`StatementPages`)
 # What a build reads, relative to the books root: a change anywhere else never rebuilds.
 WATCHED = (*BOOKS_PARTS, REGISTER, SECRET_FILE)
@@ -65,8 +68,18 @@ def is_input(root: Path, path: str) -> bool:
     return bool(rel.parts) and rel.parts[0] in WATCHED
 
 
+def saved_by(event_type: str, is_directory: bool) -> bool | None:
+    """Whether a file system event ends a save: True for a file closed after writing or renamed
+    (into place); None for a folder's own change, which only comes with its files' events and
+    says nothing of a write under way; False for anything else (a write may go on)."""
+    if is_directory and event_type == "modified":
+        return None
+    return not is_directory and event_type in ("closed", "moved")
+
+
 class WatcherBase(abc.ABC):
-    """Calls `on_change()` from any thread when something under the books root may have changed."""
+    """Calls `on_change(saved)` from any thread when something under the books root may have changed;
+    `saved` as `saved_by` says of the change."""
 
     @abc.abstractmethod
     def start(self, root: Path, on_change: Callable[[], None]) -> None:
@@ -112,7 +125,7 @@ class WatchdogWatcher(WatcherBase):
                         if path and Path(path).parent == root and Path(path).name in watcher.FOLDERS:
                             watcher._watch_folder(root, Path(path).name, self)
                 if any(p and is_input(root, p) for p in paths):
-                    on_change()
+                    on_change(saved_by(event.event_type, event.is_directory))
 
         handler = Handler()
         self._observer = Observer()
@@ -146,25 +159,34 @@ class WatchLoop:
         watcher: where change notices come from.
         root: the books folder.
         debounce: seconds of quiet to wait for after a change before building.
+        saved: seconds of quiet to wait for when the last change ended a save (`saved_by`).
     """
 
     def __init__(self, build: Callable[[], object], watcher: WatcherBase, root: Path,
-                 debounce: float = DEBOUNCE_SECONDS, log=None):
+                 debounce: float = DEBOUNCE_SECONDS, log=None, saved: float = SAVED_SECONDS):
         self.build = build
         self.watcher = watcher
         self.root = root
         self.debounce = debounce
+        self.saved_quiet = min(saved, debounce)
         self.log = log or sys.stderr
         self.condition = threading.Condition()
         self.changed = False
+        self.saved = False                  # whether the last change that said so ended a save
         self.stopped = False
         self.builds = 0
 
-    def notify(self) -> None:
-        """The watcher's callback: only sets the flag."""
+    def notify(self, saved: bool | None = False) -> None:
+        """The watcher's callback: only sets the flags (`saved`: as `saved_by` says; None leaves it)."""
         with self.condition:
             self.changed = True
+            if saved is not None:
+                self.saved = saved
             self.condition.notify_all()
+
+    def quiet_time(self) -> float:
+        """Seconds of quiet to wait for now: short when the last change ended a save."""
+        return self.saved_quiet if self.saved else self.debounce
 
     def stop(self) -> None:
         """Make `wait_for_change` return False, so `run` ends once the build under way is done."""
@@ -179,9 +201,10 @@ class WatchLoop:
                 self.condition.wait()
             while not self.stopped:
                 self.changed = False
-                self.condition.wait(timeout=self.debounce)
+                self.condition.wait(timeout=self.quiet_time())
                 if not self.changed:
                     break
+            self.saved = False
             return not self.stopped
 
     def run_build(self) -> None:
