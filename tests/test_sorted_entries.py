@@ -66,3 +66,24 @@ def test_the_exchange_rate_check_stops_early_only_in_date_order(tmp_path):
     # Without the late client every contract's first day is seen on 3 February: the same warnings.
     early = [e for e in entries if e.client != "jp"]
     assert check_exchange_rates(Books(SETTINGS, contracts[:3], sorted_entries(early)), AS_OF) == found
+
+
+def test_the_books_first_day_is_the_same_from_sorted_entries_and_any_order():
+    # The first entries by date are requests, which begin nothing: sorted entries give their first
+    # other entry's day without going through them all, a plain tuple its earliest.
+    from test_owner_earned import SETTINGS
+    from test_owner_earned import entry
+
+    from hourbook.core.period_figures import books_begin
+    from hourbook.core.records import REQUEST
+    from hourbook.core.records import Books
+    from hourbook.core.records import sorted_entries
+
+    requests = [dataclasses.replace(entry(datetime.date(2026, 1, day), 0), kind=REQUEST, minutes=None)
+                for day in (2, 5)]
+    work = [entry(datetime.date(2026, month, 9), 60, line=month) for month in (4, 2, 3)]
+    entries = requests + work
+    random.Random(11).shuffle(entries)
+    assert books_begin(Books(SETTINGS, (), sorted_entries(entries))) == datetime.date(2026, 2, 9)
+    assert books_begin(Books(SETTINGS, (), tuple(entries))) == datetime.date(2026, 2, 9)
+    assert books_begin(Books(SETTINGS, (), sorted_entries(requests))) is None

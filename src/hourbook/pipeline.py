@@ -43,7 +43,7 @@ from hourbook.checks.books import validate
 
 def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, contract_cache=None,
                    price_one=None, on_loaded: Callable[[Books], None] | None = None, validator=None,
-                   listed=None) -> tuple[PricedBooks, list[Diagnostic]]:
+                   listed=None, sort=None) -> tuple[PricedBooks, list[Diagnostic]]:
     """Read, check and price a books folder.
 
     Args:
@@ -55,11 +55,13 @@ def load_and_price(root: Path, as_of: datetime.date, *, logbook_cache=None, cont
         on_loaded: called with the books as soon as they are read, before they are checked.
         validator: stands in for `checks.books.validate`; the diagnostics are the same.
         listed: the books' files, when the caller listed them already (`load_books`).
+        sort: stands in for sorting the entries into pricing order (`load_books`); the result is the same.
 
     Returns:
         (priced books, every diagnostic sorted by path and line).
     """
-    books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache, listed=listed)
+    books, diagnostics = load_books(root, logbook_cache=logbook_cache, contract_cache=contract_cache, listed=listed,
+                                    sort=sort)
     if on_loaded is not None:
         on_loaded(books)
     diagnostics += (validator or validate)(books, as_of)

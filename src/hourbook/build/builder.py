@@ -53,6 +53,7 @@ from hourbook.build.caches import LogbookCache
 from hourbook.build.caches import PageCache
 from hourbook.build.caches import PricingCache
 from hourbook.build.caches import ValidationCache
+from hourbook.build.order_cache import PricingOrderCache
 from hourbook.build.caches import RenderedClient
 from hourbook.build.caches import ReportCache
 from hourbook.build.digests import code_digest
@@ -147,6 +148,7 @@ class Builder:
         self.contracts = ContractCache()
         self.pricing = PricingCache()
         self.validation = ValidationCache()
+        self.order = PricingOrderCache()        # the entries' sort into pricing order (order_cache)
         self.records = None                     # records on disk behind the two file caches above (disk_cache)
         self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
         if self.cache_dir is not None:
@@ -278,7 +280,7 @@ class Builder:
             priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
                                                           contract_cache=self.contracts, price_one=self.pricing,
                                                           validator=self.validation if self.background_cleanup
-                                                          else None, listed=listed)
+                                                          else None, listed=listed, sort=self.order)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(set(priced.books.files))
         secret, secret_problems = read_secret(self.root)

@@ -12,6 +12,8 @@ through their arguments:
     PageCache       priced client -> its rendered files        (the builder's, by client)
     FileHashes      bytes written -> their sha256              (the site writer's)
 
+and, in `order_cache.py`, `PricingOrderCache` for the loader's sort (`sort` of load_and_price).
+
 The invariant they share, stated once: **an unchanged input gives the very same object**,
 so identity (`is`) tells that nothing changed, at no cost:
 
@@ -313,7 +315,7 @@ class PricingCache:
         """The result kept for these very entries (by identity) and an equal contract, date and moves, or None."""
         hit = self.clients.get(contract.id)
         if (hit is not None and hit[1] == (as_of, begins) and len(hit[2]) == len(entries)
-                and all(a is b for a, b in zip(hit[2], entries)) and hit[0] == contract and hit[4] == late):
+                and all(map(operator.is_, hit[2], entries)) and hit[0] == contract and hit[4] == late):
             return hit[3]
         return None
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from hourbook.core.coverage import covered_pieces
 from hourbook.core.coverage import full_periods
 from hourbook.core.coverage import records_by_key
+from hourbook.core.documents import CORRECTION_TAG
 from hourbook.core.documents import INVOICE
 from hourbook.core.documents import Document
 from hourbook.core.documents import Item
 from hourbook.core.documents import content_hash
 from hourbook.core.documents import corrected_number
-from hourbook.core.documents import corrects
 from hourbook.core.documents import document_items
 from hourbook.core.documents import is_correction
 from hourbook.core.late import plan_late
@@ -247,7 +247,7 @@ def check_corrections(records: list[IssuedRecord], priced: PricedBooks) -> list[
     problems = []
     # Few entries correct an invoice: only their clients' lines are looked at (a build after an edit
     # does not go through every line of the books for none).
-    correcting = {entry.client for entry in priced.books.entries if corrects(entry)}
+    correcting = {entry.client for entry in priced.books.entries if CORRECTION_TAG in entry.tags}
     for client in priced.clients:
         if client.contract.id not in correcting:
             continue

@@ -32,6 +32,7 @@ from hourbook.core.records import Line
 from hourbook.core.records import Minutes
 from hourbook.core.records import PrepaidBlock
 from hourbook.core.records import QuoteState
+from hourbook.core.records import SortedEntries
 from hourbook.core.records import Statement
 
 from hourbook.core.ledger import Ledger
@@ -115,7 +116,12 @@ def books_begin(books: Books) -> datetime.date | None:
     price; None when there is none. A retainer's fees start there at the earliest
     (`contract_fees`), so a term whose `from` is older than the books bills no run of empty
     periods, and a retainer that starts after the books began bills its quiet periods too."""
-    days = [entry.date for entry in books.entries if entry.kind != REQUEST]
+    entries = books.entries
+    if type(entries) is SortedEntries:      # by date first: the first entry not a request is the earliest
+        first = next((entry.date for entry in entries if entry.kind != REQUEST), None)
+        days = [first] if first is not None else []
+    else:
+        days = [entry.date for entry in entries if entry.kind != REQUEST]
     for contract in books.contracts:
         days += [block.bought for block in contract.prepaid if block.price is not None and not block.used_before]
         days += [quote.invoice for quote in contract.quotes if quote.price is not None and quote.invoice is not None]

@@ -36,7 +36,7 @@ from hourbook.load.yaml_logbook import parse_yaml_logbook
 
 
 def load_books(root: Path, logbook_cache=None, contract_cache=None,
-               listed: BooksFiles | None = None) -> tuple[Books, list[Diagnostic]]:
+               listed: BooksFiles | None = None, sort=None) -> tuple[Books, list[Diagnostic]]:
     """Read a whole books folder.
 
     Args:
@@ -46,22 +46,25 @@ def load_books(root: Path, logbook_cache=None, contract_cache=None,
         contract_cache: the same for contract files, `cache(root, path, rel, load_contract, settings)`.
         listed: the books' files as `listing.list_books(root)` just listed them, when the caller
             needed the listing first (thousands of files: listing them is not free); else listed here.
+        sort: stands in for `core.records.sorted_entries` (`build.order_cache.PricingOrderCache`, which
+            sorts again only what changed); the result is the same.
 
     Returns:
         (books, diagnostics): entries sorted by date, then path, then line.
     """
     with no_cyclic_gc():
-        return _load_books(root, logbook_cache, contract_cache, listed or list_books(root))
+        return _load_books(root, logbook_cache, contract_cache, listed or list_books(root), sort or sorted_entries)
 
 
-def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles) -> tuple[Books, list[Diagnostic]]:
+def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles,
+                sort) -> tuple[Books, list[Diagnostic]]:
     diags = Problems()
     diags.extend(listed.problems)
     settings = load_settings(root, listed.settings, diags)
     contracts, broken = load_contracts(root, settings, diags, listed, contract_cache)
     # hourbook.yaml's `tags:` aliases: the tags they stand for, in the entries and the contracts
     # (an aliased entry keeps its date and place: the order holds).
-    entries = sorted_entries(alias_entries(load_logbooks(root, diags, listed, logbook_cache), settings.tag_aliases))
+    entries = sort(alias_entries(load_logbooks(root, diags, listed, logbook_cache), settings.tag_aliases))
     contracts = [alias_contract(contract, settings.tag_aliases) for contract in contracts]
     files = [SETTINGS_FILE] if listed.settings else []
     payments = load_payments(root, listed.payments, diags)
