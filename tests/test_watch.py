@@ -273,7 +273,9 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
         deadline = time.monotonic() + WAIT
         while True not in saves and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert True in saves and [s for s in saves if s is not None][-1] is True
+        # The close that ends the save is told as one; an event that may follow it (an open or a
+        # close without writing, from whoever reads the file next) only makes the wait longer.
+        assert True in saves
         seen.clear()
         # A templates/ folder made after the start is watched too.
         (root / "templates").mkdir()
