@@ -275,6 +275,14 @@ def test_pdfs_are_reused_by_a_new_process(books, fake_pdf):
     assert result.ok and result.rendered_pdfs == 0 and fake_pdf == [] and made > 0
 
 
+def test_a_first_build_reports_each_of_the_sites_files_written_once(books):
+    # The marker that makes the folder a site is not one of the files a build reports
+    # (watch printed "138 of 137 files changed" on a first build).
+    root = books(BOOKS)
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and result.written == result.files > 0
+
+
 def test_no_change_rebuild_writes_nothing(books):
     root = books(BOOKS)
     assert Builder(root, lambda: AS_OF, jobs=1).build().ok

@@ -228,8 +228,8 @@ class PublishedSite:
         """Write the site: as a whole, or (`watch`, few folders changed) folder by folder.
 
         Returns:
-            The new manifest {path: [sha256, size, mtime_ns]} and the number of files that
-            changed or went away.
+            The new manifest {path: [sha256, size, mtime_ns]} and the number of the site's files
+            that changed or went away (the site marker not counted, as in the files a build reports).
 
         Raises:
             SiteError: `self.out` is no place for the site (`folder_problem`), checked
@@ -263,7 +263,7 @@ class PublishedSite:
                     stat = (self.out / rel).stat()
                     manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
         self.hashes.replace(files, hashes, manifest)
-        return manifest, len(changed) + len(removed)
+        return manifest, len(changed) + len(removed) - (SITE_MARKER in changed)
 
     def _write_swap(self, files: dict, hashes: dict[str, str], old: dict, watch: bool) -> set[str]:
         """Fill a new folder beside the site (linking what did not change) and swap it in; the linked paths."""
