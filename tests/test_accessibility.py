@@ -276,8 +276,12 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     series = [charts.Series("Billed", "#2f6fab", (1, 2)), charts.Series("Held", "#d0573c", (0.5, None))]
     chart = charts.stacked_bars(axis, series, title="Hours <per> month", fmt=lambda v: f"{v:g}",
                                 row_header="Month", total_header="Total")
-    # Drawn wide and narrow (charts.wide_and_narrow), each with its pattern; one table after both.
-    assert chart.count("<pattern ") == 2 and 'fill="url(#c' in chart     # the second series is hatched
+    # Drawn wide and narrow (charts.wide_and_narrow); the narrow one shows the wide one's bars
+    # again (and fills its legend with the same pattern); one table after both.
+    assert chart.count("<pattern ") == 1 and 'fill="url(#c' in chart     # the second series is hatched
+    narrow = chart[chart.index('class="chart chart-narrow"'):chart.index("<table")]
+    assert "<rect x=" in narrow.split("</clipPath>", 1)[1] and 'fill="url(#c' in narrow   # its legend's swatch
+    assert 'href="#c' in narrow and "<title>Oct · Held" not in narrow   # the bars (and their tooltips) once
     assert chart.count("<table") == 1
     assert "<desc>October 2026 – November 2026: Billed, Held</desc>" in chart
     table = chart[chart.index("<table"):]
@@ -286,6 +290,11 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
         in table
     assert '<tr><th scope="row">October 2026</th><td>1</td><td>0.5</td><td>1.5</td></tr>' in table
     assert '<tr><th scope="row">November 2026</th><td>2</td><td>–</td><td>2</td></tr>' in table
+    one = charts.stacked_bars(axis, series[:1], title="Hours", fmt=lambda v: f"{v:g}", row_header="Month",
+                              total_header="Total")
+    # One series: its column is the total, and the table says it once.
+    assert '<th scope="col">Month</th><th scope="col">Billed</th></tr>' in one
+    assert '<tr><th scope="row">October 2026</th><td>1</td></tr>' in one
 
 
 def test_lines_differ_by_marker_and_dash_not_only_by_colour():

@@ -17,7 +17,9 @@ readable from a phone to A4. Each chart is therefore drawn twice: a wide one (th
 screen above 720 px, and paper, where it spans the page) and a narrow one of the last
 `NARROW_MONTHS` months with fewer, larger labels (phones); style.css shows one of them.
 Text is `FONT_SIZE` units high in both, so that it stays >= 11 px on any screen where
-its drawing is shown and >= 9 pt on A4.
+its drawing is shown and >= 9 pt on A4. A stacked-bar chart's narrow drawing holds only
+its own text: its axis and bars are the wide drawing's, shown again (`_phone_bars`), so
+that a statement carries its bars once (the charts were half of a statement's bytes).
 """
 
 from __future__ import annotations
@@ -153,8 +155,9 @@ def _legend_rows(series: Sequence[Series], width: float, font: int = FONT_SIZE, 
 
 
 def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
-    """A prefix for the chart's pattern ids, the same for the same chart: two charts on one page differ."""
-    text = "\x1f".join([title, *axis.labels, *(s.label for s in series)])
+    """A prefix for the chart's ids (its patterns, and what its phone drawing shows again), the same
+    for the same chart: two charts on one page differ, by their figures if by nothing else."""
+    text = "\x1f".join([title, *axis.labels, *(f"{s.label}\x1e{s.values}" for s in series)])
     return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
@@ -344,22 +347,14 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
         title: the chart's accessible name (and tooltip).
         fmt: formats a y value for ticks and tooltips.
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
-        total_header: the table's last column, each bar's total.
-        narrow: also draw the phone's drawing, the last `NARROW_MONTHS` slots (`wide_and_narrow`).
+        total_header: the table's last column, each bar's total; left out when one series is drawn
+            (its column is the total).
+        narrow: also draw the phone's drawing of the last `NARROW_MONTHS` slots (`_phone_bars`).
         y_label: the y axis's name with its unit, written up its left side ("" = none, as before).
     """
     shown = [s for s in series if any(v for v in s.values)]
-    if narrow:
-        cut_axis, cut_series = last_slots(axis, series, NARROW_MONTHS)
-        drawings = wide_and_narrow(
-            stacked_bars(axis, series, title=title, fmt=fmt, width=width, height=height, narrow=False,
-                         y_label=y_label),
-            stacked_bars(cut_axis, cut_series, title=title, fmt=fmt, width=NARROW_WIDTH, height=NARROW_HEIGHT,
-                         narrow=False, y_label=y_label))
-        if not row_header:
-            return drawings
-        return drawings + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt,
-                                     total_header=total_header)
+    table = data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt,
+                       total_header=total_header if len(shown) > 1 else "") if row_header else Markup()
     if not any(s.pattern for s in shown):
         shown = [Series(s.label, s.colour, s.values, PATTERNS[i % len(PATTERNS)]) for i, s in enumerate(shown)]
     prefix = _chart_id(title, axis, shown)
@@ -373,7 +368,10 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     slot = plot_w / max(len(axis.labels), 1)
     bar = min(slot * 0.7, 42)
     body = [_patterns(prefix, {(s.pattern, s.colour) for s in shown})]
-    body += _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
+    # The y axis and the bars are named (`id`) for the phone's drawing, which shows them again.
+    body += [f'<g id="{prefix}-y">', *_y_axis(left, top, plot_w, plot_h, top_value, step, fmt),
+             *_y_label(y_label, top, plot_h), "</g>"] if narrow else \
+        _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
     segments: list[list[str]] = [[] for _ in shown]             # each series' segments, bottom-up per bar
     for index, label in enumerate(axis.labels):
         y = top + plot_h
@@ -386,7 +384,8 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
             y -= h
             segments[number].append(_rect(x, y, bar, h, tip=f"{escape(label)} · {escape(item.label)}: "
                                                             f"{escape(fmt(value))}"))
-    body.append('<g stroke="#fff" stroke-width="1">')           # a white gap between segments
+    named = f' id="{prefix}-bars"' if narrow else ""
+    body.append(f'<g{named} stroke="#fff" stroke-width="1">')   # a white gap between segments
     for item, drawn in zip(shown, segments):                    # one fill a series: segments never overlap
         if drawn:
             body += [f'<g fill="{_fill(prefix, item.pattern, item.colour)}">', *drawn, "</g>"]
@@ -394,9 +393,41 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
     body += _x_axis(axis, left, slot, top + plot_h)
     body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
     svg = _svg(width, height, title, body, desc=_describe(axis, shown))
-    if not row_header:
-        return svg
-    return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt, total_header=total_header)
+    if narrow:
+        phone = _phone_bars(axis, shown, title=title, prefix=prefix, left=left, slot=slot, plot_h=top + plot_h)
+        svg = wide_and_narrow(svg, phone)
+    return svg + table
+
+
+def _phone_bars(axis: Axis, shown: Sequence[Series], *, title: str, prefix: str, left: float, slot: float,
+                plot_h: float) -> Markup:
+    """The phone's drawing of a stacked-bar chart: the wide drawing's last `NARROW_MONTHS` bars.
+
+    It draws no bar of its own: it shows the wide drawing's y axis and bars again (`<use>` of
+    their ids), the bars of those months narrowed to `NARROW_WIDTH` and the rest clipped away,
+    under its own month labels and legend (text is never stretched). The axis is the wide
+    drawing's, so both read on the same scale. style.css keeps the wide drawing laid out, out of
+    sight, on a phone: what a `<use>` shows, and the patterns the fills name, must be drawn.
+
+    Args:
+        plot_h: the y of the bars' baseline (the plot's bottom) in both drawings.
+    """
+    count = min(NARROW_MONTHS, len(axis.labels))
+    first = len(axis.labels) - count
+    cut_axis, cut_series = last_slots(axis, shown, count)
+    cut_shown = [s for s in cut_series if any(v for v in s.values)]
+    plot_w = NARROW_WIDTH - left - 8.0
+    scale = plot_w / (slot * max(count, 1))
+    shift = left - (left + slot * first) * scale                # the first month shown starts at `left`
+    legend_rows = _legend_rows(cut_shown, plot_w)
+    height = int(plot_h + 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows)
+    body = [f'<clipPath id="{prefix}-n"><rect x="{_num(left)}" y="0" width="{_num(plot_w)}" height="{_num(plot_h)}"/>'
+            f'</clipPath><use href="#{prefix}-y"/>',
+            f'<g clip-path="url(#{prefix}-n)"><use href="#{prefix}-bars" '       # clipped where drawn, not as
+            f'transform="matrix({scale:.4f} 0 0 1 {_num(shift)} 0)"/></g>']          # in the wide drawing
+    body += _x_axis(cut_axis, left, plot_w / max(count, 1), plot_h)
+    body += _legend(cut_shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
+    return _svg(NARROW_WIDTH, height, title, body, desc=_describe(cut_axis, cut_shown))
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
