@@ -372,3 +372,26 @@ def test_a_build_state_that_cannot_be_trusted_is_ignored(books, tmp_path, corrup
     builder, result = new_process_build(root)
     assert result.rendered_clients == 3
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_a_build_keeps_its_records_before_it_renders_and_writes_each_once(books, monkeypatch):
+    """A one-off build puts its records on disk once the books are read and priced, before the
+    pages: pickling them is a moment of tens of MB, which then no longer comes on top of the written
+    site's bookkeeping (the build's peak memory). Saved again at the end, nothing is written twice."""
+    root = books(BOOKS)
+    puts: list[tuple[str, str]] = []
+    on_disk_when_rendering: list[set[str]] = []
+    put = disk_cache.RecordStore.put
+    monkeypatch.setattr(disk_cache.RecordStore, "put",
+                        lambda self, kind, key, value: (puts.append((kind, key)), put(self, kind, key, value))[1])
+    render = Builder.render
+
+    def rendering(self, *args, **kwargs):
+        on_disk_when_rendering.append({kind for kind, _ in puts})
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(Builder, "render", rendering)
+    new_process_build(root)
+    assert on_disk_when_rendering == [{file_index.INDEX_KIND, disk_cache.PACK_KIND, "contract", "priced"}]
+    assert len(puts) == len(set(puts))                  # each record once, though saved twice
+    assert {kind for kind, _ in puts} >= {file_index.INDEX_KIND, disk_cache.PACK_KIND, "priced", "report"}

@@ -192,9 +192,14 @@ class Builder:
         try:
             return self._build_if_changed(as_of, provenance, progress, on_pages, started)
         finally:
-            self.file_index.save()
-            self.logbooks.save()
-            self.pricing.save()
+            self.save_caches()
+
+    def save_caches(self) -> None:
+        """Keep on disk what this build read and priced that the disk did not hold (each a no-op
+        when nothing is new since its last save)."""
+        self.file_index.save()
+        self.logbooks.save()
+        self.pricing.save()
 
     def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:
@@ -283,6 +288,12 @@ class Builder:
                                                           else None, listed=listed, sort=self.order)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(set(priced.books.files))
+        if not self.background_cleanup:
+            # Now, not after the site is written: pickling the books' records for the disk takes
+            # tens of MB for a moment, on top of what the process holds then (the rendered site's
+            # bookkeeping at the end), and a one-off build's peak was that moment. Watch keeps
+            # them after the pages, which it writes first.
+            self.save_caches()
         secret, secret_problems = read_secret(self.root)
         diagnostics = [*diagnostics, *secret_problems]
         if pipeline.has_errors(diagnostics):

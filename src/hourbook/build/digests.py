@@ -94,7 +94,7 @@ def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
         digest.update(len(part).to_bytes(8, "little") + part)
     named = listed.posix_name if listed.root == root else functools.partial(listing.relative_posix, root)
     for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
-        data = (index.digest(path, listed.stats.get(str(path)))[0] or "<unreadable>").encode()
+        data = (index.digest(path, listed.marks.get(str(path)))[0] or "<unreadable>").encode()
         name = os.fsencode(named(path))     # names need not be UTF-8
         digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
         digest.update(data)

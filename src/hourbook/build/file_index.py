@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from hourbook.load.files import content_digest
-from hourbook.load.files import stat_mark
+from hourbook.load.listing import stat_mark
 
 INDEX_KIND = "index"
 INDEX_KEY = "files"
@@ -44,6 +44,7 @@ class FileIndex:
         self.known: dict[str, tuple] = known if isinstance(known, dict) else {}
         self.seen: dict[str, tuple] = {}     # what this run met and may keep
         self.met: dict[str, tuple] = {}      # what this run met (racy ones too): a file is read once a run
+        self.saved: dict[str, tuple] = {}    # what `save` last kept (a build saves early, then at its end)
         self.read = 0                       # files read and hashed (not answered by the index), for tests
         self.listed: set[str] = set()       # the files this run's listing found plain (`digest`'s `listed`)
 
@@ -55,29 +56,28 @@ class FileIndex:
         if self.seen:
             self.known, self.seen = self.seen, {}
 
-    def digest(self, path: Path, listed: os.stat_result | None = None) -> tuple[str | None, bytes | None]:
+    def digest(self, path: Path, listed: tuple | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).
 
         (None, None) when the file cannot be read. Links are followed, as reading them does.
 
         Args:
-            listed: what `lstat` said of the file when this run listed it, if it is no link
-                (`listing.BooksFiles.stats`): taken for its `stat`, which is not asked again,
-                and the file is known for a plain file (`plain`).
+            listed: what `lstat` said of the file when this run listed it, if it is no link, as its
+                `stat_mark` (`listing.BooksFiles.marks`): taken for its `stat`, which is not asked
+                again, and the file is known for a plain file (`plain`).
         """
         name = os.fsdecode(path)
         met = self.met.get(name)
         if met is not None:             # once a run: the digest and the records looked up by it agree
             return met[1], None
         if listed is not None:
-            info = listed
+            mark = listed
             self.listed.add(name)
         else:
             try:
-                info = os.stat(name)
+                mark = stat_mark(os.stat(name))
             except OSError:
                 return None, None
-        mark = stat_mark(info)
         known = self.known.get(name)
         if known is not None and known[0] == mark:
             self.seen[name] = self.met[name] = known
@@ -89,13 +89,13 @@ class FileIndex:
             return None, None
         self.read += 1
         digest = content_digest(data)
-        self._meet(name, mark, digest, len(data) == info.st_size)
+        self._meet(name, mark, digest, len(data) == mark[0])
         return digest, data
 
     def _meet(self, name: str, mark: tuple, digest: str, whole: bool = True) -> None:
-        self.met[name] = (mark, digest)
+        met = self.met[name] = (mark, digest)
         if mark[2] < self.started - RACY_SECONDS * 1_000_000_000 and whole:
-            self.seen[name] = (mark, digest)
+            self.seen[name] = met
 
     def learn(self, reads: dict[str, tuple]) -> None:
         """What the loader read in this run (`files.recorded_reads`): the digest of those files, for the
@@ -115,5 +115,6 @@ class FileIndex:
 
     def save(self) -> None:
         """Keep the digests of the files this run met (and could trust) for the next run."""
-        if self.store is not None and self.seen != self.known:
+        if self.store is not None and self.seen != self.known and self.seen != self.saved:
             self.store.put(INDEX_KIND, INDEX_KEY, self.seen)
+            self.saved = dict(self.seen)

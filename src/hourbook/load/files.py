@@ -17,6 +17,7 @@ from typing import Iterator
 
 from hourbook.load import limits
 from hourbook.load.listing import relative
+from hourbook.load.listing import stat_mark
 from hourbook.load.problems import Problems
 from hourbook.load.scalars import BIDI
 from hourbook.load.scalars import FILE_CONTROLS
@@ -55,11 +56,6 @@ def record_read(name: str, mark: tuple, digest: str) -> None:
     """Tell the open records (`recorded_reads`) of a file read elsewhere (by a forked process)."""
     for record in _RECORDS:
         record[name] = (mark, digest)
-
-
-def stat_mark(info: os.stat_result) -> tuple:
-    """What `stat` says of a file that changes when its bytes do (size, times in ns, inode, device)."""
-    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
 
 
 def read_file(root: Path, path: Path, diags: Problems) -> str | None:

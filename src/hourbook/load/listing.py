@@ -44,8 +44,9 @@ class BooksFiles:
     payments: tuple[Path, ...] = ()         # payments/**/*.yaml (docs/payments.md)
     root: Path = Path(".")                  # the books folder the paths are under
     # What `lstat` said of each file listed by its own name (not through a link), by `str(path)`,
-    # when it was listed: one `stat` a file a run (books of 70 000 small logbooks), not three.
-    stats: dict = field(default_factory=dict, compare=False, repr=False)
+    # when it was listed, as its `stat_mark`: one `stat` a file a run (books of 70 000 small
+    # logbooks), not three; five numbers, not the 620 bytes of an `os.stat_result`.
+    marks: dict = field(default_factory=dict, compare=False, repr=False)
     # Each listed file's `relative_posix` name, by `str(path)`: worked out once, for the order.
     names: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -58,9 +59,9 @@ class BooksFiles:
         """
         sizes = []
         for path in self.logbooks:
-            listed = self.stats.get(str(path))
+            listed = self.marks.get(str(path))
             if listed is not None:
-                sizes.append(listed.st_size)
+                sizes.append(listed[0])
                 continue
             try:
                 sizes.append(os.stat(path).st_size)
@@ -133,7 +134,7 @@ def list_books(root: Path) -> BooksFiles:
     templates = walk.folder(FOLDERS["templates"])
     payments = walk.folder(FOLDERS["payments"])
     return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
-                      tuple(payments), root, walk.stats, walk.names)
+                      tuple(payments), root, walk.marks, walk.names)
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
@@ -183,6 +184,11 @@ def shown(rel: str) -> str:
     return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
+def stat_mark(info: os.stat_result) -> tuple:
+    """What `stat` says of a file that changes when its bytes do (size, times in ns, inode, device)."""
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
+
+
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -220,7 +226,7 @@ class _Walk:
         self.root = root
         self.real_root = os.path.realpath(root)
         self.diags = Problems()
-        self.stats: dict[str, os.stat_result] = {}      # `BooksFiles.stats`
+        self.marks: dict[str, tuple] = {}               # `BooksFiles.marks`
         self.names: dict[str, str] = {}                 # `BooksFiles.names`
 
     def rel(self, path: Path) -> str:
@@ -365,7 +371,7 @@ class _Listing:
             if entry.is_file(follow_symlinks=False):
                 if self.add(path, os.path.join(real_current, name)):
                     try:
-                        self.walk.stats[str(path)] = entry.stat(follow_symlinks=False)
+                        self.walk.marks[str(path)] = stat_mark(entry.stat(follow_symlinks=False))
                     except OSError:         # gone since: reading it says so
                         pass
             else:
