@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 
 from conftest import copy_example_books
@@ -69,3 +70,39 @@ def test_no_spool_where_the_cache_cannot_be_made(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder would go", encoding="utf-8")
     assert Spool.open(blocker / CACHE_DIR) is None
+
+
+def test_forked_processes_spool_the_pages_they_render_and_hand_back_no_page_bytes(tmp_path, monkeypatch):
+    """A new build renders the clients in forked processes: each writes its pages to the spool
+    itself and hands back where they wait. The process that writes the site never holds them (it
+    held a chunk of clients' pages twice, pickled and not, some 70 MB at 100 000 entries)."""
+    from hourbook.build import rendering
+
+    root = copy_example_books(tmp_path / "books")
+    monkeypatch.setattr(rendering, "PARALLEL_CLIENTS", 1)      # the example's six clients, forked
+    handed_back: list = []
+    completed = rendering.as_completed
+
+    def looked_at(futures):
+        for future in completed(futures):
+            handed_back.extend((index, dict(files), waiting) for index, files, waiting in future.result())
+            yield future           # (copied: the builder makes its kept pages `OnDisk` once written)
+
+    monkeypatch.setattr(rendering, "as_completed", looked_at)
+    keepers = tmp_path / "keepers"
+    keep = Spool.keep
+
+    def noted(self, files):
+        with open(keepers, "a", encoding="utf-8") as note:      # a forked process's memory stays there
+            note.write(f"{os.getpid()}\n")
+        return keep(self, files)
+
+    monkeypatch.setattr(Spool, "keep", noted)
+    assert Builder(root, lambda: AS_OF, out=tmp_path / "forked", pdf=False, jobs=2).build().ok
+    pages = [data for _, files, _ in handed_back for rel, data in files.items() if rel.endswith(".html")]
+    assert len(handed_back) == 6 and pages and all(isinstance(data, Spooled) or len(data) < SPOOL_BYTES
+                                                   for data in pages)
+    assert any(isinstance(data, Spooled) for data in pages)
+    assert str(os.getpid()) not in keepers.read_text(encoding="utf-8").split()   # kept where rendered
+    assert Builder(root, lambda: AS_OF, out=tmp_path / "memory", pdf=False, disk_cache=False, jobs=1).build().ok
+    assert tree(tmp_path / "forked") == tree(tmp_path / "memory")

@@ -63,7 +63,10 @@ class Spool:
 
     def keep(self, files: dict) -> dict:
         """`files` with each big one's bytes written to the spool and replaced by `Spooled` (kept as
-        bytes when the spool cannot take them: a full disk must not fail the build here)."""
+        bytes when the spool cannot take them: a full disk must not fail the build here).
+
+        Called in the processes that render (`rendering.render_changed_clients`), at once: each
+        writes its files under a name of its own before it puts them in place."""
         kept = {}
         for rel, data in files.items():
             if isinstance(data, bytes) and len(data) >= SPOOL_BYTES:
@@ -71,7 +74,7 @@ class Spool:
                 path = self.folder / digest
                 try:
                     if not path.exists():
-                        partial = self.folder / f".{digest}"      # whole under its name, or not there
+                        partial = self.folder / f".{digest}.{os.getpid()}"    # whole under its name, or not there
                         partial.write_bytes(data)
                         os.replace(partial, path)
                     data = Spooled(str(path), digest)
