@@ -250,9 +250,11 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
     (root / "site").mkdir()
     seen = threading.Event()
     saves = []
+    told: list = []                   # the paths each event says changed (`changed_paths`)
 
-    def on_change(saved):
+    def on_change(saved, paths):
         saves.append(saved)
+        told.append(paths)
         seen.set()
 
     watcher = WatchdogWatcher()
@@ -265,6 +267,10 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
         temp.write_text("# 2026-11-04\n", encoding="utf-8")
         os.replace(temp, target)
         assert seen.wait(WAIT)
+        deadline = time.monotonic() + WAIT
+        while not any(paths and str(target) in paths for paths in told) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any(paths and str(target) in paths for paths in told)   # the rename names the file
         seen.clear()
         # ... and the next save, to the new inode, is seen too; its close ends the save.
         saves.clear()
@@ -278,8 +284,10 @@ def test_watchdog_sees_an_editor_that_saves_by_rename(tmp_path):
         assert True in saves
         seen.clear()
         # A templates/ folder made after the start is watched too.
+        told.clear()
         (root / "templates").mkdir()
         assert seen.wait(WAIT)
+        assert None in told                # a folder made: which files came with it is not told
         seen.clear()
         (root / "templates" / "base.html").write_text("<p>local</p>", encoding="utf-8")
         assert seen.wait(WAIT)

@@ -40,6 +40,7 @@ import re
 import time
 from pathlib import Path
 from typing import Callable
+from typing import Iterable
 
 from hourbook import git
 from hourbook import pipeline
@@ -151,6 +152,9 @@ class Builder:
         self.order = PricingOrderCache()        # the entries' sort into pricing order (order_cache)
         self.records = None                     # records on disk behind the two file caches above (disk_cache)
         self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
+        self.listed: listing.BooksFiles | None = None   # the last build's listing of the books (`listing`)
+        self.changed: Iterable[str] | None = None       # what this build was told changed (`build`)
+        self.relisted = False                   # whether the last listing came from `listing.relist`
         if self.cache_dir is not None:
             self.records = RecordStore(self.cache_dir)
             self.file_index = FileIndex(self.records)
@@ -171,7 +175,8 @@ class Builder:
         """Wait until the state saved in the background (watch mode) is on disk."""
         self.published.flush()
 
-    def build(self, on_pages: Callable[[], None] | None = None, progress: Progress | None = None) -> BuildResult:
+    def build(self, on_pages: Callable[[], None] | None = None, progress: Progress | None = None,
+              changed: Iterable[str] | None = None) -> BuildResult:
         """Check, price, render what changed and write the site; never raises for bad books.
 
         Args:
@@ -180,7 +185,11 @@ class Builder:
                 and takes longest). Without it, everything is written at once.
             progress: told what the build is doing and how many pages and PDFs it has made
                 (`output.progress`); the caller closes it.
+            changed: watch mode: the only paths that changed since the last build, when the file
+                system said so; the books are then listed from the last listing (`listing.relist`)
+                rather than walked again. None: walked.
         """
+        self.changed = listing.as_listed(self.root, changed) if changed is not None else None
         progress = progress or Progress()
         started = time.perf_counter()
         refusal = self.site_folder_problem()       # before anything is loaded, written or renamed
@@ -188,11 +197,35 @@ class Builder:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
         provenance = git.provenance(self.root)
-        self.file_index.begin()
+        self.file_index.begin(self.changed)
+        self.logbooks.changed = self.changed
         try:
             return self._build_if_changed(as_of, provenance, progress, on_pages, started)
         finally:
             self.save_caches()
+
+    def listing(self) -> listing.BooksFiles:
+        """The books' files now: from the last listing and the paths `build` was told changed, when
+        that can be told exactly (`listing.relist`), else listed again."""
+        listed = None
+        if self.changed is not None and self.listed is not None:
+            listed = listing.relist(self.listed, self.changed)
+        self.relisted = listed is not None
+        self.listed = listed if listed is not None else listing.list_books(self.root)
+        return self.listed
+
+    def listing_is_current(self, stop: Callable[[], bool] | None = None) -> bool | None:
+        """Whether the last build's listing is what a walk of the books gives now: a build that
+        took it from the changes it was told (`listing`) is checked after it (watch), in case
+        the file system missed one (a full event queue). None: `stop` said to stop first."""
+        if self.listed is None:
+            return False
+        listed = self.listed
+        try:
+            now = listing.list_books(self.root, stop)
+        except listing.ListingStopped:
+            return None
+        return now == listed and now.marks == listed.marks
 
     def save_caches(self) -> None:
         """Keep on disk what this build read and priced that the disk did not hold (each a no-op
@@ -205,7 +238,7 @@ class Builder:
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site folder may be written: nothing when no input changed."""
         # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
-        listed = listing.list_books(self.root)      # once, for the digest and for reading the books
+        listed = self.listing()                     # once, for the digest and for reading the books
         books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", str(self.out),
                                      secret_file_mode(self.root), index=self.file_index, listed=listed)
         digest = digest_of(books_digest.encode(), repr(provenance).encode())

@@ -40,6 +40,7 @@ import hashlib
 import operator
 from pathlib import Path
 from typing import Callable
+from typing import Iterator
 
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
@@ -72,6 +73,9 @@ class LogbookCache:
         # entries have such digests (`disk_cache.DiskLogbookCache`); see `entries_digest`.
         self.client_digests: dict[str, dict[str, str]] = {}
         self.digested: dict[str, tuple] = {}    # client id -> (entries, their digest): asked twice a build
+        # The files (as the listing names them) that may have changed since the last build, when the
+        # file system said which (watch; `load_files`); None: any may have.
+        self.changed: set[str] | None = None
 
     def entries_digest(self, client_id: str, entries) -> str:
         """A digest of `entries` (one client's, as loaded from the files this cache read): from the
@@ -115,6 +119,19 @@ class LogbookCache:
             entries = [before.get(entry, entry) for entry in entries]
         self.files[rel] = (key, entries, diags)
         return entries, diags
+
+    def load_files(self, root: Path, files: list[tuple[Path, str]], load: Callable) -> Iterator[tuple]:
+        """(entries, diagnostics) of each of `files` ((path, rel) in order), as `__call__` gives them;
+        a file that is not among `changed` is what it was last time, without a look at it (watch:
+        tens of thousands of small logbooks, one edited)."""
+        changed, kept = self.changed, self.files.get
+        for path, rel in files:
+            if changed is not None and str(path) not in changed:
+                hit = kept(rel)
+                if hit is not None:
+                    yield hit[1], hit[2]
+                    continue
+            yield self(root, path, rel, load)
 
     def forget_missing(self, seen: set[str]) -> None:
         """Drop the files that are no longer in the books (`seen`: the files loaded last)."""

@@ -67,12 +67,14 @@ def input_files(root: Path, listed: listing.BooksFiles | None = None) -> list[Pa
         listed: the listing of `root`, when the caller has it.
 
     Returns:
-        The files' paths, sorted: the books' own, the register and the link secret.
+        The files' paths in the listing's order (each kind in path order, as every listing of the
+        same files gives it: no sort of tens of thousands of paths again), then the register and
+        the link secret.
     """
     listed = listed or listing.list_books(root)
     found = listed.paths()
     found += [path for path in (listing.top_file(root, name) for name in (REGISTER, listing.SECRET_FILE)) if path]
-    return sorted(found)
+    return found
 
 
 def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
@@ -93,11 +95,17 @@ def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
                  "\0".join(problems).encode("utf-8", "surrogateescape")):
         digest.update(len(part).to_bytes(8, "little") + part)
     named = listed.posix_name if listed.root == root else functools.partial(listing.relative_posix, root)
-    for path in input_files(root, listed):   # one file at a time: a million entries are 100 MB of logbooks
-        data = (index.digest(path, listed.marks.get(str(path)))[0] or "<unreadable>").encode()
-        name = os.fsencode(named(path))     # names need not be UTF-8
-        digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
-        digest.update(data)
+    # Each file's part once a run (`index.parts`; watch keeps those of the files that did not change).
+    parts, marks, chunks = index.parts if listed.root == root else {}, listed.marks, []
+    for path in input_files(root, listed):   # one file's bytes at a time: a million entries are 100 MB
+        key = str(path)
+        part = parts.get(key)
+        if part is None:
+            data = (index.digest(path, marks.get(key))[0] or "<unreadable>").encode()
+            name = os.fsencode(named(path))     # names need not be UTF-8
+            part = parts[key] = len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little") + data
+        chunks.append(part)
+    digest.update(b"".join(chunks))
     return digest_of(digest.hexdigest().encode(), register_inputs(root))
 
 

@@ -47,14 +47,30 @@ class FileIndex:
         self.saved: dict[str, tuple] = {}    # what `save` last kept (a build saves early, then at its end)
         self.read = 0                       # files read and hashed (not answered by the index), for tests
         self.listed: set[str] = set()       # the files this run's listing found plain (`digest`'s `listed`)
+        # A file's part of `digests.inputs_digest` (its name and digest), kept as long as `met` keeps it.
+        self.parts: dict[str, bytes] = {}
 
-    def begin(self) -> None:
-        """A new run of the same process (watch): what the last one met is what is known."""
+    def begin(self, changed: set[str] | None = None) -> None:
+        """A new run of the same process (watch): what the last one met is what is known.
+
+        Args:
+            changed: the only files that may have changed since the last run, as this index names
+                them (the file system said so: watch). What the last run met of every other file
+                still holds and is met again without a look (tens of thousands of small logbooks
+                cost a third of a second to look at). None: every file is looked at again.
+        """
         self.started = time.time_ns()
-        self.met = {}
-        self.listed = set()
-        if self.seen:
-            self.known, self.seen = self.seen, {}
+        if changed is None:
+            self.met, self.listed, self.parts = {}, set(), {}
+            if self.seen:
+                self.known, self.seen = self.seen, {}
+            return
+        for name in changed:
+            self.met.pop(name, None)
+            self.listed.discard(name)
+            self.parts.pop(name, None)
+        self.known = self.seen
+        self.seen = {name: met for name, met in self.seen.items() if name not in changed}
 
     def digest(self, path: Path, listed: tuple | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).

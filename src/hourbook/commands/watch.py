@@ -28,6 +28,7 @@ import time
 import traceback
 from pathlib import Path
 from typing import Callable
+from typing import Iterable
 from typing import Iterator
 
 from hourbook.build.builder import Builder
@@ -77,9 +78,20 @@ def saved_by(event_type: str, is_directory: bool) -> bool | None:
     return not is_directory and event_type in ("closed", "moved")
 
 
+def changed_paths(event_type: str, is_directory: bool, paths: list[str]) -> tuple[str, ...] | None:
+    """The files an event says changed, for a build to look at (`Builder.build`'s `changed`): a file's
+    own path (and where it was moved to); none for a folder's own change (the change of a file in
+    it, which comes with the file's own event); None (any file may have changed) for a folder made,
+    removed or moved, whose files come with no event of their own."""
+    if is_directory:
+        return () if event_type in ("modified", "closed", "closed_no_write", "opened") else None
+    return tuple(path for path in paths if path)
+
+
 class WatcherBase(abc.ABC):
-    """Calls `on_change(saved)` from any thread when something under the books root may have changed;
-    `saved` as `saved_by` says of the change."""
+    """Calls `on_change(saved, paths)` from any thread when something under the books root may have
+    changed; `saved` as `saved_by` says of the change, `paths` the files it changed (`changed_paths`),
+    or None when it cannot tell which (then every file is looked at again)."""
 
     @abc.abstractmethod
     def start(self, root: Path, on_change: Callable[[], None]) -> None:
@@ -125,7 +137,8 @@ class WatchdogWatcher(WatcherBase):
                         if path and Path(path).parent == root and Path(path).name in watcher.FOLDERS:
                             watcher._watch_folder(root, Path(path).name, self)
                 if any(p and is_input(root, p) for p in paths):
-                    on_change(saved_by(event.event_type, event.is_directory))
+                    on_change(saved_by(event.event_type, event.is_directory),
+                              changed_paths(event.event_type, event.is_directory, paths))
 
         handler = Handler()
         self._observer = Observer()
@@ -172,16 +185,22 @@ class WatchLoop:
         self.log = log or sys.stderr
         self.condition = threading.Condition()
         self.changed = False
+        self.paths: set[str] | None = None  # what changed since the last build began (None: not known)
         self.saved = False                  # whether the last change that said so ended a save
         self.stopped = False
         self.builds = 0
 
-    def notify(self, saved: bool | None = False) -> None:
-        """The watcher's callback: only sets the flags (`saved`: as `saved_by` says; None leaves it)."""
+    def notify(self, saved: bool | None = False, paths: Iterable[str] | None = None) -> None:
+        """The watcher's callback: only sets the flags (`saved`: as `saved_by` says; None leaves it)
+        and notes the changed `paths` (None: not known, so the next build looks at every file)."""
         with self.condition:
             self.changed = True
             if saved is not None:
                 self.saved = saved
+            if paths is None:
+                self.paths = None
+            elif self.paths is not None:
+                self.paths.update(paths)
             self.condition.notify_all()
 
     def quiet_time(self) -> float:
@@ -208,9 +227,22 @@ class WatchLoop:
             return not self.stopped
 
     def run_build(self) -> None:
-        """Build once and count it; an exception is printed to the log and the loop goes on."""
+        """Build once and count it; an exception is printed to the log and the loop goes on.
+
+        A build that can be told what changed (`changes`) is told the paths heard of since the last
+        one began; after it, the build checks that the books are what it took them to be
+        (`check_listing`), and a difference (a change the file system did not tell) is a change.
+        """
+        with self.condition:
+            paths, self.paths = self.paths, set()
+        told = getattr(self.build, "changes", None)
+        if told is not None:
+            told(paths)
         try:
             self.build()
+            check = getattr(self.build, "listing_missed_a_change", None)
+            if check is not None and paths is not None and check(lambda: self.changed):
+                self.notify(None, None)
         except Exception:  # a bug, not bad books: say so, keep watching
             print("hourbook: an error happened during the rebuild; still watching:", file=self.log)
             traceback.print_exc(file=self.log)
@@ -246,6 +278,7 @@ class SiteBuilder:
         # After an edit, the edited client's statements that did not change are not rendered again.
         STATEMENT_PAGES.keep(KEPT_STATEMENT_PAGES)
         self.root = root
+        self.changed: set[str] | None = None     # what the next build is told changed (`changes`)
         self.on_build = on_build
         self.on_pages = on_pages
         self.pages_finished = None
@@ -255,12 +288,23 @@ class SiteBuilder:
         self.last: BuildResult | None = None
         self.pdf_noted = False              # the note on slow PDF font subsetting was said (`report`)
 
+    def changes(self, paths: set[str] | None) -> None:
+        """What the next build is told changed (`WatchLoop.run_build`; None: not known)."""
+        self.changed = paths
+
+    def listing_missed_a_change(self, stop: Callable[[], bool] | None = None) -> bool:
+        """After a build that took the books' files from the changes it was told: whether a walk
+        of the books finds them otherwise (a change the file system did not report). The walk
+        stops when `stop` says so (a change came: the build after it is checked in turn)."""
+        return self.builder.relisted and self.builder.listing_is_current(stop) is False
+
     def __call__(self) -> BuildResult:
         self.pages_finished = None
+        changed, self.changed = self.changed, None          # told for this build only
         # The first build makes every page and PDF: it shows its progress; the later ones are quick.
         progress = make_progress(self.log, quiet=self.quiet) if self.count == 0 else None
         try:
-            result = self.builder.build(on_pages=self.pages_written, progress=progress)
+            result = self.builder.build(on_pages=self.pages_written, progress=progress, changed=changed)
         except Exception:
             result = BuildResult(False, [], error="an error happened during the build:\n" + traceback.format_exc())
         finally:

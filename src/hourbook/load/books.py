@@ -84,23 +84,27 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
         diags: where the problems go.
         listed: the books' files (`listing.list_books`).
         cache: optional `cache(root, path, rel, load_logbook)`, which may answer for a file
-            (see `hourbook.build.builder`).
+            (see `hourbook.build.builder`), or answer for many at once with
+            `cache.load_files(root, [(path, rel), ...], load_logbook)` (`caches.LogbookCache`).
     """
     entries: list[Entry] = []
     named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
     files = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, listed.logbook_sizes)
-             if readable_name(rel, diags)]
-    total = 0
-    for path, rel, size in files:
-        total += size or 0       # a file that cannot be `stat`ed: read_file reports it
-        if total > limits.MAX_LOGBOOK_BYTES:  # before reading any: all that reading would be for nothing
-            diags.error(rel, 1, f"the logbooks are more than {limits.MAX_LOGBOOK_BYTES} bytes "
-                        "in all (up to this file), more than hourbook reads; none was read (see docs/limits.md)")
-            return entries
+             if rel.isprintable() or readable_name(rel, diags)]
+    if sum(size for _, _, size in files if size) > limits.MAX_LOGBOOK_BYTES:
+        total = 0
+        for path, rel, size in files:
+            total += size or 0       # a file that cannot be `stat`ed: read_file reports it
+            if total > limits.MAX_LOGBOOK_BYTES:  # before reading any: all that reading would be for nothing
+                diags.error(rel, 1, f"the logbooks are more than {limits.MAX_LOGBOOK_BYTES} bytes "
+                            "in all (up to this file), more than hourbook reads; none was read (see docs/limits.md)")
+                return entries
     max_entries = limits.MAX_ENTRIES
-    for path, rel, _ in files:
-        file_entries, file_diags = (load_logbook(root, path, rel) if cache is None
-                                    else cache(root, path, rel, load_logbook))
+    named = [(path, rel) for path, rel, _ in files]
+    loaded = ((load_logbook(root, path, rel) for path, rel in named) if cache is None
+              else cache.load_files(root, named, load_logbook) if hasattr(cache, "load_files")
+              else (cache(root, path, rel, load_logbook) for path, rel in named))
+    for file_entries, file_diags in loaded:
         entries.extend(file_entries)
         diags.extend(file_diags)
         if len(entries) > max_entries:

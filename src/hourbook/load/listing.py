@@ -12,6 +12,7 @@ What the files say is the loader's business; which names it wants is said here.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import functools
 import heapq
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Callable
+from typing import Iterable
 
 from hourbook.core.records import Diagnostic
 from hourbook.load.problems import Problems
@@ -30,6 +32,10 @@ BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates", "payments")  
 SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.secret): no link may lead to it
 LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
+
+
+class ListingStopped(Exception):
+    """`list_books` was told to stop."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class BooksFiles:
     marks: dict = field(default_factory=dict, compare=False, repr=False)
     # Each listed file's `relative_posix` name, by `str(path)`: worked out once, for the order.
     names: dict = field(default_factory=dict, compare=False, repr=False)
+    links: int = 0                          # symbolic links met on the way (`relist` leaves such books alone)
 
     @functools.cached_property
     def logbook_sizes(self) -> tuple[int | None, ...]:
@@ -117,24 +124,130 @@ FOLDERS = {
 }
 
 
-def list_books(root: Path) -> BooksFiles:
+def list_books(root: Path, stop: Callable[[], bool] | None = None) -> BooksFiles:
     """Every file of the books folder `root` that hourbook reads, and the problems met on the way.
 
     Args:
         root: the books folder.
+        stop: asked before each folder is read: when it says True, `ListingStopped` is raised
+            (watch checks the books between two builds, and stops for the next one).
 
     Returns:
         The files by kind, each list in path order; paths are under `root` as named (a link
         that stays inside is listed by its own name).
     """
-    walk = _Walk(root)
+    walk = _Walk(root, stop)
     settings = walk.top_file(SETTINGS_FILE)
     contracts = walk.folder(FOLDERS["contracts"])
     logbooks = walk.folder(FOLDERS["logbook"])
     templates = walk.folder(FOLDERS["templates"])
     payments = walk.folder(FOLDERS["payments"])
     return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
-                      tuple(payments), root, walk.marks, walk.names)
+                      tuple(payments), root, walk.marks, walk.names, walk.links)
+
+
+def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
+    """The listing `list_books(previous.root)` would give now, when only the `changed` paths may
+    have changed since `previous` was made (watch hears of them from the file system): their
+    logbooks added, dropped or given their new `stat`, every other file taken as it was.
+
+    Books of tens of thousands of small logbooks cost a second to list; an edit costs its file.
+    It answers only what it can answer exactly as `list_books` would: None, for a full listing,
+    when the books had links or problems, or a changed path is anything but a plain file in
+    logbook/ or a name the listing skips (a folder, a link, hourbook.yaml, a contract, a template).
+
+    Args:
+        previous: the last listing of the books (`list_books` or `relist`).
+        changed: the paths that changed, absolute or as they are under the books folder's own path.
+    """
+    if previous.problems or previous.links:
+        return None
+    root = previous.root
+    top = str(root)
+    spec = FOLDERS["logbook"]
+    logbooks, shown_names = list(previous.logbooks), list(previous.logbook_names)
+    sizes = list(previous.logbook_sizes)
+    marks, names = dict(previous.marks), dict(previous.names)
+    for raw in sorted(set(changed)):
+        rel = _under(top, os.fsdecode(raw))
+        parts = rel.split("/") if rel else []
+        if len(parts) < 2 or parts[0] != spec.name or "" in parts or "." in parts or ".." in parts:
+            return None                         # not in logbook/ (or logbook/ itself)
+        if any(spec.skipped(part) for part in parts[1:]):
+            continue                            # hidden or a backup: never listed
+        path = root / rel
+        key = str(path)
+        try:
+            info = os.lstat(key)
+        except FileNotFoundError:
+            if key in marks:                    # a logbook gone
+                index = bisect.bisect_left(shown_names, shown(names[key]))
+                del logbooks[index], shown_names[index], sizes[index], marks[key], names[key]
+                continue
+            inside = shown(rel) + "/"           # a folder gone with the logbooks in it (names sort together)
+            index = bisect.bisect_left(shown_names, inside)
+            if index < len(shown_names) and shown_names[index].startswith(inside):
+                return None
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None                         # a folder, a link, a pipe: the full listing says what
+        if not spec.wanted(parts[-1]):
+            continue                            # a file that is no logbook
+        if key in marks:
+            marks[key] = stat_mark(info)        # a logbook edited
+            sizes[bisect.bisect_left(shown_names, shown(names[key]))] = info.st_size
+            continue
+        if not _plain_folders(root, parts[:-1]):
+            return None
+        shown_rel = shown(rel)                  # a new logbook, in its place in path order
+        index = bisect.bisect(shown_names, shown_rel)
+        logbooks.insert(index, path)
+        shown_names.insert(index, shown_rel)
+        sizes.insert(index, info.st_size)
+        marks[key], names[key] = stat_mark(info), rel
+    listed = BooksFiles(previous.settings, previous.contracts, tuple(logbooks), previous.templates, previous.problems,
+                        previous.payments, root, marks, names, 0)
+    listed.__dict__["logbook_names"] = tuple(shown_names)     # the cached properties, known already
+    listed.__dict__["logbook_sizes"] = tuple(sizes)
+    return listed
+
+
+def as_listed(root: Path, paths: Iterable[str]) -> set[str] | None:
+    """Changed paths (as the file system names them: absolute, or relative to the working folder)
+    named as the listing of the books folder `root` names its files (`str(root / rel)`), links not
+    followed; None when one is not under `root`."""
+    top = os.path.abspath(root)
+    prefix = top.rstrip(os.sep) + os.sep
+    names = set()
+    for raw in paths:
+        full = os.path.abspath(os.fsdecode(raw))
+        if full != top and not full.startswith(prefix):
+            return None
+        names.add(str(root / full[len(prefix):]) if full != top else str(root))
+    return names
+
+
+def _under(top: str, path: str) -> str | None:
+    """`path` relative to the books folder's path `top`, in posix form; None when not under it."""
+    if top == "." and not os.path.isabs(path):
+        return path.replace(os.sep, "/")
+    prefix = top.rstrip(os.sep) + os.sep
+    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
+
+
+def _plain_folders(root: Path, parts: list[str]) -> bool:
+    """Whether each folder of `parts` (logbook/ and those under it) is a real folder, no link."""
+    folder = root
+    for part in parts:
+        folder = folder / part
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
@@ -222,12 +335,14 @@ def books_place(real: str, real_root: str) -> str:
 class _Walk:
     """One listing of a books folder; what is wrong is collected in `diags`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, stop: Callable[[], bool] | None = None):
         self.root = root
+        self.stop = stop                                # `list_books`' stop
         self.real_root = os.path.realpath(root)
         self.diags = Problems()
         self.marks: dict[str, tuple] = {}               # `BooksFiles.marks`
         self.names: dict[str, str] = {}                 # `BooksFiles.names`
+        self.links = 0                                  # `BooksFiles.links`
 
     def rel(self, path: Path) -> str:
         """A path as diagnostics show it."""
@@ -343,7 +458,10 @@ class _Listing:
     def scan(self, folder: Path, real_folder: str) -> None:
         """Every file and folder under `folder` that is not a link; the links are kept for later."""
         stack = [(folder, real_folder)]
+        stop = self.walk.stop
         while stack:
+            if stop is not None and stop():
+                raise ListingStopped
             current, real_current = stack.pop()
             try:
                 with os.scandir(current) as entries:
@@ -362,6 +480,7 @@ class _Listing:
         path = current / name
         if entry.is_symlink():
             heapq.heappush(self.links, (self.walk.rel(path), path))
+            self.walk.links += 1
         elif entry.is_dir(follow_symlinks=False):
             real = os.path.join(real_current, name)
             if self.spec.recursive and real not in self.seen_folders:   # (seen: through a link already)
