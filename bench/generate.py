@@ -19,6 +19,10 @@ blocks and incident packs, included (free) support periods, quotes approved
 and not, tax-inclusive prices, quarterly periods, several currencies and
 locales. Logbooks are Markdown (one file per worker and month) and YAML (a
 helpdesk export per client and year).
+
+`--small-files` writes the same work in another shape, many small files: each
+Markdown logbook cut into one file per day and client (`logbook/2024/07/15-acme.md`,
+`logbook/team/ana/2024-07/15-acme.md`), some 90 000 files at 100 000 entries.
 """
 
 from __future__ import annotations
@@ -207,7 +211,7 @@ def fmt_duration(minutes: int, rng: random.Random) -> str:
     return f"{rest}m"
 
 
-def generate(entries: int, clients_count: int, seed: int, out: Path) -> dict:
+def generate(entries: int, clients_count: int, seed: int, out: Path, small_files: bool = False) -> dict:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     clients = plan_clients(clients_count, rng)
@@ -275,6 +279,8 @@ def generate(entries: int, clients_count: int, seed: int, out: Path) -> dict:
         counts[item["kind"]] += 1
         if client.yaml_logbook:
             items[("yaml", client.id, day.year)].append(item)
+        elif small_files:
+            items[("md", worker, day.year, day.month, day.day, client.id)].append(item)
         else:
             items[("md", worker, day.year, day.month)].append(item)
 
@@ -286,8 +292,9 @@ def generate(entries: int, clients_count: int, seed: int, out: Path) -> dict:
             rel = f"logbook/helpdesk/{client_id}-{year}.yaml"
             files[rel] = yaml_logbook(client_id, items[key], rng)
         else:
-            _, worker, year, month = key
-            rel = (f"logbook/{year}/{month:02d}.md" if not worker else f"logbook/team/{worker}/{year}-{month:02d}.md")
+            _, worker, year, month, *small = key
+            rel = (f"logbook/{year}/{month:02d}" if not worker else f"logbook/team/{worker}/{year}-{month:02d}")
+            rel += f"/{small[0]:02d}-{small[1]}.md" if small else ".md"
             files[rel] = markdown_logbook(worker, year, month, items[key], rng)
     for rel, text in files.items():
         path = out / rel
@@ -299,6 +306,7 @@ def generate(entries: int, clients_count: int, seed: int, out: Path) -> dict:
     edit = pick_edit(files)
     manifest = {
         "generator": "bench/generate.py", "seed": seed, "entries": entries, "clients": clients_count,
+        "small_files": small_files,
         "workers": len(workers), "as_of": AS_OF.isoformat(), "from": START.isoformat(), "to": END.isoformat(),
         "kinds": dict(sorted(counts.items())), "profiles": sorted(set(PROFILES)),
         "contract_bytes": contract_bytes, "logbook_files": len(files), "logbook_bytes": logbook_bytes,
@@ -414,10 +422,12 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--small-files", action="store_true",
+                        help="one Markdown logbook per day and client (some 90 000 files at 100 000 entries)")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty")
-    manifest = generate(args.entries, args.clients, args.seed, args.out)
+    manifest = generate(args.entries, args.clients, args.seed, args.out, small_files=args.small_files)
     print(json.dumps({k: v for k, v in manifest.items() if k != "edit"}))
     return 0
 

@@ -27,7 +27,11 @@ separate processes, from start to exit:
 - after the clean build, the site's size (files, bytes stored: a hard-linked
   file once) and the CPU time of a statement's PDF, on a sample of the site's
   statements in one warm process (BENCH_ROWS=site: only the clean build and
-  these two rows).
+  these two rows);
+- at 100 000 entries, the same work in many small files (`generate.py
+  --small-files`: a Markdown logbook a day and client, some 88 000 files): the
+  clean build, the append rebuild and watch's edit, against hledger on the same
+  sessions (BENCH_SMALL_FILES=0 leaves it out).
 
 Then, on smaller books (BENCH_PDF_ENTRIES / BENCH_PDF_CLIENTS, default 5000
 entries for 20 clients, the books of issue #16's `git commit` target; 0
@@ -156,15 +160,16 @@ def clean(books: Path, *, site: bool = True, cache: bool = True) -> None:
 # --------------------------------------------------------------- books
 
 
-def ensure_books(work: Path, entries: int, clients: int, seed: int = 1) -> Path:
-    books = work / f"books-{entries}-{clients}-{seed}"
+def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_files: bool = False) -> Path:
+    books = work / f"books-{entries}-{clients}-{seed}{'-small' if small_files else ''}"
     manifest = books / "bench.json"
     if manifest.is_file():
         return books
     shutil.rmtree(books, ignore_errors=True)
     print(f"bench: generating {entries} entries for {clients} clients into {books}", file=sys.stderr)
     result = subprocess.run([sys.executable, str(HERE / "generate.py"), "--entries", str(entries), "--clients",
-                             str(clients), "--seed", str(seed), "--out", str(books)],
+                             str(clients), "--seed", str(seed), "--out", str(books),
+                             *(["--small-files"] if small_files else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
@@ -247,6 +252,29 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
             if results["build_pdf_full"]["code"] == 0:
                 results["rebuild_append_pdf"] = timed_append(books, cmd("build"), runs)
     out.unlink(missing_ok=True)
+    results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
+    return results
+
+
+def bench_small_files(books: Path, runs: int, as_of: str, watch: bool) -> dict:
+    """The same work in many small files (`generate.py --small-files`): hledger on its sessions,
+    the clean build (once), the new-process build after appending one entry, and watch's edit."""
+    hb = hourbook_command()
+
+    def cmd(*args):
+        return [*hb, *args, str(books), "--as-of", as_of]
+
+    print(f"bench: {books.name}", file=sys.stderr)
+    results = {}
+    load_before = os.getloadavg()[0]
+    if shutil.which("hledger"):
+        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
+                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+    results["build_html"] = timed(cmd("build", "--no-pdf"), 1, before=lambda: clean(books))
+    if results["build_html"]["code"] == 0:
+        results["rebuild_append"] = timed_append(books, cmd("build", "--no-pdf"), runs)
+        if watch:
+            results["watch_edit"], results["watch_edit_all"] = watch_latency(books, as_of, runs, Edit(books))
     results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
     return results
 
@@ -798,6 +826,28 @@ def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: tuple | None, r
                        f"{verdict(key, size, result, data['results'])} |")
         out.append("")
         out += site_rows(size, data["results"])
+    small = options.get("small_files")
+    if small:
+        manifest, results = small["manifest"], small["results"]
+        out += [f"## {manifest['entries']:,} entries in many small files".replace(",", " "), "",
+                f"The same work written as `bench/generate.py --small-files` writes it: "
+                f"{manifest['logbook_files']} logbook files ({manifest['markdown_files']} Markdown, one a day and "
+                f"client; {manifest['yaml_files']} YAML), {manifest['logbook_bytes'] / 1e6:.1f} MB. The same targets, "
+                "on books of another shape (BENCH_SMALL_FILES=0 leaves this out).", ""]
+        load = results.get("load")
+        if load:
+            out += [f"Load average (1 min) before and after these runs: {load['before']:.2f}, {load['after']:.2f} "
+                    f"on {info['cores']} cores.", ""]
+        out += ["| command | median | min | max | runs | peak memory | against target |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for key, label in LABELS:
+            result = results.get(key)
+            if result is None:
+                continue
+            out.append(f"| {label} | {fmt_seconds(result['median'])} | {fmt_seconds(result['min'])} | "
+                       f"{fmt_seconds(result['max'])} | {result['runs']} | {fmt_bytes(result.get('rss', 0))} | "
+                       f"{verdict(key, manifest['entries'], result, results)} |")
+        out.append("")
     if len(sizes) > 1:
         out += ["## Scaling", "", "| entries | " + " | ".join(label for key, label in LABELS[:6]) + " |",
                 "| --- |" + " --- |" * 6]
@@ -883,6 +933,13 @@ def main(argv=None) -> int:
                          "results": bench_size(books, size, runs, manifest["as_of"], watch=not args.no_watch,
                                               build=args.build_up_to is None or size <= args.build_up_to,
                                               append_pdf=append_pdf)}
+    small = None
+    if (TARGET_SIZE in sizes and not args.append_only and os.environ.get("BENCH_SMALL_FILES", "1") != "0"
+            and (args.build_up_to is None or TARGET_SIZE <= args.build_up_to)):
+        books = ensure_books(args.work, TARGET_SIZE, args.clients, small_files=True)
+        manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
+        small = {"manifest": manifest,
+                 "results": bench_small_files(books, args.runs, manifest["as_of"], watch=not args.no_watch)}
     pdf = None
     pdf_books = None
     pdf_error = ""
@@ -898,11 +955,12 @@ def main(argv=None) -> int:
             pdf = bench_pdf(books, manifest["as_of"], min(args.runs, 3), append_pdf=not append_pdf)
     options = {"watch": not args.no_watch, "append_only": args.append_only, "build_up_to": args.build_up_to,
                "append_pdf": append_pdf, "only_site": os.environ.get("BENCH_ROWS") == "site",
-               "pdf_error": pdf_error}
+               "pdf_error": pdf_error, "small_files": small}
     text = report(info, by_size, pdf, pdf_books, args.runs, when, options)
     args.out.write_text(text + "\n", encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "sizes": by_size, "pdf": pdf}, indent=2, default=str))
+        args.json.write_text(json.dumps({"machine": info, "sizes": by_size, "pdf": pdf, "small_files": small},
+                                        indent=2, default=str))
     print(text)
     return 0
 
