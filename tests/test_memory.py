@@ -82,7 +82,7 @@ def test_a_watch_build_settles_after_it_has_reported(tmp_path):
     class FakeBuilder:
         out = tmp_path / "site"
 
-        def build(self, on_pages=None, progress=None):
+        def build(self, on_pages=None, progress=None, changed=None):
             assert gc.get_freeze_count() == 0
             return BuildResult(True, [], files=3, written=1, rendered_clients=1)
 

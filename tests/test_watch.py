@@ -309,3 +309,34 @@ def test_watch_and_serve_commands_exist():
     assert args.books == "books" and args.no_pdf
     args = parser.parse_args(["serve"])
     assert args.host == "127.0.0.1" and args.port == 8000 and Path(args.books) == Path(".")
+
+
+def test_the_loop_tells_each_build_what_changed_and_builds_again_after_a_missed_change(tmp_path):
+    """Each build is told the paths the watcher reported since the last began (None: not known,
+    at the start and after a folder's change); a build that says it missed a change (its walk
+    of the books found one the file system did not tell) is followed by one told nothing."""
+
+    class ToldBuild(CountingBuild):
+        def __init__(self):
+            super().__init__()
+            self.told: list = []
+            self.missed_a_change = False
+
+        def changes(self, paths, waiting):
+            self.told.append(None if paths is None else sorted(paths))
+            self.missed_a_change = paths == {"logbook/b.md"}       # this one "misses" a change
+
+    build, watcher = ToldBuild(), FakeWatcher()
+    loop, thread, _ = start_loop(build, watcher, tmp_path)
+    assert build.wait_for(1)
+    watcher.on_change(True, ("logbook/a.md",))
+    assert build.wait_for(2)
+    with loop.condition:
+        watcher.on_change(False, ("logbook/a.md",))
+        watcher.on_change(True, ())                 # a folder's own change: nothing more to look at
+    assert build.wait_for(3)
+    watcher.on_change(True, ("logbook/b.md",))
+    assert build.wait_for(5), build.told             # ... and the build its miss asks for
+    loop.stop()
+    thread.join(WAIT)
+    assert build.told == [None, ["logbook/a.md"], ["logbook/a.md"], ["logbook/b.md"], None]

@@ -229,19 +229,18 @@ class WatchLoop:
     def run_build(self) -> None:
         """Build once and count it; an exception is printed to the log and the loop goes on.
 
-        A build that can be told what changed (`changes`) is told the paths heard of since the last
-        one began; after it, the build checks that the books are what it took them to be
-        (`check_listing`), and a difference (a change the file system did not tell) is a change.
+        A build that can be told what changed (`SiteBuilder.changes`) is told the paths heard of
+        since the last one began, and how to know that a change is waiting; when it says it missed
+        a change (one the file system did not tell), that is a change.
         """
         with self.condition:
             paths, self.paths = self.paths, set()
         told = getattr(self.build, "changes", None)
         if told is not None:
-            told(paths)
+            told(paths, lambda: self.changed)
         try:
             self.build()
-            check = getattr(self.build, "listing_missed_a_change", None)
-            if check is not None and paths is not None and check(lambda: self.changed):
+            if getattr(self.build, "missed_a_change", False):
                 self.notify(None, None)
         except Exception:  # a bug, not bad books: say so, keep watching
             print("hourbook: an error happened during the rebuild; still watching:", file=self.log)
@@ -279,6 +278,8 @@ class SiteBuilder:
         STATEMENT_PAGES.keep(KEPT_STATEMENT_PAGES)
         self.root = root
         self.changed: set[str] | None = None     # what the next build is told changed (`changes`)
+        self.waiting: Callable[[], bool] = lambda: False     # whether a change waits (`changes`)
+        self.missed_a_change = False            # the last build missed a change the file system did not tell
         self.on_build = on_build
         self.on_pages = on_pages
         self.pages_finished = None
@@ -288,15 +289,11 @@ class SiteBuilder:
         self.last: BuildResult | None = None
         self.pdf_noted = False              # the note on slow PDF font subsetting was said (`report`)
 
-    def changes(self, paths: set[str] | None) -> None:
-        """What the next build is told changed (`WatchLoop.run_build`; None: not known)."""
+    def changes(self, paths: set[str] | None, waiting: Callable[[], bool] | None = None) -> None:
+        """What the next build is told changed (`WatchLoop.run_build`; None: not known), and
+        `waiting`: whether a change waits for the build after it."""
         self.changed = paths
-
-    def listing_missed_a_change(self, stop: Callable[[], bool] | None = None) -> bool:
-        """After a build that took the books' files from the changes it was told: whether a walk
-        of the books finds them otherwise (a change the file system did not report). The walk
-        stops when `stop` says so (a change came: the build after it is checked in turn)."""
-        return self.builder.relisted and self.builder.listing_is_current(stop) is False
+        self.waiting = waiting or (lambda: False)
 
     def __call__(self) -> BuildResult:
         self.pages_finished = None
@@ -316,8 +313,15 @@ class SiteBuilder:
         self.write_status(result)
         if self.on_build is not None:
             self.on_build(result)
-        if not result.up_to_date:               # a build that loaded nothing left nothing to settle
-            memory.settle()                     # while the user reads the page (core/memory.py)
+        # While the user reads the page, unless the next change is there already: a build that took
+        # the books' files from what it was told changed looks for a change the file system did
+        # not tell (a walk of the books, stopped by the next change: that build is looked at in
+        # its turn), then the cycles the build let go are freed (core/memory.py; a build that
+        # loaded nothing left none).
+        self.missed_a_change = (changed is not None and self.builder.relisted
+                                and self.builder.listing_is_current(self.waiting) is False)
+        if not result.up_to_date and not self.waiting():
+            memory.settle()
         return result
 
     def flush(self) -> None:
