@@ -1,5 +1,5 @@
 """Watch told what changed: the books' files taken from the last listing and the changed paths
-(`listing.relist`), the file index and the logbook cache keeping what did not change, and a walk
+(`relisting.relist`), the file index and the logbook cache keeping what did not change, and a walk
 after the build for what the file system did not tell (`Builder.listing_is_current`).
 
 Books of tens of thousands of small logbooks cost a second to walk; an edit costs its own file.
@@ -24,6 +24,7 @@ from hourbook.build.builder import Builder
 from hourbook.build.file_index import FileIndex
 from hourbook.commands.watch import changed_paths
 from hourbook.load import listing
+from hourbook.load import relisting
 
 AS_OF = datetime.date(2026, 12, 3)
 
@@ -56,9 +57,9 @@ def test_relist_gives_what_a_walk_gives_or_declines(before, after, relative):
                 root = Path(".")
             previous = listing.list_books(root)
             touched = apply(root, after)
-            names = listing.as_listed(root, [os.path.abspath(path) for path in touched])
+            names = relisting.as_listed(root, [os.path.abspath(path) for path in touched])
             assert names is not None
-            now = listing.relist(previous, names)
+            now = relisting.relist(previous, names)
             walked = listing.list_books(root)
             assert now is None or same_listing(now, walked)
             if not any(kind == "folder" for kind, _, _ in after) and now is None:
@@ -97,14 +98,14 @@ def test_relist_declines_folders_links_and_files_outside_logbook(tmp_path):
     (root / "contracts").mkdir()
     previous = listing.list_books(root)
     (root / "logbook" / "sub").mkdir()
-    assert listing.relist(previous, {str(root / "logbook" / "sub")}) is None       # a folder
-    assert listing.relist(previous, {str(root / "contracts" / "acme.yaml")}) is None
-    assert listing.relist(previous, {str(root / "hourbook.yaml")}) is None
+    assert relisting.relist(previous, {str(root / "logbook" / "sub")}) is None       # a folder
+    assert relisting.relist(previous, {str(root / "contracts" / "acme.yaml")}) is None
+    assert relisting.relist(previous, {str(root / "hourbook.yaml")}) is None
     (root / "logbook" / "link.md").symlink_to(root / "logbook" / "a.md")
-    assert listing.relist(previous, {str(root / "logbook" / "link.md")}) is None
+    assert relisting.relist(previous, {str(root / "logbook" / "link.md")}) is None
     with_link = listing.list_books(root)
-    assert with_link.links == 1 and listing.relist(with_link, {str(root / "logbook" / "a.md")}) is None
-    assert listing.as_listed(root, [str(tmp_path / "elsewhere.md")]) is None
+    assert with_link.links == 1 and relisting.relist(with_link, {str(root / "logbook" / "a.md")}) is None
+    assert relisting.as_listed(root, [str(tmp_path / "elsewhere.md")]) is None
 
 
 @pytest.mark.parametrize("event, folder, expected", [

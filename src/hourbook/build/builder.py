@@ -45,6 +45,7 @@ from typing import Iterable
 from hourbook import git
 from hourbook import pipeline
 from hourbook.load import listing
+from hourbook.load import relisting
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import PDF_FOLDER
@@ -154,7 +155,7 @@ class Builder:
         self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
         self.listed: listing.BooksFiles | None = None   # the last build's listing of the books (`listing`)
         self.changed: Iterable[str] | None = None       # what this build was told changed (`build`)
-        self.relisted = False                   # whether the last listing came from `listing.relist`
+        self.relisted = False                   # whether the last listing came from `relisting.relist`
         if self.cache_dir is not None:
             self.records = RecordStore(self.cache_dir)
             self.file_index = FileIndex(self.records)
@@ -186,10 +187,10 @@ class Builder:
             progress: told what the build is doing and how many pages and PDFs it has made
                 (`output.progress`); the caller closes it.
             changed: watch mode: the only paths that changed since the last build, when the file
-                system said so; the books are then listed from the last listing (`listing.relist`)
+                system said so; the books are then listed from the last listing (`relisting.relist`)
                 rather than walked again. None: walked.
         """
-        self.changed = listing.as_listed(self.root, changed) if changed is not None else None
+        self.changed = relisting.as_listed(self.root, changed) if changed is not None else None
         progress = progress or Progress()
         started = time.perf_counter()
         refusal = self.site_folder_problem()       # before anything is loaded, written or renamed
@@ -206,10 +207,10 @@ class Builder:
 
     def listing(self) -> listing.BooksFiles:
         """The books' files now: from the last listing and the paths `build` was told changed, when
-        that can be told exactly (`listing.relist`), else listed again."""
+        that can be told exactly (`relisting.relist`), else listed again."""
         listed = None
         if self.changed is not None and self.listed is not None:
-            listed = listing.relist(self.listed, self.changed)
+            listed = relisting.relist(self.listed, self.changed)
         self.relisted = listed is not None
         self.listed = listed if listed is not None else listing.list_books(self.root)
         return self.listed

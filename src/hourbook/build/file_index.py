@@ -69,8 +69,9 @@ class FileIndex:
             self.met.pop(name, None)
             self.listed.discard(name)
             self.parts.pop(name, None)
-        self.known = self.seen
-        self.seen = {name: met for name, met in self.seen.items() if name not in changed}
+        self.known, self.seen = self.seen, dict(self.seen)
+        for name in changed:
+            self.seen.pop(name, None)
 
     def digest(self, path: Path, listed: tuple | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).

@@ -106,7 +106,8 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
               else (cache(root, path, rel, load_logbook) for path, rel in named))
     for file_entries, file_diags in loaded:
         entries.extend(file_entries)
-        diags.extend(file_diags)
+        if file_diags:
+            diags.extend(file_diags)
         if len(entries) > max_entries:
             diags.append(Diagnostic(entries[max_entries].source, f"more than {max_entries} entries in all, more "
                                     "than hourbook reads: it stops at this one (see docs/limits.md)", ERROR))

@@ -12,7 +12,6 @@ What the files say is the loader's business; which names it wants is said here.
 
 from __future__ import annotations
 
-import bisect
 import errno
 import functools
 import heapq
@@ -144,110 +143,6 @@ def list_books(root: Path, stop: Callable[[], bool] | None = None) -> BooksFiles
     payments = walk.folder(FOLDERS["payments"])
     return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
                       tuple(payments), root, walk.marks, walk.names, walk.links)
-
-
-def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
-    """The listing `list_books(previous.root)` would give now, when only the `changed` paths may
-    have changed since `previous` was made (watch hears of them from the file system): their
-    logbooks added, dropped or given their new `stat`, every other file taken as it was.
-
-    Books of tens of thousands of small logbooks cost a second to list; an edit costs its file.
-    It answers only what it can answer exactly as `list_books` would: None, for a full listing,
-    when the books had links or problems, or a changed path is anything but a plain file in
-    logbook/ or a name the listing skips (a folder, a link, hourbook.yaml, a contract, a template).
-
-    Args:
-        previous: the last listing of the books (`list_books` or `relist`).
-        changed: the paths that changed, absolute or as they are under the books folder's own path.
-    """
-    if previous.problems or previous.links:
-        return None
-    root = previous.root
-    top = str(root)
-    spec = FOLDERS["logbook"]
-    logbooks, shown_names = list(previous.logbooks), list(previous.logbook_names)
-    sizes = list(previous.logbook_sizes)
-    marks, names = dict(previous.marks), dict(previous.names)
-    for raw in sorted(set(changed)):
-        rel = _under(top, os.fsdecode(raw))
-        parts = rel.split("/") if rel else []
-        if len(parts) < 2 or parts[0] != spec.name or "" in parts or "." in parts or ".." in parts:
-            return None                         # not in logbook/ (or logbook/ itself)
-        if any(spec.skipped(part) for part in parts[1:]):
-            continue                            # hidden or a backup: never listed
-        path = root / rel
-        key = str(path)
-        try:
-            info = os.lstat(key)
-        except FileNotFoundError:
-            if key in marks:                    # a logbook gone
-                index = bisect.bisect_left(shown_names, shown(names[key]))
-                del logbooks[index], shown_names[index], sizes[index], marks[key], names[key]
-                continue
-            inside = shown(rel) + "/"           # a folder gone with the logbooks in it (names sort together)
-            index = bisect.bisect_left(shown_names, inside)
-            if index < len(shown_names) and shown_names[index].startswith(inside):
-                return None
-            continue
-        except OSError:
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            return None                         # a folder, a link, a pipe: the full listing says what
-        if not spec.wanted(parts[-1]):
-            continue                            # a file that is no logbook
-        if key in marks:
-            marks[key] = stat_mark(info)        # a logbook edited
-            sizes[bisect.bisect_left(shown_names, shown(names[key]))] = info.st_size
-            continue
-        if not _plain_folders(root, parts[:-1]):
-            return None
-        shown_rel = shown(rel)                  # a new logbook, in its place in path order
-        index = bisect.bisect(shown_names, shown_rel)
-        logbooks.insert(index, path)
-        shown_names.insert(index, shown_rel)
-        sizes.insert(index, info.st_size)
-        marks[key], names[key] = stat_mark(info), rel
-    listed = BooksFiles(previous.settings, previous.contracts, tuple(logbooks), previous.templates, previous.problems,
-                        previous.payments, root, marks, names, 0)
-    listed.__dict__["logbook_names"] = tuple(shown_names)     # the cached properties, known already
-    listed.__dict__["logbook_sizes"] = tuple(sizes)
-    return listed
-
-
-def as_listed(root: Path, paths: Iterable[str]) -> set[str] | None:
-    """Changed paths (as the file system names them: absolute, or relative to the working folder)
-    named as the listing of the books folder `root` names its files (`str(root / rel)`), links not
-    followed; None when one is not under `root`."""
-    top = os.path.abspath(root)
-    prefix = top.rstrip(os.sep) + os.sep
-    names = set()
-    for raw in paths:
-        full = os.path.abspath(os.fsdecode(raw))
-        if full != top and not full.startswith(prefix):
-            return None
-        names.add(str(root / full[len(prefix):]) if full != top else str(root))
-    return names
-
-
-def _under(top: str, path: str) -> str | None:
-    """`path` relative to the books folder's path `top`, in posix form; None when not under it."""
-    if top == "." and not os.path.isabs(path):
-        return path.replace(os.sep, "/")
-    prefix = top.rstrip(os.sep) + os.sep
-    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
-
-
-def _plain_folders(root: Path, parts: list[str]) -> bool:
-    """Whether each folder of `parts` (logbook/ and those under it) is a real folder, no link."""
-    folder = root
-    for part in parts:
-        folder = folder / part
-        try:
-            if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                return False
-        except OSError:
-            return False
-    return True
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:

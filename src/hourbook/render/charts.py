@@ -40,6 +40,7 @@ from hourbook.core.records import HELD
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
 from hourbook.core.records import UNCOVERED
+from hourbook.render.chart_table import data_table
 
 # Each at least 3:1 against white (WCAG 1.4.11), the same hues as the pages' swatches (style.css).
 STATUS_COLOURS = {
@@ -243,32 +244,6 @@ def _legend(series: Sequence[Series], x: float, y: float, width: float, prefix: 
     return parts
 
 
-def data_table(axis: Axis, series: Sequence[Series], *, caption: str, row_header: str, fmt: Format,
-               total_header: str = "") -> Markup:
-    """The chart's figures as a table a screen reader reads (visually hidden; not printed).
-
-    One row per slot (its full name from `axis.names`), one column per series, and a
-    total column when `total_header` is given (stacked bars). A gap is "–".
-    """
-    names = axis.names or axis.labels
-    head = "".join(f'<th scope="col">{escape(item.label)}</th>' for item in series)
-    if total_header:
-        head += f'<th scope="col">{escape(total_header)}</th>'
-    rows = []
-    for index, name in enumerate(names):
-        values = [item.values[index] if index < len(item.values) else None for item in series]
-        cells = "".join(f'<td>{"–" if value is None else escape(fmt(float(value)))}</td>' for value in values)
-        if total_header:
-            cells += f"<td>{escape(fmt(sum(float(value or 0) for value in values)))}</td>"
-        rows.append(f'<tr><th scope="row">{escape(name)}</th>{cells}</tr>')
-    # The wrapper hides the table: a table grows to its content whatever its own width and height.
-    # No <thead>: the column headers are named by scope, and a table no one sees needs no labels
-    # for a phone (`reflow.label_cells` labels only tables with a <thead>).
-    return Markup(f'<div class="visually-hidden"><table class="chart-data"><caption>{escape(caption)}</caption>'  # noqa: S704
-                  f'<tr><th scope="col">{escape(row_header)}</th>{head}</tr>'
-                  f'{"".join(rows)}</table></div>')
-
-
 def _describe(axis: Axis, series: Sequence[Series]) -> str:
     """The chart's <desc>: its span and its series, in the page's own words."""
     names = axis.names or axis.labels
@@ -401,16 +376,11 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
 
 def _phone_bars(axis: Axis, shown: Sequence[Series], *, title: str, prefix: str, left: float, slot: float,
                 plot_h: float) -> Markup:
-    """The phone's drawing of a stacked-bar chart: the wide drawing's last `NARROW_MONTHS` bars.
-
-    It draws no bar of its own: it shows the wide drawing's y axis and bars again (`<use>` of
-    their ids), the bars of those months narrowed to `NARROW_WIDTH` and the rest clipped away,
-    under its own month labels and legend (text is never stretched). The axis is the wide
-    drawing's, so both read on the same scale. style.css keeps the wide drawing laid out, out of
-    sight, on a phone: what a `<use>` shows, and the patterns the fills name, must be drawn.
-
-    Args:
-        plot_h: the y of the bars' baseline (the plot's bottom) in both drawings.
+    """The phone's drawing of a stacked-bar chart: the wide drawing's y axis and last `NARROW_MONTHS`
+    bars shown again (`<use>` of their ids, narrowed to `NARROW_WIDTH`, the rest clipped), on the
+    same scale, under its own month labels and legend. style.css keeps the wide drawing laid out,
+    out of sight, on a phone: what `<use>` shows and the patterns of its fills must be drawn.
+    `plot_h`: the y of the bars' baseline in both drawings.
     """
     count = min(NARROW_MONTHS, len(axis.labels))
     first = len(axis.labels) - count
