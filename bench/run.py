@@ -150,6 +150,12 @@ def timed(argv: list[str], runs: int, *, before=None, **kwargs) -> dict:
             "cpu": statistics.median(r["cpu"] for r in results)}
 
 
+def time_hledger(books: Path, runs: int) -> dict:
+    """`hledger -f sessions.timeclock bal` on the books' sessions, as `timed` times a command."""
+    return timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
+                 stdout_path=books.parent / f"{books.name}.hledger.txt")
+
+
 def clean(books: Path, *, site: bool = True, cache: bool = True) -> None:
     if site:
         shutil.rmtree(books / "site", ignore_errors=True)
@@ -225,8 +231,7 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
         results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books), stdout_path=out)
         results["price"] = timed(cmd("price", "--json"), runs, stdout_path=out)
     if shutil.which("hledger") and not only_site:
-        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
-                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+        results["hledger"] = time_hledger(books, runs)
     if not build:
         out.unlink(missing_ok=True)
         results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
@@ -268,8 +273,7 @@ def bench_small_files(books: Path, runs: int, as_of: str, watch: bool) -> dict:
     results = {}
     load_before = os.getloadavg()[0]
     if shutil.which("hledger"):
-        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
-                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+        results["hledger"] = time_hledger(books, runs)
     results["build_html"] = timed(cmd("build", "--no-pdf"), 1, before=lambda: clean(books))
     if results["build_html"]["code"] == 0:
         results["rebuild_append"] = timed_append(books, cmd("build", "--no-pdf"), runs)
@@ -318,8 +322,7 @@ def bench_append_only(books: Path, runs: int, as_of: str) -> dict:
     load_before = os.getloadavg()[0]
     results = {}
     if shutil.which("hledger"):
-        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
-                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+        results["hledger"] = time_hledger(books, runs)
     out = books.parent / f"{books.name}.price.json"
     results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books), stdout_path=out)
     out.unlink(missing_ok=True)
@@ -410,8 +413,7 @@ def bench_pdf(books: Path, as_of: str, runs: int, append_pdf: bool = True) -> di
     load_before = os.getloadavg()[0]
     results = {}
     if shutil.which("hledger"):
-        results["hledger"] = timed(["hledger", "-f", str(books / "sessions.timeclock"), "bal"], runs,
-                                   stdout_path=books.parent / f"{books.name}.hledger.txt")
+        results["hledger"] = time_hledger(books, runs)
     results["build_nopdf"] = timed([*cmd, "--no-pdf"], 1, before=lambda: clean(books))
     results["build_pdf"] = timed(cmd, 1, before=lambda: clean(books))
     if results["build_pdf"]["code"] != 0:

@@ -154,7 +154,7 @@ class Builder:
         self.records = None                     # records on disk behind the two file caches above (disk_cache)
         self.file_index = FileIndex()           # the digests of the books files' bytes (file_index)
         self.listed: listing.BooksFiles | None = None   # the last build's listing of the books (`listing`)
-        self.changed: Iterable[str] | None = None       # what this build was told changed (`build`)
+        self.changed: set[str] | None = None            # what this build was told changed, as listed (`build`)
         self.relisted = False                   # whether the last listing came from `relisting.relist`
         if self.cache_dir is not None:
             self.records = RecordStore(self.cache_dir)

@@ -65,13 +65,11 @@ class FileIndex:
             if self.seen:
                 self.known, self.seen = self.seen, {}
             return
-        for name in changed:
-            self.met.pop(name, None)
-            self.listed.discard(name)
-            self.parts.pop(name, None)
         self.known, self.seen = self.seen, dict(self.seen)
         for name in changed:
-            self.seen.pop(name, None)
+            for kept in (self.met, self.seen, self.parts):
+                kept.pop(name, None)
+            self.listed.discard(name)
 
     def digest(self, path: Path, listed: tuple | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).

@@ -16,6 +16,7 @@ from typing import Iterable
 
 from hourbook.load.listing import FOLDERS
 from hourbook.load.listing import BooksFiles
+from hourbook.load.listing import relative_posix
 from hourbook.load.listing import shown
 from hourbook.load.listing import stat_mark
 
@@ -37,14 +38,16 @@ def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
     if previous.problems or previous.links:
         return None
     root = previous.root
-    top = str(root)
     spec = FOLDERS["logbook"]
     logbooks, shown_names = list(previous.logbooks), list(previous.logbook_names)
     sizes = list(previous.logbook_sizes)
     marks, names = dict(previous.marks), dict(previous.names)
     for raw in sorted(set(changed)):
-        rel = _under(top, os.fsdecode(raw))
-        parts = rel.split("/") if rel else []
+        try:
+            rel = relative_posix(root, Path(os.fsdecode(raw)))
+        except ValueError:                      # not under the books folder
+            return None
+        parts = rel.split("/")
         if len(parts) < 2 or parts[0] != spec.name or "" in parts or "." in parts or ".." in parts:
             return None                         # not in logbook/ (or logbook/ itself)
         if any(spec.skipped(part) for part in parts[1:]):
@@ -101,14 +104,6 @@ def as_listed(root: Path, paths: Iterable[str]) -> set[str] | None:
             return None
         names.add(str(root / full[len(prefix):]) if full != top else str(root))
     return names
-
-
-def _under(top: str, path: str) -> str | None:
-    """`path` relative to the books folder's path `top`, in posix form; None when not under it."""
-    if top == "." and not os.path.isabs(path):
-        return path.replace(os.sep, "/")
-    prefix = top.rstrip(os.sep) + os.sep
-    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
 
 
 def _plain_folders(root: Path, parts: list[str]) -> bool:
