@@ -96,16 +96,15 @@ def inputs_digest(root: Path, *extra: str, index: FileIndex | None = None,
         digest.update(len(part).to_bytes(8, "little") + part)
     named = listed.posix_name if listed.root == root else functools.partial(listing.relative_posix, root)
     # Each file's part once a run (`index.parts`; watch keeps those of the files that did not change).
-    parts, marks, chunks = index.parts if listed.root == root else {}, listed.marks, []
-    for path in input_files(root, listed):   # one file's bytes at a time: a million entries are 100 MB
-        key = str(path)
-        part = parts.get(key)
-        if part is None:
-            data = (index.digest(path, marks.get(key))[0] or "<unreadable>").encode()
-            name = os.fsencode(named(path))     # names need not be UTF-8
-            part = parts[key] = len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little") + data
-        chunks.append(part)
-    digest.update(b"".join(chunks))
+    parts = index.parts if listed.root == root else {}
+    paths = input_files(root, listed)
+    keys = [str(path) for path in paths]
+    new = [(path, key) for path, key in zip(paths, keys) if key not in parts]
+    for (path, key), data in zip(new, index.digests([key for _, key in new], listed.marks)):
+        data = (data or "<unreadable>").encode()     # each file's bytes are read one at a time
+        name = os.fsencode(named(path))     # names need not be UTF-8
+        parts[key] = len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little") + data
+    digest.update(b"".join([parts[key] for key in keys]))
     return digest_of(digest.hexdigest().encode(), register_inputs(root))
 
 

@@ -107,6 +107,24 @@ class FileIndex:
         self._meet(name, mark, digest, len(data) == mark[0])
         return digest, data
 
+    def digests(self, names: list[str], marks: dict[str, tuple]) -> list[str | None]:
+        """`digest(name, marks.get(name))[0]` of each of `names` (as `str` of their paths), in one
+        loop: books of 88 000 small logbooks ask it of each, in every new process."""
+        met, known, seen, listed = self.met, self.known, self.seen, self.listed
+        found = []
+        for name in names:
+            hit = met.get(name)
+            if hit is None:
+                mark = marks.get(name)
+                hit = known.get(name)
+                if mark is None or hit is None or hit[0] != mark:
+                    found.append(self.digest(name, mark)[0])
+                    continue
+                listed.add(name)
+                seen[name] = met[name] = hit
+            found.append(hit[1])
+        return found
+
     def _meet(self, name: str, mark: tuple, digest: str, whole: bool = True) -> None:
         met = self.met[name] = (mark, digest)
         if mark[2] < self.started - RACY_SECONDS * 1_000_000_000 and whole:

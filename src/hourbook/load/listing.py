@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterable
 
+from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Diagnostic
 from hourbook.load.problems import Problems
 
@@ -102,12 +103,19 @@ class _Folder:
     once: bool                              # a file reached twice (by a link) is an error: it would count twice
 
 
+def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether a file name's extension (`os.path.splitext`'s, any case) is one of `suffixes`: a
+    dot after at least one character that is not a dot. Asked of every name of the books."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in suffixes and name[:dot].strip(".") != ""
+
+
 def _is_logbook(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in LOGBOOK_SUFFIXES
+    return has_suffix(name, LOGBOOK_SUFFIXES)
 
 
 def _is_contract(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in CONTRACT_SUFFIXES
+    return has_suffix(name, CONTRACT_SUFFIXES)
 
 
 def _hidden_or_backup(name: str) -> bool:
@@ -135,14 +143,25 @@ def list_books(root: Path, stop: Callable[[], bool] | None = None) -> BooksFiles
         The files by kind, each list in path order; paths are under `root` as named (a link
         that stays inside is listed by its own name).
     """
+    with no_cyclic_gc():            # a path and a mark for each file, no cycles
+        return _list_books(root, stop)
+
+
+def _list_books(root: Path, stop: Callable[[], bool] | None) -> BooksFiles:
     walk = _Walk(root, stop)
     settings = walk.top_file(SETTINGS_FILE)
     contracts = walk.folder(FOLDERS["contracts"])
     logbooks = walk.folder(FOLDERS["logbook"])
     templates = walk.folder(FOLDERS["templates"])
     payments = walk.folder(FOLDERS["payments"])
-    return BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
-                      tuple(payments), root, walk.marks, walk.names, walk.links)
+    listed = BooksFiles(settings, tuple(contracts), tuple(logbooks), tuple(templates), tuple(walk.diags),
+                        tuple(payments), root, walk.marks, walk.names, walk.links)
+    if "logbook" in walk.keys:              # the cached properties, known already (a look-up less a file)
+        marks = walk.marks
+        listed.__dict__["logbook_names"] = walk.shown_names["logbook"]
+        if all(key in marks for key in walk.keys["logbook"]):
+            listed.__dict__["logbook_sizes"] = tuple(marks[key][0] for key in walk.keys["logbook"])
+    return listed
 
 
 def list_folder(root: Path, name: str) -> tuple[list[Path], list[Diagnostic]]:
@@ -169,14 +188,31 @@ def top_file(root: Path, name: str) -> Path | None:
 
 def relative_posix(root: Path, path: Path) -> str:
     """`path.relative_to(root).as_posix()`, surrogate escapes (bytes that are not UTF-8) kept."""
+    return _relative_text(str(root), str(path)) or path.relative_to(root).as_posix()
+
+
+def _relative_text(top: str, whole: str) -> str | None:
+    """`relative_posix` of paths given as text, when the text tells (None: ask `relative_to`)."""
     # The books' files are listed under their root as named: cut the root off the text when it
     # is there (thousands of files a build), as `relative_to` would.
-    whole, top = str(path), str(root)
     if os.sep == "/" and whole.startswith(top) and whole[len(top):len(top) + 1] == "/":
         return whole[len(top) + 1:]
     if os.sep == "/" and top == "." and not whole.startswith(("/", "..")):
         return whole                # `hourbook build` in the books folder: Path(".") / name is the name
-    return path.relative_to(root).as_posix()
+    return None
+
+
+_MAKE_CHILD = getattr(Path, "_make_child_relpath", None)
+
+
+def child_path(folder: Path, name: str) -> Path:
+    """`folder / name` for a name read from `folder` (one part, no separator), made the way
+    pathlib makes the paths of a folder's listing when this Python has that way (a quarter of
+    the time of `/`: books of 88 000 small logbooks make one for each). `tests/test_listing.py`
+    pins it to `/`."""
+    if _MAKE_CHILD is not None:
+        return _MAKE_CHILD(folder, name)
+    return folder / name
 
 
 def relative(root: Path, path: Path) -> str:
@@ -238,6 +274,8 @@ class _Walk:
         self.marks: dict[str, tuple] = {}               # `BooksFiles.marks`
         self.names: dict[str, str] = {}                 # `BooksFiles.names`
         self.links = 0                                  # `BooksFiles.links`
+        self.shown_names: dict[str, tuple[str, ...]] = {}   # folder -> its files' `shown` names, as listed
+        self.keys: dict[str, list[str]] = {}            # folder -> `str` of its files, as listed
 
     def rel(self, path: Path) -> str:
         """A path as diagnostics show it."""
@@ -328,10 +366,20 @@ class _Walk:
         listing = _Listing(self, spec, real_base)
         listing.scan(base, real_base)
         listing.follow_links()
-        names = self.names
-        for path in listing.files:
-            names[str(path)] = relative_posix(self.root, path)
-        return sorted(listing.files, key=lambda path: shown(names[str(path)]))
+        names, root, top = self.names, self.root, str(self.root)
+        shown_names = []
+        for path, key in zip(listing.files, listing.keys):
+            name = names[key] = _relative_text(top, key) or relative_posix(root, path)
+            shown_names.append(shown(name))
+        files, keys = listing.files, listing.keys
+        order = sorted(zip(shown_names, range(len(files))))
+        self.shown_names[spec.name] = tuple(name for name, _ in order)
+        self.keys[spec.name] = [keys[i] for _, i in order]
+        return [files[i] for _, i in order]
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 class _Listing:
@@ -346,53 +394,62 @@ class _Listing:
         self.spec = spec
         self.real_base = real_base
         self.files: list[Path] = []
+        self.keys: list[str] = []               # `str` of each of `files`
         self.real_files: dict[str, Path] = {}   # real path -> the path it was listed by
         self.seen_folders = {real_base}
         self.links: list[tuple[str, Path]] = []  # a heap by shown path
 
     def scan(self, folder: Path, real_folder: str) -> None:
-        """Every file and folder under `folder` that is not a link; the links are kept for later."""
+        """Every file and folder under `folder` that is not a link; the links are kept for later.
+
+        Paths are made from the text `os.scandir` gives (`child_path`, the marks under the
+        entry's own `path`, which is `str` of the file's path): once for each of tens of
+        thousands of small logbooks.
+        """
         stack = [(folder, real_folder)]
-        stop = self.walk.stop
+        walk, spec = self.walk, self.spec
+        stop, marks, skipped, wanted = walk.stop, walk.marks, spec.skipped, spec.wanted
         while stack:
             if stop is not None and stop():
                 raise ListingStopped
             current, real_current = stack.pop()
+            real_prefix = real_current if real_current.endswith(os.sep) else real_current + os.sep
             try:
                 with os.scandir(current) as entries:
-                    found = sorted(entries, key=lambda entry: entry.name)
+                    found = sorted(entries, key=_entry_name)
                 for entry in found:
-                    if not self.spec.skipped(entry.name):
-                        self.scan_entry(entry, current, real_current, stack)
+                    name = entry.name
+                    if skipped(name):
+                        continue
+                    if entry.is_symlink():
+                        path = child_path(current, name)
+                        heapq.heappush(self.links, (walk.rel(path), path))
+                        walk.links += 1
+                    elif entry.is_dir(follow_symlinks=False):
+                        real = real_prefix + name
+                        if spec.recursive and real not in self.seen_folders:   # (seen: through a link already)
+                            self.seen_folders.add(real)
+                            stack.append((child_path(current, name), real))
+                    elif wanted(name):
+                        path = child_path(current, name)
+                        if not entry.is_file(follow_symlinks=False):
+                            self.not_a_file(path, entry.stat(follow_symlinks=False).st_mode)
+                        elif self.add(path, real_prefix + name, entry.path):
+                            try:
+                                marks[entry.path] = stat_mark(entry.stat(follow_symlinks=False))
+                            except OSError:         # gone since: reading it says so
+                                pass
             except OSError as exc:      # unreadable, or gone (or a name in it) between listing and looking
-                diags = self.walk.diags
-                diags.error(self.walk.rel(current), 1, f"cannot read the folder: {exc.strerror or exc}; "
+                diags = walk.diags
+                diags.error(walk.rel(current), 1, f"cannot read the folder: {exc.strerror or exc}; "
                             "the files in it are not read")
 
-    def scan_entry(self, entry: os.DirEntry, current: Path, real_current: str, stack: list) -> None:
-        """One name in a folder: a file listed, a folder to scan, a link kept for later."""
-        name = entry.name
-        path = current / name
-        if entry.is_symlink():
-            heapq.heappush(self.links, (self.walk.rel(path), path))
-            self.walk.links += 1
-        elif entry.is_dir(follow_symlinks=False):
-            real = os.path.join(real_current, name)
-            if self.spec.recursive and real not in self.seen_folders:   # (seen: through a link already)
-                self.seen_folders.add(real)
-                stack.append((path, real))
-        elif self.spec.wanted(name):
-            if entry.is_file(follow_symlinks=False):
-                if self.add(path, os.path.join(real_current, name)):
-                    try:
-                        self.walk.marks[str(path)] = stat_mark(entry.stat(follow_symlinks=False))
-                    except OSError:         # gone since: reading it says so
-                        pass
-            else:
-                self.not_a_file(path, entry.stat(follow_symlinks=False).st_mode)
+    def add(self, path: Path, real: str, key: str | None = None) -> bool:
+        """List a file, unless (in logbook/) it was listed already by another path; whether it was.
 
-    def add(self, path: Path, real: str) -> bool:
-        """List a file, unless (in logbook/) it was listed already by another path; whether it was."""
+        Args:
+            key: `str(path)`, when the caller has it.
+        """
         first = self.real_files.get(real)
         if first is not None and self.spec.once:
             diags = self.walk.diags
@@ -401,6 +458,7 @@ class _Listing:
             return False
         self.real_files.setdefault(real, path)
         self.files.append(path)
+        self.keys.append(key if key is not None else str(path))
         return True
 
     def not_a_file(self, path: Path, mode: int) -> None:

@@ -1,0 +1,126 @@
+"""The per-file shortcuts of a new process on books of many small logbooks, each pinned to the plain
+way it stands in for: `listing.child_path` to `/`, `listing.has_suffix` to `os.path.splitext`,
+the listing's own names and sizes to the properties worked out from scratch, `FileIndex.digests`
+to `FileIndex.digest`, and `DiskLogbookCache.load_files` to its file-by-file `__call__`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from test_disk_cache import append
+from test_disk_cache import new_process_build
+from test_disk_cache import trusted_index  # noqa: F401 (an autouse fixture)
+from test_incremental import AS_OF
+from test_incremental import BOOKS
+
+from hourbook.build.builder import Builder
+from hourbook.build.digests import inputs_digest
+from hourbook.build.disk_cache import DiskLogbookCache
+from hourbook.build.file_index import FileIndex
+from hourbook.build.record_store import RecordStore
+from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.load import listing
+from hourbook.load.books import load_logbook
+
+NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@pytest.mark.parametrize("folder", [Path("."), Path("logbook"), Path("books/logbook/2026"), Path("/tmp/books"),
+                                    Path("/")])
+@given(name=NAMES.filter(lambda name: name not in (".", "..")))
+def test_a_child_path_is_the_folder_slash_the_name(folder, name):
+    made, plain = listing.child_path(folder, name), folder / name
+    assert made == plain and str(made) == str(plain) and type(made) is type(plain)
+    assert made.name == plain.name and made.parent == plain.parent and made.suffix == plain.suffix
+
+
+@given(name=st.text(st.sampled_from("ab.MDmdyamlYAML~#-"), min_size=1, max_size=10))
+def test_has_suffix_is_splitexts_extension(name):
+    for suffixes in (listing.LOGBOOK_SUFFIXES, listing.CONTRACT_SUFFIXES):
+        assert listing.has_suffix(name, suffixes) == (os.path.splitext(name)[1].lower() in suffixes)
+
+
+def without_known_properties(listed: listing.BooksFiles) -> listing.BooksFiles:
+    """The same listing with its cached properties to be worked out from scratch."""
+    return listing.BooksFiles(listed.settings, listed.contracts, listed.logbooks, listed.templates, listed.problems,
+                              listed.payments, listed.root, listed.marks, listed.names, listed.links)
+
+
+def many_logbooks(root: Path) -> None:
+    """Logbooks in folders, some names that sort apart from their bytes, a folder reached by a link
+    (its logbook listed without a mark) and files that are none."""
+    for day in range(1, 13):
+        folder = root / "logbook" / "2026" / f"{day:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for client in ("acme", "Zeta", "ñandú", "a b"):
+            (folder / f"{client}.md").write_text(f"# 2026-11-{day:02d}\n\n## acme\n- 10m call #support\n")
+    (root / "logbook" / "2026" / "notes.txt").write_text("not a logbook\n")
+    (root / "logbook" / "2026" / ".hidden.md").write_text("# 2026-11-01\n")
+    (root / "extra").mkdir()
+    (root / "extra" / "linked.md").write_text("# 2026-11-02\n\n## acme\n- 15m linked #support\n")
+    (root / "logbook" / "2026" / "01" / "more").symlink_to(root / "extra")
+
+
+def test_the_listings_own_names_and_sizes_are_those_worked_out_from_its_files(books):
+    root = books(BOOKS)
+    many_logbooks(root)
+    for top in (root, Path(os.path.relpath(root))):
+        listed = listing.list_books(top)
+        assert listed.links == 1 and len(listed.logbooks) > 48
+        plain = without_known_properties(listed)
+        assert listed.logbook_names == plain.logbook_names
+        assert listed.logbook_sizes == plain.logbook_sizes
+        assert list(listed.logbook_names) == sorted(listed.logbook_names)
+        for path in listed.logbooks:        # the marks are under `str` of each path, of its own `lstat`
+            if "/more/" not in str(path):
+                assert listed.marks[str(path)] == listing.stat_mark(os.lstat(path))
+            assert listed.names[str(path)] == path.relative_to(top).as_posix()
+
+
+def test_the_index_digests_in_one_loop_what_it_digests_file_by_file(books, tmp_path):
+    root = books(BOOKS)
+    many_logbooks(root)
+    new_process_build(root)
+    append(root / "logbook/2026/03/acme.md", "- 5m appended #support\n")
+    listed = listing.list_books(root)
+    names = [str(path) for path in listed.paths()] + [str(root / "missing.md")]
+    store = RecordStore(root / CACHE_DIR)
+    one, other = FileIndex(store), FileIndex(store)
+    assert one.digests(names, listed.marks) == [other.digest(name, listed.marks.get(name))[0] for name in names]
+    assert (one.met, one.seen, one.listed, one.read) == (other.met, other.seen, other.listed, other.read) \
+        and one.read == 1
+    assert one.digests(names, listed.marks) == [other.digest(name, listed.marks.get(name))[0] for name in names]
+
+
+def test_the_pack_in_one_loop_gives_what_the_files_give_one_by_one(books, tmp_path):
+    """A new process's `load_files`: entries, diagnostics and what the cache holds after, as
+    `__call__` file by file gives them; a file changed since the pack goes the long way."""
+    root = books(BOOKS)
+    many_logbooks(root)
+    (root / "logbook" / "2026" / "05" / "bad.md").write_text("# 2026-13-40\n\n## acme\n- 10m x\n")
+    assert not Builder(root, lambda: AS_OF, pdf=False, jobs=1).build().ok     # the pack is kept all the same
+    append(root / "logbook/2026/03/acme.md", "- 5m appended #support\n")
+    listed = listing.list_books(root)
+    files = list(zip(listed.logbooks, listed.logbook_names))
+
+    shutil.copytree(root / CACHE_DIR, tmp_path / "copy")    # each its own records: the first keeps one
+
+    def cache(folder: Path) -> DiskLogbookCache:
+        store = RecordStore(folder)
+        index = FileIndex(store)
+        inputs_digest(root, index=index, listed=listed)     # as a build asks it first
+        return DiskLogbookCache(store, index)
+
+    batch, plain = cache(root / CACHE_DIR), cache(tmp_path / "copy")
+    together = list(batch.load_files(root, files, load_logbook))
+    one_by_one = [plain(root, path, rel, load_logbook) for path, rel in files]
+    assert together == one_by_one and any(diags for _, diags in together)
+    for field in ("files", "current", "client_digests", "behind", "parsed"):
+        assert getattr(batch, field) == getattr(plain, field), field
+    assert batch.parsed == 1 and batch.behind == {"logbook/2026/03/acme.md"}
