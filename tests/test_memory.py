@@ -62,6 +62,17 @@ def test_no_cyclic_gc_turns_the_collector_back_on_when_the_build_raises():
     assert gc.isenabled()
 
 
+def test_what_a_no_collection_block_made_is_frozen_so_no_collection_after_it_walks_it():
+    gc.unfreeze()
+    gc.collect()
+    with memory.no_cyclic_gc():
+        made = [[index] for index in range(50_000)]     # as loading the books makes them, no cycles
+    assert gc.get_freeze_count() >= len(made)
+    in_generations = sum(len(gc.get_objects(generation)) for generation in range(3))
+    assert in_generations < len(made)           # none of them: a collection after the block walks none
+    assert made[-1] == [49_999]
+
+
 def test_settle_frees_a_ring_let_go_since_the_last_settle_and_freezes_the_rest():
     kept = ring()
     alive = kept()                         # still held: it survives and is frozen
