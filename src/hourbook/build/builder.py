@@ -200,6 +200,7 @@ class Builder:
         provenance = git.provenance(self.root)
         self.file_index.begin(self.changed)
         self.logbooks.changed = self.changed
+        self.logbooks.keep_whole = self.background_cleanup      # watch: the next build splices its edit in
         try:
             return self._build_if_changed(as_of, provenance, progress, on_pages, started)
         finally:

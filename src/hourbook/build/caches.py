@@ -44,6 +44,7 @@ from typing import Iterator
 
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
+from hourbook.build.splice import Spliced
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spooled
 from hourbook.checks.books import PER_ENTRY
@@ -76,6 +77,8 @@ class LogbookCache:
         # The files (as the listing names them) that may have changed since the last build, when the
         # file system said which (watch; `load_files`); None: any may have.
         self.changed: set[str] | None = None
+        self.keep_whole = False                 # watch: keep the whole result too, to splice (`load_all`)
+        self.spliced: Spliced | None = None
 
     def entries_digest(self, client_id: str, entries) -> str:
         """A digest of `entries` (one client's, as loaded from the files this cache read): from the
@@ -132,6 +135,21 @@ class LogbookCache:
                     yield hit[1], hit[2]
                     continue
             yield self(root, path, rel, load)
+
+    def load_all(self, root: Path, files: list[tuple[Path, str]], load: Callable) -> tuple[list, list] | None:
+        """(every entry, every diagnostic) of `files` in order, as `load_files` gives them file by
+        file, when this cache keeps the whole result (`keep_whole`): then spliced from the last
+        one when the files are the same and the file system said which may have changed
+        (`splice.Spliced`). None: the caller goes file by file."""
+        if not self.keep_whole:
+            self.spliced = None
+            return None
+        whole = self.spliced
+        if whole is not None and self.changed is not None and whole.same_files(files):
+            whole.splice(files, self.changed, lambda path, rel: self(root, path, rel, load))
+        else:
+            whole = self.spliced = Spliced(files, list(self.load_files(root, files, load)))
+        return whole.result()
 
     def forget_missing(self, seen: set[str]) -> None:
         """Drop the files that are no longer in the books (`seen`: the files loaded last)."""

@@ -85,25 +85,35 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
         listed: the books' files (`listing.list_books`).
         cache: optional `cache(root, path, rel, load_logbook)`, which may answer for a file
             (see `hourbook.build.builder`), or answer for many at once with
-            `cache.load_files(root, [(path, rel), ...], load_logbook)` (`caches.LogbookCache`).
+            `cache.load_files(root, [(path, rel), ...], load_logbook)`, or for all of them with
+            `cache.load_all(...)` (entries, diagnostics) or None (`caches.LogbookCache`).
     """
     entries: list[Entry] = []
     named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
-    files = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, listed.logbook_sizes)
-             if rel.isprintable() or readable_name(rel, diags)]
-    if sum(size for _, _, size in files if size) > limits.MAX_LOGBOOK_BYTES:
+    sizes = listed.logbook_sizes
+    if all(map(str.isprintable, named)):            # (88 000 small logbooks: each look costs)
+        files = list(zip(listed.logbooks, named))
+    else:
+        kept = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, sizes)
+                if rel.isprintable() or readable_name(rel, diags)]
+        files = [(path, rel) for path, rel, _ in kept]
+        sizes = [size for _, _, size in kept]
+    if sum(filter(None, sizes)) > limits.MAX_LOGBOOK_BYTES:
         total = 0
-        for path, rel, size in files:
+        for (path, rel), size in zip(files, sizes):
             total += size or 0       # a file that cannot be `stat`ed: read_file reports it
             if total > limits.MAX_LOGBOOK_BYTES:  # before reading any: all that reading would be for nothing
                 diags.error(rel, 1, f"the logbooks are more than {limits.MAX_LOGBOOK_BYTES} bytes "
                             "in all (up to this file), more than hourbook reads; none was read (see docs/limits.md)")
                 return entries
     max_entries = limits.MAX_ENTRIES
-    named = [(path, rel) for path, rel, _ in files]
-    loaded = ((load_logbook(root, path, rel) for path, rel in named) if cache is None
-              else cache.load_files(root, named, load_logbook) if hasattr(cache, "load_files")
-              else (cache(root, path, rel, load_logbook) for path, rel in named))
+    whole = cache.load_all(root, files, load_logbook) if hasattr(cache, "load_all") else None
+    if whole is not None and len(whole[0]) <= max_entries:
+        diags.extend(whole[1])
+        return whole[0]
+    loaded = ((load_logbook(root, path, rel) for path, rel in files) if cache is None
+              else cache.load_files(root, files, load_logbook) if hasattr(cache, "load_files")
+              else (cache(root, path, rel, load_logbook) for path, rel in files))
     for file_entries, file_diags in loaded:
         entries.extend(file_entries)
         if file_diags:
