@@ -62,6 +62,8 @@ def test_relist_gives_what_a_walk_gives_or_declines(before, after, relative):
             now = relisting.relist(previous, names)
             walked = listing.list_books(root)
             assert now is None or same_listing(now, walked)
+            assert relisting.same_listing(previous, walked) == (previous == walked and previous.marks == walked.marks)
+            assert relisting.same_listing(walked, listing.list_books(root))
             if not any(kind == "folder" for kind, _, _ in after) and now is None:
                 assert walked.problems or walked.links or previous.problems
         finally:
@@ -183,4 +185,38 @@ def test_the_walk_after_a_build_stops_for_the_next_change(tmp_path):
     builder = Builder(root, lambda: AS_OF, pdf=False)
     assert builder.build().ok
     assert builder.listing_is_current(lambda: True) is None
+    assert builder.stopped_walk is not None         # what it made is let go after the next build
+    assert builder.build().ok and builder.stopped_walk is None
     assert builder.listing_is_current(lambda: False) is True
+
+
+def test_the_walk_stops_within_a_folder_of_many_logbooks(tmp_path):
+    """A month's folder of 1 500 small logbooks is a long look: the walk asks `stop` while in it
+    (every `STOP_EVERY` names), not only between folders."""
+    folder = tmp_path / "logbook" / "2026" / "11"
+    folder.mkdir(parents=True)
+    for number in range(1_000):
+        (folder / f"{number:04d}.md").write_text("# 2026-11-03\n")
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 4            # the top folders, the year, the month, then within it
+
+    with pytest.raises(listing.ListingStopped):
+        listing.list_books(tmp_path, stop=stop)
+    assert len(asked) == 5
+    assert len(listing.list_books(tmp_path, stop=lambda: False).logbooks) == 1_000
+
+
+def test_comparing_two_listings_stops_for_the_next_change(tmp_path, monkeypatch):
+    """The comparison after watch's walk asks `stop` between slices of the logbooks' paths."""
+    monkeypatch.setattr(relisting, "COMPARED_AT_ONCE", 2)
+    for number in range(5):
+        (tmp_path / "logbook").mkdir(exist_ok=True)
+        (tmp_path / "logbook" / f"{number}.md").write_text("# 2026-11-03\n")
+    one, other = listing.list_books(tmp_path), listing.list_books(tmp_path)
+    asked = []
+    assert relisting.same_listing(one, other, lambda: asked.append(True) or False) and len(asked) == 4
+    with pytest.raises(listing.ListingStopped):
+        relisting.same_listing(one, other, lambda: len(asked) > 5 or asked.append(True) or False)
