@@ -21,6 +21,7 @@ from conftest import TEST_SECRET
 from hourbook.site.secret import SECRET_ENV
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
+from hourbook.build.builder import Builder
 from hourbook.commands.watch import SiteBuilder
 from hourbook.commands.watch import WatchdogWatcher
 from hourbook.commands.watch import WatcherBase
@@ -340,3 +341,39 @@ def test_the_loop_tells_each_build_what_changed_and_builds_again_after_a_missed_
     loop.stop()
     thread.join(WAIT)
     assert build.told == [None, ["logbook/a.md"], ["logbook/a.md"], ["logbook/b.md"], None]
+
+
+def test_watch_reads_the_books_ahead_when_its_first_build_finds_the_site_up_to_date(tmp_path):
+    """`Builder.warm`: a watch started on a site already built reads and prices the books after
+    its first build, so that the first edit parses its file only, and writes a clean build's site."""
+    from test_incremental import AS_OF, clean_build, tree
+    from conftest import copy_example_books
+
+    root = copy_example_books(tmp_path / "books")
+    for _ in range(2):          # the first makes the link secret, an input: the second finds it
+        assert Builder(root, lambda: AS_OF, pdf=False).build().ok
+    site_builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=io.StringIO())
+    first = site_builder()
+    assert first.ok and first.up_to_date
+    parsed = site_builder.builder.logbooks.parsed
+    assert site_builder.builder.logbooks.files             # read ahead: every logbook in memory
+    logbook = root / "logbook" / "2026" / "11.md"
+    with open(logbook, "a", encoding="utf-8") as handle:
+        handle.write("\n# 2026-11-28\n\n## acme\n- 10m read ahead <b>entry</b> #support\n")
+    site_builder.changes({str(logbook)})
+    assert site_builder().ok
+    assert site_builder.builder.logbooks.parsed == parsed + 1 and site_builder.builder.relisted
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_a_failure_reading_ahead_is_said_and_watch_goes_on(tmp_path, monkeypatch):
+    from test_incremental import AS_OF
+    from conftest import copy_example_books
+
+    root = copy_example_books(tmp_path / "books")
+    for _ in range(2):
+        assert Builder(root, lambda: AS_OF, pdf=False).build().ok
+    log = io.StringIO()
+    site_builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=log)
+    monkeypatch.setattr(Builder, "warm", lambda self: 1 / 0)
+    assert site_builder().ok and "reading the books ahead" in log.getvalue()

@@ -320,9 +320,21 @@ class SiteBuilder:
         # loaded nothing left none).
         self.missed_a_change = (changed is not None and self.builder.relisted
                                 and self.builder.listing_is_current(self.waiting) is False)
-        if not result.up_to_date and not self.waiting():
+        # A first build that found the site up to date read nothing: the books are read now, so
+        # that the first edit costs the edit (`Builder.warm`).
+        warmed = self.count == 1 and result.ok and result.up_to_date and not self.waiting() and self.warm()
+        if (warmed or not result.up_to_date) and not self.waiting():
             memory.settle()
         return result
+
+    def warm(self) -> bool:
+        """`Builder.warm`; a failure there (a bug) is said, and the next build reads what it needs."""
+        try:
+            return self.builder.warm()
+        except Exception:  # noqa: BLE001 - the edit's build reads the books itself
+            print("hourbook: an error happened while reading the books ahead; still watching:", file=self.log)
+            traceback.print_exc(file=self.log)
+            return False
 
     def flush(self) -> None:
         """Wait for what the last build still saves in the background."""
