@@ -198,8 +198,8 @@ _MAKE_CHILD = getattr(Path, "_make_child_relpath", None)
 def child_path(folder: Path, name: str) -> Path:
     """`folder / name` for a name read from `folder` (one part, no separator), made the way
     pathlib makes the paths of a folder's listing when this Python has that way (a quarter of
-    the time of `/`: books of 88 000 small logbooks make one for each). `tests/test_listing.py`
-    pins it to `/`."""
+    the time of `/`: books of 88 000 small logbooks make one for each).
+    `tests/test_listing_speed.py` pins it to `/`."""
     if _MAKE_CHILD is not None:
         return _MAKE_CHILD(folder, name)
     return folder / name
@@ -376,8 +376,8 @@ STOP_EVERY = 128        # names of a folder looked at between two asks of `stop`
 
 
 def _stopping(found: list, stop: Callable[[], bool]) -> Iterable:
-    """The names of a folder, asking `stop` every `STOP_EVERY` (`ListingStopped` when it says so): a
-    month's folder of 1 500 small logbooks kept watch's next build waiting 35 ms."""
+    """The names of a folder, asking `stop` every `STOP_EVERY` (`ListingStopped` when it says so):
+    a folder of thousands of logbooks is a long look, which watch's next build would wait for."""
     for start in range(0, len(found), STOP_EVERY):
         if start and stop():
             raise ListingStopped
