@@ -122,3 +122,16 @@ def test_a_build_reads_prices_and_writes_with_the_collector_off_and_renders_with
     assert result.ok
     assert seen == {"price": False, "render": True, "write": False}
     assert gc.isenabled()
+
+
+def test_keep_until_exit_holds_the_last_commands_value_only():
+    class Made:
+        pass
+
+    first, second = Made(), Made()
+    assert memory.keep_until_exit(first) is first
+    gone = weakref.ref(first)
+    del first
+    assert gone() is not None               # held: not freed one object at a time as the command returns
+    memory.keep_until_exit(second)
+    assert gone() is None                   # the next command's lets it go: tests run many in one process

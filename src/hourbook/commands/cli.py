@@ -13,6 +13,7 @@ from pathlib import Path
 from hourbook.build.price_run import price_run
 from hourbook.commands.payments import add_match_arguments
 from hourbook.commands.payments import match_statement
+from hourbook.core import memory
 from hourbook.core.records import sorted_diagnostics
 from hourbook.output import export
 from hourbook.pipeline import has_errors
@@ -122,8 +123,9 @@ def cmd_build(args) -> int:
     as_of = parse_as_of(args.as_of)
     out = Path(args.out) if args.out else root / "site"
     progress = make_progress(sys.stderr, quiet=args.quiet)
+    builder = memory.keep_until_exit(Builder(root, lambda: as_of, out=out, pdf=not args.no_pdf))
     try:
-        result = Builder(root, lambda: as_of, out=out, pdf=not args.no_pdf).build(progress=progress)
+        result = builder.build(progress=progress)
     finally:
         progress.close()
     print_diagnostics(shown_diagnostics(result.diagnostics, quiet=args.quiet))
