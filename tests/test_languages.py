@@ -463,3 +463,15 @@ def test_a_block_expiring_on_the_as_of_date_expires_today_on_the_owners_page(tmp
     priced, _ = load_and_price(root, datetime.date(2026, 12, 31))
     owner = visible_text(site_pages(priced, root, None)["owner/index.html"])
     assert "hoy" in owner.split() and "dentro de 0 días" not in owner
+
+
+def test_no_countrys_name_has_a_digit_so_an_address_ending_in_one_names_none():
+    # `country_of` answers None for an address whose last part holds a digit without reading the
+    # names' table (babel's data for every address language): pinned to the table itself.
+    from hourbook.core.invoice import _country_names
+    from hourbook.core.invoice import country_of
+    names = _country_names()
+    assert len(names) > 1000 and "españa" in names
+    assert not [name for name in names if any(char.isdigit() for char in name)]
+    assert country_of(Party("m", address="Calle Mayor 1, 28013 Madrid")) is None
+    assert country_of(Party("m", address="Calle Mayor 1\n28013 Madrid\nEspaña")) == "ES"

@@ -190,6 +190,9 @@ def country_of(party: Party) -> str | None:
             return prefix
     if party.address:
         last = re.split(r"[,\n]", party.address.strip())[-1].strip().rstrip(".")
+        if any(char.isdigit() for char in last):
+            return None     # a postcode or a street: no country's name has a digit (the names' table, some
+            #                 0.1 s of babel's data a process, is left unread)
         return _country_names().get(last.casefold())
     return None
 
