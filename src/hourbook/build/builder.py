@@ -71,6 +71,7 @@ from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.file_index import FileIndex
+from hourbook.build.page_shelf import shelved_pages
 from hourbook.build.publish import PublishedSite
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
@@ -475,8 +476,9 @@ class Builder:
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
-        rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
-                                          keep=keep)
+        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo)):
+            rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
+                                              keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
         pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,

@@ -185,12 +185,15 @@ class StatementPages:
     chart shows its month), not the client's five years. The inputs are compared by value, so a
     page is never older than what it shows; the environment by identity (a builder makes a new
     one when the templates change). Pinned to rendering every page by tests/test_statement_pages.py.
+    A one-off build asks its `shelf` instead, the pages of the last process on disk.
     """
 
     def __init__(self, limit: int = 0):
         self.limit = limit
         self.kept: collections.OrderedDict = collections.OrderedDict()   # slot -> (inputs, text), oldest first
         self.rendered = 0                   # pages rendered (not given back), for tests
+        # A one-off build's pages on disk (`build.page_shelf.PageShelf`), asked when none is kept here.
+        self.shelf = None
 
     def page(self, slot: tuple, inputs: tuple, render: Callable[[], str]) -> str:
         """`render()`, or the text kept for `slot` when it was made of inputs equal to `inputs`."""
@@ -198,8 +201,12 @@ class StatementPages:
         if kept is not None and kept[0] == inputs:
             self.kept.move_to_end(slot)
             return kept[1]
-        text = render()
-        self.rendered += 1
+
+        def rendered() -> str:
+            self.rendered += 1
+            return render()
+
+        text = self.shelf.page(slot, inputs, rendered) if self.shelf is not None else rendered()
         if self.limit > 0:
             self.kept[slot] = (inputs, text)
             self.kept.move_to_end(slot)
