@@ -122,8 +122,8 @@ class PageShelf:
         """Write the pages of the clients rendered since the last save, and keep the records of
         `clients` (those of the books: the others' go at the store's prune)."""
         now, self.now = self.now, {}
-        for cid, pages in now.items():
-            self.store.put(KIND, record_name(cid), pages)
+        for cid, texts in now.items():
+            self.store.put(KIND, record_name(cid), texts)
         if self.store.used is not None:
             self.store.used.setdefault(KIND, set()).update(record_name(cid) for cid in clients)
 
