@@ -396,3 +396,24 @@ def test_a_build_keeps_its_records_before_it_renders_and_writes_each_once(books,
     assert on_disk_when_rendering == [{file_index.INDEX_KIND, disk_cache.PACK_KIND, "contract", "priced"}]
     assert len(puts) == len(set(puts))                  # each record once, though saved twice
     assert {kind for kind, _ in puts} >= {file_index.INDEX_KIND, disk_cache.PACK_KIND, "priced", "report"}
+
+
+@pytest.mark.parametrize("link", [CACHE_DIR, f"{CACHE_DIR}/records", f"{CACHE_DIR}/records/priced",
+                                  f"{CACHE_DIR}/records/statement-pages", f"{CACHE_DIR}/pdf"])
+def test_a_cache_folder_that_is_a_link_is_never_written_read_or_pruned(books, tmp_path, link):
+    # A link in the cache folder could lead into logbook/: nothing is kept, read or pruned through
+    # it (a record store prunes what it does not know), and the site is a clean build's.
+    import shutil
+    from hourbook.build.price_run import price_run
+    root = books(BOOKS)
+    pdf = link.endswith("/pdf")
+    new_process_build(root, pdf=pdf)
+    target = root / link
+    shutil.rmtree(target, ignore_errors=True)
+    target.symlink_to(root / "logbook", target_is_directory=True)
+    append(root / "logbook/2026/11.md", APPENDED)
+    logbook = tree(root / "logbook")
+    new_process_build(root, pdf=pdf)
+    price_run(root, AS_OF, out=None, jobs=1)
+    assert tree(root / "logbook") == logbook
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=pdf)

@@ -46,9 +46,9 @@ from hourbook import git
 from hourbook import pipeline
 from hourbook.load import listing
 from hourbook.load import relisting
-from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build import cache_folder
+from hourbook.build.cache_folder import cache_dir_of
 from hourbook.build.cache_folder import FORMAT
-from hourbook.build.cache_folder import PDF_FOLDER
 from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.caches import ContractCache
 from hourbook.build.caches import LogbookCache
@@ -146,7 +146,7 @@ class Builder:
         self.out = (Path(out) if out else self.root / "site").absolute()
         self.pdf = pdf
         self.jobs = jobs or cpu_count()
-        self.cache_dir = self.root / CACHE_DIR if disk_cache else None
+        self.cache_dir = cache_dir_of(self.root) if disk_cache else None
         self.logbooks = LogbookCache()
         self.contracts = ContractCache()
         self.pricing = PricingCache()
@@ -474,7 +474,7 @@ class Builder:
         changed = [priced.clients[index] for index, _, _ in todo]
         progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
-        pdf_cache = self.cache_dir / PDF_FOLDER if self.cache_dir is not None else None
+        pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
         with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo)):
             rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,

@@ -11,15 +11,23 @@
 
 Any of it may go at any time: the next run only takes longer. Diagnostics are kept as
 `output.text.diagnostic_json` writes them.
+
+The cache folder and its folders are written in only when each is a folder itself, or not
+there yet (`usable_folder`): a link there could lead into logbook/ or anywhere, and a record
+store prunes what it does not know. Where one is a link, nothing is kept there, read or
+removed: the run takes as long as with no cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+from pathlib import Path
 
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
+from hourbook.site.files import is_folder
 
 CACHE_DIR = ".hourbook-cache"
 FORMAT = 1                          # bump when the layout of the cache folder changes
@@ -29,6 +37,25 @@ WATCH_STATUS = "watch.json"
 PDF_FOLDER = "pdf"
 PRICE_REPORT = "price.json"
 PRICE_TEXT = "price.txt"
+
+
+def usable_folder(base: Path | None, *names: str) -> Path | None:
+    """`base`/`names`, when each folder below `base` on the way may be written, read and pruned: a
+    folder itself, or not there yet (to be made), never a link nor a file; else None (and None for
+    a `base` of None: no cache)."""
+    if base is None:
+        return None
+    folder = base
+    for name in names:
+        folder = folder / name
+        if not (is_folder(folder) or not os.path.lexists(folder)):
+            return None
+    return folder
+
+
+def cache_dir_of(root: Path) -> Path | None:
+    """The books' cache folder, or None when it may not be used (see the module)."""
+    return usable_folder(root, CACHE_DIR)
 
 
 def diagnostics_from_json(items: list[dict]) -> list[Diagnostic]:

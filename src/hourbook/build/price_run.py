@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from hourbook import pipeline
-from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import cache_dir_of
 from hourbook.build.cache_folder import PRICE_REPORT
 from hourbook.build.cache_folder import PRICE_TEXT
 from hourbook.build.cache_folder import diagnostics_from_json
@@ -82,14 +82,14 @@ def price_run(root: Path, as_of: datetime.date, *, out=None, jobs: int | None = 
     Returns:
         The diagnostics, sorted, and how many clients and entries the books have.
     """
-    use_cache = not os.environ.get(NO_CACHE_ENV)
-    folder = root / CACHE_DIR
+    folder = cache_dir_of(root)
+    use_cache = not os.environ.get(NO_CACHE_ENV) and folder is not None
     key = ""
     listed = listing.list_books(root)       # once: thousands of files are not listed for nothing
     index = FileIndex(RecordStore(folder)) if use_cache else None
     # With no report kept, nothing can be reused: the key is worked out after the run, from the
     # bytes the loader read (`files.recorded_reads`), instead of reading every file twice.
-    cold = not (folder / PRICE_REPORT).is_file()
+    cold = not use_cache or not (folder / PRICE_REPORT).is_file()
     if index is not None and not cold:
         key = inputs_digest(root, as_of.isoformat(), "price", index=index, listed=listed)
         index.save()

@@ -16,6 +16,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+from hourbook.build.cache_folder import usable_folder
 from hourbook.build.digests import code_digest
 
 RECORDS = "records"
@@ -26,27 +27,40 @@ _DIGEST = 20                        # bytes of a BLAKE2b digest in the header
 class RecordStore:
     """`records/<kind>/<key>` files in the cache folder: `get` gives what `put` stored, or None.
 
-    The counters say what a run did, for tests (never timed).
+    A kind's folder that is a link, or under a link (`cache_folder.usable_folder`), is neither
+    read, written nor pruned: it could lead into logbook/ or anywhere. The counters say what a
+    run did, for tests (never timed).
     """
 
     def __init__(self, folder: Path):
-        self.folder = Path(folder) / RECORDS
+        self.cache = Path(folder)
+        self.folder = self.cache / RECORDS
+        self.usable: set[str] = set()       # kinds whose folder was found usable
         self.version = code_digest().encode("ascii")
         self.hits = 0
         self.misses = 0
         self.rejected = 0                   # present, but not a whole record of this version
         self.used: dict[str, set[str]] | None = {}  # kind -> keys asked for or stored since the last prune
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key
+    def _kind_folder(self, kind: str) -> Path | None:
+        """records/<kind>, or None when it may not be used (a link or a file on the way)."""
+        if kind in self.usable:
+            return self.folder / kind
+        folder = usable_folder(self.cache.parent, self.cache.name, RECORDS, kind)
+        if folder is not None:
+            self.usable.add(kind)
+        return folder
 
     def get(self, kind: str, key: str):
         """The value stored under `key`, or None when there is none or it cannot be trusted."""
         if self.used is not None:
             self.used.setdefault(kind, set()).add(key)
+        folder = self._kind_folder(kind)
         try:
-            data = self._path(kind, key).read_bytes()
+            data = (folder / key).read_bytes() if folder is not None else None
         except OSError:
+            data = None
+        if data is None:
             self.misses += 1
             return None
         value = self._decode(data)
@@ -77,7 +91,9 @@ class RecordStore:
         # The header and the payload written one after the other: a pack of every logbook's entries
         # is tens of MB, not to be copied once more to be joined.
         header = MAGIC + self.version + hashlib.blake2b(payload, digest_size=_DIGEST).digest()
-        folder = self.folder / kind
+        folder = self._kind_folder(kind)
+        if folder is None:
+            return
         if self.used is not None:
             self.used.setdefault(kind, set()).add(key)
         try:
@@ -97,12 +113,13 @@ class RecordStore:
     def drop(self, kind: str) -> None:
         """Remove every record of `kind` (what another record now holds)."""
         try:
-            names = os.listdir(self.folder / kind)
+            folder = self._kind_folder(kind)
+            names = os.listdir(folder) if folder is not None else []
         except OSError:
             return
         for name in names:
             try:
-                os.unlink(self.folder / kind / name)
+                os.unlink(folder / name)
             except OSError:
                 pass
 
@@ -115,13 +132,14 @@ class RecordStore:
             return
         for kind, keys in self.used.items():
             try:
-                names = os.listdir(self.folder / kind)
+                folder = self._kind_folder(kind)
+                names = os.listdir(folder) if folder is not None else []
             except OSError:
                 continue
             for name in names:
                 if name not in keys:
                     try:
-                        os.unlink(self.folder / kind / name)
+                        os.unlink(folder / name)
                     except OSError:
                         pass
         self.used = None

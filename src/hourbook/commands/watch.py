@@ -33,7 +33,7 @@ from typing import Iterator
 
 from hourbook.build.builder import Builder
 from hourbook.build.builder import BuildResult
-from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import cache_dir_of
 from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.core import memory
 from hourbook.core.register import REGISTER
@@ -380,7 +380,9 @@ class SiteBuilder:
                   "ok": result.ok, "seconds": result.seconds,
                   "up_to_date": result.up_to_date, "written": result.written, "error": result.error,
                   "diagnostics": [format_diagnostic(d) for d in result.diagnostics]}
-        folder = self.root / CACHE_DIR
+        folder = cache_dir_of(self.root)
+        if folder is None:
+            return
         try:
             folder.mkdir(exist_ok=True)
             tmp = folder / f".{WATCH_STATUS}.tmp"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from hourbook.core.printable import escape_controls
 
 class SiteError(Exception):
     """The site could not be written (disk full, permissions): not a problem in the books."""
+
+
+def is_folder(path: Path) -> bool:
+    """A folder itself, not a link to one (nor a file, nor nothing)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def write_file_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from hourbook.site.files import is_folder
+
 # Folders of the site that `hourbook remind` writes and no build does: every build carries them over.
 CARRIED_FOLDERS = ("owner/reminders",)
 
@@ -51,10 +53,10 @@ def carry_over(out: Path, staging: Path, folders: tuple[str, ...] = CARRIED_FOLD
     carried = 0
     for folder in folders:
         source = out / folder
-        if not _is_folder(source):
+        if not is_folder(source):
             continue
         for here, names, files in os.walk(source):
-            names[:] = [name for name in names if _is_folder(Path(here) / name)]
+            names[:] = [name for name in names if is_folder(Path(here) / name)]
             target_dir = staging / Path(here).relative_to(out)
             for name in files:
                 path = Path(here) / name
@@ -83,16 +85,8 @@ def remove_stale(out: Path, keep: frozenset[Path] | set[Path] = frozenset()) -> 
         return
     for name in names:
         stale = out.parent / name
-        if ours.fullmatch(name) and stale not in keep and _is_folder(stale):
+        if ours.fullmatch(name) and stale not in keep and is_folder(stale):
             remove_folder(stale)
-
-
-def _is_folder(path: Path) -> bool:
-    """A folder itself, not a link to one."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def remove_folder(folder: Path, patience: float = 2.0) -> None:
