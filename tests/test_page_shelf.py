@@ -106,7 +106,7 @@ def test_a_shelf_record_that_cannot_be_trusted_is_rendered_again(books, tmp_path
     assert rendered_by(lambda: new_process_build(root)) == STATEMENT_CHART_MONTHS
 
 
-def test_a_page_on_the_shelf_that_is_not_whole_is_rendered_again(books, tmp_path, monkeypatch):
+def test_a_page_on_the_shelf_that_is_not_whole_is_rendered_again(books, tmp_path):
     root = books(BOOKS)
     builder, _ = new_process_build(root)
     name = page_shelf.record_name("acme")

@@ -47,7 +47,6 @@ from hourbook import pipeline
 from hourbook.load import listing
 from hourbook.load import relisting
 from hourbook.build import cache_folder
-from hourbook.build.cache_folder import cache_dir_of
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.caches import ContractCache
@@ -146,7 +145,7 @@ class Builder:
         self.out = (Path(out) if out else self.root / "site").absolute()
         self.pdf = pdf
         self.jobs = jobs or cpu_count()
-        self.cache_dir = cache_dir_of(self.root) if disk_cache else None
+        self.cache_dir = cache_folder.cache_dir_of(self.root) if disk_cache else None
         self.logbooks = LogbookCache()
         self.contracts = ContractCache()
         self.pricing = PricingCache()
@@ -476,7 +475,8 @@ class Builder:
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
-        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo)):
+        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
+                           self.pricing.contract_form):
             rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
                                               keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}

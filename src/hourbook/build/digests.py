@@ -125,16 +125,22 @@ def templates_digest(root: Path) -> str:
     return digest_of(*parts)
 
 
-def values_digest(*values) -> str:
+def values_digest(*values, table: dict | None = None) -> str:
     """A digest of `values` as pickled: pass a record that holds sets or dicts through
     `stable_form` first, or it pickles differently in another process.
 
     The pickler keeps no memo (`fast`): equal values give the same bytes whether or not they
     share objects (entries read from the disk cache share fewer strings than freshly parsed ones).
+
+    Args:
+        table: the pickler's `dispatch_table`, to pickle some records in a form of their own
+            (`page_shelf`: a contract as the digest of its stable form).
     """
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.fast = True             # no memo: the bytes follow the values, not which objects they share
+    if table is not None:
+        pickler.dispatch_table = table
     pickler.dump(values)
     return digest_of(buffer.getvalue())
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
-import io
 import pickle
 import zlib
 from typing import Callable
@@ -36,7 +35,8 @@ KIND = "statement-pages"
 
 
 @contextlib.contextmanager
-def shelved_pages(store: RecordStore | None, common: str, priced: PricedBooks, rendering: int):
+def shelved_pages(store: RecordStore | None, common: str, priced: PricedBooks, rendering: int,
+                  contract_form: Callable[[Contract], tuple] = stable_form):
     """The shelf where statements are rendered (`render.pages.STATEMENT_PAGES`) while a one-off build
     renders `rendering` clients again, when they are few (in this process) and there is a `store`
     (None: a watching process, or no cache folder); what they made is saved at the end.
@@ -44,11 +44,12 @@ def shelved_pages(store: RecordStore | None, common: str, priced: PricedBooks, r
     Args:
         common: the digest of what every page of the build is made of besides its own inputs
             (settings, date, PDF or not, templates, code).
+        contract_form: a contract's stable form (`caches.PricingCache.contract_form`, which keeps it).
     """
     if store is None or not 0 < rendering < PARALLEL_CLIENTS:
         yield None
         return
-    shelf = pages.STATEMENT_PAGES.shelf = PageShelf(store, common)
+    shelf = pages.STATEMENT_PAGES.shelf = PageShelf(store, common, contract_form)
     try:
         yield shelf
     finally:
@@ -65,15 +66,15 @@ def record_name(client_id: str) -> str:
 class PageShelf:
     """Statement pages by the digest of their inputs, a record per client (see the module)."""
 
-    def __init__(self, store: RecordStore, common: str):
+    def __init__(self, store: RecordStore, common: str, contract_form: Callable[[Contract], tuple] = stable_form):
         self.store = store
         self.common = common                # the build's settings, date, PDF or not, templates, code
         self.shelved: dict[str, dict[str, bytes]] = {}      # client id -> digest -> compressed page, as read
         self.now: dict[str, dict[str, bytes]] = {}          # ... as this build made them
         self.reused = 0                     # pages given back from the shelf, for tests
         # A contract holds sets, which pickle in an order that changes from one process to the next:
-        # it is pickled as the digest of its stable form, made once a contract.
-        self.contracts: dict[int, tuple[Contract, str]] = {}
+        # it is pickled as its stable form (`contract_form`: the pricing cache's, made once a contract).
+        self.contract_form = contract_form
         self.table = {**copyreg.dispatch_table, Contract: self._contract}
 
     def page(self, slot: tuple, inputs: tuple, render: Callable[[], str]) -> str:
@@ -96,19 +97,11 @@ class PageShelf:
 
     def digest(self, slot: tuple, inputs: tuple) -> str:
         """The digest of a page's slot and inputs, the same in every process for equal values
-        (`digests.values_digest`, a contract by its stable form)."""
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=5)
-        pickler.fast = True                 # no memo: the bytes follow the values, not which objects they share
-        pickler.dispatch_table = self.table
-        pickler.dump((self.common, slot, inputs))
-        return digest_of(buffer.getvalue())
+        (a contract by its stable form)."""
+        return values_digest(self.common, slot, inputs, table=self.table)
 
     def _contract(self, contract: Contract):
-        known = self.contracts.get(id(contract))
-        if known is None or known[0] is not contract:
-            known = self.contracts[id(contract)] = (contract, values_digest(stable_form(contract)))
-        return str, (known[1],)
+        return values_digest, (self.contract_form(contract),)
 
     def _shelved(self, cid: str) -> dict[str, bytes]:
         shelved = self.shelved.get(cid)

@@ -201,18 +201,21 @@ class StatementPages:
         if kept is not None and kept[0] == inputs:
             self.kept.move_to_end(slot)
             return kept[1]
-
-        def rendered() -> str:
+        if self.shelf is None:
+            text = render()
             self.rendered += 1
-            return render()
-
-        text = self.shelf.page(slot, inputs, rendered) if self.shelf is not None else rendered()
+        else:
+            text = self.shelf.page(slot, inputs, lambda: self._counted(render))
         if self.limit > 0:
             self.kept[slot] = (inputs, text)
             self.kept.move_to_end(slot)
             while len(self.kept) > self.limit:
                 self.kept.popitem(last=False)
         return text
+
+    def _counted(self, render: Callable[[], str]) -> str:
+        self.rendered += 1
+        return render()
 
     def keep(self, limit: int) -> None:
         """Keep the last `limit` pages from now on (0: none, and forget those kept)."""
