@@ -8,6 +8,7 @@ Each test builds with one `Builder`, changes the books, and builds again with a 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from hourbook.build import disk_cache
 from hourbook.build import file_index
 from hourbook.build.builder import Builder
 from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.build.cache_folder import out_key
 from hourbook.build.digests import code_digest
 from hourbook.build.digests import values_digest
 from hourbook.output.json import diagnostic_json
@@ -173,6 +175,36 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     assert pages and all("initech" in rel for rel in pages), sorted(pages)
     assert any(rel.startswith("owner/") for rel in pages) and any(not rel.startswith("owner/") for rel in pages)
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+@pytest.mark.parametrize("how", ["moved", "copied"])
+def test_books_moved_or_copied_with_their_site_and_cache_render_nothing_again(books, tmp_path, how):
+    # The build state named the site by its absolute path: books moved (`mv`) or copied (`cp -a`)
+    # with site and cache rendered every page again (48 s instead of 3 at 100 000 entries).
+    root = books(BOOKS)
+    new_process_build(root)
+    new_process_build(root)         # the first made the link secret, an input: the second is up to date
+    before = tree(root / "site")
+    moved = tmp_path / "elsewhere" / "books"
+    moved.parent.mkdir()
+    if how == "moved":
+        root.rename(moved)
+    else:
+        shutil.copytree(root, moved, symlinks=True, copy_function=shutil.copy2)   # keeps mtimes, as cp -a
+    builder, result = new_process_build(moved)
+    assert result.up_to_date and result.rendered_clients == 0
+    append(moved / "logbook/2026/11.md", APPENDED)
+    builder, result = new_process_build(moved)
+    assert result.rendered_clients == 1                     # initech's pages only
+    assert tree(moved / "site") != before
+    assert tree(moved / "site") == clean_build(moved, tmp_path / "clean", pdf=False)
+
+
+def test_a_site_outside_the_books_is_named_by_its_absolute_path(tmp_path):
+    assert out_key(tmp_path / "books", tmp_path / "books" / "site") == "books:site"
+    assert out_key(tmp_path / "books", tmp_path / "books" / "out" / "web") == "books:out/web"
+    assert out_key(tmp_path / "books", tmp_path / "web") == str(tmp_path / "web")
+    assert out_key(tmp_path / "books", tmp_path / "books-site") == str(tmp_path / "books-site")
 
 
 def test_owner_reports_from_disk_equal_the_plain_ones(books, tmp_path):

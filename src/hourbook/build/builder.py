@@ -245,7 +245,7 @@ class Builder:
         """`build` once the site folder may be written: nothing when no input changed."""
         # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
         listed = self.listing()                     # once, for the digest and for reading the books
-        books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", str(self.out),
+        books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", self.published.out_key,
                                      secret_file_mode(self.root), index=self.file_index, listed=listed)
         digest = digest_of(books_digest.encode(), repr(provenance).encode())
         state = self.published.state
@@ -382,7 +382,7 @@ class Builder:
                 spool.remove()
         statements = sum(len(c.statements) for c in priced.clients)
         self.published.save_state({
-            "format": FORMAT, "out": str(self.out), "inputs": digest, "books": books_digest,
+            "format": FORMAT, "out": self.published.out_key, "inputs": digest, "books": books_digest,
             "manifest": manifest, "probe": self.published.probe(manifest),
             "statements": statements, "clients": len(priced.clients), "shared": len(folders),
             "pages": {cid: [page.key, sorted(page.files)] for cid, page in self.pages.clients.items()},

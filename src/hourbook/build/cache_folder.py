@@ -85,3 +85,11 @@ def decode_state(data: bytes) -> dict:
     except Exception:                   # noqa: BLE001 - whole and ours, yet not loadable: not trusted
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def out_key(root: Path, out: Path) -> str:
+    """The site folder as the state names it: its path in the books when there (books moved or
+    copied with their site and cache keep their state), else its absolute path."""
+    books, site = os.path.abspath(root), os.path.abspath(out)
+    inside = os.path.commonpath([books, site]) == books != site
+    return "books:" + Path(os.path.relpath(site, books)).as_posix() if inside else site

@@ -19,10 +19,9 @@ next build rewrites (`WRITING_MARK` tells it not to trust the state).
 What was written is kept as the build state (.hourbook-cache/build.state): the manifest
 {path: [sha256, size, mtime_ns]}, each client's page digest and files, the inputs digest;
 a pickle behind a header with its BLAKE2b, so that a truncated or changed file is not
-trusted (at 100 000 entries the manifest has 51 000 paths: JSON took 0.26 s to write and
-read back, a pickle 0.12 s).
-A new process reuses a file of the site on disk when its size and mtime are still those
-the manifest records (`OnDisk`: its digest, not its bytes).
+trusted (51 000 paths at 100 000 entries: JSON 0.26 s to write and read back, a pickle 0.12 s).
+A new process reuses a file of the site when its size and mtime are those the manifest records
+(`OnDisk`: its digest, not its bytes), in a books folder moved with its site too (`out_key`).
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from hourbook.build.cache_folder import STATE_FILE
 from hourbook.build.cache_folder import decode_state
 from hourbook.build.cache_folder import encode_state
 from hourbook.build.cache_folder import WRITING_MARK
+from hourbook.build.cache_folder import out_key
 from hourbook.build.caches import FileHashes
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import put_file
@@ -71,6 +71,7 @@ class PublishedSite:
     def __init__(self, root: Path, out: Path, cache_dir: Path | None):
         self.root = root
         self.out = out
+        self.out_key = out_key(root, out)
         self.cache_dir = cache_dir
         self.hashes = FileHashes()
         self.state = self.read_state()
@@ -87,7 +88,7 @@ class PublishedSite:
             state = decode_state((self.cache_dir / STATE_FILE).read_bytes())
         except OSError:
             return {}
-        if state.get("format") != FORMAT or state.get("out") != str(self.out):
+        if state.get("format") != FORMAT or state.get("out") != self.out_key:
             return {}
         if (self.cache_dir / WRITING_MARK).exists():
             return {}                               # a watch died while swapping folders
@@ -148,7 +149,7 @@ class PublishedSite:
         A site written before sites carried `site.SITE_MARKER` is known by the manifest this
         books folder's last build of the same folder recorded.
         """
-        known = self.state.get("manifest") or {} if self.state.get("out") == str(self.out) else {}
+        known = self.state.get("manifest") or {} if self.state.get("out") == self.out_key else {}
         return check_site_folder(self.root, self.out, known)
 
     def files_on_disk(self, client_id: str, key: str) -> dict[str, OnDisk] | None:
