@@ -183,7 +183,6 @@ def test_books_moved_or_copied_with_their_site_and_cache_render_nothing_again(bo
     # with site and cache rendered every page again (48 s instead of 3 at 100 000 entries).
     root = books(BOOKS)
     new_process_build(root)
-    new_process_build(root)         # the first made the link secret, an input: the second is up to date
     before = tree(root / "site")
     moved = tmp_path / "elsewhere" / "books"
     moved.parent.mkdir()
@@ -198,6 +197,17 @@ def test_books_moved_or_copied_with_their_site_and_cache_render_nothing_again(bo
     assert result.rendered_clients == 1                     # initech's pages only
     assert tree(moved / "site") != before
     assert tree(moved / "site") == clean_build(moved, tmp_path / "clean", pdf=False)
+
+
+def test_the_build_after_the_first_is_up_to_date_though_the_first_made_the_link_secret(books):
+    # The secret, an input, was made after the inputs' digest: the second build of unchanged books
+    # read every record and checked every client (6 s instead of 1.8 on 88 000 small logbooks).
+    root = books(BOOKS)
+    (root / ".hourbook-secret").unlink(missing_ok=True)
+    new_process_build(root)
+    assert (root / ".hourbook-secret").is_file()
+    builder, result = new_process_build(root)
+    assert result.up_to_date and builder.logbooks.parsed == 0 and builder.pricing.priced == 0
 
 
 def test_a_site_outside_the_books_is_named_by_its_absolute_path(tmp_path):

@@ -4,8 +4,8 @@ A build is the pipeline (load -> check -> price -> compare -> try templates), th
 and write, as `hourbook build` does; a `Builder` keeps what each step made, keyed by its
 inputs, and redoes only what an input change reaches:
 
-- when no input changed at all since the last build of the same site, nothing is loaded:
-  the build reports the site up to date (`digests.inputs_digest`);
+- when no input changed since the last build of the site (the link secret a first build makes
+  among them), nothing is loaded: the build reports the site up to date (`digests.inputs_digest`);
 - a logbook or contract file is read again only when it changed on disk, and a client is
   priced again only when its contract or entries changed (`caches`, plugged into
   `pipeline.load_and_price`; on disk too, `disk_cache`);
@@ -25,10 +25,9 @@ inputs, and redoes only what an input change reaches:
 - the site is put in place as a whole, or in watch mode folder by folder (`publish`); a
   build with errors writes nothing.
 
-The owner's index page depends on every client and is rendered on every build, from
-client reports kept for the clients that did not change (on disk too, keyed by the
-client's page digest: `disk_cache.DiskReportCache`). Tests check that an incremental
-build and a clean build give byte-identical sites, and the same as `render_site`.
+The owner's index page depends on every client and is rendered on every build, from client
+reports kept for the clients that did not change (on disk too, keyed by the client's page digest:
+`disk_cache.DiskReportCache`). An incremental build gives a clean build's bytes (tested).
 """
 
 from __future__ import annotations
@@ -245,6 +244,7 @@ class Builder:
         """`build` once the site folder may be written: nothing when no input changed."""
         # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
         listed = self.listing()                     # once, for the digest and for reading the books
+        secret = read_secret(self.root)             # made now when missing: the digest holds it
         books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", self.published.out_key,
                                      secret_file_mode(self.root), index=self.file_index, listed=listed)
         digest = digest_of(books_digest.encode(), repr(provenance).encode())
@@ -259,7 +259,7 @@ class Builder:
                 restamped = self._restamp(provenance, digest, started)
                 if restamped is not None:
                     return restamped
-            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started, listed)
+            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started, listed, secret)
         finally:
             self.published.discard_early()      # what the build did not use (it wrote nothing)
 
@@ -336,7 +336,7 @@ class Builder:
 
     def _build(self, as_of: datetime.date, provenance: git.Provenance | None, books_digest: str, digest: str,
                progress: Progress, on_pages: Callable[[], None] | None, started: float,
-               listed: listing.BooksFiles | None = None) -> BuildResult:
+               listed: listing.BooksFiles | None, secret: tuple) -> BuildResult:
         """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
@@ -350,7 +350,7 @@ class Builder:
             # bookkeeping at the end), and a one-off build's peak was that moment. Watch keeps
             # them after the pages, which it writes first.
             self.save_caches()
-        secret, secret_problems = read_secret(self.root)
+        secret, secret_problems = secret
         diagnostics = [*diagnostics, *secret_problems]
         if pipeline.has_errors(diagnostics):
             return BuildResult(False, diagnostics, seconds=time.perf_counter() - started)
