@@ -73,10 +73,10 @@ def business_days(rng: random.Random) -> list[datetime.date]:
 
 
 class Client:
-    def __init__(self, index: int, rng: random.Random):
+    def __init__(self, index: int, rng: random.Random, profiles: tuple[str, ...] = PROFILES):
         self.index = index
         self.id = f"{ADJECTIVES[index % len(ADJECTIVES)]}-{NOUNS[(index // len(ADJECTIVES)) % len(NOUNS)]}-{index:03d}"
-        self.profile = PROFILES[index % len(PROFILES)]
+        self.profile = profiles[index % len(profiles)]
         self.locale, self.currency, self.tax = LOCALES[(index * 7 + 3) % len(LOCALES)]
         self.contacts = rng.sample(FIRST, 3)
         self.share = index % 9 != 4
@@ -173,8 +173,8 @@ def contract_yaml(client: Client, rng: random.Random) -> str:
     return "\n".join(out) + "\n"
 
 
-def plan_clients(count: int, rng: random.Random) -> list[Client]:
-    clients = [Client(index, rng) for index in range(count)]
+def plan_clients(count: int, rng: random.Random, profiles: tuple[str, ...] = PROFILES) -> list[Client]:
+    clients = [Client(index, rng, profiles) for index in range(count)]
     for c in clients:
         if c.profile == "free":
             c.free_from = datetime.date(2023, 1 + c.index % 12, 1)
@@ -211,10 +211,11 @@ def fmt_duration(minutes: int, rng: random.Random) -> str:
     return f"{rest}m"
 
 
-def generate(entries: int, clients_count: int, seed: int, out: Path, small_files: bool = False) -> dict:
+def generate(entries: int, clients_count: int, seed: int, out: Path, small_files: bool = False,
+             profiles: tuple[str, ...] = PROFILES) -> dict:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    clients = plan_clients(clients_count, rng)
+    clients = plan_clients(clients_count, rng, profiles)
     team = [f"{FIRST[i % len(FIRST)]}{i // len(FIRST) or ''}" for i in range(max(2, round(entries / 8000)))]
     workers = [""] + team                              # "" is the seller
 
@@ -308,7 +309,7 @@ def generate(entries: int, clients_count: int, seed: int, out: Path, small_files
         "generator": "bench/generate.py", "seed": seed, "entries": entries, "clients": clients_count,
         "small_files": small_files,
         "workers": len(workers), "as_of": AS_OF.isoformat(), "from": START.isoformat(), "to": END.isoformat(),
-        "kinds": dict(sorted(counts.items())), "profiles": sorted(set(PROFILES)),
+        "kinds": dict(sorted(counts.items())), "profiles": sorted(set(profiles)),
         "contract_bytes": contract_bytes, "logbook_files": len(files), "logbook_bytes": logbook_bytes,
         "markdown_files": sum(1 for rel in files if rel.endswith(".md")),
         "yaml_files": sum(1 for rel in files if rel.endswith(".yaml")),
@@ -424,10 +425,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--small-files", action="store_true",
                         help="one Markdown logbook per day and client (some 90 000 files at 100 000 entries)")
+    parser.add_argument("--profiles", default=",".join(PROFILES),
+                        help="the contract profiles cycled over the clients, comma-separated (default: all of "
+                             "them; e.g. prepaid,incidents for books of prepaid blocks only)")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty")
-    manifest = generate(args.entries, args.clients, args.seed, args.out, small_files=args.small_files)
+    profiles = tuple(name.strip() for name in args.profiles.split(",") if name.strip())
+    unknown = sorted(set(profiles) - set(PROFILES))
+    if not profiles or unknown:
+        parser.error(f"--profiles: {', '.join(unknown) or 'none given'}; known: {', '.join(PROFILES)}")
+    manifest = generate(args.entries, args.clients, args.seed, args.out, small_files=args.small_files,
+                        profiles=profiles)
     print(json.dumps({k: v for k, v in manifest.items() if k != "edit"}))
     return 0
 
