@@ -336,7 +336,7 @@ class Builder:
 
     def _build(self, as_of: datetime.date, provenance: git.Provenance | None, books_digest: str, digest: str,
                progress: Progress, on_pages: Callable[[], None] | None, started: float,
-               listed: listing.BooksFiles | None, secret: tuple) -> BuildResult:
+               listed: listing.BooksFiles | None, secret: tuple[bytes | None, list[Diagnostic]]) -> BuildResult:
         """`build` once the site is known to be out of date."""
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
