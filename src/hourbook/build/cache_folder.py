@@ -27,6 +27,7 @@ from pathlib import Path
 
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
+from hourbook.load.listing import relative_posix
 from hourbook.site.files import is_folder
 
 CACHE_DIR = ".hourbook-cache"
@@ -90,6 +91,7 @@ def decode_state(data: bytes) -> dict:
 def out_key(root: Path, out: Path) -> str:
     """The site folder as the state names it: its path in the books when there (books moved or
     copied with their site and cache keep their state), else its absolute path."""
-    books, site = os.path.abspath(root), os.path.abspath(out)
-    inside = os.path.commonpath([books, site]) == books != site
-    return "books:" + Path(os.path.relpath(site, books)).as_posix() if inside else site
+    books, site = Path(os.path.abspath(root)), Path(os.path.abspath(out))
+    if site != books and site.is_relative_to(books):
+        return "books:" + relative_posix(books, site)
+    return str(site)
