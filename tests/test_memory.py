@@ -18,6 +18,7 @@ from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.build.caches import FileHashes
 from hourbook.commands.watch import SiteBuilder
+from hourbook.commands.watch import UNSETTLED_BUILDS
 from hourbook.core import memory
 from conftest import copy_example_books
 
@@ -89,7 +90,7 @@ def test_settle_frees_a_ring_let_go_since_the_last_settle_and_freezes_the_rest()
     assert kept() is None
 
 
-def test_a_watch_build_settles_after_it_has_reported(tmp_path):
+def test_a_watch_build_settles_when_idle_not_at_once(tmp_path):
     class FakeBuilder:
         out = tmp_path / "site"
 
@@ -102,7 +103,29 @@ def test_a_watch_build_settles_after_it_has_reported(tmp_path):
     site_builder.builder = FakeBuilder()
     site_builder()
     assert (tmp_path / CACHE_DIR / WATCH_STATUS).is_file()
-    assert gc.get_freeze_count() > 0       # settled: what the build left is frozen
+    assert gc.get_freeze_count() == 0       # not yet: an edit right after the page must not wait for it
+    site_builder.idle()
+    assert gc.get_freeze_count() > 0        # settled: what the build left is frozen
+    gc.unfreeze()
+    site_builder.idle()                     # nothing built since: nothing to settle
+    assert gc.get_freeze_count() == 0
+
+
+def test_watch_builds_one_after_the_other_settle_every_few(tmp_path):
+    class FakeBuilder:
+        out = tmp_path / "site"
+
+        def build(self, on_pages=None, progress=None, changed=None):
+            return BuildResult(True, [], files=3, written=1, rendered_clients=1)
+
+    site_builder = SiteBuilder(tmp_path, lambda: datetime.date(2026, 12, 4), log=io.StringIO())
+    site_builder.builder = FakeBuilder()
+    settled = []
+    for _ in range(UNSETTLED_BUILDS * 2):
+        gc.unfreeze()
+        site_builder()
+        settled.append(gc.get_freeze_count() > 0)
+    assert settled == ([False] * (UNSETTLED_BUILDS - 1) + [True]) * 2
 
 
 def test_a_build_reads_prices_and_writes_with_the_collector_off_and_renders_with_it_on(tmp_path, monkeypatch):

@@ -107,6 +107,67 @@ def test_builds_once_at_start_then_once_per_burst_of_changes(tmp_path):
     assert watcher.stopped
 
 
+class IdleBuild(CountingBuild):
+    """A build that notes when the loop tells it the books were quiet (`SiteBuilder.idle`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.idled: list[int] = []          # the builds done when each idle() came
+
+    def idle(self):
+        with self.condition:
+            self.idled.append(self.calls)
+            self.condition.notify_all()
+
+    def wait_for_idle(self, count: int) -> bool:
+        with self.condition:
+            return self.condition.wait_for(lambda: len(self.idled) >= count, timeout=WAIT)
+
+
+def test_idle_comes_once_after_a_quiet_spell_and_not_between_quick_changes(tmp_path):
+    build, watcher = IdleBuild(), FakeWatcher()
+    loop = WatchLoop(build, watcher, tmp_path, debounce=0.01, idle=0.3, log=io.StringIO())
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    assert build.wait_for(1)
+    for calls in range(2, 6):               # changes 0.05 s apart: never quiet for 0.3 s
+        time.sleep(0.05)
+        watcher.on_change()
+        assert build.wait_for(calls)
+    assert build.idled == []
+    assert build.wait_for_idle(1)
+    assert build.idled == [5]
+    time.sleep(0.7)                         # quiet on: told once, not again
+    assert build.idled == [5]
+    watcher.on_change()
+    assert build.wait_for(6)
+    assert build.wait_for_idle(2)
+    assert build.idled == [5, 6]
+    loop.stop()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+
+
+def test_a_change_while_idle_is_built_after_it(tmp_path):
+    build, watcher = IdleBuild(), FakeWatcher()
+    changed = threading.Event()
+
+    def idle():
+        watcher.on_change()                 # comes while idle() runs, outside the lock
+        changed.set()
+        IdleBuild.idle(build)
+
+    build.idle = idle
+    loop = WatchLoop(build, watcher, tmp_path, debounce=0.01, idle=0.1, log=io.StringIO())
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    assert changed.wait(WAIT)
+    assert build.wait_for(2)
+    loop.stop()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+
+
 def test_the_callback_only_sets_a_flag(tmp_path):
     loop = WatchLoop(CountingBuild(), FakeWatcher(), tmp_path)
     loop.notify()
