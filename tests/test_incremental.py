@@ -244,11 +244,17 @@ def test_removed_logbook_removes_its_statements(books, tmp_path):
     builder = Builder(root, lambda: AS_OF, jobs=1)
     assert builder.build().ok
     assert any("acme" in rel and "2026-10" in rel for rel in tree(root / "site"))
+    assert "logbook/2026/10.md" in builder.logbooks.files
     (root / "logbook/2026/10.md").unlink()
     assert builder.build().ok
     site_files = tree(root / "site")
     assert not any("acme" in rel and "2026-10" in rel for rel in site_files)
     assert site_files == clean_build(root, tmp_path / "clean")
+    assert "logbook/2026/10.md" not in builder.logbooks.files     # the caches forgot it
+    assert "logbook/2026/10.md" not in builder.logbooks.current
+    (root / "logbook/2026/11.md").write_text((root / "logbook/2026/11.md").read_text() + "\n", encoding="utf-8")
+    assert builder.build().ok                                   # the same files: nothing to forget
+    assert set(builder.logbooks.files) == {rel for rel in builder.logbooks.books_files if rel.startswith("logbook/")}
 
 
 def test_only_the_changed_client_is_rendered_and_only_its_changed_pdf(books, fake_pdf):

@@ -320,7 +320,7 @@ class Builder:
                                                           validator=self.validation if self.background_cleanup
                                                           else None, listed=listed, sort=self.order)
         for cache in (self.logbooks, self.contracts):
-            cache.forget_missing(set(priced.books.files))
+            cache.forget_missing(priced.books.files)
         return priced, diagnostics
 
     def warm(self) -> bool:

@@ -79,6 +79,7 @@ class LogbookCache:
         self.changed: set[str] | None = None
         self.keep_whole = False                 # watch: keep the whole result too, to splice (`load_all`)
         self.spliced: Spliced | None = None
+        self.books_files: tuple[str, ...] | None = None     # the books' files `forget_missing` was last given
 
     def entries_digest(self, client_id: str, entries) -> str:
         """A digest of `entries` (one client's, as loaded from the files this cache read): from the
@@ -151,8 +152,17 @@ class LogbookCache:
             whole = self.spliced = Spliced(files, list(self.load_files(root, files, load)))
         return whole.result()
 
-    def forget_missing(self, seen: set[str]) -> None:
-        """Drop the files that are no longer in the books (`seen`: the files loaded last)."""
+    def forget_missing(self, books_files: tuple[str, ...]) -> None:
+        """Drop the files that are no longer in the books (`books_files`: `Books.files` of the books
+        loaded last). Most edits leave the same names as the last build's: comparing the two (the
+        very strings, one look each) costs a millisecond at 88 000 files, sets of them 30."""
+        if books_files == self.books_files:
+            return                              # what was missing went at the last call
+        self.books_files = books_files
+        self.drop_missing(set(books_files))
+
+    def drop_missing(self, seen: set[str]) -> None:
+        """Drop the files not in `seen`."""
         for rel in set(self.files) - seen:
             del self.files[rel]
             self.client_digests.pop(rel, None)

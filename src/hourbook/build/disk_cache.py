@@ -179,9 +179,9 @@ class DiskLogbookCache(LogbookCache):
         self.client_digests[rel] = packed[3]
         return list(packed[1]), list(packed[2])
 
-    def forget_missing(self, seen: set[str]) -> None:
-        """Drop the files no longer in the books, from memory and from the next pack."""
-        super().forget_missing(seen)
+    def drop_missing(self, seen: set[str]) -> None:
+        """Drop the files not in `seen`, from memory and from the next pack."""
+        super().drop_missing(seen)
         for rel in set(self.current) - seen:
             del self.current[rel]
         self.behind &= seen
