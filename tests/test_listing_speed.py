@@ -1,16 +1,20 @@
 """The per-file shortcuts of a new process on books of many small logbooks, each pinned to the plain
 way it stands in for: `listing.child_path` to `/`, `listing.has_suffix` to `os.path.splitext`,
 the listing's own names and sizes to the properties worked out from scratch, `FileIndex.digests`
-to `FileIndex.digest`, and `DiskLogbookCache.load_files` to its file-by-file `__call__`."""
+to `FileIndex.digest`, `DiskLogbookCache.load_files` to its file-by-file `__call__`, and watch's
+inputs digest by runs of files to the one made from scratch."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from test_disk_cache import append
@@ -20,12 +24,14 @@ from test_incremental import AS_OF
 from test_incremental import BOOKS
 
 from hourbook.build.builder import Builder
+from hourbook.build import digests
 from hourbook.build.digests import inputs_digest
 from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.file_index import FileIndex
 from hourbook.build.record_store import RecordStore
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.load import listing
+from hourbook.load import relisting
 from hourbook.load.books import load_logbook
 
 NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1, max_size=12)
@@ -124,3 +130,43 @@ def test_the_pack_in_one_loop_gives_what_the_files_give_one_by_one(books, tmp_pa
     for field in ("files", "current", "client_digests", "behind", "parsed"):
         assert getattr(batch, field) == getattr(plain, field), field
     assert batch.parsed == 1 and batch.behind == {"logbook/2026/03/acme.md"}
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["edit", "edit", "append", "add", "remove"]), st.integers(0, 10 ** 6)),
+                      min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(operations=OPERATIONS)
+def test_the_inputs_digest_by_runs_of_files_is_the_digest_made_from_scratch(operations):
+    """Watch's digest (`FileIndex.begin` told what changed, only the runs of parts that hold a changed
+    file digested again, the listing taken from the last one) equals a new process's, over edits,
+    appends, new files and removed ones; runs of 4 files here, so that there are many."""
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(digests, "BLOCK_FILES", 4):
+        root = Path(folder)
+        (root / "contracts").mkdir()
+        (root / "contracts" / "acme.yaml").write_text("name: ACME\n")
+        for day in range(1, 31):
+            (root / "logbook" / f"{day:02d}").mkdir(parents=True)
+            (root / "logbook" / f"{day:02d}" / "acme.md").write_text(f"# 2026-11-{day:02d}\n\n## acme\n- 10m call\n")
+        index, listed = FileIndex(), listing.list_books(root)
+        index.begin(None)
+        digests.inputs_digest(root, "x", index=index, listed=listed)
+        for step, (operation, pick) in enumerate(operations):
+            logbooks = sorted(str(path) for path in listed.logbooks)
+            path = Path(logbooks[pick % len(logbooks)])
+            if operation == "edit":         # the same size: only the bytes (and the time) tell
+                text = path.read_text()
+                path.write_text(text[:-2] + ("y\n" if text.endswith("x\n") else "x\n"))
+            elif operation == "append":
+                path.write_text(path.read_text() + f"- {step + 1}m more\n")
+            elif operation == "add":
+                path = path.with_name(f"new-{step}.md")
+                path.write_text(f"# 2026-11-01\n\n## acme\n- {step + 1}m new\n")
+            elif len(logbooks) > 1:
+                path.unlink()
+            changed = {str(path)}
+            index.begin(changed)
+            listed = relisting.relist(listed, changed) or listing.list_books(root)
+            told = digests.inputs_digest(root, "x", index=index, listed=listed)
+            assert told == digests.inputs_digest(root, "x", index=FileIndex(), listed=listing.list_books(root))

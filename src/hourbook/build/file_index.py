@@ -49,6 +49,10 @@ class FileIndex:
         self.listed: set[str] = set()       # the files this run's listing found plain (`digest`'s `listed`)
         # A file's part of `digests.inputs_digest` (its name and digest), kept as long as `met` keeps it.
         self.parts: dict[str, bytes] = {}
+        # `digests.inputs_digest`'s digests of runs of parts, and the parts dropped since it made them
+        # (`begin`): a run none of whose parts went is the same, and is not digested again.
+        self.blocks = None
+        self.dropped: set[str] = set()
 
     def begin(self, changed: set[str] | None = None) -> None:
         """A new run of the same process (watch): what the last one met is what is known.
@@ -62,6 +66,7 @@ class FileIndex:
         self.started = time.time_ns()
         if changed is None:
             self.met, self.listed, self.parts = {}, set(), {}
+            self.blocks, self.dropped = None, set()
             if self.seen:
                 self.known, self.seen = self.seen, {}
             return
@@ -70,6 +75,7 @@ class FileIndex:
             for kept in (self.met, self.seen, self.parts):
                 kept.pop(name, None)
             self.listed.discard(name)
+        self.dropped.update(changed)
 
     def digest(self, path: Path, listed: tuple | None = None) -> tuple[str | None, bytes | None]:
         """(digest of the file's bytes, the bytes when they had to be read, else None).
