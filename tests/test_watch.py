@@ -126,18 +126,18 @@ class IdleBuild(CountingBuild):
 
 def test_idle_comes_once_after_a_quiet_spell_and_not_between_quick_changes(tmp_path):
     build, watcher = IdleBuild(), FakeWatcher()
-    loop = WatchLoop(build, watcher, tmp_path, debounce=0.01, idle=0.3, log=io.StringIO())
+    loop = WatchLoop(build, watcher, tmp_path, debounce=0.01, idle=1.0, log=io.StringIO())
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
     assert build.wait_for(1)
-    for calls in range(2, 6):               # changes 0.05 s apart: never quiet for 0.3 s
+    for calls in range(2, 6):               # changes 0.05 s apart: never quiet for 1 s
         time.sleep(0.05)
         watcher.on_change()
         assert build.wait_for(calls)
     assert build.idled == []
     assert build.wait_for_idle(1)
     assert build.idled == [5]
-    time.sleep(0.7)                         # quiet on: told once, not again
+    time.sleep(2.2)                         # quiet on: told once, not again
     assert build.idled == [5]
     watcher.on_change()
     assert build.wait_for(6)
