@@ -107,8 +107,8 @@ class _Blocks:
 
     paths: list[Path]
     keys: list[str]
-    position: dict[str, int]
     digests: list[bytes]
+    position: dict[str, int] | None = None  # key -> its place: made when first asked (a watch's edit)
 
 
 def _files_part(root: Path, listed: listing.BooksFiles, index: FileIndex) -> bytes:
@@ -126,11 +126,12 @@ def _files_part(root: Path, listed: listing.BooksFiles, index: FileIndex) -> byt
     paths = input_files(root, listed)
     blocks = index.blocks if own else None
     if blocks is not None and blocks.paths == paths:    # the very Path objects, mostly: one look each
-        redo = sorted({blocks.position[name] // BLOCK_FILES for name in index.dropped if name in blocks.position})
-    else:
+        if blocks.position is None:
+            blocks.position = {key: at for at, key in enumerate(blocks.keys)}
+        redo = {blocks.position[name] // BLOCK_FILES for name in index.dropped if name in blocks.position}
+    else:                                   # (a new process: every run, and no places it will not ask)
         keys = [str(path) for path in paths]
-        blocks = _Blocks(paths, keys, {key: at for at, key in enumerate(keys)},
-                         [b""] * -(-len(keys) // BLOCK_FILES))
+        blocks = _Blocks(paths, keys, [b""] * -(-len(keys) // BLOCK_FILES))
         redo = range(len(blocks.digests))
     named = listed.posix_name if own else functools.partial(listing.relative_posix, root)
     keys = blocks.keys

@@ -90,6 +90,13 @@ def changed_paths(event_type: str, is_directory: bool, paths: list[str]) -> tupl
     return tuple(path for path in paths if path)
 
 
+def report_bug(log, doing: str) -> None:
+    """An exception of watch's own code (a bug, not bad books) while `doing`: said on `log` with its
+    traceback; the watch goes on."""
+    print(f"hourbook: an error happened {doing}; still watching:", file=log)
+    traceback.print_exc(file=log)
+
+
 class WatcherBase(abc.ABC):
     """Calls `on_change(saved, paths)` from any thread when something under the books root may have
     changed; `saved` as `saved_by` says of the change, `paths` the files it changed (`changed_paths`),
@@ -236,8 +243,7 @@ class WatchLoop:
                     try:
                         self.build.idle()
                     except Exception:  # a bug, not bad books: say so, keep watching
-                        print("hourbook: an error happened while idle; still watching:", file=self.log)
-                        traceback.print_exc(file=self.log)
+                        report_bug(self.log, "while idle")
                     finally:
                         self.condition.acquire()
             while not self.stopped:
@@ -265,8 +271,7 @@ class WatchLoop:
             if getattr(self.build, "missed_a_change", False):
                 self.notify(None, None)
         except Exception:  # a bug, not bad books: say so, keep watching
-            print("hourbook: an error happened during the rebuild; still watching:", file=self.log)
-            traceback.print_exc(file=self.log)
+            report_bug(self.log, "during the rebuild")
         self.builds += 1
 
     def run(self) -> None:
@@ -368,8 +373,7 @@ class SiteBuilder:
         try:
             return self.builder.warm()
         except Exception:  # noqa: BLE001 - the edit's build reads the books itself
-            print("hourbook: an error happened while reading the books ahead; still watching:", file=self.log)
-            traceback.print_exc(file=self.log)
+            report_bug(self.log, "while reading the books ahead")
             return False
 
     def flush(self) -> None:
