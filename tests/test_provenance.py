@@ -124,11 +124,45 @@ def test_committing_an_edit_restamps_the_owners_pages_as_a_clean_build_would_ren
     assert Builder(root, lambda: AS_OF, jobs=1).build().ok
     edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
     dirty = Builder(root, lambda: AS_OF, jobs=1).build()
-    assert dirty.ok and dirty.rendered_clients == 1 and dirty.restamped == 0
+    # The edited client rendered; the two others' owner reports now say "uncommitted changes": restamped.
+    assert dirty.ok and (dirty.rendered_clients, dirty.rendered_reports, dirty.restamped) == (1, 0, 2)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-dirty")
     commit_all(root, "the edit")
     result = Builder(root, lambda: AS_OF, jobs=1).build()
     assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (0, 0, 7)
     assert tree(root / "site") == clean_build(root, tmp_path / "clean")
+
+
+def test_the_first_edit_after_a_commit_renders_the_edited_client_only(books, tmp_path, fake_pdf):
+    """The everyday loop: commit, edit one client's logbook, build. The books turn dirty, which every
+    owner report shows; the other clients' reports are restamped, not rendered, in a new process as
+    in watch's builder, and the site is a clean build's bytes."""
+    root = books(BOOKS)
+    commit_all(root)
+    assert Builder(root, lambda: AS_OF, jobs=1).build().ok
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (1, 0, 2)
+    assert b"uncommitted changes" in (root / "site/owner/globex/dashboard.html").read_bytes()
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-new-process")
+
+    watching = Builder(root, lambda: AS_OF, jobs=1)
+    assert watching.build().up_to_date
+    commit_all(root, "the edit")
+    edit(root / "logbook/2026/11.md", "- 1h45m mailbox", "- 2h mailbox")
+    result = watching.build()           # the reports kept in memory this time
+    assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (1, 0, 2)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-watch")
+
+    # A report changed by hand since it was written is not restamped: its client's files are not
+    # the ones the build wrote, and are all rendered again.
+    commit_all(root, "the second edit")
+    report = root / "site/owner/globex/dashboard.html"
+    report.write_bytes(report.read_bytes().replace(b"</footer>", b"hand-made</footer>"))
+    edit(root / "logbook/2026/11.md", "- 2h mailbox", "- 2h15m mailbox")
+    result = Builder(root, lambda: AS_OF, jobs=1).build()
+    assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (2, 0, 1)
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-by-hand")
 
 
 def test_no_restamp_where_it_could_be_wrong(books, tmp_path, fake_pdf):
@@ -150,7 +184,9 @@ def test_no_restamp_where_it_could_be_wrong(books, tmp_path, fake_pdf):
     page.write_bytes(page.read_bytes().replace(b"</footer>", b"hand-made</footer>"))
     commit_all(root, "nothing changed")
     result = Builder(root, lambda: AS_OF, jobs=1).build()
-    assert result.ok and result.restamped == 0
+    # The owner's pages are rendered again (index.html among them); the clients' reports, untouched,
+    # are still restamped one by one.
+    assert result.ok and (result.rendered_reports, result.restamped) == (0, 3)
     assert tree(root / "site") == clean_build(root, tmp_path / "clean-by-hand")
 
 

@@ -116,7 +116,7 @@ class BuildResult:
     rendered_clients: int = 0       # clients whose statements and indexes were rendered
     rendered_pdfs: int = 0
     rendered_reports: int = 0       # owner reports rendered alone (their client's pages kept): after a commit
-    restamped: int = 0              # owner's pages made to show a new commit without rendering (`_restamp`)
+    restamped: int = 0              # owner's pages made to show a new commit without rendering (`render.restamp`)
     statements: int = 0
     clients: int = 0
     shared: int = 0
@@ -364,8 +364,8 @@ class Builder:
                 # the bytes: it compares the next build's with them).
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
-            files, rendered, pdfs, reports = self.render(priced, folders, provenance, progress,
-                                                         keep=spool.keep if spool is not None else None)
+            files, rendered, pdfs, reports, restamped_reports = self.render(
+                priced, folders, provenance, progress, keep=spool.keep if spool is not None else None)
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile)
             if spool is not None:
@@ -393,7 +393,8 @@ class Builder:
         if self.records is not None:
             self.records.prune()                # the records this build did not use are of inputs gone
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
-                           rendered_pdfs=pdfs, rendered_reports=reports, statements=statements,
+                           rendered_pdfs=pdfs, rendered_reports=reports, restamped=restamped_reports,
+                           statements=statements,
                            clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
 
     def _write(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None, files: dict,
@@ -427,11 +428,13 @@ class Builder:
                progress: Progress | None = None, keep: Callable[[dict], dict] | None = None) -> tuple[dict, int, int, int]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
-        The provenance is no input of a client's documents: when it alone changed (a commit),
-        a kept client gets only its owner report rendered again.
+        The provenance is no input of a client's documents: when it alone changed (a commit, or an
+        edit that made the books dirty), a kept client's owner report is restamped, or rendered
+        again when it cannot be.
 
         Returns:
-            (site path -> bytes or `OnDisk`, clients rendered, PDFs made, owner reports rendered alone).
+            (site path -> bytes or `OnDisk`, clients rendered, PDFs made, owner reports rendered alone,
+            owner reports restamped).
 
         Raises:
             TemplateProblem: one of the books' templates failed (for a client whose data the
@@ -487,14 +490,52 @@ class Builder:
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
                                                                      provenance)
-        for cid in stale:           # a commit alone: of a kept client, only its owner report shows it
+        # A commit, or the books made dirty by an edit: of a kept client only its owner report shows it,
+        # the page it was but for the commit (`render.restamp`), rendered again only when that cannot be told.
+        restamp = self._report_restamper(provenance, priced.books.settings.locale) if stale else None
+        restamped_reports = 0
+        for cid in stale:
             page = kept[cid]
-            report = render_site(priced, self.root, folders, provenance=provenance, clients=[page.client], owner=False,
-                                 documents=False, environment=self.env[1], report_of=self.reports)
+            report = restamp(cid, page) if restamp is not None else None
+            if report is None:
+                report = render_site(priced, self.root, folders, provenance=provenance, clients=[page.client],
+                                     owner=False, documents=False, environment=self.env[1], report_of=self.reports)
+            else:
+                restamped_reports += 1
             kept[cid] = dataclasses.replace(page, files={**page.files, **report}, provenance=provenance)
             progress.advance(pages=1)
         self.pages.replace(kept)
         site_files = {}
         for page in kept.values():
             site_files.update(page.files)
-        return site_files, len(todo), len(waiting), len(stale)
+        return site_files, len(todo), len(waiting), len(stale) - restamped_reports, restamped_reports
+
+    def _report_restamper(self, provenance: git.Provenance | None,
+                          locale: str) -> Callable[[str, RenderedClient], dict[str, bytes] | None] | None:
+        """How a kept client's owner report is made to show `provenance` without rendering it: a
+        function of the client's id and kept pages that gives {path: new bytes}, or None for that
+        client (its report is then rendered). None when no report can be: outside git, or books
+        templates that show the commit themselves (`shows_provenance`)."""
+        if provenance is None or shows_provenance(self.root):
+            return None
+
+        def restamp(cid: str, page: RenderedClient) -> dict[str, bytes] | None:
+            rel = f"owner/{cid}/dashboard.html"
+            kept, data = page.files.get(rel), None
+            if page.provenance is None:
+                return None
+            if isinstance(kept, bytes):
+                data = kept
+            elif isinstance(kept, OnDisk):
+                try:
+                    data = (self.out / rel).read_bytes()
+                except OSError:
+                    return None
+                if hashlib.sha256(data).hexdigest() != kept.sha256:
+                    return None             # changed by hand since it was written
+            if data is None:
+                return None
+            new = restamped(data, page.provenance, provenance, locale)
+            return None if new is None else {rel: new}
+
+        return restamp
