@@ -31,7 +31,7 @@ from hourbook.site.files import write_file_atomically
 
 PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be
 PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
-PARALLEL_OWNER_ENTRIES = 20_000     # ... and the owner's every-entry pages beside them, from this many entries
+PARALLEL_OWNER_ENTRIES = 5_000     # ... and the owner's every-entry pages beside them, from this many entries
 _PENDING = b"\0hourbook-pdf-pending:"
 
 
