@@ -574,3 +574,25 @@ def test_watch_looks_only_at_the_files_whose_bytes_changed_and_writes_the_same_s
     assert hashes.of_files(files, {})[1] == ["public/robots.txt"]
     hashes.replace(files, {"public/robots.txt": "0" * 64}, manifest := {"public/robots.txt": ["0" * 64, 1, 1]})
     assert hashes.of_files(files, manifest)[1] == [] and hashes.of_files(files, dict(manifest))[1] == ["public/robots.txt"]
+
+
+def test_a_file_that_changed_alone_in_its_folder_is_replaced_alone():
+    """`publish.lone_files`: a folder in which one file alone changed is that file (renamed into
+    place); a folder with more than one change, a file added or a file removed is made anew."""
+    from hourbook.build.publish import lone_files
+    from hourbook.build.publish import site_units
+
+    old = {rel: ["digest", 1, 1] for rel in ("owner/index.html", "owner/acme/dashboard.html", "owner/acme/2026-11.html",
+                                             "owner/globex/dashboard.html", "owner/initech/dashboard.html",
+                                             "owner/initech/2026-10.html", "public/acme-x/2026-11.html",
+                                             "public/acme-x/index.html")}
+    changed = ["owner/index.html", "owner/acme/dashboard.html", "owner/globex/dashboard.html",
+               "owner/globex/2026-12.html", "public/acme-x/2026-11.html", "public/acme-x/index.html"]
+    removed = ["owner/initech/2026-10.html"]
+    assert lone_files(site_units(changed + removed), changed, removed, old) == {
+        "owner/index.html",               # a top-level file, as before
+        "owner/acme/dashboard.html",      # alone in its folder: replaced by rename
+        "owner/globex",                   # a file added beside the changed one: the folder anew
+        "owner/initech",                  # a file removed: the folder anew
+        "public/acme-x",                  # two files changed: the folder anew
+    }

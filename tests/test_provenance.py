@@ -165,6 +165,35 @@ def test_the_first_edit_after_a_commit_renders_the_edited_client_only(books, tmp
     assert tree(root / "site") == clean_build(root, tmp_path / "clean-by-hand")
 
 
+def test_watch_writes_the_edited_client_first_and_replaces_a_restamped_report_alone(books, tmp_path, fake_pdf):
+    """In watch, an edit that makes the books dirty: the edited client's pages are written before the
+    other clients' reports are restamped (`on_pages` sees them unchanged), and each report, the one
+    file of its folder that changed, is renamed into place: its folder is not made anew."""
+    root = books(BOOKS)
+    commit_all(root)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = True
+    assert builder.build().ok
+    out = root / "site"
+    globex = out / "owner/globex"
+    folder, report, site = globex.stat().st_ino, (globex / "dashboard.html").read_bytes(), out.stat().st_ino
+    owners = sorted(rel for rel in tree(out) if rel.count("/") == 1)     # owner/people.html, owner/owner.js, …
+    assert {"owner/people.html", "owner/owner.js", "owner/style.css", "public/robots.txt"} <= set(owners)
+    seen = []
+    edit(root / "logbook/2026/11.md", "- 45m mailbox", "- 1h45m mailbox")      # initech only
+    result = builder.build(on_pages=lambda: seen.append(((globex / "dashboard.html").read_bytes(),
+                                                         (out / "owner/initech/2026-11.html").read_bytes(),
+                                                         [rel for rel in owners if not (out / rel).is_file()])))
+    assert result.ok and (result.rendered_clients, result.rendered_reports, result.restamped) == (1, 0, 2)
+    [(report_then, initech_then, missing_then)] = seen
+    assert report_then == report and b"1:45" in initech_then
+    assert missing_then == []           # the owner's pages and their stylesheet stay while they wait
+    assert b"uncommitted changes" in (globex / "dashboard.html").read_bytes()
+    assert globex.stat().st_ino == folder                        # the one file replaced, the folder kept
+    assert out.stat().st_ino == site                             # and no whole-site swap
+    assert tree(out) == clean_build(root, tmp_path / "clean")
+
+
 def test_no_restamp_where_it_could_be_wrong(books, tmp_path, fake_pdf):
     """Books templates that show the commit themselves, or an owner's page changed by hand: the
     pages are rendered again, and the site is a clean build's bytes."""

@@ -11,7 +11,9 @@ big one (`DETACHED_REMOVAL_FILES`) is removed by an `rm` that outlives the comma
 
 Watch mode, when an edit reached a few folders only (`MAX_UNIT_SWAPS`), swaps just those:
 each changed client folder is made anew beside the site and exchanged with the old one,
-each changed top-level file replaced by rename. Linking the whole site again would cost
+each changed top-level file replaced by rename, and so is a file that changed alone in its
+folder (an owner report that shows a new commit: one in each of 500 folders after the first
+edit since a commit, `MAX_FILE_REPLACEMENTS`). Linking the whole site again would cost
 more than the edit (50 000 links at 100 000 entries). Every folder and file is whole at
 every moment; a watch killed between two swaps leaves folders one edit apart, which the
 next build rewrites (`WRITING_MARK` tells it not to trust the state).
@@ -56,6 +58,7 @@ from hourbook.site.tree import remove_stale
 from hourbook.site.tree import swap_in
 
 MAX_UNIT_SWAPS = 16                 # watch mode swaps folders one by one up to this many; beyond, the whole site
+MAX_FILE_REPLACEMENTS = 2_000       # ... and replaces files by rename up to this many (`lone_files`)
 DETACHED_REMOVAL_FILES = 5_000      # an old site this big goes in a process that outlives the build
 
 
@@ -245,7 +248,10 @@ class PublishedSite:
         changed = [rel for rel in fresh if rel not in old or old[rel][0] != hashes[rel]]
         removed = sorted(old.keys() - files.keys())
         units = site_units(changed + removed) if watch and self.intact() else None
-        if units is not None and len(units) <= MAX_UNIT_SWAPS:
+        if units is not None:
+            units = lone_files(units, changed, removed, old)
+            folders = sum(1 for unit in units if unit not in files and unit not in old)
+        if units is not None and folders <= MAX_UNIT_SWAPS and len(units) - folders <= MAX_FILE_REPLACEMENTS:
             # Outside the changed folders every file is as the old manifest says; inside, those linked too.
             written = self._write_units(files, hashes, old, units)
             manifest = dict(old)
@@ -312,53 +318,41 @@ class PublishedSite:
 
     def _write_units(self, files: dict, hashes: dict[str, str], old: dict, units: set[str]) -> set[str]:
         """Watch mode: make each changed folder anew beside the site and swap it in; replace changed
-        top-level files by rename. Returns the paths written anew (the others are the same inodes)."""
+        top-level files, and files that changed alone in their folder (`lone_files`), by rename.
+        Returns the paths written anew (the others are the same inodes)."""
         out = self.out
         written = set()             # outside the changed units every file is as it was (`site_units`)
         members: dict[str, list[str]] = {unit: [] for unit in units}
-        inside = tuple(f"{unit}/" for unit in units)
-        for rel in [rel for rel in files if rel.startswith(inside)]:
+        inside = tuple(f"{unit}/" for unit in units if unit not in files and unit not in old)   # the folders
+        for rel in [rel for rel in files if rel.startswith(inside)] if inside else ():
             members[unit_of(rel)].append(rel)
         for unit, rels in members.items():
             for rel in rels or [unit]:
                 _check_relative(rel)
         self._mark_writing(True)
-        for unit in sorted(units):
+        folders = sorted(unit for unit in units if members[unit] or (out / unit).is_dir())
+        for unit in folders:
             staging = new_staging(out, keep=_BEING_REMOVED)
             try:
-                if members[unit] or (out / unit).is_dir():
-                    folder = staging / "unit"
-                    folder.mkdir()
-                    for rel in members[unit]:
-                        target = folder / rel[len(unit) + 1:]
-                        target.parent.mkdir(parents=True, exist_ok=True)   # a client's invoices/ folder
-                        if rel in old and old[rel][0] == hashes[rel]:
-                            os.link(out / rel, target)
-                            continue
-                        if isinstance(files[rel], OnDisk):
-                            shutil.copyfile(out / rel, target)
-                        else:
-                            put_file(files[rel], target)
-                        written.add(rel)
-                    if members[unit]:
-                        os.chmod(folder, 0o755)
-                        (out / unit).parent.mkdir(parents=True, exist_ok=True)
-                        swap_in(folder, out / unit)      # the old folder: a client's, removed at once
+                folder = staging / "unit"
+                folder.mkdir()
+                for rel in members[unit]:
+                    target = folder / rel[len(unit) + 1:]
+                    target.parent.mkdir(parents=True, exist_ok=True)   # a client's invoices/ folder
+                    if rel in old and old[rel][0] == hashes[rel]:
+                        os.link(out / rel, target)
+                        continue
+                    if isinstance(files[rel], OnDisk):
+                        shutil.copyfile(out / rel, target)
                     else:
-                        os.rename(out / unit, folder)          # the folder went: out of the site at once
-                elif unit in files:
-                    target = staging / "file"
-                    data = files[unit]
-                    if isinstance(data, OnDisk):
-                        shutil.copyfile(out / unit, target)
-                    else:
-                        put_file(data, target)
-                    os.chmod(target, 0o644)
+                        put_file(files[rel], target)
+                    written.add(rel)
+                if members[unit]:
+                    os.chmod(folder, 0o755)
                     (out / unit).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(target, out / unit)
-                    written.add(unit)
+                    swap_in(folder, out / unit)      # the old folder: a client's, removed at once
                 else:
-                    (out / unit).unlink(missing_ok=True)
+                    os.rename(out / unit, folder)          # the folder went: out of the site at once
             except OSError as exc:
                 self.state = {}                                  # the site is no longer what the state says
                 raise SiteError(f"cannot write the site: {exc}") from exc
@@ -367,6 +361,39 @@ class PublishedSite:
                 raise
             finally:
                 remove_folder(staging)
+        if len(folders) < len(units):      # after the folders: a page links to a folder only once it is there
+            written |= self._replace_files(files, sorted(units.difference(folders)))
+        return written
+
+    def _replace_files(self, files: dict, paths: list[str]) -> set[str]:
+        """Watch mode: each of `paths` written beside the site and renamed over the old file (or
+        removed, when `files` no longer has it), one staging folder for all. The paths written."""
+        out = self.out
+        written = set()
+        staging = new_staging(out, keep=_BEING_REMOVED)
+        try:
+            for number, rel in enumerate(paths):
+                if rel not in files:
+                    (out / rel).unlink(missing_ok=True)
+                    continue
+                target = staging / f"file-{number}"
+                data = files[rel]
+                if isinstance(data, OnDisk):
+                    shutil.copyfile(out / rel, target)
+                else:
+                    put_file(data, target)
+                os.chmod(target, 0o644)
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, out / rel)
+                written.add(rel)
+        except OSError as exc:
+            self.state = {}                                      # the site is no longer what the state says
+            raise SiteError(f"cannot write the site: {exc}") from exc
+        except BaseException:
+            self.state = {}
+            raise
+        finally:
+            remove_folder(staging)
         return written
 
     def _mark_writing(self, on: bool) -> None:
@@ -396,6 +423,18 @@ def site_units(paths: list[str]) -> set[str] | None:
         else:
             return None
     return units
+
+
+def lone_files(units: set[str], changed: list[str], removed: list[str], old: dict) -> set[str]:
+    """`units` (of `site_units`) with each folder in which one file alone changed, none added or
+    removed, given as that file: replaced by rename like a top-level file, as whole at every
+    moment, rather than its folder made anew (a link per file) and swapped."""
+    count: dict[str, int] = {}
+    for rel in (*changed, *removed):
+        unit = unit_of(rel)
+        count[unit] = count.get(unit, 0) + 1
+    lone = {unit_of(rel): rel for rel in changed if rel in old and count[unit_of(rel)] == 1 and unit_of(rel) != rel}
+    return {lone.get(unit, unit) for unit in units}
 
 
 def unit_of(rel: str) -> str:
