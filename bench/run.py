@@ -6,8 +6,10 @@ each judged against the targets of issue #16.
     python bench/run.py --sizes 100000 --runs 5 --out BENCHMARKS.md
 
 For each size it generates the books once (bench/generate.py, seed 1, 500
-clients) into BENCH_DIR (default: $TMPDIR/hourbook-bench), then times, as
-separate processes, from start to exit:
+clients) into BENCH_DIR (default: $TMPDIR/hourbook-bench) and makes them a git
+repository with everything committed, as users keep their books (site/ and
+.hourbook-cache/ ignored; the owner's pages show the commit, and the first edit
+makes the books dirty), then times, as separate processes, from start to exit:
 
 - `hourbook check` and `hourbook price --json` (stdout to a file), cold (no
   `.hourbook-cache/`) and warm;
@@ -170,6 +172,8 @@ def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_fi
     books = work / f"books-{entries}-{clients}-{seed}{'-small' if small_files else ''}"
     manifest = books / "bench.json"
     if manifest.is_file():
+        if not (books / ".git").is_dir():        # books of a run before they were kept in git
+            commit_books(books)
         return books
     shutil.rmtree(books, ignore_errors=True)
     print(f"bench: generating {entries} entries for {clients} clients into {books}", file=sys.stderr)
@@ -180,7 +184,36 @@ def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_fi
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
         raise RuntimeError(f"bench/generate.py could not make {entries} entries for {clients} clients: {last}")
+    problem = commit_books(books)
+    if problem:
+        print(f"bench: {books.name} left outside git ({problem})", file=sys.stderr)
     return books
+
+
+def git_command(books: Path) -> list[str]:
+    return ["git", "-C", str(books), "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+
+
+def commit_books(books: Path) -> str | None:
+    """The books made a git repository, as users keep them (site/ and .hourbook-cache/ ignored),
+    and everything in them committed; or, when they already are one, what differs committed.
+    The owner's pages show the commit, and an edit turns the books dirty: the rows meet that
+    cost as users do. None, or why it could not be done."""
+    git = git_command(books)
+    commit = [*git, "commit", "--no-gpg-sign", "-q"]
+    try:
+        if not (books / ".git").is_dir():
+            (books / ".gitignore").write_text("site/\n.hourbook-cache/\n", encoding="utf-8")
+            subprocess.run([*git, "init", "-q"], check=True, capture_output=True)
+            subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+            subprocess.run([*commit, "-m", "bench books"], check=True, capture_output=True)
+        else:
+            subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+            subprocess.run([*commit, "--allow-empty", "-m", "bench books"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        message = (getattr(exc, "stderr", b"") or b"").decode(errors="replace").strip().splitlines()[-1:]
+        return message[0] if message else f"git: {exc}"
+    return None
 
 
 class Edit:
@@ -439,21 +472,11 @@ def timed_commit(books: Path, argv: list[str], runs: int) -> dict:
     """The books made a git repository (site/ and .hourbook-cache/ ignored) and committed, a build
     with PDFs made untimed, then per run an empty commit (`git commit --allow-empty`) before the
     timed new process `argv`: the build after `git commit` (a hook's, say)."""
-    git = ["git", "-C", str(books), "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
-    commit = [*git, "commit", "--no-gpg-sign", "-q"]
-    try:
-        if not (books / ".git").is_dir():
-            (books / ".gitignore").write_text("site/\n.hourbook-cache/\n", encoding="utf-8")
-            subprocess.run([*git, "init", "-q"], check=True, capture_output=True)
-            subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
-            subprocess.run([*commit, "-m", "bench books"], check=True, capture_output=True)
-        else:   # books of an earlier run: already a repository; commit anything that differs
-            subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
-            subprocess.run([*commit, "--allow-empty", "-m", "bench books"], check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        message = (getattr(exc, "stderr", b"") or b"").decode(errors="replace").strip().splitlines()[-1:]
+    commit = [*git_command(books), "commit", "--no-gpg-sign", "-q"]
+    problem = commit_books(books)
+    if problem:
         return {"median": float("nan"), "min": float("nan"), "max": float("nan"), "runs": 0, "rss": 0,
-                "code": 1, "stderr": message or [f"git: {exc}"], "cpu": float("nan")}
+                "code": 1, "stderr": [problem], "cpu": float("nan")}
     run_once(argv)   # the whole site with PDFs as of this commit
 
     def empty_commit() -> None:
