@@ -90,3 +90,80 @@ def test_the_committed_register_is_what_head_holds(books):
 ])
 def test_hourbook_reads_no_hidden_files_or_backups_of_logbooks_and_contracts(name, read):
     assert git.hourbook_reads(name) is read
+
+
+# -- BooksStatus: watch asks git about the changed files only
+
+
+def _repository_with_books_below(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A work tree holding the books in a subfolder (git prints paths from the top)."""
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    top = tmp_path / "work"
+    root = write_books(top / "books", BOOKS)
+    (root / "logbook" / "n ew*.md").write_text("# 2026-11-02\n\n## acme\n- 1h odd name\n", encoding="utf-8")
+    run_git(top, "init", "-q")
+    commit_all(top)
+    return top, root
+
+
+def test_books_status_asks_about_the_changed_files_and_answers_as_a_full_status(tmp_path, monkeypatch):
+    """Edits, their undoing, new and removed files, a commit and `git add` without any file event:
+    each answer is the full `provenance`'s, and an unchanged file outside the edits is never asked
+    about once the first answer is made."""
+    top, root = _repository_with_books_below(tmp_path, monkeypatch)
+    # The full status each answer is checked with must not rewrite git's index (as an undone
+    # edit makes it do): a changed index, like a commit, has everything asked again.
+    monkeypatch.setenv("GIT_OPTIONAL_LOCKS", "0")
+    status = git.BooksStatus()
+    asked: list[list[str]] = []
+    real = git._uncommitted
+
+    def spy(where, paths, optional_locks):
+        asked.append(paths)
+        return real(where, paths, optional_locks)
+
+    monkeypatch.setattr(git, "_uncommitted", spy)
+    odd = root / "logbook" / "n ew*.md"
+    logbooks = sorted(p for p in (root / "logbook").rglob("*.md") if p != odd)
+    first, second = logbooks[0], logbooks[-1]
+    texts = {path: path.read_text(encoding="utf-8") for path in (first, second, odd)}
+
+    def check(changed):
+        got = status.provenance(root, None if changed is None else {str(path) for path in changed})
+        assert got == git.provenance(root)
+        return got.uncommitted
+
+    assert check(None) is False
+    first.write_text(texts[first] + "\n", encoding="utf-8")
+    assert check([first]) is True
+    second.write_text(texts[second] + "\n", encoding="utf-8")
+    assert check([second]) is True
+    first.write_text(texts[first], encoding="utf-8")        # undone: the other edit still counts
+    assert check([first]) is True
+    second.write_text(texts[second], encoding="utf-8")
+    assert check([second]) is False
+    odd.write_text(texts[odd] + "- 1h more\n", encoding="utf-8")   # a name git would read as a pattern
+    assert check([odd]) is True
+    odd.write_text(texts[odd], encoding="utf-8")
+    assert check([odd]) is False
+    new = first.parent / "new.md"
+    new.write_text("# 2026-11-20\n\n## acme\n- 1h new\n", encoding="utf-8")
+    assert check([new]) is True
+    new.unlink()
+    assert check([new]) is False
+    assert all(len(paths) <= 2 for paths in asked[1:])      # never the whole books after the first answer
+
+    first.write_text(texts[first] + "\n", encoding="utf-8")
+    assert check([first]) is True
+    commit_all(top)                                         # no file event: the commit is noticed
+    assert check([]) is False
+    first.write_text(texts[first], encoding="utf-8")
+    run_git(top, "add", "-A")                               # staged only: still uncommitted
+    assert check([first]) is True
+    run_git(top, "reset", "-q", "--hard")                   # back to the commit, told or not
+    assert check([]) is False
+    new.write_text("# 2026-11-20\n\n## acme\n- 1h new\n", encoding="utf-8")
+    assert check([new]) is True
+    (top / ".gitignore").write_text("new.md\n", encoding="utf-8")
+    assert check([top / ".gitignore"]) is False             # outside the books' parts: all asked again

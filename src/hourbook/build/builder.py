@@ -174,6 +174,7 @@ class Builder:
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
         self.owner_paths: tuple[str, ...] | None = None    # the files the last build made from every client
+        self.git_status = git.BooksStatus()     # watch: git asked about the changed files only
         self.background_cleanup = False         # watch mode: swap changed folders only, clean up in threads
         self.published = PublishedSite(self.root, self.out, self.cache_dir)
 
@@ -206,7 +207,7 @@ class Builder:
         if refusal:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
-        provenance = git.provenance(self.root)
+        provenance = self.git_status.provenance(self.root, self.changed)
         self.file_index.begin(self.changed)
         self.logbooks.changed = self.changed
         self.logbooks.keep_whole = self.background_cleanup      # watch: the next build splices its edit in
