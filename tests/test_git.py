@@ -117,13 +117,13 @@ def test_books_status_asks_about_the_changed_files_and_answers_as_a_full_status(
     monkeypatch.setenv("GIT_OPTIONAL_LOCKS", "0")
     status = git.BooksStatus()
     asked: list[list[str]] = []
-    real = git._uncommitted
+    real = git._start_status
 
     def spy(where, paths, optional_locks):
         asked.append(paths)
         return real(where, paths, optional_locks)
 
-    monkeypatch.setattr(git, "_uncommitted", spy)
+    monkeypatch.setattr(git, "_start_status", spy)
     odd = root / "logbook" / "n ew*.md"
     logbooks = sorted(p for p in (root / "logbook").rglob("*.md") if p != odd)
     first, second = logbooks[0], logbooks[-1]

@@ -287,3 +287,24 @@ def test_an_invoice_names_no_commit_even_in_its_pdf_metadata(tmp_path):
         metadata = " ".join(str(value) for value in (reader.metadata or {}).values())
         assert developer_text(metadata.encode(), commit) == [], path
         assert reader.metadata.creator == "hourbook"
+
+
+def test_watch_in_git_tells_the_commit_and_changes_as_git_does_across_a_failed_build(books, tmp_path, fake_pdf):
+    """Watch asks git about the changed files only (`git.BooksStatus`): an edit that breaks the
+    books (the build stops), then one that restores the file as committed, and the owner's pages
+    say the books are clean again: the site is a clean build's bytes."""
+    root = books(BOOKS)
+    commit_all(root)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = True
+    assert builder.build().ok
+    logbook = root / "logbook/2026/11.md"
+    committed = logbook.read_text(encoding="utf-8")
+    edit(logbook, "- 45m mailbox", "- 45q mailbox")
+    failed = builder.build(changed=[str(logbook)])
+    assert not failed.ok and failed.diagnostics
+    logbook.write_text(committed, encoding="utf-8")
+    result = builder.build(changed=[str(logbook)])
+    assert result.ok
+    assert b"uncommitted" not in (root / "site/owner/index.html").read_bytes()
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Callable
 from typing import NamedTuple
 
 from hourbook.core.register import REGISTER
@@ -64,7 +65,8 @@ class BooksStatus:
 
     Everything is asked again when the commit or git's index changed (a commit, `git add`,
     a checkout), when a changed path is outside the books' parts (a `.gitignore`), or when the
-    build was not told what changed.
+    build was not told what changed. `start` sets git going and gives a `Pending` answer, so
+    that the build reads the books meanwhile.
     """
 
     def __init__(self) -> None:
@@ -76,26 +78,52 @@ class BooksStatus:
     def provenance(self, root: Path, changed: set[str] | None) -> Provenance | None:
         """As `provenance(root)`; `changed`: the paths changed since the last call (as the
         books' listing names them: `str(root / rel)`), or None when not known."""
+        return self.start(root, changed).result()
+
+    def start(self, root: Path, changed: set[str] | None) -> Pending:
+        """`provenance`, with git asked now and answered when `result()` is called (always call
+        it: what the next build asks depends on this answer)."""
         commit = git_head(root)
         if commit is None:
             self.known = None
-            return None
+            return Pending(lambda: None)
         if root != self.root:
             self.root, self.places, self.known = root, _places(root), None
         if self.places is None:
-            return Provenance(commit, bool(git_uncommitted_books(root)))
+            return Pending(lambda: Provenance(commit, bool(git_uncommitted_books(root))))
+        top, prefix, index = self.places
         asked = _books_paths(root, changed)
-        if self.known != (commit, _stamp(self.places[2])) or asked is None:
-            dirty = _uncommitted(self.places[0], [self.places[1] + part for part in BOOKS_PARTS], optional_locks=True)
+        whole = self.known != (commit, _stamp(index)) or asked is None
+        if whole:
+            asked = [prefix + part for part in BOOKS_PARTS]
         else:
-            asked = sorted({*(self.places[1] + rel for rel in asked), *self.dirty})
-            found = _uncommitted(self.places[0], asked, optional_locks=False) if asked else set()
-            dirty = None if found is None else (self.dirty - set(asked)) | found
-        if dirty is None:
-            self.known = None
-            return Provenance(commit, False)
-        self.dirty, self.known = dirty, (commit, _stamp(self.places[2]))   # after: status may refresh the index
-        return Provenance(commit, bool(dirty))
+            asked = sorted({*(prefix + rel for rel in asked), *self.dirty})
+        process = _start_status(top, asked, optional_locks=whole) if asked else None
+
+        def answer() -> Provenance:
+            found = _finish_status(process) if process is not None else set()
+            dirty = found if whole or found is None else (self.dirty - set(asked)) | found
+            if dirty is None:
+                self.known = None
+                return Provenance(commit, False)
+            self.dirty, self.known = dirty, (commit, _stamp(index))   # after: status may refresh the index
+            return Provenance(commit, bool(dirty))
+
+        return Pending(answer)
+
+
+class Pending:
+    """An answer asked for and not yet read: `result()` waits for it, once."""
+
+    def __init__(self, answer: Callable[[], Provenance | None]) -> None:
+        self.answer: Callable[[], Provenance | None] | None = answer
+        self.value: Provenance | None = None
+
+    def result(self) -> Provenance | None:
+        if self.answer is not None:
+            answer, self.answer = self.answer, None
+            self.value = answer()
+        return self.value
 
 
 def _places(root: Path) -> tuple[str, str, str] | None:
@@ -132,18 +160,30 @@ def _books_paths(root: Path, changed: set[str] | None) -> list[str] | None:
     return paths
 
 
-def _uncommitted(top: str, paths: list[str], optional_locks: bool) -> set[str] | None:
-    """The paths under `paths` (from the work tree's top) that `git status` lists; None when git fails."""
+def _start_status(top: str, paths: list[str], optional_locks: bool) -> subprocess.Popen | None:
+    """`git status` of `paths` (from the work tree's top) set going; None when git cannot start."""
     options = [] if optional_locks else ["--no-optional-locks"]
     try:
-        result = subprocess.run(["git", *options, "--literal-pathspecs", "status", "--porcelain", "-z",
-                                 "--untracked-files=all", "--", *paths], cwd=top, capture_output=True,
-                                timeout=GIT_TIMEOUT)
+        return subprocess.Popen(["git", *options, "--literal-pathspecs", "status", "--porcelain", "-z",
+                                 "--untracked-files=all", "--", *paths], cwd=top, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
-    if result.returncode != 0:
+
+
+def _finish_status(process: subprocess.Popen | None) -> set[str] | None:
+    """The paths the `git status` of `_start_status` lists; None when git failed or hung."""
+    if process is None:
         return None
-    found, fields = set(), result.stdout.split(b"\0")
+    try:
+        output, _ = process.communicate(timeout=GIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    if process.returncode != 0:
+        return None
+    found, fields = set(), output.split(b"\0")
     index = 0
     while index < len(fields):
         field = fields[index]

@@ -207,13 +207,14 @@ class Builder:
         if refusal:
             return BuildResult(False, [], error=refusal, seconds=time.perf_counter() - started)
         as_of = self.as_of()
-        provenance = self.git_status.provenance(self.root, self.changed)
+        provenance = self.git_status.start(self.root, self.changed)     # git answers while the books are read
         self.file_index.begin(self.changed)
         self.logbooks.changed = self.changed
         self.logbooks.keep_whole = self.background_cleanup      # watch: the next build splices its edit in
         try:
             return self._build_if_changed(as_of, provenance, progress, on_pages, started)
         finally:
+            provenance.result()                 # read in any case: the next build asks from this answer
             self.save_caches()
             self.stopped_walk = None
 
@@ -249,7 +250,7 @@ class Builder:
         self.logbooks.save()
         self.pricing.save()
 
-    def _build_if_changed(self, as_of: datetime.date, provenance: git.Provenance | None, progress: Progress,
+    def _build_if_changed(self, as_of: datetime.date, pending: git.Pending, progress: Progress,
                           on_pages: Callable[[], None] | None, started: float) -> BuildResult:
         """`build` once the site folder may be written: nothing when no input changed."""
         # Every input but the commit; the commit is shown on the owner's pages only (`_restamp`).
@@ -257,19 +258,22 @@ class Builder:
         secret = read_secret(self.root)             # made now when missing: the digest holds it
         books_digest = inputs_digest(self.root, as_of.isoformat(), f"pdf={self.pdf}", self.published.out_key,
                                      secret_file_mode(self.root), index=self.file_index, listed=listed)
-        digest = digest_of(books_digest.encode(), repr(provenance).encode())
         state = self.published.state
-        if state.get("inputs") == digest and self.published.intact():
-            self.published.remove_litter()          # a build killed after its site was in place
-            return self._result(state, started, up_to_date=True)
+        same_books = state.get("books") == books_digest
+        if same_books:                              # the commit alone may have changed: it is wanted now
+            provenance = pending.result()
+            digest = digest_of(books_digest.encode(), repr(provenance).encode())
+            if state.get("inputs") == digest and self.published.intact():
+                self.published.remove_litter()      # a build killed after its site was in place
+                return self._result(state, started, up_to_date=True)
         if not self.background_cleanup:
             self.published.link_early()         # the site's links are made while the books are read
         try:
-            if state.get("books") == books_digest and not self.background_cleanup:
+            if same_books and not self.background_cleanup:
                 restamped = self._restamp(provenance, digest, started)
                 if restamped is not None:
                     return restamped
-            return self._build(as_of, provenance, books_digest, digest, progress, on_pages, started, listed, secret)
+            return self._build(as_of, pending, books_digest, progress, on_pages, started, listed, secret)
         finally:
             self.published.discard_early()      # what the build did not use (it wrote nothing)
 
@@ -344,10 +348,11 @@ class Builder:
         self._load_and_price(self.as_of(), self.listed)
         return True
 
-    def _build(self, as_of: datetime.date, provenance: git.Provenance | None, books_digest: str, digest: str,
+    def _build(self, as_of: datetime.date, pending: git.Pending, books_digest: str,
                progress: Progress, on_pages: Callable[[], None] | None, started: float,
                listed: listing.BooksFiles | None, secret: tuple[bytes | None, list[Diagnostic]]) -> BuildResult:
-        """`build` once the site is known to be out of date."""
+        """`build` once the site is known to be out of date; `pending`: the commit the books are at,
+        asked of git when the build began and read once the books are."""
         progress.status("reading and pricing the books")
         # Watch and serve check again only the workers whose entries changed; a one-off build has
         # nothing kept, and telling its diagnostics apart by worker would be work for nothing.
@@ -360,6 +365,8 @@ class Builder:
             # bookkeeping at the end), and a one-off build's peak was that moment. Watch keeps
             # them after the pages, which it writes first.
             self.save_caches()
+        provenance = pending.result()
+        digest = digest_of(books_digest.encode(), repr(provenance).encode())
         secret, secret_problems = secret
         diagnostics = [*diagnostics, *secret_problems]
         if pipeline.has_errors(diagnostics):
