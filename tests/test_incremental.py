@@ -577,10 +577,10 @@ def test_watch_looks_only_at_the_files_whose_bytes_changed_and_writes_the_same_s
 
 
 def test_a_file_that_changed_alone_in_its_folder_is_replaced_alone():
-    """`publish.lone_files`: a folder in which one file alone changed is that file (renamed into
+    """`site_units.lone_files`: a folder in which one file alone changed is that file (renamed into
     place); a folder with more than one change, a file added or a file removed is made anew."""
-    from hourbook.build.publish import lone_files
-    from hourbook.build.publish import site_units
+    from hourbook.build.site_units import lone_files
+    from hourbook.build.site_units import site_units
 
     old = {rel: ["digest", 1, 1] for rel in ("owner/index.html", "owner/acme/dashboard.html", "owner/acme/2026-11.html",
                                              "owner/globex/dashboard.html", "owner/initech/dashboard.html",

@@ -13,7 +13,7 @@ import pytest
 
 from hourbook import pipeline
 from hourbook.build.builder import Builder
-from hourbook.build.builder import BuildResult
+from hourbook.build.build_result import BuildResult
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.build.caches import FileHashes

@@ -19,7 +19,7 @@ from conftest import TEST_SECRET
 from hourbook.site.secret import SECRET_ENV
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import Source
-from hourbook.build.builder import BuildResult
+from hourbook.build.build_result import BuildResult
 from hourbook.commands.serve import PreviewServer
 from hourbook.commands.serve import PreviewState
 from hourbook.commands.serve import inject_reload

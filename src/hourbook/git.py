@@ -120,6 +120,7 @@ class Pending:
         self.value: Provenance | None = None
 
     def result(self) -> Provenance | None:
+        """The answer, waited for the first time."""
         if self.answer is not None:
             answer, self.answer = self.answer, None
             self.value = answer()

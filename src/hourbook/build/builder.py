@@ -17,9 +17,8 @@ inputs, and redoes only what an input change reaches:
   in the build state, so a new process (`hourbook build`) reuses the pages of the site on
   disk too (`publish.PublishedSite.files_on_disk`);
 - the commit the books are at (`git.provenance`) is shown on the owner's pages only, so a
-  commit alone re-renders no statement and no PDF: only the owner's dashboard and each
-  client's owner report (`owner/<client>/dashboard.html`), which is rendered alone when
-  the client's other pages are kept;
+  commit, or an edit that turns the books dirty, re-renders no statement and no PDF: the
+  owner's pages are restamped (`restamping`), or rendered alone when that cannot be told;
 - pages are rendered by `render.render_site`, the one render entry, in processes when many
   clients changed; a PDF only when its HTML is not in the PDF cache (`rendering`);
 - the site is put in place as a whole, or in watch mode folder by folder (`publish`); a
@@ -34,8 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
-import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -71,6 +68,11 @@ from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.file_index import FileIndex
 from hourbook.build.page_shelf import shelved_pages
 from hourbook.build.publish import PublishedSite
+from hourbook.build.build_result import BuildResult
+from hourbook.build.restamping import ReportsMade
+from hourbook.build.restamping import report_restamper
+from hourbook.build.restamping import reports_made_again
+from hourbook.build.restamping import restamped_site
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
 from hourbook.build.rendering import EveryEntryPages
@@ -92,7 +94,6 @@ from hourbook.render import render_site
 from hourbook.render.html import TemplateProblem
 from hourbook.render.html import make_environment
 from hourbook.render.html import template_folders
-from hourbook.render.restamp import restamped
 from hourbook.render.restamp import shows_provenance
 from hourbook.site.files import SiteError
 from hourbook.site.folder import SITE_MARKER
@@ -101,36 +102,6 @@ from hourbook.site.secret import read_secret
 from hourbook.site.secret import secret_file_mode
 
 OWNER_FILES = ("public/robots.txt", "owner/index.html")     # made from every client, not one
-# The owner's pages, which show the commit the books are at (no other page does).
-OWNER_PAGES = re.compile(r"^owner/(?:[^/]+\.html|[^/]+/dashboard\.html)$")
-
-
-@dataclasses.dataclass
-class BuildResult:
-    """What one build did."""
-
-    ok: bool
-    diagnostics: list[Diagnostic]
-    files: int = 0                  # files in the site
-    written: int = 0                # files written or removed
-    rendered_clients: int = 0       # clients whose statements and indexes were rendered
-    rendered_pdfs: int = 0
-    rendered_reports: int = 0       # owner reports rendered alone (their client's pages kept): after a commit
-    restamped: int = 0              # owner's pages made to show a new commit without rendering (`render.restamp`)
-    statements: int = 0
-    clients: int = 0
-    shared: int = 0
-    up_to_date: bool = False
-    error: str = ""                 # a site that could not be written (not a problem in the books)
-    seconds: float = 0.0
-
-
-@dataclasses.dataclass
-class ReportsMade:
-    """How the kept clients' owner reports were made to show a new commit (`Builder.stale_reports`)."""
-
-    rendered: int = 0
-    restamped: int = 0
 
 
 class Builder:
@@ -299,21 +270,10 @@ class Builder:
         if old is None or provenance is None or locale is None or not self.published.intact() \
                 or shows_provenance(self.root):
             return None
-        manifest = state["manifest"]
-        files: dict[str, bytes | OnDisk] = {rel: OnDisk(entry[0]) for rel, entry in manifest.items()
-                                            if rel != SITE_MARKER}
-        pages = [rel for rel in files if OWNER_PAGES.match(rel)]
-        for rel in pages:
-            try:
-                data = (self.out / rel).read_bytes()
-            except OSError:
-                return None
-            if hashlib.sha256(data).hexdigest() != manifest[rel][0]:
-                return None             # changed by hand since
-            new = restamped(data, old, provenance, locale)
-            if new is None:
-                return None
-            files[rel] = new
+        site = restamped_site(self.out, state["manifest"], old, provenance, locale)
+        if site is None:
+            return None
+        files, pages = site
         manifest, written = self.published.write(files)
         self.published.save_state({**state, "inputs": digest, "manifest": manifest,
                                    "probe": self.published.probe(manifest), "provenance": provenance},
@@ -384,15 +344,9 @@ class Builder:
             files, rendered, pdfs, stale = self.render(priced, folders, provenance, progress,
                                                        keep=spool.keep if spool is not None else None)
             reports = ReportsMade()
-
-            def stale_reports() -> dict[str, bytes]:
-                made, reports.rendered, reports.restamped = self.stale_reports(priced, folders, provenance, stale,
-                                                                               progress)
-                return made
-
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile,
-                                            stale_reports)
+                                            lambda: self.stale_reports(priced, folders, provenance, stale, reports, progress))
             if spool is not None:
                 self.pages.written()            # the pages kept for the next build are in the site now
             progress.advance(pages=OWNER_PAGE_COUNT)        # the owner's dashboard, receivables and requests pages
@@ -532,60 +486,13 @@ class Builder:
         return site_files, len(todo), len(waiting), stale
 
     def stale_reports(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
-                      stale: list[str], progress: Progress | None = None) -> tuple[dict[str, bytes], int, int]:
-        """The owner reports of the kept clients `stale` (of `render`) made to show `provenance`.
-
-        A commit, or the books made dirty by an edit or clean by its undoing: of a kept client only
-        its owner report shows it, the page it was but for the commit (`render.restamp`), rendered
-        again only when that cannot be told. `_write` asks for them with the owner's pages, after
-        watch has written the edited client's: one in each of 500 folders at 100 000 entries.
-
-        Returns:
-            (site path -> bytes, reports rendered, reports restamped).
-        """
-        progress = progress or Progress()
-        restamp = self._report_restamper(provenance, priced.books.settings.locale) if stale else None
-        files: dict[str, bytes] = {}
-        restamped_reports = 0
-        for cid in stale:
-            page = self.pages.clients[cid]
-            report = restamp(cid, page) if restamp is not None else None
-            if report is None:
-                report = render_site(priced, self.root, folders, provenance=provenance, clients=[page.client],
-                                     owner=False, documents=False, environment=self.env[1], report_of=self.reports)
-            else:
-                restamped_reports += 1
-            self.pages.clients[cid] = dataclasses.replace(page, files={**page.files, **report}, provenance=provenance)
-            files.update(report)
-            progress.advance(pages=1)
-        return files, len(stale) - restamped_reports, restamped_reports
-
-    def _report_restamper(self, provenance: git.Provenance | None,
-                          locale: str) -> Callable[[str, RenderedClient], dict[str, bytes] | None] | None:
-        """How a kept client's owner report is made to show `provenance` without rendering it: a
-        function of the client's id and kept pages that gives {path: new bytes}, or None for that
-        client (its report is then rendered). None when no report can be: outside git, or books
-        templates that show the commit themselves (`shows_provenance`)."""
-        if provenance is None or shows_provenance(self.root):
-            return None
-
-        def restamp(cid: str, page: RenderedClient) -> dict[str, bytes] | None:
-            rel = f"owner/{cid}/dashboard.html"
-            kept, data = page.files.get(rel), None
-            if page.provenance is None:
-                return None
-            if isinstance(kept, bytes):
-                data = kept
-            elif isinstance(kept, OnDisk):
-                try:
-                    data = (self.out / rel).read_bytes()
-                except OSError:
-                    return None
-                if hashlib.sha256(data).hexdigest() != kept.sha256:
-                    return None             # changed by hand since it was written
-            if data is None:
-                return None
-            new = restamped(data, page.provenance, provenance, locale)
-            return None if new is None else {rel: new}
-
-        return restamp
+                      stale: list[str], made: ReportsMade, progress: Progress) -> dict[str, bytes]:
+        """The owner reports of the kept clients `stale` (of `render`) made to show `provenance`
+        (`restamping.reports_made_again`, counted in `made`). A commit, or the books made dirty by an
+        edit or clean by its undoing: of a kept client only its owner report shows it. `_write`
+        asks for them with the owner's pages, after watch has written the edited client's: one in
+        each of 500 folders at 100 000 entries."""
+        restamp = report_restamper(self.root, self.out, provenance, priced.books.settings.locale) if stale else None
+        return reports_made_again(self.pages.clients, stale, provenance, restamp, lambda page: render_site(
+            priced, self.root, folders, provenance=provenance, clients=[page.client], owner=False, documents=False,
+            environment=self.env[1], report_of=self.reports), made, progress)

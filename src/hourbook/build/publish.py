@@ -44,6 +44,10 @@ from hourbook.build.cache_folder import out_key
 from hourbook.build.caches import FileHashes
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import put_file
+from hourbook.build.site_units import check_relative
+from hourbook.build.site_units import lone_files
+from hourbook.build.site_units import site_units
+from hourbook.build.site_units import unit_of
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.site.files import SiteError
 from hourbook.site.files import write_file_atomically
@@ -277,7 +281,7 @@ class PublishedSite:
         out = self.out
         intact = self.intact()
         for rel in files:
-            _check_relative(rel)
+            check_relative(rel)
         early = self._take_early() if intact else None
         if early is None:
             self.discard_early()
@@ -328,7 +332,7 @@ class PublishedSite:
             members[unit_of(rel)].append(rel)
         for unit, rels in members.items():
             for rel in rels or [unit]:
-                _check_relative(rel)
+                check_relative(rel)
         self._mark_writing(True)
         folders = sorted(unit for unit in units if members[unit] or (out / unit).is_dir())
         for unit in folders:
@@ -408,39 +412,6 @@ class PublishedSite:
             mark.touch()
         else:
             mark.unlink(missing_ok=True)
-
-
-def site_units(paths: list[str]) -> set[str] | None:
-    """The folders (`public/<folder>`, `owner/<client>`) and top-level files that `paths` fall in.
-
-    None when a path is not in that layout (then only a whole-site swap is safe).
-    """
-    units = set()
-    for rel in paths:
-        parts = rel.split("/")
-        if len(parts) == 2 or (len(parts) >= 3 and parts[0] in ("public", "owner")):
-            units.add("/".join(parts[:2]))
-        else:
-            return None
-    return units
-
-
-def lone_files(units: set[str], changed: list[str], removed: list[str], old: dict) -> set[str]:
-    """`units` (of `site_units`) with each folder in which one file alone changed, none added or
-    removed, given as that file: replaced by rename like a top-level file, as whole at every
-    moment, rather than its folder made anew (a link per file) and swapped."""
-    count: dict[str, int] = {}
-    for rel in (*changed, *removed):
-        unit = unit_of(rel)
-        count[unit] = count.get(unit, 0) + 1
-    lone = {unit_of(rel): rel for rel in changed if rel in old and count[unit_of(rel)] == 1 and unit_of(rel) != rel}
-    return {lone.get(unit, unit) for unit in units}
-
-
-def unit_of(rel: str) -> str:
-    """`public/acme-x/2026-11.html` -> `public/acme-x`; a top-level file is its own unit."""
-    second = rel.find("/", rel.find("/") + 1)
-    return rel if second < 0 else rel[:second]
 
 
 _BEING_REMOVED: set[Path] = set()     # old sites that threads are removing: no build may take them for litter
@@ -523,11 +494,3 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool
             except OSError:
                 pass
     return set(same)
-
-
-def _check_relative(rel: str) -> None:
-    """A site path stays inside the site: relative, `/`-separated, no `.` or `..` parts."""
-    if (rel.startswith("/") or "\\" in rel or "\x00" in rel
-            or any(part in ("", ".", "..") for part in rel.split("/"))):
-        raise SiteError(f"refusing to write {rel!r}: outside the site folder")
-

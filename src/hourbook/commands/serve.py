@@ -35,7 +35,7 @@ from typing import Callable
 from urllib.parse import unquote_to_bytes
 from urllib.parse import urlsplit
 
-from hourbook.build.builder import BuildResult
+from hourbook.build.build_result import BuildResult
 from hourbook.output.text import format_diagnostic
 from hourbook.commands.watch import SiteBuilder
 from hourbook.commands.watch import WatcherBase

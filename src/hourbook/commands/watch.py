@@ -32,7 +32,7 @@ from typing import Iterable
 from typing import Iterator
 
 from hourbook.build.builder import Builder
-from hourbook.build.builder import BuildResult
+from hourbook.build.build_result import BuildResult
 from hourbook.build.cache_folder import cache_dir_of
 from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.core import memory
