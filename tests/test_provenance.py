@@ -75,6 +75,16 @@ def developer_text(data: bytes, commit: str) -> list[str]:
     return found
 
 
+def watching_committed_books(books) -> tuple[Path, Builder]:
+    """The test books committed, and a watch's builder (`background_cleanup`) that built them once."""
+    root = books(BOOKS)
+    commit_all(root)
+    builder = Builder(root, lambda: AS_OF, jobs=1)
+    builder.background_cleanup = True
+    assert builder.build().ok
+    return root, builder
+
+
 def test_a_commit_alone_re_renders_no_statement_and_no_pdf(books, tmp_path, fake_pdf):
     root = books(BOOKS)
     commit_all(root)
@@ -169,11 +179,7 @@ def test_watch_writes_the_edited_client_first_and_replaces_a_restamped_report_al
     """In watch, an edit that makes the books dirty: the edited client's pages are written before the
     other clients' reports are restamped (`on_pages` sees them unchanged), and each report, the one
     file of its folder that changed, is renamed into place: its folder is not made anew."""
-    root = books(BOOKS)
-    commit_all(root)
-    builder = Builder(root, lambda: AS_OF, jobs=1)
-    builder.background_cleanup = True
-    assert builder.build().ok
+    root, builder = watching_committed_books(books)
     out = root / "site"
     globex = out / "owner/globex"
     folder, report, site = globex.stat().st_ino, (globex / "dashboard.html").read_bytes(), out.stat().st_ino
@@ -293,11 +299,7 @@ def test_watch_in_git_tells_the_commit_and_changes_as_git_does_across_a_failed_b
     """Watch asks git about the changed files only (`git.BooksStatus`): an edit that breaks the
     books (the build stops), then one that restores the file as committed, and the owner's pages
     say the books are clean again: the site is a clean build's bytes."""
-    root = books(BOOKS)
-    commit_all(root)
-    builder = Builder(root, lambda: AS_OF, jobs=1)
-    builder.background_cleanup = True
-    assert builder.build().ok
+    root, builder = watching_committed_books(books)
     logbook = root / "logbook/2026/11.md"
     committed = logbook.read_text(encoding="utf-8")
     edit(logbook, "- 45m mailbox", "- 45q mailbox")

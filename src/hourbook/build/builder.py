@@ -144,7 +144,6 @@ class Builder:
         self.reports = ReportCache() if self.records is None else DiskReportCache(self.records)
         self.pages = PageCache()
         self.env = None                         # ((templates digest, template folders), Jinja2 environment)
-        self.owner_paths: tuple[str, ...] | None = None    # the files the last build made from every client
         self.git_status = git.BooksStatus()     # watch: git asked about the changed files only
         self.background_cleanup = False         # watch mode: swap changed folders only, clean up in threads
         self.published = PublishedSite(self.root, self.out, self.cache_dir)
@@ -388,18 +387,15 @@ class Builder:
         written = 0
         if on_pages is not None and self.published.intact() and all(rel in old for rel in OWNER_FILES):
             # The files made from every client (the owner's pages, owner.js, robots.txt: the top-level
-            # ones, as the last build made them) stay as they are until the second write makes them.
-            owner = self.owner_paths if self.owner_paths is not None else [rel for rel in old if rel.count("/") == 1]
-            first = {**{rel: OnDisk(old[rel][0]) for rel in owner if rel in old}, **files}
+            # ones) stay as they are until the second write makes them.
+            first = {**{rel: OnDisk(entry[0]) for rel, entry in old.items() if rel.count("/") == 1}, **files}
             manifest, written = self.published.write(first, watch=self.background_cleanup)
             self.published.state = {**self.published.state, "manifest": manifest}
             on_pages()
         files.update(stale_reports())
-        owner = render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
-                            environment=self.env[1], report_of=self.reports,
-                            every_entry_pages=meanwhile.result if meanwhile is not None else None)
-        self.owner_paths = tuple(owner)
-        files.update(owner)
+        files.update(render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
+                                 environment=self.env[1], report_of=self.reports,
+                                 every_entry_pages=meanwhile.result if meanwhile is not None else None))
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 

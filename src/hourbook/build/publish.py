@@ -28,12 +28,14 @@ A new process reuses a file of the site when its size and mtime are those the ma
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.cache_folder import STATE_FILE
@@ -336,8 +338,7 @@ class PublishedSite:
         self._mark_writing(True)
         folders = sorted(unit for unit in units if members[unit] or (out / unit).is_dir())
         for unit in folders:
-            staging = new_staging(out, keep=_BEING_REMOVED)
-            try:
+            with self._staged() as staging:
                 folder = staging / "unit"
                 folder.mkdir()
                 for rel in members[unit]:
@@ -346,10 +347,7 @@ class PublishedSite:
                     if rel in old and old[rel][0] == hashes[rel]:
                         os.link(out / rel, target)
                         continue
-                    if isinstance(files[rel], OnDisk):
-                        shutil.copyfile(out / rel, target)
-                    else:
-                        put_file(files[rel], target)
+                    _put(files[rel], out / rel, target)
                     written.add(rel)
                 if members[unit]:
                     os.chmod(folder, 0o755)
@@ -357,14 +355,6 @@ class PublishedSite:
                     swap_in(folder, out / unit)      # the old folder: a client's, removed at once
                 else:
                     os.rename(out / unit, folder)          # the folder went: out of the site at once
-            except OSError as exc:
-                self.state = {}                                  # the site is no longer what the state says
-                raise SiteError(f"cannot write the site: {exc}") from exc
-            except BaseException:
-                self.state = {}
-                raise
-            finally:
-                remove_folder(staging)
         if len(folders) < len(units):      # after the folders: a page links to a folder only once it is there
             written |= self._replace_files(files, sorted(units.difference(folders)))
         return written
@@ -374,31 +364,35 @@ class PublishedSite:
         removed, when `files` no longer has it), one staging folder for all. The paths written."""
         out = self.out
         written = set()
-        staging = new_staging(out, keep=_BEING_REMOVED)
-        try:
+        with self._staged() as staging:
             for number, rel in enumerate(paths):
                 if rel not in files:
                     (out / rel).unlink(missing_ok=True)
                     continue
                 target = staging / f"file-{number}"
-                data = files[rel]
-                if isinstance(data, OnDisk):
-                    shutil.copyfile(out / rel, target)
-                else:
-                    put_file(data, target)
+                _put(files[rel], out / rel, target)
                 os.chmod(target, 0o644)
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(target, out / rel)
                 written.add(rel)
+        return written
+
+    @contextlib.contextmanager
+    def _staged(self) -> Iterator[Path]:
+        """A staging folder beside the site for one step of a watch write, removed after it. A step
+        that fails leaves the site no longer what the state says: the state is dropped, and an
+        OSError is a SiteError."""
+        staging = new_staging(self.out, keep=_BEING_REMOVED)
+        try:
+            yield staging
         except OSError as exc:
-            self.state = {}                                      # the site is no longer what the state says
+            self.state = {}
             raise SiteError(f"cannot write the site: {exc}") from exc
         except BaseException:
             self.state = {}
             raise
         finally:
             remove_folder(staging)
-        return written
 
     def _mark_writing(self, on: bool) -> None:
         """While folders are swapped one by one, the state on disk no longer describes the site:
@@ -412,6 +406,15 @@ class PublishedSite:
             mark.touch()
         else:
             mark.unlink(missing_ok=True)
+
+
+def _put(data: bytes | OnDisk, on_disk: Path, target: Path) -> None:
+    """Write `data` at `target`: its bytes, or (`OnDisk`) a copy of the site's file `on_disk`,
+    never a link to it."""
+    if isinstance(data, OnDisk):
+        shutil.copyfile(on_disk, target)
+    else:
+        put_file(data, target)
 
 
 _BEING_REMOVED: set[Path] = set()     # old sites that threads are removing: no build may take them for litter
