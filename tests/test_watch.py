@@ -427,6 +427,26 @@ def test_watch_reads_the_books_ahead_when_its_first_build_finds_the_site_up_to_d
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
 
 
+def test_watch_says_it_is_ready_once_it_has_read_the_books_ahead(tmp_path, monkeypatch):
+    """watch.json's first status comes after `Builder.warm`: a tool (or the benchmark) that edits
+    once the watcher says it is ready does not find its edit waiting for the reading ahead."""
+    from test_incremental import AS_OF
+    from conftest import copy_example_books
+
+    root = copy_example_books(tmp_path / "books")
+    for _ in range(2):
+        assert Builder(root, lambda: AS_OF, pdf=False).build().ok
+    status = root / ".hourbook-cache" / "watch.json"
+    status.unlink(missing_ok=True)
+    seen = []
+    warm = Builder.warm
+    monkeypatch.setattr(Builder, "warm", lambda self: seen.append(status.exists()) or warm(self))
+    site_builder = SiteBuilder(root, lambda: AS_OF, pdf=False, log=io.StringIO())
+    assert site_builder().up_to_date
+    assert seen == [False]
+    assert json.loads(status.read_text(encoding="utf-8"))["builds"] == 1
+
+
 def test_a_failure_reading_ahead_is_said_and_watch_goes_on(tmp_path, monkeypatch):
     from test_incremental import AS_OF
     from conftest import copy_example_books
