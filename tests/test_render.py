@@ -18,6 +18,9 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from hourbook.core.records import ERROR
 from hourbook.git import Provenance
@@ -632,6 +635,32 @@ def test_markdown_details_are_cleaned():
     assert "<script" not in html
     assert "<pre><code>- not a list" in html
     assert isinstance(html, jinja2.utils.markupsafe.Markup)
+
+
+MARKDOWN_PIECES = ["- a\n", "1. b\n", "*x* ", "**y** ", "`c` ", "```\ncode\n```\n", "| h | i |\n|---|---|\n| 1 | 2 |\n",
+                   "[l](http://e.x) ", "[^1] ", "> q\n", "<b>t</b> ", "\n\n", "    indented\n", "# h\n", "ref [r]\n",
+                   "[r]: http://r.x\n", "*[HTML]: abbr\n", "x" * 3 + "\n"]
+
+
+@given(st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=12), st.text(max_size=40))
+@hypothesis_settings(max_examples=150, deadline=None)
+def test_the_reused_markdown_converter_gives_what_a_new_one_gives(pieces, noise):
+    """`filters.markdown_to_html` keeps one converter and resets it: whatever came before (reference
+    links, footnotes, abbreviations, a stack too deep), each text converts as by a new one."""
+    import markdown
+
+    for text in ("".join(pieces) + noise, noise, "".join(reversed(pieces))):
+        assert filters.markdown_to_html(text) == markdown.markdown(
+            text, extensions=list(filters.MARKDOWN_EXTENSIONS), output_format="html")
+
+
+def test_a_converter_that_failed_is_not_used_again():
+    deep = "> " * 3000 + "deep"
+    try:
+        filters.markdown_to_html(deep)
+    except RecursionError:
+        pass
+    assert filters.markdown_to_html("[r]\n\n[r]: http://r.x") == '<p><a href="http://r.x">r</a></p>'
 
 
 def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_left(books):

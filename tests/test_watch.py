@@ -22,6 +22,8 @@ from hourbook.site.secret import SECRET_ENV
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.build.cache_folder import WATCH_STATUS
 from hourbook.build.builder import Builder
+from hourbook.build.caches import FileHashes
+from hourbook.build.publish import PublishedSite
 from hourbook.commands.watch import SiteBuilder
 from hourbook.commands.watch import WatchdogWatcher
 from hourbook.commands.watch import WatcherBase
@@ -404,7 +406,7 @@ def test_the_loop_tells_each_build_what_changed_and_builds_again_after_a_missed_
     assert build.told == [None, ["logbook/a.md"], ["logbook/a.md"], ["logbook/b.md"], None]
 
 
-def test_watch_reads_the_books_ahead_when_its_first_build_finds_the_site_up_to_date(tmp_path):
+def test_watch_reads_the_books_ahead_when_its_first_build_finds_the_site_up_to_date(tmp_path, monkeypatch):
     """`Builder.warm`: a watch started on a site already built reads and prices the books after
     its first build, so that the first edit parses its file only, and writes a clean build's site."""
     from test_incremental import AS_OF, clean_build, tree
@@ -418,12 +420,24 @@ def test_watch_reads_the_books_ahead_when_its_first_build_finds_the_site_up_to_d
     assert first.ok and first.up_to_date
     parsed = site_builder.builder.logbooks.parsed
     assert site_builder.builder.logbooks.files             # read ahead: every logbook in memory
+    # ... and every client's files on disk known, and their hashes: the edit looks at its client's only.
+    assert len(site_builder.builder.pages.clients) == 6
+    looked_at, hashed = [], []
+    files_on_disk, of_files = PublishedSite.files_on_disk, FileHashes.of_files
+    monkeypatch.setattr(PublishedSite, "files_on_disk",
+                        lambda self, cid, key: looked_at.append(cid) or files_on_disk(self, cid, key))
+    monkeypatch.setattr(FileHashes, "of_files",
+                        lambda self, files, manifest: hashed.append(of_files(self, files, manifest)[1]) or of_files(self, files, manifest))
     logbook = root / "logbook" / "2026" / "11.md"
     with open(logbook, "a", encoding="utf-8") as handle:
         handle.write("\n# 2026-11-28\n\n## acme\n- 10m read ahead <b>entry</b> #support\n")
     site_builder.changes({str(logbook)})
     assert site_builder().ok
     assert site_builder.builder.logbooks.parsed == parsed + 1 and site_builder.builder.relisted
+    assert looked_at == ["acme"]
+    first_write = hashed[0]
+    assert first_write and [rel for rel in first_write if not rel.startswith(("public/acme-", "owner/acme/"))
+                            and rel.count("/") > 1] == []
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
 
 

@@ -67,6 +67,7 @@ from hourbook.build.disk_cache import RecordStore
 from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.file_index import FileIndex
 from hourbook.build.page_shelf import shelved_pages
+from hourbook.build.read_ahead import read_ahead
 from hourbook.build.publish import PublishedSite
 from hourbook.build.build_result import BuildResult
 from hourbook.build.restamping import ReportsMade
@@ -297,15 +298,9 @@ class Builder:
         return priced, diagnostics
 
     def warm(self) -> bool:
-        """Read and price the books into the caches, writing nothing: watch, after a first build
-        that found the site up to date and so read nothing, while the user reads; the first edit
-        then costs the edit, not every file (2.2 s on 88 000 small logbooks). Whether it did."""
-        if self.listed is None:
-            return False
-        self.logbooks.changed = None
-        self.logbooks.keep_whole = self.background_cleanup
-        self._load_and_price(self.as_of(), self.listed)
-        return True
+        """`read_ahead.read_ahead`: watch, after a first build that found the site up to date (and
+        so read nothing), reads the books while the user reads; whether it did."""
+        return read_ahead(self)
 
     def _build(self, as_of: datetime.date, pending: git.Pending, books_digest: str,
                progress: Progress, on_pages: Callable[[], None] | None, started: float,
@@ -426,9 +421,39 @@ class Builder:
                 pipeline's try of the templates did not meet); a problem in the books, located.
         """
         progress = progress or Progress()
+        kept, todo, common = self.kept_clients(priced, folders)
+        (templates, template_dirs), _ = self.env    # template_dirs: what a PDF may load, never a folder linked out
+        stale = [cid for cid, page in kept.items() if page.provenance != provenance]
+        changed = [priced.clients[index] for index, _, _ in todo]
+        progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
+                        pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
+        pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
+        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
+        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
+                           self.pricing.contract_form):
+            rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
+                                              keep=keep)
+        waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
+        progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
+        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
+                                   stylesheet=page_stylesheet(self.env[1]) if waiting else None)
+        for (index, key, context), (files, _) in zip(todo, rendered):
+            fill_pdfs(files, pdfs)
+            kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
+                                                                     provenance)
+        self.pages.replace(kept)
+        site_files = {}
+        for page in kept.values():
+            site_files.update(page.files)
+        return site_files, len(todo), len(waiting), stale
+
+    def kept_clients(self, priced: PricedBooks, folders: dict[str, str]) -> tuple[dict, list, str]:
+        """The clients whose files need no rendering (kept from the last build, in memory or on disk),
+        and the others as (index in `priced.clients`, inputs digest, context); and what every
+        client's digest holds (settings, date, templates, code)."""
         if self.env is None:                    # `build` made it for this build's templates
             self.environment()
-        (templates, template_dirs), _ = self.env    # template_dirs: what a PDF may load, never a folder linked out
+        (templates, _), _ = self.env
         common = values_digest(stable_form(priced.books.settings), priced.as_of, self.pdf, templates, code_digest())
         on_disk = self.published.state.get("provenance")         # what the reports on disk show
         on_disk = git.Provenance(*on_disk) if on_disk else None
@@ -457,29 +482,7 @@ class Builder:
                                            same.provenance if same is not None else on_disk)
             else:
                 todo.append((index, key, context))
-        stale = [cid for cid, page in kept.items() if page.provenance != provenance]
-        changed = [priced.clients[index] for index, _, _ in todo]
-        progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
-                        pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
-        pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
-        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
-        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
-                           self.pricing.contract_form):
-            rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
-                                              keep=keep)
-        waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
-        progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
-        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
-                                   stylesheet=page_stylesheet(self.env[1]) if waiting else None)
-        for (index, key, context), (files, _) in zip(todo, rendered):
-            fill_pdfs(files, pdfs)
-            kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
-                                                                     provenance)
-        self.pages.replace(kept)
-        site_files = {}
-        for page in kept.values():
-            site_files.update(page.files)
-        return site_files, len(todo), len(waiting), stale
+        return kept, todo, common
 
     def stale_reports(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
                       stale: list[str], made: ReportsMade, progress: Progress) -> dict[str, bytes]:
