@@ -91,8 +91,10 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
     entries: list[Entry] = []
     named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
     sizes = listed.logbook_sizes
-    if all(map(str.isprintable, named)):            # (88 000 small logbooks: each look costs)
-        files = list(zip(listed.logbooks, named))
+    printable = (listed.printable_logbooks if listed.root == root
+                 else list(zip(listed.logbooks, named)) if all(map(str.isprintable, named)) else None)
+    if printable is not None:
+        files = printable
     else:
         kept = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, sizes)
                 if rel.isprintable() or readable_name(rel, diags)]

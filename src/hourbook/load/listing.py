@@ -81,6 +81,14 @@ class BooksFiles:
         """Each logbook's path as diagnostics show it (`relative`)."""
         return tuple(shown(self.posix_name(path)) for path in self.logbooks)
 
+    @functools.cached_property
+    def printable_logbooks(self) -> tuple[tuple[Path, str], ...] | None:
+        """(path, shown name) of each logbook when every name is printable, else None (the loader
+        then says which is not). Worked out once a listing, and kept by `relisting.relist` when no
+        logbook came or went: 25 ms of every watch edit on 88 000 small logbooks."""
+        names = self.logbook_names
+        return tuple(zip(self.logbooks, names)) if all(map(str.isprintable, names)) else None
+
     def posix_name(self, path: Path) -> str:
         """`relative_posix(self.root, path)`, as the listing worked it out."""
         name = self.names.get(str(path))

@@ -44,6 +44,7 @@ def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
     logbooks, shown_names = list(previous.logbooks), list(previous.logbook_names)
     sizes = list(previous.logbook_sizes)
     marks, names = dict(previous.marks), dict(previous.names)
+    moved = False
     for raw in sorted(set(changed)):
         try:
             rel = relative_posix(root, Path(os.fsdecode(raw)))
@@ -62,6 +63,7 @@ def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
             if key in marks:                    # a logbook gone
                 index = bisect.bisect_left(shown_names, shown(names[key]))
                 del logbooks[index], shown_names[index], sizes[index], marks[key], names[key]
+                moved = True
                 continue
             inside = shown(rel) + "/"           # a folder gone with the logbooks in it (names sort together)
             index = bisect.bisect_left(shown_names, inside)
@@ -86,10 +88,14 @@ def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
         shown_names.insert(index, shown_rel)
         sizes.insert(index, info.st_size)
         marks[key], names[key] = stat_mark(info), rel
-    listed = BooksFiles(previous.settings, previous.contracts, tuple(logbooks), previous.templates, previous.problems,
-                        previous.payments, root, marks, names, 0)
-    listed.__dict__["logbook_names"] = tuple(shown_names)     # the cached properties, known already
-    listed.__dict__["logbook_sizes"] = tuple(sizes)
+        moved = True
+    same = not moved                            # no logbook came or went: the same names, in order
+    listed = BooksFiles(previous.settings, previous.contracts, previous.logbooks if same else tuple(logbooks),
+                        previous.templates, previous.problems, previous.payments, root, marks, names, 0)
+    listed.__dict__["logbook_names"] = previous.logbook_names if same else tuple(shown_names)   # the cached
+    listed.__dict__["logbook_sizes"] = tuple(sizes)                     # properties, known already
+    if same and "printable_logbooks" in previous.__dict__:
+        listed.__dict__["printable_logbooks"] = previous.printable_logbooks   # the same files
     return listed
 
 
