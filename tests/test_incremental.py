@@ -596,3 +596,16 @@ def test_a_file_that_changed_alone_in_its_folder_is_replaced_alone():
         "owner/initech",                  # a file removed: the folder anew
         "public/acme-x",                  # two files changed: the folder anew
     }
+
+
+def test_the_top_level_files_are_those_of_the_manifest_asked_about():
+    """`site_units.top_level_files`, remembered for the very manifest last asked about: another
+    manifest, even an equal one made anew, is looked at again."""
+    from hourbook.build.site_units import top_level_files
+
+    first = {rel: ["digest", 1, 1] for rel in ("owner/index.html", "owner/acme/dashboard.html", "public/robots.txt",
+                                               "public/acme-x/index.html", ".hourbook-site")}
+    assert top_level_files(first) == ("owner/index.html", "public/robots.txt")
+    second = {**first, "owner/people.html": ["digest", 1, 1]}
+    assert top_level_files(second) == ("owner/index.html", "public/robots.txt", "owner/people.html")
+    assert top_level_files(first) == ("owner/index.html", "public/robots.txt")

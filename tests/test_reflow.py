@@ -23,26 +23,44 @@ TABLE = """\
 
 def test_body_cells_are_labelled_by_their_column_header():
     page = label_cells(TABLE)
-    assert '<table class="lines" data-reflow>' in page
-    assert '<td class="c-date" data-label="Fecha">3 nov</td>' in page
-    assert '<td data-label="Trabajo &amp; notas"><div class="desc">' in page     # escaped again as an attribute
-    assert page.count('data-label="Horas"') == 2
+    # The columns' names once, on the table: style.css labels the N-th cell of a row with --lN.
+    assert ('<table class="lines" data-reflow style="--l1:\'Fecha\';--l2:\'Trabajo \\26  notas\';'
+            '--l3:\'Horas\'">') in page
+    assert '<td class="c-date">3 nov</td>' in page                   # the first of its row: --l1
+    assert '<td><div class="desc">' in page
     assert '<td data-empty>\n    </td>' in page                     # nothing in it: hidden when stacked
-    assert '<td colspan="2">Subtotal</td>' in page                    # a label cell spanning columns: as it was
-    assert "<td><svg" in page                                        # no header for its column: no label
+    assert '<td colspan="2" data-nolabel>Subtotal</td>' in page       # a cell spanning columns: no name
+    assert '<td class="num" data-label="Horas">1:15</td><td data-nolabel><svg' in page   # 2nd of its row, column 3;
+                                                                     # no header for the last column: no label
     assert '<table class="totals"><tr><td>Total</td>' in page         # no header row: left as it was
 
 
 def test_labelling_adds_attributes_and_changes_nothing_else():
     page = label_cells(TABLE)
-    assert re.sub(r' data-(?:reflow|empty|label="[^"]*")', "", page) == TABLE
+    assert re.sub(r' data-(?:reflow(?: style="[^"]*")?|empty|nolabel|label="[^"]*")', "", page) == TABLE
     assert label_cells("<p>no table</p>") == "<p>no table</p>"
+
+
+def test_a_table_with_a_style_of_its_own_has_its_cells_labelled_one_by_one():
+    page = label_cells('<table style="width:50%"><thead><tr><th>A "quoted" name</th><th>B</th></tr></thead>'
+                       '<tbody><tr><td>1</td><td>2</td></tr></tbody></table>')
+    assert page == ('<table style="width:50%" data-reflow><thead><tr><th>A "quoted" name</th><th>B</th></tr>'
+                    '</thead><tbody><tr><td data-label="A &quot;quoted&quot; name">1</td><td data-label="B">2</td>'
+                    '</tr></tbody></table>')
+
+
+def test_a_name_is_a_css_string_that_cannot_leave_its_attribute():
+    page = label_cells('<table><thead><tr><th>It\'s &lt;b&gt; "x" \\ &amp;</th></tr></thead>'
+                       '<tbody><tr><td>1</td></tr></tbody></table>')
+    named = re.search(r'style="([^"]*)"', page).group(1)
+    assert named == "--l1:'It\\27 s \\3c b\\3e  \\22 x\\22  \\5c  \\26 '"
+    assert not set("<>&\"") & set(named)
 
 
 def test_a_header_with_markup_is_labelled_by_its_words():
     page = label_cells('<table><thead><tr><th scope="col"><abbr title="hours">H</abbr>\n  logged</th></tr></thead>'
                        '<tbody><tr><th scope="row">x</th></tr><tr><td>1</td></tr></tbody></table>')
-    assert '<td data-label="H logged">1</td>' in page
+    assert "style=\"--l1:'H logged'\"" in page and "<td>1</td>" in page
     assert '<th scope="row">x</th>' in page                           # a row header is a card's title
 
 
@@ -75,6 +93,6 @@ def test_quoted_brackets_comments_nesting_and_case_are_read_as_html():
                        '<TBODY><TR><TD title="x > y">Fix</TD><TD><table><tr><td>1</td></tr></table></TD></TR>'
                        '</TBODY></TABLE>')
     assert page.startswith("<!-- <table><thead><tr><th>no</th></tr></thead></table> -->")   # a comment: as it was
-    assert '<TD title="x > y" data-label="Work">Fix</TD>' in page
-    assert '<TD data-label="Hours"><table><tr><td>1</td></tr></table></TD>' in page       # a table inside: its own
-    assert "<TABLE data-reflow>" in page
+    assert '<TD title="x > y">Fix</TD>' in page
+    assert '<TD><table><tr><td>1</td></tr></table></TD>' in page       # a table inside: its own
+    assert "<TABLE data-reflow style=\"--l1:'Work';--l2:'Hours'\">" in page

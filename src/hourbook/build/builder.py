@@ -74,6 +74,7 @@ from hourbook.build.restamping import ReportsMade
 from hourbook.build.restamping import report_restamper
 from hourbook.build.restamping import reports_made_again
 from hourbook.build.restamping import restamped_site
+from hourbook.build.site_units import top_level_files
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
 from hourbook.build.rendering import EveryEntryPages
@@ -383,7 +384,7 @@ class Builder:
         if on_pages is not None and self.published.intact() and all(rel in old for rel in OWNER_FILES):
             # The files made from every client (the owner's pages, owner.js, robots.txt: the top-level
             # ones) stay as they are until the second write makes them.
-            first = {**{rel: OnDisk(entry[0]) for rel, entry in old.items() if rel.count("/") == 1}, **files}
+            first = {**{rel: OnDisk(old[rel][0]) for rel in top_level_files(old)}, **files}
             manifest, written = self.published.write(first, watch=self.background_cleanup)
             self.published.state = {**self.published.state, "manifest": manifest}
             on_pages()

@@ -38,6 +38,19 @@ def lone_files(units: set[str], changed: list[str], removed: list[str], old: dic
     return {lone.get(unit, unit) for unit in units}
 
 
+_TOP_LEVEL: list = [None, ()]      # the manifest last asked about (held: its id is not reused), its answer
+
+
+def top_level_files(manifest: dict) -> tuple[str, ...]:
+    """The site's top-level files in `manifest` (`owner/index.html`, `public/robots.txt`): watch
+    keeps them as they are in the write of an edit's client pages. Remembered for the very
+    manifest last asked about (a manifest is never changed once written): 10 ms of each edit at
+    51 000 paths."""
+    if _TOP_LEVEL[0] is not manifest:
+        _TOP_LEVEL[:] = [manifest, tuple(rel for rel in manifest if rel.count("/") == 1)]
+    return _TOP_LEVEL[1]
+
+
 def unit_of(rel: str) -> str:
     """`public/acme-x/2026-11.html` -> `public/acme-x`; a top-level file is its own unit."""
     second = rel.find("/", rel.find("/") + 1)
