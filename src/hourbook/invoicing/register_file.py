@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from hourbook.core.register import INVOICES_DIR
 from hourbook.core.register import REGISTER
-from hourbook.load.listing import file_kind
+from hourbook.load.file_kind import file_kind
 from hourbook.load.register import NotAFile
 from hourbook.load.register import read_regular
 from hourbook.site.files import write_file_atomically

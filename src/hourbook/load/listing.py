@@ -25,6 +25,7 @@ from typing import Iterable
 
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Diagnostic
+from hourbook.load.file_kind import file_kind
 from hourbook.load.problems import Problems
 
 SETTINGS_FILE = "hourbook.yaml"
@@ -233,22 +234,6 @@ def stat_mark(info: os.stat_result) -> tuple:
 
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-
-
-def file_kind(mode: int, fifo: str = "a named pipe (FIFO)") -> str:
-    """What a stat mode is, in words for a message: `a folder`, `a named pipe (FIFO)`, `a socket`...
-
-    Args:
-        mode: a stat mode (`st_mode`).
-        fifo: the words for a FIFO: the site's messages (`hourbook.site`) say `a FIFO`.
-    """
-    if stat.S_ISFIFO(mode):
-        return fifo
-    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def books_place(real: str, real_root: str) -> str:

@@ -28,7 +28,7 @@ from hourbook.core.register import RECORD_FIELDS
 from hourbook.core.register import REGISTER
 from hourbook.core.register import IssuedRecord
 from hourbook.core.register import record_hash
-from hourbook.load.listing import file_kind
+from hourbook.load.file_kind import file_kind
 from hourbook.load.yaml_reader import YamlError
 from hourbook.load.yaml_reader import YList
 from hourbook.load.yaml_reader import YMap

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from hourbook.core.printable import escape_controls
-from hourbook.load.listing import file_kind
+from hourbook.load.file_kind import file_kind
 from hourbook.site.files import link_target
 
 SITE_MARKER = ".hourbook-site"  # at the top of every site hourbook writes: the folder may be replaced

@@ -24,7 +24,7 @@ from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import Source
 from hourbook.load.listing import SECRET_FILE
-from hourbook.load.listing import file_kind
+from hourbook.load.file_kind import file_kind
 from hourbook.site.files import SiteError
 from hourbook.site.files import link_target
 from hourbook.site.files import write_new_file
