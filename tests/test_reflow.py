@@ -96,3 +96,17 @@ def test_quoted_brackets_comments_nesting_and_case_are_read_as_html():
     assert '<TD title="x > y">Fix</TD>' in page
     assert '<TD><table><tr><td>1</td></tr></table></TD>' in page       # a table inside: its own
     assert "<TABLE data-reflow style=\"--l1:'Work';--l2:'Hours'\">" in page
+
+
+def test_each_stylesheet_labels_as_many_columns_as_a_table_names():
+    """style.css (the site's pages) and invoice.css (an invoice, a document of its own) each show
+    name N before the N-th cell, for every N that `label_cells` may write on a table."""
+    from hourbook.render.html import TEMPLATES_DIR
+    from hourbook.render.invoice import INVOICE_TEMPLATES
+    from hourbook.render.reflow import NAMED_COLUMNS
+
+    rules = "".join(f"table[data-reflow] > tbody > tr > td:nth-child({n}) {{ --l: var(--l{n}); }}\n"
+                    for n in range(1, NAMED_COLUMNS + 1))
+    for sheet in (TEMPLATES_DIR / "style.css", INVOICE_TEMPLATES / "invoice.css"):
+        text = sheet.read_text(encoding="utf-8")
+        assert rules in text and text.count("td:nth-child(") == NAMED_COLUMNS, sheet

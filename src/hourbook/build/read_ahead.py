@@ -35,10 +35,9 @@ def read_ahead(builder) -> bool:
     kept, _, _ = builder.kept_clients(priced, folders)
     builder.pages.replace(kept)
     # Their hashes as the last write's: the edit's write looks at its own client's files only.
-    published = builder.published
-    manifest = published.state.get("manifest") or {}
     files = {rel: data for page in kept.values() for rel, data in page.files.items()}
-    published.hashes.replace(files, {rel: manifest[rel][0] for rel in files}, manifest)
+    builder.published.hashes.replace(files, {rel: data.sha256 for rel, data in files.items()},
+                                     builder.published.state.get("manifest") or {})
     first_of_language = {}
     for client in priced.clients:
         first_of_language.setdefault(client.contract.locale, client)

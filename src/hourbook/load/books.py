@@ -91,11 +91,11 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
     entries: list[Entry] = []
     named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
     sizes = listed.logbook_sizes
-    printable = (listed.printable_logbooks if listed.root == root
-                 else list(zip(listed.logbooks, named)) if all(map(str.isprintable, named)) else None)
-    if printable is not None:
-        files = printable
+    if listed.root == root:
+        files = listed.printable_logbooks           # (88 000 small logbooks: worked out once a listing)
     else:
+        files = list(zip(listed.logbooks, named)) if all(map(str.isprintable, named)) else None
+    if files is None:
         kept = [(path, rel, size) for path, rel, size in zip(listed.logbooks, named, sizes)
                 if rel.isprintable() or readable_name(rel, diags)]
         files = [(path, rel) for path, rel, _ in kept]

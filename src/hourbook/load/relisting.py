@@ -89,13 +89,13 @@ def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
         sizes.insert(index, info.st_size)
         marks[key], names[key] = stat_mark(info), rel
         moved = True
-    same = not moved                            # no logbook came or went: the same names, in order
-    listed = BooksFiles(previous.settings, previous.contracts, previous.logbooks if same else tuple(logbooks),
+    # When no logbook came or went, the same names in the same order: the very tuples, kept.
+    listed = BooksFiles(previous.settings, previous.contracts, tuple(logbooks) if moved else previous.logbooks,
                         previous.templates, previous.problems, previous.payments, root, marks, names, 0)
-    listed.__dict__["logbook_names"] = previous.logbook_names if same else tuple(shown_names)   # the cached
+    listed.__dict__["logbook_names"] = tuple(shown_names) if moved else previous.logbook_names   # the cached
     listed.__dict__["logbook_sizes"] = tuple(sizes)                     # properties, known already
-    if same and "printable_logbooks" in previous.__dict__:
-        listed.__dict__["printable_logbooks"] = previous.printable_logbooks   # the same files
+    if not moved and "printable_logbooks" in previous.__dict__:
+        listed.__dict__["printable_logbooks"] = previous.printable_logbooks
     return listed
 
 
