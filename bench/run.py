@@ -41,8 +41,10 @@ entries skips it): hledger on their sessions, a full build with PDFs (once),
 the edit rebuild with PDFs, the append rebuild with PDFs (unless
 BENCH_APPEND_PDF=1 took it on the big books), the build with PDFs after a `git
 commit` (the books made a git repository, site/ and .hourbook-cache/ ignored,
-an empty commit before each run), and WeasyPrint's own time for one statement
-page, to compare the cost per PDF.
+an empty commit before each run), the first build with PDFs of each of the
+next days (`--as-of` one day later a run: every statement shows the as-of
+date), and WeasyPrint's own time for one statement page, to compare the cost
+per PDF.
 
 Peak memory is the largest resident set of the command's process tree
 (`wait4` rusage; the largest single process when it forks workers). The load
@@ -461,6 +463,7 @@ def bench_pdf(books: Path, as_of: str, runs: int, append_pdf: bool = True) -> di
     if append_pdf:
         results["rebuild_append_pdf"] = timed_append(books, cmd, runs)
     results["build_pdf_commit"] = timed_commit(books, cmd, runs)
+    results["rebuild_next_day_pdf"] = timed_next_day(cmd, as_of, runs)
     pages = statement_pages(books, pdfs)
     if pages:
         results["weasyprint_page"] = weasyprint_cost(pages)
@@ -483,6 +486,17 @@ def timed_commit(books: Path, argv: list[str], runs: int) -> dict:
         subprocess.run([*commit, "--allow-empty", "-m", "x"], check=True, capture_output=True)
 
     return timed(argv, runs, before=empty_commit)
+
+
+def timed_next_day(argv: list[str], as_of: str, runs: int) -> dict:
+    """The new process `argv` (ending `--as-of as_of`, its site there) as of the next day, then the
+    day after, one run a day: the first build of each day, whose as-of date every statement shows."""
+    day = datetime.date.fromisoformat(as_of)
+    results = [timed([*argv[:-1], (day + datetime.timedelta(days=n)).isoformat()], 1) for n in range(1, runs + 1)]
+    seconds = [result["median"] for result in results]
+    return {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds), "runs": len(results),
+            "rss": max(result["rss"] for result in results), "code": max(result["code"] for result in results),
+            "stderr": results[-1]["stderr"], "cpu": statistics.median(result["cpu"] for result in results)}
 
 
 def statement_pages(books: Path, pdfs: list[Path], count: int = 40) -> list[Path]:
@@ -595,6 +609,8 @@ PDF_LABELS = [
     ("rebuild_append_pdf", ("new process `build` with PDFs after appending one entry (on these PDF books, not "
                             "the 100 000-entry ones: BENCH_APPEND_PDF=1 takes it there)")),
     ("build_pdf_commit", "new process `build` with PDFs after `git commit` (an empty commit before each run)"),
+    ("rebuild_next_day_pdf", ("new process `build` with PDFs as of the next day (one day later each run: the first "
+                              "build of a day; the first of them in a new month)")),
 ]
 
 

@@ -77,6 +77,7 @@ from hourbook.build.restamping import restamped_site
 from hourbook.build.site_units import top_level_files
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
+from hourbook.build.versions import kept_versions
 from hourbook.build.rendering import EveryEntryPages
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
@@ -358,7 +359,7 @@ class Builder:
         self.published.save_state({
             "format": FORMAT, "out": self.published.out_key, "inputs": digest, "books": books_digest,
             "manifest": manifest, "probe": self.published.probe(manifest),
-            "statements": statements, "clients": len(priced.clients), "shared": len(folders),
+            "statements": statements, "clients": len(priced.clients), "shared": len(folders), "as_of": as_of.isoformat(),
             "pages": {cid: [page.key, sorted(page.files)] for cid, page in self.pages.clients.items()},
             "provenance": provenance,               # what every client's owner report shows
             "owner_locale": priced.books.settings.locale,   # the language of the owner's pages (`_restamp`)
@@ -429,7 +430,8 @@ class Builder:
         progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
-        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports)
+        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports,
+                        kept_versions(self.out, self.published.state, priced.as_of))
         with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
                            self.pricing.contract_form):
             rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,

@@ -48,6 +48,7 @@ class SiteWork:
     templates: str                  # digest of the books' templates (`digests.templates_digest`)
     report_of: Callable = client_report   # a client's owner report (the builder's cache: a forked
     #                                       process's reports reach the dashboard through its records)
+    version: Callable[[str, str], str] | None = None     # `versions.KeptVersions`: the pages kept as they were
 
 
 class DeferredPdfs:
@@ -84,7 +85,7 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
         pdfs = DeferredPdfs(work.pdf_cache, work.templates)
         files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, provenance=work.provenance,
                             clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs,
-                            report_of=work.report_of)
+                            report_of=work.report_of, version=work.version)
         rendered.append((index, files, pdfs.waiting))
     return rendered
 

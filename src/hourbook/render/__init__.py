@@ -104,7 +104,8 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
                 provenance: Provenance | None = None, clients: Iterable[PricedClient] | None = None,
                 owner: bool = True, documents: bool = True, environment=None,
                 to_pdf: Callable[[str], bytes] | None = None, report_of=client_report,
-                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None) -> dict[str, bytes]:
+                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None,
+                version: Callable[[str, str], str] | None = None) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
@@ -130,6 +131,8 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
             `template_folders(root)` only).
         report_of: as for `make_dashboard`.
         every_entry_pages: as for `owner_files`.
+        version: (site path, statement page) -> the page to publish: the last build's when only its
+            version's date differs (`build.versions.KeptVersions`); None: the page rendered.
 
     Returns:
         {relative path: content}; nothing is written.
@@ -149,7 +152,8 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
     files: dict[str, bytes] = {}
     for client in priced.clients if clients is None else clients:
         if documents:
-            files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, root=root))
+            files.update(client_files(env, priced, client, folders, pdf=pdf, to_pdf=to_pdf, root=root,
+                                      version=version))
         files.update(client_report_files(env, priced, client, folders, provenance=provenance, report_of=report_of))
     if owner:
         files.update(owner_files(env, priced, folders, provenance=provenance, report_of=report_of,
@@ -251,7 +255,7 @@ def sample_pages(env, priced: PricedBooks) -> list:
 
 
 def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[str, str], *, pdf: bool,
-                 to_pdf, root: Path | None = None) -> dict[str, bytes]:
+                 to_pdf, root: Path | None = None, version=None) -> dict[str, bytes]:
     """One client's documents: its statements, index and PDFs (public and the owner's copies), and
     its invoice PDFs from the books (`root`) under `invoices/` of its folder, that folder only.
 
@@ -264,7 +268,8 @@ def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[s
     invoices = invoice_pdfs(root, priced, client)
     account = client_account(priced, client, published_numbers(priced, client, invoices))
     base = f"public/{folder}/" if folder is not None else f"owner/{cid}/"
-    files = client_pages(env, priced, client, base, pdf=pdf, pdf_prefix="", to_pdf=to_pdf, account=account)
+    files = client_pages(env, priced, client, base, pdf=pdf, pdf_prefix="", to_pdf=to_pdf, account=account,
+                         version=version)
     files.update({f"{base}{INVOICES_FOLDER}/{name}": data for name, data in invoices.items()})
     if folder is not None:
         # The owner's copies point at the published PDFs rather than making them twice. Without PDFs
@@ -276,7 +281,7 @@ def client_files(env, priced: PricedBooks, client: PricedClient, folders: dict[s
                 and rel[len(f'public/{folder}/'):-len(".html")] not in linked}
         files.update(same)
         files.update(client_pages(env, priced, client, f"owner/{cid}/", pdf=pdf, pdf_prefix=f"../../public/{folder}/",
-                                  to_pdf=None, account=account, skip=same))
+                                  to_pdf=None, account=account, skip=same, version=version))
     return files
 
 
@@ -361,7 +366,7 @@ def public_folder(client: PricedClient, folders: dict[str, str]) -> str | None:
 
 
 def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *, pdf: bool, pdf_prefix: str,
-                 to_pdf, account: AccountView | None = None, skip: Iterable[str] = ()) -> dict[str, bytes]:
+                 to_pdf, account: AccountView | None = None, skip: Iterable[str] = (), version=None) -> dict[str, bytes]:
     """A client's index and statements under `prefix`, and their stylesheet; PDFs too when `to_pdf` is given.
 
     Args:
@@ -369,6 +374,7 @@ def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *,
             ("" = alongside).
         account: the client's invoices and balance (`account.client_account`); None: none shown.
         skip: paths the caller already has (a statement's owner copy equal to its public page).
+        version: as for `render_site`.
     """
     files: dict[str, bytes] = {f"{prefix}{STYLESHEET}": stylesheet_bytes(env)}
     for statement in client.statements:
@@ -377,6 +383,8 @@ def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *,
         html = render_statement(env, priced, client, statement,
                                 pdf_href=f"{pdf_prefix}{statement.period}.pdf" if pdf else None,
                                 index_href="index.html", account=account, invoices_href=pdf_prefix)
+        if version is not None:
+            html = version(f"{prefix}{statement.period}.html", html)
         files[f"{prefix}{statement.period}.html"] = html.encode("utf-8")
         if pdf and to_pdf is not None:
             files[f"{prefix}{statement.period}.pdf"] = to_pdf(html)
