@@ -22,8 +22,12 @@ from test_incremental import fake_pdf  # noqa: F401 - the autouse fixture: PDFs 
 from test_incremental import tree
 
 from hourbook.build.builder import Builder
+from hourbook.build.record_store import RecordStore
+from hourbook.build.versions import KIND
 from hourbook.build.versions import KeptVersions
 from hourbook.build.versions import content
+from hourbook.build.versions import record_name
+from hourbook.render import pages
 
 DAY_1 = datetime.date(2026, 12, 10)
 DAY_2 = datetime.date(2026, 12, 11)
@@ -142,3 +146,75 @@ def test_kept_versions_trust_only_what_the_last_build_wrote(tmp_path):
     (tmp_path / "a.html").write_bytes(old)
     wrong = KeptVersions(tmp_path, {"a.html": [hashlib.sha256(b"other").hexdigest(), len(old), 0]})
     assert wrong("a.html", page("December 11")) == page("December 11")
+
+
+def test_the_days_after_render_only_what_changed(books, tmp_path):
+    """From the day after a build, a statement made of the same inputs (the date apart) is not even
+    rendered: the page on disk is given by its recorded digest."""
+    build(books, DAY_1)
+    build(books, DAY_2)
+    rendered = pages.STATEMENT_PAGES.rendered
+    day_3 = DAY_2 + datetime.timedelta(days=1)
+    build(books, day_3)
+    rendered = pages.STATEMENT_PAGES.rendered - rendered
+    site = tree(books / "site")
+    expected = clean(books, tmp_path / "clean", day_3)
+    statements = [rel for rel in site if STATEMENT.match(rel)]
+    new = [rel for rel in statements if version_days(site[rel]) == {"December 12, 2026"}]
+    assert new and len(new) < len(statements)
+    assert rendered == len(new)       # the others: not rendered
+    assert all(site[rel] == expected[rel] for rel in new)
+    assert all(content(site[rel].decode()) == content(expected[rel].decode()) for rel in statements)
+    assert all(version_days(site[rel]) == {"December 10, 2026"} for rel in statements if rel not in new)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RecordStore(tmp_path / "cache")
+
+
+def recorded_page(tmp_path, store, text: str) -> dict:
+    """A page made and recorded by a first build, written where its site has it: that site's manifest."""
+    first = KeptVersions(tmp_path, {}, store, "common", DAY_1)
+    made = first.page("acme", "public/a.html", ("inputs",), False, lambda: text)
+    first.save("acme")
+    (tmp_path / "public").mkdir(exist_ok=True)
+    (tmp_path / "public/a.html").write_text(made, encoding="utf-8")
+    return {"public/a.html": [hashlib.sha256(made.encode()).hexdigest(), len(made), 0]}
+
+
+@pytest.mark.parametrize("inputs, in_progress, dated, rendered", [
+    (("inputs",), False, False, False),         # the same inputs, the date apart: the page on disk
+    (("other",), False, False, True),           # other inputs: rendered (and kept if it reads the same)
+    (("inputs",), True, False, True),           # a period in progress shows the date: rendered
+    (("inputs",), False, True, True),           # books templates that name the date: rendered
+])
+def test_kept_versions_by_digest(tmp_path, store, inputs, in_progress, dated, rendered):
+    manifest = recorded_page(tmp_path, store, page("December 10"))
+    later = KeptVersions(tmp_path, manifest, store, "common", DAY_2, dated)
+    made = []
+    result = later.page("acme", "public/a.html", inputs, in_progress, lambda: made.append(1) or page("December 11"))
+    assert made == ([1] if rendered else [])
+    assert result == page("December 10")        # read the same but for the date: the page on disk
+    assert later.unrendered == int(not rendered)
+
+
+def test_a_digest_recorded_for_another_page_is_not_trusted(tmp_path, store):
+    """A build that rendered and recorded but never wrote its site (it failed, or was killed) left a
+    digest that is not the page on disk's: that page is not given for it."""
+    recorded_page(tmp_path, store, page("December 10"))
+    old = page("December 9", "<p>Before</p>").encode()
+    (tmp_path / "public/a.html").write_bytes(old)
+    later = KeptVersions(tmp_path, {"public/a.html": [hashlib.sha256(old).hexdigest(), len(old), 0]}, store, "common",
+                         DAY_2)
+    assert later.page("acme", "public/a.html", ("inputs",), False, lambda: page("December 11")) == page("December 11")
+
+
+@pytest.mark.parametrize("record", [{"public/a.html": "digest"}, ["public/a.html"], {"public/a.html": ("a", 1)}])
+def test_a_record_of_another_shape_is_ignored(tmp_path, store, record):
+    manifest = recorded_page(tmp_path, store, page("December 10"))
+    store.put(KIND, record_name("acme"), record)
+    later = KeptVersions(tmp_path, manifest, store, "common", DAY_2)
+    made = []
+    later.page("acme", "public/a.html", ("inputs",), False, lambda: made.append(1) or page("December 11"))
+    assert made == [1]

@@ -77,7 +77,7 @@ from hourbook.build.restamping import restamped_site
 from hourbook.build.site_units import top_level_files
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
-from hourbook.build.versions import kept_versions
+from hourbook.build.versions import site_versions
 from hourbook.build.rendering import EveryEntryPages
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
@@ -431,7 +431,7 @@ class Builder:
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports,
-                        kept_versions(self.out, self.published.state, priced.as_of))
+                        site_versions(self.root, self.out, self.published.state, priced, self.records, self.pdf, templates))
         with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
                            self.pricing.contract_form):
             rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,

@@ -18,6 +18,7 @@ from typing import Callable
 
 from hourbook.build.digests import code_digest
 from hourbook.build.digests import digest_of
+from hourbook.build.versions import KeptVersions
 from hourbook.build.workers import fork_pool
 from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
@@ -48,7 +49,7 @@ class SiteWork:
     templates: str                  # digest of the books' templates (`digests.templates_digest`)
     report_of: Callable = client_report   # a client's owner report (the builder's cache: a forked
     #                                       process's reports reach the dashboard through its records)
-    version: Callable[[str, str], str] | None = None     # `versions.KeptVersions`: the pages kept as they were
+    version: KeptVersions | None = None     # the statements kept as they are on disk, and their digests
 
 
 class DeferredPdfs:
@@ -86,6 +87,8 @@ def render_clients(environment, work: SiteWork, indexes: list[int]) -> list[tupl
         files = render_site(work.priced, work.root, work.folders, pdf=work.pdf, provenance=work.provenance,
                             clients=[work.priced.clients[index]], owner=False, environment=environment, to_pdf=pdfs,
                             report_of=work.report_of, version=work.version)
+        if work.version is not None:
+            work.version.save(work.priced.clients[index].contract.id)
         rendered.append((index, files, pdfs.waiting))
     return rendered
 

@@ -131,8 +131,8 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
             `template_folders(root)` only).
         report_of: as for `make_dashboard`.
         every_entry_pages: as for `owner_files`.
-        version: (site path, statement page) -> the page to publish: the last build's when only its
-            version's date differs (`build.versions.KeptVersions`); None: the page rendered.
+        version: the statements the site keeps as they are (`build.versions.KeptVersions`): a page
+            that would read the same but for its version's date is the page on disk; None: rendered.
 
     Returns:
         {relative path: content}; nothing is written.
@@ -382,9 +382,8 @@ def client_pages(env, priced: PricedBooks, client: PricedClient, prefix: str, *,
             continue
         html = render_statement(env, priced, client, statement,
                                 pdf_href=f"{pdf_prefix}{statement.period}.pdf" if pdf else None,
-                                index_href="index.html", account=account, invoices_href=pdf_prefix)
-        if version is not None:
-            html = version(f"{prefix}{statement.period}.html", html)
+                                index_href="index.html", account=account, invoices_href=pdf_prefix,
+                                version=version, rel=f"{prefix}{statement.period}.html")
         files[f"{prefix}{statement.period}.html"] = html.encode("utf-8")
         if pdf and to_pdf is not None:
             files[f"{prefix}{statement.period}.pdf"] = to_pdf(html)

@@ -142,12 +142,14 @@ def owner_script(src: str, locale: str) -> dict[str, str]:
 
 def render_statement(env: jinja2.Environment, priced: PricedBooks, client: PricedClient, statement: Statement,
                      *, pdf_href: str | None, index_href: str | None, account: AccountView | None = None,
-                     invoices_href: str = "") -> str:
+                     invoices_href: str = "", version=None, rel: str | None = None) -> str:
     """A client's statement for one period, in the contract's language (HTML that also feeds the PDF).
 
     Args:
         account: the client's invoices (`account.client_account`): the statement shows those of its period.
         invoices_href: where the page finds the client's folder of invoice PDFs, relative ("" = alongside).
+        version, rel: the site's versions (`build.versions.KeptVersions`) and the page's path in the
+            site: the page on disk when this one would read the same but for its version's date.
     """
     contract = client.contract
     context = page_context(contract.locale, contract.currency, hours_form=contract.hours)
@@ -172,7 +174,13 @@ def render_statement(env: jinja2.Environment, priced: PricedBooks, client: Price
             contact=lambda handle: requester_name(handle, contract), bar=bar_for(context["messages"], context["locale"]),
             **statement_tax_words(contract, settings, context["messages"]))
 
-    return STATEMENT_PAGES.page((contract.id, statement.period, pdf_href, index_href, invoices_href), inputs, render)
+    slot = (contract.id, statement.period, pdf_href, index_href, invoices_href)
+    if version is None or rel is None:
+        return STATEMENT_PAGES.page(slot, inputs, render)
+    # The inputs but the environment, the settings (the templates' and the settings' digests stand for
+    # them), the as-of date and the statement (the view holds it).
+    return version.page(contract.id, rel, (contract, *inputs[5:]), view.in_progress,
+                        lambda: STATEMENT_PAGES.page(slot, inputs, render))
 
 
 class StatementPages:
