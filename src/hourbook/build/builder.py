@@ -21,12 +21,11 @@ inputs, and redoes only what an input change reaches:
   owner's pages are restamped (`restamping`), or rendered alone when that cannot be told;
 - pages are rendered by `render.render_site`, the one render entry, in processes when many
   clients changed; a PDF only when its HTML is not in the PDF cache (`rendering`);
-- the site is put in place as a whole, or in watch mode folder by folder (`publish`); a
-  build with errors writes nothing.
+- the site is put in place whole, or in watch mode folder by folder (`publish`); errors: nothing.
 
-The owner's index page depends on every client and is rendered on every build, from client
-reports kept for the clients that did not change (on disk too, keyed by the client's page digest:
-`disk_cache.DiskReportCache`). An incremental build gives a clean build's bytes (tested).
+The owner's index is rendered on every build, from the reports of the clients that did not change
+(on disk too, by the client's page digest: `disk_cache.DiskReportCache`). An incremental build gives
+a clean build's bytes but for the date of a statement a later day left as it was (`versions`).
 """
 
 from __future__ import annotations
@@ -77,7 +76,7 @@ from hourbook.build.restamping import restamped_site
 from hourbook.build.site_units import top_level_files
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
-from hourbook.build.versions import site_versions
+from hourbook.build.versions import kept_versions
 from hourbook.build.rendering import EveryEntryPages
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
@@ -430,8 +429,9 @@ class Builder:
         progress.expect(pages=sum(client_page_count(client, folders) for client in changed) + len(stale) + OWNER_PAGE_COUNT,
                         pdfs=sum(len(client.statements) for client in changed) if self.pdf else 0)
         pdf_cache = cache_folder.usable_folder(self.cache_dir, cache_folder.PDF_FOLDER)
-        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports,
-                        site_versions(self.root, self.out, self.published.state, priced, self.records, self.pdf, templates))
+        versions = kept_versions(self.root, self.out, self.published.state, priced, self.records, pdf=self.pdf,
+                                 templates=templates, contract_form=self.pricing.contract_form)
+        work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports, versions)
         with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
                            self.pricing.contract_form):
             rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,

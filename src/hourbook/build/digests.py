@@ -15,6 +15,7 @@ Nothing here is kept on disk: the builder and the price run keep the digests the
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
 import functools
 import hashlib
@@ -23,10 +24,12 @@ import os
 import pickle
 import sys
 from pathlib import Path
+from typing import Callable
 
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.file_index import FileIndex
 from hourbook.checks.issued import register_inputs
+from hourbook.core.records import Contract
 from hourbook.core.register import REGISTER
 from hourbook.load import listing
 from hourbook.site.secret import SECRET_ENV
@@ -184,6 +187,21 @@ def values_digest(*values, table: dict | None = None) -> str:
         pickler.dispatch_table = table
     pickler.dump(values)
     return digest_of(buffer.getvalue())
+
+
+def contracts_by_digest(contract_form: Callable[[Contract], tuple] | None = None) -> dict:
+    """A pickler's `dispatch_table` for `values_digest` that writes each contract as the digest of
+    its stable form (`contract_form`, default `stable_form`), made once a contract: a contract holds
+    sets, which pickle in an order that changes from one process to the next."""
+    form_of = contract_form or stable_form
+    digests: dict[str, tuple] = {}          # contract id -> (contract, the digest of its stable form)
+
+    def reduce(contract: Contract):
+        hit = digests.get(contract.id)
+        if hit is None or hit[0] is not contract:
+            hit = digests[contract.id] = (contract, values_digest(form_of(contract)))
+        return str, (hit[1],)
+    return {**copyreg.dispatch_table, Contract: reduce}
 
 
 def stable_form(value):

@@ -17,11 +17,11 @@ watch keeps its pages in memory. Pinned to rendering every page by tests/test_pa
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import pickle
 import zlib
 from typing import Callable
 
+from hourbook.build.digests import contracts_by_digest
 from hourbook.build.digests import digest_of
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
@@ -72,10 +72,8 @@ class PageShelf:
         self.shelved: dict[str, dict[str, bytes]] = {}      # client id -> digest -> compressed page, as read
         self.now: dict[str, dict[str, bytes]] = {}          # ... as this build made them
         self.reused = 0                     # pages given back from the shelf, for tests
-        # A contract holds sets, which pickle in an order that changes from one process to the next:
-        # it is pickled as its stable form (`contract_form`: the pricing cache's, made once a contract).
-        self.contract_form = contract_form
-        self.table = {**copyreg.dispatch_table, Contract: self._contract}
+        # A contract is pickled as the digest of its stable form (`contract_form`: the pricing cache's).
+        self.table = contracts_by_digest(contract_form)
 
     def page(self, slot: tuple, inputs: tuple, render: Callable[[], str]) -> str:
         """The page at `slot` (its first part the client's id) made of `inputs` (the environment
@@ -99,9 +97,6 @@ class PageShelf:
         """The digest of a page's slot and inputs, the same in every process for equal values
         (a contract by its stable form)."""
         return values_digest(self.common, slot, inputs, table=self.table)
-
-    def _contract(self, contract: Contract):
-        return values_digest, (self.contract_form(contract),)
 
     def _shelved(self, cid: str) -> dict[str, bytes]:
         shelved = self.shelved.get(cid)

@@ -10,13 +10,13 @@ must have the digest that build recorded, else it is rendered again.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from pathlib import Path
 from typing import Callable
 
 from hourbook.build.caches import RenderedClient
 from hourbook.build.spool import OnDisk
+from hourbook.build.spool import as_written
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
 from hourbook.render.restamp import restamped
@@ -31,13 +31,8 @@ def restamped_file(path: Path, sha256: str, old: Provenance, new: Provenance, lo
     """The page at `path`, which the last build wrote with digest `sha256` showing `old`, as it
     would be rendered showing `new`; None when it cannot be told (gone, changed by hand since, or
     not showing `old` where `base.html` puts it)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != sha256:
-        return None
-    return restamped(data, old, new, locale)
+    data = as_written(path, sha256)
+    return restamped(data, old, new, locale) if data is not None else None
 
 
 def restamped_site(out: Path, manifest: dict, old: Provenance, new: Provenance,

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,26 @@ class OnDisk:
     """A site file the last build wrote and nothing changed since: its digest, not its bytes."""
 
     sha256: str
+
+
+def as_written(path: str | Path, sha256: str, size: int | None = None) -> bytes | None:
+    """The bytes of the site's file at `path` while they are still those the last build wrote
+    (digest `sha256`; a file of another `size`, when given, is not even read); None when gone,
+    unreadable or changed since. What is now a link, a FIFO or a device is not what the build
+    wrote: never followed, never waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode) or (size is not None and status.st_size != size):
+                return None
+            data = file.read()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,7 +33,6 @@ tests/test_versions.py.
 
 from __future__ import annotations
 
-import copyreg
 import datetime
 import hashlib
 import pickle
@@ -42,13 +41,15 @@ from pathlib import Path
 from typing import Callable
 
 from hourbook.build.digests import code_digest
+from hourbook.build.digests import contracts_by_digest
 from hourbook.build.digests import digest_of
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
 from hourbook.build.record_store import RecordStore
+from hourbook.build.spool import as_written
 from hourbook.core.records import Contract
 from hourbook.core.records import PricedBooks
-from hourbook.load import listing
+from hourbook.render.html import templates_name
 
 KIND = "statement-versions"
 VERSION = re.compile(r'<span class="version">[^<]*</span>')
@@ -58,6 +59,10 @@ BLANK = '<span class="version"></span>'
 def content(page: str) -> str:
     """A statement page without the dates of its version."""
     return VERSION.sub(BLANK, page)
+
+
+def _sha256(page: str) -> str:
+    return hashlib.sha256(page.encode("utf-8")).hexdigest()
 
 
 class KeptVersions:
@@ -71,10 +76,12 @@ class KeptVersions:
             or not, templates, code; not the date).
         as_of: the build's as-of date.
         dated: the books' templates use the as-of date: it is part of every statement's digest.
+        contract_form: a contract's stable form (`caches.PricingCache.contract_form`, which keeps it).
     """
 
     def __init__(self, out: Path, manifest: dict[str, list], store: RecordStore | None = None, common: str = "",
-                 as_of: datetime.date | None = None, dated: bool = False):
+                 as_of: datetime.date | None = None, dated: bool = False,
+                 contract_form: Callable[[Contract], tuple] | None = None):
         self.out = f"{out}/"
         self.manifest = manifest
         self.as_of = as_of
@@ -84,9 +91,7 @@ class KeptVersions:
         # client id -> site path -> (digest of the inputs, sha256 of the page made of them), as read
         self.recorded: dict[str, dict[str, tuple[str, str]]] = {}
         self.now: dict[str, dict[str, tuple[str, str]]] = {}    # ... as this build made them
-        self.forms: dict[str, tuple] = {}               # contract id -> (contract, its stable form's digest)
-        # A contract holds sets, which pickle in an order that changes from one process to the next.
-        self.table = {**copyreg.dispatch_table, Contract: self._contract}
+        self.table = contracts_by_digest(contract_form)
         self.kept = 0                       # pages given as they were on disk, for tests
         self.unrendered = 0                 # ... of them, without rendering them
 
@@ -94,53 +99,50 @@ class KeptVersions:
         """The statement at `rel` (of `client`) made of `inputs` (the as-of date left out; the
         period still `in_progress` on that day shows it): the page on disk when it would read the
         same but for its version's date, else `render()`."""
+        if self.store is None:
+            return self(rel, render())
         day = self.as_of if in_progress or self.dated else None
         try:
             digest = values_digest(self.common, rel, day, inputs, table=self.table)
         except (pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
             return self(rel, render())      # not to be told by its digest: compared once rendered
-        if self.store is not None:
-            recorded = self._recorded(client).get(rel)
-            entry = self.manifest.get(rel)
-            # The page on disk is the one made of these inputs (not one a build that stopped before
-            # writing the site left there): its digest is the record's.
-            if recorded is not None and recorded[0] == digest and entry is not None and entry[0] == recorded[1]:
-                page = self.on_disk(rel)
-                if page is not None:
-                    self.kept += 1
-                    self.unrendered += 1
-                    self.now.setdefault(client, {})[rel] = recorded
-                    return page
-        page = self(rel, render())
-        self.now.setdefault(client, {})[rel] = (digest, hashlib.sha256(page.encode("utf-8")).hexdigest())
+        recorded = self._recorded(client).get(rel)
+        entry = self.manifest.get(rel)
+        # The page on disk is the one made of these inputs (not one a build that stopped before
+        # writing the site left there): its digest is the record's.
+        if recorded is not None and recorded[0] == digest and entry is not None and entry[0] == recorded[1]:
+            page = self.on_disk(rel)
+            if page is not None:
+                self.kept += 1
+                self.unrendered += 1
+                self.now.setdefault(client, {})[rel] = recorded
+                return page
+        page, sha256 = self._kept(rel, render())
+        self.now.setdefault(client, {})[rel] = (digest, sha256)
         return page
 
     def __call__(self, rel: str, page: str) -> str:
         """`page`, or the page on disk at `rel` when `page` is that page but for its version's date."""
+        return self._kept(rel, page)[0]
+
+    def _kept(self, rel: str, page: str) -> tuple[str, str]:
+        """`__call__`, with the sha256 of the page given."""
+        sha256 = _sha256(page)
         entry = self.manifest.get(rel)
-        if entry is None or '<span class="version">' not in page \
-                or hashlib.sha256(page.encode("utf-8")).hexdigest() == entry[0]:
-            return page
+        if entry is None or sha256 == entry[0] or '<span class="version">' not in page:
+            return page, sha256
         old = self.on_disk(rel)
-        if old is None or old == page or content(old) != content(page):
-            return page
+        if old is None or content(old) != content(page):
+            return page, sha256
         self.kept += 1
-        return old
+        return old, entry[0]
 
     def on_disk(self, rel: str) -> str | None:
-        """The page the last build wrote at `rel`, when it is still that page."""
+        """The page the last build wrote at `rel`, when it is still that page (`spool.as_written`)."""
         entry = self.manifest.get(rel)
-        if entry is None:
-            return None
+        data = as_written(self.out + rel, entry[0], entry[1]) if entry is not None else None
         try:
-            with open(self.out + rel, "rb") as file:
-                data = file.read()
-        except OSError:
-            return None
-        if hashlib.sha256(data).hexdigest() != entry[0]:
-            return None                     # not what the last build wrote
-        try:
-            return data.decode("utf-8")
+            return data.decode("utf-8") if data is not None else None
         except UnicodeDecodeError:
             return None
 
@@ -161,51 +163,24 @@ class KeptVersions:
             recorded = self.recorded[client] = data if valid else {}
         return recorded
 
-    def _contract(self, contract: Contract):
-        hit = self.forms.get(contract.id)
-        if hit is None or hit[0] is not contract:
-            hit = self.forms[contract.id] = (contract, values_digest(stable_form(contract)))
-        return str, (hit[1],)
-
 
 def record_name(client_id: str) -> str:
     """The record of a client's statement digests: named for the client, so that the next build finds it."""
     return digest_of(b"versions", client_id.encode("utf-8", "surrogatepass"))
 
 
-def dated_templates(root: Path) -> bool:
-    """Whether one of the books' own templates (templates/) names the as-of date: then every
-    statement's digest holds it (the date may show anywhere)."""
-    paths, problems = listing.list_folder(root, "templates")
-    if problems:
-        return True
-    for path in paths:
-        try:
-            if b"as_of" in path.read_bytes():
-                return True
-        except OSError:
-            return True
-    return False
+def kept_versions(root: Path, out: Path, state: dict, priced: PricedBooks, store: RecordStore | None, *, pdf: bool,
+                  templates: str, contract_form: Callable[[Contract], tuple] | None = None) -> KeptVersions | None:
+    """The versions of the site at `out` as the last build (`state`) wrote them, for a build of the
+    books at `root` (`priced`; with or without PDFs; `templates`: their templates' digest); None
+    when there is nothing to keep (no site, or the last build priced a later day).
 
-
-def site_versions(root: Path, out: Path, state: dict, priced: PricedBooks, store: RecordStore | None, pdf: bool,
-                  templates: str) -> KeptVersions | None:
-    """`kept_versions` for a build of the books at `root` into `out`, with or without PDFs, its
-    templates' digest `templates`."""
-    common = values_digest("statement", stable_form(priced.books.settings), pdf, templates, code_digest())
-    return kept_versions(out, state, priced, store, common, dated_templates(root))
-
-
-def kept_versions(out: Path, state: dict, priced: PricedBooks, store: RecordStore | None, common: str,
-                  dated: bool) -> KeptVersions | None:
-    """The versions of the site at `out` as the last build (`state`) wrote them, for a build of
-    `priced`; None when there is nothing to keep (no site, or the last build priced a later day).
-    The digests are read and recorded by a build as of a later day than the last (`store` is
-    used then only). The records of every client of the books are kept at the store's prune (a
-    forked process reads and writes those of the clients it renders).
-
-    Args:
-        common, dated: as for `KeptVersions`.
+    The digests are read and recorded by a build as of a later day than the last only: they cost
+    about a third of rendering a statement, and that build is the one that would render every
+    statement again for the date (on the same day a client's pages are kept whole when it did not
+    change, and its statements by `render.pages.STATEMENT_PAGES`). The records of every client of
+    the books are kept at the store's prune (a forked process reads and writes those of the
+    clients it renders).
     """
     if store is not None and store.used is not None:
         store.used.setdefault(KIND, set()).update(record_name(client.contract.id) for client in priced.clients)
@@ -213,8 +188,6 @@ def kept_versions(out: Path, state: dict, priced: PricedBooks, store: RecordStor
     last = state.get("as_of")
     if not manifest or not isinstance(last, str) or last > priced.as_of.isoformat():
         return None
-    # Digests cost about a third of rendering a statement: only a new day's build makes them, the
-    # build whose every statement is rendered again for the date (on the same day, a client's pages
-    # are kept whole when it did not change, and its statements by `render.pages.STATEMENT_PAGES`).
+    common = values_digest("statement", stable_form(priced.books.settings), pdf, templates, code_digest())
     return KeptVersions(out, manifest, store if last < priced.as_of.isoformat() else None, common, priced.as_of,
-                        dated)
+                        templates_name(root, (b"as_of",)), contract_form)

@@ -105,7 +105,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
                 owner: bool = True, documents: bool = True, environment=None,
                 to_pdf: Callable[[str], bytes] | None = None, report_of=client_report,
                 every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None,
-                version: Callable[[str, str], str] | None = None) -> dict[str, bytes]:
+                version=None) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders

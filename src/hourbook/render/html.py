@@ -42,6 +42,7 @@ from hourbook.render.client_words import format_days
 from hourbook.render.locale_files import language_words
 from hourbook.render.reflow import label_cells
 from hourbook.render.statement import format_hours_unit
+from hourbook.load import listing
 from hourbook.load.listing import books_place
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -109,6 +110,22 @@ def books_templates_folder(root: Path | None) -> Path | None:
     if not folder.is_dir() or not inside_books(folder, root) or os.path.samefile(folder, root):
         return None
     return folder
+
+
+def templates_name(root: Path, names: tuple[bytes, ...]) -> bool:
+    """Whether one of the books' own templates (templates/) holds one of `names` (also when one of
+    them cannot be read, or the folder is not what it should be: it may, for all that is known)."""
+    paths, problems = listing.list_folder(root, "templates")
+    if problems:
+        return True
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return True
+        if any(name in data for name in names):
+            return True
+    return False
 
 
 def template_folders(root: Path | None) -> list[Path]:

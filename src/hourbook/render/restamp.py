@@ -18,9 +18,9 @@ from pathlib import Path
 from markupsafe import escape
 
 from hourbook.git import Provenance
-from hourbook.load import listing
 from hourbook.render.filters import provenance_words
 from hourbook.render.html import load_messages
+from hourbook.render.html import templates_name
 
 _NAMES = (b"provenance", b"build_info")   # what a template that shows the provenance names
 
@@ -63,14 +63,4 @@ def _places(provenance: Provenance, messages) -> list[tuple[str, int]]:
 def shows_provenance(root: Path) -> bool:
     """Whether one of the books' own templates (templates/) names the provenance: then only rendering
     tells where a page shows it."""
-    paths, problems = listing.list_folder(root, "templates")
-    if problems:
-        return True
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return True
-        if any(name in data for name in _NAMES):
-            return True
-    return False
+    return templates_name(root, _NAMES)
