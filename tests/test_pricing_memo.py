@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hourbook.core import pricing
 from hourbook.core.late import plan_late
@@ -58,3 +60,23 @@ def test_kept_entry_figures_price_as_fresh_ones(tmp_path, monkeypatch, which):
     priced_entries = sum(len(statement.lines) > 0 for client in fresh.clients for statement in client.statements)
     assert priced_entries > 0
     assert len(hits) > kept_calls      # the memo was used: fewer entries priced from scratch
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["A", "B"]), st.integers(0, 600),
+                          st.integers(0, 1)), max_size=30),
+       st.integers(-1, 41))
+def test_what_a_block_had_used_by_a_day_is_the_sum_of_its_draws_up_to_it(draws, offset):
+    """`Ledger.used_on` (a bisection while draws come in date order, a pass when they do not, as late
+    approvals make them) gives the sum of the block's draws dated up to the day; `block_used` all of them."""
+    ledger = Ledger()
+    start = datetime.date(2026, 1, 1)
+    for days, block, minutes, incidents in draws:
+        ledger.draw(start + datetime.timedelta(days=days), block, minutes, incidents)
+    day = start + datetime.timedelta(days=offset)
+    for block in ("A", "B", "C"):
+        mine = [(start + datetime.timedelta(days=d), m, i) for d, b, m, i in draws if b == block]
+        assert ledger.used_on(block, day) == (sum(m for d, m, _ in mine if d <= day),
+                                              sum(i for d, _, i in mine if d <= day))
+        assert ledger.block_used(block) == (sum(m for _, m, _ in mine), sum(i for _, _, i in mine))
+    ordered = [start + datetime.timedelta(days=d) for d, *_ in draws]
+    assert ledger.in_order or any(b < a for a, b in zip(ordered, ordered[1:]))

@@ -7,7 +7,6 @@ quotes had used by then. `totals` is the one place statements and invoices add u
 
 from __future__ import annotations
 
-import bisect
 import datetime
 from decimal import Decimal
 
@@ -195,16 +194,7 @@ def block_states(contract: Contract, start: datetime.date, end: datetime.date, l
     for block in order:
         if block.bought > end or (block.expires is not None and block.expires < start):
             continue
-        running = ledger.running.get(block.id)
-        if running is None:
-            used = used_incidents = 0
-        elif ledger.in_order:
-            drawn = bisect.bisect_right(running[0], end)
-            used, used_incidents = (running[1][drawn - 1], running[2][drawn - 1]) if drawn else (0, 0)
-        else:
-            draws = [(m, i) for day, m, i in ledger.draws_by_block.get(block.id, ()) if day <= end]
-            used = sum(m for m, _ in draws)
-            used_incidents = sum(i for _, i in draws)
+        used, used_incidents = ledger.used_on(block.id, end)
         # What the block gave before the books begin counts as used from the day it was bought.
         if block.incidents is not None:
             used_incidents += block.used_before

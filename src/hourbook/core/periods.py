@@ -22,6 +22,7 @@ def period_of(day: datetime.date, kind: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
+@functools.lru_cache(maxsize=1 << 12)      # a few hundred periods, asked for by every statement
 def bounds(period: str) -> tuple[datetime.date, datetime.date]:
     """First and last day of a period name.
 

@@ -364,22 +364,25 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: Ledger) -> list[tup
     """
     parts = []
     need = billable
-    tickets = [tag for tag in entry.tags if tag.startswith(TICKET_PREFIX)]
+    day = entry.date
+    tickets = None                          # the entry's `#ticket-…` tags, once a pack asks
     order = ledger.orders.get(id(blocks))
     if order is None:
         order = ledger.orders[id(blocks)] = draw_order(blocks)
     for block in order:
         if need <= 0:
             break
-        if not block.usable(entry.date):
+        if not block.usable(day):
             continue
         used_minutes, used_incidents = ledger.used_by(block)
         if block.incidents is not None:
+            if tickets is None:
+                tickets = [tag for tag in entry.tags if tag.startswith(TICKET_PREFIX)]
             known = [t for t in tickets if ledger.tickets.get(t) == block.id]
             if known:
-                ledger.draw(entry.date, block.id, need, 0)
+                ledger.draw(day, block.id, need, 0)
             elif used_incidents < block.incidents:
-                ledger.draw(entry.date, block.id, need, 1)
+                ledger.draw(day, block.id, need, 1)
                 for ticket in tickets:
                     ledger.tickets.setdefault(ticket, block.id)
             else:
@@ -390,7 +393,7 @@ def draw_blocks(entry: Entry, blocks, billable: int, ledger: Ledger) -> list[tup
         take = min(need, block.minutes - used_minutes)
         if take <= 0:
             continue
-        ledger.draw(entry.date, block.id, take, 0)
+        ledger.draw(day, block.id, take, 0)
         parts.append((block.id, take))
         need -= take
     return parts

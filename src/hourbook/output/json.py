@@ -321,6 +321,22 @@ def _lines_text(lines, currency: str) -> str:
     return "[" + _I6 + ("," + _I6).join(parts) + _I5 + "]"
 
 
+def _prepaid_text(states) -> str:
+    """A statement's "prepaid" list at depth 5: `json_text([block_json(state), ...], 5)`."""
+    parts = []
+    for state in states:
+        block = state.block
+        text = (f'{{{_I7}"id": {_encode_string(block.id)},{_I7}"used_minutes": {state.used_minutes},'
+                f'{_I7}"remaining_minutes": {state.remaining_minutes},'
+                f'{_I7}"expired_minutes": {state.expired_minutes}')
+        if block.incidents is not None:
+            text += (f',{_I7}"incidents": {block.incidents},{_I7}"used_incidents": {state.used_incidents},'
+                     f'{_I7}"remaining_incidents": {state.remaining_incidents},'
+                     f'{_I7}"expired_incidents": {state.expired_incidents}')
+        parts.append(text + _I6 + "}")
+    return "[" + _I6 + ("," + _I6).join(parts) + _I5 + "]"
+
+
 def statement_text(statement: Statement, currency: str) -> str:
     """`json_text(statement_json(statement, currency), 4)`, by template but for prepaid blocks and quotes."""
     unit = quantum(currency)
@@ -340,7 +356,7 @@ def statement_text(statement: Statement, currency: str) -> str:
             f'{_I6}"no_charge": {minutes.no_charge},{_I6}"held": {minutes.held},{_I6}"quote": {minutes.quote},'
             f'{_I6}"uncovered": {minutes.uncovered}{_I5}}},{_I5}"prepaid": ')
     # Most statements have neither blocks nor quotes: `json_text([], 5)` is "[]", written without the call.
-    prepaid = json_text([block_json(state) for state in statement.prepaid], 5) if statement.prepaid else "[]"
+    prepaid = _prepaid_text(statement.prepaid) if statement.prepaid else "[]"
     quotes = json_text([quote_json(state) for state in statement.quotes], 5) if statement.quotes else "[]"
     return text + prepaid + "," + _I5 + '"quotes": ' + quotes + _INDENTS[4] + "}"
 
