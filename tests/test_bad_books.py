@@ -62,12 +62,14 @@ def _unreadable_logbook(monkeypatch, root: Path) -> None:
 
     target = root / "logbook" / "2026-11.md"
 
+    real = os.open
+
     def refusing_open(path, *args, **kwargs):
         if Path(path) == target:
             raise PermissionError(13, "Permission denied", str(path))
-        return open(path, *args, **kwargs)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(files, "open", refusing_open, raising=False)     # what load.files.read_file opens with
+    monkeypatch.setattr(files.os, "open", refusing_open)     # what load.files.read_file opens with
 
 
 def _lower_limit(name: str, value: int):

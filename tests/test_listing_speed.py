@@ -1,5 +1,5 @@
 """The per-file shortcuts of a new process on books of many small logbooks, each pinned to the plain
-way it stands in for: `listing.child_path` to `/`, `listing.has_suffix` to `os.path.splitext`,
+way it stands in for: `listing.child_path` to `/`, `file_kind.has_suffix` to `os.path.splitext`,
 the listing's own names and sizes to the properties worked out from scratch, `FileIndex.digests`
 to `FileIndex.digest`, `DiskLogbookCache.load_files` to its file-by-file `__call__`, and watch's
 inputs digest by runs of files to the one made from scratch."""
@@ -30,6 +30,7 @@ from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.file_index import FileIndex
 from hourbook.build.record_store import RecordStore
 from hourbook.build.cache_folder import CACHE_DIR
+from hourbook.load import file_kind
 from hourbook.load import listing
 from hourbook.load import relisting
 from hourbook.load.books import load_logbook
@@ -48,8 +49,9 @@ def test_a_child_path_is_the_folder_slash_the_name(folder, name):
 
 @given(name=st.text(st.sampled_from("ab.MDmdyamlYAML~#-"), min_size=1, max_size=10))
 def test_has_suffix_is_splitexts_extension(name):
-    for suffixes in (listing.LOGBOOK_SUFFIXES, listing.CONTRACT_SUFFIXES):
-        assert listing.has_suffix(name, suffixes) == (os.path.splitext(name)[1].lower() in suffixes)
+    for suffixes in (file_kind.LOGBOOK_SUFFIXES, file_kind.CONTRACT_SUFFIXES):
+        assert file_kind.has_suffix(name, suffixes) == (os.path.splitext(name)[1].lower() in suffixes)
+    assert file_kind.is_yaml(f"logbook/{name}") == (os.path.splitext(name)[1].lower() in (".yaml", ".yml"))
 
 
 def without_known_properties(listed: listing.BooksFiles) -> listing.BooksFiles:

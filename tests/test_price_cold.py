@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import time
 from collections import Counter
 
@@ -43,13 +44,19 @@ def run(root, jobs: int = 1) -> str:
 
 @pytest.fixture
 def opened(monkeypatch):
-    """Each file the loader and the file index open, counted by name."""
+    """Each file the loader (`os.open`) and the file index (`open`) open, counted by name."""
     counts: Counter = Counter()
-    for module in (files, file_index):
-        def counting(name, *args, _open=open, **kwargs):
-            counts[str(name)] += 1
-            return _open(name, *args, **kwargs)
-        monkeypatch.setattr(module, "open", counting, raising=False)
+
+    def counting(name, *args, _open=open, **kwargs):
+        counts[str(name)] += 1
+        return _open(name, *args, **kwargs)
+
+    def counting_descriptor(name, *args, _open=os.open, **kwargs):
+        counts[str(name)] += 1
+        return _open(name, *args, **kwargs)
+
+    monkeypatch.setattr(file_index, "open", counting, raising=False)
+    monkeypatch.setattr(files.os, "open", counting_descriptor)
     return counts
 
 

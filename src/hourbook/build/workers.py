@@ -37,6 +37,7 @@ from hourbook.core.records import Source
 from hourbook.load import files
 from hourbook.load import limits
 from hourbook.load.books import load_logbook
+from hourbook.load.file_kind import is_yaml
 from hourbook.load import listing
 
 PARALLEL_LOAD_BYTES = 500_000       # price --json parses the logbooks on every core from this many bytes
@@ -141,14 +142,18 @@ class ForkedLogbooks:
     the same as this process would read.
     """
 
-    def __init__(self, pool: ProcessPoolExecutor, chunks: list[list[Path]], claims: Claims, futures: list):
+    def __init__(self, pool: ProcessPoolExecutor, files: list[tuple[Path, str]], chunks: list[range],
+                 claims: Claims, futures: list):
         self.pool = pool
-        self.chunks = chunks
+        self.files = files                  # (path, shown name) of each logbook, in order
+        self.chunks = chunks                # each chunk's files, as a range of `files`
         self.claims = claims
         self.futures = futures
-        self.chunk_of = {path: index for index, paths in enumerate(chunks) for path in paths}
+        # `str` of each path -> (its chunk, its place in it): two names may show the same, never two paths
+        self.chunk_of = {os.fspath(files[index][0]): (chunk, place) for chunk, indexes in enumerate(chunks)
+                         for place, index in enumerate(indexes)}
         self.here: dict[int, bool] = {}     # chunk -> parsed here (claimed in order, or taken from the end)
-        self.read: dict[str, tuple] = {}    # path -> (entries, diagnostics): what was read ahead
+        self.read: dict[str, tuple] = {}    # `str` of a path -> (entries, diagnostics): what was read ahead
 
     @classmethod
     def start(cls, root: Path, jobs: int, listed: listing.BooksFiles) -> ForkedLogbooks | None:
@@ -161,32 +166,36 @@ class ForkedLogbooks:
         total = sum(sizes)
         if total < PARALLEL_LOAD_BYTES or total > limits.MAX_LOGBOOK_BYTES or _ENTRY_FIELDS[3] != "source.line":
             return None
+        files = list(zip(paths, listed.logbook_names_from(root)))
         # Chunks of about the same work: a YAML byte costs YAML_COST times a Markdown one, and every file
         # FILE_COST bytes' worth (opening and reading it), so that many small files weigh what they cost.
-        weights = [FILE_COST + size * (YAML_COST if path.suffix.lower() in (".yaml", ".yml") else 1)
-                   for path, size in zip(paths, sizes)]
+        weights = [FILE_COST + size * (YAML_COST if is_yaml(rel) else 1)
+                   for (_, rel), size in zip(files, sizes)]
         count = min(len(paths), jobs * CHUNKS_PER_PROCESS)
-        chunks, done, whole = [[]], 0, sum(weights)
-        for path, weight in zip(paths, weights):
-            if chunks[-1] and done * count >= whole * len(chunks):
-                chunks.append([])
-            chunks[-1].append(path)
+        starts, done, whole = [0], 0, sum(weights)
+        for index, weight in enumerate(weights):
+            if index > starts[-1] and done * count >= whole * len(starts):
+                starts.append(index)
             done += weight
+        chunks = [range(first, last) for first, last in zip(starts, starts[1:] + [len(files)])]
         claims = Claims(len(chunks))
-        pool = fork_pool(jobs - 1, claims=claims)
+        # The processes inherit the files and the chunks; only a chunk's number is sent (the names
+        # of 88 000 small logbooks took a third of a second to send).
+        pool = fork_pool(jobs - 1, claims=claims, logbooks=(root, files, chunks))
         if pool is None:
             return None
-        futures = [pool.submit(_load_chunk_forked, str(root), index, [str(p) for p in chunk])
-                   for index, chunk in enumerate(chunks)]
-        return cls(pool, chunks, claims, futures)
+        futures = [pool.submit(_load_chunk_forked, chunk) for chunk in range(len(chunks))]
+        return cls(pool, files, chunks, claims, futures)
 
     def __call__(self, root: Path, path: Path, rel: str, load):
         """The entries and diagnostics of one logbook: parsed here, or by the process that had it."""
-        chunk = self.chunk_of.get(path)
-        if chunk is None:
+        key = os.fspath(path)
+        found = self.chunk_of.get(key)
+        if found is None:
             return load(root, path, rel)
-        if path in self.read:
-            return self.read.pop(path)
+        if key in self.read:
+            return self.read.pop(key)
+        chunk, place = found
         here = self.here.get(chunk)
         if here is None:
             here = self.here[chunk] = self.claims.claim(chunk)
@@ -199,11 +208,12 @@ class ForkedLogbooks:
                 break
             if self.claims.claim(spare):
                 self.here[spare] = True
-                for spare_path in self.chunks[spare]:
-                    self.read[spare_path] = load(root, spare_path, listing.relative(root, spare_path))
-        rows, diagnostics, read = future.result().pop(str(path))
+                for index in self.chunks[spare]:
+                    spare_path, spare_rel = self.files[index]
+                    self.read[os.fspath(spare_path)] = load(root, spare_path, spare_rel)
+        rows, diagnostics, read = future.result()[place]
         if read is not None:
-            files.record_read(str(path), *read)
+            files.record_read(key, *read)
         return [Entry(row[0], row[1], row[2], Source(rel, row[3]), *row[4:]) for row in rows], diagnostics
 
     def close(self) -> None:
@@ -217,16 +227,19 @@ class ForkedLogbooks:
 _ENTRY_FIELDS = tuple("source.line" if f.name == "source" else f.name for f in dataclasses.fields(Entry))
 
 
-def _load_chunk_forked(root: str, chunk: int, paths: list[str]) -> dict | None:
-    """In a forked process: a chunk of logbooks, if no process has claimed it yet: path -> (entry fields
-    with the source's line for the source, diagnostics, what `files.recorded_reads` noted of the file or
-    None); None when another process has it."""
+def _load_chunk_forked(chunk: int) -> list | None:
+    """In a forked process: a chunk of the logbooks handed down, if no process has claimed it yet:
+    for each of its files in order, (entry fields with the source's line for the source,
+    diagnostics, what `files.recorded_reads` noted of the file or None); None when another
+    process has it."""
     if not handed_down("claims").claim(chunk):
         return None
+    root, logbooks, chunks = handed_down("logbooks")
     fields = attrgetter(*_ENTRY_FIELDS)
-    result = {}
+    result = []
     with no_cyclic_gc(), files.recorded_reads() as reads:
-        for path in paths:
-            entries, diagnostics = load_logbook(Path(root), Path(path), listing.relative(Path(root), Path(path)))
-            result[path] = ([fields(entry) for entry in entries], diagnostics, reads.get(path))
+        for index in chunks[chunk]:
+            path, rel = logbooks[index]
+            entries, diagnostics = load_logbook(root, path, rel)
+            result.append(([fields(entry) for entry in entries], diagnostics, reads.get(os.fsdecode(path))))
     return result

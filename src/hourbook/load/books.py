@@ -24,6 +24,7 @@ from hourbook.load.files import read_file
 from hourbook.load.files import readable_name
 from hourbook.load.listing import SETTINGS_FILE
 from hourbook.load.listing import BooksFiles
+from hourbook.load.file_kind import is_yaml
 from hourbook.load.listing import list_books
 from hourbook.load.listing import relative
 from hourbook.load.markdown_logbook import parse_markdown_logbook
@@ -69,7 +70,7 @@ def _load_books(root: Path, logbook_cache, contract_cache, listed: BooksFiles,
     files = [SETTINGS_FILE] if listed.settings else []
     payments = load_payments(root, listed.payments, diags)
     files += [relative(root, p) for p in listed.contracts]
-    files += listed.logbook_names if listed.root == root else [relative(root, p) for p in listed.logbooks]
+    files += listed.logbook_names_from(root)
     files += [relative(root, p) for p in listed.payments]
     books = Books(settings=settings, contracts=tuple(contracts), entries=entries, files=tuple(files),
                   payments=tuple(payments), broken_clients=frozenset(broken))
@@ -89,7 +90,7 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
             `cache.load_all(...)` (entries, diagnostics) or None (`caches.LogbookCache`).
     """
     entries: list[Entry] = []
-    named = listed.logbook_names if listed.root == root else [relative(root, path) for path in listed.logbooks]
+    named = listed.logbook_names_from(root)
     sizes = listed.logbook_sizes
     if listed.root == root:
         files = listed.printable_logbooks           # (88 000 small logbooks: worked out once a listing)
@@ -134,6 +135,6 @@ def load_logbook(root: Path, path: Path, rel: str) -> tuple[list[Entry], list[Di
     text = read_file(root, path, diags)
     if text is None:
         return [], list(diags)
-    if path.suffix.lower() in (".md", ".markdown"):
-        return parse_markdown_logbook(text, rel, diags), list(diags)
-    return parse_yaml_logbook(text, rel, diags), list(diags)
+    if is_yaml(path):
+        return parse_yaml_logbook(text, rel, diags), list(diags)
+    return parse_markdown_logbook(text, rel, diags), list(diags)

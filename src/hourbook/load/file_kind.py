@@ -1,9 +1,16 @@
-"""What a file is, from its stat mode, in words for a message: the listing, the register, the
-link secret and the site folder name what they find where a file or folder should be."""
+"""What a file is: from its stat mode, in words for a message (the listing, the register, the
+link secret and the site folder name what they find where a file or folder should be); from
+its name, which books file it can be (a logbook in Markdown or YAML, a contract)."""
 
 from __future__ import annotations
 
+import os
 import stat
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+YAML_SUFFIXES = (".yaml", ".yml")
+LOGBOOK_SUFFIXES = MARKDOWN_SUFFIXES + YAML_SUFFIXES
+CONTRACT_SUFFIXES = YAML_SUFFIXES           # any case: the loader asks for `.yaml` written as such
 
 _KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
           (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
@@ -19,3 +26,15 @@ def file_kind(mode: int, fifo: str = "a named pipe (FIFO)") -> str:
     if stat.S_ISFIFO(mode):
         return fifo
     return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether a file name's extension (`os.path.splitext`'s, any case) is one of `suffixes`: a
+    dot after at least one character that is not a dot. Asked of every name of the books."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in suffixes and name[:dot].strip(".") != ""
+
+
+def is_yaml(path) -> bool:
+    """Whether a file (a path, or its text) is YAML by its name: `.yaml` or `.yml`, any case."""
+    return has_suffix(os.path.basename(path), YAML_SUFFIXES)

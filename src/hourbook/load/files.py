@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from hourbook.load import limits
+from hourbook.load.file_kind import is_yaml
 from hourbook.load.listing import relative
 from hourbook.load.listing import stat_mark
 from hourbook.load.problems import Problems
@@ -69,17 +70,22 @@ def read_file(root: Path, path: Path, diags: Problems) -> str | None:
     Returns:
         The text with `\\n` line ends, or None.
     """
-    yaml_file = path.suffix.lower() in (".yaml", ".yml")
+    yaml_file = is_yaml(path)
     limit = limits.MAX_YAML_BYTES if yaml_file else limits.MAX_FILE_BYTES
     try:
-        with open(path, "rb") as handle:    # one open and its fstat: thousands of small files a build
-            info = os.fstat(handle.fileno())
+        # The descriptor itself, not a file object: thousands of small logbooks a build, and the
+        # buffered file object cost more than the reading.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            info = os.fstat(descriptor)
             size = info.st_size
             if size <= limit:
-                data = handle.read()
+                data = _read_up_to(descriptor, size, limit)
                 if _RECORDS and len(data) == size:
                     record_read(os.fsdecode(path), stat_mark(info), content_digest(data))
                 size = len(data)  # the file may have grown, or be one whose size stat does not tell
+        finally:
+            os.close(descriptor)
         if size > limit:
             rel = relative(root, path)
             kind = "YAML files" if yaml_file else "files"
@@ -106,6 +112,21 @@ def read_file(root: Path, path: Path, diags: Problems) -> str | None:
     if data.translate(None, _PLAIN_BYTES) and not report_controls(text, relative(root, path), diags):
         return None
     return text
+
+
+def _read_up_to(descriptor: int, size: int, limit: int) -> bytes:
+    """The bytes of an open file to its end, or the first `limit + 1` of them (then it is too big).
+
+    `size` is what `stat` said: a file read at once is two reads, the second finding its end."""
+    parts, total = [], 0
+    while total <= limit:
+        want = size + 1 - total if total <= size else 1 << 16
+        chunk = os.read(descriptor, min(want, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 # Bytes that are neither a control character nor the start of one in UTF-8 (C1 controls begin

@@ -22,17 +22,19 @@ from dataclasses import field
 from pathlib import Path
 from typing import Callable
 from typing import Iterable
+from typing import Sequence
 
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Diagnostic
+from hourbook.load.file_kind import CONTRACT_SUFFIXES
+from hourbook.load.file_kind import LOGBOOK_SUFFIXES
 from hourbook.load.file_kind import file_kind
+from hourbook.load.file_kind import has_suffix
 from hourbook.load.problems import Problems
 
 SETTINGS_FILE = "hourbook.yaml"
 BOOKS_PARTS = (SETTINGS_FILE, "contracts", "logbook", "templates", "payments")   # what hourbook reads as the books
 SECRET_FILE = ".hourbook-secret"            # the link secret (hourbook.site.secret): no link may lead to it
-LOGBOOK_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
-CONTRACT_SUFFIXES = (".yaml", ".yml")       # any case: the loader asks for `.yaml` written as such
 
 
 class ListingStopped(Exception):
@@ -82,6 +84,11 @@ class BooksFiles:
         """Each logbook's path as diagnostics show it (`relative`)."""
         return tuple(shown(self.posix_name(path)) for path in self.logbooks)
 
+    def logbook_names_from(self, root: Path) -> Sequence[str]:
+        """`logbook_names` of the books read from `root`: the listing's own, worked out once, when
+        it listed that folder (as every command does)."""
+        return self.logbook_names if self.root == root else [relative(root, path) for path in self.logbooks]
+
     @functools.cached_property
     def printable_logbooks(self) -> tuple[tuple[Path, str], ...] | None:
         """(path, shown name) of each logbook when every name is printable, else None (the loader
@@ -110,13 +117,6 @@ class _Folder:
     skipped: Callable[[str], bool]          # a name that is not part of the books (hidden, backups)
     recursive: bool
     once: bool                              # a file reached twice (by a link) is an error: it would count twice
-
-
-def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
-    """Whether a file name's extension (`os.path.splitext`'s, any case) is one of `suffixes`: a
-    dot after at least one character that is not a dot. Asked of every name of the books."""
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in suffixes and name[:dot].strip(".") != ""
 
 
 def _is_logbook(name: str) -> bool:
