@@ -25,7 +25,6 @@ from babel import Locale
 from babel import UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
-from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import format_percent
 from markupsafe import Markup
@@ -34,6 +33,7 @@ from markupsafe import escape
 from hourbook.core.money import round_money
 from hourbook.core.records import HOURS_CLOCK
 from hourbook.core.records import HOURS_DECIMAL
+from hourbook.render.money_text import currency_writer
 
 if TYPE_CHECKING:
     from hourbook.git import Provenance
@@ -83,7 +83,11 @@ def _remembered(function):
 
     @functools.wraps(function)
     def remembered(*args):
-        key = tuple((Decimal, arg.as_tuple()) if type(arg) is Decimal else arg for arg in args)
+        key = args
+        for arg in args:
+            if type(arg) is Decimal:    # (a Decimal's text is its digits, sign and exponent, exactly)
+                key = tuple([(Decimal, str(arg)) if type(arg) is Decimal else arg for arg in args])
+                break
         try:
             return cache[key]
         except KeyError:
@@ -161,8 +165,14 @@ def plural_key(messages: Mapping[str, str], key: str, count: int, locale: str) -
 
 @_remembered
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
-    """`1.234,50 €` (es), `€1,234.50` (en): half up to the minor unit, then Babel."""
-    return format_currency(round_money(amount, currency), currency, locale=_babel(locale))
+    """`1.234,50 €` (es), `€1,234.50` (en): half up to the minor unit, then as Babel writes it
+    (`money_text.currency_writer`: Babel's layout, read once a currency and locale)."""
+    return _money_writer(currency, locale)(round_money(amount, currency))
+
+
+@_remembered
+def _money_writer(currency: str, locale: str):
+    return currency_writer(currency, _babel(locale))
 
 
 def hours_of(minutes: int) -> Decimal:

@@ -29,6 +29,7 @@ clients. base.html and invoice.html pass their content through `label_cells`.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ NAMED_COLUMNS = 12       # the columns named in a table's style (style.css sets 
 TAG = re.compile(r"<[^>]*>")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     at: int                  # where an attribute goes in the cell's start tag
     header: bool
@@ -62,7 +63,7 @@ class _Cell:
     filled: bool = False     # a table inside it
 
 
-@dataclass
+@dataclass(slots=True)
 class _Table:
     at: int
     styled: bool = False     # a `style` of its own: its cells are labelled one by one
@@ -77,8 +78,6 @@ class _Table:
 def _close_cell(page: str, table: _Table, end: int, inserts: list[tuple[int, str]]) -> None:
     """The cell open in `table` ends at `end`: a header's words are kept, a body cell labelled."""
     cell, table.cell = table.cell, None
-    if cell is None:
-        return
     if table.in_head:
         words = " ".join(html.unescape(TAG.sub(" ", page[cell.start:end])).split())
         table.head_row += [words] + [""] * (cell.span - 1)
@@ -88,9 +87,15 @@ def _close_cell(page: str, table: _Table, end: int, inserts: list[tuple[int, str
         return
     elif cell.span == 1 and cell.column < len(table.headers) and table.headers[cell.column]:
         if table.styled or cell.index != cell.column or cell.column >= NAMED_COLUMNS:
-            inserts.append((cell.at, f' data-label="{html.escape(table.headers[cell.column], quote=True)}"'))
+            inserts.append((cell.at, _label(table.headers[cell.column])))
     elif any(table.headers):
         inserts.append((cell.at, " data-nolabel"))
+
+
+@functools.lru_cache(maxsize=4096)     # a site's tables have a few hundred column names
+def _label(name: str) -> str:
+    """A cell's `data-label` attribute naming its column."""
+    return f' data-label="{html.escape(name, quote=True)}"'
 
 
 def _names(headers: list[str]) -> str:
@@ -110,46 +115,52 @@ def _insertions(page: str) -> list[tuple[int, str]]:
     """Where each attribute goes, as (offset in the page, text)."""
     tables: list[_Table] = []
     inserts: list[tuple[int, str]] = []
+    table = None                                         # the innermost open table (`tables[-1]`)
     for match in TOKENS.finditer(page):
-        _, slash, tag, attributes = match.groups()
-        if tag is None:                                  # a comment, a script, a style
+        if match.lastindex != 4:                         # a comment, a script, a style, a chart's table
             continue
-        closing, tag = slash == "/", tag.lower()
-        table = tables[-1] if tables else None
+        slash, tag, attributes = match.group(2, 3, 4)
+        if not tag.islower():
+            tag = tag.lower()
         if tag == "table":
-            if not closing:
+            if not slash:
                 if table is not None and table.cell is not None:
                     table.cell.filled = True
-                tables.append(_Table(at=match.end() - 1, styled=STYLE.search(attributes) is not None))
+                table = _Table(at=match.end() - 1, styled=STYLE.search(attributes) is not None)
+                tables.append(table)
             elif table is not None:
-                _close_cell(page, table, match.start(), inserts)
+                if table.cell is not None:
+                    _close_cell(page, table, match.start(), inserts)
                 tables.pop()
                 if any(table.headers):
                     named = "" if table.styled else f' style="{_names(table.headers)}"'
                     inserts.append((table.at, f" data-reflow{named}"))
+                table = tables[-1] if tables else None
             continue
         if table is None:
             continue
         if table.cell is not None:
             _close_cell(page, table, match.start(), inserts)
-        if tag == "thead":
-            if closing:
+        if tag == "td" or tag == "th":
+            if not slash:
+                span = COLSPAN.search(attributes) if "colspan" in attributes.lower() else None
+                count = max(int(span.group(1)), 1) if span else 1
+                end = match.end()
+                table.cell = _Cell(end - (2 if page[end - 2] == "/" else 1), tag == "th", table.column,
+                                   table.index, count, end)
+                table.column += count
+                table.index += 1
+        elif tag == "tr":
+            if not slash:
+                table.column = table.index = 0
+                if table.in_head:
+                    table.head_row = []
+        elif tag == "thead":
+            if slash:
                 table.headers = table.head_row
-            table.in_head = not closing
-        elif tag in ("tbody", "tfoot"):
+            table.in_head = not slash
+        else:                                            # tbody, tfoot
             table.in_head = False
-        elif tag == "tr" and not closing:
-            table.column = table.index = 0
-            if table.in_head:
-                table.head_row = []
-        elif tag in ("td", "th") and not closing:
-            span = COLSPAN.search(attributes) if "colspan" in attributes.lower() else None
-            count = max(int(span.group(1)), 1) if span else 1
-            at = match.end() - (2 if match.group(0).endswith("/>") else 1)
-            table.cell = _Cell(at=at, header=tag == "th", column=table.column, index=table.index, span=count,
-                               start=match.end())
-            table.column += count
-            table.index += 1
     return inserts
 
 
