@@ -31,6 +31,7 @@ class Ledger:
     # (id(term), kind, minutes, tags, amount) -> `pricing.entry_figures`: what an entry costs before
     # anything is drawn depends on no more, and the same few recur on every line.
     figures: dict = field(default_factory=dict)
+    zeros: dict = field(default_factory=dict)                                # currency -> zero in its minor unit
 
     def block_used(self, block_id: str) -> tuple[int, int]:
         """(minutes, incidents) the block has given so far."""

@@ -296,25 +296,28 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
     if figures is None:
         figures = ledger.figures[key] = entry_figures(entry, term, currency)
     rate, surcharge, billable, value, reason = figures
-
-    def whole(status: str, reason: str | None, amount: Decimal = ZERO) -> list[Line]:
-        return [Line(entry, status, reason, entry.minutes, billable, rate, value,
-                     round_money(amount, currency), surcharge=surcharge)]
-
+    zero = ledger.zeros.get(currency)
+    if zero is None:
+        zero = ledger.zeros[currency] = round_money(ZERO, currency)
     # No-charge before held: free work is free whoever asked (the requester stays on the line,
     # and the owner's dashboard still lists it: render.dashboard.free_but_held).
     if reason:
-        return whole(NO_CHARGE, reason)
+        return [Line(entry, NO_CHARGE, reason, entry.minutes, billable, rate, value, zero, surcharge=surcharge)]
     reason = held_reason(entry, contract)
     if reason:
-        return whole(HELD, reason)
+        return [Line(entry, HELD, reason, entry.minutes, billable, rate, value, zero, surcharge=surcharge)]
     quote = entry_quote(entry, contract)
     if quote is not None:
         ledger.quote_work.append((entry.date, quote.id, entry.minutes))
-        return whole(QUOTE, None)
+        return [Line(entry, QUOTE, None, entry.minutes, billable, rate, value, zero, surcharge=surcharge)]
     if entry.kind == EXPENSE:
-        return whole(BILLED, None, value)
+        return [Line(entry, BILLED, None, entry.minutes, billable, rate, value, round_money(value, currency),
+                     surcharge=surcharge)]
     parts = cover_parts(entry, term, contract, period, billable, ledger)
+    if not parts:
+        status = BILLED if rate is not None else UNCOVERED
+        return [Line(entry, status, None, entry.minutes, billable, rate, value,
+                     round_money(value, currency) if status == BILLED else zero, surcharge=surcharge)]
     covered = sum(minutes for _, minutes in parts)
     rest = billable - covered
     lines = []
@@ -323,12 +326,12 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
         last = index == len(parts) - 1 and rest == 0
         logged = logged_left if last else min(logged_left, minutes)
         logged_left -= logged
-        part_value = time_value(minutes, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency)
-        lines.append(Line(entry, COVERED, None, logged, minutes, rate, part_value, round_money(ZERO, currency), cover,
-                          surcharge))
-    if rest > 0 or not parts:
-        rest_value = value if not parts else (
-            time_value(rest, rate, surcharge, currency) if rate is not None else round_money(ZERO, currency))
+        # A part of all the billable minutes is worth the entry's value, worked out once already.
+        part_value = value if minutes == billable else (
+            time_value(minutes, rate, surcharge, currency) if rate is not None else zero)
+        lines.append(Line(entry, COVERED, None, logged, minutes, rate, part_value, zero, cover, surcharge))
+    if rest > 0:
+        rest_value = time_value(rest, rate, surcharge, currency) if rate is not None else zero
         status = BILLED if rate is not None else UNCOVERED
         amount = rest_value if status == BILLED else ZERO
         lines.append(Line(entry, status, None, logged_left, rest, rate, rest_value, round_money(amount, currency),
