@@ -31,9 +31,12 @@ makes the books dirty), then times, as separate processes, from start to exit:
   statements in one warm process (BENCH_ROWS=site: only the clean build and
   these two rows);
 - at 100 000 entries, the same work in many small files (`generate.py
-  --small-files`: a Markdown logbook a day and client, some 88 000 files): the
-  clean build, the append rebuild and watch's edit, against hledger on the same
-  sessions (BENCH_SMALL_FILES=0 leaves it out).
+  --small-files`: a Markdown logbook a day and client, some 88 000 files): cold
+  `price --json`, the clean build, the append rebuild and watch's edit, against
+  hledger on the same sessions (BENCH_SMALL_FILES=0 leaves it out);
+- at 100 000 entries, books of other contract kinds only (BENCH_MIX, default
+  `prepaid,incidents`: `generate.py --profiles`): cold `price --json` against
+  hledger on their sessions (BENCH_MIX= leaves it out).
 
 Then, on smaller books (BENCH_PDF_ENTRIES / BENCH_PDF_CLIENTS, default 5000
 entries for 20 clients, the books of issue #16's `git commit` target; 0
@@ -170,8 +173,10 @@ def clean(books: Path, *, site: bool = True, cache: bool = True) -> None:
 # --------------------------------------------------------------- books
 
 
-def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_files: bool = False) -> Path:
-    books = work / f"books-{entries}-{clients}-{seed}{'-small' if small_files else ''}"
+def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_files: bool = False,
+                 profiles: str = "") -> Path:
+    books = work / (f"books-{entries}-{clients}-{seed}{'-small' if small_files else ''}"
+                    + (f"-{profiles.replace(',', '-')}" if profiles else ""))
     manifest = books / "bench.json"
     if manifest.is_file():
         if not (books / ".git").is_dir():        # books of a run before they were kept in git
@@ -181,7 +186,8 @@ def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_fi
     print(f"bench: generating {entries} entries for {clients} clients into {books}", file=sys.stderr)
     result = subprocess.run([sys.executable, str(HERE / "generate.py"), "--entries", str(entries), "--clients",
                              str(clients), "--seed", str(seed), "--out", str(books),
-                             *(["--small-files"] if small_files else [])],
+                             *(["--small-files"] if small_files else []),
+                             *(["--profiles", profiles] if profiles else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
@@ -298,7 +304,8 @@ def bench_size(books: Path, size: int, runs: int, as_of: str, watch: bool, build
 
 def bench_small_files(books: Path, runs: int, as_of: str, watch: bool) -> dict:
     """The same work in many small files (`generate.py --small-files`): hledger on its sessions,
-    the clean build (once), the new-process build after appending one entry, and watch's edit."""
+    cold `price --json`, the clean build (once), the new-process build after appending one entry,
+    and watch's edit."""
     hb = hourbook_command()
 
     def cmd(*args):
@@ -309,11 +316,28 @@ def bench_small_files(books: Path, runs: int, as_of: str, watch: bool) -> dict:
     load_before = os.getloadavg()[0]
     if shutil.which("hledger"):
         results["hledger"] = time_hledger(books, runs)
+    results["price_cold"] = timed(cmd("price", "--json"), runs, before=lambda: clean(books),
+                                  stdout_path=books.parent / f"{books.name}.price.json")
     results["build_html"] = timed(cmd("build", "--no-pdf"), 1, before=lambda: clean(books))
     if results["build_html"]["code"] == 0:
         results["rebuild_append"] = timed_append(books, cmd("build", "--no-pdf"), runs)
         if watch:
             results["watch_edit"], results["watch_edit_all"] = watch_latency(books, as_of, runs, Edit(books))
+    results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
+    return results
+
+
+def bench_mix(books: Path, runs: int, as_of: str) -> dict:
+    """Books of other contract kinds (`generate.py --profiles`): hledger on their sessions and cold
+    `price --json`, whose pricing and JSON depend on the contracts."""
+    out = books.parent / f"{books.name}.price.json"
+    print(f"bench: {books.name}", file=sys.stderr)
+    load_before = os.getloadavg()[0]
+    results = {}
+    if shutil.which("hledger"):
+        results["hledger"] = time_hledger(books, runs)
+    results["price_cold"] = timed([*hourbook_command(), "price", "--json", str(books), "--as-of", as_of], runs,
+                                  before=lambda: clean(books), stdout_path=out)
     results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
     return results
 
@@ -823,6 +847,25 @@ def site_rows(size: int, results: dict) -> list[str]:
     return rows + [""] if rows else []
 
 
+def shape_section(title: str, text: str, entries: int, results: dict, info: dict) -> list[str]:
+    """A section of BENCHMARKS.md for books of another shape: what they are, the load, the rows measured."""
+    out = [f"## {title}", "", text, ""]
+    load = results.get("load")
+    if load:
+        out += [f"Load average (1 min) before and after these runs: {load['before']:.2f}, {load['after']:.2f} "
+                f"on {info['cores']} cores.", ""]
+    out += ["| command | median | min | max | runs | peak memory | against target |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for key, label in LABELS:
+        result = results.get(key)
+        if result is None:
+            continue
+        out.append(f"| {label} | {fmt_seconds(result['median'])} | {fmt_seconds(result['min'])} | "
+                   f"{fmt_seconds(result['max'])} | {result['runs']} | {fmt_bytes(result.get('rss', 0))} | "
+                   f"{verdict(key, entries, result, results)} |")
+    return out + [""]
+
+
 def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: tuple | None, runs: int, when: str,
            options: dict | None = None) -> str:
     options = options or {}
@@ -869,26 +912,22 @@ def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: tuple | None, r
         out += site_rows(size, data["results"])
     small = options.get("small_files")
     if small:
-        manifest, results = small["manifest"], small["results"]
-        out += [f"## {manifest['entries']:,} entries in many small files".replace(",", " "), "",
-                f"The same work written as `bench/generate.py --small-files` writes it: "
-                f"{manifest['logbook_files']} logbook files ({manifest['markdown_files']} Markdown, one a day and "
-                f"client; {manifest['yaml_files']} YAML), {manifest['logbook_bytes'] / 1e6:.1f} MB. The same targets, "
-                "on books of another shape (BENCH_SMALL_FILES=0 leaves this out).", ""]
-        load = results.get("load")
-        if load:
-            out += [f"Load average (1 min) before and after these runs: {load['before']:.2f}, {load['after']:.2f} "
-                    f"on {info['cores']} cores.", ""]
-        out += ["| command | median | min | max | runs | peak memory | against target |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
-        for key, label in LABELS:
-            result = results.get(key)
-            if result is None:
-                continue
-            out.append(f"| {label} | {fmt_seconds(result['median'])} | {fmt_seconds(result['min'])} | "
-                       f"{fmt_seconds(result['max'])} | {result['runs']} | {fmt_bytes(result.get('rss', 0))} | "
-                       f"{verdict(key, manifest['entries'], result, results)} |")
-        out.append("")
+        manifest = small["manifest"]
+        out += shape_section(
+            f"{manifest['entries']:,} entries in many small files".replace(",", " "),
+            f"The same work written as `bench/generate.py --small-files` writes it: {manifest['logbook_files']} "
+            f"logbook files ({manifest['markdown_files']} Markdown, one a day and client; {manifest['yaml_files']} "
+            f"YAML), {manifest['logbook_bytes'] / 1e6:.1f} MB. The same targets, on books of another shape "
+            "(BENCH_SMALL_FILES=0 leaves this out).", manifest["entries"], small["results"], info)
+    mix = options.get("mix")
+    if mix:
+        manifest = mix["manifest"]
+        out += shape_section(
+            "Other contract mixes",
+            f"{manifest['entries']:,} entries for {manifest['clients']} clients whose contracts are all of the kinds "
+            f"{' and '.join(manifest['profiles'])} (`bench/generate.py --profiles {','.join(manifest['profiles'])}`): "
+            "their pricing and their JSON (85 MB) cost more than the usual mix's. BENCH_MIX names the kinds "
+            "(BENCH_MIX= leaves this out).", manifest["entries"], mix["results"], info)
     if len(sizes) > 1:
         out += ["## Scaling", "", "| entries | " + " | ".join(label for key, label in LABELS[:6]) + " |",
                 "| --- |" + " --- |" * 6]
@@ -981,6 +1020,12 @@ def main(argv=None) -> int:
         manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
         small = {"manifest": manifest,
                  "results": bench_small_files(books, args.runs, manifest["as_of"], watch=not args.no_watch)}
+    mix = None
+    profiles = os.environ.get("BENCH_MIX", "prepaid,incidents")
+    if TARGET_SIZE in sizes and not args.append_only and profiles:
+        books = ensure_books(args.work, TARGET_SIZE, args.clients, profiles=profiles)
+        manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
+        mix = {"manifest": manifest, "results": bench_mix(books, args.runs, manifest["as_of"])}
     pdf = None
     pdf_books = None
     pdf_error = ""
@@ -996,12 +1041,12 @@ def main(argv=None) -> int:
             pdf = bench_pdf(books, manifest["as_of"], min(args.runs, 3), append_pdf=not append_pdf)
     options = {"watch": not args.no_watch, "append_only": args.append_only, "build_up_to": args.build_up_to,
                "append_pdf": append_pdf, "only_site": os.environ.get("BENCH_ROWS") == "site",
-               "pdf_error": pdf_error, "small_files": small}
+               "pdf_error": pdf_error, "small_files": small, "mix": mix}
     text = report(info, by_size, pdf, pdf_books, args.runs, when, options)
     args.out.write_text(text + "\n", encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({"machine": info, "sizes": by_size, "pdf": pdf, "small_files": small},
-                                        indent=2, default=str))
+        raw = {"machine": info, "sizes": by_size, "pdf": pdf, "small_files": small, "mix": mix}
+        args.json.write_text(json.dumps(raw, indent=2, default=str))
     print(text)
     return 0
 
