@@ -72,6 +72,21 @@ def _unreadable_logbook(monkeypatch, root: Path) -> None:
     monkeypatch.setattr(files.os, "open", refusing_open)     # what load.files.read_file opens with
 
 
+def _pipe_after_listing(monkeypatch, root: Path) -> None:
+    # The logbook was a file when the books were listed and is a FIFO when read: open a FIFO in its place.
+    from hourbook.load import files
+
+    target = root / "logbook" / "2026-11.md"
+    pipe = root / "pipe"
+    os.mkfifo(pipe)
+    real = os.open
+
+    def opening_a_pipe(path, *args, **kwargs):
+        return real(pipe if Path(path) == target else path, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", opening_a_pipe)
+
+
 def _lower_limit(name: str, value: int):
     def hook(monkeypatch, unused_root: Path) -> None:
         monkeypatch.setattr(limits, name, value)  # the real limits take megabytes to reach
@@ -99,6 +114,7 @@ def _fifo_logbook(unused_monkeypatch, root: Path) -> None:
 HOOKS = {
     "file-too-large": _lower_file_limit,
     "file-unreadable": _unreadable_logbook,
+    "file-became-a-pipe": _pipe_after_listing,
     "folder-unreadable": _unreadable_folder,
     "logbook-fifo": _fifo_logbook,
     "yaml-file-too-large": _lower_limit("MAX_YAML_BYTES", 100),

@@ -185,3 +185,26 @@ def test_a_contract_field_that_cannot_be_read_leaves_the_contract_out(books):
         "contracts/acme.yaml:5: error: term field 'rate': expected an amount like 60 or 45.50, got 'sixty'",
         "1 client, 1 entry: 1 error, 0 warnings",
     ]
+
+
+def test_a_file_that_became_a_pipe_after_the_listing_is_reported_not_waited_on(tmp_path):
+    """`read_file` opens without blocking: a logbook replaced by a FIFO between the listing and the
+    reading (the listing reports the ones it sees) is an error at its path, and nothing hangs."""
+    import os
+
+    from hourbook.load.files import read_file
+    from hourbook.load.problems import Problems
+
+    pipe = tmp_path / "logbook" / "2026-11.md"
+    pipe.parent.mkdir()
+    os.mkfifo(pipe)
+    diags = Problems()
+    assert read_file(tmp_path, pipe, diags) is None
+    assert [(d.source.path, d.message) for d in diags] == [
+        ("logbook/2026-11.md", "is a named pipe (FIFO), not a file: hourbook reads only plain files here; "
+                               "remove it or rename it")]
+    folder = tmp_path / "logbook" / "2026-12.md"
+    folder.mkdir()
+    diags = Problems()
+    assert read_file(tmp_path, folder, diags) is None
+    assert "is a folder, not a file" in diags[0].message

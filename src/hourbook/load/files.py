@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 
 from pathlib import Path
 from typing import Iterator
 
 from hourbook.load import limits
+from hourbook.load.file_kind import file_kind
 from hourbook.load.file_kind import is_yaml
 from hourbook.load.listing import relative
 from hourbook.load.listing import stat_mark
@@ -74,11 +76,16 @@ def read_file(root: Path, path: Path, diags: Problems) -> str | None:
     limit = limits.MAX_YAML_BYTES if yaml_file else limits.MAX_FILE_BYTES
     try:
         # The descriptor itself, not a file object: thousands of small logbooks a build, and the
-        # buffered file object cost more than the reading.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # buffered file object cost more than the reading. Not blocking: a file that became a
+        # FIFO since it was listed is reported, not waited on.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
         try:
             info = os.fstat(descriptor)
             size = info.st_size
+            if not stat.S_ISREG(info.st_mode):
+                diags.error(relative(root, path), 1, f"is {file_kind(info.st_mode)}, not a file: hourbook reads "
+                            "only plain files here; remove it or rename it")
+                return None
             if size <= limit:
                 data = _read_up_to(descriptor, size, limit)
                 if _RECORDS and len(data) == size:
