@@ -311,13 +311,10 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
         ledger.quote_work.append((entry.date, quote.id, entry.minutes))
         return [Line(entry, QUOTE, None, entry.minutes, billable, rate, value, zero, surcharge=surcharge)]
     if entry.kind == EXPENSE:
-        return [Line(entry, BILLED, None, entry.minutes, billable, rate, value, round_money(value, currency),
-                     surcharge=surcharge)]
+        return [_uncovered_part(entry, entry.minutes, billable, rate, value, surcharge, currency, zero)]
     parts = cover_parts(entry, term, contract, period, billable, ledger)
     if not parts:
-        status = BILLED if rate is not None else UNCOVERED
-        return [Line(entry, status, None, entry.minutes, billable, rate, value,
-                     round_money(value, currency) if status == BILLED else zero, surcharge=surcharge)]
+        return [_uncovered_part(entry, entry.minutes, billable, rate, value, surcharge, currency, zero)]
     covered = sum(minutes for _, minutes in parts)
     rest = billable - covered
     lines = []
@@ -332,11 +329,17 @@ def price_entry(entry: Entry, term: Term, contract: Contract, period: str, ledge
         lines.append(Line(entry, COVERED, None, logged, minutes, rate, part_value, zero, cover, surcharge))
     if rest > 0:
         rest_value = time_value(rest, rate, surcharge, currency) if rate is not None else zero
-        status = BILLED if rate is not None else UNCOVERED
-        amount = rest_value if status == BILLED else ZERO
-        lines.append(Line(entry, status, None, logged_left, rest, rate, rest_value, round_money(amount, currency),
-                          surcharge=surcharge))
+        lines.append(_uncovered_part(entry, logged_left, rest, rate, rest_value, surcharge, currency, zero))
     return lines
+
+
+def _uncovered_part(entry: Entry, logged: int, minutes: int, rate: Decimal | None, value: Decimal,
+                    surcharge: Decimal, currency: str, zero: Decimal) -> Line:
+    """What no cover takes of an entry (all of an expense): billed at its value, or uncovered
+    when the term has no rate (an expense always has its amount)."""
+    if rate is None and entry.kind != EXPENSE:
+        return Line(entry, UNCOVERED, None, logged, minutes, rate, value, zero, surcharge=surcharge)
+    return Line(entry, BILLED, None, logged, minutes, rate, value, round_money(value, currency), surcharge=surcharge)
 
 
 def cover_parts(entry: Entry, term: Term, contract: Contract, period: str, billable: int,

@@ -28,6 +28,11 @@ def file_kind(mode: int, fifo: str = "a named pipe (FIFO)") -> str:
     return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
+def not_a_plain_file(mode: int) -> str:
+    """The message for a FIFO, socket, device or folder where the books have a file to read."""
+    return f"is {file_kind(mode)}, not a file: hourbook reads only plain files here; remove it or rename it"
+
+
 def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
     """Whether a file name's extension (`os.path.splitext`'s, any case) is one of `suffixes`: a
     dot after at least one character that is not a dot. Asked of every name of the books."""

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 from hourbook.load import limits
-from hourbook.load.file_kind import file_kind
 from hourbook.load.file_kind import is_yaml
+from hourbook.load.file_kind import not_a_plain_file
 from hourbook.load.listing import relative
 from hourbook.load.listing import stat_mark
 from hourbook.load.problems import Problems
@@ -83,8 +83,7 @@ def read_file(root: Path, path: Path, diags: Problems) -> str | None:
             info = os.fstat(descriptor)
             size = info.st_size
             if not stat.S_ISREG(info.st_mode):
-                diags.error(relative(root, path), 1, f"is {file_kind(info.st_mode)}, not a file: hourbook reads "
-                            "only plain files here; remove it or rename it")
+                diags.error(relative(root, path), 1, not_a_plain_file(info.st_mode))
                 return None
             if size <= limit:
                 data = _read_up_to(descriptor, size, limit)

@@ -30,6 +30,7 @@ from hourbook.load.file_kind import CONTRACT_SUFFIXES
 from hourbook.load.file_kind import LOGBOOK_SUFFIXES
 from hourbook.load.file_kind import file_kind
 from hourbook.load.file_kind import has_suffix
+from hourbook.load.file_kind import not_a_plain_file
 from hourbook.load.problems import Problems
 
 SETTINGS_FILE = "hourbook.yaml"
@@ -459,8 +460,7 @@ class _Listing:
     def not_a_file(self, path: Path, mode: int) -> None:
         """A FIFO, socket or device with a wanted name: reported, never opened (a FIFO would block)."""
         diags = self.walk.diags
-        diags.error(self.walk.rel(path), 1, f"is {file_kind(mode)}, not a file: hourbook reads only plain files "
-                    "here; remove it or rename it")
+        diags.error(self.walk.rel(path), 1, not_a_plain_file(mode))
 
     def follow_links(self) -> None:
         """Each link in path order: followed when it stays in the books, else reported."""

@@ -78,7 +78,7 @@ def _layout_writer(babel: Callable[[Decimal], str], probe: Decimal) -> Callable[
     sizes = [after - before for before, after in zip([0] + groups, groups + [integer_digits])]
     primary = sizes[-1] if groups else 0
     secondary = sizes[-2] if len(sizes) > 2 else primary
-    if groups and (len(sizes) < 2 or any(size != secondary for size in sizes[1:-1]) or sizes[0] > secondary):
+    if groups and (any(size != secondary for size in sizes[1:-1]) or sizes[0] > secondary):
         return None
 
     def write(amount: Decimal) -> str:
