@@ -318,7 +318,7 @@ def test_the_rendered_hours_card_adds_up_to_the_subtotal_rows_on_every_example_s
             continue
         page = data.decode()
         card = re.search(r'<div class="summary-card">.*?</dl>', page, flags=re.S).group()
-        worked, billed = (minutes_of(value) for value in re.findall(r"<dd>([−\d]+:\d\d)</dd>", card))
+        worked, billed = (minutes_of(value) for value in re.findall(r"<dd>([−\d]+:\d\d)<", card))
         logged_rows = billed_rows = 0
         for section in re.findall(r'<section class="group group-([a-z-]+)">(.*?)</section>', page, flags=re.S):
             key, body = section

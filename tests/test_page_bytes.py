@@ -35,6 +35,6 @@ def test_a_charts_segments_share_their_series_fill_and_its_grid_is_one_path():
     series = [charts.Series("Billed", "#2f6fab", (1,) * 12), charts.Series("Held", "#d0573c", (0.5,) * 12)]
     svg = str(charts.stacked_bars(axis, series, title="Hours", fmt=str, narrow=False))
     bars = re.search(r'<g stroke="#fff" stroke-width="1">(.*)</g><g text-anchor="middle"', svg).group(1)
-    assert bars.count("<rect ") == 24 and bars.count("fill=") == 2      # one fill a series, not a bar
+    assert bars.count("<path d=\"M") == 24 and bars.count("fill=") == 2      # one fill a series, not a bar
     assert bars.count('<g fill="#2f6fab">') == 1 and bars.count('<g fill="url(#') == 1
     assert svg.count("<line") == 0 and svg.count('stroke="#e5e7eb"') == 1   # the grid: one path

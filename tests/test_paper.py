@@ -400,7 +400,7 @@ def test_the_invoice_carries_the_books_brand_and_the_bic(books):
                      rb"</ram:PayeePartyCreditorFinancialAccount>\s*<ram:PayeeSpecifiedCreditorFinancialInstitution>\s*"
                      rb"<ram:BICID>CAIXESBBXXX</ram:BICID>", cii_xml(invoice_of(priced, "long")))
     [(path, statement)] = statement_pages(priced, root).items()
-    assert re.search(r"<dt>BIC/SWIFT</dt><dd class=\"nowrap\">CAIXESBBXXX</dd>", statement)
+    assert re.search(r"<dt>BIC/SWIFT<dd class=\"nowrap\">CAIXESBBXXX\s*<", statement)     # no end tags: render/compact.py
 
 
 def test_a_books_brand_gets_the_same_names_on_invoices_and_check_tries_it(books):

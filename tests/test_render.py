@@ -688,7 +688,7 @@ def test_a_block_expiring_at_the_end_of_a_running_period_still_shows_what_is_lef
         - 1h work
     """})
     running = site(root, "2026-11-20")["public/pre-0123abcd/2026-11.html"].decode()
-    assert "Expired" not in running and re.search(r'<td class="num"[^>]*>\s*4:00\s*</td>', running)
+    assert "Expired" not in running and re.search(r'<td class="num"[^>]*>\s*4:00\s*<td', running)
     ended = site(root, "2026-12-05")["public/pre-0123abcd/2026-11.html"].decode()
     assert "Expired; 4 hr unused" in ended
 

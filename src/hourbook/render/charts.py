@@ -128,7 +128,8 @@ def _num(value: float) -> str:
 
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "",
          desc: str = "", font: int = FONT_SIZE) -> Markup:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}"{extra} viewBox="0 0 {width} {height}" '
+    # No xmlns: an <svg> in an HTML page is in SVG's namespace as parsed (a browser's, WeasyPrint's).
+    head = (f'<svg class="{css_class}"{extra} viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="{font}">'
             f"<title>{escape(title)}</title>" + (f"<desc>{escape(desc)}</desc>" if desc else ""))
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text part escaped above
@@ -187,16 +188,16 @@ def _fill(prefix: str, pattern: str, colour: str) -> str:
     return f"url(#{_pattern_id(prefix, pattern, colour)})" if pattern else colour
 
 
-def _rect(x: float, y: float, w: float, h: float, extra: str = "", tip: str = "") -> str:
-    """A rectangle, with a tooltip when `tip` is given (already escaped)."""
-    box = f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra}'
-    return f"{box}><title>{tip}</title></rect>" if tip else f"{box}/>"
+def _bar(x: float, y: float, w: float, h: float, tip: str) -> str:
+    """A bar with its tooltip (`tip`, already escaped): a rectangle, as a path, in fewer bytes than a <rect>."""
+    return f'<path d="M{_num(x)} {_num(y)}h{_num(w)}v{_num(h)}h-{_num(w)}z"><title>{tip}</title></path>'
 
 
 def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, extra: str = "") -> str:
     """A rectangle in `colour`, or in its pattern drawn over the colour (a legend's swatch): one shape,
     not a pattern's rectangle over the colour's (a statement's charts were most of its bytes)."""
-    return _rect(x, y, w, h, f'{extra} fill="{_fill(prefix, pattern, colour)}"')
+    fill = _fill(prefix, pattern, colour)
+    return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra} fill="{fill}"/>'
 
 
 def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
@@ -357,8 +358,8 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
                 continue
             h = plot_h * value / top_value
             y -= h
-            segments[number].append(_rect(x, y, bar, h, tip=f"{escape(label)} · {escape(item.label)}: "
-                                                            f"{escape(fmt(value))}"))
+            segments[number].append(_bar(x, y, bar, h, tip=f"{escape(label)} · {escape(item.label)}: "
+                                                           f"{escape(fmt(value))}"))
     named = f' id="{prefix}-bars"' if narrow else ""
     body.append(f'<g{named} stroke="#fff" stroke-width="1">')   # a white gap between segments
     for item, drawn in zip(shown, segments):                    # one fill a series: segments never overlap

@@ -40,6 +40,7 @@ from hourbook.git import Provenance
 from hourbook.render import filters
 from hourbook.render.client_words import format_days
 from hourbook.render.locale_files import language_words
+from hourbook.render.compact import compact
 from hourbook.render.reflow import label_cells
 from hourbook.render.statement import format_hours_unit
 from hourbook.load import listing
@@ -368,6 +369,7 @@ def make_environment(root: Path | None) -> jinja2.Environment:
     )
     env.globals.update(t=translate, tn=translate_count)
     env.filters["label_cells"] = label_cells        # base.html: tables stack on phones (render/reflow.py)
+    env.filters["compact"] = compact                # base.html: no end tag HTML lets a page leave out (render/compact.py)
     return env
 
 

@@ -47,6 +47,7 @@ from hourbook.render.tax_ids import tax_id_label
 from hourbook.render.tax_ids import vat_reasons
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
+from hourbook.render.compact import compact
 from hourbook.render.reflow import label_cells
 
 INVOICE_TEMPLATES = Path(__file__).resolve().parent / "invoice_templates"
@@ -99,6 +100,7 @@ def invoice_environment(root: Path | None) -> jinja2.Environment:
     """
     env = books_environment(root, INVOICE_TEMPLATES, TEMPLATES_DIR)
     env.filters["label_cells"] = label_cells       # invoice.html: tables stack on phones (render/reflow.py)
+    env.filters["compact"] = compact               # invoice.html: no end tag HTML lets it leave out (render/compact.py)
     return env
 
 
