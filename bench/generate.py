@@ -23,6 +23,11 @@ helpdesk export per client and year).
 `--small-files` writes the same work in another shape, many small files: each
 Markdown logbook cut into one file per day and client (`logbook/2024/07/15-acme.md`,
 `logbook/team/ana/2024-07/15-acme.md`), some 90 000 files at 100 000 entries.
+
+`--long-descriptions` gives every entry a description of 30 to 60 words more, in its
+client's language (as a helpdesk writes what it did), in the logbooks and in the
+sessions alike; the rest is the same work as without it (its words come from a random
+generator of their own).
 """
 
 from __future__ import annotations
@@ -50,6 +55,24 @@ WORDS = ("printer", "driver", "vpn", "backup", "mailbox", "router", "switch", "f
          "monitor")
 VERBS = ("fixed", "installed", "configured", "checked", "replaced", "restored", "migrated", "reviewed",
          "updated", "documented", "reset", "cleaned", "tested", "moved", "renewed")
+# What a helpdesk writes after the short description, by language (no `#`, `@` or `: `, which the
+# logbooks read as tags, requesters or YAML keys).
+PROSE = {
+    "en": ("the user could not print from the accounting laptop, so we reinstalled the driver and cleared "
+           "the queue; checked the backup of the shared folder and the mail rules, then walked the office "
+           "manager through the new password policy and wrote down what is left for the next visit"),
+    "es": ("el usuario no podía imprimir desde el portátil de contabilidad, así que reinstalamos el driver y "
+           "vaciamos la cola; revisamos la copia de seguridad de la carpeta compartida y las reglas del correo, "
+           "y explicamos a la responsable de la oficina la nueva política de contraseñas"),
+    "de": ("der Drucker im Büro druckte nicht mehr, also haben wir den Treiber neu installiert und die "
+           "Warteschlange geleert; danach die Sicherung des gemeinsamen Ordners geprüft, die Regeln im Postfach "
+           "angepasst und der Büroleitung die neue Passwortrichtlinie erklärt"),
+    "ru": ("пользователь не мог печатать с ноутбука бухгалтерии, поэтому мы переустановили драйвер и очистили "
+           "очередь; проверили резервную копию общей папки и правила почты, затем объяснили офис-менеджеру "
+           "новую политику паролей и записали, что осталось на следующий визит"),
+    "bg": ("потребителят не можеше да печата от лаптопа на счетоводството, затова преинсталирахме драйвера и "
+           "изчистихме опашката; проверихме резервното копие на общата папка и правилата на пощата"),
+}
 LOCALES = (("es", "EUR", "21%"), ("de", "EUR", "19%"), ("en", "GBP", "20%"), ("en", "USD", "0%"),
            ("ru", "EUR", "0%"), ("bg", "EUR", "20%"), ("en", "CHF", "8.1%"), ("en", "JPY", "10%"))
 BASE_TAGS = ("support", "support", "support", "maintenance", "maintenance", "network", "onsite", "travel",
@@ -194,6 +217,14 @@ def describe(rng: random.Random) -> str:
            f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
 
 
+def long_prose(rng: random.Random, locale: str) -> str:
+    """30 to 60 words of `PROSE` in `locale`, from a place of its own in the text each time."""
+    words = PROSE[locale].split()
+    count = rng.randrange(30, 61)
+    start = rng.randrange(len(words))
+    return " ".join(words[(start + n) % len(words)] for n in range(count)).rstrip(",;")
+
+
 def fmt_clock(minute: int) -> str:
     minute %= 1440
     return f"{minute // 60:02d}:{minute % 60:02d}"
@@ -212,8 +243,9 @@ def fmt_duration(minutes: int, rng: random.Random) -> str:
 
 
 def generate(entries: int, clients_count: int, seed: int, out: Path, small_files: bool = False,
-             profiles: tuple[str, ...] = PROFILES) -> dict:
+             profiles: tuple[str, ...] = PROFILES, long_descriptions: bool = False) -> dict:
     rng = random.Random(seed)
+    prose_rng = random.Random(f"{seed}-long")      # its own: the rest of the books as without it
     out.mkdir(parents=True, exist_ok=True)
     clients = plan_clients(clients_count, rng, profiles)
     team = [f"{FIRST[i % len(FIRST)]}{i // len(FIRST) or ''}" for i in range(max(2, round(entries / 8000)))]
@@ -260,6 +292,8 @@ def generate(entries: int, clients_count: int, seed: int, out: Path, small_files
                 tags.append("approved")
         item = {"day": day, "client": client, "worker": worker, "tags": tags, "by": by,
                 "text": describe(rng), "details": rng.random() < 0.08}
+        if long_descriptions:
+            item["text"] += " — " + long_prose(prose_rng, client.locale)
         if roll < 0.03:
             whole, cents = rng.randrange(5, 200), rng.randrange(0, 100)   # both drawn: the same sequence
             item.update(kind="expense", amount=str(whole) if client.currency == "JPY" else f"{whole}.{cents:02d}")
@@ -307,7 +341,7 @@ def generate(entries: int, clients_count: int, seed: int, out: Path, small_files
     edit = pick_edit(files)
     manifest = {
         "generator": "bench/generate.py", "seed": seed, "entries": entries, "clients": clients_count,
-        "small_files": small_files,
+        "small_files": small_files, "long_descriptions": long_descriptions,
         "workers": len(workers), "as_of": AS_OF.isoformat(), "from": START.isoformat(), "to": END.isoformat(),
         "kinds": dict(sorted(counts.items())), "profiles": sorted(set(profiles)),
         "contract_bytes": contract_bytes, "logbook_files": len(files), "logbook_bytes": logbook_bytes,
@@ -428,6 +462,8 @@ def main(argv=None) -> int:
     parser.add_argument("--profiles", default=",".join(PROFILES),
                         help="the contract profiles cycled over the clients, comma-separated (default: all of "
                              "them; e.g. prepaid,incidents for books of prepaid blocks only)")
+    parser.add_argument("--long-descriptions", action="store_true",
+                        help="30 to 60 words more in every entry's description, in its client's language")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty")
@@ -436,7 +472,7 @@ def main(argv=None) -> int:
     if not profiles or unknown:
         parser.error(f"--profiles: {', '.join(unknown) or 'none given'}; known: {', '.join(PROFILES)}")
     manifest = generate(args.entries, args.clients, args.seed, args.out, small_files=args.small_files,
-                        profiles=profiles)
+                        profiles=profiles, long_descriptions=args.long_descriptions)
     print(json.dumps({k: v for k, v in manifest.items() if k != "edit"}))
     return 0
 

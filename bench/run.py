@@ -18,8 +18,10 @@ makes the books dirty), then times, as separate processes, from start to exit:
 - `hourbook build --no-pdf` from clean (no site, no cache), a no-change
   rebuild, a rebuild after a one-line edit (the line named in
   `bench.json`, toggled each run so every run is a real change), and a
-  rebuild after appending one entry to that logbook (a new one each run;
-  `--append-only` times just that row, cold `price --json` and hledger);
+  rebuild after appending one entry to that logbook (a new one each run,
+  looked for after each run on its client's rebuilt pages in site/owner/, and
+  the row says on how many runs it was there; `--append-only` times just that
+  row, cold `price --json` and hledger);
 - in `hourbook watch --no-pdf`, the time from saving the one-line edit to the
   site being rewritten (read from `.hourbook-cache/watch.json`, which the
   watcher writes after each build);
@@ -36,7 +38,11 @@ makes the books dirty), then times, as separate processes, from start to exit:
   hledger on the same sessions (BENCH_SMALL_FILES=0 leaves it out);
 - at 100 000 entries, books of other contract kinds only (BENCH_MIX, default
   `prepaid,incidents`: `generate.py --profiles`): cold `price --json` against
-  hledger on their sessions (BENCH_MIX= leaves it out).
+  hledger on their sessions (BENCH_MIX= leaves it out);
+- at 100 000 entries, the same work with long descriptions (`generate.py
+  --long-descriptions`: 30 to 60 words more in every entry, in its client's
+  language, in the sessions too): hledger, cold `price --json` and the append
+  rebuild (BENCH_LONG=0 leaves it out).
 
 Then, on smaller books (BENCH_PDF_ENTRIES / BENCH_PDF_CLIENTS, default 5000
 entries for 20 clients, the books of issue #16's `git commit` target; 0
@@ -69,6 +75,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -142,19 +149,22 @@ def run_once(argv: list[str], *, cwd: Path | None = None, stdout_path: Path | No
             "cpu": usage.ru_utime + usage.ru_stime}  # with the processes it waited for (its workers)
 
 
-def timed(argv: list[str], runs: int, *, before=None, **kwargs) -> dict:
-    """Median of `runs` runs; `before()` runs untimed before each one."""
-    results = []
+def timed(argv: list[str], runs: int, *, before=None, after=None, **kwargs) -> dict:
+    """Median of `runs` runs; `before()` runs untimed before each one, `after()` untimed after each
+    that succeeded (what it returns is kept, a list of one a run, as "after")."""
+    results, checks = [], []
     for _ in range(runs):
         if before:
             before()
         results.append(run_once(argv, **kwargs))
         if results[-1]["code"] not in (0,):
             break
+        if after:
+            checks.append(after())
     seconds = [r["seconds"] for r in results]
     return {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds), "runs": len(results),
             "rss": max(r["rss"] for r in results), "code": results[-1]["code"], "stderr": results[-1]["stderr"],
-            "cpu": statistics.median(r["cpu"] for r in results)}
+            "cpu": statistics.median(r["cpu"] for r in results), **({"after": checks} if after else {})}
 
 
 def time_hledger(books: Path, runs: int) -> dict:
@@ -174,9 +184,9 @@ def clean(books: Path, *, site: bool = True, cache: bool = True) -> None:
 
 
 def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_files: bool = False,
-                 profiles: str = "") -> Path:
+                 profiles: str = "", long_descriptions: bool = False) -> Path:
     books = work / (f"books-{entries}-{clients}-{seed}{'-small' if small_files else ''}"
-                    + (f"-{profiles.replace(',', '-')}" if profiles else ""))
+                    + (f"-{profiles.replace(',', '-')}" if profiles else "") + ("-long" if long_descriptions else ""))
     manifest = books / "bench.json"
     if manifest.is_file():
         if not (books / ".git").is_dir():        # books of a run before they were kept in git
@@ -187,7 +197,8 @@ def ensure_books(work: Path, entries: int, clients: int, seed: int = 1, small_fi
     result = subprocess.run([sys.executable, str(HERE / "generate.py"), "--entries", str(entries), "--clients",
                              str(clients), "--seed", str(seed), "--out", str(books),
                              *(["--small-files"] if small_files else []),
-                             *(["--profiles", profiles] if profiles else [])],
+                             *(["--profiles", profiles] if profiles else []),
+                             *(["--long-descriptions"] if long_descriptions else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
@@ -347,6 +358,7 @@ class Append:
     change); `restore` puts the file back as it was generated."""
 
     def __init__(self, books: Path):
+        self.books = books
         self.path = books / json.loads((books / "bench.json").read_text(encoding="utf-8"))["edit"]["path"]
         self.original = self.path.read_bytes()
         self.count = 0
@@ -359,20 +371,37 @@ class Append:
     def restore(self) -> None:
         self.path.write_bytes(self.original)
 
+    def client(self) -> str:
+        """The client the appended entry is under: the file's last `## client` heading, or its
+        front matter's `client:`."""
+        text = self.original.decode("utf-8")
+        headings = re.findall(r"(?m)^## (\S+)\s*$", text)
+        if headings:
+            return headings[-1]
+        front = re.search(r"(?m)^client:\s*(\S+)\s*$", text)
+        return front.group(1) if front else ""
+
+    def shown(self) -> bool:
+        """Whether the last appended entry is on one of its client's rebuilt pages (site/owner/<client>/)."""
+        text = f"appended entry {self.count}<"
+        folder = self.books / "site" / "owner" / self.client()
+        return any(text in page.read_text(encoding="utf-8") for page in sorted(folder.glob("*.html")))
+
 
 def timed_append(books: Path, argv: list[str], runs: int) -> dict:
     """A new process `argv` (`build --no-pdf`, or `build` with PDFs) after appending one entry, the
-    site and cache there already."""
+    site and cache there already; after each run, whether the entry is on its client's rebuilt pages."""
     append = Append(books)
     try:
-        return timed(argv, runs, before=append.apply)
+        return timed(argv, runs, before=append.apply, after=append.shown)
     finally:
         append.restore()
 
 
 def bench_append_only(books: Path, runs: int, as_of: str) -> dict:
-    """`--append-only`: hledger, `price --json` cold and the append rebuild, in one run (no clean-build
-    timings: one untimed clean build makes the site and the cache first)."""
+    """hledger, `price --json` cold and the append rebuild, in one run (no clean-build timings: one
+    untimed clean build makes the site and the cache first): `--append-only`, and the books of long
+    descriptions."""
     hb = hourbook_command()
 
     def cmd(*args):
@@ -706,6 +735,11 @@ def verdict(key: str, size: int | None, result: dict, results: dict, judged: boo
             notes.append(f"{text} (target {fmt_limit(key)} at {where}: not judged on these books)")
     elif key in ("price", "check", "check_cold", "rebuild_nochange", "rebuild_edit") and ok(hledger):
         notes.append(f"{result['median'] / hledger['median']:.2f}x hledger")
+    checks = result.get("after")
+    if checks is not None and key.startswith("rebuild_append"):
+        shown = sum(1 for check in checks if check)
+        notes.append(f"the appended entry on its client's rebuilt pages after {shown} of {len(checks)} runs"
+                     + ("" if shown == len(checks) else " (NOT after every run)"))
     memory = [name for name, target in TARGETS.items() if target["kind"] == "memory" and target["row"] == key]
     for name in memory:
         if size == TARGETS[name]["size"]:
@@ -928,6 +962,16 @@ def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: tuple | None, r
             f"{' and '.join(manifest['profiles'])} (`bench/generate.py --profiles {','.join(manifest['profiles'])}`): "
             "their pricing and their JSON (85 MB) cost more than the usual mix's. BENCH_MIX names the kinds "
             "(BENCH_MIX= leaves this out).", manifest["entries"], mix["results"], info)
+    long = options.get("long")
+    if long:
+        manifest = long["manifest"]
+        out += shape_section(
+            "Long descriptions",
+            f"The same work as the usual {fmt_count(manifest['entries'])} entries, with every entry's description 30 to 60 words "
+            "longer, in its client's language (`bench/generate.py --long-descriptions`): "
+            f"{manifest['logbook_bytes'] / 1e6:.1f} MB of logbooks. hledger's sessions carry the same descriptions. "
+            "One untimed clean build makes the site before the append rows (BENCH_LONG=0 leaves this out).",
+            manifest["entries"], long["results"], info)
     if len(sizes) > 1:
         out += ["## Scaling", "", "| entries | " + " | ".join(label for key, label in LABELS[:6]) + " |",
                 "| --- |" + " --- |" * 6]
@@ -1026,6 +1070,12 @@ def main(argv=None) -> int:
         books = ensure_books(args.work, TARGET_SIZE, args.clients, profiles=profiles)
         manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
         mix = {"manifest": manifest, "results": bench_mix(books, args.runs, manifest["as_of"])}
+    long = None
+    if TARGET_SIZE in sizes and not args.append_only and os.environ.get("BENCH_LONG", "1") != "0":
+        books = ensure_books(args.work, TARGET_SIZE, args.clients, long_descriptions=True)
+        manifest = json.loads((books / "bench.json").read_text(encoding="utf-8"))
+        print(f"bench: {books.name}", file=sys.stderr)
+        long = {"manifest": manifest, "results": bench_append_only(books, args.runs, manifest["as_of"])}
     pdf = None
     pdf_books = None
     pdf_error = ""
@@ -1041,11 +1091,11 @@ def main(argv=None) -> int:
             pdf = bench_pdf(books, manifest["as_of"], min(args.runs, 3), append_pdf=not append_pdf)
     options = {"watch": not args.no_watch, "append_only": args.append_only, "build_up_to": args.build_up_to,
                "append_pdf": append_pdf, "only_site": os.environ.get("BENCH_ROWS") == "site",
-               "pdf_error": pdf_error, "small_files": small, "mix": mix}
+               "pdf_error": pdf_error, "small_files": small, "mix": mix, "long": long}
     text = report(info, by_size, pdf, pdf_books, args.runs, when, options)
     args.out.write_text(text + "\n", encoding="utf-8")
     if args.json:
-        raw = {"machine": info, "sizes": by_size, "pdf": pdf, "small_files": small, "mix": mix}
+        raw = {"machine": info, "sizes": by_size, "pdf": pdf, "small_files": small, "mix": mix, "long": long}
         args.json.write_text(json.dumps(raw, indent=2, default=str))
     print(text)
     return 0
