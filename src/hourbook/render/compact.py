@@ -13,6 +13,10 @@ build the same tree from the page: `tests/test_compact.py` parses every page of 
 books both ways and compares, and their PDFs are the same bytes. Comments, styles, scripts and
 textareas are passed over whole (the books' own templates may have them). Text from the books
 is escaped before it gets here, so a `</td>` elsewhere in the page is markup.
+
+The whitespace removed is drawn nowhere in hourbook's own stylesheet, which lays cells and terms
+out as a table, a grid or blocks. A books `style.css` that made them inline blocks would lose
+the space between two of them (README, "On a phone and on paper").
 """
 
 from __future__ import annotations
