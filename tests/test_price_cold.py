@@ -99,12 +99,13 @@ def test_a_file_changed_while_it_was_priced_is_priced_again_by_the_next_run(book
 def test_logbooks_read_by_other_processes_are_not_read_again(books, monkeypatch, opened):
     """Forked processes tell what they read with the entries they send back."""
     from hourbook.build import workers
+    from hourbook.load import warm
 
     monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 0)
     monkeypatch.setattr(file_index, "RACY_SECONDS", 0)
     # Not counted here: whether the logbooks are in memory, which opens up to 32 of them once more
     # and reads none (load/warm.py, tests/test_warm.py).
-    monkeypatch.setattr(workers, "on_disk", lambda paths: False)
+    monkeypatch.setattr(warm, "on_disk", lambda paths: False)
     root = books({**BOOKS, **{f"logbook/2025/{month:02}.md": f"# 2025-{month:02}-03\n\n## acme\n- 1h printer\n"
                               for month in range(1, 13)}})
     time.sleep(0.01)

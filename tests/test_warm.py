@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import os
+import shutil
 
 import pytest
 
+from hourbook.build import digests
+from hourbook.build import file_index
 from hourbook.build import price_run
 from hourbook.build import workers
+from hourbook.load import listing
 from hourbook.load import warm
 from conftest import copy_example_books
 from conftest import run_cli
@@ -88,10 +91,34 @@ def test_price_gives_the_same_json_whether_the_logbooks_were_asked_for_or_not(tm
     monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 1)
     monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     asked = []
-    monkeypatch.setattr(workers, "on_disk", lambda paths: cold)
-    monkeypatch.setattr(workers, "ask_ahead", lambda paths: asked.append(len(paths)) or warm.ask_ahead(paths))
+    real_ask = warm.ask_ahead
+    monkeypatch.setattr(warm, "on_disk", lambda paths: cold)
+    monkeypatch.setattr(warm, "ask_ahead", lambda paths: asked.append(len(paths)) or real_ask(paths))
     code, out, err = run_cli("price", "--json", str(root), "--as-of", "2026-12-31")
-    monkeypatch.setattr(workers, "on_disk", lambda paths: False)
+    monkeypatch.setattr(warm, "on_disk", lambda paths: False)
     plain = run_cli("price", "--json", str(root), "--as-of", "2026-12-31")
     assert (code, out) == plain[:2] and code == 0
     assert asked == ([len(list((root / "logbook").rglob("*.*")))] if cold else [])
+
+
+def site_bytes(site) -> dict:
+    return {path.relative_to(site).as_posix(): path.read_bytes() for path in sorted(site.rglob("*")) if path.is_file()}
+
+
+def test_a_clean_build_asks_for_every_input_when_they_are_on_disk_and_builds_the_same_site(tmp_path, monkeypatch):
+    root = copy_example_books(tmp_path / "books")
+    monkeypatch.setattr(file_index, "RACY_SECONDS", 0)      # files just copied are known after a build all the same
+    asked = []
+    real_ask = warm.ask_ahead
+    monkeypatch.setattr(warm, "on_disk", lambda paths: True)
+    monkeypatch.setattr(warm, "ask_ahead", lambda paths: asked.append(len(paths)) or real_ask(paths))
+    args = ("build", "--no-pdf", "--as-of", "2026-12-31", str(root))
+    assert run_cli(*args)[0] == 0
+    assert asked == [len(digests.input_files(root, listing.list_books(root)))]   # every input, once; no site file
+    first = site_bytes(root / "site")
+    assert run_cli(*args)[0] == 0 and len(asked) == 1           # known now: not asked again
+    shutil.rmtree(root / "site")
+    shutil.rmtree(root / ".hourbook-cache")
+    monkeypatch.setattr(warm, "on_disk", lambda paths: False)
+    assert run_cli(*args)[0] == 0
+    assert site_bytes(root / "site") == first

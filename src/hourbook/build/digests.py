@@ -32,6 +32,7 @@ from hourbook.checks.issued import register_inputs
 from hourbook.core.records import Contract
 from hourbook.core.register import REGISTER
 from hourbook.load import listing
+from hourbook.load.warm import ask_ahead_if_on_disk
 from hourbook.site.secret import SECRET_ENV
 
 PACKAGE = Path(__file__).resolve().parent.parent   # the hourbook package
@@ -136,6 +137,8 @@ def _files_part(root: Path, listed: listing.BooksFiles, index: FileIndex) -> byt
         keys = [str(path) for path in paths]
         blocks = _Blocks(paths, keys, [b""] * -(-len(keys) // BLOCK_FILES))
         redo = range(len(blocks.digests))
+        if len(index.known) + len(index.met) < len(keys) // 2:     # most never read (a clean build): all will be,
+            ask_ahead_if_on_disk(paths)                             # one by one (load/warm.py)
     named = listed.posix_name if own else functools.partial(listing.relative_posix, root)
     keys = blocks.keys
     for block in redo:

@@ -38,8 +38,7 @@ from hourbook.load import files
 from hourbook.load import limits
 from hourbook.load.books import load_logbook
 from hourbook.load.file_kind import is_yaml
-from hourbook.load.warm import ask_ahead
-from hourbook.load.warm import on_disk
+from hourbook.load.warm import ask_ahead_if_on_disk
 from hourbook.load import listing
 
 PARALLEL_LOAD_BYTES = 500_000       # price --json parses the logbooks on every core from this many bytes
@@ -187,8 +186,7 @@ class ForkedLogbooks:
         if pool is None:
             return None
         futures = [pool.submit(_load_chunk_forked, chunk) for chunk in range(len(chunks))]
-        if on_disk(paths):          # not in memory: the kernel asked for them all at once (load/warm.py)
-            ask_ahead(paths)
+        ask_ahead_if_on_disk(paths)     # not in memory: the kernel asked for them all at once (load/warm.py)
         return cls(pool, files, chunks, claims, futures)
 
     def __call__(self, root: Path, path: Path, rel: str, load):

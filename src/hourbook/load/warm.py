@@ -45,6 +45,14 @@ def on_disk(paths: Sequence) -> bool:
     return probed > 0 and 2 * missing >= probed
 
 
+def ask_ahead_if_on_disk(paths: Sequence) -> bool:
+    """`ask_ahead(paths)` when `on_disk(paths)` says they are not in memory; whether it asked."""
+    if not on_disk(paths):
+        return False
+    ask_ahead(paths)
+    return True
+
+
 def ask_ahead(paths: Sequence) -> int:
     """Ask the kernel to read each regular file of `paths` into memory now; how many were asked for."""
     if not hasattr(os, "posix_fadvise"):
