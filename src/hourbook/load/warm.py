@@ -1,4 +1,8 @@
-"""Logbooks that are on disk and not in memory: the kernel asked to read them all ahead, at once.
+"""Books files that are on disk and not in memory: the kernel asked to read them all ahead, at once.
+
+Two readers go through many files one by one: the forked loader of `check` and `price`
+(`build/workers.py`, the logbooks) and a clean build's digest of every input
+(`build/digests.py`). Both call `ask_ahead_if_on_disk` first.
 
 After a reboot, or once other work has pushed them out of the page cache, books kept as a
 logbook a day (88 000 files at 100 000 entries) took 5.4 s to read one file after another,
