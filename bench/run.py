@@ -881,6 +881,30 @@ def site_rows(size: int, results: dict) -> list[str]:
     return rows + [""] if rows else []
 
 
+# The sections of books of another shape: (key in `report`'s options, title, what the books are),
+# the title and the text made from the books' manifest (`bench.json`).
+SHAPE_SECTIONS = (
+    ("small_files",
+     lambda m: f"{m['entries']:,} entries in many small files".replace(",", " "),
+     lambda m: f"The same work written as `bench/generate.py --small-files` writes it: {m['logbook_files']} "
+               f"logbook files ({m['markdown_files']} Markdown, one a day and client; {m['yaml_files']} "
+               f"YAML), {m['logbook_bytes'] / 1e6:.1f} MB. The same targets, on books of another shape "
+               "(BENCH_SMALL_FILES=0 leaves this out)."),
+    ("mix",
+     lambda m: "Other contract mixes",
+     lambda m: f"{m['entries']:,} entries for {m['clients']} clients whose contracts are all of the kinds "
+               f"{' and '.join(m['profiles'])} (`bench/generate.py --profiles {','.join(m['profiles'])}`): "
+               "their pricing and their JSON (85 MB) cost more than the usual mix's. BENCH_MIX names the kinds "
+               "(BENCH_MIX= leaves this out)."),
+    ("long",
+     lambda m: "Long descriptions",
+     lambda m: f"The same work as the usual {fmt_count(m['entries'])} entries, with every entry's description 30 to "
+               "60 words longer, in its client's language (`bench/generate.py --long-descriptions`): "
+               f"{m['logbook_bytes'] / 1e6:.1f} MB of logbooks. hledger's sessions carry the same descriptions. "
+               "One untimed clean build makes the site before the append rows (BENCH_LONG=0 leaves this out)."),
+)
+
+
 def shape_section(title: str, text: str, entries: int, results: dict, info: dict) -> list[str]:
     """A section of BENCHMARKS.md for books of another shape: what they are, the load, the rows measured."""
     out = [f"## {title}", "", text, ""]
@@ -944,34 +968,11 @@ def report(info: dict, sizes: dict, pdf: dict | None, pdf_books: tuple | None, r
                        f"{verdict(key, size, result, data['results'])} |")
         out.append("")
         out += site_rows(size, data["results"])
-    small = options.get("small_files")
-    if small:
-        manifest = small["manifest"]
-        out += shape_section(
-            f"{manifest['entries']:,} entries in many small files".replace(",", " "),
-            f"The same work written as `bench/generate.py --small-files` writes it: {manifest['logbook_files']} "
-            f"logbook files ({manifest['markdown_files']} Markdown, one a day and client; {manifest['yaml_files']} "
-            f"YAML), {manifest['logbook_bytes'] / 1e6:.1f} MB. The same targets, on books of another shape "
-            "(BENCH_SMALL_FILES=0 leaves this out).", manifest["entries"], small["results"], info)
-    mix = options.get("mix")
-    if mix:
-        manifest = mix["manifest"]
-        out += shape_section(
-            "Other contract mixes",
-            f"{manifest['entries']:,} entries for {manifest['clients']} clients whose contracts are all of the kinds "
-            f"{' and '.join(manifest['profiles'])} (`bench/generate.py --profiles {','.join(manifest['profiles'])}`): "
-            "their pricing and their JSON (85 MB) cost more than the usual mix's. BENCH_MIX names the kinds "
-            "(BENCH_MIX= leaves this out).", manifest["entries"], mix["results"], info)
-    long = options.get("long")
-    if long:
-        manifest = long["manifest"]
-        out += shape_section(
-            "Long descriptions",
-            f"The same work as the usual {fmt_count(manifest['entries'])} entries, with every entry's description 30 to 60 words "
-            "longer, in its client's language (`bench/generate.py --long-descriptions`): "
-            f"{manifest['logbook_bytes'] / 1e6:.1f} MB of logbooks. hledger's sessions carry the same descriptions. "
-            "One untimed clean build makes the site before the append rows (BENCH_LONG=0 leaves this out).",
-            manifest["entries"], long["results"], info)
+    for key, title, text in SHAPE_SECTIONS:
+        shape = options.get(key)
+        if shape:
+            out += shape_section(title(shape["manifest"]), text(shape["manifest"]), shape["manifest"]["entries"],
+                                 shape["results"], info)
     if len(sizes) > 1:
         out += ["## Scaling", "", "| entries | " + " | ".join(label for key, label in LABELS[:6]) + " |",
                 "| --- |" + " --- |" * 6]
