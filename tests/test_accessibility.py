@@ -280,7 +280,10 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     # again (and fills its legend with the same pattern); one table after both.
     assert chart.count("<pattern ") == 1 and 'fill="url(#c' in chart     # the second series is hatched
     narrow = chart[chart.index('class="chart chart-narrow"'):chart.index("<table")]
-    assert "<rect x=" in narrow.split("</clipPath>", 1)[1] and 'fill="url(#c' in narrow   # its legend's swatch
+    # Its legend is the wide one's, drawn at the same place: shown again, with the hatched swatch.
+    prefix = re.search(r'<use href="#(c[0-9a-f]{8})-l"/>', narrow).group(1)
+    shared = re.search(f'<g id="{prefix}-l">(.*?)</g>', chart).group(1)
+    assert 'fill="url(#c' in shared and ">Held</text>" in shared and "<rect x=" not in narrow.split("</clipPath>")[1]
     assert 'href="#c' in narrow and "<title>Oct · Held" not in narrow   # the bars (and their tooltips) once
     assert chart.count("<table") == 1
     assert "<desc>October 2026 – November 2026: Billed, Held</desc>" in chart
@@ -295,6 +298,28 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     # One series: its column is the total, and the table says it once.
     assert '<th scope="col">Month</th><th scope="col">Billed</th></tr>' in one
     assert '<tr><th scope="row">October 2026</th><td>1</td></tr>' in one
+
+
+def test_the_phone_legend_shows_again_only_what_it_draws_where_the_wide_one_does():
+    months = tuple(f"M{n}" for n in range(1, 13))
+    axis = charts.Axis(months, ("2026",) + ("",) * 11)
+    early = (3,) * 4 + (0,) * 8                  # held in the first months only: not on the phone
+    series = [charts.Series("Billed", "#2f6fab", (2,) * 12), charts.Series("Held", "#d0573c", early)]
+    chart = str(charts.stacked_bars(axis, series, title="Hours", fmt=str))
+    wide, narrow = chart.split('class="chart chart-narrow"')
+    # The phone's legend is "Billed" alone: the wide one's first item, shown again; "Held" is not.
+    prefix = re.search(r'<use href="#(c[0-9a-f]{8})-l"/>', narrow).group(1)
+    shared = re.search(f'<g id="{prefix}-l">(.*?)</g>', wide).group(1)
+    assert ">Billed</text>" in shared and "Held" not in shared and "Held" not in narrow.split("<desc>")[1][:60]
+    assert wide.count(">Held</text>") == 1
+    # Nine series: both legends start under the same baseline, but the phone's, narrower, wraps
+    # after the first item; it shows that one again and draws the other eight where they fall.
+    many = [charts.Series(f"Client number {n}", "#2f6fab", (1,) * 12) for n in range(9)]
+    chart = str(charts.stacked_bars(axis, many, title="Hours", fmt=str))
+    wide, narrow = chart.split('class="chart chart-narrow"')
+    shared = re.search(r'<g id="c[0-9a-f]{8}-l">(.*?)</g>', wide).group(1)
+    assert re.findall(r">(Client number \d)</text>", shared) == ["Client number 0"]
+    assert re.findall(r">(Client number \d)</text>", narrow) == [f"Client number {n}" for n in range(1, 9)]
 
 
 def test_lines_differ_by_marker_and_dash_not_only_by_colour():

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hourbook.pipeline import load_and_price
 from hourbook.render import OWNER_SCRIPT_BYTES
 from hourbook.render import charts
+from hourbook.render import chart_series
 from hourbook.render import render_site
 from hourbook.render.pages import others_rates
 from conftest import copy_example_books
@@ -51,7 +52,7 @@ def example_site(tmp_path_factory) -> dict[str, bytes]:
 def test_top_and_rest_keeps_the_heaviest_ten_and_groups_the_rest_in_order():
     items = [f"c{n:02d}" for n in range(13)]
     weights = {item: n % 5 for n, item in enumerate(items)}    # c04, c09 weigh 4; c03, c08 3; c02, c07, c12 2 ...
-    top, rest = charts.top_and_rest(items, weights.get)
+    top, rest = chart_series.top_and_rest(items, weights.get)
     # Heaviest first, ties in the given order: 4: c04 c09; 3: c03 c08; 2: c02 c07 c12; 1: c01 c06 c11.
     assert top == ["c04", "c09", "c03", "c08", "c02", "c07", "c12", "c01", "c06", "c11"]
     assert rest == ["c00", "c05", "c10"]                        # the three that weigh 0, in the given order
@@ -59,15 +60,15 @@ def test_top_and_rest_keeps_the_heaviest_ten_and_groups_the_rest_in_order():
 
 def test_eleven_items_are_all_drawn_a_group_of_one_is_no_group():
     items = list(range(11))
-    assert charts.top_and_rest(items, lambda n: n) == (items, [])
-    top, rest = charts.top_and_rest(list(range(12)), lambda n: n)
+    assert chart_series.top_and_rest(items, lambda n: n) == (items, [])
+    top, rest = chart_series.top_and_rest(list(range(12)), lambda n: n)
     assert top == list(range(11, 1, -1)) and rest == [0, 1]
 
 
 @given(st.lists(st.integers(min_value=0, max_value=50), max_size=40), st.integers(min_value=1, max_value=12))
 def test_top_and_rest_splits_every_item_once_and_the_top_weigh_most(weights, count):
     items = list(enumerate(weights))                      # (position, weight): every item distinct
-    top, rest = charts.top_and_rest(items, lambda item: item[1], count)
+    top, rest = chart_series.top_and_rest(items, lambda item: item[1], count)
     assert sorted(top + rest) == items                    # nothing lost, nothing twice
     assert rest == sorted(rest)                           # the rest keep the given order
     if len(items) <= count + 1:
@@ -115,8 +116,9 @@ def test_the_dashboard_names_its_axes_in_the_books_language(example_site):
     # The legend sits below the plot: every legend label's baseline is under the x axis's month labels.
     wide = re.search(r'<svg[^>]*class="chart chart-wide"[^>]*aria-label="Tarifa horaria efectiva por cliente".*?</svg>',
                      page, re.S).group(0)
-    axis = re.search(r'<g text-anchor="middle" fill="#6b7280">(.*?)</g>', wide).group(1)     # the x axis's labels
-    months = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)">Ene</text>', axis)]
+    # The x axis's labels: their row moved down to its baseline, each label at its own x.
+    axis = re.search(r'<g text-anchor="middle" fill="#6b7280" transform="translate\(0 ([\d.]+)\)">(.*?)</g>', wide)
+    months = [float(axis.group(1)) for _ in re.findall(r'<text x="[\d.]+">Ene</text>', axis.group(2))]
     legend = [float(y) for y in re.findall(r'<text x="[\d.]+" y="([\d.]+)" fill="#374151">', wide)]
     assert months and legend and min(legend) > max(months)
 
@@ -173,7 +175,7 @@ def test_500_clients_chart_at_most_eleven_series_and_the_page_stays_small(five_h
     rate = re.search(r'<svg[^>]*class="chart chart-wide"[^>]*aria-label="Effective hourly rate per client".*?</svg>',
                      page, re.S).group(0)
     names = re.search(r"<desc>[^:]*: (.*?)</desc>", rate).group(1).split(", ")
-    assert len(names) == charts.TOP_SERIES + 1 and names[-1] == "others (490 clients)"
+    assert len(names) == chart_series.TOP_SERIES + 1 and names[-1] == "others (490 clients)"
     assert rate.count('fill="#1f2937"') >= 1                                       # the others' line and markers
     assert 'class="y-label">EUR per hour</text>' in rate
     # The hours chart stacks statuses, not clients: at most six series whatever the clients.

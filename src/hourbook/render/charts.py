@@ -19,16 +19,15 @@ screen above 720 px, and paper, where it spans the page) and a narrow one of the
 Text is `FONT_SIZE` units high in both, so that it stays >= 11 px on any screen where
 its drawing is shown and >= 9 pt on A4. A stacked-bar chart's narrow drawing holds only
 its own text: its axis and bars are the wide drawing's, shown again (`_phone_bars`), so
-that a statement carries its bars once (the charts were half of a statement's bytes).
+that a statement carries its bars once (the charts were half of a statement's bytes); so are
+the first items of its legend, when they fall where the wide one's do. A row of x labels is
+moved down once (`translate`), each label carrying its x alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Callable
 from typing import Sequence
 
 from markupsafe import Markup
@@ -40,6 +39,11 @@ from hourbook.core.records import HELD
 from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import QUOTE
 from hourbook.core.records import UNCOVERED
+from hourbook.render.chart_series import Axis
+from hourbook.render.chart_series import Format
+from hourbook.render.chart_series import Number
+from hourbook.render.chart_series import Series
+from hourbook.render.chart_series import last_slots
 from hourbook.render.chart_table import data_table
 
 # Each at least 3:1 against white (WCAG 1.4.11), the same hues as the pages' swatches (style.css).
@@ -67,44 +71,8 @@ FONT_SIZE = 12          # text height in SVG units, in both drawings
 NARROW_WIDTH = 320      # the phone drawing: shown 292-480 px wide, text 11-18 px
 NARROW_HEIGHT = 220
 NARROW_MONTHS = 6
-TOP_SERIES = 10         # a chart of many clients draws this many, and the rest as one series
 MIN_PLOT = 110          # the least height of the plot area, whatever the legend takes
 
-Number = float | int | Decimal
-Format = Callable[[float], str]
-
-
-@dataclass(frozen=True)
-class Series:
-    """One named row of values, one per x label; None is a gap."""
-
-    label: str
-    colour: str
-    values: tuple[Number | None, ...]
-    pattern: str = ""           # one of PATTERNS: "" is plain colour
-
-
-@dataclass(frozen=True)
-class Axis:
-    """The x labels of a chart: a short label per slot, and an optional second line (the year)."""
-
-    labels: tuple[str, ...]
-    sublabels: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()     # each slot's full name, for the table of figures ("November 2026")
-
-
-def top_and_rest(items: Sequence, weight: Callable, count: int = TOP_SERIES) -> tuple[list, list]:
-    """The `count` items of most `weight` (heaviest first, ties in the given order) and the rest, in order.
-
-    A chart of 500 clients draws the top ones and one series for the rest ("others (490 clients)");
-    when there are no more than `count` + 1 items, all are drawn (a group of one is no group).
-    """
-    items = list(items)
-    if len(items) <= count + 1:
-        return items, []
-    ranked = sorted(range(len(items)), key=lambda index: (-weight(items[index]), index))
-    top = set(ranked[:count])
-    return [items[index] for index in ranked[:count]], [item for index, item in enumerate(items) if index not in top]
 
 
 def nice_ceiling(value: float, ticks: int = 4) -> tuple[float, float]:
@@ -180,7 +148,8 @@ def _patterns(prefix: str, fills: set[tuple[str, str]]) -> str:
 
 
 def _pattern_id(prefix: str, kind: str, colour: str) -> str:
-    return f"{prefix}-{kind}-{colour.lstrip('#')}"
+    """The id of a pattern in a colour: the kind's first letter is enough (each of PATTERNS has its own)."""
+    return f"{prefix}-{kind[0]}{colour.lstrip('#')}"
 
 
 def _fill(prefix: str, pattern: str, colour: str) -> str:
@@ -279,28 +248,19 @@ def _y_label(text: str, top: float, plot_h: float) -> list[str]:
 
 
 def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
-    parts = [f'<g text-anchor="middle" fill="{AXIS}">']
+    """The x labels under `baseline`: their row moved down once (`translate`), so that a label
+    carries its x alone and a year under it the distance between the rows."""
+    parts = [f'<g text-anchor="middle" fill="{AXIS}" transform="translate(0 {_num(baseline + font + 3)})">']
     widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
     every = max(1, math.ceil(widest / slot)) if slot else 1
     for index, label in enumerate(axis.labels):
         x = left + slot * (index + 0.5)
         if index % every == 0:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + font + 3)}">{escape(label)}</text>')
+            parts.append(f'<text x="{_num(x)}">{escape(label)}</text>')
         sub = axis.sublabels[index] if index < len(axis.sublabels) else ""
         if sub:
-            parts.append(f'<text x="{_num(x)}" y="{_num(baseline + 2 * font + 5)}">{escape(sub)}</text>')
+            parts.append(f'<text x="{_num(x)}" y="{font + 2}">{escape(sub)}</text>')
     return parts + ["</g>"]
-
-
-def last_slots(axis: Axis, series: Sequence[Series], count: int) -> tuple[Axis, list[Series]]:
-    """The last `count` slots of a chart: its axis and every series cut to them."""
-    first = max(len(axis.labels) - count, 0)
-    subs = axis.sublabels[first:]
-    if axis.sublabels and first < len(axis.sublabels) and not subs[0]:
-        # The first slot shown names its year even when the slot before it, now left out, did.
-        subs = (next((s for s in reversed(axis.sublabels[:first + 1]) if s), ""),) + subs[1:]
-    return (Axis(axis.labels[first:], subs),
-            [Series(s.label, s.colour, s.values[first:], s.pattern) for s in series])
 
 
 def wide_and_narrow(wide: Markup, narrow: Markup) -> Markup:
@@ -367,21 +327,27 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
             body += [f'<g fill="{_fill(prefix, item.pattern, item.colour)}">', *drawn, "</g>"]
     body.append("</g>")
     body += _x_axis(axis, left, slot, top + plot_h)
-    body += _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
-    svg = _svg(width, height, title, body, desc=_describe(axis, shown))
+    legend = _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
     if narrow:
-        phone = _phone_bars(axis, shown, title=title, prefix=prefix, left=left, slot=slot, plot_h=top + plot_h)
-        svg = wide_and_narrow(svg, phone)
-    return svg + table
+        phone, shared = _phone_bars(axis, shown, title=title, prefix=prefix, left=left, slot=slot,
+                                    plot_h=top + plot_h, wide_legend=legend)
+        if shared:                                              # named for the phone's drawing too
+            legend = [f'<g id="{prefix}-l">', *legend[:shared], "</g>", *legend[shared:]]
+    svg = _svg(width, height, title, body + legend, desc=_describe(axis, shown))
+    return (wide_and_narrow(svg, phone) if narrow else svg) + table
 
 
 def _phone_bars(axis: Axis, shown: Sequence[Series], *, title: str, prefix: str, left: float, slot: float,
-                plot_h: float) -> Markup:
-    """The phone's drawing of a stacked-bar chart: the wide drawing's y axis and last `NARROW_MONTHS`
-    bars shown again (`<use>` of their ids, narrowed to `NARROW_WIDTH`, the rest clipped), on the
-    same scale, under its own month labels and legend. style.css keeps the wide drawing laid out,
-    out of sight, on a phone: what `<use>` shows and the patterns of its fills must be drawn.
-    `plot_h`: the y of the bars' baseline in both drawings.
+                plot_h: float, wide_legend: list[str]) -> tuple[Markup, int]:
+    """The phone's drawing of a stacked-bar chart, and how many of the first parts of `wide_legend`
+    (the wide drawing's) it shows again, to be named `{prefix}-l` there (0: none).
+
+    The wide drawing's y axis and last `NARROW_MONTHS` bars are shown again (`<use>` of their
+    ids, narrowed to `NARROW_WIDTH`, the rest clipped), on the same scale, under the phone's own
+    month labels and legend; the legend's first items too, when they are drawn where the wide
+    one's are (the same series, on as many rows: the same markup). style.css keeps the wide
+    drawing laid out, out of sight, on a phone: what `<use>` shows and the patterns of its
+    fills must be drawn. `plot_h`: the y of the bars' baseline in both drawings.
     """
     count = min(NARROW_MONTHS, len(axis.labels))
     first = len(axis.labels) - count
@@ -397,8 +363,13 @@ def _phone_bars(axis: Axis, shown: Sequence[Series], *, title: str, prefix: str,
             f'<g clip-path="url(#{prefix}-n)"><use href="#{prefix}-bars" '       # clipped where drawn, not as
             f'transform="matrix({scale:.4f} 0 0 1 {_num(shift)} 0)"/></g>']          # in the wide drawing
     body += _x_axis(cut_axis, left, plot_w / max(count, 1), plot_h)
-    body += _legend(cut_shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
-    return _svg(NARROW_WIDTH, height, title, body, desc=_describe(cut_axis, cut_shown))
+    legend = _legend(cut_shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
+    shared = next((index for index, (part, wide) in enumerate(zip(legend, wide_legend)) if part != wide),
+                  min(len(legend), len(wide_legend)))
+    shared -= shared % 2                        # whole items: a swatch and its label
+    if shared:
+        legend = [f'<use href="#{prefix}-l"/>', *legend[shared:]]
+    return _svg(NARROW_WIDTH, height, title, body + legend, desc=_describe(cut_axis, cut_shown)), shared
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,

@@ -25,6 +25,7 @@ from hourbook.core.records import Settings
 from hourbook.core.records import Statement
 from hourbook.git import Provenance
 from hourbook.render import charts
+from hourbook.render.chart_series import top_and_rest
 from hourbook.render import filters
 from hourbook.render.account import INVOICES_FOLDER
 from hourbook.render.account import AccountView
@@ -338,7 +339,7 @@ def alert_text_for(settings: Settings, messages: Mapping[str, str], locale: str)
 def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -> str:
     """Effective hourly rate per client and period, against the cost of an hour; "" without data.
 
-    The `charts.TOP_SERIES` clients that earned most in the charted months each get a line; the
+    The `chart_series.TOP_SERIES` clients that earned most in the charted months each get a line; the
     rest one line, "others (N clients)": their revenue over their hours, period by period. Every
     rate is in the owner's currency (the y axis says which).
     """
@@ -352,7 +353,7 @@ def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -
     def earned(report: ClientReport) -> float:
         return float(sum(row.figures.revenue for row in report.rows if row.statement.start in shown))
 
-    top, rest = charts.top_and_rest(reports, earned)
+    top, rest = top_and_rest(reports, earned)
     series = []
     for index, report in enumerate(top):
         values = dict(report.rates)
