@@ -67,3 +67,28 @@ def test_the_check_follows_weasyprints_own_choice():
     from weasyprint.text.ffi import harfbuzz_subset
 
     assert pdf.fast_font_subsetting() == (bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0)))
+
+
+def test_the_note_is_asked_of_a_process_that_made_pdfs(tmp_path):
+    """With PDFs made in forked processes, the note comes from one of them (`rendering.pdf_note`):
+    the building process never loads WeasyPrint for it (half a second, after every such build)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    months = "".join(f"# 2026-{month:02d}-03\n## acme\n- 1h Printer fixed\n" for month in range(1, 8))
+    books = write_books(tmp_path / "books", {"contracts/acme.yaml": CONTRACT, "logbook/2026.md": months})
+    code = textwrap.dedent(f"""
+        import datetime, sys
+        from pathlib import Path
+        from hourbook.build import rendering
+        from hourbook.build.builder import Builder
+        assert rendering.PARALLEL_PDFS <= 7
+        result = Builder(Path({str(books)!r}), lambda: datetime.date(2026, 11, 30), jobs=2).build()
+        print(result.ok, result.rendered_pdfs, "weasyprint" in sys.modules, repr(result.pdf_note))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ok, made, loaded, note = done.stdout.split(maxsplit=3)
+    assert ok == "True" and int(made) >= 7 and loaded == "False"
+    assert note.strip() == repr(pdf.font_subsetting_note())

@@ -17,6 +17,7 @@ class BuildResult:
     written: int = 0                # files written or removed
     rendered_clients: int = 0       # clients whose statements and indexes were rendered
     rendered_pdfs: int = 0
+    pdf_note: str | None = None     # how the PDFs' fonts were subset, when it could cost less (`rendering.pdf_note`)
     rendered_reports: int = 0       # owner reports rendered alone (their client's pages kept): after a commit
     restamped: int = 0              # owner's pages made to show a new commit without rendering (`render.restamp`)
     statements: int = 0

@@ -336,8 +336,8 @@ class Builder:
                 # the bytes: it compares the next build's with them).
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
-            files, rendered, pdfs, stale = self.render(priced, folders, provenance, progress,
-                                                       keep=spool.keep if spool is not None else None)
+            files, rendered, pdfs, stale, pdf_note = self.render(priced, folders, provenance, progress,
+                                                                 keep=spool.keep if spool is not None else None)
             reports = ReportsMade()
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile,
@@ -367,7 +367,8 @@ class Builder:
         if self.records is not None:
             self.records.prune()                # the records this build did not use are of inputs gone
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
-                           rendered_pdfs=pdfs, rendered_reports=reports.rendered, restamped=reports.restamped,
+                           rendered_pdfs=pdfs, pdf_note=pdf_note, rendered_reports=reports.rendered,
+                           restamped=reports.restamped,
                            statements=statements,
                            clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
 
@@ -406,7 +407,8 @@ class Builder:
         return self.env[1]
 
     def render(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
-               progress: Progress | None = None, keep: Callable[[dict], dict] | None = None) -> tuple[dict, int, int, int]:
+               progress: Progress | None = None,
+               keep: Callable[[dict], dict] | None = None) -> tuple[dict, int, int, list, str | None]:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
         The provenance is no input of a client's documents: when it alone changed (a commit, or an
@@ -415,7 +417,8 @@ class Builder:
 
         Returns:
             (site path -> bytes or `OnDisk`, clients rendered, PDFs made, the kept clients whose
-            owner report shows another commit: `stale_reports` makes them).
+            owner report shows another commit: `stale_reports` makes them, and the note on the
+            PDFs' fonts: `rendering.pdf_note`).
 
         Raises:
             TemplateProblem: one of the books' templates failed (for a client whose data the
@@ -438,8 +441,8 @@ class Builder:
                                               keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
-        pdfs = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
-                                   stylesheet=page_stylesheet(self.env[1]) if waiting else None)
+        pdfs, pdf_note = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
+                                             stylesheet=page_stylesheet(self.env[1]) if waiting else None)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,
@@ -448,7 +451,7 @@ class Builder:
         site_files = {}
         for page in kept.values():
             site_files.update(page.files)
-        return site_files, len(todo), len(waiting), stale
+        return site_files, len(todo), len(waiting), stale, pdf_note
 
     def kept_clients(self, priced: PricedBooks, folders: dict[str, str]) -> tuple[dict, list, str]:
         """The clients whose files need no rendering (kept from the last build, in memory or on disk),

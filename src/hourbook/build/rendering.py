@@ -167,7 +167,8 @@ def render_pdf(html: str, template_dirs: list[str], stylesheet: str | None = Non
 
 
 def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cache: Path | None,
-                        jobs: int, progress: Progress | None = None, stylesheet: str | None = None) -> dict[str, bytes]:
+                        jobs: int, progress: Progress | None = None,
+                        stylesheet: str | None = None) -> tuple[dict[str, bytes], str | None]:
     """Make the PDFs that `DeferredPdfs` left waiting, in processes when many, and keep them in the cache.
 
     Args:
@@ -175,10 +176,11 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
         stylesheet: the text of the style.css the pages link (`render.page_stylesheet`).
 
     Returns:
-        cache key -> PDF bytes.
+        (cache key -> PDF bytes, the note on how their fonts were subset or None: `pdf_note`,
+        asked of a process that made them; none when none was made).
     """
     if not waiting:
-        return {}
+        return {}, None
     progress = progress or Progress()
     keys = sorted(waiting)
     dirs = [str(path) for path in template_dirs]
@@ -188,18 +190,29 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
         for key in keys:
             made.append(render_pdf(waiting[key], dirs, stylesheet))
             progress.advance(pdfs=1)
+        note = pdf_note()
     else:
         with pool:
             for pdf in pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys),
                                 [stylesheet] * len(keys), chunksize=1):
                 made.append(pdf)
                 progress.advance(pdfs=1)
+            note = pool.submit(pdf_note).result()
     pdfs = dict(zip(keys, made))
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         for key, data in pdfs.items():
             write_file_atomically(cache / f"{key}.pdf", data)
-    return pdfs
+    return pdfs, note
+
+
+def pdf_note() -> str | None:
+    """`render.pdf.font_subsetting_note`, asked of a process that made PDFs: it has WeasyPrint
+    loaded. A process that made none (this one, when forked processes made them) would load
+    WeasyPrint for the note alone: half a second, after every build that made a PDF."""
+    from hourbook.render.pdf import font_subsetting_note
+
+    return font_subsetting_note()
 
 
 def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:

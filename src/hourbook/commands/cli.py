@@ -138,18 +138,9 @@ def cmd_build(args) -> int:
     print(f"built {out}: {counted(result.files, 'file')}, {counted(result.statements, 'statement')} for "
           f"{counted(result.clients, 'client')} "
           f"({result.shared} shared); {summary_line(result.diagnostics)}", file=sys.stderr)
-    if result.rendered_pdfs and not args.quiet:
-        print_pdf_note()
+    if result.pdf_note and not args.quiet:      # PDFs were made, and could have cost less CPU
+        print(f"hourbook: note: {result.pdf_note}", file=sys.stderr)
     return 0
-
-
-def print_pdf_note() -> None:
-    """After PDFs were made: say so when they could have cost less CPU (`render.pdf.font_subsetting_note`)."""
-    from hourbook.render.pdf import font_subsetting_note   # deferred: WeasyPrint, only once PDFs were made
-
-    note = font_subsetting_note()
-    if note:
-        print(f"hourbook: note: {note}", file=sys.stderr)
 
 
 def cmd_watch(args) -> int:

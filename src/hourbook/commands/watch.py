@@ -407,10 +407,8 @@ class SiteBuilder:
                   f"{result.seconds:.2f} s; {counts}", file=self.log)
             if result.rendered_pdfs and not self.quiet and not self.pdf_noted:
                 self.pdf_noted = True             # once a watch: the library will not appear meanwhile
-                from hourbook.render.pdf import font_subsetting_note   # WeasyPrint: only once PDFs were made
-                note = font_subsetting_note()
-                if note:
-                    print(f"[{stamp}] hourbook: note: {note}", file=self.log)
+                if result.pdf_note:
+                    print(f"[{stamp}] hourbook: note: {result.pdf_note}", file=self.log)
         self.log.flush()
 
     def write_status(self, result: BuildResult) -> None:
