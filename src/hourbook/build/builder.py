@@ -368,8 +368,7 @@ class Builder:
             self.records.prune()                # the records this build did not use are of inputs gone
         return BuildResult(True, diagnostics, files=len(files), written=written, rendered_clients=rendered,
                            rendered_pdfs=pdfs, pdf_note=pdf_note, rendered_reports=reports.rendered,
-                           restamped=reports.restamped,
-                           statements=statements,
+                           restamped=reports.restamped, statements=statements,
                            clients=len(priced.clients), shared=len(folders), seconds=time.perf_counter() - started)
 
     def _write(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None, files: dict,
@@ -407,8 +406,7 @@ class Builder:
         return self.env[1]
 
     def render(self, priced: PricedBooks, folders: dict[str, str], provenance: git.Provenance | None,
-               progress: Progress | None = None,
-               keep: Callable[[dict], dict] | None = None) -> tuple[dict, int, int, list, str | None]:
+               progress: Progress | None = None, keep: Callable[[dict], dict] | None = None) -> tuple:
         """Every client's files: unchanged clients' reused, the others rendered (in processes when many).
 
         The provenance is no input of a client's documents: when it alone changed (a commit, or an
@@ -416,9 +414,8 @@ class Builder:
         owner report is made again later (`stale_reports`).
 
         Returns:
-            (site path -> bytes or `OnDisk`, clients rendered, PDFs made, the kept clients whose
-            owner report shows another commit: `stale_reports` makes them, and the note on the
-            PDFs' fonts: `rendering.pdf_note`).
+            (site path -> bytes or `OnDisk`, clients rendered, PDFs made, the kept clients whose owner
+            report shows another commit (`stale_reports` makes them), the note `rendering.pdf_note`).
 
         Raises:
             TemplateProblem: one of the books' templates failed (for a client whose data the

@@ -210,7 +210,7 @@ def pdf_note() -> str | None:
     """`render.pdf.font_subsetting_note`, asked of a process that made PDFs: it has WeasyPrint
     loaded. A process that made none (this one, when forked processes made them) would load
     WeasyPrint for the note alone: half a second, after every build that made a PDF."""
-    from hourbook.render.pdf import font_subsetting_note
+    from hourbook.render.pdf import font_subsetting_note   # deferred: WeasyPrint, where PDFs are made
 
     return font_subsetting_note()
 
