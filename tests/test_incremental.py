@@ -332,6 +332,32 @@ def test_parallel_rendering_gives_the_same_bytes(books, tmp_path, monkeypatch):
     assert tree(tmp_path / "parallel") == serial
 
 
+def test_few_clients_of_many_statements_are_rendered_in_processes(books, tmp_path, monkeypatch):
+    """Two or more clients that hold `PARALLEL_STATEMENTS` statements between them are rendered in
+    forked processes however few they are (`rendering.rendered_in_processes`), to the bytes one
+    process makes."""
+    root = books(BOOKS)
+    priced, _ = load_and_price(root, AS_OF)
+    indexes = list(range(len(priced.clients)))
+    statements = sum(len(client.statements) for client in priced.clients)
+    assert len(indexes) < rendering.PARALLEL_CLIENTS
+    monkeypatch.setattr(rendering, "PARALLEL_STATEMENTS", statements)
+    assert rendering.rendered_in_processes(priced, indexes, 2)
+    assert not rendering.rendered_in_processes(priced, indexes, 1)         # one core
+    assert not rendering.rendered_in_processes(priced, indexes[:1], 2)     # one client is not split
+    monkeypatch.setattr(rendering, "PARALLEL_STATEMENTS", statements + 1)
+    assert not rendering.rendered_in_processes(priced, indexes, 2)
+    monkeypatch.setattr(rendering, "PARALLEL_STATEMENTS", statements)
+    forked = []
+    fork_pool = rendering.fork_pool
+    monkeypatch.setattr(rendering, "fork_pool", lambda *args, **values: forked.append(values) or fork_pool(*args, **values))
+    serial = clean_build(root, tmp_path / "serial")
+    assert forked == []
+    result = Builder(root, lambda: AS_OF, out=tmp_path / "parallel", disk_cache=False, jobs=2).build()
+    assert result.ok and [sorted(values) for values in forked] == [["environment", "keep", "work"]]
+    assert tree(tmp_path / "parallel") == serial
+
+
 def test_a_rebuild_swaps_a_new_folder_in_and_links_what_did_not_change(books, tmp_path):
     root = books(BOOKS)
     builder = Builder(root, lambda: AS_OF, jobs=1)

@@ -432,10 +432,9 @@ class Builder:
         versions = kept_versions(self.root, self.out, self.published.state, priced, self.records, pdf=self.pdf,
                                  templates=templates, contract_form=self.pricing.contract_form)
         work = SiteWork(self.root, priced, folders, self.pdf, provenance, pdf_cache, templates, self.reports, versions)
-        with shelved_pages(None if self.background_cleanup else self.records, common, priced, len(todo),
-                           self.pricing.contract_form):
-            rendered = render_changed_clients(self.env[1], work, [index for index, _, _ in todo], self.jobs, progress,
-                                              keep=keep)
+        with shelved_pages(None if self.background_cleanup else self.records, common, priced,
+                           indexes := [index for index, _, _ in todo], self.jobs, self.pricing.contract_form):
+            rendered = render_changed_clients(self.env[1], work, indexes, self.jobs, progress, keep=keep)
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
         pdfs, pdf_note = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,

@@ -27,6 +27,7 @@ from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
 from hourbook.build.record_store import RecordStore
 from hourbook.build.rendering import PARALLEL_CLIENTS
+from hourbook.build.rendering import rendered_in_processes
 from hourbook.core.records import Contract
 from hourbook.core.records import PricedBooks
 from hourbook.render import pages
@@ -35,18 +36,19 @@ KIND = "statement-pages"
 
 
 @contextlib.contextmanager
-def shelved_pages(store: RecordStore | None, common: str, priced: PricedBooks, rendering: int,
+def shelved_pages(store: RecordStore | None, common: str, priced: PricedBooks, rendering: list[int], jobs: int,
                   contract_form: Callable[[Contract], tuple] = stable_form):
     """The shelf where statements are rendered (`render.pages.STATEMENT_PAGES`) while a one-off build
-    renders `rendering` clients again, when they are few (in this process) and there is a `store`
-    (None: a watching process, or no cache folder); what they made is saved at the end.
+    renders the clients at `rendering` again on `jobs` cores, when they are few and rendered in this
+    process (`rendering.rendered_in_processes`) and there is a `store` (None: a watching process, or
+    no cache folder); what they made is saved at the end.
 
     Args:
         common: the digest of what every page of the build is made of besides its own inputs
             (settings, date, PDF or not, templates, code).
         contract_form: a contract's stable form (`caches.PricingCache.contract_form`, which keeps it).
     """
-    if store is None or not 0 < rendering < PARALLEL_CLIENTS:
+    if store is None or not 0 < len(rendering) < PARALLEL_CLIENTS or rendered_in_processes(priced, rendering, jobs):
         yield None
         return
     shelf = pages.STATEMENT_PAGES.shelf = PageShelf(store, common, contract_form)
