@@ -31,7 +31,7 @@ from hourbook.render import render_site
 from hourbook.site.files import write_file_atomically
 
 PARALLEL_CLIENTS = 24               # render clients in processes when at least this many must be ...
-PARALLEL_STATEMENTS = 240           # ... or two or more of them that hold this many statements
+PARALLEL_STATEMENTS = 600           # ... or two or more of them that hold this many statements
 PARALLEL_PDFS = 4                   # ... and PDFs when at least this many must be
 PARALLEL_OWNER_ENTRIES = 5_000     # ... and the owner's every-entry pages beside them, from this many entries
 _PENDING = b"\0hourbook-pdf-pending:"
@@ -136,7 +136,9 @@ def rendered_in_processes(priced: PricedBooks, indexes: list[int], jobs: int) ->
     """Whether `render_changed_clients` renders the clients at `indexes` (of `priced.clients`) in
     forked processes: with more than one core, when they are many, or when two or more of them
     hold many statements. Twenty clients of five years (54 statements each), rendered again on a
-    new day, took 2 s in one process while the other core waited."""
+    new day, took 2 s in one process while the other core waited. Not for a few: an edit that
+    reaches five such clients renders a dozen statements of each, the rest from the statement-pages
+    shelf (`page_shelf`), which only this process fills."""
     if jobs < 2 or not indexes:
         return False
     return len(indexes) >= PARALLEL_CLIENTS or (
