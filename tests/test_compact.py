@@ -42,7 +42,7 @@ def tree(page: str) -> tuple:
 
 def site_pages(root, monkeypatch, compacted: bool) -> dict[str, str]:
     if not compacted:
-        monkeypatch.setattr(render_html, "compact", lambda page: Markup(page))
+        monkeypatch.setitem(render_html.DOCUMENT_FILTERS, "compact", lambda page: Markup(page))
     priced, diagnostics = load_and_price(root, AS_OF)
     assert [d for d in diagnostics if d.severity == ERROR] == []
     folders = {c.contract.id: f"{c.contract.id}-0123abcd" for c in priced.clients if c.contract.share}

@@ -368,9 +368,14 @@ def make_environment(root: Path | None) -> jinja2.Environment:
         days=with_locale(format_days),
     )
     env.globals.update(t=translate, tn=translate_count)
-    env.filters["label_cells"] = label_cells        # base.html: tables stack on phones (render/reflow.py)
-    env.filters["compact"] = compact                # base.html: no end tag HTML lets a page leave out (render/compact.py)
+    env.filters.update(DOCUMENT_FILTERS)
     return env
+
+
+# What base.html and invoice.html pass a document's content through: its tables labelled so that
+# they stack on phones (render/reflow.py), then without the end tags HTML lets it leave out
+# (render/compact.py).
+DOCUMENT_FILTERS = {"label_cells": label_cells, "compact": compact}
 
 
 def page_context(locale: str, currency: str, provenance: Provenance | None = None,

@@ -35,6 +35,7 @@ from hourbook.core.records import Fee
 from hourbook.core.records import PricedBooks
 from hourbook.core.register import plan_records
 from hourbook.render.html import BOOKS_TEMPLATES
+from hourbook.render.html import DOCUMENT_FILTERS
 from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.html import books_environment
 from hourbook.render.html import load_messages
@@ -47,8 +48,6 @@ from hourbook.render.tax_ids import tax_id_label
 from hourbook.render.tax_ids import vat_reasons
 from hourbook.render.locale_files import language_words
 from hourbook.render.locale_files import languages
-from hourbook.render.compact import compact
-from hourbook.render.reflow import label_cells
 
 INVOICE_TEMPLATES = Path(__file__).resolve().parent / "invoice_templates"
 TEMPLATE = "invoice.html"
@@ -99,8 +98,7 @@ def invoice_environment(root: Path | None) -> jinja2.Environment:
     books template raises `hourbook.render.html.TemplateProblem`, located.
     """
     env = books_environment(root, INVOICE_TEMPLATES, TEMPLATES_DIR)
-    env.filters["label_cells"] = label_cells       # invoice.html: tables stack on phones (render/reflow.py)
-    env.filters["compact"] = compact               # invoice.html: no end tag HTML lets it leave out (render/compact.py)
+    env.filters.update(DOCUMENT_FILTERS)           # invoice.html: as a page's (render/html.py)
     return env
 
 
