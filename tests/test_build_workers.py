@@ -118,3 +118,40 @@ def test_logbooks_parsed_on_every_core_are_the_books_one_process_reads(tmp_path,
         assert parsed_here == expected[pattern]
     elif pattern == "the other process is slow":
         assert 0 not in parsed_here and parsed_here == list(range(6 - len(parsed_here), 6)) and 5 in parsed_here   # taken from the end while it waited
+
+
+def test_a_killed_build_leaves_no_worker_behind(tmp_path):
+    """A pool's workers die with the process that forked them (`site.tree.child_dies_with`): a
+    build killed while they render leaves none waiting for ever on a pipe nobody reads."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    code = (
+        "import os, time\n"
+        "from hourbook.build.workers import fork_pool\n"
+        "pool = fork_pool(2)\n"
+        "futures = [pool.submit(time.sleep, 600) for _ in range(2)]\n"
+        "time.sleep(1)\n"
+        f"open({str(pids)!r}, 'w').write(' '.join(map(str, pool._processes)))\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert len(workers) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as stat:         # a zombie waiting for init is gone too
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(alive, workers))

@@ -40,6 +40,7 @@ from hourbook.load.books import load_logbook
 from hourbook.load.file_kind import is_yaml
 from hourbook.load.warm import ask_ahead_if_on_disk
 from hourbook.load import listing
+from hourbook.site.tree import child_dies_with
 
 PARALLEL_LOAD_BYTES = 500_000       # price --json parses the logbooks on every core from this many bytes
 YAML_COST = 2                       # what reading a byte of a YAML logbook costs, against a Markdown one
@@ -86,7 +87,8 @@ def fork_pool(workers: int, **values) -> ProcessPoolExecutor | None:
     # What this process holds now is what the forked ones inherit: frozen, the cyclic collector of
     # each never walks it again (nor writes to it, which would copy its memory page by page).
     gc.freeze()
-    pool = _ForkPool(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = _ForkPool(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                     initializer=child_dies_with(os.getpid()))      # a killed build leaves none behind
     if values:
         _HANDED_DOWN.clear()
         _HANDED_DOWN.update(values)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import re
 import secrets
@@ -106,32 +107,38 @@ def remove_folder(folder: Path, patience: float = 2.0) -> None:
 
 
 def child_dies_with(parent: int):
-    """A `preexec_fn` for a child process: the kernel kills it when hourbook dies, so a killed
-    build leaves no `cp` behind still writing into a staging folder (Linux; elsewhere a no-op).
+    """A `preexec_fn` for a child process, or an `initializer` for a pool's forked workers: the
+    kernel kills the child when hourbook dies, so a killed build leaves no `cp` behind still
+    writing into a staging folder, and no worker waiting for ever on a pipe nobody reads
+    (Linux; elsewhere a no-op).
 
     Args:
         parent: hourbook's process id, taken before the fork: when hourbook died between the
             fork and the `prctl`, the child is already an orphan and ends at once.
     """
+    prctl = getattr(_libc(), "prctl", None)     # looked up here, not in the child just forked
+
     def preexec() -> None:
-        libc_name = ctypes.util.find_library("c")
-        if libc_name:
+        if prctl is not None:
             pr_set_pdeathsig = 1
-            ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, 9)  # SIGKILL
+            prctl(pr_set_pdeathsig, 9)          # SIGKILL
             if os.getppid() != parent:
                 os._exit(1)
     return preexec
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    """The C library (None when there is none to find): `find_library` runs `ldconfig`, once a process."""
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
 
 
 _RENAME_EXCHANGE = 2
 
 
 def _renameat2():
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    return getattr(libc, "renameat2", None)
+    return getattr(_libc(), "renameat2", None)
 
 
 def swap_in(staging: Path, out: Path, remove_old=None) -> None:
