@@ -7,7 +7,9 @@ Each test builds with one `Builder`, changes the books, and builds again with a 
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import pickle
 import shutil
 from pathlib import Path
 
@@ -273,9 +275,56 @@ def test_a_priced_record_that_refers_to_an_entry_the_client_has_not_is_refused(b
     contract, (as_of, begins), entries, result, late = max(pricing.clients.values(), key=lambda hit: len(hit[2]))
     assert len(entries) > 1
     key = pricing.key_of(contract, entries, as_of, begins, late)
-    assert pricing._read(key, contract, entries) == result
-    assert pricing._read(key, contract, entries[:-1]) is None
-    assert pricing._read("no such key", contract, entries) is None
+    priced_on = (as_of, begins, late)
+    assert pricing._read(key, contract, entries, priced_on) == result
+    assert pricing._read(key, contract, entries[:-1], priced_on) is None
+    assert pricing._read("no such key", contract, entries, priced_on) is None
+
+
+def _read_back(root: Path):
+    """A new process's builder after an edit, and its biggest client as priced (plain: made by
+    `price_client`, or read and made already) and as read back from disk again, statements deferred."""
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    builder, _ = new_process_build(root)
+    pricing = builder.pricing
+    contract, (as_of, begins), entries, (plain, problems), late = max(pricing.clients.values(), key=lambda hit: len(hit[2]))
+    key = pricing.key_of(contract, entries, as_of, begins, late)
+    return pricing, key, (contract, entries, (as_of, begins, late)), plain, problems
+
+
+def test_statements_read_back_are_made_when_first_asked_for_and_are_then_as_priced(books):
+    """The seam `DeferredStatements` pinned to a client priced here: a client read back from disk
+    has its requests and diagnostics, its statements unmade until asked for; once made (once) it is
+    equal to the plain client, and pickled and copied as one."""
+    pricing, key, (contract, entries, priced_on), plain, problems = _read_back(books(BOOKS))
+    client, diagnostics = pricing._read(key, contract, entries, priced_on)
+    assert "_statements" in vars(client)                    # not made
+    assert client.statement_count == len(plain.statements) > 1
+    assert client.requests == plain.requests and diagnostics == problems and client.contract is contract
+    assert "_statements" in vars(client)                    # still not made: the count is known without
+    assert client == plain
+    assert "_statements" not in vars(client) and client.statements is client.statements
+    assert all(line.entry in entries for statement in client.statements for line in statement.lines)
+    again, _ = pricing._read(key, contract, entries, priced_on)
+    assert pickle.loads(pickle.dumps(again)) == plain and "_statements" not in vars(again)
+    assert copy.copy(pricing._read(key, contract, entries, priced_on)[0]) == plain
+    with pytest.raises(AttributeError):
+        again.no_such_field
+
+
+def test_statements_that_do_not_unpickle_are_priced_again(books):
+    """A record whose statements' bytes cannot be read (never, with a right digest and key; still) gives
+    the client priced again when they are asked for, not a traceback."""
+    pricing, key, (contract, entries, priced_on), plain, problems = _read_back(books(BOOKS))
+    ids = {id(entry): index for index, entry in enumerate(entries)}
+    ids[id(contract)] = -1
+    bad = disk_cache._pickled((len(entries), plain.requests, problems, len(plain.statements), b"not a pickle"), ids)
+    pricing.store.put("priced", key, bad)
+    client, _ = pricing._read(key, contract, entries, priced_on)
+    assert "_statements" in vars(client)
+    assert client.statements == plain.statements
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)

@@ -77,7 +77,7 @@ def test_what_is_left_of_a_block_is_earned_in_the_period_it_expires():
     assert [(i.kind, i.amount) for i in earned.earned["2026-05"]] == [(EXPIRED, D("450.00"))]
     assert earned.owed == ()
     report = client_report(priced.clients[0], SETTINGS, priced.as_of)
-    by_period = {row.statement.period: row.figures for row in report.rows}
+    by_period = {row.period: row.figures for row in report.rows}
     # May has no statement of its own: a row shows what it earned, all of it from the expiry.
     assert (by_period["2026-05"].revenue, by_period["2026-05"].expired, by_period["2026-05"].revenue_cash) == (
         D("450.00"), D("450.00"), D(0))
@@ -106,7 +106,7 @@ def test_a_quote_earns_its_share_of_the_estimate_then_the_rest_when_invoiced():
 
     priced = price_books(quote_books(datetime.date(2026, 5, 10)), datetime.date(2026, 5, 31))
     report = client_report(priced.clients[0], SETTINGS, priced.as_of)
-    by_period = {row.statement.period: row.figures for row in report.rows}
+    by_period = {row.period: row.figures for row in report.rows}
     # Invoiced 10 May: May bills 1200 and earns the rest, 1200 − 600 = 600.00.
     assert (by_period["2026-05"].revenue, by_period["2026-05"].revenue_cash) == (D("600.00"), D("1200.00"))
     assert (by_period["2026-04"].revenue, by_period["2026-04"].revenue_cash) == (D("600.00"), D(0))

@@ -81,7 +81,7 @@ def test_top_and_rest_splits_every_item_once_and_the_top_weigh_most(weights, cou
 
 def _report(*rows: tuple[datetime.date, int, str]) -> SimpleNamespace:
     """A stand-in for a ClientReport: (period start, logged minutes, earned revenue) per row."""
-    return SimpleNamespace(rows=tuple(SimpleNamespace(statement=SimpleNamespace(start=start),
+    return SimpleNamespace(rows=tuple(SimpleNamespace(start=start,
                                                       figures=SimpleNamespace(logged=minutes, revenue=Decimal(revenue)))
                                       for start, minutes, revenue in rows))
 

@@ -462,7 +462,7 @@ def test_owner_alert_counts_what_was_used_before(tmp_path):
     import datetime
 
     from hourbook.pipeline import load_and_price
-    from hourbook.render.dashboard import block_alerts
+    from hourbook.render.attention import block_alerts
 
     root = write_books(tmp_path / "books", {
         "contracts/low.yaml": """\

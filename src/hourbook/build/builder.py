@@ -354,7 +354,7 @@ class Builder:
                 meanwhile.close()
             if spool is not None:
                 spool.remove()
-        statements = sum(len(c.statements) for c in priced.clients)
+        statements = sum(c.statement_count for c in priced.clients)
         self.published.save_state({
             "format": FORMAT, "out": self.published.out_key, "inputs": digest, "books": books_digest,
             "manifest": manifest, "probe": self.published.probe(manifest),

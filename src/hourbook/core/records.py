@@ -15,6 +15,7 @@ from hourbook.core.diagnostics import PRICING_SOURCE  # noqa: F401 - where they 
 from hourbook.core.diagnostics import WARNING  # noqa: F401
 from hourbook.core.diagnostics import Diagnostic  # noqa: F401
 from hourbook.core.diagnostics import Source
+from hourbook.core.deferred import DeferredStatements
 from hourbook.core.diagnostics import sorted_diagnostics  # noqa: F401
 from hourbook.core.fee_rules import FeeRules
 from hourbook.core.pickling import pickled_as_arguments
@@ -476,7 +477,10 @@ class Statement:
 
 
 @dataclass(frozen=True)
-class PricedClient:
+class PricedClient(DeferredStatements):
+    """A client's statements and requests, priced from its contract and entries (`core.pricing`); or
+    read back from the disk cache with its statements made when first asked for (`DeferredStatements`)."""
+
     contract: Contract
     statements: tuple[Statement, ...]
     requests: tuple[Entry, ...] = ()

@@ -191,7 +191,7 @@ def client_json(report: ClientReport, currency: str) -> dict:
         "hours_by_month": [{"month": f"{month.year}-{month.month:02d}", **{status.replace("-", "_"): minutes.get(status, 0)
                                                                          for status in STATUSES}}
                            for month, minutes in sorted(report.monthly.items())],
-        "periods": [{"period": row.statement.period, **figures_json(row.figures)} for row in reversed(report.rows)],
+        "periods": [{"period": row.period, **figures_json(row.figures)} for row in reversed(report.rows)],
     }
 
 

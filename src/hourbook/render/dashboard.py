@@ -27,29 +27,30 @@ from hourbook.core.fee import suggested_fee
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
-from hourbook.core.pricing import held_reason
 from hourbook.core.records import BILLED
-from hourbook.core.records import BlockState
 from hourbook.core.records import COVERED
-from hourbook.core.records import HELD
-from hourbook.core.records import NO_CHARGE
 from hourbook.core.records import TIME
 from hourbook.core.records import Contract
-from hourbook.core.records import Entry
-from hourbook.core.records import Line
 from hourbook.core.records import Minutes
 from hourbook.core.records import PricedBooks
 from hourbook.core.records import PricedClient
-from hourbook.core.records import QuoteState
 from hourbook.core.records import Settings
 from hourbook.core.records import Statement
 from hourbook.core.schemes import Scheme
 from hourbook.core.schemes import schemes
+from hourbook.render.attention import BlockAlert
+from hourbook.render.attention import FreeHeldLine
+from hourbook.render.attention import HeldLine
+from hourbook.render.attention import OpenRequest
+from hourbook.render.attention import QuoteAlert
+from hourbook.render.attention import block_alerts
+from hourbook.render.attention import free_held_lines
+from hourbook.render.attention import held_lines
+from hourbook.render.attention import open_requests
+from hourbook.render.attention import quote_alerts
 from hourbook.render.monthly import client_lines
 from hourbook.render.monthly import first_date
 from hourbook.render.monthly import minutes_by_month
-from hourbook.render.statement import Balance
-from hourbook.render.statement import block_balance
 from hourbook.render.owner_money import OwedRow
 from hourbook.render.owner_money import PeriodMoney
 from hourbook.render.owner_money import QuoteRow
@@ -57,9 +58,6 @@ from hourbook.render.owner_money import client_money
 from hourbook.render.owner_money import period_money
 from hourbook.render.owner_money import target_currency
 
-LOW_BLOCK_SHARE = Decimal("0.2")        # a block with less than this left is running low
-EXPIRY_WARNING_DAYS = 30
-QUOTE_WARNING_SHARE = Decimal("0.8")    # a quote past this share of its estimate
 SUGGESTION_PERIODS = 3                  # a retainer's shortfall averaged over this many last periods
 TOP_TAGS = 5
 # Tags that say nothing about why the client asked.
@@ -225,120 +223,6 @@ def annual_end(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year + 1, day=28) - datetime.timedelta(days=1)
 
 
-# --------------------------------------------------------------- attention
-
-
-@dataclass(frozen=True)
-class BlockAlert:
-    contract: Contract
-    balance: Balance
-    left_share: Decimal                 # what is left of the block, 0..1
-    days_left: int | None               # days from as-of to the expiry date
-    low: bool
-    expiring: bool
-
-
-@dataclass(frozen=True)
-class QuoteAlert:
-    contract: Contract
-    state: QuoteState
-    used_share: Decimal
-
-
-@dataclass(frozen=True)
-class HeldLine:
-    contract: Contract
-    period: str
-    line: Line
-
-
-@dataclass(frozen=True)
-class FreeHeldLine:
-    """A no-charge line that would have been held: free whoever asked, but the owner still sees who."""
-
-    contract: Contract
-    period: str
-    line: Line
-    held_reason: str                    # why it would have been held (pricing.held_reason)
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    contract: Contract
-    entry: Entry
-    age_days: int
-
-
-def latest_states(client: PricedClient, as_of: datetime.date) -> tuple[dict[str, BlockState], dict[str, QuoteState]]:
-    """Each block's and quote's state in the latest statement that shows it."""
-    blocks: dict[str, BlockState] = {}
-    quotes: dict[str, QuoteState] = {}
-    for statement in sorted(client.statements, key=lambda s: s.start):
-        if statement.start > as_of:
-            continue
-        blocks.update((state.block.id, state) for state in statement.prepaid)
-        quotes.update((state.quote.id, state) for state in statement.quotes)
-    return blocks, quotes
-
-
-def block_alerts(client: PricedClient, as_of: datetime.date) -> list[BlockAlert]:
-    """Blocks in use with less than LOW_BLOCK_SHARE left or expiring within EXPIRY_WARNING_DAYS."""
-    alerts = []
-    for state in latest_states(client, as_of)[0].values():
-        block = state.block
-        if block.expires is not None and block.expires < as_of:
-            continue
-        balance = block_balance(state, as_of)
-        left = Decimal(balance.remaining) / balance.total if balance.total else ZERO
-        days = (block.expires - as_of).days if block.expires is not None else None
-        low = left < LOW_BLOCK_SHARE
-        expiring = days is not None and days <= EXPIRY_WARNING_DAYS
-        if low or expiring:
-            alerts.append(BlockAlert(client.contract, balance, left, days, low, expiring))
-    return alerts
-
-
-def quote_alerts(client: PricedClient, as_of: datetime.date) -> list[QuoteAlert]:
-    """Quotes past QUOTE_WARNING_SHARE of their estimate, not invoiced more than a month ago."""
-    alerts = []
-    for state in latest_states(client, as_of)[1].values():
-        quote = state.quote
-        if not quote.estimate:
-            continue
-        if quote.invoice is not None and (as_of - quote.invoice).days > EXPIRY_WARNING_DAYS:
-            continue
-        share = Decimal(state.used_minutes) / quote.estimate
-        if share >= QUOTE_WARNING_SHARE:
-            alerts.append(QuoteAlert(client.contract, state, share))
-    return alerts
-
-
-def held_lines(client: PricedClient) -> list[HeldLine]:
-    """The client's held lines, each with its statement's period."""
-    return [HeldLine(client.contract, statement.period, line)
-            for statement in client.statements for line in statement.lines if line.status == HELD]
-
-
-def free_held_lines(client: PricedClient) -> list[FreeHeldLine]:
-    """The client's no-charge lines that would be held were they not free: an unauthorised requester
-    (or an unapproved quote). No-charge wins over held (docs/pricing.md), so they are not in `held_lines`."""
-    found = []
-    for statement in client.statements:
-        for line in statement.lines:
-            if line.status != NO_CHARGE:
-                continue
-            reason = held_reason(line.entry, client.contract)
-            if reason:
-                found.append(FreeHeldLine(client.contract, statement.period, line, reason))
-    return found
-
-
-def open_requests(client: PricedClient, as_of: datetime.date) -> list[OpenRequest]:
-    """The client's requests not done yet, with their age in days on `as_of`."""
-    return [OpenRequest(client.contract, entry, (as_of - entry.date).days)
-            for entry in client.requests if not entry.done]
-
-
 def top_tags(client: PricedClient) -> list[tuple[str, int, int]]:
     """The tags clients ask for most: (tag, entries and requests, logged minutes), top TOP_TAGS.
 
@@ -372,7 +256,11 @@ def top_tags(client: PricedClient) -> list[tuple[str, int, int]]:
 
 @dataclass(frozen=True)
 class PeriodRow:
-    statement: Statement
+    """A statement's period and its figures for the owner: no reference to the statement itself, so
+    that a report kept on disk is read back without the client's statements (`build.disk_cache`)."""
+
+    period: str
+    start: datetime.date
     figures: Figures
 
 
@@ -403,6 +291,12 @@ class ClientReport:
     alerts: tuple[alert_rules.Alert, ...] = ()
     fee: SuggestedFee | None = None                 # the right fee, its inputs beside it (core.fee)
     schemes: tuple[Scheme, ...] = ()                # the window's work under each scheme (core.schemes)
+    # What the dashboard lists of every client, made here from the client's lines so that the dashboard
+    # reads the reports only (a report kept on disk stands for its client's 200 statements).
+    block_alerts: tuple[BlockAlert, ...] = ()
+    quote_alerts: tuple[QuoteAlert, ...] = ()
+    held: tuple[HeldLine, ...] = ()
+    free_held: tuple[FreeHeldLine, ...] = ()
 
     @property
     def contract(self) -> Contract:
@@ -447,19 +341,22 @@ def client_report(client: PricedClient, settings: Settings, as_of: datetime.date
     # A block can expire in a period with nothing else: an empty row shows what it earned then.
     statements += [empty_statement(client.contract.id, period) for period in earned.earned if period not in shown]
     statements.sort(key=lambda s: s.start)
-    rows = [PeriodRow(s, owner_figures(s, period_money(s, earned, client.contract.currency, settings), currency))
+    rows = [PeriodRow(s.period, s.start,
+                      owner_figures(s, period_money(s, earned, client.contract.currency, settings), currency))
             for s in statements]
     total = total_figures([row.figures for row in rows], currency, currency)
     lines = client_lines(client, as_of)
-    rates = tuple((row.statement.start, float(row.figures.rate)) for row in rows
-                  if row.figures.rate is not None and row.statement.start <= as_of)
-    margins = alert_rules.retainer_margins([(row.statement, row.figures.margin) for row in rows], as_of)
+    rates = tuple((row.start, float(row.figures.rate)) for row in rows
+                  if row.figures.rate is not None and row.start <= as_of)
+    margins = alert_rules.retainer_margins([(s, row.figures.margin) for s, row in zip(statements, rows)], as_of)
     alerts = alert_rules.client_alerts(client, as_of, settings.given_away_alert, margins, settings.currency)
     fee = suggested_fee(client, settings, as_of)
     return ClientReport(client, tuple(reversed(rows)), total, retainer_report(client, as_of), tuple(top_tags(client)),
                         minutes_by_month(lines), first_date(lines), rates, owed, quote_rows,
                         tuple(alert_rules.plan_periods(client, as_of)), tuple(alert_rules.estimate_states(client, as_of)),
-                        tuple(alerts), fee, schemes(client, settings, as_of, fee))
+                        tuple(alerts), fee, schemes(client, settings, as_of, fee),
+                        tuple(block_alerts(client, as_of)), tuple(quote_alerts(client, as_of)),
+                        tuple(held_lines(client)), tuple(free_held_lines(client)))
 
 
 def empty_statement(client: str, period: str) -> Statement:
@@ -482,16 +379,17 @@ def make_dashboard(priced: PricedBooks, report_of=client_report) -> Dashboard:
             reports of clients that did not change).
     """
     settings, as_of = priced.books.settings, priced.as_of
-    reports = sorted((report_of(c, settings, as_of) for c in priced.clients), key=margin_order)
+    in_order = [report_of(c, settings, as_of) for c in priced.clients]      # the clients' order: id
+    reports = sorted(in_order, key=margin_order)
     currency = target_currency(settings)
     totals = (total_figures([r.total for r in reports], currency, currency),)
     return Dashboard(
         as_of=as_of, settings=settings, clients=tuple(reports), totals=totals,
-        blocks=tuple(a for c in priced.clients for a in block_alerts(c, as_of)),
-        quotes=tuple(a for c in priced.clients for a in quote_alerts(c, as_of)),
-        held=tuple(sorted((h for c in priced.clients for h in held_lines(c)),
+        blocks=tuple(a for r in in_order for a in r.block_alerts),
+        quotes=tuple(a for r in in_order for a in r.quote_alerts),
+        held=tuple(sorted((h for r in in_order for h in r.held),
                           key=lambda h: (h.line.entry.date, h.line.entry.source))),
-        free_held=tuple(sorted((h for c in priced.clients for h in free_held_lines(c)),
+        free_held=tuple(sorted((h for r in in_order for h in r.free_held),
                                key=lambda h: (h.line.entry.date, h.line.entry.source))),
         requests=tuple(sorted((r for c in priced.clients for r in open_requests(c, as_of)),
                               key=lambda r: (-r.age_days, r.contract.id, r.entry.source))),

@@ -30,8 +30,8 @@ from hourbook.render import filters
 from hourbook.render.account import INVOICES_FOLDER
 from hourbook.render.account import AccountView
 from hourbook.render.alert_words import alert_message
-from hourbook.render.dashboard import EXPIRY_WARNING_DAYS
-from hourbook.render.dashboard import QUOTE_WARNING_SHARE
+from hourbook.render.attention import EXPIRY_WARNING_DAYS
+from hourbook.render.attention import QUOTE_WARNING_SHARE
 from hourbook.render.dashboard import ClientReport
 from hourbook.render.dashboard import Dashboard
 from hourbook.render.owner_money import exchange_note
@@ -351,7 +351,7 @@ def rate_chart(dashboard: Dashboard, locale: str, messages: Mapping[str, str]) -
     shown = set(months)
 
     def earned(report: ClientReport) -> float:
-        return float(sum(row.figures.revenue for row in report.rows if row.statement.start in shown))
+        return float(sum(row.figures.revenue for row in report.rows if row.start in shown))
 
     top, rest = top_and_rest(reports, earned)
     series = []
@@ -381,7 +381,7 @@ def others_rates(reports: list[ClientReport], months: list[datetime.date]) -> tu
     by_month: dict[datetime.date, list] = {month: [] for month in months}
     for report in reports:                  # one pass over the rows (500 clients: 30 000 of them)
         for row in report.rows:
-            found = by_month.get(row.statement.start)
+            found = by_month.get(row.start)
             if found is not None:
                 found.append(row.figures)
     values = []
