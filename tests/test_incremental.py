@@ -23,6 +23,7 @@ from hourbook.build import cache_folder
 from hourbook.output.json import json_text
 from hourbook.output.json import priced_json
 from hourbook.build import price_run
+from hourbook.build import price_shares
 from hourbook.build import rendering
 from hourbook.build import workers
 from hourbook.site.folder import SITE_MARKER
@@ -411,7 +412,7 @@ def test_check_and_price_json_split_over_processes_give_the_same_bytes(books, mo
     root = books(BOOKS)
     priced, diagnostics = load_and_price(root, AS_OF)
     reference = json_text(priced_json(priced, diagnostics)) + "\n"
-    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_shares, "PARALLEL_PRICING_ENTRIES", 0)
     for jobs in (1, 2, 3):
         text, result = run(root, jobs)
         assert text == reference
@@ -493,7 +494,7 @@ def test_check_split_over_processes_reports_what_one_process_does(books, monkeyp
     monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     _, reference = load_and_price(root, AS_OF)
     assert {d.severity for d in reference} == {"error", "warning"}
-    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_shares, "PARALLEL_PRICING_ENTRIES", 0)
     monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 0)
     for jobs in (1, 2, 3):
         assert price_run.price_run(root, AS_OF, jobs=jobs).diagnostics == reference, jobs
@@ -509,15 +510,15 @@ def test_price_json_with_a_register_is_priced_whole_and_written_on_every_core(bo
     monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     priced, diagnostics = load_and_price(root, AS_OF)
     reference = json_text(priced_json(priced, diagnostics)) + "\n"
-    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_shares, "PARALLEL_PRICING_ENTRIES", 0)
     forked = []
-    write_later_shares = price_run.ClientShares.write_later_shares
+    write_later_shares = price_shares.ClientShares.write_later_shares
 
     def spy(shares, priced):
         write_later_shares(shares, priced)
         forked.append((shares.split, shares.pool is not None))
 
-    monkeypatch.setattr(price_run.ClientShares, "write_later_shares", spy)
+    monkeypatch.setattr(price_shares.ClientShares, "write_later_shares", spy)
     for jobs in (1, 2, 3):
         out = io.StringIO()
         result = price_run.price_run(root, AS_OF, out=out, jobs=jobs)
@@ -528,13 +529,16 @@ def test_price_json_with_a_register_is_priced_whole_and_written_on_every_core(bo
 @pytest.mark.parametrize("pattern", ["all here", "all in the other process", "every other chunk"])
 def test_price_json_is_the_same_whichever_process_takes_which_clients(books, monkeypatch, pattern):
     """The chunks of clients go to whichever process claims them first: every way they can fall gives
-    the bytes of one process, and check's diagnostics."""
+    the bytes of one process, and check's diagnostics. A payment makes every client's JSON show its
+    receivables (no register: none issued, the payment as credit), which each process writes with
+    the chunks it prices."""
     import io
     import os as os_
 
     root = books({**BOOKS, "logbook/2026/12.md": (
         "# 2026-12-01\n\n## acme\n- 09:00-10:00 first\n- 09:30-10:30 overlapping\n\n"
-        "## initech\n- 10h beyond the block #support\n")})
+        "## initech\n- 10h beyond the block #support\n"),
+        "payments/2026/bank.yaml": "payments:\n  - {date: 2026-11-20, client: globex, amount: 50.00, ref: CB-1}\n"})
     monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     priced, diagnostics = load_and_price(root, AS_OF)
     reference = json_text(priced_json(priced, diagnostics)) + "\n"
@@ -550,20 +554,21 @@ def test_price_json_is_the_same_whichever_process_takes_which_clients(books, mon
             ours = {"all here": True, "all in the other process": False, "every other chunk": chunk % 2 == 0}[pattern]
             return ours == (os_.getpid() == here)
 
-    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 0)
-    monkeypatch.setattr(price_run, "Claims", Decided)
+    monkeypatch.setattr(price_shares, "PARALLEL_PRICING_ENTRIES", 0)
+    monkeypatch.setattr(price_shares, "Claims", Decided)
     taken = []
-    claimed_pricer = price_run.claimed_pricer
+    claimed_pricer = price_shares.claimed_pricer
 
-    def spy(books_, chunks, claims):
-        price_one, mine = claimed_pricer(books_, chunks, claims)
+    def spy(books_, chunks, claims, texts=None):
+        price_one, mine = claimed_pricer(books_, chunks, claims, texts)
         if os_.getpid() == here:
             taken.append((len(chunks), mine))
         return price_one, mine
 
-    monkeypatch.setattr(price_run, "claimed_pricer", spy)
+    monkeypatch.setattr(price_shares, "claimed_pricer", spy)
     out = io.StringIO()
     result = price_run.price_run(root, AS_OF, out=out, jobs=2)
+    assert '"credit": "50.00"' in reference
     assert out.getvalue() == reference and result.diagnostics == diagnostics
     assert price_run.price_run(root, AS_OF, jobs=2).diagnostics == diagnostics
     chunks, mine = taken[0]

@@ -10,6 +10,7 @@ import pytest
 from hourbook.build import digests
 from hourbook.build import file_index
 from hourbook.build import price_run
+from hourbook.build import price_shares
 from hourbook.build import workers
 from hourbook.load import listing
 from hourbook.load import warm
@@ -88,7 +89,7 @@ def test_each_regular_file_is_asked_for_once_and_the_others_are_left_to_the_read
 def test_price_gives_the_same_json_whether_the_logbooks_were_asked_for_or_not(tmp_path, monkeypatch, cold):
     root = copy_example_books(tmp_path / "books")
     monkeypatch.setattr(workers, "PARALLEL_LOAD_BYTES", 1)        # the example books through the forked loader
-    monkeypatch.setattr(price_run, "PARALLEL_PRICING_ENTRIES", 1)
+    monkeypatch.setattr(price_shares, "PARALLEL_PRICING_ENTRIES", 1)
     monkeypatch.setenv(price_run.NO_CACHE_ENV, "1")
     asked = []
     real_ask = warm.ask_ahead

@@ -8,9 +8,9 @@ command fast plugs in through its arguments, never by running the stages again e
   `hourbook.build.caches`), or have forked processes parse the logbooks meanwhile
   (`hourbook.build.workers.ForkedLogbooks`);
 - `price_one`: price a client again only when its inputs changed (`build.caches.PricingCache`),
-  or price only this process's share of the clients (`build.price_run.ClientShares`);
+  or price only this process's share of the clients (`build.price_shares.ClientShares`);
 - `on_loaded`: called with the books once read, before they are checked, so that forked
-  processes can price shares of the clients meanwhile (`build.price_run.ClientShares`);
+  processes can price shares of the clients meanwhile (`build.price_shares.ClientShares`);
 - `validator`: check again only the workers whose entries changed (`build.caches.ValidationCache`).
 
 Those processes inherit the loaded books and run the stages after the checks on their share
@@ -33,6 +33,7 @@ from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import PricedBooks
+from hourbook.core.receivables import Receivables
 from hourbook.core.receivables import books_receivables
 from hourbook.checks.payments import check_payments
 from hourbook.checks.issued import check_issued
@@ -82,10 +83,17 @@ def price_and_check(root: Path, books: Books, as_of: datetime.date, *,
     """
     records = read_register(root)[0]
     priced = price_books(books, as_of, price_one=price_one, late=plan_late(books, records))
-    payments, payment_problems = check_payments(books, records, as_of)
-    priced = replace(priced, receivables=books_receivables(books, records, payments, as_of))
+    receivables, payment_problems = books_receivables_of(books, records, as_of)
+    priced = replace(priced, receivables=receivables)
     return priced, (list(priced.diagnostics) + payment_problems + check_issued(root, priced)
                     + check_templates(root, priced))
+
+
+def books_receivables_of(books: Books, records: list, as_of: datetime.date) -> tuple[Receivables, list[Diagnostic]]:
+    """`PricedBooks.receivables` (which depend on the books and the register `records`, not on the
+    pricing), and what the payments' checks found."""
+    payments, payment_problems = check_payments(books, records, as_of)
+    return books_receivables(books, records, payments, as_of), payment_problems
 
 
 def check_templates(root: Path, priced: PricedBooks) -> list[Diagnostic]:

@@ -5,9 +5,10 @@ books fast plugs into it through its arguments:
 
 - `ForkedLogbooks` (its `logbook_cache`): forked processes parse the later logbooks while
   this process reads the contracts and the first ones (`build/workers.py`);
-- `ClientShares` (its `on_loaded` and `price_one`): once the books are loaded, forked
-  processes price a share of the clients each, inheriting the books, while this process
-  checks the books and prices the first share; each process writes its share's JSON.
+- `ClientShares` (its `on_loaded` and `price_one`, `build/price_shares.py`): once the books
+  are loaded, forked processes price chunks of the clients, inheriting the books, while this
+  process checks the books and then prices chunks too; each process writes the JSON of a
+  chunk as soon as it has priced it.
 
 The JSON of SPEC §8 is the same bytes as `dump_json(priced_json(priced, diagnostics))`,
 written client by client (never held as one text; tests pin it). The report and the JSON
@@ -24,7 +25,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from hourbook import pipeline
@@ -33,31 +33,25 @@ from hourbook.build.cache_folder import PRICE_REPORT
 from hourbook.build.cache_folder import PRICE_TEXT
 from hourbook.build.cache_folder import diagnostics_from_json
 from hourbook.build.digests import inputs_digest
+from hourbook.build.price_shares import ClientShares
+from hourbook.build.price_shares import write_clients
 from hourbook.build.record_store import RecordStore
 from hourbook.build.file_index import FileIndex
-from hourbook.build.workers import Claims
 from hourbook.build.workers import ForkedLogbooks
 from hourbook.build.workers import cpu_count
-from hourbook.build.workers import fork_pool
-from hourbook.build.workers import handed_down
 from hourbook.core.memory import no_cyclic_gc
-from hourbook.core.pricing import price_client
 from hourbook.core.records import Books
 from hourbook.core.records import Diagnostic
 from hourbook.core.records import PricedBooks
-from hourbook.core.records import PricedClient
 from hourbook.core.records import sorted_diagnostics
-from hourbook.core.register import REGISTER
 from hourbook.load import files
 from hourbook.load import listing
-from hourbook.output.json import client_text
 from hourbook.output.json import diagnostic_json
 from hourbook.output.json import json_text
 from hourbook.output.json import outstanding_json
 from hourbook.site.files import write_file_atomically
 
 NO_CACHE_ENV = "HOURBOOK_NO_CACHE"
-PARALLEL_PRICING_ENTRIES = 5_000    # price the clients on every core from this many entries
 _CHUNK = 1 << 20
 
 
@@ -178,7 +172,7 @@ def _write_json(priced: PricedBooks, shares: ClientShares, sinks: list, run: Pri
     count = len(priced.books.contracts)
     write('{\n  "clients": [\n    ' if count else '{\n  "clients": []')
     if shares.split:
-        run.diagnostics = sorted_diagnostics(run.diagnostics, *shares.write_chunks(priced, write, write_encoded))
+        run.diagnostics = sorted_diagnostics(run.diagnostics, *shares.write_chunks(write, write_encoded))
     else:
         _write_shares(priced, shares, sinks, write, run)
     if count:
@@ -206,205 +200,6 @@ def _write_shares(priced: PricedBooks, shares: ClientShares, sinks: list, write,
         finally:
             os.unlink(path)
     run.diagnostics = sorted_diagnostics(run.diagnostics, *more)
-
-
-def write_clients(priced: PricedBooks, first: int, last: int, sinks: list) -> None:
-    """The JSON texts of clients [first, last), `,\\n    `-separated, written one by one to each sink."""
-    for index in range(first, last):
-        chunk = client_text(priced.clients[index], priced.receivables)
-        if index > first:
-            chunk = ",\n    " + chunk
-        for sink in sinks:
-            sink.write(chunk)
-
-
-# ---------------------------------------------------------------- shares of the clients
-
-
-class ClientShares:
-    """The clients of big books priced on every core, in chunks (runs of clients in id order, the
-    order of `price_books`) that each process takes as it comes to them.
-
-    Plugs into `pipeline.load_and_price`: `start` runs from its `on_loaded`, `price_one` is its
-    `price_one`. Once the books are loaded, forked processes (which inherit them) go through the
-    clients in order, each pricing the chunks no other process has claimed (`workers.Claims`),
-    while this process checks the books first and then does the same. A process that falls behind
-    (this one, which checks the books; or one the machine slows down) takes fewer chunks: no
-    share is fixed in advance. Each process writes its chunks' JSON to a temporary file, and this
-    one copies them out in order. The clients a process does not price it takes as having no
-    statements; what `check_issued` says about them is then nothing, since with no issued.yaml
-    register (the only case the clients are priced apart) it only looks at exemptions (the same
-    in every process; duplicates go) and at each client's own lines.
-
-    With a register, the books are priced whole here (the register is compared with all of
-    them) and the processes only write a share of the JSON each, from the priced books they
-    inherit (`write_later_shares`).
-    """
-
-    def __init__(self, root: Path, jobs: int, *, writes_json: bool):
-        self.root = root
-        self.jobs = jobs
-        self.writes_json = writes_json      # `check` writes none: processes help only when they price
-        self.pool = None
-        self.split = False                  # the clients are priced apart, in claimed chunks (else all here)
-        self.shares = 1                     # with a register: the processes that write the JSON
-        self.bounds: list[tuple[int, int]] = []   # with a register: each process's clients [first, last)
-        self.chunks: list[tuple[int, int]] = []   # split: each chunk's clients [first, last), in id order
-        self.mine: list[int] = []           # split: the chunks this process priced
-        self._price = price_client          # what `price_one` does: all clients, or the claimed chunks'
-        self.futures: list = []
-
-    def start(self, books: Books, as_of: datetime.date) -> None:
-        """Cut the clients in chunks when the books are big, and start the processes that price them."""
-        count = len(books.contracts)
-        if len(books.entries) < PARALLEL_PRICING_ENTRIES or count < self.jobs or self.jobs < 2:
-            return
-        if (self.root / REGISTER).exists():
-            if self.writes_json:
-                self.shares = self.jobs
-                self.bounds = [(count * share // self.jobs, count * (share + 1) // self.jobs)
-                               for share in range(self.jobs)]
-            return
-        chunks = client_chunks(books, as_of, max(self.jobs * CHUNKS_PER_PROCESS, len(books.entries) // CHUNK_ENTRIES))
-        claims = Claims(len(chunks))
-        self.pool = fork_pool(self.jobs - 1, books=books, as_of=as_of, root=self.root, writes_json=self.writes_json,
-                              chunks=chunks, claims=claims)
-        if self.pool is None:
-            return
-        self.split = True
-        self.chunks = chunks
-        self._price, self.mine = claimed_pricer(books, chunks, claims)
-        self.futures = [self.pool.submit(_price_chunks_forked) for _ in range(self.jobs - 1)]
-
-    def price_one(self, contract, entries, as_of: datetime.date, begins: datetime.date | None = None, late=None):
-        """`price_client`; once the clients are priced apart, for the chunks this process claims only."""
-        return self._price(contract, entries, as_of, begins, late)
-
-    def write_later_shares(self, priced: PricedBooks) -> None:
-        """With the books priced whole here: start the processes that write the later shares' JSON."""
-        if self.split or self.shares < 2:
-            return
-        self.pool = fork_pool(self.shares - 1, priced=priced)
-        if self.pool is not None:
-            self.futures = [self.pool.submit(_write_share_forked, first, last) for first, last in self.bounds[1:]]
-
-    def write_chunks(self, priced: PricedBooks, write, write_encoded) -> list[list[Diagnostic]]:
-        """Split: every chunk's JSON in order, `,\\n    `-separated, to `write` (text) and `write_encoded`
-        (the same as UTF-8 bytes): this process's written to a temporary file first (while the others
-        write theirs), then all copied. The others' diagnostics."""
-        files, more = {}, []
-        try:
-            own = chunks_json(priced, self.chunks, self.mine)
-            files[own[0]] = None
-            pieces = {chunk: (own[0], start, end) for chunk, start, end in own[1]}
-            for path, their_pieces, diagnostics in self.results():
-                files[path] = None
-                more.append(diagnostics)
-                pieces.update((chunk, (path, start, end)) for chunk, start, end in their_pieces)
-            for path in files:
-                files[path] = open(path, "rb")
-            for chunk in range(len(self.chunks)):
-                path, start, end = pieces[chunk]
-                text = files[path]
-                text.seek(start)
-                if chunk:
-                    write(",\n    ")
-                write_encoded(text.read(end - start))
-        finally:
-            for path, text in files.items():
-                if text is not None:
-                    text.close()
-                os.unlink(path)
-        return more
-
-    def results(self):
-        """Each other process's result, as they come: split, (file of its chunks' JSON or None,
-        [(chunk, start, end)] in it, diagnostics); with a register, (file of its share's JSON, [])."""
-        for future in self.futures:
-            result = future.result()
-            yield result if self.split else (result, [])
-
-    def close(self) -> None:
-        """Shut the processes down (after the results, or on the way out of a failure)."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-CHUNKS_PER_PROCESS = 16     # chunks of clients a process, at least: a slow process gives up little
-CHUNK_ENTRIES = 20_000      # at most about this many entries a chunk (its JSON is read back whole)
-
-
-def client_chunks(books: Books, as_of: datetime.date, chunks: int) -> list[tuple[int, int]]:
-    """About `chunks` runs of clients in id order (the order of `price_books`), about as many entries each."""
-    counts = Counter(entry.client for entry in books.entries if entry.date <= as_of)
-    sizes = [counts.get(contract.id, 0) + 1 for contract in sorted(books.contracts, key=lambda c: c.id)]
-    total, bounds, first, done = sum(sizes), [], 0, 0
-    for index, size in enumerate(sizes):
-        done += size
-        if done * chunks >= total * (len(bounds) + 1) or index == len(sizes) - 1:
-            bounds.append((first, index + 1))
-            first = index + 1
-    return bounds
-
-
-def claimed_pricer(books: Books, chunks: list[tuple[int, int]], claims: Claims):
-    """A `price_one` that prices the clients of the chunks it claims as it comes to them (in id order,
-    as `price_books` goes), the others as having no statements; and the list of the chunks it claimed."""
-    ids = sorted(contract.id for contract in books.contracts)
-    chunk_of = {client: chunk for chunk, (first, last) in enumerate(chunks) for client in ids[first:last]}
-    decided: dict[int, bool] = {}
-    mine: list[int] = []
-
-    def price_one(contract, entries, as_of, begins=None, late=None):
-        chunk = chunk_of[contract.id]
-        ours = decided.get(chunk)
-        if ours is None:
-            ours = decided[chunk] = claims.claim(chunk)
-            if ours:
-                mine.append(chunk)
-        if ours:
-            return price_client(contract, entries, as_of, begins, late)
-        return PricedClient(contract, ()), []
-
-    return price_one, mine
-
-
-def chunks_json(priced: PricedBooks, chunks: list[tuple[int, int]], mine: list[int]) -> tuple[str, list]:
-    """The JSON of the clients of chunks `mine`, chunk after chunk, in a temporary file (UTF-8):
-    (its path, [(chunk, first byte, end byte)])."""
-    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
-    pieces = []
-    with os.fdopen(fd, "wb") as sink:
-        for chunk in mine:
-            first, last = chunks[chunk]
-            start = sink.tell()
-            for index in range(first, last):
-                text = client_text(priced.clients[index], priced.receivables)
-                sink.write((text if index == first else ",\n    " + text).encode("utf-8"))
-            pieces.append((chunk, start, sink.tell()))
-    return path, pieces
-
-
-def _price_chunks_forked() -> tuple[str | None, list, list[Diagnostic]]:
-    """In a forked process: price the chunks of clients no other process has claimed, with the pipeline's
-    stages after the checks, and write their JSON to a temporary file (none for `check`): the file,
-    [(chunk, first byte, end byte)] in it, and the diagnostics."""
-    books, as_of, root = handed_down("books"), handed_down("as_of"), handed_down("root")
-    chunks = handed_down("chunks")
-    price_one, mine = claimed_pricer(books, chunks, handed_down("claims"))
-    priced, diagnostics = pipeline.price_and_check(root, books, as_of, price_one=price_one)
-    if not handed_down("writes_json"):
-        return None, [], diagnostics
-    path, pieces = chunks_json(priced, chunks, mine)
-    return path, pieces, diagnostics
-
-
-def _write_share_forked(first: int, last: int) -> str:
-    """In a forked process (the priced books are inherited, not copied): JSON to a temporary file."""
-    fd, path = tempfile.mkstemp(prefix="hourbook-price-")
-    with os.fdopen(fd, "w", encoding="utf-8") as sink:
-        write_clients(handed_down("priced"), first, last, [sink])
-    return path
 
 
 # ---------------------------------------------------------------- the cached report
