@@ -391,7 +391,7 @@ class Builder:
         files.update(stale_reports())
         files.update(render_site(priced, self.root, folders, pdf=self.pdf, provenance=provenance, clients=(),
                                  environment=self.env[1], report_of=self.reports,
-                                 every_entry_pages=meanwhile.result if meanwhile is not None else None))
+                                 every_entry_pages=meanwhile))
         manifest, more = self.published.write(files, watch=self.background_cleanup)
         return manifest, written + more
 

@@ -24,6 +24,7 @@ from hourbook.build.workers import handed_down
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
+from hourbook.render import PEOPLE_PAGE
 from hourbook.render import every_entry_files
 from hourbook.render.dashboard import client_report
 from hourbook.render.html import TEMPLATES_DIR
@@ -237,14 +238,18 @@ def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
 
 
 class EveryEntryPages:
-    """The owner's pages made from every entry (`render.every_entry_files`: people and requests),
-    made in a forked process while this one renders the changed clients' pages and the owner's
-    dashboard (after an edit at 100 000 entries the two processes end about together: 2.5 s each).
+    """The owner's people page (of `render.every_entry_files`), made in a forked process while this
+    one renders the changed clients' pages, the owner's dashboard and the requests page. The people
+    page reads every client's statements: after an edit, those the disk cache read back (0.3 s at
+    100 000 entries, `core.deferred`) are made there, never here. At 100 000 entries after an edit
+    the two processes end about together; with the requests page there too, this one waited 0.5 s.
 
     The same bytes as made here: the process inherits the priced books and the compiled
     templates. When it fails, `result` gives None and the caller makes them itself (a books
     template that fails is then reported from this process, located).
     """
+
+    pages = (PEOPLE_PAGE,)                  # what it makes: `render.owner_files` makes the others
 
     def __init__(self, pool, future):
         self.pool = pool
@@ -277,4 +282,4 @@ class EveryEntryPages:
 def _every_entry_forked() -> dict[str, bytes]:
     """In the forked process: `every_entry_files` of what was handed down."""
     environment, priced, provenance = handed_down("every_entry")
-    return every_entry_files(environment, priced, provenance=provenance)
+    return every_entry_files(environment, priced, provenance=provenance, pages=EveryEntryPages.pages)

@@ -104,8 +104,7 @@ def render_site(priced: PricedBooks, root: Path, folders: dict[str, str], *, pdf
                 provenance: Provenance | None = None, clients: Iterable[PricedClient] | None = None,
                 owner: bool = True, documents: bool = True, environment=None,
                 to_pdf: Callable[[str], bytes] | None = None, report_of=client_report,
-                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None,
-                version=None) -> dict[str, bytes]:
+                every_entry_pages=None, version=None) -> dict[str, bytes]:
     """Every file of the site, by path relative to site/ -> bytes.
 
     The one way pages are rendered: `hourbook build` (`hourbook.build.builder`) renders
@@ -308,22 +307,26 @@ def client_report_files(env, priced: PricedBooks, client: PricedClient, folders:
 
 def owner_files(env, priced: PricedBooks, folders: dict[str, str], *, provenance: Provenance | None,
                 report_of=client_report,
-                every_entry_pages: Callable[[], dict[str, bytes] | None] | None = None) -> dict[str, bytes]:
+                every_entry_pages=None) -> dict[str, bytes]:
     """robots.txt, the owner's dashboard and receivables: the files that depend on every client.
 
     Args:
         report_of: as for `make_dashboard`.
-        every_entry_pages: gives those of `every_entry_files` the caller made (in another
-            process, meanwhile), or None; asked once the dashboard is made, so that both
-            processes work at once. The others are made here.
+        every_entry_pages: some of the pages of `every_entry_files` being made meanwhile by the
+            caller (in another process: `build.rendering.EveryEntryPages`), or None: its `pages`,
+            and `result()`, which gives them, or None when they could not be made there. It is
+            asked once everything else is made here, so that both processes work at once.
     """
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
     html = render_owner(env, priced, make_dashboard(priced, report_of), links, provenance=provenance)
     receivables = render_receivables(env, priced, provenance=provenance)
-    made = (every_entry_pages() if every_entry_pages is not None else None) or {}
-    every_entry_pages = {**every_entry_files(env, priced, provenance=provenance,
-                                             pages=[page for page in (REQUESTS_PAGE, PEOPLE_PAGE) if page not in made]),
-                         **made}
+    elsewhere = every_entry_pages.pages if every_entry_pages is not None else ()
+    pages = every_entry_files(env, priced, provenance=provenance,
+                              pages=[page for page in (REQUESTS_PAGE, PEOPLE_PAGE) if page not in elsewhere])
+    if elsewhere:
+        pages.update(every_entry_pages.result() or every_entry_files(env, priced, provenance=provenance,
+                                                                     pages=elsewhere))
+    every_entry_pages = pages
     return {"public/robots.txt": ROBOTS, "owner/index.html": html.encode("utf-8"),
             "owner/receivables.html": receivables.encode("utf-8"), **every_entry_pages,
             f"owner/{STYLESHEET}": stylesheet_bytes(env), f"owner/{OWNER_SCRIPT}": OWNER_SCRIPT_BYTES}
@@ -338,7 +341,7 @@ def every_entry_files(env, priced: PricedBooks, *, provenance: Provenance | None
     """The owner's pages made from every entry of every client rather than from the clients'
     reports: people and requests (or those of them in `pages`). Half the time of the owner's
     files on big books, and independent of the rest: `hourbook build` makes the people page,
-    the longer, in another process meanwhile."""
+    the longer (it reads every client's statements), in another process meanwhile."""
     files = {}
     if REQUESTS_PAGE in pages:
         links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
