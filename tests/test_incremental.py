@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,36 @@ def test_the_owner_pages_made_in_another_process_are_the_ones_made_here(books, t
     forked = tree(tmp_path / "forked")
     assert forked == plain
     assert "· People ·".encode() in forked["owner/people.html"] and "· Requests ·".encode() in forked["owner/requests.html"]
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+@pytest.mark.parametrize("fails", [False, True], ids=["forked", "failed there"])
+def test_the_checks_made_in_another_process_give_the_diagnostics_made_here(books, tmp_path, monkeypatch, fails):
+    """Big books are checked in a forked process while this one prices them (`ForkedChecks`): the
+    build's diagnostics (warnings and errors) are those of the pipeline in one process; when the
+    process fails, the checks are made here."""
+    root = books({**BOOKS, "logbook/2026/12.md": (
+        "# 2026-12-01\n\n## acme\n- 09:00-10:00 first\n- 09:30-10:30 overlapping\n- 5m #suport\n\n"
+        "## nobody\n- 10m unknown client\n")})
+    _, plain = load_and_price(root, AS_OF)
+    assert any(d.severity == "error" for d in plain) and any(d.severity == "warning" for d in plain)
+    monkeypatch.setattr(workers, "PARALLEL_CHECK_ENTRIES", 0)       # the example books count as big
+    here = os.getpid()
+    real = workers.validate
+    calls = tmp_path / "calls"
+    calls.mkdir()
+
+    def checked(books_, as_of):
+        (calls / ("here" if os.getpid() == here else "forked")).touch()
+        if fails and os.getpid() != here:
+            raise RuntimeError("the forked checks fail")
+        return real(books_, as_of)
+
+    monkeypatch.setattr(workers, "validate", checked)
+    result = Builder(root, lambda: AS_OF, out=tmp_path / "site", pdf=False, disk_cache=False, jobs=2).build()
+    assert not result.ok and result.diagnostics == plain
+    assert sorted(path.name for path in calls.iterdir()) == (["forked", "here"] if fails else ["forked"])
+    assert Builder(root, lambda: AS_OF, out=tmp_path / "one", pdf=False, disk_cache=False, jobs=1).build().diagnostics == plain
 
 
 CHANGES = [

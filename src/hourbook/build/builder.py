@@ -82,6 +82,7 @@ from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
 from hourbook.build.rendering import render_changed_clients
 from hourbook.build.rendering import render_waiting_pdfs
+from hourbook.build.workers import ForkedChecks
 from hourbook.build.workers import cpu_count
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Diagnostic
@@ -288,12 +289,14 @@ class Builder:
 
     def _load_and_price(self, as_of: datetime.date,
                         listed: listing.BooksFiles | None) -> tuple[PricedBooks, list[Diagnostic]]:
-        """`pipeline.load_and_price` through this builder's caches, which keep what it read."""
-        with no_cyclic_gc():
+        """`pipeline.load_and_price` through this builder's caches (big books checked meanwhile: `ForkedChecks`;
+        watch, which has threads and no fork, checks again only what changed: `ValidationCache`)."""
+        checks = ForkedChecks(1, self.validation) if self.background_cleanup else ForkedChecks(self.jobs)
+        with no_cyclic_gc(), checks:
             priced, diagnostics = pipeline.load_and_price(self.root, as_of, logbook_cache=self.logbooks,
                                                           contract_cache=self.contracts, price_one=self.pricing,
-                                                          validator=self.validation if self.background_cleanup
-                                                          else None, listed=listed, sort=self.order)
+                                                          validator=checks, listed=listed, sort=self.order)
+            diagnostics = checks.merged(diagnostics)
         for cache in (self.logbooks, self.contracts):
             cache.forget_missing(priced.books.files)
         return priced, diagnostics
@@ -309,8 +312,6 @@ class Builder:
         """`build` once the site is known to be out of date; `pending`: the commit the books are at,
         asked of git when the build began and read once the books are."""
         progress.status("reading and pricing the books")
-        # Watch and serve check again only the workers whose entries changed; a one-off build has
-        # nothing kept, and telling its diagnostics apart by worker would be work for nothing.
         # No cycle collection meanwhile: these stages make no reference cycles, and in a watching
         # process a full collection would walk the books kept from the last build (core.memory).
         priced, diagnostics = self._load_and_price(as_of, listed)

@@ -16,9 +16,11 @@ its processes at its first task, so they see the values as they were then. One p
 time hands values down. Where there is no fork (not on Linux or macOS), there is no pool
 and the caller does the work itself, in the same order, to the same result.
 
-Also here: `Claims`, chunks of work that the processes take as they come to them, and
+Also here: `Claims`, chunks of work that the processes take as they come to them,
 `ForkedLogbooks`, which has forked processes parse chunks of the logbook files while this
-process reads the contracts and then parses chunks from the end (`price --json` on big books).
+process reads the contracts and then parses chunks from the end (`price --json` on big books),
+and `ForkedChecks`, the checks of the books made in a forked process while this one prices them
+(`build` of big books).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from concurrent.futures import ProcessPoolExecutor
 from operator import attrgetter
 from pathlib import Path
 
+from hourbook.checks.books import validate
 from hourbook.core.memory import no_cyclic_gc
 from hourbook.core.records import Entry
+from hourbook.core.records import sorted_diagnostics
 from hourbook.core.records import Source
 from hourbook.load import files
 from hourbook.load import limits
@@ -247,3 +251,60 @@ def _load_chunk_forked(chunk: int) -> list | None:
             entries, diagnostics = load_logbook(root, path, rel)
             result.append(([fields(entry) for entry in entries], diagnostics, reads.get(os.fsdecode(path))))
     return result
+
+
+# ---------------------------------------------------------------- the checks in a forked process
+
+
+class ForkedChecks:
+    """`checks.books.validate` in a forked process while this one prices the books (`build` of big
+    books): the pipeline's `validator` stand-in, which starts the checks and gives nothing, their
+    diagnostics added by `merged` once the books are priced. The books' diagnostics are a set, in
+    one order (`sorted_diagnostics`), so they are the same. Where there is no fork, or the books are
+    small, the checks are made in the call by `checker` (default: `validate`), as the pipeline
+    would. Used as a context manager: the process stops on the way out."""
+
+    def __init__(self, jobs: int, checker=None):
+        self.jobs = jobs
+        self.checker = checker or validate
+        self.checked = None                 # (books, as_of) checked in the other process
+        self.pool = self.future = None
+
+    def __call__(self, books, as_of) -> list:
+        if self.jobs >= 2 and len(books.entries) >= PARALLEL_CHECK_ENTRIES:
+            self.pool = fork_pool(1, checked=(books, as_of))
+        if self.pool is None:
+            return self.checker(books, as_of)
+        self.checked = (books, as_of)
+        self.future = self.pool.submit(_validate_forked)
+        return []
+
+    def merged(self, diagnostics: list) -> list:
+        """`diagnostics` with those of the checks the other process made, sorted (as they are when the
+        call made them)."""
+        if self.future is None:
+            return diagnostics
+        try:
+            found = self.future.result()
+        except Exception:       # noqa: BLE001 - any failure there: checked here
+            found = validate(*self.checked)
+        self.__exit__()
+        return sorted_diagnostics(diagnostics, found)
+
+    def __enter__(self) -> ForkedChecks:
+        return self
+
+    def __exit__(self, *unused) -> None:
+        """Stop the process (after the result, or when the build ended before asking)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+PARALLEL_CHECK_ENTRIES = 20_000     # from this many entries (the checks take 2 us an entry; a fork some 15 ms)
+
+
+def _validate_forked() -> list:
+    """In the forked process: the checks of the books handed down."""
+    with no_cyclic_gc():
+        return validate(*handed_down("checked"))
