@@ -254,6 +254,7 @@ def fake_pdf(monkeypatch):
     monkeypatch.setattr(rendering, "render_pdf", lambda html, dirs, stylesheet=None: b"%PDF-fake " + hashlib.sha256(
         html.encode("utf-8")).hexdigest().encode())
     monkeypatch.setattr(rendering, "PARALLEL_PDFS", 10**9)
+    monkeypatch.setattr(rendering.PdfWorkers, "start", classmethod(lambda cls, jobs: None))   # the fake, here
 
 
 def tree(folder: Path) -> dict[str, bytes]:

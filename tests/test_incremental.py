@@ -108,7 +108,8 @@ def fake_pdf(monkeypatch):
         return b"%PDF-fake " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
 
     monkeypatch.setattr(rendering, "render_pdf", render_pdf)
-    monkeypatch.setattr(rendering, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted
+    monkeypatch.setattr(rendering, "PARALLEL_PDFS", 10**9)      # in this process, so calls are counted ...
+    monkeypatch.setattr(rendering.PdfWorkers, "start", classmethod(lambda cls, jobs: None))    # ... none ahead
     monkeypatch.setenv(SECRET_ENV, TEST_SECRET)
     return made
 

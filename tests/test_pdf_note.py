@@ -92,3 +92,35 @@ def test_the_note_is_asked_of_a_process_that_made_pdfs(tmp_path):
     ok, made, loaded, note = done.stdout.split(maxsplit=3)
     assert ok == "True" and int(made) >= 7 and loaded == "False"
     assert note.strip() == repr(pdf.font_subsetting_note())
+
+
+def test_a_single_pdf_is_made_by_a_process_started_as_the_build_began(tmp_path):
+    """`rendering.PdfWorkers`: a one-off build forks its PDF processes as it begins, and they load
+    WeasyPrint while it reads the books; even one PDF is theirs, and the building process never
+    loads WeasyPrint. A build that then makes no PDF (all in the cache) stops them: none is left."""
+    import subprocess
+    import sys
+    import textwrap
+
+    books = write_books(tmp_path / "books", {"contracts/acme.yaml": CONTRACT,
+                                             "logbook/2026.md": "# 2026-11-03\n## acme\n- 1h Printer fixed\n"})
+    code = textwrap.dedent(f"""
+        import datetime, os, sys
+        from pathlib import Path
+        from hourbook.build.builder import Builder
+        books = Path({str(books)!r})
+        result = Builder(books, lambda: datetime.date(2026, 11, 30), jobs=2).build()
+        logbook = books / "logbook/2026.md"
+        text = logbook.read_text()
+        logbook.write_text(text + "- 5m one more\\n")     # a new PDF, then the old one again: from the cache
+        again = Builder(books, lambda: datetime.date(2026, 11, 30), jobs=2).build()
+        logbook.write_text(text)
+        cached = Builder(books, lambda: datetime.date(2026, 11, 30), jobs=2).build()
+        children = [p for p in os.listdir("/proc") if p.isdigit()
+                    and open(f"/proc/{{p}}/stat").read().split()[3] == str(os.getpid())]
+        print(result.ok, result.rendered_pdfs, again.rendered_pdfs, cached.ok, cached.rendered_pdfs,
+              "weasyprint" in sys.modules, len(children))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "1", "1", "True", "0", "False", "0"]

@@ -78,6 +78,7 @@ from hourbook.build.spool import OnDisk
 from hourbook.build.spool import Spool
 from hourbook.build.versions import kept_versions
 from hourbook.build.rendering import EveryEntryPages
+from hourbook.build.rendering import PdfWorkers
 from hourbook.build.rendering import SiteWork
 from hourbook.build.rendering import fill_pdfs
 from hourbook.build.rendering import render_changed_clients
@@ -150,6 +151,7 @@ class Builder:
         self.git_status = git.BooksStatus()     # watch: git asked about the changed files only
         self.background_cleanup = False         # watch mode: swap changed folders only, clean up in threads
         self.published = PublishedSite(self.root, self.out, self.cache_dir)
+        self.pdf_workers: PdfWorkers | None = None      # a one-off build's, forked as it begins
 
     def site_folder_problem(self) -> str | None:
         """Why the site must not be written where it goes, or None (`PublishedSite.folder_problem`)."""
@@ -241,6 +243,7 @@ class Builder:
                 return self._result(state, started, up_to_date=True)
         if not self.background_cleanup:
             self.published.link_early()         # the site's links are made while the books are read
+            self.pdf_workers = PdfWorkers.start(self.jobs) if self.pdf and not same_books else None
         try:
             if same_books and not self.background_cleanup:
                 restamped = self._restamp(provenance, digest, started)
@@ -249,6 +252,7 @@ class Builder:
             return self._build(as_of, pending, books_digest, progress, on_pages, started, listed, secret)
         finally:
             self.published.discard_early()      # what the build did not use (it wrote nothing)
+            self.pdf_workers = PdfWorkers.stop(self.pdf_workers)
 
     def _result(self, state: dict, started: float, **counts) -> BuildResult:
         """The result of a build that kept the last build's books: its diagnostics and counts."""
@@ -312,14 +316,11 @@ class Builder:
         """`build` once the site is known to be out of date; `pending`: the commit the books are at,
         asked of git when the build began and read once the books are."""
         progress.status("reading and pricing the books")
-        # No cycle collection meanwhile: these stages make no reference cycles, and in a watching
-        # process a full collection would walk the books kept from the last build (core.memory).
         priced, diagnostics = self._load_and_price(as_of, listed)
         if not self.background_cleanup:
-            # Now, not after the site is written: pickling the books' records for the disk takes
-            # tens of MB for a moment, on top of what the process holds then (the rendered site's
-            # bookkeeping at the end), and a one-off build's peak was that moment. Watch keeps
-            # them after the pages, which it writes first.
+            # Now, not after the site is written: pickling the books' records for the disk takes tens of MB
+            # for a moment, on top of what the process holds then, and a one-off build's peak was that
+            # moment. Watch keeps them after the pages, which it writes first.
             self.save_caches()
         provenance = pending.result()
         digest = digest_of(books_digest.encode(), repr(provenance).encode())
@@ -333,8 +334,7 @@ class Builder:
         try:
             if not self.background_cleanup:      # no fork beside a watcher's threads
                 meanwhile = EveryEntryPages.start(environment, priced, provenance, self.jobs)
-                # A new process keeps what it rendered on disk until it writes the site (watch keeps
-                # the bytes: it compares the next build's with them).
+                # A new process keeps what it rendered on disk until it writes the site (watch keeps the bytes).
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
             files, rendered, pdfs, stale, pdf_note = self.render(priced, folders, provenance, progress,
@@ -439,7 +439,7 @@ class Builder:
         waiting = {key: html for _, client_waiting in rendered for key, html in client_waiting.items()}
         progress.expect(pdfs=len(waiting))                  # the others were in the PDF cache
         pdfs, pdf_note = render_waiting_pdfs(waiting, template_dirs, pdf_cache, self.jobs, progress,
-                                             stylesheet=page_stylesheet(self.env[1]) if waiting else None)
+                                             page_stylesheet(self.env[1]) if waiting else None, self.pdf_workers)
         for (index, key, context), (files, _) in zip(todo, rendered):
             fill_pdfs(files, pdfs)
             kept[priced.clients[index].contract.id] = RenderedClient(key, files, priced.clients[index], context,

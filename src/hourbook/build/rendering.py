@@ -11,7 +11,10 @@ in any order and with any number of processes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
+import os
 from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Callable
@@ -182,13 +185,14 @@ def render_pdf(html: str, template_dirs: list[str], stylesheet: str | None = Non
 
 
 def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cache: Path | None,
-                        jobs: int, progress: Progress | None = None,
-                        stylesheet: str | None = None) -> tuple[dict[str, bytes], str | None]:
+                        jobs: int, progress: Progress | None = None, stylesheet: str | None = None,
+                        workers: PdfWorkers | None = None) -> tuple[dict[str, bytes], str | None]:
     """Make the PDFs that `DeferredPdfs` left waiting, in processes when many, and keep them in the cache.
 
     Args:
         progress: told of each PDF as it comes back to this process.
         stylesheet: the text of the style.css the pages link (`render.page_stylesheet`).
+        workers: processes started for them as the build began, which make them all, however few.
 
     Returns:
         (cache key -> PDF bytes, the note on how their fonts were subset or None: `pdf_note`,
@@ -199,7 +203,11 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
     progress = progress or Progress()
     keys = sorted(waiting)
     dirs = [str(path) for path in template_dirs]
-    pool = fork_pool(min(jobs, len(keys))) if jobs > 1 and len(keys) >= PARALLEL_PDFS else None
+    if workers is not None:
+        pool, ours = workers.used(), contextlib.nullcontext()
+    else:
+        pool = fork_pool(min(jobs, len(keys))) if jobs > 1 and len(keys) >= PARALLEL_PDFS else None
+        ours = pool
     made = []
     if pool is None:
         for key in keys:
@@ -207,7 +215,7 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
             progress.advance(pdfs=1)
         note = pdf_note()
     else:
-        with pool:
+        with ours:
             for pdf in pool.map(render_pdf, [waiting[key] for key in keys], [dirs] * len(keys),
                                 [stylesheet] * len(keys), chunksize=1):
                 made.append(pdf)
@@ -219,6 +227,61 @@ def render_waiting_pdfs(waiting: dict[str, str], template_dirs: list[Path], cach
         for key, data in pdfs.items():
             write_file_atomically(cache / f"{key}.pdf", data)
     return pdfs, note
+
+
+class PdfWorkers:
+    """The processes that make a build's PDFs, forked as the build begins, before the books are read,
+    each loading WeasyPrint (0.45 s of a process) while this one reads, prices and renders the HTML.
+    They are niced (`PDF_NICENESS`), so that this process is not slowed meanwhile. The PDFs of an
+    edit (a dozen statements whose chart moved) then start at once, on every core, with nothing to
+    load; and a single PDF is no longer made here after loading WeasyPrint here too.
+
+    A build that makes no PDF (all in the cache, or errors in the books) stops them, loaded or not.
+    """
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.asked = False
+
+    @classmethod
+    def start(cls, jobs: int) -> PdfWorkers | None:
+        """Fork them, or None where there is no fork or one core (the PDFs are then made as before)."""
+        pool = fork_pool(jobs, ready=_ready_for_pdfs) if jobs > 1 else None
+        if pool is None:
+            return None
+        pool.submit(int)                    # the processes fork at the first task
+        return cls(pool)
+
+    def used(self):
+        """The pool, to make PDFs with."""
+        self.asked = True
+        return self.pool
+
+    @staticmethod
+    def stop(workers: PdfWorkers | None) -> None:
+        """`close` them, if any: None, the builder's workers once stopped."""
+        if workers is not None:
+            workers.close()
+
+    def close(self) -> None:
+        """Stop the processes: at once when they made no PDF (they may still be loading WeasyPrint)."""
+        if not self.asked:
+            # The executor's own processes (no public way before Python 3.14's `terminate_workers`).
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+PDF_NICENESS = 10
+
+
+def _ready_for_pdfs() -> None:
+    """In a PDF process as it starts: lower its priority, and load WeasyPrint."""
+    try:
+        os.nice(PDF_NICENESS)
+    except OSError:
+        pass
+    importlib.import_module("hourbook.render.pdf")     # WeasyPrint: here, never in the building process
 
 
 def pdf_note() -> str | None:

@@ -76,11 +76,12 @@ class _ForkPool(ProcessPoolExecutor):
                 _HANDED_DOWN_BY.clear()
 
 
-def fork_pool(workers: int, **values) -> ProcessPoolExecutor | None:
+def fork_pool(workers: int, *, ready=None, **values) -> ProcessPoolExecutor | None:
     """`workers` forked processes beside this one, or None when `workers` < 1 or there is no fork.
 
     Args:
         workers: how many processes.
+        ready: run in each process as it starts, before any task (`rendering.PdfWorkers`).
         values: what the processes read with `handed_down(name)` (see the module).
 
     Returns:
@@ -91,8 +92,9 @@ def fork_pool(workers: int, **values) -> ProcessPoolExecutor | None:
     # What this process holds now is what the forked ones inherit: frozen, the cyclic collector of
     # each never walks it again (nor writes to it, which would copy its memory page by page).
     gc.freeze()
+    dies = child_dies_with(os.getpid())        # a killed build leaves none behind
     pool = _ForkPool(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                     initializer=child_dies_with(os.getpid()))      # a killed build leaves none behind
+                     initializer=dies if ready is None else lambda: (dies(), ready()))
     if values:
         _HANDED_DOWN.clear()
         _HANDED_DOWN.update(values)
