@@ -327,6 +327,43 @@ def test_statements_that_do_not_unpickle_are_priced_again(books):
     assert client.statements == plain.statements
 
 
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_the_people_page_sums_only_the_changed_clients_statements(books, tmp_path, monkeypatch):
+    """`DiskPeopleSums` pinned to `core.people.client_sums`: in the people page's process, a new process
+    after an edit sums the changed client's lines only, the others' sums come from their records,
+    and the site is a clean build's bytes; the records the other process wrote are kept by the prune."""
+    import os
+
+    from hourbook.build import rendering
+
+    root = books(BOOKS)
+    monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    real = disk_cache.client_sums
+
+    def counted(client, settings, as_of):
+        (calls / f"{client.contract.id}-{os.getpid()}").touch()
+        return real(client, settings, as_of)
+
+    monkeypatch.setattr(disk_cache, "client_sums", counted)
+
+    def build():
+        result = Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
+        assert result.ok, result.diagnostics
+        made = sorted(path.name.split("-")[0] for path in calls.iterdir())
+        for path in calls.iterdir():
+            path.unlink()
+        return made
+
+    assert build() == ["acme", "globex", "initech"]
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    assert build() == ["initech"]
+    assert len(records(root, "people")) == 3            # the old record of initech's sums pruned
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
 @pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)
 def test_compiled_templates_come_from_records_and_a_bad_one_is_compiled_again(books, tmp_path, corrupt):
     """The seam `TemplateCodeCache` pinned to Jinja2 compiling: a new process compiles no template

@@ -141,8 +141,8 @@ def test_clean_build_is_render_site(books, tmp_path):
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
 def test_the_owner_pages_made_in_another_process_are_the_ones_made_here(books, tmp_path, monkeypatch):
-    """Big books have the people page made in a forked process meanwhile (`EveryEntryPages`), the
-    requests page here: the site is byte for byte the one-process build's."""
+    """Big books have the people and requests pages made in a forked process meanwhile (`EveryEntryPages`),
+    the people page from each client's sums kept on disk: the site is byte for byte the one-process build's."""
     root = books(BOOKS)
     plain = clean_build(root, tmp_path / "plain", pdf=False)
     monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
@@ -151,7 +151,7 @@ def test_the_owner_pages_made_in_another_process_are_the_ones_made_here(books, t
     monkeypatch.setattr(rendering.EveryEntryPages, "result", lambda self: made.append(real(self)) or made[-1])
     result = Builder(root, lambda: AS_OF, out=tmp_path / "forked", pdf=False, disk_cache=False, jobs=2).build()
     assert result.ok
-    assert [sorted(pages) for pages in made] == [["owner/people.html"]]       # from the fork
+    assert [sorted(pages) for pages in made] == [["owner/people.html", "owner/requests.html"]]  # from the fork
     forked = tree(tmp_path / "forked")
     assert forked == plain
     assert "· People ·".encode() in forked["owner/people.html"] and "· Requests ·".encode() in forked["owner/requests.html"]

@@ -333,7 +333,7 @@ class Builder:
         environment = self.environment()        # the templates as they are now, once a build
         try:
             if not self.background_cleanup:      # no fork beside a watcher's threads
-                meanwhile = EveryEntryPages.start(environment, priced, provenance, self.jobs)
+                meanwhile = EveryEntryPages.start(environment, priced, provenance, self.jobs, self.pricing)
                 # A new process keeps what it rendered on disk until it writes the site (watch keeps the bytes).
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")

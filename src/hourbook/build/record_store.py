@@ -110,6 +110,12 @@ class RecordStore:
         except OSError:
             pass
 
+    def keep(self, kind: str, keys) -> None:
+        """Count `keys` of `kind` as used by this build (another process reads or writes them): the
+        next prune keeps them."""
+        if self.used is not None:
+            self.used.setdefault(kind, set()).update(keys)
+
     def drop(self, kind: str) -> None:
         """Remove every record of `kind` (what another record now holds)."""
         try:

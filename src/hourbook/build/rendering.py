@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from hourbook.build.digests import code_digest
+from hourbook.build.disk_cache import DiskPeopleSums
+from hourbook.build.disk_cache import DiskPricingCache
 from hourbook.build.digests import digest_of
 from hourbook.build.versions import KeptVersions
 from hourbook.build.workers import fork_pool
@@ -28,6 +30,7 @@ from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
 from hourbook.render import PEOPLE_PAGE
+from hourbook.render import REQUESTS_PAGE
 from hourbook.render import every_entry_files
 from hourbook.render.dashboard import client_report
 from hourbook.render.html import TEMPLATES_DIR
@@ -301,31 +304,40 @@ def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
 
 
 class EveryEntryPages:
-    """The owner's people page (of `render.every_entry_files`), made in a forked process while this
-    one renders the changed clients' pages, the owner's dashboard and the requests page. The people
-    page reads every client's statements: after an edit, those the disk cache read back (0.3 s at
-    100 000 entries, `core.deferred`) are made there, never here. At 100 000 entries after an edit
-    the two processes end about together; with the requests page there too, this one waited 0.5 s.
+    """The owner's people and requests pages (`render.every_entry_files`), made in a forked process
+    while this one renders the changed clients' pages and the owner's dashboard. The people page is
+    made from each client's sums (`core.people.client_sums`), kept on disk by its priced record
+    (`disk_cache.DiskPeopleSums`): after an edit, only the changed clients' statements are read.
+    Without those sums the process made every client's statements (0.3 s at 100 000 entries) and
+    summed every line, and this one made the requests page so as not to wait for it.
 
     The same bytes as made here: the process inherits the priced books and the compiled
     templates. When it fails, `result` gives None and the caller makes them itself (a books
     template that fails is then reported from this process, located).
     """
 
-    pages = (PEOPLE_PAGE,)                  # what it makes: `render.owner_files` makes the others
+    pages = (REQUESTS_PAGE, PEOPLE_PAGE)    # what it makes: `render.owner_files` makes the others
 
     def __init__(self, pool, future):
         self.pool = pool
         self.future = future
 
     @classmethod
-    def start(cls, environment, priced: PricedBooks, provenance: Provenance | None, jobs: int) -> EveryEntryPages | None:
-        """Start making them; None when the books are too small to gain from it, or there is one core."""
+    def start(cls, environment, priced: PricedBooks, provenance: Provenance | None, jobs: int,
+              pricing=None) -> EveryEntryPages | None:
+        """Start making them; None when the books are too small to gain from it, or there is one core.
+        With the builder's `DiskPricingCache` as `pricing`, each client's part of the page is kept on
+        disk by its priced record (`disk_cache.DiskPeopleSums`)."""
         if jobs < 2 or len(priced.books.entries) < PARALLEL_OWNER_ENTRIES:
             return None
-        pool = fork_pool(1, every_entry=(environment, priced, provenance))
+        people = None
+        if isinstance(pricing, DiskPricingCache):
+            people = DiskPeopleSums(pricing.store, pricing, priced.books.settings, priced.as_of)
+        pool = fork_pool(1, every_entry=(environment, priced, provenance, people))
         if pool is None:
             return None
+        if people is not None:
+            people.keep(priced.clients)
         return cls(pool, pool.submit(_every_entry_forked))
 
     def result(self) -> dict[str, bytes] | None:
@@ -344,5 +356,5 @@ class EveryEntryPages:
 
 def _every_entry_forked() -> dict[str, bytes]:
     """In the forked process: `every_entry_files` of what was handed down."""
-    environment, priced, provenance = handed_down("every_entry")
-    return every_entry_files(environment, priced, provenance=provenance, pages=EveryEntryPages.pages)
+    environment, priced, provenance, people = handed_down("every_entry")
+    return every_entry_files(environment, priced, provenance=provenance, pages=EveryEntryPages.pages, people=people)

@@ -33,6 +33,7 @@ from hourbook.core.records import QUOTE
 from hourbook.core.records import TIME
 from hourbook.core.records import Line
 from hourbook.core.records import PricedBooks
+from hourbook.core.records import PricedClient
 from hourbook.core.records import Settings
 
 OWNER = "owner"                         # the worker id of lines logged without `worker:`
@@ -104,49 +105,30 @@ class Worker:
                 "utilisation": None if share is None else str(share.quantize(Decimal("0.01")))}
 
 
-def workers(priced: PricedBooks, as_of: datetime.date | None = None) -> tuple[Worker, ...]:
+def workers(priced: PricedBooks, as_of: datetime.date | None = None, sums_of=None) -> tuple[Worker, ...]:
     """Every worker who logged time up to `as_of` (default the books' as-of date), most minutes first.
 
     The sum of the workers' minutes is every logged minute of every client (a property test checks it).
+    Each client's sums (`client_sums`; `sums_of(client)` stands in for it, `build` keeping them on
+    disk) are added up: every amount in them is rounded to its currency's cents, so the order of the
+    additions changes nothing.
     """
     settings = priced.books.settings
     as_of = as_of or priced.as_of
-    # Sums are kept as lists while they grow (minutes, paid minutes, cost, billed value, no-charge
-    # value, cost known), made records at the end: a record per line cost more than the rest of the page.
     sums: tuple[dict, dict, dict] = ({}, {}, {})     # totals by worker, by (worker, client), by (worker, period)
-    period_of: dict[datetime.date, str] = {}
-    costs: dict[str, Decimal | None] = {}
     for client in priced.clients:
-        currency = client.contract.currency
+        by_worker, by_period = sums_of(client) if sums_of is not None else client_sums(client, settings, as_of)
         cid = client.contract.id
-        for statement in client.statements:
-            for line in statement.lines:
-                entry = line.entry
-                if entry.kind != TIME or entry.date > as_of:
-                    continue
-                period = period_of.get(entry.date)
-                if period is None:
-                    period = period_of[entry.date] = periods.period_of(entry.date, settings.period)
-                who = entry.worker or OWNER
-                if entry.worker not in costs:
-                    costs[entry.worker] = worker_cost(entry.worker, settings)
-                cost = _cost(line.logged_minutes, costs[entry.worker], entry.date, settings)
-                value = convert(line.value, currency, entry.date, settings)
-                paid = line.status in PAID
-                for by, key in zip(sums, (who, (who, cid), (who, period))):
-                    cell = by.get(key)
-                    if cell is None:
-                        cell = by[key] = [0, 0, ZERO, ZERO, ZERO, True]
-                    cell[0] += line.logged_minutes
-                    if paid:
-                        cell[1] += line.logged_minutes
-                        cell[3] += value
-                    elif line.status == NO_CHARGE:
-                        cell[4] += value
-                    if cost is None:
-                        cell[5] = False
-                    else:
-                        cell[2] += cost
+        for into, cells in ((sums[0], by_worker.items()), (sums[2], by_period.items())):
+            for key, cell in cells:
+                total = into.get(key)
+                if total is None:
+                    into[key] = list(cell)
+                else:
+                    total[:5] = [a + b for a, b in zip(total[:5], cell[:5])]
+                    total[5] = total[5] and cell[5]
+        for who, cell in by_worker.items():
+            sums[1][(who, cid)] = list(cell)
     totals, by_client, by_period = ({key: WorkerFigures(*cell) for key, cell in by.items()} for by in sums)
     names = {member.id: member.name for member in settings.team}
     result = []
@@ -157,6 +139,47 @@ def workers(priced: PricedBooks, as_of: datetime.date | None = None) -> tuple[Wo
                                           key=lambda item: (-item[1].minutes, item[0]))),
                              tuple(sorted(((p, f) for (w, p), f in by_period.items() if w == who), reverse=True))))
     return tuple(sorted(result, key=lambda w: (-w.total.minutes, w.id)))
+
+
+def client_sums(client: PricedClient, settings: Settings, as_of: datetime.date) -> tuple[dict, dict]:
+    """One client's time lines up to `as_of` summed by worker and by (worker, period): each a list of
+    minutes, paid minutes, cost, billed value, no-charge value, and whether every hour had a cost."""
+    # Sums are kept as lists while they grow, made records at the end (`workers`): a record per line
+    # cost more than the rest of the page.
+    by_worker: dict[str, list] = {}
+    by_period: dict[tuple[str, str], list] = {}
+    period_of: dict[datetime.date, str] = {}
+    costs: dict[str, Decimal | None] = {}
+    currency = client.contract.currency
+    for statement in client.statements:
+        for line in statement.lines:
+            entry = line.entry
+            if entry.kind != TIME or entry.date > as_of:
+                continue
+            period = period_of.get(entry.date)
+            if period is None:
+                period = period_of[entry.date] = periods.period_of(entry.date, settings.period)
+            who = entry.worker or OWNER
+            if entry.worker not in costs:
+                costs[entry.worker] = worker_cost(entry.worker, settings)
+            cost = _cost(line.logged_minutes, costs[entry.worker], entry.date, settings)
+            value = convert(line.value, currency, entry.date, settings)
+            paid = line.status in PAID
+            for by, key in ((by_worker, who), (by_period, (who, period))):
+                cell = by.get(key)
+                if cell is None:
+                    cell = by[key] = [0, 0, ZERO, ZERO, ZERO, True]
+                cell[0] += line.logged_minutes
+                if paid:
+                    cell[1] += line.logged_minutes
+                    cell[3] += value
+                elif line.status == NO_CHARGE:
+                    cell[4] += value
+                if cost is None:
+                    cell[5] = False
+                else:
+                    cell[2] += cost
+    return by_worker, by_period
 
 
 def owner_currency_of(priced: PricedBooks) -> str:

@@ -35,17 +35,18 @@ class PeopleView:
         return self.names.get(client, client)
 
 
-def people_view(priced: PricedBooks) -> PeopleView:
-    """Every worker's figures up to the books' as-of date, most hours first."""
+def people_view(priced: PricedBooks, sums_of=None) -> PeopleView:
+    """Every worker's figures up to the books' as-of date, most hours first (`sums_of`: as for `workers`)."""
     names = {contract.id: contract.party.name for contract in priced.books.contracts}
     links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
-    return PeopleView(workers(priced), owner_currency_of(priced), names, links)
+    return PeopleView(workers(priced, sums_of=sums_of), owner_currency_of(priced), names, links)
 
 
-def render_people(env: jinja2.Environment, priced: PricedBooks, *, provenance: Provenance | None) -> str:
-    """owner/people.html, in the books' locale."""
+def render_people(env: jinja2.Environment, priced: PricedBooks, *, provenance: Provenance | None,
+                  sums_of=None) -> str:
+    """owner/people.html, in the books' locale (`sums_of`: as for `core.people.workers`)."""
     settings = priced.books.settings
     context = page_context(settings.locale, settings.currency, provenance, settings.hours)
     return env.get_template("people.html").render(
-        **context, view=people_view(priced), settings=settings, seller=settings.seller, as_of=priced.as_of,
+        **context, view=people_view(priced, sums_of), settings=settings, seller=settings.seller, as_of=priced.as_of,
         owner_script=owner_script(OWNER_SCRIPT, context["locale"]))
