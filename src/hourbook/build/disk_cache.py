@@ -338,8 +338,8 @@ class DiskPeopleSums:
     keep their statements unmade (`core.deferred`). The building process marks the records the
     build uses, which the other process reads and writes (`keep`), so that pruning keeps them."""
 
-    def __init__(self, store: RecordStore, pricing: DiskPricingCache, settings: Settings, as_of: datetime.date):
-        self.store = store
+    def __init__(self, pricing: DiskPricingCache, settings: Settings, as_of: datetime.date):
+        self.store = pricing.store
         self.keys = pricing.keys
         self.settings, self.as_of = settings, as_of
         self.common = values_digest("people", stable_form(settings), as_of)

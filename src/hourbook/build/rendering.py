@@ -332,7 +332,7 @@ class EveryEntryPages:
             return None
         people = None
         if isinstance(pricing, DiskPricingCache):
-            people = DiskPeopleSums(pricing.store, pricing, priced.books.settings, priced.as_of)
+            people = DiskPeopleSums(pricing, priced.books.settings, priced.as_of)
         pool = fork_pool(1, every_entry=(environment, priced, provenance, people))
         if pool is None:
             return None

@@ -290,17 +290,20 @@ class ForkedChecks:
             found = self.future.result()
         except Exception:       # noqa: BLE001 - any failure there: checked here
             found = validate(*self.checked)
-        self.__exit__()
+        self.close()
         return sorted_diagnostics(diagnostics, found)
+
+    def close(self) -> None:
+        """Stop the process (after the result, or when the build ended before asking)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def __enter__(self) -> ForkedChecks:
         return self
 
     def __exit__(self, *unused) -> None:
-        """Stop the process (after the result, or when the build ended before asking)."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.close()
 
 
 PARALLEL_CHECK_ENTRIES = 20_000     # from this many entries (the checks take 2 us an entry; a fork some 15 ms)
