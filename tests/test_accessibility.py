@@ -160,7 +160,7 @@ class Page(HTMLParser):
             self._header = []
         elif tag == "svg" and "chart" in (attrs.get("class") or "").split() \
                 and "chart-narrow" not in (attrs.get("class") or "").split():
-            self.charts += 1            # a chart is drawn wide and narrow (one shows); its table follows once
+            self.charts += 1            # a line chart is drawn wide and narrow (one shows); its table follows once
         elif tag == "a" and attrs.get("href"):
             self._link = (attrs["href"], [])
 
@@ -247,6 +247,12 @@ def css_colours() -> dict[str, str]:
     return dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
 
 
+def bar_colours() -> dict[str, str]:
+    """The colours style.css draws a share in (`span.bar`, charts.progress_bar): {"" | "near" | "over": colour}."""
+    css = (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
+    return dict(re.findall(r"span\.bar\.?(near|over|) \{[^}]*--c: (#[0-9a-f]{6})", css))
+
+
 def test_page_text_colours_reach_4_5_to_1_on_every_background():
     colours = css_colours()
     backgrounds = {"sheet": "#ffffff", "soft": colours["soft"], "page": "#eef0f3", "tag": "#eef2f7",
@@ -262,10 +268,13 @@ def test_chart_and_swatch_colours_reach_3_to_1_and_chart_text_4_5_to_1_on_white(
     graphics = {**{f"status {k}": v for k, v in charts.STATUS_COLOURS.items()},
                 **{f"line {i}": v for i, v in enumerate(charts.LINE_COLOURS)},
                 **{f"swatch {k}": css[k] for k in ("billed", "covered", "no-charge", "held", "uncovered")},
-                "bar good": charts.GOOD, "bar near": charts.NEAR, "bar over": charts.OVER}
+                **{f"bar {kind or 'good'}": colour for kind, colour in bar_colours().items()}}
     assert {name: round(contrast(colour, "#ffffff"), 2) for name, colour in graphics.items()
             if contrast(colour, "#ffffff") < 3} == {}
     assert contrast(charts.AXIS, "#ffffff") >= 4.5 and contrast(charts.LEGEND_TEXT, "#ffffff") >= 4.5
+    legend = re.search(r"ul\.legend \{[^}]*[^-]color: (#[0-9a-f]{6})", (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"))
+    assert contrast(legend.group(1), "#ffffff") >= 4.5                  # a bar chart's legend, in HTML
+    assert set(bar_colours()) == {"", "near", "over"}
     assert {css[k] for k in ("covered", "no-charge", "uncovered")} <= set(charts.STATUS_COLOURS.values())
 
 
@@ -276,15 +285,14 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     series = [charts.Series("Billed", "#2f6fab", (1, 2)), charts.Series("Held", "#d0573c", (0.5, None))]
     chart = charts.stacked_bars(axis, series, title="Hours <per> month", fmt=lambda v: f"{v:g}",
                                 row_header="Month", total_header="Total")
-    # Drawn wide and narrow (charts.wide_and_narrow); the narrow one shows the wide one's bars
-    # again (and fills its legend with the same pattern); one table after both.
+    # One drawing, named by its title; the second series hatched in its bars and in the legend
+    # under the drawing (an HTML list: the swatch's pattern is style.css's k-s, in the series' colour;
+    # a phone sees November alone, without "Held"), then one table.
+    assert chart.count("<svg") == 1 and "<title>Hours &lt;per&gt; month</title>" in chart
     assert chart.count("<pattern ") == 1 and 'fill="url(#c' in chart     # the second series is hatched
-    narrow = chart[chart.index('class="chart chart-narrow"'):chart.index("<table")]
-    # Its legend is the wide one's, drawn at the same place: shown again, with the hatched swatch.
-    prefix = re.search(r'<use href="#(c[0-9a-f]{8})-l"/>', narrow).group(1)
-    shared = re.search(f'<g id="{prefix}-l">(.*?)</g>', chart).group(1)
-    assert 'fill="url(#c' in shared and ">Held</text>" in shared and "<rect x=" not in narrow.split("</clipPath>")[1]
-    assert 'href="#c' in narrow and "<title>Oct · Held" not in narrow   # the bars (and their tooltips) once
+    legend = re.search(r'<ul class="legend">(.*?)</ul>', chart).group(1)
+    assert legend == '<li>Billed<li class="k-s w" style="--c:#d0573c">Held'
+    assert chart.count("<title>Oct · Held: 0.5</title>") == 1             # the bars and their tooltips once
     assert chart.count("<table") == 1
     assert "<desc>October 2026 – November 2026: Billed, Held</desc>" in chart
     table = chart[chart.index("<table"):]
@@ -298,28 +306,35 @@ def test_stacked_bars_carry_a_pattern_per_series_and_a_table_of_figures():
     # One series: its column is the total, and the table says it once.
     assert '<th scope="col">Month</th><th scope="col">Billed</th></tr>' in one
     assert '<tr><th scope="row">October 2026</th><td>1</td></tr>' in one
+    # A colour that is not its pattern's status's is said on the item.
+    other = charts.stacked_bars(axis, [charts.Series("Acme", "#1b7f8c", (1, 2), "dots")], title="t", fmt=str)
+    assert '<li class="k-d" style="--c:#1b7f8c">Acme' in other
 
 
-def test_the_phone_legend_shows_again_only_what_it_draws_where_the_wide_one_does():
+def test_a_phone_sees_the_last_months_and_the_legend_of_what_it_sees():
     months = tuple(f"M{n}" for n in range(1, 13))
     axis = charts.Axis(months, ("2026",) + ("",) * 11)
     early = (3,) * 4 + (0,) * 8                  # held in the first months only: not on the phone
-    series = [charts.Series("Billed", "#2f6fab", (2,) * 12), charts.Series("Held", "#d0573c", early)]
+    series = [charts.Series("Billed", "#2f6fab", (2,) * 12), charts.Series("Held", "#d0573c", early, "back")]
     chart = str(charts.stacked_bars(axis, series, title="Hours", fmt=str))
-    wide, narrow = chart.split('class="chart chart-narrow"')
-    # The phone's legend is "Billed" alone: the wide one's first item, shown again; "Held" is not.
-    prefix = re.search(r'<use href="#(c[0-9a-f]{8})-l"/>', narrow).group(1)
-    shared = re.search(f'<g id="{prefix}-l">(.*?)</g>', wide).group(1)
-    assert ">Billed</text>" in shared and "Held" not in shared and "Held" not in narrow.split("<desc>")[1][:60]
-    assert wide.count(">Held</text>") == 1
-    # Nine series: both legends start under the same baseline, but the phone's, narrower, wraps
-    # after the first item; it shows that one again and draws the other eight where they fall.
-    many = [charts.Series(f"Client number {n}", "#2f6fab", (1,) * 12) for n in range(9)]
-    chart = str(charts.stacked_bars(axis, many, title="Hours", fmt=str))
-    wide, narrow = chart.split('class="chart chart-narrow"')
-    shared = re.search(r'<g id="c[0-9a-f]{8}-l">(.*?)</g>', wide).group(1)
-    assert re.findall(r">(Client number \d)</text>", shared) == ["Client number 0"]
-    assert re.findall(r">(Client number \d)</text>", narrow) == [f"Client number {n}" for n in range(1, 9)]
+    # A statement's twelve months: the usual window (style.css's defaults), the last five months at
+    # the wide spacing (586 units / 12), moved left by the seven before them.
+    head = re.search(r"<svg [^>]*>", chart).group(0)
+    assert 'class="chart chart-bars"' in head and 'preserveAspectRatio="xMinYMin slice"' in head
+    assert "style=" not in head and charts.USUAL_WINDOW == "--pw:298.2;--ph:200;--dx:-341.8px"
+    assert 46 + 5 * 586 / 12 + 8 == pytest.approx(298.2, abs=0.05) and 7 * 586 / 12 == pytest.approx(341.8, abs=0.05)
+    # What the phone does not show is for wide screens only: "Held", and no year but its first month's.
+    assert re.search(r'<ul class="legend">(.*?)</ul>', chart).group(1) == '<li>Billed<li class="k-b w">Held'
+    assert re.findall(r'<text class="ph" x="(\d+)" y="14">(\d+)</text>', chart) == [(str(round(46 + 7.5 * 586 / 12)), "2026")]
+    # Another window is said on the drawing: eighteen months of 24 (the owner's pages).
+    wide = charts.Axis(tuple(f"M{n}" for n in range(18)))
+    long = str(charts.stacked_bars(wide, [charts.Series("Billed", "#2f6fab", (1,) * 18)], title="t", fmt=str))
+    slot = 586 / 18
+    assert f'style="--pw:{46 + 8 * slot + 8:.1f};--ph:200;--dx:-{10 * slot:.1f}px"' in long
+    # Too few slots to need a window: the phone sees the whole drawing.
+    short = str(charts.stacked_bars(charts.Axis(("a",)), [charts.Series("B", "#000", (1,))], title="t", fmt=str,
+                                    width=200))
+    assert "chart-bars" not in short and 'class="sh"' not in short
 
 
 def test_lines_differ_by_marker_and_dash_not_only_by_colour():

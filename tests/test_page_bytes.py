@@ -38,3 +38,26 @@ def test_a_charts_segments_share_their_series_fill_and_its_grid_is_one_path():
     assert bars.count("<path d=\"M") == 24 and bars.count("fill=") == 2      # one fill a series, not a bar
     assert bars.count('<g fill="#2f6fab">') == 1 and bars.count('<g fill="url(#') == 1
     assert svg.count("<line") == 0 and svg.count('stroke="#e5e7eb"') == 1   # the grid: one path
+
+
+def test_a_bar_charts_shapes_sit_on_whole_units_and_still_meet():
+    # 1 + 1.2 + 0.7 hours on an axis of 4 hours over 156 units, from 166 up: edges at 127, 80.2 -> 80
+    # and 52.9 -> 53, each rounded once, so that a segment starts where the one under it ends.
+    axis = charts.Axis(("a",))
+    series = [charts.Series(name, "#2f6fab", (value,), pattern)
+              for name, value, pattern in (("one", 1, ""), ("two", 1.2, "stripes"), ("three", 0.7, "dots"))]
+    svg = str(charts.stacked_bars(axis, series, title="t", fmt=str, slots=12))
+    heights = re.findall(r'<path d="M(\d+) (\d+)h(\d+)v(\d+)h-\3z">', svg)
+    assert [(int(y), int(h)) for _, y, _, h in heights] == [(127, 39), (80, 47), (53, 27)]
+    assert {x for x, _, _, _ in heights} == {str(round(46 + 11 * 586 / 12 + (586 / 12 - 34) / 2))}
+
+
+def test_a_share_is_a_few_bytes_that_style_css_draws():
+    assert str(charts.progress_bar(7, 8, title="88 % used")) == (
+        '<span class="bar near" style="--v:87.5%" role="img" aria-label="88 % used" title="88 % used"></span>')
+    assert str(charts.progress_bar(1, 4, title="25 %")).startswith('<span class="bar" style="--v:25%"')
+    # Past 100 %: full, red, and a tick where 100 % falls (3 of 3.5 hours: 85.7 %).
+    assert str(charts.progress_bar(3.5, 3, title="117 %")) == (
+        '<span class="bar over" style="--v:100%" role="img" aria-label="117 %" title="117 %">'
+        '<i style="left:85.7%"></i></span>')
+    assert "<svg" not in str(charts.progress_bar(0, 0, title="0 %"))

@@ -1,5 +1,5 @@
 """Pages that fit a phone, without a browser: cells labelled for stacking (render/reflow.py),
-and charts drawn twice, wide and narrow (render/charts.py). tests/test_screens.py measures
+and bar charts a phone sees a window of (render/charts.py). tests/test_screens.py measures
 the result in Chromium; these pin the pieces."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from hourbook.render import charts
+from hourbook.render.html import TEMPLATES_DIR
 from hourbook.render.reflow import label_cells
 
 TABLE = """\
@@ -64,17 +65,27 @@ def test_a_header_with_markup_is_labelled_by_its_words():
     assert '<th scope="row">x</th>' in page                           # a row header is a card's title
 
 
-def test_charts_are_drawn_wide_and_narrow():
+def test_a_bar_chart_is_one_drawing_a_phone_sees_the_last_months_of():
     axis = charts.Axis(tuple(f"m{i}" for i in range(12)), ("2026",) + ("",) * 11)
-    svg = charts.stacked_bars(axis, [charts.Series("Billed", "#000", tuple(range(1, 13)))], title="Hours", fmt=str)
-    wide, narrow = re.findall(r"<svg [^>]*>", svg)
-    assert 'class="chart chart-wide"' in wide and 'viewBox="0 0 640 ' in wide
-    assert 'class="chart chart-narrow"' in narrow and f'viewBox="0 0 {charts.NARROW_WIDTH} ' in narrow
-    assert f'font-size="{charts.FONT_SIZE}"' in wide and f'font-size="{charts.FONT_SIZE}"' in narrow
-    second = svg[svg.index("chart-narrow"):]
-    assert ">m6<" in second and ">m5<" not in second                 # the last six months
-    assert ">2026<" in second                                         # the first shown names its year
-    assert "font-size=\"10\"" not in svg                              # no smaller text anywhere
+    svg = str(charts.stacked_bars(axis, [charts.Series("Billed", "#000", tuple(range(1, 13)))], title="Hours", fmt=str))
+    (head,) = re.findall(r"<svg [^>]*>", svg)
+    assert 'class="chart chart-bars"' in head and 'viewBox="0 0 640 ' in head
+    # Its text is FONT_SIZE units everywhere (style.css; on paper, render.pdf.paper_only).
+    assert "font-size" not in svg and "svg.chart { width: 100%; height: auto; max-width: 760px; display: block; " \
+        f"font-size: {charts.FONT_SIZE}px; }}" in (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
+    # A phone's window: the last five months, the bars and labels moved left (`sh`), the first one's
+    # year for phones only (`ph`), under a white band as wide as the y axis's labels.
+    moved = svg[svg.index('<g class="sh">'):svg.index('<rect width="46" height="200" fill="#fff"/>')]
+    assert ">m0<" in moved and ">m11<" in moved
+    assert re.findall(r'<text class="ph" x="\d+" y="14">(\d+)</text>', svg) == ["2026"]
+
+
+def test_the_phone_window_is_what_style_css_takes_unsaid():
+    css = (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
+    pw, ph, dx = re.fullmatch(r"--pw:([\d.]+);--ph:(\d+);--dx:(-[\d.]+px)", charts.USUAL_WINDOW).groups()
+    assert f"aspect-ratio: var(--pw, {pw}) / var(--ph, {ph});" in css and f"translateX(var(--dx, {dx}))" in css
+    for pattern, colour in charts.LEGEND_COLOURS.items():
+        assert (f"ul.legend .k-{pattern[0]} {{ --c: {colour}; }}" if pattern else f"ul.legend li {{ --c: {colour}; }}") in css
 
 
 def test_the_narrow_drawing_keeps_its_labels_apart():

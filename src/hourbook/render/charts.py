@@ -13,15 +13,15 @@ lines a marker shape and a dash per series, in the legend too); and a chart give
 for a screen reader (`data_table`).
 
 An SVG scales with its width, text included, so one drawing cannot keep its labels
-readable from a phone to A4. Each chart is therefore drawn twice: a wide one (the
-screen above 720 px, and paper, where it spans the page) and a narrow one of the last
-`NARROW_MONTHS` months with fewer, larger labels (phones); style.css shows one of them.
-Text is `FONT_SIZE` units high in both, so that it stays >= 11 px on any screen where
-its drawing is shown and >= 9 pt on A4. A stacked-bar chart's narrow drawing holds only
-its own text: its axis and bars are the wide drawing's, shown again (`_phone_bars`), so
-that a statement carries its bars once (the charts were half of a statement's bytes); so are
-the first items of its legend, when they fall where the wide one's do. A row of x labels is
-moved down once (`translate`), each label carrying its x alone.
+readable from a phone to A4. A stacked-bar chart is one drawing that a phone sees a window
+of: its last slots at the same spacing, the bars and labels moved left (style.css, from the
+drawing's own `--dx`, `--pw` and `--ph`) under a white band that keeps the y axis clear, so
+that its text keeps its size (`_phone_window`); its legend is HTML under the drawing, which
+wraps as the page does, and lists on a phone only the series its window shows. A line chart
+is drawn twice, a wide drawing (screens above 720 px, and paper) and a narrow one of the
+last `NARROW_MONTHS` months (phones); style.css shows one of them. Text is `FONT_SIZE` units
+high in every drawing, so that it stays >= 11 px on any screen where its drawing is shown and
+>= 9 pt on A4. A row of x labels is moved down once (`translate`), each label carrying its x alone.
 """
 
 from __future__ import annotations
@@ -62,13 +62,11 @@ LINE_COLOURS = ("#2f6fab", "#d0573c", "#358f6e", "#8c6bc0", "#a87a12", "#4a4a4a"
 MARKERS = ("circle", "square", "diamond", "ring", "box", "rhombus", "plus", "cross")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
 OTHERS_COLOUR = "#1f2937"   # the grouped rest of a chart's clients: near black, 14.7:1 on white
-GOOD, NEAR, OVER = "#358f6e", "#a87a12", "#d0573c"
 AXIS = "#6b7280"
 GRID = "#e5e7eb"
 LEGEND_TEXT = "#374151"
-FONT = "font-family=\"DejaVu Sans, sans-serif\""
 FONT_SIZE = 12          # text height in SVG units, in both drawings
-NARROW_WIDTH = 320      # the phone drawing: shown 292-480 px wide, text 11-18 px
+NARROW_WIDTH = 320      # what a phone shows of a chart: 292-480 px wide, text 11-18 px
 NARROW_HEIGHT = 220
 NARROW_MONTHS = 6
 MIN_PLOT = 110          # the least height of the plot area, whatever the legend takes
@@ -95,11 +93,13 @@ def _num(value: float) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart", extra: str = "",
-         desc: str = "", font: int = FONT_SIZE) -> Markup:
+         desc: str = "") -> Markup:
+    """An inline drawing named by its <title> (its accessible name and tooltip). No font: a page's
+    text is DejaVu Sans, and style.css sets a chart's to `FONT_SIZE` units (`render.pdf.paper_only`
+    writes both on the drawing for WeasyPrint, which lays an SVG out apart from the page's CSS)."""
     # No xmlns: an <svg> in an HTML page is in SVG's namespace as parsed (a browser's, WeasyPrint's).
-    head = (f'<svg class="{css_class}"{extra} viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" {FONT} font-size="{font}">'
-            f"<title>{escape(title)}</title>" + (f"<desc>{escape(desc)}</desc>" if desc else ""))
+    head = (f'<svg class="{css_class}"{extra} viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img"><title>{escape(title)}</title>' + (f"<desc>{escape(desc)}</desc>" if desc else ""))
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text part escaped above
 
 
@@ -128,18 +128,18 @@ def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
     """A prefix for the chart's ids (its patterns, and what its phone drawing shows again), the same
     for the same chart: two charts on one page differ, by their figures if by nothing else."""
     text = "\x1f".join([title, *axis.labels, *(f"{s.label}\x1e{s.values}" for s in series)])
-    return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:5]
 
 
 def _patterns(prefix: str, fills: set[tuple[str, str]]) -> str:
     """<defs> of each (pattern, colour) the chart fills with: white strokes over the colour
     (stripes, dots, back(ward stripes), cross(hatch), grid), so that one shape draws both."""
     shapes = {
-        "stripes": '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#fff" stroke-width="1.6"/>',
-        "back": '<path d="M-1,5 l2,2 M0,0 l6,6 M5,-1 l2,2" stroke="#fff" stroke-width="1.6"/>',
+        "stripes": '<path d="M-1 1l2-2M0 6l6-6M5 7l2-2" stroke="#fff" stroke-width="1.6"/>',
+        "back": '<path d="M-1 5l2 2M0 0l6 6M5-1l2 2" stroke="#fff" stroke-width="1.6"/>',
         "dots": '<circle cx="3" cy="3" r="1.3" fill="#fff"/>',
-        "cross": '<path d="M0,0 l6,6 M6,0 l-6,6" stroke="#fff" stroke-width="1.1"/>',
-        "grid": '<path d="M3,0 v6 M0,3 h6" stroke="#fff" stroke-width="1.2"/>',
+        "cross": '<path d="M0 0l6 6M6 0l-6 6" stroke="#fff" stroke-width="1.1"/>',
+        "grid": '<path d="M3 0v6M0 3h6" stroke="#fff" stroke-width="1.2"/>',
     }
     defs = "".join(f'<pattern id="{_pattern_id(prefix, kind, colour)}" width="6" height="6" patternUnits="userSpaceOnUse">'
                    f'<rect width="6" height="6" fill="{colour}"/>{shapes[kind]}</pattern>'
@@ -157,16 +157,10 @@ def _fill(prefix: str, pattern: str, colour: str) -> str:
     return f"url(#{_pattern_id(prefix, pattern, colour)})" if pattern else colour
 
 
-def _bar(x: float, y: float, w: float, h: float, tip: str) -> str:
-    """A bar with its tooltip (`tip`, already escaped): a rectangle, as a path, in fewer bytes than a <rect>."""
-    return f'<path d="M{_num(x)} {_num(y)}h{_num(w)}v{_num(h)}h-{_num(w)}z"><title>{tip}</title></path>'
-
-
-def _filled(prefix: str, pattern: str, x: float, y: float, w: float, h: float, colour: str, extra: str = "") -> str:
-    """A rectangle in `colour`, or in its pattern drawn over the colour (a legend's swatch): one shape,
-    not a pattern's rectangle over the colour's (a statement's charts were most of its bytes)."""
-    fill = _fill(prefix, pattern, colour)
-    return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"{extra} fill="{fill}"/>'
+def _bar(x: int, y: int, w: int, h: int, tip: str) -> str:
+    """A bar with its tooltip (`tip`, already escaped): a rectangle, as a path, in fewer bytes than a <rect>,
+    on whole units (a unit is at most 1.2 px on a screen and 0.3 mm on A4)."""
+    return f'<path d="M{x} {y}h{w}v{h}h-{w}z"><title>{tip}</title></path>'
 
 
 def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
@@ -189,27 +183,20 @@ def _marker(shape: str, x: float, y: float, colour: str, tip: str = "") -> str:
     return f'<path d="{strokes}" fill="none" stroke="{colour}" stroke-width="2.2">{inner}</path>'
 
 
-def _legend(series: Sequence[Series], x: float, y: float, width: float, prefix: str = "",
+def _legend(series: Sequence[Series], x: float, y: float, width: float,
             styles: Sequence[tuple[str, str]] = (), font: int = FONT_SIZE) -> list[str]:
-    """One swatch and label per series, wrapping; `styles` (marker, dash) per series make it a lines legend."""
+    """A line chart's legend: one line (its marker and dash, `styles`) and label per series, wrapping."""
     parts, cursor, row = [], x, y
-    for index, item in enumerate(series):
-        style = styles[index] if index < len(styles) else None
-        size = _legend_size(item, bool(style), font)
+    for item, (marker, dash) in zip(series, styles):
+        size = _legend_size(item, True, font)
         if cursor + size > x + width and cursor > x:
             cursor, row = x, row + font + 5
-        if style:
-            marker, dash = style
-            dash_part = f' stroke-dasharray="{dash}"' if dash else ""
-            parts.append(f'<line x1="{_num(cursor)}" x2="{_num(cursor + 22)}" y1="{_num(row - 4)}" y2="{_num(row - 4)}" '
-                         f'stroke="{item.colour}" stroke-width="2"{dash_part}/>')
-            if marker:
-                parts.append(_marker(marker, cursor + 11, row - 4, item.colour))
-            text_x = cursor + 26
-        else:
-            parts.append(_filled(prefix, item.pattern, cursor, row - 9, 10, 10, item.colour, extra=' rx="2"'))
-            text_x = cursor + 14
-        parts.append(f'<text x="{_num(text_x)}" y="{_num(row)}" fill="{LEGEND_TEXT}">{escape(item.label)}</text>')
+        dash_part = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<line x1="{_num(cursor)}" x2="{_num(cursor + 22)}" y1="{_num(row - 4)}" y2="{_num(row - 4)}" '
+                     f'stroke="{item.colour}" stroke-width="2"{dash_part}/>')
+        if marker:
+            parts.append(_marker(marker, cursor + 11, row - 4, item.colour))
+        parts.append(f'<text x="{_num(cursor + 26)}" y="{_num(row)}" fill="{LEGEND_TEXT}">{escape(item.label)}</text>')
         cursor += size + 12
     return parts
 
@@ -222,20 +209,24 @@ def _describe(axis: Axis, series: Sequence[Series]) -> str:
 
 
 def _y_axis(left: float, top: float, plot_w: float, plot_h: float, top_value: float, step: float,
-            fmt: Format) -> list[str]:
+            fmt: Format, whole: bool = False) -> tuple[list[str], list[str]]:
+    """The y axis: its lines (the axis and the grid over the plot) and its labels, apart, for a
+    bar chart draws its bars between them; on whole units with `whole` (as a bar chart's bars are)."""
     grid, labels = [], []
     ticks = round(top_value / step) if step else 0
     for index in range(ticks + 1):
         value = step * index
         y = top + plot_h - plot_h * value / top_value
+        y = round(y) if whole else y
         grid.append(f"M{_num(left)} {_num(y)}H{_num(left + plot_w)}")
         labels.append(f'<text x="{_num(left - 6)}" y="{_num(y + 4)}">{escape(fmt(value))}</text>')
     if not grid:
-        return []
+        return [], []
     # The axis (the first line) and the grid above it: one path each, a line a segment.
     lines = [f'<path d="{grid[0]}" stroke="{AXIS}"/>'] + ([f'<path d="{"".join(grid[1:])}" stroke="{GRID}"/>']
                                                         if len(grid) > 1 else [])
-    return ['<g stroke-width="1" fill="none">', *lines, f'</g><g text-anchor="end" fill="{AXIS}">', *labels, "</g>"]
+    return (['<g stroke-width="1" fill="none">', *lines, "</g>"],
+            [f'<g text-anchor="end" fill="{AXIS}">', *labels, "</g>"])
 
 
 def _y_label(text: str, top: float, plot_h: float) -> list[str]:
@@ -247,19 +238,28 @@ def _y_label(text: str, top: float, plot_h: float) -> list[str]:
             f'transform="rotate(-90 {_num(FONT_SIZE)} {_num(middle)})" class="y-label">{escape(text)}</text>']
 
 
-def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE) -> list[str]:
+def _x_axis(axis: Axis, left: float, slot: float, baseline: float, font: int = FONT_SIZE,
+            phone_first: int | None = None, whole: bool = False) -> list[str]:
     """The x labels under `baseline`: their row moved down once (`translate`), so that a label
-    carries its x alone and a year under it the distance between the rows."""
+    carries its x alone and a year under it the distance between the rows. `phone_first`: the
+    first slot a phone shows (`_phone_window`), which gets its year, for phones only, if it has none;
+    `whole`: each label at a whole unit."""
     parts = [f'<g text-anchor="middle" fill="{AXIS}" transform="translate(0 {_num(baseline + font + 3)})">']
     widest = max((len(label) for label in axis.labels), default=0) * _char(font) + 4
     every = max(1, math.ceil(widest / slot)) if slot else 1
     for index, label in enumerate(axis.labels):
         x = left + slot * (index + 0.5)
+        x = round(x) if whole else x
         if index % every == 0:
             parts.append(f'<text x="{_num(x)}">{escape(label)}</text>')
         sub = axis.sublabels[index] if index < len(axis.sublabels) else ""
         if sub:
             parts.append(f'<text x="{_num(x)}" y="{font + 2}">{escape(sub)}</text>')
+        elif index == phone_first:
+            year = next((axis.sublabels[i] for i in range(min(index, len(axis.sublabels) - 1), -1, -1)
+                         if axis.sublabels[i]), "")
+            if year:        # shown on phones only (style.css; `render.pdf.paper_only` leaves it off paper)
+                parts.append(f'<text class="ph" x="{_num(x)}" y="{font + 2}">{escape(year)}</text>')
     return parts + ["</g>"]
 
 
@@ -270,9 +270,9 @@ def wide_and_narrow(wide: Markup, narrow: Markup) -> Markup:
 
 
 def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
-                 width: int = 640, height: int = 230, row_header: str = "", total_header: str = "",
-                 narrow: bool = True, y_label: str = "") -> Markup:
-    """Bars stacked by series (e.g. hours per month by status), with a y axis and a legend.
+                 width: int = 640, height: int = 200, row_header: str = "", total_header: str = "",
+                 narrow: bool = True, y_label: str = "", slots: int = 0) -> Markup:
+    """Bars stacked by series (e.g. hours per month by status), with a y axis, and a legend under them.
 
     Segments are parted by a white gap and carry their series' pattern (PATTERNS by
     position when no series names one), so no two are told apart by colour alone.
@@ -285,8 +285,10 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
         row_header: when given, the chart is followed by `data_table` of its figures, this its first header.
         total_header: the table's last column, each bar's total; left out when one series is drawn
             (its column is the total).
-        narrow: also draw the phone's drawing of the last `NARROW_MONTHS` slots (`_phone_bars`).
+        narrow: a phone shows the last slots of the same drawing (`_phone_window`).
         y_label: the y axis's name with its unit, written up its left side ("" = none, as before).
+        slots: lay the bars out as if the axis had this many slots, the axis's own at the right (a
+            client's first months take a twelve-month chart's last places, at its spacing).
     """
     shown = [s for s in series if any(v for v in s.values)]
     table = data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt,
@@ -295,81 +297,84 @@ def stacked_bars(axis: Axis, series: Sequence[Series], *, title: str, fmt: Forma
         shown = [Series(s.label, s.colour, s.values, PATTERNS[i % len(PATTERNS)]) for i, s in enumerate(shown)]
     prefix = _chart_id(title, axis, shown)
     left, right, top = 46.0 + (FONT_SIZE + 6 if y_label else 0), 8.0, 10.0
-    legend_rows = _legend_rows(shown, width - left - right)
-    bottom = 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows
-    height = max(height, int(top + MIN_PLOT + bottom))      # a long legend makes the drawing taller
+    bottom = 2 * FONT_SIZE + 10.0                               # the x labels and the years under them
+    height = max(height, int(top + MIN_PLOT + bottom))
     plot_w, plot_h = width - left - right, height - top - bottom
-    totals = [sum(float(s.values[i] or 0) for s in shown) for i in range(len(axis.labels))]
+    count = len(axis.labels)
+    places = max(slots, count, 1)
+    totals = [sum(float(s.values[i] or 0) for s in shown) for i in range(count)]
     top_value, step = nice_ceiling(max(totals, default=0))
-    slot = plot_w / max(len(axis.labels), 1)
-    bar = min(slot * 0.7, 42)
-    body = [_patterns(prefix, {(s.pattern, s.colour) for s in shown})]
-    # The y axis and the bars are named (`id`) for the phone's drawing, which shows them again.
-    body += [f'<g id="{prefix}-y">', *_y_axis(left, top, plot_w, plot_h, top_value, step, fmt),
-             *_y_label(y_label, top, plot_h), "</g>"] if narrow else \
-        _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
+    slot = plot_w / places
+    start = left + slot * (places - count)                      # the first slot's left edge
+    bar = round(min(slot * 0.7, 42))
+    grid, ticks = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt, whole=True)
     segments: list[list[str]] = [[] for _ in shown]             # each series' segments, bottom-up per bar
     for index, label in enumerate(axis.labels):
         y = top + plot_h
-        x = left + slot * index + (slot - bar) / 2
+        x = round(start + slot * index + (slot - bar) / 2)
         for number, item in enumerate(shown):
             value = float(item.values[index] or 0)
             if value <= 0:
                 continue
-            h = plot_h * value / top_value
-            y -= h
-            segments[number].append(_bar(x, y, bar, h, tip=f"{escape(label)} · {escape(item.label)}: "
-                                                           f"{escape(fmt(value))}"))
-    named = f' id="{prefix}-bars"' if narrow else ""
-    body.append(f'<g{named} stroke="#fff" stroke-width="1">')   # a white gap between segments
+            lower = round(y)                                    # each edge rounded once: segments still meet
+            y -= plot_h * value / top_value
+            if lower > round(y):
+                segments[number].append(_bar(x, round(y), bar, lower - round(y),
+                                             tip=f"{escape(label)} · {escape(item.label)}: {escape(fmt(value))}"))
+    bars = ['<g stroke="#fff" stroke-width="1">']                # a white gap between segments
     for item, drawn in zip(shown, segments):                    # one fill a series: segments never overlap
         if drawn:
-            body += [f'<g fill="{_fill(prefix, item.pattern, item.colour)}">', *drawn, "</g>"]
-    body.append("</g>")
-    body += _x_axis(axis, left, slot, top + plot_h)
-    legend = _legend(shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
-    if narrow:
-        phone, shared = _phone_bars(axis, shown, title=title, prefix=prefix, left=left, slot=slot,
-                                    plot_h=top + plot_h, wide_legend=legend)
-        if shared:                                              # named for the phone's drawing too
-            legend = [f'<g id="{prefix}-l">', *legend[:shared], "</g>", *legend[shared:]]
-    svg = _svg(width, height, title, body + legend, desc=_describe(axis, shown))
-    return (wide_and_narrow(svg, phone) if narrow else svg) + table
+            bars += [f'<g fill="{_fill(prefix, item.pattern, item.colour)}">', *drawn, "</g>"]
+    bars.append("</g>")
+    window = _phone_window(count, places, slot, left, right) if narrow else None
+    labels = _x_axis(axis, start, slot, top + plot_h, phone_first=count - window[0] if window else None, whole=True)
+    body = [_patterns(prefix, {(s.pattern, s.colour) for s in shown}), *grid]
+    extra = ""
+    if window:
+        shown_count, shift, visible = window
+        # On a phone (style.css) the bars and their labels move left by `shift`, under a white band
+        # that keeps the y axis's labels clear, and the drawing shows its first `visible` units.
+        body += ['<g class="sh">', *bars, *labels, "</g>", f'<rect width="{_num(left)}" height="{height}" fill="#fff"/>']
+        style = f"--pw:{_num(visible)};--ph:{height};--dx:-{_num(shift)}px"
+        extra = ' preserveAspectRatio="xMinYMin slice"' + (f' style="{style}"' if style != USUAL_WINDOW else "")
+        phone = [any(s.values[i] for i in range(count - shown_count, count)) for s in shown]
+    else:
+        body += bars + labels
+        phone = [True] * len(shown)
+    body += ticks + _y_label(y_label, top, plot_h)
+    svg = _svg(width, height, title, body, css_class="chart chart-bars" if window else "chart", extra=extra,
+               desc=_describe(axis, shown))
+    return svg + _html_legend(shown, phone) + table
 
 
-def _phone_bars(axis: Axis, shown: Sequence[Series], *, title: str, prefix: str, left: float, slot: float,
-                plot_h: float, wide_legend: list[str]) -> tuple[Markup, int]:
-    """The phone's drawing of a stacked-bar chart, and how many of the first parts of `wide_legend`
-    (the wide drawing's) it shows again, to be named `{prefix}-l` there (0: none).
+def _phone_window(count: int, places: int, slot: float, left: float, right: float) -> tuple[int, float, float] | None:
+    """What a phone shows of a bar chart of `places` slots (the last `count` drawn): (how many of the
+    last slots, how far they move left, the width shown), as many as fit `NARROW_WIDTH` at the wide
+    drawing's spacing, so that its text keeps its size; None when all of them fit (a phone shows the whole)."""
+    fit = max(1, int((NARROW_WIDTH - left - right) // slot))
+    if fit >= places:
+        return None
+    shown = min(fit, count)
+    return shown, slot * (places - fit), left + slot * fit + right
 
-    The wide drawing's y axis and last `NARROW_MONTHS` bars are shown again (`<use>` of their
-    ids, narrowed to `NARROW_WIDTH`, the rest clipped), on the same scale, under the phone's own
-    month labels and legend; the legend's first items too, when they are drawn where the wide
-    one's are (the same series, on as many rows: the same markup). style.css keeps the wide
-    drawing laid out, out of sight, on a phone: what `<use>` shows and the patterns of its
-    fills must be drawn. `plot_h`: the y of the bars' baseline in both drawings.
-    """
-    count = min(NARROW_MONTHS, len(axis.labels))
-    first = len(axis.labels) - count
-    cut_axis, cut_series = last_slots(axis, shown, count)
-    cut_shown = [s for s in cut_series if any(v for v in s.values)]
-    plot_w = NARROW_WIDTH - left - 8.0
-    scale = plot_w / (slot * max(count, 1))
-    shift = left - (left + slot * first) * scale                # the first month shown starts at `left`
-    legend_rows = _legend_rows(cut_shown, plot_w)
-    height = int(plot_h + 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows)
-    body = [f'<clipPath id="{prefix}-n"><rect x="{_num(left)}" y="0" width="{_num(plot_w)}" height="{_num(plot_h)}"/>'
-            f'</clipPath><use href="#{prefix}-y"/>',
-            f'<g clip-path="url(#{prefix}-n)"><use href="#{prefix}-bars" '       # clipped where drawn, not as
-            f'transform="matrix({scale:.4f} 0 0 1 {_num(shift)} 0)"/></g>']          # in the wide drawing
-    body += _x_axis(cut_axis, left, plot_w / max(count, 1), plot_h)
-    legend = _legend(cut_shown, left, height - (FONT_SIZE + 5) * legend_rows + 4, plot_w, prefix)
-    shared = next((index for index, (part, wide) in enumerate(zip(legend, wide_legend)) if part != wide),
-                  min(len(legend), len(wide_legend)))
-    shared -= shared % 2                        # whole items: a swatch and its label
-    if shared:
-        legend = [f'<use href="#{prefix}-l"/>', *legend[shared:]]
-    return _svg(NARROW_WIDTH, height, title, body + legend, desc=_describe(cut_axis, cut_shown)), shared
+
+# What style.css takes when a chart does not say (`--pw`, `--ph`, `--dx`; a legend item's `--c`): a
+# statement's twelve months, and each pattern in the colour of the status it stands for, so that
+# most charts say none of it (tests/test_page_bytes.py holds style.css to these).
+USUAL_WINDOW = "--pw:298.2;--ph:200;--dx:-341.8px"
+LEGEND_COLOURS = {pattern: STATUS_COLOURS[status] for status, pattern in STATUS_PATTERNS.items()}
+
+
+def _html_legend(shown: Sequence[Series], phone: Sequence[bool]) -> Markup:
+    """A bar chart's legend, under its drawing: one swatch (its series' colour and pattern, style.css)
+    and label each, wrapping as the page does; an item whose series a phone's window does not show is
+    for wider screens only (`w`)."""
+    items = []
+    for item, on_phone in zip(shown, phone):
+        classes = " ".join(filter(None, (f"k-{item.pattern[0]}" if item.pattern else "", "" if on_phone else "w")))
+        colour = "" if LEGEND_COLOURS.get(item.pattern) == item.colour else f' style="--c:{item.colour}"'
+        items.append(f'<li{f" class={chr(34)}{classes}{chr(34)}" if classes else ""}{colour}>{escape(item.label)}')
+    return Markup(f'<ul class="legend">{"".join(items)}</ul>') if items else Markup()  # noqa: S704 - labels escaped
 
 
 def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
@@ -414,7 +419,8 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
         cap = max(cap, reference[1] * 1.2)
     top_value, step = nice_ceiling(cap)
     slot = plot_w / max(len(axis.labels), 1)
-    body = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt) + _y_label(y_label, top, plot_h)
+    grid, ticks = _y_axis(left, top, plot_w, plot_h, top_value, step, fmt)
+    body = grid + ticks + _y_label(y_label, top, plot_h)
 
     def point(index: int, value: float) -> tuple[float, float]:
         return left + slot * (index + 0.5), top + plot_h - plot_h * min(value, top_value) / top_value
@@ -452,20 +458,17 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
     return svg + data_table(axis, shown, caption=title, row_header=row_header, fmt=fmt) if row_header else svg
 
 
-def progress_bar(used: Number, total: Number, *, title: str, width: int = 120, height: int = 10) -> Markup:
-    """A horizontal bar of `used` against `total` (quote burn, block use).
+def progress_bar(used: Number, total: Number, *, title: str) -> Markup:
+    """A horizontal bar of `used` against `total` (quote burn, block use): an empty element that
+    style.css draws (`span.bar`), its share filled (`--v`), in a few bytes where an SVG took 300.
 
     Green up to 80 %, amber up to 100 %, red beyond; past 100 % the bar is full and a
     tick marks where 100 % falls.
     """
     share = float(used) / float(total) if total else 0.0
-    colour = GOOD if share < 0.8 else NEAR if share <= 1 else OVER
+    kind = "" if share < 0.8 else " near" if share <= 1 else " over"
     scale = max(share, 1.0)
-    fill = width * min(share, scale) / scale
-    body = [f'<rect x="0" y="0" width="{width}" height="{height}" rx="3" fill="{GRID}"/>',
-            f'<rect x="0" y="0" width="{_num(fill)}" height="{height}" rx="3" fill="{colour}"/>']
-    if share > 1:
-        mark = width / scale
-        body.append(f'<line x1="{_num(mark)}" x2="{_num(mark)}" y1="0" y2="{height}" stroke="#111827" stroke-width="2"/>')
-    # A bar stretches to its cell, whatever the cell's width.
-    return _svg(width, height, title, body, css_class="bar", extra=' preserveAspectRatio="none"')
+    tick = f'<i style="left:{_num(100 / scale)}%"></i>' if share > 1 else ""
+    label = escape(title)
+    return Markup(f'<span class="bar{kind}" style="--v:{_num(100 * min(share, scale) / scale)}%" role="img" '  # noqa: S704
+                  f'aria-label="{label}" title="{label}">{tick}</span>')

@@ -111,7 +111,8 @@ def monthly_chart(monthly: Mapping[datetime.date, Mapping[str, int]], first: dat
     return charts.stacked_bars(axis, series, title=filters.translate(messages, "chart_hours"),
                                fmt=lambda value: filters.format_amount(value, locale),
                                row_header=filters.translate(messages, "chart_month"),
-                               total_header=filters.translate(messages, "chart_total"), y_label=y_label)
+                               total_header=filters.translate(messages, "chart_total"), y_label=y_label,
+                               slots=min(months, STATEMENT_CHART_MONTHS))
 
 
 def chart_window(monthly: Mapping[datetime.date, Mapping[str, int]], first: datetime.date | None,

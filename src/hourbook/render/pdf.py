@@ -21,7 +21,9 @@ and parsing the same CSS and looking up the same fonts for each was a third of a
 What a page holds for screens only goes before WeasyPrint reads it (`paper_only`): each
 chart's phone drawing and its table of figures for screen readers (`render.charts`), which
 style.css never shows on paper. WeasyPrint still parsed and styled them, a quarter of a
-statement's PDF; the pages on paper are the same (`tests/test_pdf_paper_only.py`).
+statement's PDF; the pages on paper are the same (`tests/test_pdf_paper_only.py`). A chart's
+font, which a browser takes from style.css, is written on its drawing there: WeasyPrint lays
+an inline SVG out with the drawing's own attributes, not the page's CSS.
 """
 
 from __future__ import annotations
@@ -146,13 +148,18 @@ def folder_stylesheet(folders: list[Path], fetcher: AssetFetcher) -> str | None:
 
 # The chart markup `render.charts` writes for screens: the phone's drawing, and the figures for a
 # screen reader. Their text is escaped there, so neither can hold its own closing tag.
-_SCREEN_ONLY = re.compile(r'<svg [^>]*class="chart chart-narrow"[^>]*>.*?</svg>'
+_SCREEN_ONLY = re.compile(r'<svg [^>]*class="chart chart-narrow"[^>]*>.*?</svg>|<text class="ph"[^>]*>[^<]*</text>'
                           r'|<div class="visually-hidden"><table class="chart-data">.*?</table></div>', re.S)
 
 
+# A chart's text: DejaVu Sans, charts.FONT_SIZE units high (style.css's `svg.chart`).
+_CHART_FONT = '<svg font-family="DejaVu Sans, sans-serif" font-size="12" class="chart'
+
+
 def paper_only(html: str) -> str:
-    """`html` without what is shown on screens only (see the module): the same pages on paper."""
-    return _SCREEN_ONLY.sub("", html)
+    """`html` without what is shown on screens only, its charts with their font (see the module):
+    the same pages on paper."""
+    return _SCREEN_ONLY.sub("", html).replace('<svg class="chart', _CHART_FONT)
 
 
 def html_to_pdf(html: str, allowed: Iterable[Path], *, variant: str | None = None, attachments: Iterable = (),
