@@ -22,6 +22,7 @@ from test_incremental import edit
 from test_incremental import tree
 
 from hourbook.build import disk_cache
+from hourbook.build import entries_memo
 from hourbook.build import file_index
 from hourbook.build.builder import Builder
 from hourbook.build.cache_folder import CACHE_DIR
@@ -166,8 +167,9 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     assert builder.env[1].bytecode_cache.compiled == 0
     # ... and the file index, by which no file was read but the appended logbook (once) and the
     # link secret the first build made (too new then to be kept: `file_index.RACY_SECONDS`); and
-    # initech's statement pages on the shelf (`page_shelf`), one record.
-    assert builder.records.hits == 1 + 3 + 2 + 2 + len(records(root, "template")) + 1 + 1
+    # initech's statement pages on the shelf (`page_shelf`), one record; and the last build's
+    # entries digests (`entries_memo`), one record.
+    assert builder.records.hits == 1 + 3 + 2 + 2 + len(records(root, "template")) + 1 + 1 + 1
     assert builder.pricing.priced == 1                      # initech only
     assert builder.file_index.read == 2
     assert builder.reports.made == 1                        # initech's owner report only
@@ -521,7 +523,8 @@ def test_a_build_keeps_its_records_before_it_renders_and_writes_each_once(books,
 
     monkeypatch.setattr(Builder, "render", rendering)
     new_process_build(root)
-    assert on_disk_when_rendering == [{file_index.INDEX_KIND, disk_cache.PACK_KIND, "contract", "priced"}]
+    assert on_disk_when_rendering == [{file_index.INDEX_KIND, disk_cache.PACK_KIND, "contract", "priced",
+                                       entries_memo.MEMO_KIND}]
     assert len(puts) == len(set(puts))                  # each record once, though saved twice
     assert {kind for kind, _ in puts} >= {file_index.INDEX_KIND, disk_cache.PACK_KIND, "priced", "report"}
 

@@ -63,7 +63,6 @@ from hourbook.build.disk_cache import DiskLogbookCache
 from hourbook.build.disk_cache import DiskPricingCache
 from hourbook.build.disk_cache import DiskReportCache
 from hourbook.build.disk_cache import RecordStore
-from hourbook.build.disk_cache import TemplateCodeCache
 from hourbook.build.file_index import FileIndex
 from hourbook.build.page_shelf import shelved_pages
 from hourbook.build.read_ahead import read_ahead
@@ -72,6 +71,7 @@ from hourbook.build.build_result import BuildResult
 from hourbook.build.restamping import ReportsMade
 from hourbook.build.restamping import report_restamper
 from hourbook.build.restamping import reports_made_again
+from hourbook.build.template_cache import TemplateCodeCache
 from hourbook.build.restamping import restamped_site
 from hourbook.build.site_units import top_level_files
 from hourbook.build.spool import OnDisk

@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Iterator
 
-import jinja2
 
 from hourbook.build.caches import ContractCache
 from hourbook.build.caches import LogbookCache
@@ -55,6 +54,7 @@ from hourbook.build.digests import code_digest
 from hourbook.build.digests import digest_of
 from hourbook.build.digests import stable_form
 from hourbook.build.digests import values_digest
+from hourbook.build.entries_memo import EntriesMemo
 from hourbook.build.file_index import FileIndex
 from hourbook.build.record_store import MAGIC  # noqa: F401 (tests build records by hand)
 from hourbook.build.record_store import RECORDS  # noqa: F401
@@ -112,6 +112,7 @@ class DiskLogbookCache(LogbookCache):
         self.pack: dict[str, tuple] | None = None   # the pack on disk, read when first needed
         self.current: dict[str, tuple] = {}  # rel -> (digest, entries, diagnostics, client digests) now
         self.behind: set[str] = set()        # the files whose bytes are not the pack's
+        self.memo = EntriesMemo(store)
 
     def __call__(self, root: Path, path: Path, rel: str, load: Callable):
         """`load(root, path, rel)`, or what it gave for the same file in this process or a former one."""
@@ -146,6 +147,17 @@ class DiskLogbookCache(LogbookCache):
             entries, diags = list(packed[1]), list(packed[2])
             kept[rel] = (known[0][:4], entries, diags)
             yield entries, diags
+
+    def entries_digest(self, client_id: str, entries) -> str:
+        """`LogbookCache.entries_digest`, from the last process's when the client's files are the same
+        (`entries_memo.EntriesMemo`)."""
+        self.memo.asked.add(client_id)
+        hit = self.digested.get(client_id)
+        if hit is None or hit[0] is not entries:
+            kept = self.memo.lookup(client_id, len(entries), self.client_digests, self.files)
+            if kept is not None:
+                self.digested[client_id] = (entries, kept)
+        return super().entries_digest(client_id, entries)
 
     def _pack(self) -> dict[str, tuple]:
         """The pack on disk (rel -> digest, entries, diagnostics, client digests), read once."""
@@ -192,7 +204,9 @@ class DiskLogbookCache(LogbookCache):
         self.behind &= seen
 
     def save(self) -> None:
-        """Write the pack again when it is far behind the files (or there is none)."""
+        """Write the pack again when it is far behind the files (or there is none), and the entries
+        digests asked for."""
+        self.memo.save(self.client_digests, self.files, self.digested)
         if self.pack is None or not self.current:
             return                          # nothing was loaded through the disk (or nothing at all)
         if not self.pack or len(self.behind) > max(PACK_SLACK, len(self.current) // PACK_SHARE):
@@ -455,38 +469,3 @@ def _references(client: PricedClient) -> dict[str, object]:
     """What a stored report refers to rather than holds: the client and its contract (a report holds
     no statement: it is read back without them, `DiskPricingCache`)."""
     return {"client": client, "contract": client.contract}
-
-
-class TemplateCodeCache(jinja2.BytecodeCache):
-    """Jinja2's compiled templates kept as records, so a new process does not compile them again
-    (13 templates, 0.8 s of a build after a one-line edit at 10 000 entries).
-
-    Jinja2's own `FileSystemBytecodeCache` is not used: a flipped byte in its marshalled code
-    would be run. A record is checked whole (`RecordStore`) and keyed by the template's name,
-    file and source, the environment's kind (the sandbox for books with templates/) and Jinja2's
-    version; hourbook's code digest is in every record's header, so the environment's options
-    (hourbook's code) are in it too. Jinja2 checks the source's checksum again on loading.
-    """
-
-    def __init__(self, store: RecordStore):
-        self.store = store
-        self.compiled = 0                   # templates compiled (not answered from a record), for tests
-
-    def _key(self, bucket: jinja2.bccache.Bucket) -> str:
-        return digest_of(b"template", jinja2.__version__.encode(), type(bucket.environment).__name__.encode(),
-                         bucket.key.encode(), bucket.checksum.encode())
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Fill `bucket` with the code of its record, or leave it empty (Jinja2 then compiles)."""
-        data = self.store.get("template", self._key(bucket))
-        if isinstance(data, bytes):
-            try:
-                bucket.bytecode_from_string(data)
-            except Exception:               # not code this Python can load: compile it
-                bucket.reset()
-        if bucket.code is None:
-            self.compiled += 1
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Keep the code Jinja2 just compiled as a record."""
-        self.store.put("template", self._key(bucket), bucket.bytecode_to_string())

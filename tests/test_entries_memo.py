@@ -1,0 +1,97 @@
+"""The entries digests a new process takes from the last one's record (`build.entries_memo`) are
+the plain ones (`LogbookCache._entries_digest`), after every kind of edit; only the clients whose
+files changed are digested again."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from test_disk_cache import APPENDED
+from test_disk_cache import EDITS
+from test_disk_cache import new_process_build
+from test_incremental import AS_OF
+from test_incremental import BOOKS
+from test_incremental import edit
+
+from hourbook.build import entries_memo
+from hourbook.build.builder import Builder
+from hourbook.build.caches import LogbookCache
+
+MOVED = ("an entry moved to another client", "logbook/2026/11.md", "## initech", "## acme")
+
+
+def plain_and_used(builder: Builder) -> tuple[dict, dict]:
+    """{client id: its entries' plain digest} and {client id: the digest this build used}."""
+    logbooks = builder.logbooks
+    plain = {cid: LogbookCache._entries_digest(logbooks, cid, priced[2])
+             for cid, priced in builder.pricing.clients.items()}
+    return plain, {cid: logbooks.digested[cid][1] for cid in plain}
+
+
+@pytest.mark.parametrize("what, rel, old, new", [*EDITS, MOVED], ids=[e[0] for e in [*EDITS, MOVED]])
+def test_a_digest_from_the_record_is_the_plain_digest(books, what, rel, old, new):
+    root = books(BOOKS)
+    new_process_build(root)
+    path = root / rel
+    if new is None:
+        path.unlink()
+    elif old is None:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(new)
+    else:
+        edit(path, old, new)
+    builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
+    builder.build()
+    plain, used = plain_and_used(builder)
+    assert used == plain                 # (nothing priced when the edit changed no byte)
+    # And a third process a day later (the same entries, all priced again): every digest from the
+    # record, all plain.
+    again = Builder(root, lambda: AS_OF + datetime.timedelta(days=1), pdf=False, jobs=1)
+    again.build()
+    later, used = plain_and_used(again)
+    assert later and used == later and set(again.logbooks.memo.served) == set(later)
+    assert not plain or later == plain
+
+
+def test_only_the_clients_of_a_changed_file_are_digested_again(books, monkeypatch):
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)                 # an entry of initech's
+    served = []
+    lookup = entries_memo.EntriesMemo.lookup
+
+    def spy(self, client_id, *args):
+        found = lookup(self, client_id, *args)
+        served.append((client_id, found is not None))
+        return found
+    monkeypatch.setattr(entries_memo.EntriesMemo, "lookup", spy)
+    builder, _ = new_process_build(root)
+    # logbook/2026/11.md holds entries of every client of these books: all of them are digested again.
+    assert {cid for cid, hit in served if hit} == set()
+    # An appended logbook of one client's: the others come from the record.
+    served.clear()
+    with open(root / "logbook/2026/12.md", "w", encoding="utf-8") as logbook:
+        logbook.write("# 2026-12-01\n\n## globex\n- 1h new month #support\n")
+    builder, _ = new_process_build(root)
+    assert {cid for cid, hit in served if hit} == set(builder.pricing.clients) - {"globex"}
+    plain, used = plain_and_used(builder)
+    assert used == plain
+
+
+def test_a_record_from_a_build_with_a_file_without_client_digests_is_not_used(books):
+    root = books(BOOKS)
+    builder, _ = new_process_build(root)
+    store = builder.records
+    files, clients = store.get(entries_memo.MEMO_KIND, entries_memo.MEMO_KEY)
+    assert files and clients                # the record of a whole build
+    memo = entries_memo.EntriesMemo(store)
+    loaded = dict.fromkeys([*files, "logbook/read-otherwise.md"])
+    assert memo.lookup(next(iter(clients)), clients[next(iter(clients))][0], files, loaded) is None
+    assert memo.lookup(next(iter(clients)), clients[next(iter(clients))][0], files, dict.fromkeys(files)) is None
+    fresh = entries_memo.EntriesMemo(store)       # the same files: served, for the same number of entries
+    client, (count, digest) = next(iter(clients.items()))
+    assert fresh.lookup(client, count, files, dict.fromkeys(files)) == digest
+    assert fresh.lookup(client, count + 1, files, dict.fromkeys(files)) is None
