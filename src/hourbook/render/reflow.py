@@ -43,7 +43,7 @@ from markupsafe import Markup
 # matched to be skipped; quoted attribute values may hold ">".
 TOKENS = re.compile(
     r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<table class=\"chart-data\">.*?</table>"
-    r"|<(/?)(table|thead|tbody|tfoot|tr|td|th)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    r"|<(/?)(table|thead|tbody|tfoot|tr|td|th)\b((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>",
     re.S | re.I)
 NOT_SPACE = re.compile(r"\S")
 COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.I)
