@@ -61,3 +61,12 @@ def test_a_share_is_a_few_bytes_that_style_css_draws():
         '<span class="bar over" style="--v:100%" role="img" aria-label="117 %" title="117 %">'
         '<i style="left:85.7%"></i></span>')
     assert "<svg" not in str(charts.progress_bar(0, 0, title="0 %"))
+
+
+def test_a_charts_escape_writes_what_markupsafe_writes():
+    from markupsafe import Markup
+    from markupsafe import escape as markupsafe_escape
+
+    from hourbook.render.chart_table import escape
+    for text in ("a & b < c > d \" e ' f", "plain", Markup("<b>kept</b>"), 12.5, "", "Ü€ – ·", "&amp;"):
+        assert escape(text) == str(markupsafe_escape(text)) and type(escape(text)) is str

@@ -8,7 +8,18 @@ from typing import Callable
 from typing import Sequence
 
 from markupsafe import Markup
-from markupsafe import escape
+
+# markupsafe.escape's entities, as a plain string: a chart escapes a hundred labels and figures,
+# and a `Markup` made for each was a third of its cost.
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def escape(text) -> str:
+    """`text` as markupsafe.escape writes it (the same bytes), as a plain string for a drawing's markup:
+    what is already HTML (`__html__`, Markup) passes through as it is."""
+    html = getattr(text, "__html__", None)
+    return str(html()) if html is not None else str(text).translate(_ENTITIES)
+
 
 def data_table(axis: Any, series: Sequence[Any], *, caption: str, row_header: str, fmt: Callable[[float], str],
                total_header: str = "") -> Markup:

@@ -31,7 +31,6 @@ import math
 from typing import Sequence
 
 from markupsafe import Markup
-from markupsafe import escape
 
 from hourbook.core.records import BILLED
 from hourbook.core.records import COVERED
@@ -45,6 +44,7 @@ from hourbook.render.chart_series import Number
 from hourbook.render.chart_series import Series
 from hourbook.render.chart_series import last_slots
 from hourbook.render.chart_table import data_table
+from hourbook.render.chart_table import escape
 
 # Each at least 3:1 against white (WCAG 1.4.11), the same hues as the pages' swatches (style.css).
 STATUS_COLOURS = {
