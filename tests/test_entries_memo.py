@@ -81,17 +81,33 @@ def test_only_the_clients_of_a_changed_file_are_digested_again(books, monkeypatc
     assert used == plain
 
 
-def test_a_record_from_a_build_with_a_file_without_client_digests_is_not_used(books):
+def test_a_record_is_used_only_against_the_same_pack_and_for_the_same_number_of_entries(books):
     root = books(BOOKS)
     builder, _ = new_process_build(root)
-    store = builder.records
-    files, clients = store.get(entries_memo.MEMO_KIND, entries_memo.MEMO_KEY)
-    assert files and clients                # the record of a whole build
-    memo = entries_memo.EntriesMemo(store)
-    loaded = dict.fromkeys([*files, "logbook/read-otherwise.md"])
-    assert memo.lookup(next(iter(clients)), clients[next(iter(clients))][0], files, loaded) is None
-    assert memo.lookup(next(iter(clients)), clients[next(iter(clients))][0], files, dict.fromkeys(files)) is None
-    fresh = entries_memo.EntriesMemo(store)       # the same files: served, for the same number of entries
+    seal, differing, clients = builder.records.get(entries_memo.MEMO_KIND, entries_memo.MEMO_KEY)
+    assert seal and differing == {} and clients        # a clean build: every file as the pack holds it
+    pack = builder.logbooks.pack
     client, (count, digest) = next(iter(clients.items()))
-    assert fresh.lookup(client, count, files, dict.fromkeys(files)) == digest
-    assert fresh.lookup(client, count + 1, files, dict.fromkeys(files)) is None
+
+    def memo():
+        return entries_memo.EntriesMemo(builder.records)
+    assert memo().lookup(client, count, lambda: (seal, pack, {})) == digest
+    assert memo().lookup(client, count + 1, lambda: (seal, pack, {})) is None
+    assert memo().lookup(client, count, lambda: (b"another pack", pack, {})) is None
+    assert memo().lookup(client, count, lambda: None) is None           # a file without client digests
+    # A file of this client's now differs from the pack: it is digested again; a file of no client's
+    # of these books does not touch it.
+    rel = next(rel for rel, packed in pack.items() if client in packed[3])
+    assert memo().lookup(client, count, lambda: (seal, pack, {rel: {client: "other"}})) is None
+    assert memo().lookup(client, count, lambda: (seal, pack, {rel: None})) is None   # gone
+    assert memo().lookup(client, count, lambda: (seal, pack, {"logbook/new.md": {"someone": "x"}})) == digest
+
+
+def test_the_record_stays_small_whatever_the_number_of_files(books):
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/12.md", "w", encoding="utf-8") as logbook:
+        logbook.write("# 2026-12-01\n\n## globex\n- 1h new month #support\n")
+    builder, _ = new_process_build(root)
+    seal, differing, clients = builder.records.get(entries_memo.MEMO_KIND, entries_memo.MEMO_KEY)
+    assert list(differing) == ["logbook/2026/12.md"] and set(clients) == set(builder.pricing.clients)

@@ -154,10 +154,19 @@ class DiskLogbookCache(LogbookCache):
         self.memo.asked.add(client_id)
         hit = self.digested.get(client_id)
         if hit is None or hit[0] is not entries:
-            kept = self.memo.lookup(client_id, len(entries), self.client_digests, self.files)
+            kept = self.memo.lookup(client_id, len(entries), self._memo_state)
             if kept is not None:
                 self.digested[client_id] = (entries, kept)
         return super().entries_digest(client_id, entries)
+
+    def _memo_state(self):
+        """The logbooks against the pack, for `EntriesMemo` (None when a loaded file has no client digests)."""
+        if any(rel not in self.client_digests for rel in self.files):
+            return None
+        pack = self._pack()
+        differing = {rel: self.client_digests[rel] for rel in self.behind if rel in self.files}
+        differing.update(dict.fromkeys(pack.keys() - self.files.keys()))   # gone since the pack
+        return self.store.seals.get((PACK_KIND, PACK_KEY)), pack, differing
 
     def _pack(self) -> dict[str, tuple]:
         """The pack on disk (rel -> digest, entries, diagnostics, client digests), read once."""
@@ -206,14 +215,13 @@ class DiskLogbookCache(LogbookCache):
     def save(self) -> None:
         """Write the pack again when it is far behind the files (or there is none), and the entries
         digests asked for."""
-        self.memo.save(self.client_digests, self.files, self.digested)
-        if self.pack is None or not self.current:
-            return                          # nothing was loaded through the disk (or nothing at all)
-        if not self.pack or len(self.behind) > max(PACK_SLACK, len(self.current) // PACK_SHARE):
+        if self.pack is not None and self.current and (
+                not self.pack or len(self.behind) > max(PACK_SLACK, len(self.current) // PACK_SHARE)):
             self.pack = dict(self.current)
             self.store.put(PACK_KIND, PACK_KEY, self.pack)
             self.store.drop("logbook")      # the files' own records: the pack holds them now
             self.behind = set()
+        self.memo.save(self._memo_state() if self.pack is not None else None, self.digested)
 
 
 def client_entry_digests(entries) -> dict[str, str]:

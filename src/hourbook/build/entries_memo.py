@@ -6,17 +6,23 @@ them (`client_digests`: rel -> {client id: digest}). Making it for 500 clients w
 for its file (100 000 at the bench's size) and looks each file up: 0.3-0.4 s of every new
 process, after an edit of one logbook as after none.
 
-The last process's digests are kept in one record with what they were made from, each file's
-client digests. In the next process a client's digest is taken from it when every file that held
-some of its entries then, and every file that holds some now, has the same client digests: the
-very parts the plain digest is made of, so the same digest. A client in a changed, new or removed
-file is digested again, as is any client when a loaded file has no client digests (one read
-without the disk cache), and any client asked with another number of entries than it was kept
-with. `tests/test_entries_memo.py` pins it to the plain digest through edits of every kind.
+The last process's digests are kept in one small record with what they were made from, told
+against the logbook pack (`disk_cache.DiskLogbookCache`): the pack's seal (the digest of the
+version read or written) and the client digests of the files that were not as the pack holds
+them (edited, new, or gone). In the next process, reading the same pack, a file's client digests
+then and now are each the record's or this process's for such a file, else the pack's; a client
+whose files all read the same then and now has the same parts as the plain digest is made of, so
+the same digest, and is answered from the record. A client in a file that differs is digested
+again; every client is when the pack was written again since (its seal differs), when a loaded
+file has no client digests (one read without the disk cache), or when a client is asked with
+another number of entries than it was kept with. A few edited files cost a few look-ups, whatever
+the books' size (88 000 small logbooks: a record of all their client digests took 0.5 s a build).
+`tests/test_entries_memo.py` pins it to the plain digest through edits of every kind.
 """
 
 from __future__ import annotations
 
+from typing import Callable
 from typing import Mapping
 
 from hourbook.build.record_store import RecordStore
@@ -24,60 +30,72 @@ from hourbook.build.record_store import RecordStore
 MEMO_KIND = "entries-digests"
 MEMO_KEY = "last"
 
+# What a build's logbooks are, against the pack: (the pack's seal, the pack (rel -> (digest, entries,
+# diagnostics, client digests)), {rel: client digests, or None when gone} of the files not as it holds them).
+State = tuple[bytes | None, Mapping[str, tuple], Mapping[str, Mapping[str, str] | None]]
+
 
 class EntriesMemo:
-    """The kept digests valid in this build (`valid`), and what to keep for the next (`save`)."""
+    """The kept digests valid in this build (`lookup`), and what to keep for the next (`save`)."""
 
     def __init__(self, store: RecordStore):
         self.store = store
-        self.kept: Mapping | None = None        # the record read this build: (files, clients)
+        self.kept: tuple | None = None          # the record read or written: (seal, differing, clients)
         self.valid: dict[str, tuple[int, str]] | None = None
         self.asked: set[str] = set()            # the clients whose digest was asked since the last save
         self.served: list[str] = []             # the clients answered from the record, for tests
 
-    def lookup(self, client_id: str, count: int, client_digests: Mapping[str, Mapping[str, str]],
-               loaded: Mapping) -> str | None:
+    def lookup(self, client_id: str, count: int, state: Callable[[], State | None]) -> str | None:
         """The kept digest of `client_id`'s `count` entries, when its files did not change; None
-        when it must be made. `client_digests` and `loaded` (rel -> what was loaded) are this build's."""
+        when it must be made. `state()`: this build's logbooks against the pack, None when a loaded
+        file has no client digests."""
         if self.valid is None:
-            self.valid = self._still_valid(client_digests, loaded)
+            self.valid = self._still_valid(state())
         hit = self.valid.get(client_id)
         if hit is None or hit[0] != count:
             return None
         self.served.append(client_id)
         return hit[1]
 
-    def _still_valid(self, client_digests: Mapping[str, Mapping[str, str]], loaded: Mapping) -> dict:
-        record = self.store.get(MEMO_KIND, MEMO_KEY)
-        if not (isinstance(record, tuple) and len(record) == 2 and isinstance(record[0], dict)
-                and isinstance(record[1], dict)):
+    def _still_valid(self, now: State | None) -> dict[str, tuple[int, str]]:
+        record = self.kept or self.store.get(MEMO_KIND, MEMO_KEY)
+        if not (isinstance(record, tuple) and len(record) == 3 and isinstance(record[1], dict)
+                and isinstance(record[2], dict)):
             return {}
         self.kept = record
-        files, clients = record
-        if any(rel not in client_digests for rel in loaded):
-            return {}                           # a file without client digests: whose entries, unknown
+        seal, then, clients = record
+        if now is None or seal is None or seal != now[0]:
+            return {}                           # another pack, or a file whose entries are unknown
+        pack, differing = now[1], now[2]
+
+        def digests(side: Mapping, rel: str):
+            if rel in side:
+                return side[rel]
+            packed = pack.get(rel)
+            return packed[3] if packed is not None else None
+
         touched: set[str] = set()
-        for rel in files.keys() | client_digests.keys():
-            before, now = files.get(rel), client_digests.get(rel)
-            if before != now:
+        for rel in then.keys() | differing.keys():
+            before, after = digests(then, rel), digests(differing, rel)
+            if before != after:
                 touched.update(before or ())
-                touched.update(now or ())
+                touched.update(after or ())
         return {client: kept for client, kept in clients.items() if client not in touched}
 
-    def save(self, client_digests: Mapping[str, Mapping[str, str]], loaded: Mapping,
-             digested: Mapping[str, tuple]) -> None:
-        """Keep the digests this build asked for (`digested`: client id -> (entries, digest)) with the
-        client digests of every file, when they differ from the record read; ready for the next build.
-        None is kept when a loaded file has no client digests: a digest was then made from entries."""
+    def save(self, now: State | None, digested: Mapping[str, tuple]) -> None:
+        """Keep the digests asked for since the last save (`digested`: client id -> (entries, digest))
+        with `now` (`lookup`'s state, after the pack was written if it was): ready for the next build.
+        Nothing is kept when a loaded file has no client digests (a digest was made from entries)."""
         if not self.asked:
             return                              # none asked since the last save: the record holds
-        whole = all(rel in client_digests for rel in loaded)
         clients = {client: (len(digested[client][0]), digested[client][1])
-                   for client in self.asked if client in digested} if whole else {}
-        files = dict(client_digests)
-        if whole and self.kept is not None and self.kept[0] == files:
-            clients = {**self.kept[1], **clients}   # the record's hold for the same files
-        record = (files, clients)
+                   for client in self.asked if client in digested}
+        seal, differing = (now[0], dict(now[2])) if now is not None else (None, {})
+        if now is None:
+            clients = {}
+        elif self.kept is not None and self.kept[:2] == (seal, differing):
+            clients = {**self.kept[2], **clients}   # the record's hold for the same files
+        record = (seal, differing, clients)
         if self.kept != record:
             self.store.put(MEMO_KIND, MEMO_KEY, record)
         self.kept, self.valid, self.asked = record, None, set()

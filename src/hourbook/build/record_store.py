@@ -41,6 +41,9 @@ class RecordStore:
         self.misses = 0
         self.rejected = 0                   # present, but not a whole record of this version
         self.used: dict[str, set[str]] | None = {}  # kind -> keys asked for or stored since the last prune
+        # (kind, key) -> the digest of the payload read or written last under it in this process: which
+        # version of a record another was made from (`entries_memo`: the logbook pack).
+        self.seals: dict[tuple[str, str], bytes] = {}
 
     def _kind_folder(self, kind: str) -> Path | None:
         """records/<kind>, or None when it may not be used (a link or a file on the way)."""
@@ -69,6 +72,8 @@ class RecordStore:
             self.misses += 1
             return None
         self.hits += 1
+        head = len(MAGIC) + len(self.version)
+        self.seals[(kind, key)] = data[head:head + _DIGEST]
         return value[0]
 
     def _decode(self, data: bytes):
@@ -90,8 +95,10 @@ class RecordStore:
         payload = pickle.dumps(value, protocol=5)
         # The header and the payload written one after the other: a pack of every logbook's entries
         # is tens of MB, not to be copied once more to be joined.
-        header = MAGIC + self.version + hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        seal = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        header = MAGIC + self.version + seal
         folder = self._kind_folder(kind)
+        self.seals.pop((kind, key), None)
         if folder is None:
             return
         if self.used is not None:
@@ -104,6 +111,7 @@ class RecordStore:
                     out.write(header)
                     out.write(payload)
                 os.replace(temp, folder / key)
+                self.seals[(kind, key)] = seal
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
