@@ -117,3 +117,46 @@ def test_logbooks_read_by_other_processes_are_not_read_again(books, monkeypatch,
     opened.clear()
     assert run(root, jobs=2) == reference
     assert not [name for name in opened if "/logbook/" in name]
+
+
+def test_contracts_parsed_by_another_process_are_the_same_and_not_read_again(books, monkeypatch, opened):
+    """ForkedContracts: the other process's contracts and diagnostics are what this one would make."""
+    from hourbook.build import workers
+
+    monkeypatch.setattr(workers, "PARALLEL_CONTRACTS", 0)
+    monkeypatch.setattr(workers, "CONTRACT_CHUNK", 3)
+    monkeypatch.setattr(file_index, "RACY_SECONDS", 0)
+    contracts = {f"contracts/client-{n:02}.yaml": f"name: Client {n}\nterms:\n  - {{from: 2026-01-01, kind: hourly, rate: {50 + n}}}\n"
+                 for n in range(20)}
+    contracts["contracts/client-07.yaml"] = "name: Client 7\nterms:\n  - {from: 2026-01-01, kind: hourly, rate: sixty}\n"
+    contracts["contracts/client-18.yaml"] = "name: [not, a, name]\n"
+    logbook = "# 2026-11-03\n\n" + "".join(f"## client-{n:02}\n- 1h printer\n\n" for n in range(20))
+    root = books({**BOOKS, **contracts, "contracts/Bad Name.yaml": "name: x\n", "logbook/2026/10.md": logbook})
+    time.sleep(0.01)
+    reference = priced_text(root)
+    assert "rate" in reference and "Bad Name" in reference          # the broken ones are reported
+    parsed_here = []
+    real = workers.ForkedContracts.__call__
+
+    def counting(self, root, path, rel, load, settings):
+        result = real(self, root, path, rel, load, settings)
+        parsed_here.append((str(path), self.mine.get(self.place.get(os.fspath(path), 0) // workers.CONTRACT_CHUNK)))
+        return result
+    monkeypatch.setattr(workers.ForkedContracts, "__call__", counting)
+    real_start = workers.ForkedContracts.__init__
+
+    def start_and_let_it_claim(self, *args):        # this process is quicker at 21 small contracts
+        real_start(self, *args)
+        deadline = time.monotonic() + 30
+        while not self.claims.taken[len(self.claims.taken) - 1] and time.monotonic() < deadline:
+            time.sleep(0.001)
+    monkeypatch.setattr(workers.ForkedContracts, "__init__", start_and_let_it_claim)
+    opened.clear()
+    assert run(root, jobs=2) == reference
+    there = [name for name, here in parsed_here if here is False]
+    assert there                                                    # some came from the other process
+    here = [name for name in opened if "/contracts/" in name]
+    assert all(opened[name] == 1 for name in here) and not set(there) & set(here)   # read here once, or there
+    opened.clear()
+    assert run(root, jobs=2) == reference                          # from the cache: none read
+    assert not [name for name in opened if "/contracts/" in name]

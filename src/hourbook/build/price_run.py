@@ -37,6 +37,7 @@ from hourbook.build.price_shares import ClientShares
 from hourbook.build.price_shares import write_clients
 from hourbook.build.record_store import RecordStore
 from hourbook.build.file_index import FileIndex
+from hourbook.build.workers import ForkedContracts
 from hourbook.build.workers import ForkedLogbooks
 from hourbook.build.workers import cpu_count
 from hourbook.core.memory import no_cyclic_gc
@@ -136,15 +137,17 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
     """
     listed = listed or listing.list_books(root)
     logbooks = ForkedLogbooks.start(root, jobs, listed) if jobs > 1 else None
+    contracts = ForkedContracts.start(root, jobs, listed)
     shares = ClientShares(root, jobs, writes_json=bool(sinks))
 
     def on_loaded(books: Books) -> None:
-        if logbooks is not None:
-            logbooks.close()            # every logbook is read: its processes go before others fork
+        for loader in (logbooks, contracts):
+            if loader is not None:
+                loader.close()          # every file is read: its processes go before others fork
         shares.start(books, as_of)
 
     try:
-        priced, diagnostics = pipeline.load_and_price(root, as_of, logbook_cache=logbooks,
+        priced, diagnostics = pipeline.load_and_price(root, as_of, logbook_cache=logbooks, contract_cache=contracts,
                                                       price_one=shares.price_one, on_loaded=on_loaded, listed=listed)
         books = priced.books
         run = PriceRun(diagnostics, len(books.contracts) + len(books.broken_clients), len(books.entries))
@@ -153,8 +156,9 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
         elif shares.split:
             run.diagnostics = sorted_diagnostics(diagnostics, *(more for _, _, more in shares.results()))
     finally:
-        if logbooks is not None:
-            logbooks.close()
+        for loader in (logbooks, contracts):
+            if loader is not None:
+                loader.close()
         shares.close()
     return run
 

@@ -41,6 +41,9 @@ from hourbook.core.records import Source
 from hourbook.load import files
 from hourbook.load import limits
 from hourbook.load.books import load_logbook
+from hourbook.load.contracts import load_contract
+from hourbook.load.problems import Problems
+from hourbook.load.settings import load_settings
 from hourbook.load.file_kind import is_yaml
 from hourbook.load.warm import ask_ahead_if_on_disk
 from hourbook.load import listing
@@ -50,6 +53,8 @@ PARALLEL_LOAD_BYTES = 500_000       # price --json parses the logbooks on every 
 YAML_COST = 2                       # what reading a byte of a YAML logbook costs, against a Markdown one
 FILE_COST = 2_000                   # ... and opening a file, in Markdown bytes
 CHUNKS_PER_PROCESS = 16             # chunks of logbooks a process, at least: a slow process gives up little
+PARALLEL_CONTRACTS = 100            # price --json parses the contracts on two cores from this many
+CONTRACT_CHUNK = 16                 # ... in chunks of this many, taken by one process or the other
 
 _HANDED_DOWN: dict[str, object] = {}     # the values of the pool that hands some down ...
 _HANDED_DOWN_BY: list[ProcessPoolExecutor] = []   # ... and that pool
@@ -253,6 +258,90 @@ def _load_chunk_forked(chunk: int) -> list | None:
             entries, diagnostics = load_logbook(root, path, rel)
             result.append(([fields(entry) for entry in entries], diagnostics, reads.get(os.fsdecode(path))))
     return result
+
+
+# ---------------------------------------------------------------- forked contract loading
+
+
+class ForkedContracts:
+    """A `contract_cache` for `pipeline.load_and_price` whose files a forked process parses meanwhile.
+
+    500 contracts cost `price --json` 0.3 s of parsing, as much as it takes to price 10 000
+    entries. As the run begins one process is forked; it reads hourbook.yaml for itself (every
+    contract needs it) and takes the contracts in chunks of `CONTRACT_CHUNK` from the last one
+    back, while this one, once it has read hourbook.yaml, takes them from the first (`Claims`: each
+    chunk is the first taker's), until they meet. A contract the other process parsed comes back
+    pickled with its diagnostics and what `files.recorded_reads` noted of its file, as
+    `load_contract` gives them here; all of them are parsed here again should that process have
+    read other settings (hourbook.yaml changed in between). Where there is no fork, every contract
+    is parsed here."""
+
+    def __init__(self, paths: list[str], claims: Claims, pool):
+        self.paths = paths
+        self.place = {path: index for index, path in enumerate(paths)}
+        self.claims = claims
+        self.pool = pool
+        self.future = pool.submit(_load_contracts_forked)
+        self.mine: dict[int, bool] = {}     # chunk -> taken by this process
+        self.theirs: dict | None = None     # path -> (contract, diagnostics, read) of the other process
+
+    @classmethod
+    def start(cls, root: Path, jobs: int, listed: listing.BooksFiles) -> ForkedContracts | None:
+        """Start parsing the contracts in a forked process, for books of `PARALLEL_CONTRACTS` or more
+        on two cores or more; None otherwise (or where there is no fork)."""
+        if jobs < 2 or len(listed.contracts) < PARALLEL_CONTRACTS:
+            return None
+        paths = [os.fspath(path) for path in listed.contracts]
+        claims = Claims(-(-len(paths) // CONTRACT_CHUNK))
+        pool = fork_pool(1, claims=claims, contracts=(root, paths, listed.settings))
+        return cls(paths, claims, pool) if pool is not None else None
+
+    def __call__(self, root: Path, path: Path, rel: str, load, settings):
+        """`load(root, path, rel, settings)` here, or what the other process made of the file."""
+        key = os.fspath(path)
+        index = self.place.get(key)
+        if index is None:
+            return load(root, path, rel, settings)
+        chunk = index // CONTRACT_CHUNK
+        if chunk not in self.mine:
+            self.mine[chunk] = self.claims.claim(chunk)
+        if self.mine[chunk]:
+            return load(root, path, rel, settings)
+        if self.theirs is None:
+            read_with, done = self.future.result()
+            self.theirs = done if read_with == settings else {}
+        found = self.theirs.get(key)
+        if found is None:                   # read with other settings (or, never, not parsed there)
+            return load(root, path, rel, settings)
+        contract, diagnostics, read = found
+        if read is not None:
+            files.record_read(key, *read)
+        return contract, diagnostics
+
+    def close(self) -> None:
+        """Stop the process (every contract is read, or the load failed)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _load_contracts_forked() -> tuple:
+    """In a forked process: the settings it read, and the contracts of the chunks it claims, from the
+    last back until a chunk is taken: path -> (contract, diagnostics, what `files.recorded_reads`
+    noted of the file or None)."""
+    claims = handed_down("claims")
+    root, paths, settings_file = handed_down("contracts")
+    done = {}
+    with no_cyclic_gc(), files.recorded_reads() as reads:
+        settings = load_settings(root, settings_file, Problems())
+        for chunk in range(len(claims.taken) - 1, -1, -1):
+            if not claims.claim(chunk):
+                break
+            for key in paths[chunk * CONTRACT_CHUNK:(chunk + 1) * CONTRACT_CHUNK]:
+                path = Path(key)
+                contract, diagnostics = load_contract(root, path, listing.relative(root, path), settings)
+                done[key] = (contract, diagnostics, reads.get(key))
+    return settings, done
 
 
 # ---------------------------------------------------------------- the checks in a forked process
