@@ -160,3 +160,23 @@ def test_contracts_parsed_by_another_process_are_the_same_and_not_read_again(boo
     opened.clear()
     assert run(root, jobs=2) == reference                          # from the cache: none read
     assert not [name for name in opened if "/contracts/" in name]
+
+
+def test_contracts_are_parsed_here_when_the_other_process_fails(books, monkeypatch):
+    from hourbook.build import workers
+
+    monkeypatch.setattr(workers, "PARALLEL_CONTRACTS", 0)
+    monkeypatch.setattr(workers, "CONTRACT_CHUNK", 1)
+    root = books({**BOOKS, "contracts/globex.yaml": "name: Globex\nterms:\n  - {from: 2026-01-01, kind: hourly, rate: 70}\n"})
+    reference = priced_text(root)
+    real_start = workers.ForkedContracts.__init__
+
+    def failing(self, paths, claims, pool):
+        with claims.taken.get_lock():           # the other process holds every chunk, then dies
+            for chunk in range(len(claims.taken)):
+                claims.taken[chunk] = 1
+        pool.submit(os._exit, 3)
+        real_start(self, paths, claims, pool)
+    monkeypatch.setattr(workers.ForkedContracts, "__init__", failing)
+    monkeypatch.setattr(workers, "_load_contracts_forked", lambda: os._exit(3))
+    assert run(root, jobs=2) == reference

@@ -308,7 +308,10 @@ class ForkedContracts:
         if self.mine[chunk]:
             return load(root, path, rel, settings)
         if self.theirs is None:
-            read_with, done = self.future.result()
+            try:
+                read_with, done = self.future.result()
+            except Exception:               # the process failed (killed, out of memory): parse here
+                read_with, done = None, {}
             self.theirs = done if read_with == settings else {}
         found = self.theirs.get(key)
         if found is None:                   # read with other settings (or, never, not parsed there)
