@@ -706,3 +706,10 @@ def test_a_broken_books_template_is_a_located_problem(books):
         render_site(priced, root, {}, pdf=False)
     assert str(caught.value.diagnostic.source) == "templates/client_index.html:3"
     assert "'nothing' is undefined" in caught.value.diagnostic.message
+
+
+def test_the_markdown_extensions_are_given_as_the_classes_their_names_name():
+    import markdown
+
+    by_name = markdown.Markdown(extensions=list(filters.MARKDOWN_EXTENSIONS)).registeredExtensions
+    assert [type(extension) for extension in by_name] == list(filters._MARKDOWN_EXTENSION_CLASSES)
