@@ -711,5 +711,6 @@ def test_a_broken_books_template_is_a_located_problem(books):
 def test_the_markdown_extensions_are_given_as_the_classes_their_names_name():
     import markdown
 
-    by_name = markdown.Markdown(extensions=list(filters.MARKDOWN_EXTENSIONS)).registeredExtensions
-    assert [type(extension) for extension in by_name] == list(filters._MARKDOWN_EXTENSION_CLASSES)
+    converter = markdown.Markdown()
+    by_name = [type(converter.build_extension(name, {})) for name in filters.MARKDOWN_EXTENSIONS]
+    assert by_name == list(filters._MARKDOWN_EXTENSION_CLASSES)
