@@ -171,7 +171,7 @@ def test_links_made_early_are_used_or_removed(tmp_path):
 
 
 def test_a_big_old_site_is_removed_after_the_build(tmp_path, monkeypatch):
-    """The old site of a big one goes in an `rm` that outlives the build (`_remove_detached`): the
+    """The old site of a big one goes in an `rm` that outlives the build (`old_sites.remove_detached`): the
     new site is in place when the build returns, the old one gone soon after, and what a killed
     `rm` left is taken for litter by the next build."""
     from hourbook.build import publish

@@ -548,3 +548,34 @@ def test_a_cache_folder_that_is_a_link_is_never_written_read_or_pruned(books, tm
     price_run(root, AS_OF, out=None, jobs=1)
     assert tree(root / "logbook") == logbook
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=pdf)
+
+
+def test_pages_rendered_again_the_same_are_kept_on_disk_not_spooled_again(books, tmp_path, monkeypatch):
+    """After an edit, a client's pages that read the same as the site's (and that the site still holds
+    as written) stay `OnDisk`; a page changed by hand in the site is written again."""
+    from collections import Counter
+
+    from hourbook.build.spool import Spool
+
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write(APPENDED)
+    changed_by_hand = next(path for path in (root / "site" / "owner" / "initech").glob("*.html")
+                           if "appended lighthouse" not in path.read_text(encoding="utf-8")
+                           and path.name not in ("index.html", "dashboard.html"))
+    changed_by_hand.write_text(changed_by_hand.read_text(encoding="utf-8") + "<!-- by hand -->", encoding="utf-8")
+    kept: list[dict] = []
+    keep = Spool.keep
+
+    def noted(self, files, written=None):
+        result = keep(self, files, written)
+        kept.append(dict(result))       # (copied: the builder makes its spooled pages `OnDisk` once written)
+        return result
+    monkeypatch.setattr(Spool, "keep", noted)
+    new_process_build(root)
+    kinds = Counter(type(value).__name__ for files in kept for value in files.values())
+    assert kinds["OnDisk"] and kinds["Spooled"], kinds      # the pages that read the same, and the new ones
+    rel = changed_by_hand.relative_to(root / "site").as_posix()
+    assert [type(files[rel]).__name__ for files in kept if rel in files] == ["Spooled"]
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)

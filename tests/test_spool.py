@@ -92,10 +92,10 @@ def test_forked_processes_spool_the_pages_they_render_and_hand_back_no_page_byte
     keepers = tmp_path / "keepers"
     keep = Spool.keep
 
-    def noted(self, files):
+    def noted(self, files, written=None):
         with open(keepers, "a", encoding="utf-8") as note:      # a forked process's memory stays there
             note.write(f"{os.getpid()}\n")
-        return keep(self, files)
+        return keep(self, files, written)
 
     monkeypatch.setattr(Spool, "keep", noted)
     assert Builder(root, lambda: AS_OF, out=tmp_path / "forked", pdf=False, jobs=2).build().ok

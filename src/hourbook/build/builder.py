@@ -338,7 +338,7 @@ class Builder:
                 spool = Spool.open(self.cache_dir) if self.cache_dir is not None else None
             progress.status("rendering")
             files, rendered, pdfs, stale, pdf_note = self.render(priced, folders, provenance, progress,
-                                                                 keep=spool.keep if spool is not None else None)
+                                                                 keep=spool.keeper(self.published) if spool is not None else None)
             reports = ReportsMade()
             progress.status("writing the site")
             manifest, written = self._write(priced, folders, provenance, files, on_pages, meanwhile,

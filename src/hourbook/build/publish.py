@@ -44,6 +44,9 @@ from hourbook.build.cache_folder import encode_state
 from hourbook.build.cache_folder import WRITING_MARK
 from hourbook.build.cache_folder import out_key
 from hourbook.build.caches import FileHashes
+from hourbook.build.old_sites import BEING_REMOVED
+from hourbook.build.old_sites import remove_detached
+from hourbook.build.old_sites import remove_in_background
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import put_file
 from hourbook.build.site_units import check_relative
@@ -168,25 +171,34 @@ class PublishedSite:
         is kept as it is (and hard-linked when a new folder is swapped in).
         """
         recorded = (self.state.get("pages") or {}).get(client_id)
-        manifest = self.state.get("manifest") or {}
         if not recorded or recorded[0] != key:
             return None
+        manifest = self.state.get("manifest") or {}
         files = {}
-        out = f"{self.out}/"        # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
         for rel in recorded[1]:
             entry = manifest.get(rel)
-            try:
-                stat = os.stat(out + rel)
-            except OSError:
-                return None
-            if entry is None or stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
+            if not self._as_written(rel, entry):
                 return None
             files[rel] = OnDisk(entry[0])
         return files
 
+    def still_written(self, rel: str, sha256: str) -> bool:
+        """Whether the site's file `rel` holds the bytes of digest `sha256` as the last build wrote
+        them (its size and mtime as then; not read), so that the build may keep it (`OnDisk`)."""
+        entry = (self.state.get("manifest") or {}).get(rel)
+        return entry is not None and entry[0] == sha256 and self._as_written(rel, entry)
+
+    def _as_written(self, rel: str, entry) -> bool:
+        """Whether the site's file `rel` has the size and mtime of its manifest `entry` (None: none)."""
+        try:
+            stat = os.stat(f"{self.out}/{rel}")     # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
+        except OSError:
+            return False
+        return entry is not None and stat.st_size == entry[1] and stat.st_mtime_ns == entry[2]
+
     def remove_litter(self) -> None:
         """Remove what a build killed after its site was in place left beside it."""
-        remove_stale(self.out, keep=_BEING_REMOVED)
+        remove_stale(self.out, keep=BEING_REMOVED)
 
     # -- writing
 
@@ -202,7 +214,7 @@ class PublishedSite:
         cp = shutil.which("cp")
         if cp is None or self.folder_problem() or not self.intact():
             return
-        staging = new_staging(self.out, keep=_BEING_REMOVED)
+        staging = new_staging(self.out, keep=BEING_REMOVED)
         try:
             process = subprocess.Popen([cp, "-al", "--", f"{self.out}/.", str(staging)], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL,
@@ -287,7 +299,7 @@ class PublishedSite:
         early = self._take_early() if intact else None
         if early is None:
             self.discard_early()
-        staging = early or new_staging(out, keep=_BEING_REMOVED)
+        staging = early or new_staging(out, keep=BEING_REMOVED)
         same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
         try:
             linked = _link_tree(out, staging, old, same, linked=early is not None) if same or early else set()
@@ -311,9 +323,9 @@ class PublishedSite:
                     first[hashes[rel]] = target
             carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
-            swap_in(staging, out, remove_old=_remove_in_background if watch
-                    else _remove_detached if len(old) >= DETACHED_REMOVAL_FILES else None)
-            remove_stale(out, keep=_BEING_REMOVED)   # what a killed build's child left meanwhile
+            swap_in(staging, out, remove_old=remove_in_background if watch
+                    else remove_detached if len(old) >= DETACHED_REMOVAL_FILES else None)
+            remove_stale(out, keep=BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise SiteError(f"cannot write the site: {exc}") from exc
@@ -382,7 +394,7 @@ class PublishedSite:
         """A staging folder beside the site for one step of a watch write, removed after it. A step
         that fails leaves the site no longer what the state says: the state is dropped, and an
         OSError is a SiteError."""
-        staging = new_staging(self.out, keep=_BEING_REMOVED)
+        staging = new_staging(self.out, keep=BEING_REMOVED)
         try:
             yield staging
         except OSError as exc:
@@ -415,47 +427,6 @@ def _put(data: bytes | OnDisk, on_disk: Path, target: Path) -> None:
         shutil.copyfile(on_disk, target)
     else:
         put_file(data, target)
-
-
-_BEING_REMOVED: set[Path] = set()     # old sites that threads are removing: no build may take them for litter
-
-
-def _remove_in_background(folder: Path) -> None:
-    """Watch mode: the old site's folder goes in a thread (unlinking 50 000 files takes seconds)."""
-    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
-    try:
-        os.rename(folder, old)
-    except OSError:
-        old = folder
-    _BEING_REMOVED.add(old)
-
-    def remove():
-        shutil.rmtree(old, ignore_errors=True)
-        _BEING_REMOVED.discard(old)
-
-    threading.Thread(target=remove, name="hourbook-remove-old-site", daemon=True).start()
-
-
-def _remove_detached(folder: Path) -> None:
-    """A build's own process: a big old site (50 000 links at 100 000 entries, half a second to
-    unlink) goes in an `rm` that outlives the build, so that the command ends once the new site
-    is in place. Renamed `.<site>.old-…` first: whatever a killed `rm` leaves, the next build
-    takes for litter (`site.tree.remove_stale`). Without `rm`, removed here."""
-    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
-    try:
-        os.rename(folder, old)
-    except OSError:
-        old = folder
-    rm = shutil.which("rm")
-    if rm is not None:
-        try:
-            subprocess.Popen([rm, "-rf", "--", str(old)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-            _BEING_REMOVED.add(old)         # not litter for this process's builds: the `rm` has it
-            return
-        except OSError:
-            pass
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool = False) -> set[str]:

@@ -18,6 +18,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 SPOOL_BYTES = 4096                  # a rendered file this big waits in the spool, not in memory
 SPOOL_PREFIX = "spool-"
@@ -82,9 +83,12 @@ class Spool:
         except OSError:
             return None
 
-    def keep(self, files: dict) -> dict:
+    def keep(self, files: dict, written: Callable[[str, str], bool] | None = None) -> dict:
         """`files` with each big one's bytes written to the spool and replaced by `Spooled` (kept as
-        bytes when the spool cannot take them: a full disk must not fail the build here).
+        bytes when the spool cannot take them: a full disk must not fail the build here), or by
+        `OnDisk` when `written(rel, sha256)` says the site's file holds those bytes as the last build
+        wrote them (`publish.PublishedSite.still_written`): most pages of a client rendered again
+        after an edit are the same bytes, which need not be written twice.
 
         Called in the processes that render (`rendering.render_changed_clients`), at once: each
         writes its files under a name of its own before it puts them in place."""
@@ -92,6 +96,9 @@ class Spool:
         for rel, data in files.items():
             if isinstance(data, bytes) and len(data) >= SPOOL_BYTES:
                 digest = hashlib.sha256(data).hexdigest()
+                if written is not None and written(rel, digest):
+                    kept[rel] = OnDisk(digest)
+                    continue
                 path = self.folder / digest
                 try:
                     if not path.exists():
@@ -103,6 +110,10 @@ class Spool:
                     pass
             kept[rel] = data
         return kept
+
+    def keeper(self, site) -> Callable[[dict], dict]:
+        """`keep`, told which files `site` (`publish.PublishedSite`) still holds as it wrote them."""
+        return lambda files: self.keep(files, site.still_written)
 
     def remove(self) -> None:
         """Remove the spool (the site holds its own links to what it needed)."""
