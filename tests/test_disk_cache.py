@@ -421,10 +421,8 @@ EDITS = [
 ]
 
 
-@pytest.mark.parametrize("what, rel, old, new", EDITS, ids=[e[0] for e in EDITS])
-def test_the_disk_cache_never_changes_a_result(books, tmp_path, what, rel, old, new):
-    root = books(BOOKS)
-    new_process_build(root)
+def apply_edit(root: Path, rel: str, old: str | None, new: str | None) -> None:
+    """One of `EDITS`: the file removed (`new` None), `new` appended (`old` None), or `old` replaced by `new`."""
     path = root / rel
     if new is None:
         path.unlink()
@@ -433,6 +431,13 @@ def test_the_disk_cache_never_changes_a_result(books, tmp_path, what, rel, old, 
             out.write(new)
     else:
         edit(path, old, new)
+
+
+@pytest.mark.parametrize("what, rel, old, new", EDITS, ids=[e[0] for e in EDITS])
+def test_the_disk_cache_never_changes_a_result(books, tmp_path, what, rel, old, new):
+    root = books(BOOKS)
+    new_process_build(root)
+    apply_edit(root, rel, old, new)
     builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
     result = builder.build()
     plain = Builder(root, lambda: AS_OF, out=tmp_path / "clean", pdf=False, disk_cache=False, jobs=1).build()

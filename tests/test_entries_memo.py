@@ -9,11 +9,11 @@ import datetime
 import pytest
 
 from test_disk_cache import APPENDED
+from test_disk_cache import apply_edit
 from test_disk_cache import EDITS
 from test_disk_cache import new_process_build
 from test_incremental import AS_OF
 from test_incremental import BOOKS
-from test_incremental import edit
 
 from hourbook.build import entries_memo
 from hourbook.build.builder import Builder
@@ -34,14 +34,7 @@ def plain_and_used(builder: Builder) -> tuple[dict, dict]:
 def test_a_digest_from_the_record_is_the_plain_digest(books, what, rel, old, new):
     root = books(BOOKS)
     new_process_build(root)
-    path = root / rel
-    if new is None:
-        path.unlink()
-    elif old is None:
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(new)
-    else:
-        edit(path, old, new)
+    apply_edit(root, rel, old, new)
     builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
     builder.build()
     plain, used = plain_and_used(builder)

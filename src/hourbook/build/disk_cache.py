@@ -221,7 +221,7 @@ class DiskLogbookCache(LogbookCache):
             self.store.put(PACK_KIND, PACK_KEY, self.pack)
             self.store.drop("logbook")      # the files' own records: the pack holds them now
             self.behind = set()
-        self.memo.save(self._memo_state() if self.pack is not None else None, self.digested)
+        self.memo.save(lambda: self._memo_state() if self.pack is not None else None, self.digested)
 
 
 def client_entry_digests(entries) -> dict[str, str]:

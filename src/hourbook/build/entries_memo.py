@@ -82,19 +82,21 @@ class EntriesMemo:
                 touched.update(after or ())
         return {client: kept for client, kept in clients.items() if client not in touched}
 
-    def save(self, now: State | None, digested: Mapping[str, tuple]) -> None:
+    def save(self, state: Callable[[], State | None], digested: Mapping[str, tuple]) -> None:
         """Keep the digests asked for since the last save (`digested`: client id -> (entries, digest))
-        with `now` (`lookup`'s state, after the pack was written if it was): ready for the next build.
+        with `state()` (`lookup`'s, after the pack was written if it was): ready for the next build.
         Nothing is kept when a loaded file has no client digests (a digest was made from entries)."""
         if not self.asked:
             return                              # none asked since the last save: the record holds
-        clients = {client: (len(digested[client][0]), digested[client][1])
-                   for client in self.asked if client in digested}
-        seal, differing = (now[0], dict(now[2])) if now is not None else (None, {})
+        now = state()
         if now is None:
-            clients = {}
-        elif self.kept is not None and self.kept[:2] == (seal, differing):
-            clients = {**self.kept[2], **clients}   # the record's hold for the same files
+            seal, differing, clients = None, {}, {}
+        else:
+            seal, differing = now[0], dict(now[2])
+            clients = {client: (len(digested[client][0]), digested[client][1])
+                       for client in self.asked if client in digested}
+            if self.kept is not None and self.kept[:2] == (seal, differing):
+                clients = {**self.kept[2], **clients}   # the record's hold for the same files
         record = (seal, differing, clients)
         if self.kept != record:
             self.store.put(MEMO_KIND, MEMO_KEY, record)

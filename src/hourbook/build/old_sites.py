@@ -14,11 +14,7 @@ BEING_REMOVED: set[Path] = set()     # old sites that threads are removing: no b
 
 def remove_in_background(folder: Path) -> None:
     """Watch mode: the old site's folder goes in a thread (unlinking 50 000 files takes seconds)."""
-    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
-    try:
-        os.rename(folder, old)
-    except OSError:
-        old = folder
+    old = _renamed_old(folder)
     BEING_REMOVED.add(old)
 
     def remove():
@@ -33,11 +29,7 @@ def remove_detached(folder: Path) -> None:
     unlink) goes in an `rm` that outlives the build, so that the command ends once the new site
     is in place. Renamed `.<site>.old-…` first: whatever a killed `rm` leaves, the next build
     takes for litter (`site.tree.remove_stale`). Without `rm`, removed here."""
-    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
-    try:
-        os.rename(folder, old)
-    except OSError:
-        old = folder
+    old = _renamed_old(folder)
     rm = shutil.which("rm")
     if rm is not None:
         try:
@@ -48,3 +40,13 @@ def remove_detached(folder: Path) -> None:
         except OSError:
             pass
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _renamed_old(folder: Path) -> Path:
+    """The swapped-out site `.<site>.new-…` renamed `.<site>.old-…` (the same folder if it cannot be)."""
+    old = folder.with_name(folder.name.replace(".new-", ".old-", 1))
+    try:
+        os.rename(folder, old)
+    except OSError:
+        return folder
+    return old

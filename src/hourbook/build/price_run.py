@@ -140,10 +140,13 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
     contracts = ForkedContracts.start(root, jobs, listed)
     shares = ClientShares(root, jobs, writes_json=bool(sinks))
 
-    def on_loaded(books: Books) -> None:
+    def close_loaders() -> None:
         for loader in (logbooks, contracts):
             if loader is not None:
-                loader.close()          # every file is read: its processes go before others fork
+                loader.close()
+
+    def on_loaded(books: Books) -> None:
+        close_loaders()                 # every file is read: its processes go before others fork
         shares.start(books, as_of)
 
     try:
@@ -156,9 +159,7 @@ def stream_priced_books(root: Path, as_of: datetime.date, sinks: list, jobs: int
         elif shares.split:
             run.diagnostics = sorted_diagnostics(diagnostics, *(more for _, _, more in shares.results()))
     finally:
-        for loader in (logbooks, contracts):
-            if loader is not None:
-                loader.close()
+        close_loaders()
         shares.close()
     return run
 

@@ -108,16 +108,16 @@ def _char(font: int) -> float:
     return 0.64 * font
 
 
-def _legend_size(item: Series, styled: bool, font: int) -> float:
-    """The width one legend item takes: its swatch (or line and marker) and its label."""
-    return 18 + _char(font) * len(item.label) + (12 if styled else 0)
+def _legend_size(item: Series, font: int) -> float:
+    """The width one item of a line chart's legend takes: its line and marker, and its label."""
+    return 30 + _char(font) * len(item.label)
 
 
-def _legend_rows(series: Sequence[Series], width: float, font: int = FONT_SIZE, styled: bool = False) -> int:
+def _legend_rows(series: Sequence[Series], width: float, font: int = FONT_SIZE) -> int:
     """How many rows `_legend` takes: it wraps the same way."""
     rows, cursor = 1, 0.0
     for item in series:
-        size = _legend_size(item, styled, font)
+        size = _legend_size(item, font)
         if cursor + size > width and cursor > 0:
             rows, cursor = rows + 1, 0.0
         cursor += size + 12
@@ -125,8 +125,8 @@ def _legend_rows(series: Sequence[Series], width: float, font: int = FONT_SIZE, 
 
 
 def _chart_id(title: str, axis: Axis, series: Sequence[Series]) -> str:
-    """A prefix for the chart's ids (its patterns, and what its phone drawing shows again), the same
-    for the same chart: two charts on one page differ, by their figures if by nothing else."""
+    """A prefix for the ids of the chart's patterns, the same for the same chart: two charts on one
+    page differ, by their figures if by nothing else."""
     text = "\x1f".join([title, *axis.labels, *(f"{s.label}\x1e{s.values}" for s in series)])
     return "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:5]
 
@@ -188,7 +188,7 @@ def _legend(series: Sequence[Series], x: float, y: float, width: float,
     """A line chart's legend: one line (its marker and dash, `styles`) and label per series, wrapping."""
     parts, cursor, row = [], x, y
     for item, (marker, dash) in zip(series, styles):
-        size = _legend_size(item, True, font)
+        size = _legend_size(item, font)
         if cursor + size > x + width and cursor > x:
             cursor, row = x, row + font + 5
         dash_part = f' stroke-dasharray="{dash}"' if dash else ""
@@ -406,7 +406,7 @@ def line_chart(axis: Axis, series: Sequence[Series], *, title: str, fmt: Format,
     styles = [(MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]) for i in range(len(shown))]
     legend_items = shown + ([Series(reference[0], AXIS, ())] if reference else [])
     legend_styles = styles + ([("", "5 4")] if reference else [])
-    legend_rows = _legend_rows(legend_items, width - left - right, styled=True)
+    legend_rows = _legend_rows(legend_items, width - left - right)
     bottom = 2 * FONT_SIZE + 24.0 + (FONT_SIZE + 5) * legend_rows
     height = max(height, int(top + MIN_PLOT + bottom))      # a long legend makes the drawing taller
     plot_w, plot_h = width - left - right, height - top - bottom
