@@ -264,6 +264,21 @@ def test_accent_only_differences_are_warnings_naming_the_known_tag():
     ]
 
 
+def test_a_contract_tag_is_suggested_before_a_built_in_name_of_the_same_letters():
+    # The contract's `garantia` and the built-in Spanish `garantía` fold alike: the contract's is
+    # named; a client without a contract is told the built-in one.
+    from hourbook.core.records import Contract, Entry, Party, Term
+    day = datetime.date(2026, 11, 3)
+    term = Term("hourly", day, None, Source("contracts/acme.yaml", 3), rate=Decimal(60),
+                surcharge=(("garantia", Decimal("0.5")),))
+    contract = Contract("acme", Party("ACME"), Source("contracts/acme.yaml", 1), terms=(term,))
+    entries = [Entry("time", day, "acme", Source("l.md", 4), 60, tags=("garantïa",)),
+               Entry("time", day, "other", Source("l.md", 5), 60, tags=("garantïa",))]
+    assert [d.message for d in check_tag_spelling(_books(entries, contract), day)] == [
+        "tag 'garantïa' is not known; did you mean 'garantia'?",
+        "tag 'garantïa' is not known; did you mean 'garantía'?"]
+
+
 def test_a_requester_is_not_checked_without_contacts():
     from hourbook.core.records import Contract, Entry, Party
     contract = Contract("acme", Party("ACME"), Source("contracts/acme.yaml", 1))

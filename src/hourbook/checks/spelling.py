@@ -29,7 +29,7 @@ from hourbook.load.tag_names import fold
 def check_tag_spelling(books: Books, unused_as_of: datetime.date) -> list[Diagnostic]:
     """A tag that is not known but differs from a known one only by accents: a warning naming it."""
     contracts = {contract.id: contract for contract in reversed(books.contracts)}  # the first of an id
-    books_tags = _books_tags(books.settings)
+    books_tags = _folded(_books_tags(books.settings))
     known_by_client: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
     found: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
     problems = []
@@ -87,16 +87,24 @@ def _books_tags(settings: Settings) -> list[str]:
     return tags + list(CANONICAL.values()) + list(CANONICAL)
 
 
-def _known(contract: Contract | None, books_tags: list[str]) -> tuple[frozenset[str], dict[str, str]]:
-    """(the tags known for a client, each folded form -> the first known tag of that form)."""
-    tags: list[str] = []
-    if contract is not None:
-        for term in contract.terms:
-            tags += sorted(tag_fields(term))
-        tags += [quote.id.lower() for quote in contract.quotes]
-        tags += [shown.tag for shown in contract.show_tags]
-    tags += books_tags
+def _folded(tags: list[str]) -> tuple[frozenset[str], dict[str, str]]:
+    """(`tags`, each folded form -> the first of `tags` of that form)."""
     folded: dict[str, str] = {}
     for tag in tags:
         folded.setdefault(fold(tag), tag)
     return frozenset(tags), folded
+
+
+def _known(contract: Contract | None, books_tags: tuple[frozenset[str], dict[str, str]]
+           ) -> tuple[frozenset[str], dict[str, str]]:
+    """(the tags known for a client, each folded form -> the first known tag of that form): the
+    contract's tags first, then `books_tags` (`_folded(_books_tags(...))`, folded once a run)."""
+    if contract is None:
+        return books_tags
+    tags: list[str] = []
+    for term in contract.terms:
+        tags += sorted(tag_fields(term))
+    tags += [quote.id.lower() for quote in contract.quotes]
+    tags += [shown.tag for shown in contract.show_tags]
+    names, folded = _folded(tags)
+    return names | books_tags[0], {**books_tags[1], **folded}
