@@ -455,16 +455,24 @@ def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool
             (staging / rel).unlink()
         except FileNotFoundError:
             pass
-    count = sum(len(names) for _, _, names in os.walk(staging))
-    if count != len(same):
-        # ... and so does anything else found in the site (not ours): the full walk.
-        for path in sorted(staging.rglob("*"), reverse=True):
-            if not (path.is_dir() and not path.is_symlink()) and path.relative_to(staging).as_posix() not in same:
-                path.unlink()
+    present = _files_in(staging)
+    for rel in present - same:
+        (staging / rel).unlink()            # ... and so does anything else found in the site (not ours)
     for folder, _, _ in sorted(os.walk(staging), reverse=True):
         if folder != str(staging):
             try:
                 os.rmdir(folder)              # only empty folders go
             except OSError:
                 pass
-    return set(same)
+    return same & present                   # a file gone from the site since is written again
+
+
+def _files_in(folder: Path) -> set[str]:
+    """The paths under `folder` of all but its real folders (files, links), relative, with `/`."""
+    found = set()
+    start = len(str(folder)) + 1
+    for here, folders, names in os.walk(folder):
+        prefix = f"{here[start:]}/" if len(here) > start else ""
+        found.update(prefix + name for name in names)
+        found.update(prefix + name for name in folders if os.path.islink(os.path.join(here, name)))
+    return found
