@@ -586,10 +586,11 @@ def test_pages_rendered_again_the_same_are_kept_on_disk_not_spooled_again(books,
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
 
 
-def test_pages_removed_by_hand_from_the_site_are_put_back(books, tmp_path, monkeypatch):
+def test_pages_removed_or_changed_by_hand_in_the_site_are_put_back(books, tmp_path, monkeypatch):
     """Files the last build wrote and someone removed from the site since, in a client whose inputs
     did not change and in the edited one, are in the next new process's site: the site it links
-    from is not taken to hold every file the manifest lists. (`intact` looks at one file in 64 of
+    from is not taken to hold every file the manifest lists. A file changed in place there is
+    written again, not linked: its bytes are no longer those of the manifest. (`intact` looks at one file in 64 of
     a big site: here at the first only, so that the removed ones are not among those it looks at.)"""
     from hourbook.build.publish import PublishedSite
 
@@ -599,8 +600,12 @@ def test_pages_removed_by_hand_from_the_site_are_put_back(books, tmp_path, monke
     removed = [sorted((root / "site" / "owner" / client).glob("20*.html"))[0] for client in ("globex", "initech")]
     for path in removed:
         path.unlink()
+    changed = sorted((root / "site" / "owner" / "globex").glob("20*.html"))[-1]
+    with open(changed, "a", encoding="utf-8") as page:     # in place: the same file, other bytes
+        page.write("<!-- by hand -->")
     with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
         logbook.write(APPENDED)
     new_process_build(root)
     assert all(path.is_file() for path in removed)
+    assert "by hand" not in changed.read_text(encoding="utf-8")
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)

@@ -196,6 +196,14 @@ class PublishedSite:
             return False
         return entry is not None and stat.st_size == entry[1] and stat.st_mtime_ns == entry[2]
 
+    def _unchanged(self, rel: str, data: bytes | OnDisk, sha256: str, old: dict) -> bool:
+        """Whether the site's file `rel` may be linked as it is for new content `data` of digest
+        `sha256`: the last build wrote those bytes there, and the file is still as written (an
+        `OnDisk` was found so this build; else its size and mtime are looked at: a page changed in
+        place since holds other bytes than the manifest says)."""
+        entry = old.get(rel)
+        return entry is not None and entry[0] == sha256 and (isinstance(data, OnDisk) or self._as_written(rel, entry))
+
     def remove_litter(self) -> None:
         """Remove what a build killed after its site was in place left beside it."""
         remove_stale(self.out, keep=BEING_REMOVED)
@@ -300,7 +308,7 @@ class PublishedSite:
         if early is None:
             self.discard_early()
         staging = early or new_staging(out, keep=BEING_REMOVED)
-        same = {rel for rel in files if intact and rel in old and old[rel][0] == hashes[rel]}
+        same = {rel for rel in files if intact and self._unchanged(rel, files[rel], hashes[rel], old)}
         try:
             linked = _link_tree(out, staging, old, same, linked=early is not None) if same or early else set()
             made = set()
@@ -356,7 +364,7 @@ class PublishedSite:
                 for rel in members[unit]:
                     target = folder / rel[len(unit) + 1:]
                     target.parent.mkdir(parents=True, exist_ok=True)   # a client's invoices/ folder
-                    if rel in old and old[rel][0] == hashes[rel]:
+                    if self._unchanged(rel, files[rel], hashes[rel], old):
                         os.link(out / rel, target)
                         continue
                     _put(files[rel], out / rel, target)
