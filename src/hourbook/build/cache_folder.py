@@ -8,6 +8,8 @@
     price.json       the last `check`/`price --json` run's inputs digest and report (build/price_run.py)
     price.txt        ... and the JSON that `price --json` wrote
     records/<kind>/<key>  a logbook's or contract's parsed form, by its bytes (build/disk_cache.py)
+    site-spare-<token>/   the site a build of a big site swapped out, hard links mostly to the
+                     site's own files: the next build's staging folder (build/spare_site.py)
 
 Any of it may go at any time: the next run only takes longer. Diagnostics are kept as
 `output.text.diagnostic_json` writes them.

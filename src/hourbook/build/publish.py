@@ -47,6 +47,8 @@ from hourbook.build.caches import FileHashes
 from hourbook.build.old_sites import BEING_REMOVED
 from hourbook.build.old_sites import remove_detached
 from hourbook.build.old_sites import remove_in_background
+from hourbook.build.site_links import link_tree
+from hourbook.build.spare_site import SpareSite
 from hourbook.build.spool import OnDisk
 from hourbook.build.spool import put_file
 from hourbook.build.site_units import check_relative
@@ -88,7 +90,9 @@ class PublishedSite:
         self.hashes = FileHashes()
         self.state = self.read_state()
         self._saving: threading.Thread | None = None     # watch mode: the thread saving the last state
-        self._linking: tuple[Path, subprocess.Popen] | None = None   # (staging, `cp -al`) started by `link_early`
+        self._linking: tuple[Path, subprocess.Popen | None] | None = None   # (staging, `cp -al` or the spare)
+        self.spare = SpareSite(cache_dir, self.state.get("spare"))  # the old site kept as the next staging folder
+        self._rewritten: frozenset[str] = frozenset()   # what the early staging folder holds other files for
 
     # -- the state
 
@@ -113,6 +117,9 @@ class PublishedSite:
             in_background: in a thread (watch mode), as the manifest of a big site takes a
                 third of a second to encode and the edit should not wait.
         """
+        state = {key: value for key, value in state.items() if key != "spare"}
+        if self.spare.record is not None:
+            state["spare"] = self.spare.record
         self.state = state
         if self.cache_dir is None:
             return
@@ -211,44 +218,56 @@ class PublishedSite:
     # -- writing
 
     def link_early(self) -> None:
-        """Start hard-linking the site into a new staging folder now, in a `cp` process beside this
-        one, so that the links are made while the books are read and priced rather than after.
+        """Fill a new staging folder with the site's links now, so that they are made while the books
+        are read and priced rather than after: the spare the last build kept (`spare_site`), else a
+        `cp -al` process beside this one.
 
         `_write_swap` takes that folder (after dropping what changed), `discard_early` removes it
-        when the build writes nothing. Nothing is started when the site is not intact, when it
-        may not be written, or where there is no GNU cp.
+        (or puts the spare back) when the build writes nothing. Nothing is started when the site
+        is not intact, when it may not be written, or where there is neither a spare nor GNU cp.
         """
         self.discard_early()
-        cp = shutil.which("cp")
-        if cp is None or self.folder_problem() or not self.intact():
+        if self.folder_problem() or not self.intact():
             return
         staging = new_staging(self.out, keep=BEING_REMOVED)
+        rewritten = self.spare.take(staging, self.out, self.state.get("probe", []), remove_detached)
+        if rewritten is not None:
+            self._linking, self._rewritten = (staging, None), rewritten
+            return
+        cp = shutil.which("cp")
         try:
+            if cp is None:
+                raise OSError("no cp")
             process = subprocess.Popen([cp, "-al", "--", f"{self.out}/.", str(staging)], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL,
                                        preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)
             return
-        self._linking = (staging, process)
+        self._linking, self._rewritten = (staging, process), frozenset()
 
     def discard_early(self) -> None:
-        """Stop and remove what `link_early` started, if it was not used."""
+        """Stop and remove what `link_early` started, if it was not used (a spare goes back)."""
         linking, self._linking = self._linking, None
         if linking is not None:
             staging, process = linking
+            if process is None:
+                if not self.spare.give_back(staging):
+                    shutil.rmtree(staging, ignore_errors=True)
+                return
             if process.poll() is None:
                 process.kill()
             process.wait()
             shutil.rmtree(staging, ignore_errors=True)
 
     def _take_early(self) -> Path | None:
-        """The staging folder `link_early` filled, once its `cp` succeeded; else None (nothing left)."""
+        """The staging folder `link_early` filled (the spare, or once its `cp` succeeded); else None
+        (nothing left)."""
         linking, self._linking = self._linking, None
         if linking is None:
             return None
         staging, process = linking
-        if process.wait() == 0:
+        if process is None or process.wait() == 0:
             return staging
         shutil.rmtree(staging, ignore_errors=True)
         return None
@@ -279,6 +298,7 @@ class PublishedSite:
             folders = sum(1 for unit in units if unit not in files and unit not in old)
         if units is not None and folders <= MAX_UNIT_SWAPS and len(units) - folders <= MAX_FILE_REPLACEMENTS:
             # Outside the changed folders every file is as the old manifest says; inside, those linked too.
+            self.spare.drop(remove_in_background)        # the site changes under it, folder by folder
             written = self._write_units(files, hashes, old, units)
             manifest = dict(old)
             for rel in removed:
@@ -308,9 +328,10 @@ class PublishedSite:
         if early is None:
             self.discard_early()
         staging = early or new_staging(out, keep=BEING_REMOVED)
-        same = {rel for rel in files if intact and self._unchanged(rel, files[rel], hashes[rel], old)}
+        rewritten = self._rewritten if early is not None else frozenset()     # the spare's files not the site's
+        same = {rel for rel in files if intact and rel not in rewritten and self._unchanged(rel, files[rel], hashes[rel], old)}
         try:
-            linked = _link_tree(out, staging, old, same, linked=early is not None) if same or early else set()
+            linked = link_tree(out, staging, same, linked=early is not None) if same or early else set()
             made = set()
             first: dict[str, Path] = {}     # digest -> the file written with those bytes, in this build
             for rel in sorted(files):
@@ -331,8 +352,12 @@ class PublishedSite:
                     first[hashes[rel]] = target
             carry_over(out, staging)                 # the reminders `hourbook remind` wrote (docs/reminders.md)
             os.chmod(staging, 0o755)
-            swap_in(staging, out, remove_old=remove_in_background if watch
-                    else remove_detached if len(old) >= DETACHED_REMOVAL_FILES else None)
+            if watch or len(old) < DETACHED_REMOVAL_FILES:
+                self.spare.drop(remove_in_background if watch else remove_detached)
+                swap_in(staging, out, remove_old=remove_in_background if watch else None)
+            else:                   # the old site: the next build's staging folder, when most of it is linked
+                swap_in(staging, out, remove_old=lambda folder: self.spare.keep(
+                    folder, (files.keys() - linked) | (old.keys() - files.keys()), len(files), remove_detached))
             remove_stale(out, keep=BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
@@ -435,52 +460,3 @@ def _put(data: bytes | OnDisk, on_disk: Path, target: Path) -> None:
         shutil.copyfile(on_disk, target)
     else:
         put_file(data, target)
-
-
-def _link_tree(out: Path, staging: Path, old: dict, same: set[str], linked: bool = False) -> set[str]:
-    """Hard-link the old site into `staging` (GNU `cp -al` when there is one: one process for
-    fifty thousand links), then drop what is not to be kept. Returns the paths kept.
-
-    Args:
-        linked: `staging` holds the links already (`PublishedSite.link_early`).
-    """
-    cp = shutil.which("cp")
-    done = linked
-    if cp is not None and not linked:
-        result = subprocess.run([cp, "-al", "--", f"{out}/.", str(staging)], capture_output=True,
-                                preexec_fn=child_dies_with(os.getpid()) if sys.platform == "linux" else None)
-        done = result.returncode == 0
-    if not done:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        for rel in sorted(same):
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.link(out / rel, staging / rel)
-        return set(same)
-    # What the last build wrote and is not kept as it is (changed or removed) goes ...
-    for rel in set(old) - same:
-        try:
-            (staging / rel).unlink()
-        except FileNotFoundError:
-            pass
-    present = _files_in(staging)
-    for rel in present - same:
-        (staging / rel).unlink()            # ... and so does anything else found in the site (not ours)
-    for folder, _, _ in sorted(os.walk(staging), reverse=True):
-        if folder != str(staging):
-            try:
-                os.rmdir(folder)              # only empty folders go
-            except OSError:
-                pass
-    return same & present                   # a file gone from the site since is written again
-
-
-def _files_in(folder: Path) -> set[str]:
-    """The paths under `folder` of all but its real folders (files, links), relative, with `/`."""
-    found = set()
-    start = len(str(folder)) + 1
-    for here, folders, names in os.walk(folder):
-        prefix = f"{here[start:]}/" if len(here) > start else ""
-        found.update(prefix + name for name in names)
-        found.update(prefix + name for name in folders if os.path.islink(os.path.join(here, name)))
-    return found
