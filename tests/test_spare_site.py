@@ -175,3 +175,30 @@ def test_watch_mode_drops_the_spare(books, taken):
     assert builder.build().ok
     builder.published.flush()
     assert named_spare(root) is None
+
+
+def test_the_files_looked_at_in_a_forked_process_are_those_found_here(books, tmp_path, monkeypatch):
+    """`site_check.FilesCheck` (threshold 1 here) answers as `stat` does here: files removed, changed
+    in place or only touched are not as written; the next build puts them right."""
+    from hourbook.build import site_check
+
+    monkeypatch.setattr(site_check, "EARLY_CHECK_FILES", 1)
+    monkeypatch.setattr(PublishedSite, "probe", staticmethod(lambda manifest: sorted(manifest)[:1]))
+    root = books(BOOKS)
+    Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
+    pages = sorted((root / "site" / "owner" / "globex").glob("20*.html"))
+    pages[0].unlink()
+    with open(pages[1], "a", encoding="utf-8") as page:
+        page.write("<!-- by hand -->")
+    os.utime(pages[2], ns=(1, 1))
+    site = PublishedSite(root, root / "site", root / CACHE_DIR)
+    manifest = site.state["manifest"]
+    check = site_check.FilesCheck.start(site.out, manifest, jobs=2)
+    assert check is not None
+    changed = {(root / "site" / rel) for rel in check.changed()}
+    assert changed == set(pages[:3])
+    assert check.changed() == frozenset(site_check.files_not_as_written(str(site.out), manifest))
+    with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
+        logbook.write("\n# 2026-11-05\n\n## initech\n- 20m appended lighthouse entry #support\n")
+    assert Builder(root, lambda: AS_OF, pdf=False, jobs=2).build().ok
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)

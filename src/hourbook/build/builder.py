@@ -242,7 +242,7 @@ class Builder:
                 self.published.remove_litter()      # a build killed after its site was in place
                 return self._result(state, started, up_to_date=True)
         if not self.background_cleanup:
-            self.published.link_early()         # the site's links are made while the books are read
+            self.published.link_early(self.jobs)    # the site's links made, its files looked at, as the books are read
             self.pdf_workers = PdfWorkers.start(self.jobs) if self.pdf and not same_books else None
         try:
             if same_books and not self.background_cleanup:
@@ -251,7 +251,7 @@ class Builder:
                     return restamped
             return self._build(as_of, pending, books_digest, progress, on_pages, started, listed, secret)
         finally:
-            self.published.discard_early()      # what the build did not use (it wrote nothing)
+            self.published.discard_early(check=True)    # what the build did not use (it wrote nothing)
             self.pdf_workers = PdfWorkers.stop(self.pdf_workers)
 
     def _result(self, state: dict, started: float, **counts) -> BuildResult:

@@ -47,6 +47,7 @@ from hourbook.build.caches import FileHashes
 from hourbook.build.old_sites import BEING_REMOVED
 from hourbook.build.old_sites import remove_detached
 from hourbook.build.old_sites import remove_in_background
+from hourbook.build.site_check import FilesCheck
 from hourbook.build.site_links import link_tree
 from hourbook.build.spare_site import SpareSite
 from hourbook.build.spool import OnDisk
@@ -93,6 +94,7 @@ class PublishedSite:
         self._linking: tuple[Path, subprocess.Popen | None] | None = None   # (staging, `cp -al` or the spare)
         self.spare = SpareSite(cache_dir, self.state.get("spare"))  # the old site kept as the next staging folder
         self._rewritten: frozenset[str] = frozenset()   # what the early staging folder holds other files for
+        self._check: FilesCheck | None = None       # the site's files looked at beside this process
 
     # -- the state
 
@@ -195,8 +197,26 @@ class PublishedSite:
         entry = (self.state.get("manifest") or {}).get(rel)
         return entry is not None and entry[0] == sha256 and self._as_written(rel, entry)
 
+    def check_early(self, jobs: int) -> None:
+        """Have a forked process look at the site's files now, while the books are read (a big site,
+        `site_check`); `_as_written` asks it then. Until the next write."""
+        self.close_check()
+        self._check = FilesCheck.start(self.out, self.state.get("manifest") or {}, jobs)
+
+    def close_check(self) -> None:
+        """Stop what `check_early` started (the files are looked at one by one again)."""
+        check, self._check = self._check, None
+        if check is not None:
+            check.close()
+
     def _as_written(self, rel: str, entry) -> bool:
-        """Whether the site's file `rel` has the size and mtime of its manifest `entry` (None: none)."""
+        """Whether the site's file `rel` has the size and mtime of its manifest `entry` (None: none),
+        the state's manifest's own entry for `rel`."""
+        if self._check is not None:
+            changed = self._check.changed()
+            if changed is not None:
+                return entry is not None and rel not in changed
+            self._check = None
         try:
             stat = os.stat(f"{self.out}/{rel}")     # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
         except OSError:
@@ -217,7 +237,7 @@ class PublishedSite:
 
     # -- writing
 
-    def link_early(self) -> None:
+    def link_early(self, jobs: int = 1) -> None:
         """Fill a new staging folder with the site's links now, so that they are made while the books
         are read and priced rather than after: the spare the last build kept (`spare_site`), else a
         `cp -al` process beside this one.
@@ -225,10 +245,12 @@ class PublishedSite:
         `_write_swap` takes that folder (after dropping what changed), `discard_early` removes it
         (or puts the spare back) when the build writes nothing. Nothing is started when the site
         is not intact, when it may not be written, or where there is neither a spare nor GNU cp.
+        With `jobs` > 1, a big site's files are looked at by a forked process meanwhile (`check_early`).
         """
-        self.discard_early()
+        self.discard_early(check=True)
         if self.folder_problem() or not self.intact():
             return
+        self.check_early(jobs)
         staging = new_staging(self.out, keep=BEING_REMOVED)
         rewritten = self.spare.take(staging, self.out, self.state.get("probe", []), remove_detached)
         if rewritten is not None:
@@ -246,8 +268,11 @@ class PublishedSite:
             return
         self._linking, self._rewritten = (staging, process), frozenset()
 
-    def discard_early(self) -> None:
-        """Stop and remove what `link_early` started, if it was not used (a spare goes back)."""
+    def discard_early(self, check: bool = False) -> None:
+        """Stop and remove what `link_early` started, if it was not used (a spare goes back), and
+        with `check` the files' check too."""
+        if check:
+            self.close_check()
         linking, self._linking = self._linking, None
         if linking is not None:
             staging, process = linking
@@ -316,6 +341,7 @@ class PublishedSite:
                     stat = (self.out / rel).stat()
                     manifest[rel] = [hashes[rel], stat.st_size, stat.st_mtime_ns]
         self.hashes.replace(files, hashes, manifest)
+        self.close_check()                          # the site is no longer the one it looked at
         return manifest, len(changed) + len(removed) - (SITE_MARKER in changed)
 
     def _write_swap(self, files: dict, hashes: dict[str, str], old: dict, watch: bool) -> set[str]:
