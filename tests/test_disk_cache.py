@@ -609,3 +609,20 @@ def test_pages_removed_or_changed_by_hand_in_the_site_are_put_back(books, tmp_pa
     assert all(path.is_file() for path in removed)
     assert "by hand" not in changed.read_text(encoding="utf-8")
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_stable_forms_kept_by_type_are_the_plain_ones():
+    """`digests.stable_form` decides once for each type what to do; the forms, and their pickled
+    bytes (what the records' keys are made of), are those of the plain recursion, for the example
+    books' settings, contracts, entries, priced clients and their statements."""
+    import datetime
+
+    from hourbook.build.digests import plain_stable_form
+    from hourbook.build.digests import stable_form
+
+    root = Path(__file__).resolve().parent.parent
+    priced, _ = load_and_price(root, datetime.date(2026, 12, 3))
+    values = [priced.books.settings, *priced.books.contracts, *priced.books.entries, *priced.clients,
+              {"b": {2, 1}, "a": frozenset({"y", "x"})}, [(), [1, "two"]], None, 3, "text"]
+    for value in values:
+        assert pickle.dumps(stable_form(value)) == pickle.dumps(plain_stable_form(value))
