@@ -36,24 +36,26 @@ def link_tree(out: Path, staging: Path, same: set[str], linked: bool = False) ->
         return set(same)
     # What is not kept as it is goes: what the last build wrote and this one changes or removes, and
     # anything else found there (not ours), each reached through real folders only (not followed links).
-    present = _files_in(staging)
+    present, folders = _files_in(staging)
     for rel in present - same:
         (staging / rel).unlink()
-    for folder, _, _ in sorted(os.walk(staging), reverse=True):
-        if folder != str(staging):
-            try:
-                os.rmdir(folder)              # only empty folders go
-            except OSError:
-                pass
+    for folder in sorted(folders, reverse=True):    # a folder after those in it
+        try:
+            os.rmdir(folder)                  # only empty folders go
+        except OSError:
+            pass
     return same & present                   # a file gone from the site since is written again
 
 
-def _files_in(folder: Path) -> set[str]:
-    """The paths under `folder` of all but its real folders (files, links), relative, with `/`."""
-    found = set()
+def _files_in(folder: Path) -> tuple[set[str], list[str]]:
+    """The paths under `folder` of all but its real folders (files, links), relative, with `/`;
+    and its real folders below it, as paths."""
+    found, folders = set(), []
     start = len(str(folder)) + 1
-    for here, folders, names in os.walk(folder):
+    for here, names_of_folders, names in os.walk(folder):
+        if len(here) > start:
+            folders.append(here)
         prefix = f"{here[start:]}/" if len(here) > start else ""
         found.update(prefix + name for name in names)
-        found.update(prefix + name for name in folders if os.path.islink(os.path.join(here, name)))
-    return found
+        found.update(prefix + name for name in names_of_folders if os.path.islink(os.path.join(here, name)))
+    return found, folders
