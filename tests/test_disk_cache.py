@@ -626,3 +626,22 @@ def test_stable_forms_kept_by_type_are_the_plain_ones():
               {"b": {2, 1}, "a": frozenset({"y", "x"})}, [(), [1, "two"]], None, 3, "text"]
     for value in values:
         assert pickle.dumps(stable_form(value)) == pickle.dumps(plain_stable_form(value))
+
+
+def test_figures_pickled_as_their_values_read_back_as_pickle_would_make_them():
+    """`pickling.pickled_as_values` (an owner report's figures and rows): what is read back equals
+    the record, hashes the same and holds the same fields, as pickle's default would give."""
+    import datetime
+    from decimal import Decimal
+
+    from hourbook.render.dashboard import Figures
+    from hourbook.render.dashboard import PeriodRow
+
+    figures = Figures("EUR", "CHF", logged=95, billed=60, revenue=Decimal("112.50"), cost_known=False)
+    row = PeriodRow("2026-11", datetime.date(2026, 11, 1), figures)
+    for value in (figures, row, (row, row)):
+        back = pickle.loads(pickle.dumps(value, protocol=5))
+        assert back == value and hash(back) == hash(value)
+    back = pickle.loads(pickle.dumps(row, protocol=5))
+    assert vars(back) == vars(row) and vars(back.figures) == vars(figures)
+    assert b"figures" not in pickle.dumps(row, protocol=5)      # the values only, not the field names

@@ -16,3 +16,26 @@ def pickled_as_arguments(cls: type) -> type:
     values = operator.attrgetter(*(f.name for f in fields(cls)))
     cls.__reduce__ = lambda self: (cls, values(self))
     return cls
+
+
+def pickled_as_values(cls: type) -> type:
+    """Pickle `cls` (a frozen dataclass without slots) as its fields' values, put back into a new
+    instance's `__dict__` as pickle's default does (no `__init__` run), without the field names:
+    an owner report holds some 120 figures and rows, and reading 500 of them back was a tenth of
+    a new process's build after an edit (0.14 -> 0.10 s)."""
+    names = tuple(f.name for f in fields(cls))
+    values = operator.attrgetter(*names)
+    _NAMES[cls] = names
+    cls.__reduce__ = (lambda self: (_from_values, (cls, values(self)))) if len(names) > 1 else \
+        (lambda self: (_from_values, (cls, (values(self),))))
+    return cls
+
+
+def _from_values(cls: type, values: tuple):
+    """An instance of `cls` (`pickled_as_values`) with these values of its fields."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(zip(_NAMES[cls], values))
+    return obj
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}

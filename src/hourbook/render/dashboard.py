@@ -27,6 +27,7 @@ from hourbook.core.fee import suggested_fee
 from hourbook.core.money import MINUTES_PER_HOUR
 from hourbook.core.money import ZERO
 from hourbook.core.money import round_money
+from hourbook.core.pickling import pickled_as_values
 from hourbook.core.records import BILLED
 from hourbook.core.records import COVERED
 from hourbook.core.records import TIME
@@ -68,6 +69,7 @@ _NOISE_PREFIXES = ("ticket-",)
 # --------------------------------------------------------------- figures
 
 
+@pickled_as_values
 @dataclass(frozen=True)
 class Figures:
     """Hours and money of a period, a client or a currency's clients.
@@ -254,6 +256,7 @@ def top_tags(client: PricedClient) -> list[tuple[str, int, int]]:
 # --------------------------------------------------------------- the dashboard
 
 
+@pickled_as_values
 @dataclass(frozen=True)
 class PeriodRow:
     """A statement's period and its figures for the owner: no reference to the statement itself, so
