@@ -202,3 +202,20 @@ def test_the_files_looked_at_in_a_forked_process_are_those_found_here(books, tmp
         logbook.write("\n# 2026-11-05\n\n## initech\n- 20m appended lighthouse entry #support\n")
     assert Builder(root, lambda: AS_OF, pdf=False, jobs=2).build().ok
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+def test_a_site_removed_by_hand_leaves_no_spare_of_it(books, tmp_path, taken):
+    root = books(BOOKS)
+    new_process_build(root)
+    apply_edit(root, *EDITS[0][1:])
+    new_process_build(root)
+    assert len(spares(root)) == 1
+    shutil.rmtree(root / "site")
+    apply_edit(root, *EDITS[1][1:])
+    new_process_build(root)                 # a whole new site: no old one to keep, the last spare goes
+    assert named_spare(root) is None
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+    apply_edit(root, "logbook/2026/10.md", "- 2h15m server update", "- 2h20m server update")
+    new_process_build(root)                 # and the next build keeps one again
+    assert named_spare(root) is not None and (root / CACHE_DIR / named_spare(root)["name"]).is_dir()
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean-2", pdf=False)

@@ -382,8 +382,13 @@ class PublishedSite:
                 self.spare.drop(remove_in_background if watch else remove_detached)
                 swap_in(staging, out, remove_old=remove_in_background if watch else None)
             else:                   # the old site: the next build's staging folder, when most of it is linked
-                swap_in(staging, out, remove_old=lambda folder: self.spare.keep(
-                    folder, (files.keys() - linked) | (old.keys() - files.keys()), len(files), remove_detached))
+                swapped_out: list[Path] = []
+                swap_in(staging, out, remove_old=swapped_out.append)
+                if swapped_out:
+                    self.spare.keep(swapped_out[0], (files.keys() - linked) | (old.keys() - files.keys()),
+                                    len(files), remove_detached)
+                else:               # no site was there (removed by hand): nothing the last spare is of
+                    self.spare.drop(remove_detached)
             remove_stale(out, keep=BEING_REMOVED)   # what a killed build's child left meanwhile
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
