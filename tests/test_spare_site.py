@@ -68,6 +68,15 @@ def beside_site(root: Path) -> list[str]:
     return sorted(name for name in os.listdir(root) if name.startswith(".site"))
 
 
+def with_spare(books) -> Path:
+    """Books built, one entry appended and built again: the second build kept the first's site as its spare."""
+    root = books(BOOKS)
+    new_process_build(root)
+    apply_edit(root, *EDITS[0][1:])
+    new_process_build(root)
+    return root
+
+
 def test_each_edit_builds_from_the_spare_the_last_build_kept(books, tmp_path, taken):
     root = books(BOOKS)
     new_process_build(root)                 # the first site: nothing to keep
@@ -98,10 +107,7 @@ def test_each_edit_builds_from_the_spare_the_last_build_kept(books, tmp_path, ta
 
 
 def test_a_spare_that_is_not_the_old_site_is_not_used(books, tmp_path, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     record = named_spare(root)
     spare = root / CACHE_DIR / record["name"]
     probe = PublishedSite(root, root / "site", root / CACHE_DIR).state["probe"]
@@ -115,10 +121,7 @@ def test_a_spare_that_is_not_the_old_site_is_not_used(books, tmp_path, taken):
 
 
 def test_a_spare_that_is_a_link_is_neither_used_nor_followed(books, tmp_path, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     spare = root / CACHE_DIR / named_spare(root)["name"]
     shutil.rmtree(spare)
     spare.symlink_to(root / "logbook", target_is_directory=True)
@@ -131,10 +134,7 @@ def test_a_spare_that_is_a_link_is_neither_used_nor_followed(books, tmp_path, ta
 
 
 def test_a_build_that_writes_nothing_puts_the_spare_back(books, tmp_path, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     record = named_spare(root)
     apply_edit(root, "logbook/2026/10.md", "- 1h backup", "- 1x backup")   # an error: nothing is written
     result = Builder(root, lambda: AS_OF, pdf=False, jobs=1).build()
@@ -147,10 +147,7 @@ def test_a_build_that_writes_nothing_puts_the_spare_back(books, tmp_path, taken)
 
 
 def test_a_build_killed_with_the_spare_taken_leaves_a_site_the_next_build_repairs(books, tmp_path, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     site = tree(root / "site")
     # Killed after taking the spare (a staging folder beside the site), before writing anything.
     PublishedSite(root, root / "site", root / CACHE_DIR).link_early()
@@ -164,10 +161,7 @@ def test_a_build_killed_with_the_spare_taken_leaves_a_site_the_next_build_repair
 
 
 def test_watch_mode_drops_the_spare(books, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     assert len(spares(root)) == 1
     builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
     builder.background_cleanup = True       # as watch makes it
@@ -205,10 +199,7 @@ def test_the_files_looked_at_in_a_forked_process_are_those_found_here(books, tmp
 
 
 def test_a_site_removed_by_hand_leaves_no_spare_of_it(books, tmp_path, taken):
-    root = books(BOOKS)
-    new_process_build(root)
-    apply_edit(root, *EDITS[0][1:])
-    new_process_build(root)
+    root = with_spare(books)
     assert len(spares(root)) == 1
     shutil.rmtree(root / "site")
     apply_edit(root, *EDITS[1][1:])
