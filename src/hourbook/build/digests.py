@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import hashlib
 import io
-import operator
 import os
 import pickle
 import sys
@@ -29,6 +28,7 @@ from typing import Callable
 
 from hourbook.build.cache_folder import FORMAT
 from hourbook.build.file_index import FileIndex
+from hourbook.core.pickling import field_values
 from hourbook.checks.issued import register_inputs
 from hourbook.core.records import Contract
 from hourbook.core.register import REGISTER
@@ -245,14 +245,8 @@ def _AS_IT_IS(value):
 def _form_of(kind: type) -> Callable:
     """How `stable_form` makes the form of a value of type `kind` (kept in `_FORMS`)."""
     if dataclasses.is_dataclass(kind):
-        name = (kind.__name__,)
-        getter = operator.attrgetter(*(f.name for f in dataclasses.fields(kind))) if dataclasses.fields(kind) else None
-        if getter is None:
-            form = lambda value: name               # noqa: E731 - a record of no field
-        elif len(dataclasses.fields(kind)) == 1:
-            form = lambda value: name + (stable_form(getter(value)),)      # noqa: E731
-        else:
-            form = lambda value: name + tuple(map(stable_form, getter(value)))    # noqa: E731
+        name, values = (kind.__name__,), field_values(kind)
+        form = lambda value: name + tuple(map(stable_form, values(value)))    # noqa: E731
     elif issubclass(kind, (frozenset, set)):
         form = lambda value: ("set",) + tuple(sorted(map(stable_form, value), key=repr))    # noqa: E731
     elif issubclass(kind, dict):

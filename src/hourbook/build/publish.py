@@ -48,6 +48,7 @@ from hourbook.build.old_sites import BEING_REMOVED
 from hourbook.build.old_sites import remove_detached
 from hourbook.build.old_sites import remove_in_background
 from hourbook.build.site_check import FilesCheck
+from hourbook.build.site_check import as_written
 from hourbook.build.site_links import link_tree
 from hourbook.build.spare_site import SpareSite
 from hourbook.build.spool import OnDisk
@@ -217,11 +218,7 @@ class PublishedSite:
             if changed is not None:
                 return entry is not None and rel not in changed
             self._check = None
-        try:
-            stat = os.stat(f"{self.out}/{rel}")     # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
-        except OSError:
-            return False
-        return entry is not None and stat.st_size == entry[1] and stat.st_mtime_ns == entry[2]
+        return as_written(str(self.out), rel, entry)
 
     def _unchanged(self, rel: str, data: bytes | OnDisk, sha256: str, old: dict) -> bool:
         """Whether the site's file `rel` may be linked as it is for new content `data` of digest

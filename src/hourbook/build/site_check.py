@@ -65,16 +65,17 @@ class FilesCheck:
 def files_not_as_written(out: str, manifest: dict) -> list[str]:
     """The paths of `manifest` ({path: [sha256, size, mtime_ns]}) whose file under `out` is gone or
     has another size or mtime."""
-    changed = []
-    for rel, entry in manifest.items():
-        try:
-            stat = os.stat(f"{out}/{rel}")      # os.stat of a string: a third of Path.stat's time
-        except OSError:
-            changed.append(rel)
-            continue
-        if stat.st_size != entry[1] or stat.st_mtime_ns != entry[2]:
-            changed.append(rel)
-    return changed
+    return [rel for rel, entry in manifest.items() if not as_written(out, rel, entry)]
+
+
+def as_written(out: str, rel: str, entry) -> bool:
+    """Whether the file `rel` of the site at `out` has the size and mtime of its manifest `entry`
+    ([sha256, size, mtime_ns]; None: not in the manifest, never as written)."""
+    try:
+        stat = os.stat(f"{out}/{rel}")     # os.stat of a string: 0.06 s for 25 000 files, Path.stat 0.18 s
+    except OSError:
+        return False
+    return entry is not None and stat.st_size == entry[1] and stat.st_mtime_ns == entry[2]
 
 
 def _changed_forked() -> list[str]:

@@ -13,9 +13,21 @@ def pickled_as_arguments(cls: type) -> type:
     record loaded: most of the time a build spends on the logbooks in its disk cache, and on the
     digests of each client's entries. The arguments, in field order, give the same record.
     """
-    values = operator.attrgetter(*(f.name for f in fields(cls)))
+    values = field_values(cls)
     cls.__reduce__ = lambda self: (cls, values(self))
     return cls
+
+
+def field_values(cls: type):
+    """A function giving a record of dataclass `cls` as the tuple of its fields' values, in field
+    order (one `attrgetter`, which gives a lone value rather than a tuple for one field)."""
+    names = tuple(f.name for f in fields(cls))
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if names:
+        one = operator.attrgetter(names[0])
+        return lambda record: (one(record),)
+    return lambda record: ()
 
 
 def pickled_as_values(cls: type) -> type:
@@ -23,11 +35,9 @@ def pickled_as_values(cls: type) -> type:
     instance's `__dict__` as pickle's default does (no `__init__` run), without the field names:
     an owner report holds some 120 figures and rows, and reading 500 of them back was a tenth of
     a new process's build after an edit (0.14 -> 0.10 s)."""
-    names = tuple(f.name for f in fields(cls))
-    values = operator.attrgetter(*names)
-    _NAMES[cls] = names
-    cls.__reduce__ = (lambda self: (_from_values, (cls, values(self)))) if len(names) > 1 else \
-        (lambda self: (_from_values, (cls, (values(self),))))
+    _NAMES[cls] = tuple(f.name for f in fields(cls))
+    values = field_values(cls)
+    cls.__reduce__ = lambda self: (_from_values, (cls, values(self)))
     return cls
 
 
