@@ -104,3 +104,28 @@ def test_the_record_stays_small_whatever_the_number_of_files(books):
     builder, _ = new_process_build(root)
     seal, differing, clients = builder.records.get(entries_memo.MEMO_KIND, entries_memo.MEMO_KEY)
     assert list(differing) == ["logbook/2026/12.md"] and set(clients) == set(builder.pricing.clients)
+
+
+def test_a_process_that_digested_a_client_digests_it_again_without_the_record(books, monkeypatch):
+    # Watch: after an edit, the edited client's digest is made again, not looked for in the record
+    # (which this process wrote itself, of the files before the edit); the digests stay the plain ones.
+    root = books(BOOKS)
+    new_process_build(root)
+    with open(root / "logbook/2026/12.md", "w", encoding="utf-8") as logbook:
+        logbook.write("# 2026-12-01\n\n## globex\n- 1h new month #support\n")
+    builder = Builder(root, lambda: AS_OF, pdf=False, jobs=1)
+    assert not builder.build().up_to_date
+    asked = []
+    lookup = entries_memo.EntriesMemo.lookup
+
+    def spy(self, client_id, *args):
+        asked.append(client_id)
+        return lookup(self, client_id, *args)
+    monkeypatch.setattr(entries_memo.EntriesMemo, "lookup", spy)
+    with open(root / "logbook/2026/12.md", "w", encoding="utf-8") as logbook:
+        logbook.write("# 2026-12-01\n\n## globex\n- 2h new month #support\n")
+    before = builder.logbooks.digested["globex"][1]
+    result = builder.build()
+    assert result.ok and not result.up_to_date
+    plain, used = plain_and_used(builder)
+    assert asked == [] and used == plain and used["globex"] != before

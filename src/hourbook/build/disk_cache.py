@@ -152,8 +152,12 @@ class DiskLogbookCache(LogbookCache):
         """`LogbookCache.entries_digest`, from the last process's when the client's files are the same
         (`entries_memo.EntriesMemo`)."""
         self.memo.asked.add(client_id)
-        hit = self.digested.get(client_id)
-        if hit is None or hit[0] is not entries:
+        # Only a client this process has not digested yet is looked for in the record: once it has,
+        # the record holds what this process left there itself, of files as they were then, and a
+        # client whose entries changed since (watch, after an edit) is digested again in any case.
+        # The look-up weighs every logbook against the pack (22 ms of each watch edit on 88 000
+        # small logbooks), for a miss.
+        if client_id not in self.digested:
             kept = self.memo.lookup(client_id, len(entries), self._memo_state)
             if kept is not None:
                 self.digested[client_id] = (entries, kept)
