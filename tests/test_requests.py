@@ -23,6 +23,7 @@ from hourbook.core.records import Entry
 from hourbook.core.records import Source
 from hourbook.core.requests import figures_of
 from hourbook.core.requests import requests_of
+from hourbook.core.requests import plain_same_text
 from hourbook.core.requests import same_text
 from hourbook.core.requests import studio_figures
 from hourbook.output.text import format_diagnostic
@@ -167,6 +168,15 @@ def test_same_text():
     assert same_text("Über Drucker") == same_text("uber drucker")
     assert same_text("Принтерът") == "принтерът"
     assert same_text("printer") != same_text("printers")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text() | st.text(alphabet="aeiouÜüñÑçİıß_ -!\u0301\u0308\u034f\u0903\u00b2\u2163\u3000\u00a0\ufb01"))
+def test_same_text_is_its_plain_definition(text):
+    # In C (translate and a regular expression) what the definition says a character at a time:
+    # combining marks dropped (ccc, not the Mn category: U+034F and U+0903), case folded, the
+    # words taken by `str.isalnum` (digits of every kind, no "_").
+    assert same_text(text) == plain_same_text(text)
 
 
 def test_reasons_are_tags_listed_and_never_flags(books):
