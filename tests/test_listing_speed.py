@@ -42,9 +42,29 @@ NAMES = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=(
                                     Path("/")])
 @given(name=NAMES.filter(lambda name: name not in (".", "..")))
 def test_a_child_path_is_the_folder_slash_the_name(folder, name):
-    made, plain = listing.child_path(folder, name), folder / name
-    assert made == plain and str(made) == str(plain) and type(made) is type(plain)
-    assert made.name == plain.name and made.parent == plain.parent and made.suffix == plain.suffix
+    plain = folder / name
+    # With the text `os.scandir` gives the path (`DirEntry.path`: the folder's text, a slash, the name).
+    for made in (listing.child_path(folder, name), listing.child_path(folder, name, os.path.join(folder, name))):
+        assert made == plain and str(made) == str(plain) and type(made) is type(plain)
+        assert made.name == plain.name and made.parent == plain.parent and made.suffix == plain.suffix
+        assert os.fspath(made) == os.fspath(plain) and made.as_posix() == plain.as_posix()
+
+
+def test_a_listed_file_s_text_is_the_text_of_its_parts(tmp_path, monkeypatch):
+    # The listing keeps the text `os.scandir` names each file by as the path's own: the same as
+    # the path's parts make, whether the books are named relatively, absolutely, or as ".".
+    for rel in ("logbook/2026/11.md", "logbook/a/b/c.yaml", "logbook/top.md", "contracts/acme.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path.parent)
+    for root in (tmp_path, Path(tmp_path.name), Path("./" + tmp_path.name), Path(tmp_path.name, ".")):
+        listed = listing.list_books(root)
+        assert len(listed.logbooks) == 3 and len(listed.contracts) == 1
+        for path in listed.paths():
+            assert str(path) == str(Path(*path.parts)) and str(path) in listed.marks
+    monkeypatch.chdir(tmp_path)
+    listed = listing.list_books(Path("."))
+    assert [str(p) for p in listed.logbooks] == ["logbook/2026/11.md", "logbook/a/b/c.yaml", "logbook/top.md"]
 
 
 @given(name=st.text(st.sampled_from("ab.MDmdyamlYAML~#-"), min_size=1, max_size=10))
