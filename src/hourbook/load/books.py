@@ -132,9 +132,10 @@ def load_logbooks(root: Path, diags: Problems, listed: BooksFiles, cache=None) -
 def load_logbook(root: Path, path: Path, rel: str) -> tuple[list[Entry], list[Diagnostic]]:
     """One logbook file -> (its entries, its diagnostics): depends on nothing but the file."""
     diags = Problems()
-    text = read_file(root, path, diags)
+    yaml_file = is_yaml(rel)        # the name shown is the path's own below the books: the same suffix
+    text = read_file(root, path, diags, yaml_file)
     if text is None:
         return [], list(diags)
-    if is_yaml(path):
+    if yaml_file:
         return parse_yaml_logbook(text, rel, diags), list(diags)
     return parse_markdown_logbook(text, rel, diags), list(diags)

@@ -61,18 +61,20 @@ def record_read(name: str, mark: tuple, digest: str) -> None:
         record[name] = (mark, digest)
 
 
-def read_file(root: Path, path: Path, diags: Problems) -> str | None:
+def read_file(root: Path, path: Path, diags: Problems, yaml_file: bool | None = None) -> str | None:
     """A file's text as UTF-8 (a BOM is allowed); None, with an error, if it can't be read.
 
     Args:
         root: the books folder, for the path the errors name.
         path: the file.
         diags: where the errors go.
+        yaml_file: whether it is YAML (`is_yaml(path)`, asked when not given), which bounds its size.
 
     Returns:
         The text with `\\n` line ends, or None.
     """
-    yaml_file = is_yaml(path)
+    if yaml_file is None:
+        yaml_file = is_yaml(path)
     limit = limits.MAX_YAML_BYTES if yaml_file else limits.MAX_FILE_BYTES
     try:
         # The descriptor itself, not a file object: thousands of small logbooks a build, and the
