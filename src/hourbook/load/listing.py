@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import functools
 import heapq
+import operator
 import os
 import stat
 import sys
@@ -367,9 +368,16 @@ class _Walk:
         listing.follow_links()
         names, root, top = self.names, self.root, str(self.root)
         shown_names = []
+        append = shown_names.append
+        # `_relative_text`'s first case, the root's text cut off, at one test a file (88 000 small logbooks).
+        head = top + "/" if os.sep == "/" and top != "/" else None
+        cut = len(top) + 1
         for path, key in zip(listing.files, listing.keys):
-            name = names[key] = _relative_text(top, key) or relative_posix(root, path)
-            shown_names.append(shown(name))
+            if head is not None and key.startswith(head):
+                name = names[key] = key[cut:]
+            else:
+                name = names[key] = _relative_text(top, key) or relative_posix(root, path)
+            append(name if name.isascii() else shown(name))
         files, keys = listing.files, listing.keys
         order = sorted(zip(shown_names, range(len(files))))
         self.shown_names[spec.name] = tuple(name for name, _ in order)
@@ -377,8 +385,7 @@ class _Walk:
         return [files[i] for _, i in order]
 
 
-def _entry_name(entry: os.DirEntry) -> str:
-    return entry.name
+_entry_name = operator.attrgetter("name")     # a DirEntry's
 
 
 STOP_EVERY = 128        # names of a folder looked at between two asks of `stop` (a folder may hold thousands)
@@ -420,6 +427,7 @@ class _Listing:
         stack = [(folder, real_folder)]
         walk, spec = self.walk, self.spec
         stop, marks, skipped, wanted = walk.stop, walk.marks, spec.skipped, spec.wanted
+        real_files, files, keys = self.real_files, self.files, self.keys
         while stack:
             if stop is not None and stop():
                 raise ListingStopped
@@ -442,14 +450,25 @@ class _Listing:
                             self.seen_folders.add(real)
                             stack.append((child_path(current, name), real))
                     elif wanted(name):
-                        path = child_path(current, name, entry.path)
+                        key = entry.path
+                        path = child_path(current, name, key)
+                        real = real_prefix + name
                         if not entry.is_file(follow_symlinks=False):
                             self.not_a_file(path, entry.stat(follow_symlinks=False).st_mode)
-                        elif self.add(path, real_prefix + name, entry.path):
-                            try:
-                                marks[entry.path] = stat_mark(entry.stat(follow_symlinks=False))
-                            except OSError:         # gone since: reading it says so
-                                pass
+                            continue
+                        if real in real_files:          # reached before by a link: `add` says so
+                            if not self.add(path, real, key):
+                                continue
+                        else:                           # `add`, for the file met first (nearly all)
+                            real_files[real] = path
+                            files.append(path)
+                            keys.append(key)
+                        try:
+                            info = entry.stat(follow_symlinks=False)
+                        except OSError:                 # gone since: reading it says so
+                            continue
+                        marks[key] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
+                                      info.st_dev)     # `stat_mark`
             except OSError as exc:      # unreadable, or gone (or a name in it) between listing and looking
                 diags = walk.diags
                 diags.error(walk.rel(current), 1, f"cannot read the folder: {exc.strerror or exc}; "
