@@ -166,10 +166,11 @@ def test_an_appended_entry_is_on_the_rebuilt_pages_and_only_its_file_and_client_
     # globex) too, and every compiled template this build used (none compiled again).
     assert builder.env[1].bytecode_cache.compiled == 0
     # ... and the file index, by which no file was read but the appended logbook (once) and the
-    # link secret the first build made (too new then to be kept: `file_index.RACY_SECONDS`); and
-    # initech's statement pages on the shelf (`page_shelf`), one record; and the last build's
-    # entries digests (`entries_memo`), one record.
-    assert builder.records.hits == 1 + 3 + 2 + 2 + len(records(root, "template")) + 1 + 1 + 1
+    # link secret the first build made (too new then to be kept: `file_index.RACY_SECONDS`), with
+    # the digests of its runs of files (`FileIndex.kept_runs`), two records; and initech's statement
+    # pages on the shelf (`page_shelf`), one record; and the last build's entries digests
+    # (`entries_memo`), one record.
+    assert builder.records.hits == 2 + 3 + 2 + 2 + len(records(root, "template")) + 1 + 1 + 1
     assert builder.pricing.priced == 1                      # initech only
     assert builder.file_index.read == 2
     assert builder.reports.made == 1                        # initech's owner report only

@@ -158,6 +158,32 @@ OPERATIONS = st.lists(st.tuples(st.sampled_from(["edit", "edit", "append", "add"
                       min_size=1, max_size=8)
 
 
+def thirty_logbooks(root: Path) -> None:
+    """Books of a contract and thirty one-entry logbooks, one a folder."""
+    (root / "contracts").mkdir()
+    (root / "contracts" / "acme.yaml").write_text("name: ACME\n")
+    for day in range(1, 31):
+        (root / "logbook" / f"{day:02d}").mkdir(parents=True)
+        (root / "logbook" / f"{day:02d}" / "acme.md").write_text(f"# 2026-11-{day:02d}\n\n## acme\n- 10m call\n")
+
+
+def operate(listed: listing.BooksFiles, step: int, operation: str, pick: int) -> Path:
+    """One of OPERATIONS on a logbook of `listed`; the path it changed."""
+    logbooks = sorted(str(path) for path in listed.logbooks)
+    path = Path(logbooks[pick % len(logbooks)])
+    if operation == "edit":         # the same size: only the bytes (and the time) tell
+        text = path.read_text()
+        path.write_text(text[:-2] + ("y\n" if text.endswith("x\n") else "x\n"))
+    elif operation == "append":
+        path.write_text(path.read_text() + f"- {step + 1}m more\n")
+    elif operation == "add":
+        path = path.with_name(f"new-{step}.md")
+        path.write_text(f"# 2026-11-01\n\n## acme\n- {step + 1}m new\n")
+    elif len(logbooks) > 1:
+        path.unlink()
+    return path
+
+
 @settings(max_examples=25, deadline=None)
 @given(operations=OPERATIONS)
 def test_the_inputs_digest_by_runs_of_files_is_the_digest_made_from_scratch(operations):
@@ -166,29 +192,64 @@ def test_the_inputs_digest_by_runs_of_files_is_the_digest_made_from_scratch(oper
     appends, new files and removed ones; runs of 4 files here, so that there are many."""
     with tempfile.TemporaryDirectory() as folder, mock.patch.object(digests, "BLOCK_FILES", 4):
         root = Path(folder)
-        (root / "contracts").mkdir()
-        (root / "contracts" / "acme.yaml").write_text("name: ACME\n")
-        for day in range(1, 31):
-            (root / "logbook" / f"{day:02d}").mkdir(parents=True)
-            (root / "logbook" / f"{day:02d}" / "acme.md").write_text(f"# 2026-11-{day:02d}\n\n## acme\n- 10m call\n")
+        thirty_logbooks(root)
         index, listed = FileIndex(), listing.list_books(root)
         index.begin(None)
         digests.inputs_digest(root, "x", index=index, listed=listed)
         for step, (operation, pick) in enumerate(operations):
-            logbooks = sorted(str(path) for path in listed.logbooks)
-            path = Path(logbooks[pick % len(logbooks)])
-            if operation == "edit":         # the same size: only the bytes (and the time) tell
-                text = path.read_text()
-                path.write_text(text[:-2] + ("y\n" if text.endswith("x\n") else "x\n"))
-            elif operation == "append":
-                path.write_text(path.read_text() + f"- {step + 1}m more\n")
-            elif operation == "add":
-                path = path.with_name(f"new-{step}.md")
-                path.write_text(f"# 2026-11-01\n\n## acme\n- {step + 1}m new\n")
-            elif len(logbooks) > 1:
-                path.unlink()
-            changed = {str(path)}
+            changed = {str(operate(listed, step, operation, pick))}
             index.begin(changed)
             listed = relisting.relist(listed, changed) or listing.list_books(root)
             told = digests.inputs_digest(root, "x", index=index, listed=listed)
             assert told == digests.inputs_digest(root, "x", index=FileIndex(), listed=listing.list_books(root))
+
+
+@settings(max_examples=25, deadline=None)
+@given(operations=OPERATIONS)
+def test_a_new_process_s_inputs_digest_from_the_last_one_s_runs_is_the_digest_made_from_scratch(operations):
+    """A new process takes the digest of each run of unchanged files from the last process's
+    (`FileIndex.known_run`, `kept_runs`): over edits, appends, new files and removed ones, the digest
+    is the one made from scratch, and after an edit or an append only the run that holds the file
+    is made again (its parts); runs of 4 files here."""
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(digests, "BLOCK_FILES", 4):
+        root = Path(folder)
+        thirty_logbooks(root)
+        store = RecordStore(root / CACHE_DIR)
+
+        def new_process() -> tuple[str, FileIndex, listing.BooksFiles]:
+            index, listed = FileIndex(store), listing.list_books(root)
+            made = digests.inputs_digest(root, "x", index=index, listed=listed)
+            index.save()
+            return made, index, listed
+
+        made, index, listed = new_process()
+        assert index.read == 31 and len(index.runs) == 8       # the first process: every run made, and kept
+        for step, (operation, pick) in enumerate(operations):
+            operate(listed, step, operation, pick)
+            made, index, listed = new_process()
+            assert made == digests.inputs_digest(root, "x", index=FileIndex(), listed=listing.list_books(root))
+            if operation in ("edit", "append"):
+                assert index.read == 1 and 1 <= len(index.parts) <= 4   # one run of 4 (the last is 3)
+
+
+def test_a_run_s_digest_is_taken_only_for_the_very_digests_it_was_made_of(tmp_path):
+    # The index of the files and the record of the runs are two records: a process killed between
+    # the two writes leaves runs of other bytes beside the index. A run's fingerprint holds its
+    # files' digests, so such a run is never taken: the digest is the one made from scratch.
+    with mock.patch.object(digests, "BLOCK_FILES", 4):
+        thirty_logbooks(tmp_path)
+        store = RecordStore(tmp_path / CACHE_DIR)
+
+        def new_process(save_runs: bool = True) -> str:
+            index = FileIndex(store)
+            made = digests.inputs_digest(tmp_path, "x", index=index, listed=listing.list_books(tmp_path))
+            if not save_runs:
+                index.runs = index.kept_runs        # killed before the runs were written
+            index.save()
+            return made
+
+        new_process()
+        append(tmp_path / "logbook/07/acme.md", "- 5m appended #support\n")
+        new_process(save_runs=False)                # the index knows the new bytes, the runs the old
+        scratch = digests.inputs_digest(tmp_path, "x", index=FileIndex(), listed=listing.list_books(tmp_path))
+        assert new_process() == scratch

@@ -142,18 +142,44 @@ def _files_part(root: Path, listed: listing.BooksFiles, index: FileIndex) -> byt
             ask_ahead_if_on_disk(paths)                             # one by one (load/warm.py)
     named = listed.posix_name if own else functools.partial(listing.relative_posix, root)
     keys = blocks.keys
+    top = os.fsencode(str(root)) + b"\0"
     for block in redo:
         first, last = block * BLOCK_FILES, (block + 1) * BLOCK_FILES
-        new = [(path, key) for path, key in zip(paths[first:last], keys[first:last]) if key not in parts]
-        for (path, key), data in zip(new, index.digests([key for _, key in new], listed.marks)):
+        run = keys[first:last]
+        # A run of files the index knows unchanged, and whose digests the last process digested
+        # together too, is its digest then (`FileIndex.known_run`, `kept_runs`): what the run's
+        # digest is made of (the root, the files' names and digests) is told by a fingerprint.
+        whole = parts.keys().isdisjoint(run)        # no part made yet: a new process
+        found = index.known_run(run, listed.marks) if whole else None
+        if found is not None:
+            fingerprint = _run_fingerprint(top, run, found)
+            kept = index.kept_runs.get(fingerprint)
+            if kept is not None:
+                blocks.digests[block] = index.runs[fingerprint] = kept
+                continue
+            made = zip(zip(paths[first:last], run), found)
+        else:
+            new = [(path, key) for path, key in zip(paths[first:last], run) if key not in parts]
+            found = index.digests([key for _, key in new], listed.marks)
+            fingerprint = _run_fingerprint(top, run, found) if whole and None not in found else None
+            made = zip(new, found)
+        for (path, key), data in made:
             data = (data or "<unreadable>").encode()     # each file's bytes are read one at a time
             name = os.fsencode(named(path))     # names need not be UTF-8
             parts[key] = len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little") + data
-        blocks.digests[block] = hashlib.blake2b(b"".join([parts[key] for key in keys[first:last]]),
-                                                digest_size=20).digest()
+        blocks.digests[block] = hashlib.blake2b(b"".join([parts[key] for key in run]), digest_size=20).digest()
+        if fingerprint is not None:
+            index.runs[fingerprint] = blocks.digests[block]
     if own:
         index.blocks, index.dropped = blocks, set()
     return b"".join(blocks.digests)
+
+
+def _run_fingerprint(top: bytes, run: list[str], digests: list[str]) -> bytes:
+    """What a run's digest in `_files_part` is made of: the root (`top`), then each file's `str` (which
+    names it below the root) and its digest."""
+    return hashlib.blake2b(top + "\0".join(run).encode("utf-8", "surrogateescape") + b"\1"
+                           + "\0".join(digests).encode(), digest_size=20).digest()
 
 
 def templates_digest(root: Path) -> str:
