@@ -32,6 +32,7 @@ from hourbook.build.record_store import RecordStore
 from hourbook.build.cache_folder import CACHE_DIR
 from hourbook.load import file_kind
 from hourbook.load import listing
+from hourbook.load import path_names
 from hourbook.load import relisting
 from hourbook.load.books import load_logbook
 
@@ -107,7 +108,7 @@ def test_the_listings_own_names_and_sizes_are_those_worked_out_from_its_files(bo
         assert list(listed.logbook_names) == sorted(listed.logbook_names)
         for path in listed.logbooks:        # the marks are under `str` of each path, of its own `lstat`
             if "/more/" not in str(path):
-                assert listed.marks[str(path)] == listing.stat_mark(os.lstat(path))
+                assert listed.marks[str(path)] == path_names.stat_mark(os.lstat(path))
             assert listed.names[str(path)] == path.relative_to(top).as_posix()
 
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from hourbook.load.files import content_digest
-from hourbook.load.listing import stat_mark
+from hourbook.load.path_names import stat_mark
 
 INDEX_KIND = "index"
 INDEX_KEY = "files"

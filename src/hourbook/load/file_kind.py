@@ -42,4 +42,10 @@ def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:
 
 def is_yaml(path) -> bool:
     """Whether a file (a path, or its text) is YAML by its name: `.yaml` or `.yml`, any case."""
-    return has_suffix(os.path.basename(path), YAML_SUFFIXES)
+    text = os.fspath(path)
+    if text[-4:].lower() not in _YAML_ENDS:      # most names (Markdown logbooks): told by their end
+        return False
+    return has_suffix(os.path.basename(text), YAML_SUFFIXES)
+
+
+_YAML_ENDS = (".yml", "yaml")   # the last four characters of every name `is_yaml` takes

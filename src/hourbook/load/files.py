@@ -20,7 +20,7 @@ from hourbook.load import limits
 from hourbook.load.file_kind import is_yaml
 from hourbook.load.file_kind import not_a_plain_file
 from hourbook.load.listing import relative
-from hourbook.load.listing import stat_mark
+from hourbook.load.path_names import stat_mark
 from hourbook.load.problems import Problems
 from hourbook.load.scalars import BIDI
 from hourbook.load.scalars import FILE_CONTROLS

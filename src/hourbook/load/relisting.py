@@ -20,7 +20,7 @@ from hourbook.load.listing import BooksFiles
 from hourbook.load.listing import ListingStopped
 from hourbook.load.listing import relative_posix
 from hourbook.load.listing import shown
-from hourbook.load.listing import stat_mark
+from hourbook.load.path_names import stat_mark
 
 
 def relist(previous: BooksFiles, changed: Iterable[str]) -> BooksFiles | None:
