@@ -337,19 +337,20 @@ def test_the_people_page_sums_only_the_changed_clients_statements(books, tmp_pat
     and the site is a clean build's bytes; the records the other process wrote are kept by the prune."""
     import os
 
+    from hourbook.build import client_parts
     from hourbook.build import rendering
 
     root = books(BOOKS)
     monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
     calls = tmp_path / "calls"
     calls.mkdir()
-    real = disk_cache.client_sums
+    real = client_parts.client_sums
 
     def counted(client, settings, as_of):
         (calls / f"{client.contract.id}-{os.getpid()}").touch()
         return real(client, settings, as_of)
 
-    monkeypatch.setattr(disk_cache, "client_sums", counted)
+    monkeypatch.setattr(client_parts, "client_sums", counted)
 
     def build():
         result = Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
@@ -365,6 +366,66 @@ def test_the_people_page_sums_only_the_changed_clients_statements(books, tmp_pat
     assert build() == ["initech"]
     assert len(records(root, "people")) == 3            # the old record of initech's sums pruned
     assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+
+
+REQUESTS = """
+# 2026-11-05
+
+## acme
+- [ ] Printer jams again #ticket-7
+- [x] Printer jams again
+- [ ] Backup failed #again
+
+## globex
+- [ ] VPN drops
+
+## initech
+- [x] New mailbox for Ana
+"""
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_the_requests_page_makes_only_the_changed_client_s_requests(books, tmp_path, monkeypatch):
+    """`DiskClientRequests` pinned to `core.requests.requests_of_client`: in the requests page's
+    process, a new process after an edit makes the changed client's requests only, the others come
+    from their records, and the site is a clean build's bytes; a changed `reasons:` makes them all
+    again; the records the other process wrote are kept by the prune, the old ones go."""
+    import os
+
+    from hourbook.build import client_parts
+    from hourbook.build import rendering
+
+    root = books({**BOOKS, "logbook/2026/12.md": REQUESTS})
+    monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    real = client_parts.requests_of_client
+
+    def counted(client, *args):
+        (calls / f"{client}-{os.getpid()}").touch()
+        return real(client, *args)
+
+    monkeypatch.setattr(client_parts, "requests_of_client", counted)
+
+    def build():
+        result = Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
+        assert result.ok, result.diagnostics
+        made = sorted(path.name.split("-")[0] for path in calls.iterdir())
+        for path in calls.iterdir():
+            path.unlink()
+        return made
+
+    assert build() == ["acme", "globex", "initech"]
+    page = (root / "site/owner/requests.html").read_text(encoding="utf-8")
+    assert "Printer jams again" in page and "VPN drops" in page
+    with open(root / "logbook/2026/12.md", "a", encoding="utf-8") as logbook:
+        logbook.write("\n## globex\n- [ ] VPN drops\n")      # logged again: globex's requests change
+    assert build() == ["globex"]
+    assert len(records(root, "requests")) == 3            # the old record of globex's requests pruned
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean", pdf=False)
+    edit(root / "hourbook.yaml", "exchange_rates:", "reasons: [printer]\nexchange_rates:")
+    assert build() == ["acme", "globex", "initech"]       # other reasons: other records
+    assert tree(root / "site") == clean_build(root, tmp_path / "clean2", pdf=False)
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS + [garbage_with_right_header], ids=lambda c: c.__name__)

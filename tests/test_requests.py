@@ -23,6 +23,7 @@ from hourbook.core.records import Entry
 from hourbook.core.records import Source
 from hourbook.core.requests import figures_of
 from hourbook.core.requests import requests_of
+from hourbook.core.requests import requests_of_client
 from hourbook.core.requests import plain_same_text
 from hourbook.core.requests import same_text
 from hourbook.core.requests import studio_figures
@@ -251,13 +252,42 @@ ENTRIES = st.lists(st.tuples(DAYS, st.sampled_from(["acme", "globex"]), st.sampl
                    max_size=30)
 
 
+def generated_entries(rows) -> list[Entry]:
+    """ENTRIES' rows as entries, one a line of one logbook."""
+    return [Entry(kind=kind, date=day, client=client, source=Source("logbook/x.md", line + 1),
+                  minutes=30 if kind == TIME else 0, tags=(ticket,) if ticket else (), description=text,
+                  done=done, closed=day + datetime.timedelta(days=late) if done and late is not None else None)
+            for line, (day, client, kind, done, ticket, text, late) in enumerate(rows)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(ENTRIES, st.randoms(use_true_random=False))
+def test_a_client_s_requests_are_made_of_its_own_entries_in_any_order(rows, shuffler):
+    # What lets the build keep each client's requests by its priced record (build.disk_cache.
+    # DiskClientRequests): the requests of the books are each client's, made from that client's
+    # entries alone, whatever the order of the entries and whoever else has some.
+    entries = generated_entries(rows)
+    as_of = D(2026, 11, 15)
+    whole = requests_of(entries, ("printer",), as_of)
+    shuffled = list(entries)
+    shuffler.shuffle(shuffled)
+    assert requests_of(shuffled, ("printer",), as_of) == whole
+    by_client = [request for client in ("acme", "globex")
+                 for request in requests_of([e for e in entries if e.client == client], ("printer",), as_of)]
+    assert tuple(by_client) == whole
+    asked = []
+
+    def spy(client, found, reasons, day):
+        asked.append(client)
+        return requests_of_client(client, found, reasons, day)
+    assert requests_of(entries, ("printer",), as_of, client_requests=spy) == whole
+    assert asked == sorted({request.client for request in whole})
+
+
 @settings(max_examples=150, deadline=None)
 @given(ENTRIES)
 def test_every_request_open_or_closed_once_and_every_entry_in_at_most_one(rows):
-    entries = [Entry(kind=kind, date=day, client=client, source=Source("logbook/x.md", line + 1),
-                     minutes=30 if kind == TIME else 0, tags=(ticket,) if ticket else (), description=text,
-                     done=done, closed=day + datetime.timedelta(days=late) if done and late is not None else None)
-               for line, (day, client, kind, done, ticket, text, late) in enumerate(rows)]
+    entries = generated_entries(rows)
     as_of = D(2026, 11, 15)
     requests = requests_of(entries, ("printer",), as_of)
     studio = figures_of("", requests, ("printer",), as_of, "month")

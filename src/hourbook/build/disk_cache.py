@@ -60,7 +60,6 @@ from hourbook.build.record_store import MAGIC  # noqa: F401 (tests build records
 from hourbook.build.record_store import RECORDS  # noqa: F401
 from hourbook.build.record_store import RecordStore
 from hourbook.core.memory import no_cyclic_gc
-from hourbook.core.people import client_sums
 from hourbook.core.pricing import price_client
 from hourbook.core.records import Contract
 from hourbook.core.records import Entry
@@ -355,39 +354,6 @@ class DiskPricingCache(PricingCache):
             statements = _pickled(client.statements, ids)
             self.store.put("priced", key, _pickled((len(entries), client.requests, diagnostics,
                                                     len(client.statements), statements), ids))
-
-
-class DiskPeopleSums:
-    """`core.people.client_sums` of each client, kept on disk by the key of its priced record and the
-    settings, so that the people page (`render.people`) reads no statement of a client whose sums are
-    there: in the people page's process after an edit, the clients read back from the disk cache
-    keep their statements unmade (`core.deferred`). The building process marks the records the
-    build uses, which the other process reads and writes (`keep`), so that pruning keeps them."""
-
-    def __init__(self, pricing: DiskPricingCache, settings: Settings, as_of: datetime.date):
-        self.store = pricing.store
-        self.keys = pricing.keys
-        self.settings, self.as_of = settings, as_of
-        self.common = values_digest("people", stable_form(settings), as_of)
-
-    def key(self, client: PricedClient) -> str | None:
-        """The record's key: None for a client this build's pricing cache has no key for."""
-        priced = self.keys.get(client.contract.id)
-        return digest_of(priced.encode(), self.common.encode()) if priced is not None else None
-
-    def __call__(self, client: PricedClient) -> tuple[dict, dict]:
-        key = self.key(client)
-        found = self.store.get("people", key) if key is not None else None
-        if isinstance(found, tuple) and len(found) == 2 and all(type(part) is dict for part in found):
-            return found
-        sums = client_sums(client, self.settings, self.as_of)
-        if key is not None:
-            self.store.put("people", key, sums)
-        return sums
-
-    def keep(self, clients) -> None:
-        """In the building process: the records of `clients` are this build's, though another reads them."""
-        self.store.keep("people", filter(None, map(self.key, clients)))
 
 
 def _pickled(value, ids: dict[int, int]) -> bytes:

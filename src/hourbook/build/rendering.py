@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Callable
 
 from hourbook.build.digests import code_digest
-from hourbook.build.disk_cache import DiskPeopleSums
+from hourbook.build.client_parts import DiskClientRequests
+from hourbook.build.client_parts import DiskPeopleSums
 from hourbook.build.disk_cache import DiskPricingCache
 from hourbook.build.digests import digest_of
 from hourbook.build.versions import KeptVersions
 from hourbook.build.workers import fork_pool
 from hourbook.build.workers import handed_down
+from hourbook.checks.requests import reason_tags
 from hourbook.core.records import PricedBooks
 from hourbook.git import Provenance
 from hourbook.output.progress import Progress
@@ -306,10 +308,13 @@ def fill_pdfs(files: dict, pdfs: dict[str, bytes]) -> None:
 class EveryEntryPages:
     """The owner's people and requests pages (`render.every_entry_files`), made in a forked process
     while this one renders the changed clients' pages and the owner's dashboard. The people page is
-    made from each client's sums (`core.people.client_sums`), kept on disk by its priced record
-    (`disk_cache.DiskPeopleSums`): after an edit, only the changed clients' statements are read.
-    Without those sums the process made every client's statements (0.3 s at 100 000 entries) and
-    summed every line, and this one made the requests page so as not to wait for it.
+    made from each client's sums (`core.people.client_sums`), the requests page from each client's
+    requests (`core.requests.requests_of_client`), both kept on disk by its priced record
+    (`client_parts`): after an edit, only the changed clients' statements are read, and their
+    requests made. Without those sums the process made every client's statements (0.3 s at
+    100 000 entries) and summed every line, and this one made the requests page so as not to wait
+    for it; without those requests, the requests of descriptions a paragraph long were a quarter
+    of its time.
 
     The same bytes as made here: the process inherits the priced books and the compiled
     templates. When it fails, `result` gives None and the caller makes them itself (a books
@@ -326,18 +331,21 @@ class EveryEntryPages:
     def start(cls, environment, priced: PricedBooks, provenance: Provenance | None, jobs: int,
               pricing=None) -> EveryEntryPages | None:
         """Start making them; None when the books are too small to gain from it, or there is one core.
-        With the builder's `DiskPricingCache` as `pricing`, each client's part of the page is kept on
-        disk by its priced record (`disk_cache.DiskPeopleSums`)."""
+        With the builder's `DiskPricingCache` as `pricing`, each client's part of the pages is kept on
+        disk by its priced record (`client_parts`)."""
         if jobs < 2 or len(priced.books.entries) < PARALLEL_OWNER_ENTRIES:
             return None
-        people = None
+        people = requests = None
         if isinstance(pricing, DiskPricingCache):
-            people = DiskPeopleSums(pricing, priced.books.settings, priced.as_of)
-        pool = fork_pool(1, every_entry=(environment, priced, provenance, people))
+            books = priced.books
+            people = DiskPeopleSums(pricing, books.settings, priced.as_of)
+            requests = DiskClientRequests(pricing, books.settings, priced.as_of)
+        pool = fork_pool(1, every_entry=(environment, priced, provenance, people, requests))
         if pool is None:
             return None
         if people is not None:
             people.keep(priced.clients)
+            requests.keep(priced.clients, *requests.reasons_part(reason_tags(priced.books)))
         return cls(pool, pool.submit(_every_entry_forked))
 
     def result(self) -> dict[str, bytes] | None:
@@ -356,5 +364,6 @@ class EveryEntryPages:
 
 def _every_entry_forked() -> dict[str, bytes]:
     """In the forked process: `every_entry_files` of what was handed down."""
-    environment, priced, provenance, people = handed_down("every_entry")
-    return every_entry_files(environment, priced, provenance=provenance, pages=EveryEntryPages.pages, people=people)
+    environment, priced, provenance, people, requests = handed_down("every_entry")
+    return every_entry_files(environment, priced, provenance=provenance, pages=EveryEntryPages.pages, people=people,
+                             requests=requests)

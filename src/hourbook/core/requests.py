@@ -29,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from typing import Callable
 from typing import Iterable
 
 from hourbook.core import periods
@@ -70,6 +71,11 @@ class Request:
     def age(self, as_of: datetime.date) -> int:
         """Days since it opened, on `as_of`."""
         return (as_of - self.opened).days
+
+
+# `requests_of_client`'s signature: (client, its entries that are requests or carry a ticket, with
+# the ticket, the reasons, the day) -> the client's requests.
+ClientRequests = Callable[[ClientId, list, frozenset, datetime.date], tuple[Request, ...]]
 
 
 @dataclass(frozen=True)
@@ -160,39 +166,53 @@ def ticket_of(entry: Entry) -> Tag:
     return ""
 
 
-def requests_of(entries: Iterable[Entry], reasons: Iterable[Tag], as_of: datetime.date) -> tuple[Request, ...]:
+def requests_of(entries: Iterable[Entry], reasons: Iterable[Tag], as_of: datetime.date,
+                client_requests: ClientRequests | None = None) -> tuple[Request, ...]:
     """Every request in `entries` dated up to `as_of`, by client, then opening day, then source.
 
     Args:
         entries: the books' entries (any order; each client's are taken in date, file, line order).
         reasons: the tags that count as reasons (hourbook.yaml `reasons:`).
         as_of: the day of the figures; later entries are left out.
+        client_requests: stands in for `requests_of_client` (same arguments and result), e.g. to
+            take a client's requests from a build before (`build.disk_cache.DiskClientRequests`).
 
     Returns:
         The requests, each entry in at most one of them.
     """
     reason_set = frozenset(reasons)
-    groups: dict[tuple[ClientId, Tag], list[Entry]] = defaultdict(list)
-    lone: list[Entry] = []
     # Only requests and ticketed entries are sorted: on big books most entries are neither.
     tickets: dict[tuple[Tag, ...], Tag] = {}     # tags tuples are shared by the loaders: one look a kind
-    found = []
+    found: dict[ClientId, list[tuple[Entry, Tag]]] = defaultdict(list)
     for entry in entries:
         tags = entry.tags
         ticket = tickets.get(tags)
         if ticket is None:
             ticket = tickets[tags] = ticket_of(entry)
         if (ticket or entry.kind == REQUEST) and entry.date <= as_of:
-            found.append((entry, ticket))
-    found.sort(key=lambda pair: (pair[0].client, pair[0].date, pair[0].source.path, pair[0].source.line))
+            found[entry.client].append((entry, ticket))
+    make = client_requests or requests_of_client
+    made: list[Request] = []
+    for client in sorted(found):             # a client's requests depend on its own entries only
+        made += make(client, found[client], reason_set, as_of)
+    return tuple(made)
+
+
+def requests_of_client(client: ClientId, found: list[tuple[Entry, Tag]], reasons: frozenset[Tag],
+                       as_of: datetime.date) -> tuple[Request, ...]:
+    """One client's requests: `requests_of` of its entries that are requests or carry a ticket
+    (`found`: each with its ticket, "" for none, dated up to `as_of`, in the books' order)."""
+    found = sorted(found, key=lambda pair: (pair[0].date, pair[0].source.path, pair[0].source.line))
+    groups: dict[Tag, list[Entry]] = defaultdict(list)
+    lone: list[Entry] = []
     for entry, ticket in found:
         if ticket:
-            groups[(entry.client, ticket)].append(entry)
+            groups[ticket].append(entry)
         else:
             lone.append(entry)
-    made = [_ticket_request(client, ticket, group, reason_set, as_of) for (client, ticket), group in groups.items()]
-    made += [_ticket_request(entry.client, "", [entry], reason_set, as_of) for entry in lone]
-    made.sort(key=lambda r: (r.client, r.opened, r.source.path, r.source.line))
+    made = [_ticket_request(client, ticket, group, reasons, as_of) for ticket, group in groups.items()]
+    made += [_ticket_request(client, "", [entry], reasons, as_of) for entry in lone]
+    made.sort(key=lambda r: (r.opened, r.source.path, r.source.line))
     return tuple(_mark_again(made))
 
 
@@ -334,7 +354,8 @@ def figures_of(client: ClientId, requests: Iterable[Request], reasons: Iterable[
 
 
 def studio_figures(entries: Iterable[Entry], reasons: tuple[Tag, ...], as_of: datetime.date,
-                   period_kind: str) -> tuple[RequestFigures, tuple[RequestFigures, ...], tuple[Request, ...]]:
+                   period_kind: str, client_requests: ClientRequests | None = None
+                   ) -> tuple[RequestFigures, tuple[RequestFigures, ...], tuple[Request, ...]]:
     """The studio's figures, each client's (by id) and the requests they were made of.
 
     Args:
@@ -342,11 +363,12 @@ def studio_figures(entries: Iterable[Entry], reasons: tuple[Tag, ...], as_of: da
         reasons: hourbook.yaml `reasons:` tags.
         as_of: the day of the figures.
         period_kind: the books' period.
+        client_requests: stands in for `requests_of_client` (see `requests_of`).
 
     Returns:
         (studio-wide figures, per-client figures for each client with a request, the requests).
     """
-    requests = requests_of(entries, reasons, as_of)
+    requests = requests_of(entries, reasons, as_of, client_requests)
     by_client: dict[ClientId, list[Request]] = defaultdict(list)
     for request in requests:
         by_client[request.client].append(request)

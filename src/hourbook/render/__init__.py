@@ -337,16 +337,19 @@ REQUESTS_PAGE = "owner/requests.html"
 
 
 def every_entry_files(env, priced: PricedBooks, *, provenance: Provenance | None,
-                      pages: Iterable[str] = (REQUESTS_PAGE, PEOPLE_PAGE), people=None) -> dict[str, bytes]:
+                      pages: Iterable[str] = (REQUESTS_PAGE, PEOPLE_PAGE), people=None,
+                      requests=None) -> dict[str, bytes]:
     """The owner's pages made from every entry of every client rather than from the clients'
     reports: people and requests (or those of them in `pages`). Half the time of the owner's
     files on big books, and independent of the rest: `hourbook build` makes the people page,
     the longer (it reads every client's statements), in another process meanwhile. `people`: stands
-    in for `core.people.client_sums` (`build.disk_cache.DiskPeopleSums`); the page is the same."""
+    in for `core.people.client_sums` (`build.client_parts.DiskPeopleSums`), `requests` for
+    `core.requests.requests_of_client` (`build.client_parts.DiskClientRequests`); the pages are the same."""
     files = {}
     if REQUESTS_PAGE in pages:
         links = {client.contract.id: f"{client.contract.id}/dashboard.html" for client in priced.clients}
-        files[REQUESTS_PAGE] = render_requests(env, priced, links, provenance=provenance).encode("utf-8")
+        files[REQUESTS_PAGE] = render_requests(env, priced, links, provenance=provenance,
+                                               client_requests=requests).encode("utf-8")
     if PEOPLE_PAGE in pages:
         files[PEOPLE_PAGE] = render_people(env, priced, provenance=provenance, sums_of=people).encode("utf-8")
     return files

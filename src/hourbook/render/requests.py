@@ -20,6 +20,7 @@ from hourbook.core.requests import AGAIN_WITHIN_DAYS
 from hourbook.core.requests import AGE_BUCKETS
 from hourbook.core.requests import Request
 from hourbook.core.requests import RequestFigures
+from hourbook.core.requests import ClientRequests
 from hourbook.core.requests import studio_figures
 from hourbook.git import Provenance
 from hourbook.render import filters
@@ -40,20 +41,24 @@ class RequestsPage:
     requests: tuple[Request, ...]
 
 
-def make_requests_page(priced: PricedBooks, messages: Mapping[str, str], locale: str) -> RequestsPage:
+def make_requests_page(priced: PricedBooks, messages: Mapping[str, str], locale: str,
+                       client_requests: ClientRequests | None = None) -> RequestsPage:
     """The requests page's figures for the priced books, as of their day.
 
     Args:
         priced: the priced books (their entries, settings and contracts are read).
         messages: the books' language's words (for built-in tag names).
         locale: the books' locale.
+        client_requests: stands in for `core.requests.requests_of_client` (the build's records of
+            each client's requests, `build.client_parts.DiskClientRequests`); the page is the same.
 
     Returns:
         The studio's and each client's request figures, with names to show them.
     """
     books = priced.books
     reasons = reason_tags(books)
-    studio, clients, requests = studio_figures(books.entries, reasons, priced.as_of, books.settings.period)
+    studio, clients, requests = studio_figures(books.entries, reasons, priced.as_of, books.settings.period,
+                                               client_requests)
     names = {tag: name_of_tag(tag, books.settings.reasons, messages, locale) for tag in reasons}
     return RequestsPage(studio=studio, clients=clients, contracts={c.id: c for c in books.contracts},
                         reason_names=names, requests=requests)
@@ -71,7 +76,7 @@ def age_labels(messages: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def render_requests(env: jinja2.Environment, priced: PricedBooks, links: Mapping[str, str], *,
-                    provenance: Provenance | None = None) -> str:
+                    provenance: Provenance | None = None, client_requests: ClientRequests | None = None) -> str:
     """owner/requests.html, in the books' locale.
 
     Args:
@@ -79,13 +84,14 @@ def render_requests(env: jinja2.Environment, priced: PricedBooks, links: Mapping
         priced: the priced books.
         links: client id -> its owner report, relative to owner/.
         provenance: the commit, shown in the footer as on the dashboard.
+        client_requests: see `make_requests_page`.
 
     Returns:
         The page's HTML.
     """
     settings = priced.books.settings
     context = page_context(settings.locale, settings.currency, provenance, settings.hours)
-    page = make_requests_page(priced, context["messages"], settings.locale)
+    page = make_requests_page(priced, context["messages"], settings.locale, client_requests)
     return env.get_template("owner_requests.html").render(
         **context, page=page, settings=settings, seller=settings.seller, as_of=priced.as_of, links=links,
         age_labels=age_labels(context["messages"]), has_reasons=bool(page.reason_names),
