@@ -7,7 +7,10 @@
     pdf/<key>.pdf    statements' PDFs by the digest of their HTML and templates (build/rendering.py)
     price.json       the last `check`/`price --json` run's inputs digest and report (build/price_run.py)
     price.txt        ... and the JSON that `price --json` wrote
-    records/<kind>/<key>  a logbook's or contract's parsed form, by its bytes (build/disk_cache.py)
+    records/<kind>/<key>  what a run made that the next may take again, by a digest of what it was
+                     made of: logbooks and contracts parsed, clients priced, owner reports, each
+                     client's people sums and requests, the file index (build/disk_cache.py,
+                     build/client_parts.py, build/file_index.py, build/record_store.py)
     site-spare-<token>/   the site a build of a big site swapped out, hard links mostly to the
                      site's own files: the next build's staging folder (build/spare_site.py)
 
