@@ -330,36 +330,43 @@ def test_statements_that_do_not_unpickle_are_priced_again(books):
     assert client.statements == plain.statements
 
 
-@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
-def test_the_people_page_sums_only_the_changed_clients_statements(books, tmp_path, monkeypatch):
-    """`DiskPeopleSums` pinned to `core.people.client_sums`: in the people page's process, a new process
-    after an edit sums the changed client's lines only, the others' sums come from their records,
-    and the site is a clean build's bytes; the records the other process wrote are kept by the prune."""
+def counted_builds(root: Path, tmp_path: Path, monkeypatch, maker: str, client_id):
+    """A new process's build of `root` with the owner's every-entry pages in their own process even
+    on small books, that says which clients' parts `client_parts.<maker>` made (in any process:
+    each call leaves a file named by `client_id(first argument)`), sorted."""
     import os
 
     from hourbook.build import client_parts
     from hourbook.build import rendering
 
-    root = books(BOOKS)
     monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
     calls = tmp_path / "calls"
     calls.mkdir()
-    real = client_parts.client_sums
+    real = getattr(client_parts, maker)
 
-    def counted(client, settings, as_of):
-        (calls / f"{client.contract.id}-{os.getpid()}").touch()
-        return real(client, settings, as_of)
+    def counted(client, *args):
+        (calls / f"{client_id(client)}-{os.getpid()}").touch()
+        return real(client, *args)
 
-    monkeypatch.setattr(client_parts, "client_sums", counted)
+    monkeypatch.setattr(client_parts, maker, counted)
 
-    def build():
+    def build() -> list[str]:
         result = Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
         assert result.ok, result.diagnostics
         made = sorted(path.name.split("-")[0] for path in calls.iterdir())
         for path in calls.iterdir():
             path.unlink()
         return made
+    return build
 
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_the_people_page_sums_only_the_changed_clients_statements(books, tmp_path, monkeypatch):
+    """`DiskPeopleSums` pinned to `core.people.client_sums`: in the people page's process, a new process
+    after an edit sums the changed client's lines only, the others' sums come from their records,
+    and the site is a clean build's bytes; the records the other process wrote are kept by the prune."""
+    root = books(BOOKS)
+    build = counted_builds(root, tmp_path, monkeypatch, "client_sums", lambda client: client.contract.id)
     assert build() == ["acme", "globex", "initech"]
     with open(root / "logbook/2026/11.md", "a", encoding="utf-8") as logbook:
         logbook.write(APPENDED)
@@ -390,31 +397,8 @@ def test_the_requests_page_makes_only_the_changed_client_s_requests(books, tmp_p
     process, a new process after an edit makes the changed client's requests only, the others come
     from their records, and the site is a clean build's bytes; a changed `reasons:` makes them all
     again; the records the other process wrote are kept by the prune, the old ones go."""
-    import os
-
-    from hourbook.build import client_parts
-    from hourbook.build import rendering
-
     root = books({**BOOKS, "logbook/2026/12.md": REQUESTS})
-    monkeypatch.setattr(rendering, "PARALLEL_OWNER_ENTRIES", 0)      # the example books count as big
-    calls = tmp_path / "calls"
-    calls.mkdir()
-    real = client_parts.requests_of_client
-
-    def counted(client, *args):
-        (calls / f"{client}-{os.getpid()}").touch()
-        return real(client, *args)
-
-    monkeypatch.setattr(client_parts, "requests_of_client", counted)
-
-    def build():
-        result = Builder(root, lambda: AS_OF, pdf=False, jobs=2).build()
-        assert result.ok, result.diagnostics
-        made = sorted(path.name.split("-")[0] for path in calls.iterdir())
-        for path in calls.iterdir():
-            path.unlink()
-        return made
-
+    build = counted_builds(root, tmp_path, monkeypatch, "requests_of_client", lambda client: client)
     assert build() == ["acme", "globex", "initech"]
     page = (root / "site/owner/requests.html").read_text(encoding="utf-8")
     assert "Printer jams again" in page and "VPN drops" in page

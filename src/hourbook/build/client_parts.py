@@ -63,12 +63,12 @@ class DiskPeopleSums(_ClientParts):
 
     def __call__(self, client: PricedClient) -> tuple[dict, dict]:
         key = self.key(client.contract.id)
-        found = self.store.get("people", key) if key is not None else None
+        found = self.store.get(self.kind, key) if key is not None else None
         if isinstance(found, tuple) and len(found) == 2 and all(type(part) is dict for part in found):
             return found
         sums = client_sums(client, self.settings, self.as_of)
         if key is not None:
-            self.store.put("people", key, sums)
+            self.store.put(self.kind, key, sums)
         return sums
 
 
@@ -77,10 +77,13 @@ class DiskClientRequests(_ClientParts):
     by the key of its priced record, the settings, the day and the reasons."""
 
     kind = "requests"
+    reasons: tuple | None = None        # (the reasons last asked with, their part of the keys)
 
     def __call__(self, client: ClientId, found: list[tuple[Entry, Tag]], reasons: frozenset[Tag],
                  as_of: datetime.date) -> tuple[Request, ...]:
-        key = self.key(client, *self.reasons_part(reasons))
+        if self.reasons is None or self.reasons[0] != reasons:      # the same for every client of a page
+            self.reasons = (reasons, self.reasons_part(reasons))
+        key = self.key(client, *self.reasons[1])
         made = self.store.get(self.kind, key) if key is not None else None
         if isinstance(made, tuple) and all(type(request) is Request for request in made):
             return made
